@@ -1,0 +1,390 @@
+//! Runs the lalrpop parser over the lexed tokens and turns its errors into diagnostics.
+//!
+//! Parsing never fails: it returns a tree, possibly with `Error` nodes, plus diagnostics.
+//! This module also holds the small pieces the grammar's actions call (literal decoding,
+//! grouping plan entries into steps) and attaches `///` doc comments to their items.
+
+use super::ast::*;
+use super::lexer::{self, Lexed};
+use super::token::Token;
+use crate::codes::Code;
+use lalrpop_util::{ErrorRecovery, ParseError};
+
+/// A problem found in a grammar action (a bad literal, a modifier before any step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extra {
+    pub code: Code,
+    pub span: Span,
+    pub message: String,
+    pub help: String,
+}
+
+/// Where grammar actions put the problems they find, so that parsing goes on.
+pub type Errors = Vec<ErrorRecovery<usize, Token, Extra>>;
+
+fn push(errors: &mut Errors, e: ParseError<usize, Token, Extra>) {
+    errors.push(ErrorRecovery { error: e, dropped_tokens: Vec::new() });
+}
+
+fn extra(code: Code, l: usize, r: usize, message: impl Into<String>, help: impl Into<String>) -> ParseError<usize, Token, Extra> {
+    ParseError::User { error: Extra { code, span: Span::new(l, r), message: message.into(), help: help.into() } }
+}
+
+/// One problem found while parsing a file, before it is given a file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxProblem {
+    pub code: Code,
+    pub span: Span,
+    pub message: String,
+    pub help: String,
+}
+
+/// The result of parsing one file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Parsed {
+    pub tree: SourceTree,
+    pub problems: Vec<SyntaxProblem>,
+    /// Spans of all comments, for the formatter.
+    pub comments: Vec<Span>,
+}
+
+pub fn parse(text: &str) -> Parsed {
+    let Lexed { tokens, docs, comments, problems: lex_problems, truncated } = lexer::lex(text);
+    let mut problems: Vec<SyntaxProblem> = lex_problems
+        .into_iter()
+        .map(|p| SyntaxProblem { code: p.code, span: p.span, message: p.message, help: p.help })
+        .collect();
+    let eof = text.len();
+    let chunks = split_items(&tokens);
+    let parser = super::grammar::ItemParser::new();
+    let mut items = Vec::with_capacity(chunks.len());
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut recovered: Errors = Vec::new();
+        let result = parser.parse(&mut recovered, chunk.iter().cloned().map(Ok::<_, Extra>));
+        let span = chunk_span(chunk);
+        let item = match result {
+            Ok(item) => item,
+            Err(e) => {
+                // Running out of tokens inside an item means the next item's first word (or
+                // the end of the file) is what was unexpected.
+                let e = match (e, chunks.get(i + 1).and_then(|c| c.first())) {
+                    (ParseError::UnrecognizedEof { expected, .. }, Some(next)) => {
+                        ParseError::UnrecognizedToken { token: next.clone(), expected }
+                    }
+                    (e, _) => e,
+                };
+                recovered.push(ErrorRecovery { error: e, dropped_tokens: Vec::new() });
+                Item { doc: None, kind: ItemKind::Error, span }
+            }
+        };
+        if !truncated {
+            problems.extend(recovered.into_iter().map(|r| describe(r.error, eof)));
+        }
+        items.push(item);
+    }
+    attach_docs(&mut items, &docs);
+    let mut tree = SourceTree { package: None, items: Vec::new() };
+    for (i, item) in items.into_iter().enumerate() {
+        match item.kind {
+            ItemKind::Package(p) if i == 0 => tree.package = Some(p),
+            ItemKind::Package(ref p) => {
+                problems.push(SyntaxProblem {
+                    code: Code::MISPLACED_PACKAGE,
+                    span: p.span,
+                    message: "`package` must be the first declaration of a file, and appear once".into(),
+                    help: "move it to the top of the file, or remove it".into(),
+                });
+                tree.items.push(Item { kind: ItemKind::Error, ..item });
+            }
+            _ => tree.items.push(item),
+        }
+    }
+    Parsed { tree, problems, comments }
+}
+
+type Spanned = (usize, Token, usize);
+
+/// Splits the token stream into items. A new item starts at a word that can only start an
+/// item, or at `agent`, `intent` or `data` outside any brackets (inside brackets these three
+/// are also operands and test fields). Splitting this way keeps one broken item (even one
+/// missing its `}`) from swallowing the items after it.
+fn split_items(tokens: &[Spanned]) -> Vec<&[Spanned]> {
+    let mut chunks = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0usize;
+    for (i, (_, tok, _)) in tokens.iter().enumerate() {
+        let after_dot = i > 0 && matches!(tokens.get(i - 1), Some((_, Token::Dot, _)));
+        let starts_item = !after_dot && match tok {
+            Token::Package | Token::Use | Token::Capability | Token::Const | Token::Context
+            | Token::Human | Token::Route | Token::Policy | Token::Review | Token::Limits
+            | Token::Test => true,
+            Token::Agent | Token::Intent | Token::Data => depth == 0,
+            _ => false,
+        };
+        if starts_item && i > start {
+            chunks.push(&tokens[start..i]);
+            start = i;
+        }
+        if starts_item {
+            depth = 0;
+        }
+        match tok {
+            Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if start < tokens.len() {
+        chunks.push(&tokens[start..]);
+    }
+    chunks
+}
+
+fn chunk_span(chunk: &[Spanned]) -> Span {
+    match (chunk.first(), chunk.last()) {
+        (Some((l, _, _)), Some((_, _, r))) => Span::new(*l, *r),
+        _ => Span::default(),
+    }
+}
+
+/// Gives each item the `///` lines that stand between the previous item and it.
+fn attach_docs(items: &mut [Item], docs: &[(Span, String)]) {
+    let mut prev_end = 0u32;
+    let mut d = 0usize;
+    for item in items.iter_mut() {
+        let mut lines = Vec::new();
+        while let Some((span, text)) = docs.get(d) {
+            if span.start >= item.span.start {
+                break;
+            }
+            if span.start >= prev_end {
+                lines.push(text.strip_prefix(' ').unwrap_or(text).to_string());
+            }
+            d += 1;
+        }
+        if !lines.is_empty() {
+            item.doc = Some(lines.join("\n"));
+        }
+        prev_end = item.span.end;
+    }
+}
+
+fn describe(err: ParseError<usize, Token, Extra>, eof: usize) -> SyntaxProblem {
+    match err {
+        ParseError::InvalidToken { location } => SyntaxProblem {
+            code: Code::BAD_CHAR,
+            span: Span::new(location, location),
+            message: "invalid token".into(),
+            help: "remove it".into(),
+        },
+        ParseError::UnrecognizedEof { location, expected } => SyntaxProblem {
+            code: Code::SYNTAX,
+            span: Span::new(location.min(eof), location.min(eof)),
+            message: "unexpected end of file".into(),
+            help: expected_help(&expected),
+        },
+        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+            if tok.is_reserved() && expects_name(&expected) {
+                let word = tok.text();
+                return SyntaxProblem {
+                    code: Code::RESERVED_NAME,
+                    span: Span::new(l, r),
+                    message: format!("`{word}` is a reserved word and cannot be used as a name"),
+                    help: format!("rename it, for example `{word}_`, `my_{word}` or `{word}_name`"),
+                };
+            }
+            SyntaxProblem {
+                code: Code::SYNTAX,
+                span: Span::new(l, r),
+                message: format!("unexpected {}", describe_token(&tok)),
+                help: expected_help(&expected),
+            }
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => SyntaxProblem {
+            code: Code::SYNTAX,
+            span: Span::new(l, r),
+            message: format!("unexpected {}", describe_token(&tok)),
+            help: "remove it".into(),
+        },
+        ParseError::User { error } => SyntaxProblem { code: error.code, span: error.span, message: error.message, help: error.help },
+    }
+}
+
+fn describe_token(tok: &Token) -> String {
+    match tok {
+        Token::Number(n) => format!("number `{n}`"),
+        Token::Duration(d) => format!("duration `{d}`"),
+        Token::Str(s) => format!("string {s}"),
+        Token::Ident(s) => format!("name `{s}`"),
+        t if t.is_reserved() => format!("keyword `{}`", t.text()),
+        t => format!("`{}`", t.text()),
+    }
+}
+
+fn expects_name(expected: &[String]) -> bool {
+    expected.iter().any(|e| e == "IDENT")
+}
+
+/// "expected one of `}`, `when`, `otherwise`", with the contextual words folded into "a name".
+fn expected_help(expected: &[String]) -> String {
+    const NAME_WORDS: &[&str] = &[
+        "\"clearance\"", "\"trust\"", "\"region\"", "\"zone\"", "\"endpoint\"", "\"backup\"",
+        "\"cost\"", "\"labels\"", "\"channel\"", "\"sla\"", "\"description\"", "\"examples\"",
+        "\"requires\"", "\"handles\"", "\"delegates\"", "\"input\"", "\"needs\"",
+        "\"delegation\"", "\"depth\"", "\"rate\"", "\"per\"", "\"breaker\"", "\"failures\"",
+        "\"cooldown\"",
+    ];
+    let has_name = expects_name(expected);
+    let mut shown: Vec<String> = Vec::new();
+    for e in expected {
+        if has_name && NAME_WORDS.contains(&e.as_str()) {
+            continue;
+        }
+        let s = match e.as_str() {
+            "IDENT" => "a name".to_string(),
+            "NUMBER" => "a number".to_string(),
+            "DURATION" => "a duration".to_string(),
+            "STR" => "a string".to_string(),
+            other => format!("`{}`", other.trim_matches('"')),
+        };
+        if !shown.contains(&s) {
+            shown.push(s);
+        }
+    }
+    match shown.len() {
+        0 => "check the syntax against the language reference".into(),
+        1 => format!("expected {}", shown.join("")),
+        n if n > 12 => format!("expected one of {}, ...", shown[..12].join(", ")),
+        _ => format!("expected one of {}", shown.join(", ")),
+    }
+}
+
+// ---------------------------------------------------------------- grammar action helpers
+
+/// A `plan { }` entry before grouping.
+pub enum PlanEntry {
+    Step(Name, Target, Span),
+    Modifier(StepModifier),
+}
+
+pub fn group_steps(errors: &mut Errors, entries: Vec<PlanEntry>, span: Span) -> Action {
+    let mut steps: Vec<Step> = Vec::new();
+    for entry in entries {
+        match entry {
+            PlanEntry::Step(name, target, s) => steps.push(Step { name, target, modifiers: Vec::new(), span: s }),
+            PlanEntry::Modifier(m) => {
+                let ms = modifier_span(&m);
+                match steps.last_mut() {
+                    Some(step) => {
+                        step.span = step.span.to(ms);
+                        step.modifiers.push(m);
+                    }
+                    None => push(
+                        errors,
+                        extra(
+                            Code::SYNTAX,
+                            ms.start as usize,
+                            ms.end as usize,
+                            "a step modifier comes before any step",
+                            "start the plan with a step: `name: agent` or `name: any capability`",
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    Action::Plan { steps, span }
+}
+
+fn modifier_span(m: &StepModifier) -> Span {
+    match m {
+        StepModifier::After(_, s) | StepModifier::Fallback(_, s) | StepModifier::Needs(_, s) | StepModifier::Handles(_, s) => *s,
+    }
+}
+
+pub fn lit_number(errors: &mut Errors, text: &str, l: usize, r: usize) -> Number {
+    let clean: String = text.chars().filter(|c| *c != '_').collect();
+    match clean.parse::<f64>() {
+        Ok(v) if v.is_finite() && v <= 1e15 => Number::from_f64(v),
+        _ => {
+            push(errors, extra(Code::BAD_LITERAL, l, r, format!("number `{text}` is too large"), "numbers must be at most 1e15"));
+            Number::from_f64(0.0)
+        }
+    }
+}
+
+pub fn lit_duration(errors: &mut Errors, text: &str, l: usize, r: usize) -> u64 {
+    let clean: String = text.chars().filter(|c| *c != '_').collect();
+    let (digits, unit) = match clean.strip_suffix("ms") {
+        Some(d) => (d, 1u64),
+        None => {
+            let unit = match clean.chars().last() {
+                Some('s') => 1_000,
+                Some('m') => 60_000,
+                Some('h') => 3_600_000,
+                _ => 86_400_000,
+            };
+            (&clean[..clean.len().saturating_sub(1)], unit)
+        }
+    };
+    match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(unit)) {
+        Some(ms) => ms,
+        None => {
+            push(errors, extra(Code::BAD_LITERAL, l, r, format!("duration `{text}` is too large"), "use a smaller duration"));
+            0
+        }
+    }
+}
+
+/// Decodes a string literal (with its quotes) into its value; a bad escape is reported and the
+/// literal keeps the text decoded so far.
+pub fn lit_string(errors: &mut Errors, raw: &str, l: usize, r: usize) -> String {
+    match decode_string(raw, l, r) {
+        Ok(s) => s,
+        Err(e) => {
+            push(errors, e);
+            String::new()
+        }
+    }
+}
+
+fn decode_string(raw: &str, l: usize, r: usize) -> Result<String, ParseError<usize, Token, Extra>> {
+    let inner = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let at = l + 1 + i;
+        let bad = |msg: String| extra(Code::BAD_LITERAL, at, (at + 2).min(r), msg, "valid escapes are \\n \\r \\t \\\\ \\\" \\0 and \\u{XXXX}");
+        match chars.next() {
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 'r')) => out.push('\r'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, '0')) => out.push('\0'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, '"')) => out.push('"'),
+            Some((_, 'u')) => {
+                let rest = &inner[i + 2..];
+                let close = rest.find('}');
+                let hex = match (rest.starts_with('{'), close) {
+                    (true, Some(end)) => &rest[1..end],
+                    _ => return Err(bad("malformed unicode escape".into())),
+                };
+                let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+                match ch {
+                    Some(ch) if !hex.is_empty() && hex.len() <= 6 => out.push(ch),
+                    _ => return Err(bad(format!("`\\u{{{hex}}}` is not a unicode character"))),
+                }
+                for _ in 0..hex.len() + 2 {
+                    chars.next();
+                }
+            }
+            Some((_, other)) => return Err(bad(format!("unknown escape `\\{other}`"))),
+            None => return Err(bad("a string cannot end with a lone `\\`".into())),
+        }
+    }
+    Ok(out)
+}
