@@ -1,0 +1,313 @@
+//! The routing plan: the one contract between the compiler and the runtime.
+//!
+//! A plan is a self-contained JSON document (`format: 1`). Everything is resolved: names are
+//! replaced by indexes into the plan's tables (capabilities, data classes, agents, humans,
+//! intents), hierarchies are pre-expanded (an agent's `provides` and `clearance` hold every
+//! capability and data class they cover), and conditions are small expression trees over typed
+//! operands, so the runtime never compares strings it can avoid. `source_map` points every arm
+//! and rule back to `file:line:col`; it, the Cedar text and the hash itself are left out of
+//! `plan_hash`, which is why reformatting or renaming files never changes the hash.
+
+mod expr;
+
+pub use expr::{CmpOp, Expr, Value};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The plan format this runtime reads and the compiler writes.
+pub const FORMAT: u32 = 1;
+
+/// An index into one of the plan's tables.
+pub type CapId = u32;
+pub type DataId = u32;
+pub type AgentId = u32;
+pub type HumanId = u32;
+pub type IntentId = u32;
+/// An index into [`Plan::source_map`].
+pub type SrcId = u32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub format: u32,
+    /// Hex SHA-256 of the plan's meaning (see [`Plan::meaning`]).
+    pub plan_hash: String,
+    /// Every capability, groups included, sorted by name.
+    pub capabilities: Vec<Capability>,
+    /// Every data class, sorted by (package-qualified) name.
+    pub data_classes: Vec<DataClass>,
+    /// The request context schema: a record type.
+    pub context: Type,
+    pub agents: Vec<Agent>,
+    pub humans: Vec<Human>,
+    pub intents: Vec<Intent>,
+    /// Policy rules, sorted by policy name, then in source order.
+    pub rules: Vec<Rule>,
+    pub reviews: Vec<Review>,
+    pub limits: Limits,
+    /// The generated Cedar schema, policies and entities (LANGUAGE.md §7).
+    pub cedar: CedarPart,
+    /// `file:line:col` of arms, rules, steps and declarations.
+    pub source_map: Vec<SourceLoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capability {
+    pub name: String,
+    /// The enclosing group (`invoices` for `invoices.read`).
+    pub parent: Option<CapId>,
+    /// True for a capability no declaration names directly (a group implied by a prefix).
+    pub group_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataClass {
+    pub name: String,
+    pub parent: Option<DataId>,
+    /// This class and every class below it, sorted: what `touches` and clearance match.
+    pub covers: Vec<DataId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agent {
+    pub name: String,
+    /// Every capability the agent covers: each provided one and everything below it, sorted.
+    pub provides: Vec<CapId>,
+    /// Every data class the agent is cleared for, expanded downwards, sorted.
+    pub cleared: Vec<DataId>,
+    /// 0..1; 0 when not given.
+    pub trust: f64,
+    /// 0 when not given.
+    pub cost: f64,
+    /// "" when not given.
+    pub region: String,
+    /// "" when not given.
+    pub zone: String,
+    pub endpoint: Option<String>,
+    /// Ordered backups.
+    pub backups: Vec<AgentId>,
+    pub labels: BTreeMap<String, Value>,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Human {
+    pub name: String,
+    pub channel: Option<String>,
+    pub sla_ms: Option<u64>,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intent {
+    pub name: String,
+    pub description: Option<String>,
+    /// Utterances for the built-in classifier.
+    pub examples: Vec<String>,
+    pub requires: Vec<CapId>,
+    pub handles: Vec<DataId>,
+    pub delegates: Vec<IntentId>,
+    /// The schema of the intent's `input`, if declared (a record type).
+    pub input: Option<Type>,
+    pub route: Route,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Ordered; the first arm whose condition holds wins. `None` is `otherwise`.
+    pub arms: Vec<Arm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    pub when: Option<Expr>,
+    pub action: Action,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum Action {
+    /// One agent serves the intent: a plan of exactly one step.
+    Dispatch { step: Step },
+    Plan { steps: Vec<Step> },
+    Escalate { humans: Vec<HumanId>, because: Option<String> },
+    Clarify { question: String },
+    Deny { because: Option<String> },
+    /// Review arms only.
+    Pass,
+    /// Review arms only: the data classes to redact.
+    Redact { data: Vec<DataId> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Target {
+    Agent(AgentId),
+    /// `any CAPABILITY`: the best permitted, healthy agent that provides it.
+    Any(CapId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The step's name (`dispatch` for a dispatch).
+    pub name: String,
+    pub target: Target,
+    /// Tried in order after the target; then each tried agent's own backups.
+    pub fallbacks: Vec<Target>,
+    /// Indexes of the steps (in this plan) that must finish first.
+    pub after: Vec<u32>,
+    /// The capabilities the step needs; each is authorized separately.
+    pub needs: Vec<CapId>,
+    /// The data classes the step handles.
+    pub handles: Vec<DataId>,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Forbid,
+    Permit,
+    Escalate,
+    RequireAudit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// `policy_name#index` (index counts from 0 within the policy); also the Cedar policy id.
+    pub id: String,
+    pub policy: String,
+    pub kind: RuleKind,
+    /// `None`: always (only a `forbid` may omit `when`).
+    pub when: Option<Expr>,
+    /// Forbid only.
+    pub unless: Option<Expr>,
+    /// Escalate only.
+    pub humans: Vec<HumanId>,
+    pub because: Option<String>,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// `None` for `review any`.
+    pub agent: Option<AgentId>,
+    pub arms: Vec<Arm>,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub delegation_depth: Option<u32>,
+    pub rates: Vec<RateLimit>,
+    pub breakers: Vec<Breaker>,
+}
+
+/// What a limit applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum LimitTarget {
+    /// Every agent and human, each counted on its own.
+    Any,
+    Agent(AgentId),
+    Human(HumanId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub target: LimitTarget,
+    pub count: u64,
+    pub per_ms: u64,
+    pub src: SrcId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breaker {
+    pub target: LimitTarget,
+    pub failures: u64,
+    pub cooldown_ms: u64,
+    pub src: SrcId,
+}
+
+/// A type of the context schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Type {
+    Bool,
+    Number,
+    String,
+    Duration,
+    /// A string restricted to these values (sorted).
+    Enum { values: Vec<String> },
+    Set { of: Box<Type> },
+    List { of: Box<Type> },
+    Record { fields: Vec<Field> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    pub optional: bool,
+    #[serde(rename = "of")]
+    pub ty: Type,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CedarPart {
+    /// Cedar schema, in Cedar's schema syntax.
+    pub schema: String,
+    /// Cedar policies; each carries `@id("rule id")`.
+    pub policies: String,
+    /// Agents and data classes as Cedar entities (Cedar's entities JSON).
+    pub entities: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceLoc {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl std::fmt::Display for SourceLoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+impl Plan {
+    /// The JSON that `plan_hash` is computed over: the plan without its hash, its source map
+    /// and its Cedar text (which carries source locations and is derived from the rest).
+    pub fn meaning(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("plan_hash");
+            obj.remove("source_map");
+            obj.remove("cedar");
+        }
+        v
+    }
+
+    pub fn source(&self, src: SrcId) -> Option<&SourceLoc> {
+        self.source_map.get(src as usize)
+    }
+}
