@@ -1,10 +1,21 @@
 //! The Intent compiler: `.intent` source text in, diagnostics and a routing plan out.
 //!
 //! Pipeline: `syntax` (logos lexer → lalrpop parser → tree with spans) → `db` (salsa queries
-//! over source-file inputs) → `hir` (the package model with names resolved) → `check` (types
-//! and the rules of LANGUAGE.md §8) → `lower` (the routing plan and its Cedar policies).
+//! over source-file inputs) → `hir` (declarations gathered by package, per-file scopes) →
+//! `check` (names, types and the rules of LANGUAGE.md §8, lowering to the plan in the same
+//! pass) → `cedar` (the plan's policies as Cedar, validated by cedar-policy) → `compile`
+//! (the front door). `render` turns diagnostics into text, JSON or GitHub annotations.
 //! The compiler does no IO: the CLI and the language server own the filesystem.
 
+pub mod cedar;
+pub mod check;
 pub mod codes;
+pub mod compile;
+pub mod db;
 pub mod diagnostics;
+pub mod hir;
+pub mod render;
+pub mod stdlib;
 pub mod syntax;
+
+pub use compile::{compile, Compilation, Source, Stage};

@@ -14,6 +14,9 @@ use logos::Logos;
 /// How deep brackets may nest before the file is refused.
 pub const MAX_NESTING: usize = 128;
 
+/// How many lexical errors a file may have before the lexer gives up on it (binary files).
+pub const MAX_PROBLEMS: usize = 50;
+
 /// A problem found while lexing, before it is given a file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LexProblem {
@@ -41,6 +44,17 @@ pub fn lex(text: &str) -> Lexed {
     let mut depth = 0usize;
     let mut lexer = Token::lexer(text);
     while let Some(result) = lexer.next() {
+        if out.problems.len() >= MAX_PROBLEMS {
+            let at = lexer.span().start;
+            out.problems.push(LexProblem {
+                code: Code::BAD_CHAR,
+                span: Span::new(at, at),
+                message: format!("more than {MAX_PROBLEMS} invalid characters; the rest of the file is skipped"),
+                help: "is this a text file? .intent files are UTF-8 text".into(),
+            });
+            out.truncated = true;
+            return out;
+        }
         let range = lexer.span();
         let span = Span::new(range.start, range.end);
         match result {

@@ -59,6 +59,18 @@ pub fn parse(text: &str) -> Parsed {
     let parser = super::grammar::ItemParser::new();
     let mut items = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.iter().enumerate() {
+        let operators = chunk.iter().filter(|(_, t, _)| matches!(t, Token::And | Token::Or | Token::Not)).count();
+        if operators > MAX_OPERATORS {
+            let span = chunk_span(chunk);
+            problems.push(SyntaxProblem {
+                code: Code::TOO_DEEP,
+                span: Span::new(span.start as usize, span.start as usize + 1),
+                message: format!("this declaration has {operators} `and`/`or`/`not` operators, more than the {MAX_OPERATORS} allowed"),
+                help: "split the conditions over several rules or arms".into(),
+            });
+            items.push(Item { doc: None, kind: ItemKind::Error, span });
+            continue;
+        }
         let mut recovered: Errors = Vec::new();
         let result = parser.parse(&mut recovered, chunk.iter().cloned().map(Ok::<_, Extra>));
         let span = chunk_span(chunk);
@@ -103,6 +115,10 @@ pub fn parse(text: &str) -> Parsed {
 }
 
 type Spanned = (usize, Token, usize);
+
+/// How many `and`/`or`/`not` one declaration may hold; this bounds how deep any expression
+/// tree can be, so no later phase can run out of stack.
+pub const MAX_OPERATORS: usize = 512;
 
 /// Splits the token stream into items. A new item starts at a word that can only start an
 /// item, or at `agent`, `intent` or `data` outside any brackets (inside brackets these three

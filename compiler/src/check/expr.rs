@@ -1,0 +1,561 @@
+//! Type checking of expressions (LANGUAGE.md §5), lowering each to a plan expression as it
+//! goes. Operands are resolved by where the expression stands: `agent` and `data` only in
+//! policies, `response` only in reviews; context fields and consts everywhere.
+
+use super::schema;
+use super::tables::Tables;
+use crate::codes::Code;
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::syntax::ast::{self, CmpOp as AstCmp, ExprKind, Path};
+use intent_runtime::plan::{CmpOp, Expr, Type, Value};
+
+/// Where an expression stands, which decides the operands it may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    Route,
+    Policy,
+    Review,
+    Const,
+}
+
+/// The static type of an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    Bool,
+    Number,
+    String,
+    Duration,
+    Enum(Vec<String>),
+    Set(Box<Ty>),
+    /// `data`: the data classes of the step being checked.
+    Data,
+    /// `response.data`: the data classes of an agent's response.
+    ResponseData,
+    Agent,
+    Intent,
+    /// An agent label: any literal.
+    Label,
+    /// After an error: accepted everywhere, so one mistake is reported once.
+    Unknown,
+}
+
+impl Ty {
+    fn describe(&self) -> String {
+        match self {
+            Ty::Bool => "a boolean".into(),
+            Ty::Number => "a number".into(),
+            Ty::String => "a string".into(),
+            Ty::Duration => "a duration".into(),
+            Ty::Enum(v) => format!("one of {}", quoted(v)),
+            Ty::Set(t) => format!("a set of {}", t.describe().trim_start_matches("a ")),
+            Ty::Data | Ty::ResponseData => "data classes".into(),
+            Ty::Agent => "an agent".into(),
+            Ty::Intent => "an intent".into(),
+            Ty::Label => "a label".into(),
+            Ty::Unknown => "anything".into(),
+        }
+    }
+
+    fn from_plan(t: &Type) -> Ty {
+        match t {
+            Type::Bool => Ty::Bool,
+            Type::Number => Ty::Number,
+            Type::String => Ty::String,
+            Type::Duration => Ty::Duration,
+            Type::Enum { values } => Ty::Enum(values.clone()),
+            Type::Set { of } | Type::List { of } => Ty::Set(Box::new(Ty::from_plan(of))),
+            Type::Record { .. } => Ty::Unknown,
+        }
+    }
+
+    /// Whether values of the two types can be compared with `==`.
+    fn comparable(&self, other: &Ty) -> bool {
+        use Ty::*;
+        match (self, other) {
+            (Unknown, _) | (_, Unknown) | (Label, _) | (_, Label) => true,
+            (Enum(_) | String, Enum(_) | String) => true,
+            (Set(a), Set(b)) => a.comparable(b),
+            (a, b) => a == b,
+        }
+    }
+
+    fn ordered(&self) -> bool {
+        matches!(self, Ty::Number | Ty::Duration | Ty::Label | Ty::Unknown)
+    }
+}
+
+fn quoted(v: &[String]) -> String {
+    v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// A checked expression: its type, its lowered form, and facts the checks need.
+pub struct Typed {
+    pub ty: Ty,
+    pub expr: Expr,
+    /// The context path of an optional field this expression reads, if any.
+    pub optional: Option<Vec<String>>,
+    /// A literal number, for range checks.
+    pub number: Option<f64>,
+    /// What a threshold compares against (`confidence`, `trust`), for range checks.
+    pub unit: Option<&'static str>,
+}
+
+impl Typed {
+    fn new(ty: Ty, expr: Expr) -> Typed {
+        Typed { ty, expr, optional: None, number: None, unit: None }
+    }
+    fn error() -> Typed {
+        Typed::new(Ty::Unknown, Expr::Lit { value: Value::Bool(false) })
+    }
+}
+
+pub struct ExprCx<'t, 'w, 'a> {
+    pub t: &'t Tables<'w, 'a>,
+    pub file: usize,
+    pub site: Site,
+    /// Context paths known present (from `has` on the left of an `and`).
+    guarded: Vec<Vec<String>>,
+    pub diags: &'t mut Vec<Diagnostic>,
+}
+
+impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
+    pub fn new(t: &'t Tables<'w, 'a>, file: usize, site: Site, diags: &'t mut Vec<Diagnostic>) -> Self {
+        ExprCx { t, file, site, guarded: Vec::new(), diags }
+    }
+
+    fn path(&self) -> &'a str {
+        self.t.path(self.file)
+    }
+
+    fn err(&mut self, code: Code, span: ast::Span, message: String, label: &str, help: String) {
+        let d = Diagnostic::new(code, self.path(), span, message).with_label(label).with_help(help);
+        self.diags.push(d);
+    }
+
+    /// Checks a condition: it must be a boolean.
+    pub fn condition(&mut self, e: &ast::Expr) -> Expr {
+        let t = self.expr(e);
+        if !matches!(t.ty, Ty::Bool | Ty::Unknown) {
+            self.err(
+                Code::TYPE_MISMATCH,
+                e.span,
+                format!("a condition must be a boolean, but this is {}", t.ty.describe()),
+                "not a boolean",
+                "compare it with something, e.g. `confidence < 0.8` or `channel == \"web\"`".into(),
+            );
+        }
+        t.expr
+    }
+
+    pub fn expr(&mut self, e: &ast::Expr) -> Typed {
+        match &e.kind {
+            ExprKind::Number(n) => {
+                let v = n.value();
+                Typed { number: Some(v), ..Typed::new(Ty::Number, Expr::Lit { value: Value::Number(v) }) }
+            }
+            ExprKind::Duration(ms) => Typed::new(Ty::Duration, Expr::Lit { value: Value::Number(*ms as f64) }),
+            ExprKind::Str(s) => Typed::new(Ty::String, Expr::Lit { value: Value::String(s.clone()) }),
+            ExprKind::Bool(b) => Typed::new(Ty::Bool, Expr::Lit { value: Value::Bool(*b) }),
+            ExprKind::Path(p) => self.operand(p),
+            ExprKind::Set(items) | ExprKind::List(items) => self.collection(items, e.span),
+            ExprKind::Record(_) => {
+                self.err(Code::TYPE_MISMATCH, e.span, "a record is not allowed in a condition".into(), "record", "records appear only in a test's `given`".into());
+                Typed::error()
+            }
+            ExprKind::Paren(inner) => self.expr(inner),
+            ExprKind::Not(inner) => {
+                let t = self.boolean(inner, "not");
+                Typed::new(Ty::Bool, Expr::Not { e: Box::new(t) })
+            }
+            ExprKind::And(a, b) => {
+                let left = self.boolean(a, "and");
+                let facts = has_facts(a);
+                let n = facts.len();
+                self.guarded.extend(facts);
+                let right = self.boolean(b, "and");
+                self.guarded.truncate(self.guarded.len() - n);
+                let mut all = Vec::new();
+                for x in [left, right] {
+                    match x {
+                        Expr::And { all: inner } => all.extend(inner),
+                        other => all.push(other),
+                    }
+                }
+                Typed::new(Ty::Bool, Expr::And { all })
+            }
+            ExprKind::Or(a, b) => {
+                let left = self.boolean(a, "or");
+                let right = self.boolean(b, "or");
+                let mut any = Vec::new();
+                for x in [left, right] {
+                    match x {
+                        Expr::Or { any: inner } => any.extend(inner),
+                        other => any.push(other),
+                    }
+                }
+                Typed::new(Ty::Bool, Expr::Or { any })
+            }
+            ExprKind::Cmp(op, a, b) => self.compare(*op, a, b, e.span),
+            ExprKind::In { negated, item, set } => self.membership(*negated, item, set, e.span),
+            ExprKind::Has(p) => self.has(p),
+            ExprKind::Touches(lhs, class) => {
+                let l = self.expr(lhs);
+                let any = self.t.resolve_data(self.file, class, self.diags).map(|d| self.t.data_closure(d).to_vec()).unwrap_or_default();
+                match &l.ty {
+                    Ty::ResponseData => Typed::new(Ty::Bool, Expr::ResponseDataTouches { any }),
+                    Ty::Data => Typed::new(Ty::Bool, Expr::DataTouches { any }),
+                    Ty::Unknown => Typed::error(),
+                    other => {
+                        self.err(Code::TYPE_MISMATCH, lhs.span, format!("`touches` needs data classes on its left, but this is {}", other.describe()), "not data", "write `data touches pii` (in a policy) or `response.data touches pii` (in a review)".into());
+                        Typed::error()
+                    }
+                }
+            }
+            ExprKind::Provides(lhs, cap) => {
+                let l = self.expr(lhs);
+                let cap = self.t.resolve_cap(self.file, cap, self.diags);
+                match (&l.ty, cap) {
+                    (Ty::Agent, Some(cap)) => Typed::new(Ty::Bool, Expr::AgentProvides { cap }),
+                    (Ty::Agent | Ty::Unknown, None) | (Ty::Unknown, _) => Typed::error(),
+                    (other, _) => {
+                        self.err(Code::TYPE_MISMATCH, lhs.span, format!("`provides` needs an agent on its left, but this is {}", other.describe()), "not an agent", "write `agent provides risk.predict`".into());
+                        Typed::error()
+                    }
+                }
+            }
+            ExprKind::Error => Typed::error(),
+        }
+    }
+
+    fn boolean(&mut self, e: &ast::Expr, op: &str) -> Expr {
+        let t = self.expr(e);
+        if !matches!(t.ty, Ty::Bool | Ty::Unknown) {
+            self.err(Code::TYPE_MISMATCH, e.span, format!("`{op}` needs booleans, but this is {}", t.ty.describe()), "not a boolean", "compare it with something first, e.g. `x == \"value\"`".into());
+        }
+        t.expr
+    }
+
+    fn collection(&mut self, items: &[ast::Expr], _span: ast::Span) -> Typed {
+        let mut values = Vec::new();
+        let mut elem = Ty::Unknown;
+        for item in items {
+            let t = self.expr(item);
+            match t.expr {
+                Expr::Lit { value } => values.push(value),
+                _ => self.err(Code::TYPE_MISMATCH, item.span, "sets and lists may hold only literals and consts".into(), "not a literal", "move the comparison out of the set".into()),
+            }
+            if elem == Ty::Unknown {
+                elem = t.ty;
+            } else if !elem.comparable(&t.ty) {
+                self.err(Code::TYPE_MISMATCH, item.span, format!("this set holds {}, but this member is {}", elem.describe(), t.ty.describe()), "different type", "a set's members all have one type".into());
+            }
+        }
+        Typed::new(Ty::Set(Box::new(elem)), Expr::Lit { value: Value::List(values) })
+    }
+
+    fn site_allows(&mut self, head: &ast::Name, needs: Site, what: &str) -> bool {
+        if self.site == needs {
+            return true;
+        }
+        let place = match needs {
+            Site::Policy => "a `policy` rule",
+            Site::Review => "a `review`",
+            _ => "here",
+        };
+        self.err(Code::OPERAND_CONTEXT, head.span, format!("`{}` is only available in {place}", head.text), "not available here", format!("{what} exists only while {place} is checked"));
+        false
+    }
+
+    /// A name or dotted path used as a value.
+    fn operand(&mut self, p: &Path) -> Typed {
+        let segs: Vec<&str> = p.segments.iter().map(|s| s.text.as_str()).collect();
+        let Some(head) = p.segments.first() else { return Typed::error() };
+        if self.site == Site::Const {
+            self.err(Code::TYPE_MISMATCH, p.span, format!("a const holds literals only, not `{}`", p.dotted()), "not a literal", "write the value itself: a number, a string, a duration, a set or a list".into());
+            return Typed::error();
+        }
+        match segs.as_slice() {
+            ["confidence"] => return Typed { unit: Some("confidence"), ..Typed::new(Ty::Number, Expr::Confidence) },
+            ["depth"] => return Typed::new(Ty::Number, Expr::Depth),
+            ["intent"] => return Typed::new(Ty::Intent, Expr::Lit { value: Value::Bool(false) }),
+            ["agent", rest @ ..] => {
+                if !(self.site == Site::Review || self.site_allows(head, Site::Policy, "the agent being checked")) {
+                    return Typed::error();
+                }
+                return self.agent_attr(p, rest);
+            }
+            ["data"] => {
+                if !self.site_allows(head, Site::Policy, "the data of the step being checked") {
+                    return Typed::error();
+                }
+                return Typed::new(Ty::Data, Expr::Lit { value: Value::Bool(false) });
+            }
+            ["response", rest @ ..] => {
+                if !self.site_allows(head, Site::Review, "the agent's response") {
+                    return Typed::error();
+                }
+                return match rest {
+                    ["confidence"] => Typed { unit: Some("response.confidence"), ..Typed::new(Ty::Number, Expr::ResponseConfidence) },
+                    ["data"] => Typed::new(Ty::ResponseData, Expr::Lit { value: Value::Bool(false) }),
+                    _ => {
+                        let s = p.segments.get(1).map_or(p.span, |s| s.span);
+                        let help = did_you_mean(rest.first().copied().unwrap_or(""), ["confidence", "data"]).unwrap_or_else(|| "a response has `confidence` and `data`".into());
+                        self.err(Code::UNKNOWN_NAME, s, format!("a response has no `{}`", rest.join(".")), "unknown", help);
+                        Typed::error()
+                    }
+                };
+            }
+            _ => {}
+        }
+        if schema::field(&self.t.context, head.text.as_str()).is_some() {
+            return self.context_path(p);
+        }
+        if let Some((file, value)) = self.t.find_const(self.file, &segs) {
+            return self.const_value(file, value, p);
+        }
+        let mut candidates: Vec<String> = schema::field_names(&self.t.context).into_iter().map(String::from).collect();
+        candidates.extend(self.t.visible(super::tables::Kind::Const, self.file));
+        candidates.extend(["confidence", "depth", "intent"].map(String::from));
+        match self.site {
+            Site::Policy => candidates.extend(["agent", "data"].map(String::from)),
+            Site::Review => candidates.extend(["agent", "response"].map(String::from)),
+            _ => {}
+        }
+        let name = p.dotted();
+        let help = did_you_mean(&head.text, candidates.iter().map(String::as_str))
+            .unwrap_or_else(|| "declare it as a `const`, or as a field of `context { }`".into());
+        self.diags.push(
+            Diagnostic::new(Code::UNKNOWN_NAME, self.path(), p.span, format!("unknown name `{name}`"))
+                .with_label("not a const, a context field or a built-in operand")
+                .with_help(help),
+        );
+        Typed::error()
+    }
+
+    fn agent_attr(&mut self, p: &Path, rest: &[&str]) -> Typed {
+        let (ty, expr) = match rest {
+            [] => (Ty::Agent, Expr::AgentName),
+            ["trust"] => return Typed { unit: Some("trust"), ..Typed::new(Ty::Number, Expr::AgentTrust) },
+            ["cost"] => (Ty::Number, Expr::AgentCost),
+            ["region"] => (Ty::String, Expr::AgentRegion),
+            ["zone"] => (Ty::String, Expr::AgentZone),
+            ["name"] => (Ty::String, Expr::AgentName),
+            ["labels", key] => (Ty::Label, Expr::AgentLabel { key: (*key).to_string() }),
+            _ => {
+                let s = p.segments.get(1).map_or(p.span, |s| s.span);
+                let attr = rest.join(".");
+                let help = did_you_mean(&attr, ["trust", "cost", "region", "zone", "name", "labels"])
+                    .unwrap_or_else(|| "an agent has `trust`, `cost`, `region`, `zone`, `name` and `labels.KEY`".into());
+                self.err(Code::UNKNOWN_NAME, s, format!("an agent has no attribute `{attr}`"), "unknown attribute", help);
+                return Typed::error();
+            }
+        };
+        Typed::new(ty, expr)
+    }
+
+    fn context_path(&mut self, p: &Path) -> Typed {
+        let mut ty: &Type = &self.t.context;
+        let mut optional = None;
+        let mut walked: Vec<String> = Vec::new();
+        for seg in &p.segments {
+            let Some(f) = schema::field(ty, &seg.text) else {
+                let names = schema::field_names(ty);
+                let what = if walked.is_empty() { "the context".to_string() } else { format!("`{}`", walked.join(".")) };
+                let help = did_you_mean(&seg.text, names.iter().copied())
+                    .unwrap_or_else(|| if names.is_empty() { format!("{what} has no fields") } else { format!("{what} has: {}", names.join(", ")) });
+                self.err(Code::UNKNOWN_FIELD, seg.span, format!("{what} has no field `{}`", seg.text), "unknown field", help);
+                return Typed::error();
+            };
+            walked.push(seg.text.clone());
+            if f.optional && optional.is_none() {
+                optional = Some(walked.clone());
+            }
+            ty = &f.ty;
+        }
+        if let Type::Record { .. } = ty {
+            self.err(Code::TYPE_MISMATCH, p.span, format!("`{}` is a record; compare one of its fields", p.dotted()), "a record", format!("fields: {}", schema::field_names(ty).join(", ")));
+            return Typed::error();
+        }
+        Typed { optional, ..Typed::new(Ty::from_plan(ty), Expr::Field { path: walked }) }
+    }
+
+    fn const_value(&mut self, file: usize, value: &'a ast::Expr, p: &Path) -> Typed {
+        let mut inner = ExprCx::new(self.t, file, Site::Const, self.diags);
+        let t = inner.expr(value);
+        if !matches!(t.expr, Expr::Lit { .. }) {
+            self.err(Code::TYPE_MISMATCH, p.span, format!("const `{}` is not a literal", p.dotted()), "not a literal", "a const holds a literal, a set or a list".into());
+            return Typed::error();
+        }
+        Typed { number: t.number, ..Typed::new(t.ty, t.expr) }
+    }
+
+    fn has(&mut self, p: &Path) -> Typed {
+        if schema::field(&self.t.context, p.segments.first().map_or("", |s| s.text.as_str())).is_none() {
+            let names = schema::field_names(&self.t.context);
+            let first = p.segments.first().map_or("", |s| s.text.as_str());
+            let help = did_you_mean(first, names.iter().copied()).unwrap_or_else(|| "`has` tests an optional field of the context".into());
+            self.err(Code::UNKNOWN_FIELD, p.span, format!("the context has no field `{}`", p.dotted()), "unknown field", help);
+            return Typed::error();
+        }
+        let t = self.context_path(p);
+        match t.expr {
+            Expr::Field { path } => Typed::new(Ty::Bool, Expr::Has { path }),
+            _ => Typed::error(),
+        }
+    }
+
+    fn warn_optional(&mut self, t: &Typed, span: ast::Span) {
+        let Some(path) = &t.optional else { return };
+        if self.guarded.iter().any(|g| g == path || (g.len() > path.len() && g.starts_with(path))) {
+            return;
+        }
+        let name = path.join(".");
+        self.diags.push(
+            Diagnostic::new(Code::OPTIONAL_WITHOUT_HAS, self.path(), span, format!("`{name}` is optional: when it is absent this comparison is false"))
+                .with_label("may be absent")
+                .with_help(format!("say what you mean when it is absent: `has {name} and ...` or `not has {name} or ...`")),
+        );
+    }
+
+    fn compare(&mut self, op: AstCmp, a: &ast::Expr, b: &ast::Expr, span: ast::Span) -> Typed {
+        let l = self.expr(a);
+        if l.ty == Ty::Intent {
+            return self.intent_compare(op, b, span);
+        }
+        let r = self.expr(b);
+        self.warn_optional(&l, a.span);
+        self.warn_optional(&r, b.span);
+        let ok = match op {
+            AstCmp::Eq | AstCmp::Ne => l.ty.comparable(&r.ty),
+            _ => l.ty.ordered() && r.ty.ordered() && l.ty.comparable(&r.ty),
+        };
+        if !ok {
+            let help = if op == AstCmp::Eq || op == AstCmp::Ne {
+                "compare values of the same type".to_string()
+            } else {
+                "`<`, `<=`, `>` and `>=` compare numbers or durations".to_string()
+            };
+            self.err(Code::TYPE_MISMATCH, span, format!("cannot compare {} with {} using `{}`", l.ty.describe(), r.ty.describe(), op.symbol()), "mismatched types", help);
+        }
+        self.check_enum_literal(&l, &r, b.span);
+        self.check_enum_literal(&r, &l, a.span);
+        self.check_threshold(&l, &r, b.span);
+        self.check_threshold(&r, &l, a.span);
+        let cmp = match op {
+            AstCmp::Eq => CmpOp::Eq,
+            AstCmp::Ne => CmpOp::Ne,
+            AstCmp::Lt => CmpOp::Lt,
+            AstCmp::Le => CmpOp::Le,
+            AstCmp::Gt => CmpOp::Gt,
+            AstCmp::Ge => CmpOp::Ge,
+        };
+        Typed::new(Ty::Bool, Expr::Cmp { cmp, lhs: Box::new(l.expr), rhs: Box::new(r.expr) })
+    }
+
+    /// An enum compared with a string literal: the literal must be one of its values.
+    fn check_enum_literal(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
+        if let (Ty::Enum(values), Expr::Lit { value: Value::String(s) }) = (&e.ty, &lit.expr) {
+            if !values.contains(s) {
+                let help = did_you_mean(s, values.iter().map(String::as_str)).unwrap_or_else(|| format!("the values are {}", quoted(values)));
+                self.err(Code::TYPE_MISMATCH, span, format!("\"{s}\" is not one of the values {}", quoted(values)), "never equal", help);
+            }
+        }
+    }
+
+    fn check_threshold(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
+        if let (Some(unit), Some(v)) = (e.unit, lit.number) {
+            if !(0.0..=1.0).contains(&v) {
+                self.err(Code::THRESHOLD_RANGE, span, format!("{unit} is between 0 and 1, so comparing it with {v} is meaningless"), "outside 0..1", "thresholds are written as fractions: 0.8, not 80".into());
+            }
+        }
+    }
+
+    /// `intent == name`, `intent != name`.
+    fn intent_compare(&mut self, op: AstCmp, b: &ast::Expr, span: ast::Span) -> Typed {
+        let id = match &b.kind {
+            ExprKind::Path(p) if p.segments.len() == 1 => p.segments.first().and_then(|n| self.t.resolve_intent(self.file, n, self.diags)),
+            _ => {
+                self.err(Code::TYPE_MISMATCH, b.span, "`intent` is compared with an intent's name".into(), "not an intent name", "write `intent == fetch_ledger`".into());
+                None
+            }
+        };
+        let Some(intent) = id else { return Typed::error() };
+        let is = Expr::IntentIs { intent };
+        match op {
+            AstCmp::Eq => Typed::new(Ty::Bool, is),
+            AstCmp::Ne => Typed::new(Ty::Bool, Expr::Not { e: Box::new(is) }),
+            _ => {
+                self.err(Code::TYPE_MISMATCH, span, format!("intents cannot be ordered with `{}`", op.symbol()), "not orderable", "use `==`, `!=` or `in`".into());
+                Typed::error()
+            }
+        }
+    }
+
+    fn membership(&mut self, negated: bool, item: &ast::Expr, set: &ast::Expr, span: ast::Span) -> Typed {
+        let i = self.expr(item);
+        if i.ty == Ty::Intent {
+            let names: Vec<&ast::Expr> = match &set.kind {
+                ExprKind::Set(v) | ExprKind::List(v) => v.iter().collect(),
+                _ => {
+                    self.err(Code::TYPE_MISMATCH, set.span, "`intent in` takes a set of intent names".into(), "not a set of intents", "write `intent in {a, b}`".into());
+                    return Typed::error();
+                }
+            };
+            let mut any = Vec::new();
+            for n in names {
+                match &n.kind {
+                    ExprKind::Path(p) if p.segments.len() == 1 => {
+                        if let Some(id) = p.segments.first().and_then(|n| self.t.resolve_intent(self.file, n, self.diags)) {
+                            any.push(Expr::IntentIs { intent: id });
+                        }
+                    }
+                    _ => self.err(Code::TYPE_MISMATCH, n.span, "expected an intent name".into(), "not an intent", "write `intent in {a, b}`".into()),
+                }
+            }
+            let e = Expr::Or { any };
+            return Typed::new(Ty::Bool, if negated { Expr::Not { e: Box::new(e) } } else { e });
+        }
+        let s = self.expr(set);
+        self.warn_optional(&i, item.span);
+        self.warn_optional(&s, set.span);
+        match &s.ty {
+            Ty::Set(elem) if !i.ty.comparable(elem) => self.err(
+                Code::TYPE_MISMATCH,
+                span,
+                format!("cannot look for {} in a set of {}", i.ty.describe(), elem.describe().trim_start_matches("a ")),
+                "mismatched types",
+                "the value and the set's members must have the same type".into(),
+            ),
+            Ty::Set(_) | Ty::Unknown => {}
+            other => self.err(Code::TYPE_MISMATCH, set.span, format!("`in` needs a set on its right, but this is {}", other.describe()), "not a set", "write a set literal `{\"a\", \"b\"}` or name a const set".into()),
+        }
+        Typed::new(Ty::Bool, Expr::In { item: Box::new(i.expr), set: Box::new(s.expr), negated })
+    }
+}
+
+/// The context paths that `e`, as the left of an `and`, proves present.
+fn has_facts(e: &ast::Expr) -> Vec<Vec<String>> {
+    match &e.kind {
+        ExprKind::Has(p) => vec![p.segments.iter().map(|s| s.text.clone()).collect()],
+        ExprKind::And(a, b) => {
+            let mut v = has_facts(a);
+            v.extend(has_facts(b));
+            v
+        }
+        ExprKind::Paren(inner) => has_facts(inner),
+        _ => Vec::new(),
+    }
+}
+
+/// A literal (or a set of literals) as a plan value, for consts, labels and field values.
+pub fn literal(e: &ast::Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Number(n) => Some(Value::Number(n.value())),
+        ExprKind::Duration(ms) => Some(Value::Number(*ms as f64)),
+        ExprKind::Str(s) => Some(Value::String(s.clone())),
+        ExprKind::Bool(b) => Some(Value::Bool(*b)),
+        ExprKind::Set(v) | ExprKind::List(v) => v.iter().map(literal).collect::<Option<Vec<_>>>().map(Value::List),
+        ExprKind::Paren(inner) => literal(inner),
+        _ => None,
+    }
+}

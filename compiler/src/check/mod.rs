@@ -1,0 +1,104 @@
+//! Checking and lowering: every rule of LANGUAGE.md §8 that needs no deep analysis, done in
+//! the same pass that builds the routing plan, so that what is checked is exactly what runs.
+//!
+//! The pass walks declarations in a canonical order (sorted by name), so the plan it builds
+//! does not depend on declaration order or file names; the plan is kept only when no error
+//! was found.
+
+mod expr;
+mod items;
+mod routes;
+mod rules;
+mod schema;
+mod tables;
+mod test_blocks;
+mod usage;
+
+pub use test_blocks::TestCase;
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::Workspace;
+use crate::syntax::ast::Span;
+use intent_runtime::plan::{self, SourceLoc, SrcId};
+use tables::Tables;
+
+/// What checking a workspace yields.
+pub struct Checked {
+    pub plan: Option<plan::Plan>,
+    pub tests: Vec<TestCase>,
+}
+
+pub(crate) struct Checker<'w, 'a> {
+    pub t: Tables<'w, 'a>,
+    pub diags: Vec<Diagnostic>,
+    pub source_map: Vec<SourceLoc>,
+    line_starts: Vec<Vec<usize>>,
+}
+
+impl<'w, 'a> Checker<'w, 'a> {
+    /// Where `span` of `file` is, as an index into the plan's source map.
+    pub fn src(&mut self, file: usize, span: Span) -> SrcId {
+        let (line, col) = self.line_col(file, span.start as usize);
+        let loc = SourceLoc { file: self.t.path(file).to_string(), line, col };
+        self.source_map.push(loc);
+        (self.source_map.len() - 1) as SrcId
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, file: usize, offset: usize) -> (u32, u32) {
+        let starts = self.line_starts.get(file).map_or(&[0usize][..], Vec::as_slice);
+        let line = starts.partition_point(|s| *s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
+        let text = self.t.ws.file(file).map_or("", |f| f.text);
+        let col = text.get(start..offset.min(text.len())).map_or(offset - start, |s| s.chars().count());
+        (line as u32, col as u32 + 1)
+    }
+}
+
+/// Checks the workspace and lowers it to a plan (without its Cedar part and hash).
+pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
+    let mut local = Vec::new();
+    let t = Tables::new(ws, &mut local);
+    let line_starts = ws
+        .files
+        .iter()
+        .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+        .collect();
+    let mut c = Checker { t, diags: local, source_map: Vec::new(), line_starts };
+    let capabilities = c.t.caps.clone();
+    let data_classes = (0..c.t.data.len())
+        .map(|i| plan::DataClass {
+            name: c.t.data_name(i as u32).to_string(),
+            parent: c.t.data_parent.get(i).copied().flatten(),
+            covers: c.t.data_closure(i as u32).to_vec(),
+        })
+        .collect();
+    let agents = c.agents();
+    let humans = c.humans();
+    let rules = c.rules();
+    let limits = c.limits();
+    let mut intents = c.intents(&limits);
+    c.routes(&mut intents, &agents, &rules);
+    let reviews = c.reviews();
+    let tests = c.test_blocks();
+    c.unused(&agents, &intents);
+    let Checker { t, diags: found, source_map, .. } = c;
+    let has_errors = found.iter().any(Diagnostic::is_error);
+    diags.extend(found);
+    let plan = (!has_errors).then(|| plan::Plan {
+        format: plan::FORMAT,
+        plan_hash: String::new(),
+        capabilities,
+        data_classes,
+        context: t.context.clone(),
+        agents,
+        humans,
+        intents,
+        rules,
+        reviews,
+        limits,
+        cedar: plan::CedarPart::default(),
+        source_map,
+    });
+    Checked { plan, tests }
+}

@@ -1,0 +1,107 @@
+//! Record schemas: the `context` blocks merged into one request schema, and `input` schemas.
+//! A field may be declared in several `context` blocks only with the same type.
+
+use crate::codes::Code;
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::hir::Workspace;
+use crate::syntax::ast::*;
+use intent_runtime::plan::{Field, Type};
+use std::collections::BTreeMap;
+
+const TYPE_NAMES: &[&str] = &["bool", "number", "string", "duration", "set", "list"];
+
+pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut origin: BTreeMap<String, (usize, Span)> = BTreeMap::new();
+    for (file, schema) in &ws.contexts {
+        let path = ws.path(*file);
+        let Type::Record { fields: these } = record(path, schema, diags) else { continue };
+        for (f, ast_field) in these.into_iter().zip(schema.iter()) {
+            match origin.get(&f.name) {
+                Some((pf, ps)) => {
+                    let same = fields.iter().any(|g| g.name == f.name && g.ty == f.ty && g.optional == f.optional);
+                    if !same {
+                        diags.push(
+                            Diagnostic::new(Code::DUPLICATE_FIELD, path, ast_field.name.span, format!("context field `{}` is declared again with another type", f.name))
+                                .with_label("declared again here")
+                                .with_secondary(ws.path(*pf), *ps, "first declared here")
+                                .with_help("context fields may be spread over files only when they agree: give both the same type"),
+                        );
+                    }
+                }
+                None => {
+                    origin.insert(f.name.clone(), (*file, ast_field.name.span));
+                    fields.push(f);
+                }
+            }
+        }
+    }
+    fields.sort_by(|a, b| a.name.cmp(&b.name));
+    Type::Record { fields }
+}
+
+/// Converts a list of field schemas to a record type, reporting duplicates and unknown types.
+pub fn record(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>) -> Type {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for f in schema {
+        if let Some(prev) = seen.get(f.name.text.as_str()) {
+            diags.push(
+                Diagnostic::new(Code::DUPLICATE_FIELD, file, f.name.span, format!("field `{}` is declared twice", f.name.text))
+                    .with_label("declared again here")
+                    .with_secondary(file, *prev, "first declared here")
+                    .with_help("remove one of the two"),
+            );
+            continue;
+        }
+        seen.insert(&f.name.text, f.name.span);
+        fields.push(Field { name: f.name.text.clone(), optional: f.optional, ty: ty(file, &f.ty, diags) });
+    }
+    fields.sort_by(|a, b| a.name.cmp(&b.name));
+    Type::Record { fields }
+}
+
+fn ty(file: &str, t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
+    match t {
+        TypeExpr::Named(n) => match n.text.as_str() {
+            "bool" => Type::Bool,
+            "number" => Type::Number,
+            "string" => Type::String,
+            "duration" => Type::Duration,
+            other => {
+                let help = did_you_mean(other, TYPE_NAMES.iter().copied())
+                    .unwrap_or_else(|| "types are bool, number, string, duration, set<T>, list<T>, records `{..}` and string enums `\"a\" | \"b\"`".into());
+                diags.push(
+                    Diagnostic::new(Code::UNKNOWN_TYPE, file, n.span, format!("unknown type `{other}`"))
+                        .with_label("not a type")
+                        .with_help(help),
+                );
+                Type::String
+            }
+        },
+        TypeExpr::Set(inner, _) => Type::Set { of: Box::new(ty(file, inner, diags)) },
+        TypeExpr::List(inner, _) => Type::List { of: Box::new(ty(file, inner, diags)) },
+        TypeExpr::Record(fields, _) => record(file, fields, diags),
+        TypeExpr::Enum(values, _) => {
+            let mut v: Vec<String> = values.iter().map(|(s, _)| s.clone()).collect();
+            v.sort();
+            v.dedup();
+            Type::Enum { values: v }
+        }
+    }
+}
+
+/// The field `name` of a record type.
+pub fn field<'t>(record: &'t Type, name: &str) -> Option<&'t Field> {
+    match record {
+        Type::Record { fields } => fields.iter().find(|f| f.name == name),
+        _ => None,
+    }
+}
+
+pub fn field_names(record: &Type) -> Vec<&str> {
+    match record {
+        Type::Record { fields } => fields.iter().map(|f| f.name.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,349 @@
+//! The resolved tables of a compilation: capabilities (with implied groups), data classes,
+//! agents, humans, intents and the context schema, each numbered in a canonical (sorted) order
+//! so that the plan does not depend on declaration order. Name lookups that report unknown
+//! names with a "did you mean" live here too, as does the record of what was used.
+
+use crate::codes::Code;
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::hir::{Decl, Package, Workspace};
+use crate::syntax::ast::*;
+use intent_runtime::plan::{self, AgentId, CapId, DataId, HumanId, IntentId};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What kind of declaration a name refers to (for lookups and the unused-declaration check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Agent,
+    Human,
+    Intent,
+    Const,
+    Data,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Agent => "agent",
+            Kind::Human => "human",
+            Kind::Intent => "intent",
+            Kind::Const => "const",
+            Kind::Data => "data class",
+        }
+    }
+    fn code(self) -> Code {
+        match self {
+            Kind::Agent => Code::UNKNOWN_AGENT,
+            Kind::Human => Code::UNKNOWN_HUMAN,
+            Kind::Intent => Code::UNKNOWN_INTENT,
+            Kind::Const => Code::UNKNOWN_NAME,
+            Kind::Data => Code::UNKNOWN_DATA,
+        }
+    }
+}
+
+/// A numbered declaration: its package, its name, and the plan name (qualified only on a clash).
+pub struct Entry<'a, T> {
+    pub pkg: String,
+    pub decl: Decl<'a, T>,
+    pub display: String,
+}
+
+pub struct Tables<'w, 'a> {
+    pub ws: &'w Workspace<'a>,
+    pub caps: Vec<plan::Capability>,
+    pub cap_index: HashMap<String, CapId>,
+    pub data: Vec<Entry<'a, Option<Path>>>,
+    pub data_parent: Vec<Option<DataId>>,
+    pub data_covers: Vec<Vec<DataId>>,
+    pub agents: Vec<Entry<'a, AgentDecl>>,
+    pub humans: Vec<Entry<'a, HumanDecl>>,
+    pub intents: Vec<Entry<'a, IntentDecl>>,
+    index: HashMap<(Kind, String, String), u32>,
+    /// The merged context schema (a record type).
+    pub context: plan::Type,
+    pub used: RefCell<BTreeSet<(Kind, String, String)>>,
+}
+
+fn number<'w, 'a: 'w, T: 'a>(ws: &'w Workspace<'a>, pick: impl Fn(&'w Package<'a>) -> &'w BTreeMap<&'a str, Decl<'a, T>>) -> Vec<Entry<'a, T>> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for pkg in ws.packages.values() {
+        for name in pick(pkg).keys() {
+            *count.entry(name).or_default() += 1;
+        }
+    }
+    let mut out: Vec<Entry<'a, T>> = Vec::new();
+    for (pkg_name, pkg) in &ws.packages {
+        for (name, decl) in pick(pkg) {
+            let clash = count.get(name).copied().unwrap_or(0) > 1;
+            let display = if clash { format!("{pkg_name}.{name}") } else { (*name).to_string() };
+            out.push(Entry { pkg: pkg_name.clone(), decl: *decl, display });
+        }
+    }
+    out.sort_by(|a, b| a.display.cmp(&b.display));
+    out
+}
+
+impl<'w, 'a> Tables<'w, 'a> {
+    pub fn new(ws: &'w Workspace<'a>, diags: &mut Vec<Diagnostic>) -> Tables<'w, 'a> {
+        let agents = number(ws, |p| &p.agents);
+        let humans = number(ws, |p| &p.humans);
+        let intents = number(ws, |p| &p.intents);
+        let data = number(ws, |p| &p.data);
+        let mut index = HashMap::new();
+        for (kind, entries) in [
+            (Kind::Agent, agents.iter().map(|e| (&e.pkg, e.decl.name)).collect::<Vec<_>>()),
+            (Kind::Human, humans.iter().map(|e| (&e.pkg, e.decl.name)).collect()),
+            (Kind::Intent, intents.iter().map(|e| (&e.pkg, e.decl.name)).collect()),
+            (Kind::Data, data.iter().map(|e| (&e.pkg, e.decl.name)).collect()),
+        ] {
+            for (i, (pkg, name)) in entries.into_iter().enumerate() {
+                index.insert((kind, pkg.clone(), name.text.clone()), i as u32);
+            }
+        }
+        let mut t = Tables {
+            ws,
+            caps: Vec::new(),
+            cap_index: HashMap::new(),
+            data,
+            data_parent: Vec::new(),
+            data_covers: Vec::new(),
+            agents,
+            humans,
+            intents,
+            index,
+            context: plan::Type::Record { fields: Vec::new() },
+            used: RefCell::new(BTreeSet::new()),
+        };
+        t.build_caps();
+        t.build_data(diags);
+        t.context = super::schema::merge_context(ws, diags);
+        t
+    }
+
+    fn build_caps(&mut self) {
+        let mut all: BTreeMap<String, bool> = BTreeMap::new();
+        for name in self.ws.capabilities.keys() {
+            let parts: Vec<&str> = name.split('.').collect();
+            for i in 1..parts.len() {
+                all.entry(parts[..i].join(".")).or_insert(true);
+            }
+            all.insert(name.clone(), false);
+        }
+        for (i, name) in all.keys().enumerate() {
+            self.cap_index.insert(name.clone(), i as u32);
+        }
+        self.caps = all
+            .iter()
+            .map(|(name, group_only)| plan::Capability {
+                name: name.clone(),
+                parent: name.rsplit_once('.').and_then(|(p, _)| self.cap_index.get(p).copied()),
+                group_only: *group_only,
+            })
+            .collect();
+    }
+
+    fn build_data(&mut self, diags: &mut Vec<Diagnostic>) {
+        let mut parents = Vec::with_capacity(self.data.len());
+        for e in &self.data {
+            let parent = e.decl.node.as_ref().and_then(|p| self.resolve_data(e.decl.file, p, diags));
+            parents.push(parent);
+        }
+        // Break cycles so the hierarchy is a forest; report each cycle once.
+        for start in 0..parents.len() {
+            let mut seen = vec![start];
+            let mut cur = parents.get(start).copied().flatten();
+            while let Some(c) = cur {
+                if c as usize == start {
+                    let e = &self.data[start];
+                    let chain: Vec<String> = seen.iter().map(|i| self.data[*i].display.clone()).collect();
+                    diags.push(
+                        Diagnostic::new(Code::DATA_CYCLE, self.ws.path(e.decl.file), e.decl.name.span, format!("data class `{}` is its own ancestor: {} → {}", e.display, chain.join(" → "), e.display))
+                            .with_label("part of a cycle")
+                            .with_help("a data hierarchy is a tree: remove one of the `:` parents"),
+                    );
+                    if let Some(p) = parents.get_mut(start) {
+                        *p = None;
+                    }
+                    break;
+                }
+                if seen.contains(&(c as usize)) {
+                    break;
+                }
+                seen.push(c as usize);
+                cur = parents.get(c as usize).copied().flatten();
+            }
+        }
+        let mut covers: Vec<Vec<DataId>> = (0..parents.len() as u32).map(|i| vec![i]).collect();
+        for i in 0..parents.len() {
+            let mut cur = parents[i];
+            let mut guard = 0;
+            while let Some(p) = cur {
+                if let Some(c) = covers.get_mut(p as usize) {
+                    c.push(i as u32);
+                }
+                cur = parents.get(p as usize).copied().flatten();
+                guard += 1;
+                if guard > parents.len() {
+                    break;
+                }
+            }
+        }
+        for c in &mut covers {
+            c.sort_unstable();
+            c.dedup();
+        }
+        self.data_parent = parents;
+        self.data_covers = covers;
+    }
+
+    pub fn mark_used(&self, kind: Kind, pkg: &str, name: &str) {
+        self.used.borrow_mut().insert((kind, pkg.to_string(), name.to_string()));
+    }
+
+    pub fn is_used(&self, kind: Kind, pkg: &str, name: &str) -> bool {
+        self.used.borrow().contains(&(kind, pkg.to_string(), name.to_string()))
+    }
+
+    /// Looks up `segments` (as written in `file`) among declarations of `kind`.
+    fn find(&self, kind: Kind, file: usize, segments: &[&str]) -> Option<(String, String)> {
+        let scope = self.ws.scopes.get(file)?;
+        for (pkg, name) in scope.candidates(segments) {
+            let hit = match kind {
+                Kind::Const => self.ws.package(&pkg).is_some_and(|p| p.consts.contains_key(name.as_str())),
+                _ => self.index.contains_key(&(kind, pkg.clone(), name.clone())),
+            };
+            if hit {
+                self.mark_used(kind, &pkg, &name);
+                return Some((pkg, name));
+            }
+        }
+        None
+    }
+
+    /// Names of `kind` visible from `file`, for "did you mean".
+    pub fn visible(&self, kind: Kind, file: usize) -> Vec<String> {
+        let Some(scope) = self.ws.scopes.get(file) else { return Vec::new() };
+        let mut out = Vec::new();
+        if let Some(pkg) = self.ws.package(&scope.package) {
+            out.extend(names_in(pkg, kind));
+        }
+        for (local, (pkg, name)) in &scope.imports {
+            if self.ws.package(pkg).is_some_and(|p| names_in(p, kind).any(|n| n == *name)) {
+                out.push(local.clone());
+            }
+        }
+        out
+    }
+
+    fn unknown(&self, kind: Kind, file: usize, text: &str, span: Span) -> Diagnostic {
+        let visible = self.visible(kind, file);
+        let help = did_you_mean(text, visible.iter().map(String::as_str)).unwrap_or_else(|| match kind {
+            Kind::Data => format!("declare it with `data {text}`, or import one: `use std.data.{{pii}}`"),
+            Kind::Human => format!("declare it: `human {text} {{ channel \"...\"  sla 4h }}`"),
+            _ => format!("declare it with `{} {text} {{ ... }}` or import it with `use`", kind.word()),
+        });
+        Diagnostic::new(kind.code(), self.ws.path(file), span, format!("unknown {} `{text}`", kind.word()))
+            .with_label(format!("no {} of this name is in scope", kind.word()))
+            .with_help(help)
+    }
+
+    fn resolve_id(&self, kind: Kind, file: usize, path_text: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+        let segments: Vec<&str> = path_text.split('.').collect();
+        match self.find(kind, file, &segments) {
+            Some((pkg, name)) => self.index.get(&(kind, pkg, name)).copied(),
+            None => {
+                diags.push(self.unknown(kind, file, path_text, span));
+                None
+            }
+        }
+    }
+
+    pub fn resolve_agent(&self, file: usize, name: &Name, diags: &mut Vec<Diagnostic>) -> Option<AgentId> {
+        self.resolve_id(Kind::Agent, file, &name.text, name.span, diags)
+    }
+
+    /// An agent if there is one of that name, without reporting anything.
+    pub fn try_agent(&self, file: usize, name: &str) -> Option<AgentId> {
+        let (pkg, n) = self.find(Kind::Agent, file, &[name])?;
+        self.index.get(&(Kind::Agent, pkg, n)).copied()
+    }
+
+    pub fn try_human(&self, file: usize, name: &str) -> Option<HumanId> {
+        let (pkg, n) = self.find(Kind::Human, file, &[name])?;
+        self.index.get(&(Kind::Human, pkg, n)).copied()
+    }
+
+    pub fn resolve_human(&self, file: usize, name: &Name, diags: &mut Vec<Diagnostic>) -> Option<HumanId> {
+        self.resolve_id(Kind::Human, file, &name.text, name.span, diags)
+    }
+
+    pub fn resolve_intent(&self, file: usize, name: &Name, diags: &mut Vec<Diagnostic>) -> Option<IntentId> {
+        self.resolve_id(Kind::Intent, file, &name.text, name.span, diags)
+    }
+
+    pub fn resolve_data(&self, file: usize, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<DataId> {
+        self.resolve_id(Kind::Data, file, &path.dotted(), path.span, diags)
+    }
+
+    /// A const visible from `file` (marking it used), or `None`.
+    pub fn find_const(&self, file: usize, segments: &[&str]) -> Option<(usize, &'a Expr)> {
+        let (pkg, name) = self.find(Kind::Const, file, segments)?;
+        let d = self.ws.package(&pkg)?.consts.get(name.as_str())?;
+        Some((d.file, d.node))
+    }
+
+    pub fn resolve_cap(&self, file: usize, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<CapId> {
+        let name = path.dotted();
+        if let Some(id) = self.cap_index.get(&name) {
+            return Some(*id);
+        }
+        let help = did_you_mean(&name, self.caps.iter().map(|c| c.name.as_str()))
+            .unwrap_or_else(|| format!("declare it: `capability {name}`"));
+        diags.push(
+            Diagnostic::new(Code::UNKNOWN_CAPABILITY, self.ws.path(file), path.span, format!("unknown capability `{name}`"))
+                .with_label("not declared by any `capability`")
+                .with_help(help),
+        );
+        None
+    }
+
+    /// Every capability `cap` covers: itself and all below it.
+    pub fn cap_closure(&self, cap: CapId) -> Vec<CapId> {
+        let Some(name) = self.caps.get(cap as usize).map(|c| c.name.as_str()) else { return Vec::new() };
+        let prefix = format!("{name}.");
+        self.caps
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.name == name || c.name.starts_with(&prefix))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    pub fn cap_name(&self, cap: CapId) -> &str {
+        self.caps.get(cap as usize).map_or("?", |c| c.name.as_str())
+    }
+
+    pub fn data_name(&self, d: DataId) -> &str {
+        self.data.get(d as usize).map_or("?", |e| e.display.as_str())
+    }
+
+    /// The data class itself and every class below it.
+    pub fn data_closure(&self, d: DataId) -> &[DataId] {
+        self.data_covers.get(d as usize).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn path(&self, file: usize) -> &'a str {
+        self.ws.path(file)
+    }
+}
+
+fn names_in<'p>(pkg: &'p Package<'_>, kind: Kind) -> Box<dyn Iterator<Item = String> + 'p> {
+    match kind {
+        Kind::Agent => Box::new(pkg.agents.keys().map(|s| s.to_string())),
+        Kind::Human => Box::new(pkg.humans.keys().map(|s| s.to_string())),
+        Kind::Intent => Box::new(pkg.intents.keys().map(|s| s.to_string())),
+        Kind::Const => Box::new(pkg.consts.keys().map(|s| s.to_string())),
+        Kind::Data => Box::new(pkg.data.keys().map(|s| s.to_string())),
+    }
+}

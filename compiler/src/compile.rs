@@ -1,0 +1,150 @@
+//! The compiler's front door: sources in, diagnostics, a routing plan (with its Cedar part
+//! validated by cedar-policy and its hash) and the test cases out. No IO happens here.
+
+use crate::codes::Code;
+use crate::db::{self, Database, SourceFile, SourceSet};
+use crate::diagnostics::{self, Diagnostic};
+use crate::{cedar, stdlib};
+use intent_runtime::plan::Plan;
+use sha2::{Digest, Sha256};
+
+/// A source file handed in by the caller.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+    /// Byte offset of the first invalid UTF-8 sequence, when the file was not UTF-8 (the text
+    /// is then a lossy copy, kept only to show where the problem is; it is not compiled).
+    pub invalid_utf8_at: Option<usize>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Source {
+        Source { path: path.into(), text: text.into(), invalid_utf8_at: None }
+    }
+
+    /// A source from raw bytes: text when it is UTF-8, else a lossy copy and the error offset.
+    pub fn from_bytes(path: impl Into<String>, bytes: Vec<u8>) -> Source {
+        match String::from_utf8(bytes) {
+            Ok(text) => Source::new(path, text),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                Source { path: path.into(), text, invalid_utf8_at: Some(at) }
+            }
+        }
+    }
+}
+
+/// The result of compiling a set of sources.
+pub struct Compilation {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Present when there were no errors.
+    pub plan: Option<Plan>,
+    pub tests: Vec<crate::check::TestCase>,
+    /// Every file the diagnostics may point into (the standard library included).
+    pub sources: Vec<Source>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// How far to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Parse, resolve, type-check, analyse (`intent check`): no Cedar.
+    Check,
+    /// Also generate the Cedar part, validate it with Cedar, and hash the plan (`intent build`).
+    Build,
+}
+
+/// Compiles the sources together with the standard library.
+pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
+    let db = Database::default();
+    let mut all: Vec<Source> = stdlib::MODULES.iter().map(|(p, t)| Source::new(*p, *t)).collect();
+    all.extend(sources.iter().cloned());
+    let mut diagnostics = Vec::new();
+    let files: Vec<SourceFile> = all
+        .iter()
+        .map(|s| {
+            let text = match s.invalid_utf8_at {
+                Some(at) => {
+                    diagnostics.push(
+                        Diagnostic::new(Code::BAD_CHAR, &s.path, crate::syntax::ast::Span::new(at, at), "this file is not valid UTF-8")
+                            .with_label("invalid byte sequence starts here")
+                            .with_help("save the file as UTF-8; .intent files are UTF-8 text"),
+                    );
+                    String::new()
+                }
+                None => s.text.clone(),
+            };
+            SourceFile::new(&db, s.path.clone(), text, s.path.starts_with("<std>/"))
+        })
+        .collect();
+    let set = SourceSet::new(&db, files);
+    let analysis = db::analyze(&db, set);
+    diagnostics.extend(analysis.diagnostics.iter().cloned());
+    let mut plan = analysis.plan.clone();
+    if let (Stage::Build, Some(p)) = (stage, plan.as_mut()) {
+        let part = cedar::generate(p);
+        let problems = cedar::validate(p, &part);
+        for problem in &problems {
+            let (file, span) = locate(p, problem.src, &all);
+            diagnostics.push(
+                Diagnostic::new(Code::CEDAR_INVALID, &file, span, format!("Cedar rejected the policy generated here: {}", problem.message))
+                    .with_label("generated from this rule")
+                    .with_help("this is a compiler bug: please report it with this file"),
+            );
+        }
+        p.cedar = part;
+        p.plan_hash = plan_hash(p);
+        if !problems.is_empty() || diagnostics.iter().any(Diagnostic::is_error) {
+            plan = None;
+        }
+    } else if let Some(p) = plan.as_mut() {
+        p.plan_hash = plan_hash(p);
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        plan = None;
+    }
+    diagnostics::sort(&mut diagnostics);
+    Compilation { diagnostics, plan, tests: analysis.tests.clone(), sources: all }
+}
+
+/// Hex SHA-256 of the plan's meaning (see `Plan::meaning`), with every source reference
+/// removed so that moving text around never changes it.
+pub fn plan_hash(plan: &Plan) -> String {
+    let mut meaning = plan.meaning();
+    strip_src(&mut meaning);
+    let bytes = serde_json::to_vec(&meaning).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn strip_src(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.remove("src");
+            m.values_mut().for_each(strip_src);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_src),
+        _ => {}
+    }
+}
+
+/// The file and span of a plan source location, for mapping Cedar problems back.
+fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::syntax::ast::Span) {
+    let Some(loc) = src.and_then(|s| plan.source(s)) else { return ("<generated>".into(), Default::default()) };
+    let Some(source) = sources.iter().find(|s| s.path == loc.file) else { return (loc.file.clone(), Default::default()) };
+    let offset = source
+        .text
+        .split_inclusive('\n')
+        .take(loc.line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum::<usize>()
+        + source.text.lines().nth(loc.line.saturating_sub(1) as usize).map_or(0, |l| l.chars().take(loc.col.saturating_sub(1) as usize).map(char::len_utf8).sum());
+    (loc.file.clone(), crate::syntax::ast::Span::new(offset, offset + 1))
+}

@@ -1,0 +1,88 @@
+//! The incremental database: source files are salsa inputs, and parsing and checking are
+//! tracked queries over them, so the CLI and the language server share one pipeline and an
+//! edit re-runs only what depends on it.
+//!
+//! `parse_file` is per file and backdates: an edit that leaves a file's tree unchanged (a
+//! comment, whitespace) does not re-run the check. `analyze` covers the whole source set; it
+//! is `no_eq` because a plan holds floating-point numbers.
+
+use crate::check::{self, TestCase};
+use crate::diagnostics::{self, Diagnostic};
+use crate::hir::{self, FileInput};
+use crate::syntax::{self, Parsed};
+use intent_runtime::plan::Plan;
+
+/// One source file: its path (as shown in diagnostics) and its text.
+#[salsa::input]
+pub struct SourceFile {
+    #[returns(ref)]
+    pub path: String,
+    #[returns(ref)]
+    pub text: String,
+    /// Part of the standard library shipped in the binary.
+    pub is_std: bool,
+}
+
+/// The files of one compilation.
+#[salsa::input]
+pub struct SourceSet {
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+}
+
+#[salsa::db]
+#[derive(Default, Clone)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+/// The tree and syntax diagnostics of one file.
+#[salsa::tracked(returns(ref))]
+pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> Parsed {
+    syntax::parse(file.text(db))
+}
+
+/// Everything the checker found, the plan when there were no errors, and the tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub diagnostics: Vec<Diagnostic>,
+    pub plan: Option<Plan>,
+    pub tests: Vec<TestCase>,
+}
+
+/// Resolves, type-checks and lowers the whole source set.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
+    let mut diags = Vec::new();
+    let files = set.files(db);
+    let parsed: Vec<&Parsed> = files.iter().map(|f| parse_file(db, *f)).collect();
+    for (f, p) in files.iter().zip(&parsed) {
+        let path = f.path(db);
+        diags.extend(p.problems.iter().map(|s| {
+            Diagnostic::new(s.code, path, s.span, s.message.clone()).with_label(label_for(s.code)).with_help(s.help.clone())
+        }));
+    }
+    let inputs = files
+        .iter()
+        .zip(&parsed)
+        .map(|(f, p)| FileInput { path: f.path(db), text: f.text(db), tree: &p.tree, is_std: *f.is_std(db) })
+        .collect();
+    let ws = hir::collect(inputs, &mut diags);
+    let checked = check::check(&ws, &mut diags);
+    diagnostics::sort(&mut diags);
+    Analysis { diagnostics: diags, plan: checked.plan, tests: checked.tests }
+}
+
+fn label_for(code: crate::codes::Code) -> &'static str {
+    use crate::codes::Code;
+    match code {
+        Code::UNTERMINATED_STRING => "string starts here",
+        Code::UNTERMINATED_COMMENT => "comment starts here",
+        Code::RESERVED_NAME => "reserved word",
+        Code::TOO_DEEP => "too deep",
+        _ => "here",
+    }
+}

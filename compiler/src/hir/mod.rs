@@ -1,0 +1,91 @@
+//! The package model: every declaration of a compilation gathered by package and kind, with the
+//! per-file scopes (`use` imports) needed to resolve a name written in a file.
+//!
+//! Building it reports what needs no types: misplaced and duplicate declarations, unknown
+//! imports. Everything else (types, the rules of LANGUAGE.md §8, lowering) reads this model.
+
+mod collect;
+mod scope;
+
+pub use collect::collect;
+pub use scope::FileScope;
+
+use crate::syntax::ast::*;
+use std::collections::BTreeMap;
+
+/// One source file of the compilation.
+pub struct FileInput<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub tree: &'a SourceTree,
+    /// Shipped inside the binary (`std.*`); never warned about for unused declarations.
+    pub is_std: bool,
+}
+
+/// A declaration: the node, where it is, and the item around it.
+pub struct Decl<'a, T> {
+    pub file: usize,
+    pub name: &'a Name,
+    pub node: &'a T,
+    pub item: &'a Item,
+}
+
+impl<T> Clone for Decl<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Decl<'_, T> {}
+
+/// The declarations of one package, by kind and name.
+#[derive(Default)]
+pub struct Package<'a> {
+    pub agents: BTreeMap<&'a str, Decl<'a, AgentDecl>>,
+    pub humans: BTreeMap<&'a str, Decl<'a, HumanDecl>>,
+    pub intents: BTreeMap<&'a str, Decl<'a, IntentDecl>>,
+    pub consts: BTreeMap<&'a str, Decl<'a, Expr>>,
+    pub data: BTreeMap<&'a str, Decl<'a, Option<Path>>>,
+    pub policies: BTreeMap<&'a str, Decl<'a, PolicyDecl>>,
+    /// By the intent's name as written.
+    pub routes: BTreeMap<&'a str, Decl<'a, RouteDecl>>,
+}
+
+/// A capability declaration (capabilities are global to a compilation).
+#[derive(Clone, Copy)]
+pub struct CapDecl<'a> {
+    pub file: usize,
+    pub path: &'a Path,
+}
+
+/// The whole compilation.
+pub struct Workspace<'a> {
+    pub files: Vec<FileInput<'a>>,
+    pub scopes: Vec<FileScope>,
+    pub packages: BTreeMap<String, Package<'a>>,
+    /// Declared capabilities by dotted name.
+    pub capabilities: BTreeMap<String, CapDecl<'a>>,
+    /// `context` blocks, in file order.
+    pub contexts: Vec<(usize, &'a [FieldSchema])>,
+    pub reviews: Vec<(usize, &'a ReviewDecl, &'a Item)>,
+    pub limits: Vec<(usize, &'a [Limit])>,
+    pub tests: Vec<(usize, &'a TestDecl, &'a Item)>,
+}
+
+impl<'a> Workspace<'a> {
+    pub fn file(&self, file: usize) -> Option<&FileInput<'a>> {
+        self.files.get(file)
+    }
+
+    pub fn path(&self, file: usize) -> &'a str {
+        self.files.get(file).map_or("<unknown>", |f| f.path)
+    }
+
+    pub fn package(&self, name: &str) -> Option<&Package<'a>> {
+        self.packages.get(name)
+    }
+}
+
+/// The package a file declares, or `main` when it declares none.
+pub fn package_name(tree: &SourceTree) -> String {
+    tree.package.as_ref().map_or_else(|| "main".to_string(), Path::dotted)
+}

@@ -1,0 +1,173 @@
+//! Renderers for diagnostics: `human` (ariadne, with source snippets), `json` (one object per
+//! diagnostic, positions as line/column) and `github` (workflow annotations). Rendering is a
+//! leaf: nothing else in the compiler formats diagnostics.
+
+use crate::compile::Source;
+use crate::diagnostics::{Diagnostic, Severity};
+use ariadne::{Config, IndexType, Label, Report, ReportKind};
+use serde::Serialize;
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, col)
+}
+
+fn text_of<'s>(sources: &'s [Source], path: &str) -> &'s str {
+    sources.iter().find(|s| s.path == path).map_or("", |s| s.text.as_str())
+}
+
+/// A byte range ariadne can show: inside the text and on character boundaries.
+fn clamp(text: &str, start: u32, end: u32) -> std::ops::Range<usize> {
+    let len = text.len();
+    let mut s = (start as usize).min(len);
+    while s > 0 && !text.is_char_boundary(s) {
+        s -= 1;
+    }
+    let mut e = (end as usize).clamp(s, len);
+    while e < len && !text.is_char_boundary(e) {
+        e += 1;
+    }
+    if e == s {
+        // An empty range (end of file, a missing token) is shown on the character before it.
+        if s == len && s > 0 {
+            let prev = text.get(..s).and_then(|t| t.chars().last()).map_or(1, char::len_utf8);
+            return s - prev..s;
+        }
+        let next = text.get(s..).and_then(|t| t.chars().next()).map_or(0, char::len_utf8);
+        return s..s + next;
+    }
+    s..e
+}
+
+/// Renders diagnostics for a person: source snippets, labels, help. No colour when `color` is off.
+pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
+    let mut out = Vec::new();
+    for d in diags {
+        let kind = match d.severity {
+            Severity::Error => ReportKind::Error,
+            Severity::Warning => ReportKind::Warning,
+        };
+        let file = d.primary.file.clone();
+        let text = text_of(sources, &file);
+        let range = clamp(text, d.primary.span.start, d.primary.span.end);
+        let mut report = Report::build(kind, (file.clone(), range.clone()))
+            .with_config(Config::default().with_index_type(IndexType::Byte).with_color(color))
+            .with_code(d.code)
+            .with_message(&d.message)
+            .with_label(Label::new((file.clone(), range)).with_message(&d.primary.message));
+        for s in &d.secondary {
+            let r = clamp(text_of(sources, &s.file), s.span.start, s.span.end);
+            report = report.with_label(Label::new((s.file.clone(), r)).with_message(&s.message));
+        }
+        if let Some(help) = &d.help {
+            report = report.with_help(help);
+        }
+        let cache = ariadne::sources(sources.iter().map(|s| (s.path.clone(), s.text.clone())));
+        if report.finish().write(cache, &mut out).is_err() {
+            let (l, c) = line_col(text, d.primary.span.start as usize);
+            out.extend(format!("{}[{}]: {}\n  --> {file}:{l}:{c}\n", severity_word(d.severity), d.code, d.message).into_bytes());
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    help: Option<&'a str>,
+    related: Vec<JsonLabel<'a>>,
+}
+
+/// One JSON array of diagnostics with 1-based positions.
+pub fn json(diags: &[Diagnostic], sources: &[Source]) -> String {
+    let items: Vec<JsonDiagnostic> = diags
+        .iter()
+        .map(|d| {
+            let text = text_of(sources, &d.primary.file);
+            let (line, column) = line_col(text, d.primary.span.start as usize);
+            let (end_line, end_column) = line_col(text, d.primary.span.end as usize);
+            JsonDiagnostic {
+                code: d.code.as_str(),
+                severity: d.severity,
+                message: &d.message,
+                file: &d.primary.file,
+                line,
+                column,
+                end_line,
+                end_column,
+                help: d.help.as_deref(),
+                related: d
+                    .secondary
+                    .iter()
+                    .map(|s| {
+                        let t = text_of(sources, &s.file);
+                        let (line, column) = line_col(t, s.span.start as usize);
+                        let (end_line, end_column) = line_col(t, s.span.end as usize);
+                        JsonLabel { file: &s.file, line, column, end_line, end_column, message: &s.message }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// GitHub Actions workflow commands: `::error file=..,line=..,col=..,title=CODE::message`.
+pub fn github(diags: &[Diagnostic], sources: &[Source]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let text = text_of(sources, &d.primary.file);
+        let (line, col) = line_col(text, d.primary.span.start as usize);
+        let (end_line, end_col) = line_col(text, d.primary.span.end as usize);
+        let mut message = d.message.clone();
+        if let Some(h) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(h);
+        }
+        out.push_str(&format!(
+            "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
+            severity_word(d.severity),
+            escape_property(&d.primary.file),
+            d.code,
+            escape_data(&message)
+        ));
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,92 @@
+//! Finding and reading `.intent` files, and printing diagnostics in the chosen format.
+
+use super::{Color, Format, OutputArgs};
+use intent_compiler::{render, Compilation, Source};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// At most this many diagnostics are printed in human form; the rest are counted.
+const MAX_SHOWN: usize = 200;
+
+/// Reads every `.intent` file under the paths (the current directory when none is given).
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut files).map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            return Err(format!("no such file or directory: {}", p.display()));
+        }
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return Err(format!("no .intent files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            Ok(Source::from_bytes(display(&f), bytes))
+        })
+        .collect()
+}
+
+fn display(p: &Path) -> String {
+    let s = p.display().to_string();
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        let name = e.file_name();
+        let hidden = name.to_string_lossy().starts_with('.');
+        if p.is_dir() {
+            if !hidden && name != "target" && name != "node_modules" {
+                walk(&p, out)?;
+            }
+        } else if p.extension().is_some_and(|x| x == "intent") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Prints the diagnostics (to stdout for json/github, to stderr for people) and a summary.
+pub fn report(c: &Compilation, out: OutputArgs) {
+    match out.format {
+        Format::Json => println!("{}", render::json(&c.diagnostics, &c.sources)),
+        Format::Github => print!("{}", render::github(&c.diagnostics, &c.sources)),
+        Format::Human => {
+            let color = match out.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let shown = &c.diagnostics[..c.diagnostics.len().min(MAX_SHOWN)];
+            eprint!("{}", render::human(shown, &c.sources, color));
+            if c.diagnostics.len() > MAX_SHOWN {
+                eprintln!("... and {} more diagnostics not shown", c.diagnostics.len() - MAX_SHOWN);
+            }
+        }
+    }
+}
+
+/// "2 errors, 1 warning" style counts.
+pub fn summary(c: &Compilation) -> String {
+    let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = c.diagnostics.len() - errors;
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+pub fn user_files(c: &Compilation) -> usize {
+    c.sources.iter().filter(|s| !s.path.starts_with("<std>/")).count()
+}
