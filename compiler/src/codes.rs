@@ -103,7 +103,9 @@ impl Code {
 
     /// Looks a code up by its text, case-insensitively (`e0100` works).
     pub fn parse(text: &str) -> Option<Code> {
-        ALL.iter().find(|i| i.code.0.eq_ignore_ascii_case(text.trim())).map(|i| i.code)
+        ALL.iter()
+            .find(|i| i.code.0.eq_ignore_ascii_case(text.trim()))
+            .map(|i| i.code)
     }
 }
 

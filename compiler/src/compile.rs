@@ -20,7 +20,11 @@ pub struct Source {
 
 impl Source {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Source {
-        Source { path: path.into(), text: text.into(), invalid_utf8_at: None }
+        Source {
+            path: path.into(),
+            text: text.into(),
+            invalid_utf8_at: None,
+        }
     }
 
     /// A source from raw bytes: text when it is UTF-8, else a lossy copy and the error offset.
@@ -30,7 +34,11 @@ impl Source {
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                Source { path: path.into(), text, invalid_utf8_at: Some(at) }
+                Source {
+                    path: path.into(),
+                    text,
+                    invalid_utf8_at: Some(at),
+                }
             }
         }
     }
@@ -64,24 +72,53 @@ pub enum Stage {
 /// Compiles the sources together with the standard library.
 pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
     let db = Database::default();
-    let mut all: Vec<Source> = stdlib::MODULES.iter().map(|(p, t)| Source::new(*p, *t)).collect();
+    // A user file that is a copy of a standard module (checking `stdlib/` itself) replaces it.
+    let replaced = |module: &str| {
+        let rel = module.trim_start_matches("<std>/");
+        sources
+            .iter()
+            .any(|s| s.path.replace('\\', "/").ends_with(rel))
+    };
+    let mut all: Vec<Source> = stdlib::MODULES
+        .iter()
+        .filter(|(p, _)| !replaced(p))
+        .map(|(p, t)| Source::new(*p, *t))
+        .collect();
+    let std_copies: Vec<bool> = sources
+        .iter()
+        .map(|s| {
+            stdlib::MODULES.iter().any(|(p, _)| {
+                s.path
+                    .replace('\\', "/")
+                    .ends_with(p.trim_start_matches("<std>/"))
+            })
+        })
+        .collect();
+    let first_user = all.len();
     all.extend(sources.iter().cloned());
     let mut diagnostics = Vec::new();
     let files: Vec<SourceFile> = all
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
+            let is_std = i < first_user || std_copies.get(i - first_user).copied().unwrap_or(false);
             let text = match s.invalid_utf8_at {
                 Some(at) => {
                     diagnostics.push(
-                        Diagnostic::new(Code::BAD_CHAR, &s.path, crate::syntax::ast::Span::new(at, at), "this file is not valid UTF-8")
-                            .with_label("invalid byte sequence starts here")
-                            .with_help("save the file as UTF-8; .intent files are UTF-8 text"),
+                        Diagnostic::new(
+                            Code::BAD_CHAR,
+                            &s.path,
+                            crate::syntax::ast::Span::new(at, at),
+                            "this file is not valid UTF-8",
+                        )
+                        .with_label("invalid byte sequence starts here")
+                        .with_help("save the file as UTF-8; .intent files are UTF-8 text"),
                     );
                     String::new()
                 }
                 None => s.text.clone(),
             };
-            SourceFile::new(&db, s.path.clone(), text, s.path.starts_with("<std>/"))
+            SourceFile::new(&db, s.path.clone(), text, is_std)
         })
         .collect();
     let set = SourceSet::new(&db, files);
@@ -94,9 +131,17 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
         for problem in &problems {
             let (file, span) = locate(p, problem.src, &all);
             diagnostics.push(
-                Diagnostic::new(Code::CEDAR_INVALID, &file, span, format!("Cedar rejected the policy generated here: {}", problem.message))
-                    .with_label("generated from this rule")
-                    .with_help("this is a compiler bug: please report it with this file"),
+                Diagnostic::new(
+                    Code::CEDAR_INVALID,
+                    &file,
+                    span,
+                    format!(
+                        "Cedar rejected the policy generated here: {}",
+                        problem.message
+                    ),
+                )
+                .with_label("generated from this rule")
+                .with_help("this is a compiler bug: please report it with this file"),
             );
         }
         p.cedar = part;
@@ -111,7 +156,12 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
         plan = None;
     }
     diagnostics::sort(&mut diagnostics);
-    Compilation { diagnostics, plan, tests: analysis.tests.clone(), sources: all }
+    Compilation {
+        diagnostics,
+        plan,
+        tests: analysis.tests.clone(),
+        sources: all,
+    }
 }
 
 /// Hex SHA-256 of the plan's meaning (see `Plan::meaning`), with every source reference
@@ -137,14 +187,30 @@ fn strip_src(v: &mut serde_json::Value) {
 
 /// The file and span of a plan source location, for mapping Cedar problems back.
 fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::syntax::ast::Span) {
-    let Some(loc) = src.and_then(|s| plan.source(s)) else { return ("<generated>".into(), Default::default()) };
-    let Some(source) = sources.iter().find(|s| s.path == loc.file) else { return (loc.file.clone(), Default::default()) };
+    let Some(loc) = src.and_then(|s| plan.source(s)) else {
+        return ("<generated>".into(), Default::default());
+    };
+    let Some(source) = sources.iter().find(|s| s.path == loc.file) else {
+        return (loc.file.clone(), Default::default());
+    };
     let offset = source
         .text
         .split_inclusive('\n')
         .take(loc.line.saturating_sub(1) as usize)
         .map(str::len)
         .sum::<usize>()
-        + source.text.lines().nth(loc.line.saturating_sub(1) as usize).map_or(0, |l| l.chars().take(loc.col.saturating_sub(1) as usize).map(char::len_utf8).sum());
-    (loc.file.clone(), crate::syntax::ast::Span::new(offset, offset + 1))
+        + source
+            .text
+            .lines()
+            .nth(loc.line.saturating_sub(1) as usize)
+            .map_or(0, |l| {
+                l.chars()
+                    .take(loc.col.saturating_sub(1) as usize)
+                    .map(char::len_utf8)
+                    .sum()
+            });
+    (
+        loc.file.clone(),
+        crate::syntax::ast::Span::new(offset, offset + 1),
+    )
 }

@@ -62,18 +62,44 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     for (f, p) in files.iter().zip(&parsed) {
         let path = f.path(db);
         diags.extend(p.problems.iter().map(|s| {
-            Diagnostic::new(s.code, path, s.span, s.message.clone()).with_label(label_for(s.code)).with_help(s.help.clone())
+            Diagnostic::new(s.code, path, s.span, s.message.clone())
+                .with_label(label_for(s.code))
+                .with_help(s.help.clone())
         }));
     }
     let inputs = files
         .iter()
         .zip(&parsed)
-        .map(|(f, p)| FileInput { path: f.path(db), text: f.text(db), tree: &p.tree, is_std: *f.is_std(db) })
+        .map(|(f, p)| FileInput {
+            path: f.path(db),
+            text: f.text(db),
+            tree: &p.tree,
+            is_std: *f.is_std(db),
+        })
         .collect();
     let ws = hir::collect(inputs, &mut diags);
     let checked = check::check(&ws, &mut diags);
+    // A declaration that did not parse may be what used the others: "unused" would be noise.
+    let broken = parsed.iter().any(|p| {
+        p.tree
+            .items
+            .iter()
+            .any(|i| matches!(i.kind, syntax::ast::ItemKind::Error))
+    });
+    if broken {
+        diags.retain(|d| {
+            !matches!(
+                d.code,
+                crate::codes::Code::UNUSED | crate::codes::Code::CAPABILITY_NOT_PROVIDED
+            )
+        });
+    }
     diagnostics::sort(&mut diags);
-    Analysis { diagnostics: diags, plan: checked.plan, tests: checked.tests }
+    Analysis {
+        diagnostics: diags,
+        plan: checked.plan,
+        tests: checked.tests,
+    }
 }
 
 fn label_for(code: crate::codes::Code) -> &'static str {

@@ -43,7 +43,11 @@ impl Diagnostic {
             code,
             severity: code.severity(),
             message: message.into(),
-            primary: Label { file: file.to_string(), span, message: String::new() },
+            primary: Label {
+                file: file.to_string(),
+                span,
+                message: String::new(),
+            },
             secondary: Vec::new(),
             help: None,
         }
@@ -55,8 +59,17 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_secondary(mut self, file: &str, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label { file: file.to_string(), span, message: message.into() });
+    pub fn with_secondary(
+        mut self,
+        file: &str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.secondary.push(Label {
+            file: file.to_string(),
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -83,7 +96,10 @@ pub fn sort(diags: &mut [Diagnostic]) {
 }
 
 /// "did you mean `x`?" over candidate names, or nothing when none is close.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         if c == name {

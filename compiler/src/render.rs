@@ -18,7 +18,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 fn text_of<'s>(sources: &'s [Source], path: &str) -> &'s str {
-    sources.iter().find(|s| s.path == path).map_or("", |s| s.text.as_str())
+    sources
+        .iter()
+        .find(|s| s.path == path)
+        .map_or("", |s| s.text.as_str())
 }
 
 /// A byte range ariadne can show: inside the text and on character boundaries.
@@ -35,10 +38,16 @@ fn clamp(text: &str, start: u32, end: u32) -> std::ops::Range<usize> {
     if e == s {
         // An empty range (end of file, a missing token) is shown on the character before it.
         if s == len && s > 0 {
-            let prev = text.get(..s).and_then(|t| t.chars().last()).map_or(1, char::len_utf8);
+            let prev = text
+                .get(..s)
+                .and_then(|t| t.chars().last())
+                .map_or(1, char::len_utf8);
             return s - prev..s;
         }
-        let next = text.get(s..).and_then(|t| t.chars().next()).map_or(0, char::len_utf8);
+        let next = text
+            .get(s..)
+            .and_then(|t| t.chars().next())
+            .map_or(0, char::len_utf8);
         return s..s + next;
     }
     s..e
@@ -56,7 +65,11 @@ pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
         let text = text_of(sources, &file);
         let range = clamp(text, d.primary.span.start, d.primary.span.end);
         let mut report = Report::build(kind, (file.clone(), range.clone()))
-            .with_config(Config::default().with_index_type(IndexType::Byte).with_color(color))
+            .with_config(
+                Config::default()
+                    .with_index_type(IndexType::Byte)
+                    .with_color(color),
+            )
             .with_code(d.code)
             .with_message(&d.message)
             .with_label(Label::new((file.clone(), range)).with_message(&d.primary.message));
@@ -70,7 +83,15 @@ pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
         let cache = ariadne::sources(sources.iter().map(|s| (s.path.clone(), s.text.clone())));
         if report.finish().write(cache, &mut out).is_err() {
             let (l, c) = line_col(text, d.primary.span.start as usize);
-            out.extend(format!("{}[{}]: {}\n  --> {file}:{l}:{c}\n", severity_word(d.severity), d.code, d.message).into_bytes());
+            out.extend(
+                format!(
+                    "{}[{}]: {}\n  --> {file}:{l}:{c}\n",
+                    severity_word(d.severity),
+                    d.code,
+                    d.message
+                )
+                .into_bytes(),
+            );
         }
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -132,7 +153,14 @@ pub fn json(diags: &[Diagnostic], sources: &[Source]) -> String {
                         let t = text_of(sources, &s.file);
                         let (line, column) = line_col(t, s.span.start as usize);
                         let (end_line, end_column) = line_col(t, s.span.end as usize);
-                        JsonLabel { file: &s.file, line, column, end_line, end_column, message: &s.message }
+                        JsonLabel {
+                            file: &s.file,
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            message: &s.message,
+                        }
                     })
                     .collect(),
             }
@@ -165,7 +193,9 @@ pub fn github(diags: &[Diagnostic], sources: &[Source]) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {

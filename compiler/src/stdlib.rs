@@ -4,8 +4,20 @@
 
 /// (path, text) of each module.
 pub const MODULES: &[(&str, &str)] = &[
-    ("<std>/std/data.intent", include_str!("../../stdlib/std/data.intent")),
-    ("<std>/std/regions.intent", include_str!("../../stdlib/std/regions.intent")),
-    ("<std>/std/compliance/gdpr.intent", include_str!("../../stdlib/std/compliance/gdpr.intent")),
-    ("<std>/std/compliance/hipaa.intent", include_str!("../../stdlib/std/compliance/hipaa.intent")),
+    (
+        "<std>/std/data.intent",
+        include_str!("../../stdlib/std/data.intent"),
+    ),
+    (
+        "<std>/std/regions.intent",
+        include_str!("../../stdlib/std/regions.intent"),
+    ),
+    (
+        "<std>/std/compliance/gdpr.intent",
+        include_str!("../../stdlib/std/compliance/gdpr.intent"),
+    ),
+    (
+        "<std>/std/compliance/hipaa.intent",
+        include_str!("../../stdlib/std/compliance/hipaa.intent"),
+    ),
 ];

@@ -13,8 +13,10 @@ pub fn run(paths: &[PathBuf], output: &Path, out: OutputArgs) -> Result<ExitCode
         eprintln!("no plan written: {}", sources::summary(&c));
         return Ok(ExitCode::FAILURE);
     };
-    let json = serde_json::to_string_pretty(plan).map_err(|e| format!("cannot serialise the plan: {e}"))?;
-    std::fs::write(output, json + "\n").map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    let json = serde_json::to_string_pretty(plan)
+        .map_err(|e| format!("cannot serialise the plan: {e}"))?;
+    std::fs::write(output, json + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     eprintln!(
         "wrote {} ({} agents, {} intents, {} rules; Cedar validated) plan_hash {}",
         output.display(),

@@ -11,7 +11,15 @@ pub fn run(paths: &[PathBuf], out: OutputArgs) -> Result<ExitCode, String> {
     sources::report(&c, out);
     if out.format == super::Format::Human {
         let n = sources::user_files(&c);
-        eprintln!("checked {n} file{}: {}", if n == 1 { "" } else { "s" }, sources::summary(&c));
+        eprintln!(
+            "checked {n} file{}: {}",
+            if n == 1 { "" } else { "s" },
+            sources::summary(&c)
+        );
     }
-    Ok(if c.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if c.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

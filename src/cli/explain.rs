@@ -6,7 +6,12 @@ use std::process::ExitCode;
 pub fn run(code: Option<&str>) -> ExitCode {
     let Some(code) = code else {
         for info in ALL {
-            println!("{}  {:<8} {}", info.code, format!("{:?}", info.severity).to_lowercase(), info.title);
+            println!(
+                "{}  {:<8} {}",
+                info.code,
+                format!("{:?}", info.severity).to_lowercase(),
+                info.title
+            );
         }
         return ExitCode::SUCCESS;
     };

@@ -68,7 +68,11 @@ pub enum Color {
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Check { paths, output } => check::run(&paths, output),
-        Command::Build { paths, output, format } => build::run(&paths, &output, format),
+        Command::Build {
+            paths,
+            output,
+            format,
+        } => build::run(&paths, &output, format),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
     }
 }

@@ -11,11 +11,16 @@ const MAX_SHOWN: usize = 200;
 /// Reads every `.intent` file under the paths (the current directory when none is given).
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut files).map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
+            walk(p, &mut files)
+                .map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
         } else if p.exists() {
             files.push(p.clone());
         } else {
@@ -25,12 +30,20 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     files.sort();
     files.dedup();
     if files.is_empty() {
-        return Err(format!("no .intent files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+        return Err(format!(
+            "no .intent files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     files
         .into_iter()
         .map(|f| {
-            let bytes = std::fs::read(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let bytes =
+                std::fs::read(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
             Ok(Source::from_bytes(display(&f), bytes))
         })
         .collect()
@@ -68,12 +81,17 @@ pub fn report(c: &Compilation, out: OutputArgs) {
             let color = match out.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                Color::Auto => {
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
             };
             let shown = &c.diagnostics[..c.diagnostics.len().min(MAX_SHOWN)];
             eprint!("{}", render::human(shown, &c.sources, color));
             if c.diagnostics.len() > MAX_SHOWN {
-                eprintln!("... and {} more diagnostics not shown", c.diagnostics.len() - MAX_SHOWN);
+                eprintln!(
+                    "... and {} more diagnostics not shown",
+                    c.diagnostics.len() - MAX_SHOWN
+                );
             }
         }
     }
@@ -83,10 +101,23 @@ pub fn report(c: &Compilation, out: OutputArgs) {
 pub fn summary(c: &Compilation) -> String {
     let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = c.diagnostics.len() - errors;
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 pub fn user_files(c: &Compilation) -> usize {
-    c.sources.iter().filter(|s| !s.path.starts_with("<std>/")).count()
+    c.sources
+        .iter()
+        .filter(|s| !s.path.starts_with("<std>/"))
+        .count()
 }

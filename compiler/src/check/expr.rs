@@ -85,7 +85,10 @@ impl Ty {
 }
 
 fn quoted(v: &[String]) -> String {
-    v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A checked expression: its type, its lowered form, and facts the checks need.
@@ -102,10 +105,21 @@ pub struct Typed {
 
 impl Typed {
     fn new(ty: Ty, expr: Expr) -> Typed {
-        Typed { ty, expr, optional: None, number: None, unit: None }
+        Typed {
+            ty,
+            expr,
+            optional: None,
+            number: None,
+            unit: None,
+        }
     }
     fn error() -> Typed {
-        Typed::new(Ty::Unknown, Expr::Lit { value: Value::Bool(false) })
+        Typed::new(
+            Ty::Unknown,
+            Expr::Lit {
+                value: Value::Bool(false),
+            },
+        )
     }
 }
 
@@ -119,8 +133,19 @@ pub struct ExprCx<'t, 'w, 'a> {
 }
 
 impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
-    pub fn new(t: &'t Tables<'w, 'a>, file: usize, site: Site, diags: &'t mut Vec<Diagnostic>) -> Self {
-        ExprCx { t, file, site, guarded: Vec::new(), diags }
+    pub fn new(
+        t: &'t Tables<'w, 'a>,
+        file: usize,
+        site: Site,
+        diags: &'t mut Vec<Diagnostic>,
+    ) -> Self {
+        ExprCx {
+            t,
+            file,
+            site,
+            guarded: Vec::new(),
+            diags,
+        }
     }
 
     fn path(&self) -> &'a str {
@@ -128,7 +153,9 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     }
 
     fn err(&mut self, code: Code, span: ast::Span, message: String, label: &str, help: String) {
-        let d = Diagnostic::new(code, self.path(), span, message).with_label(label).with_help(help);
+        let d = Diagnostic::new(code, self.path(), span, message)
+            .with_label(label)
+            .with_help(help);
         self.diags.push(d);
     }
 
@@ -139,7 +166,10 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             self.err(
                 Code::TYPE_MISMATCH,
                 e.span,
-                format!("a condition must be a boolean, but this is {}", t.ty.describe()),
+                format!(
+                    "a condition must be a boolean, but this is {}",
+                    t.ty.describe()
+                ),
                 "not a boolean",
                 "compare it with something, e.g. `confidence < 0.8` or `channel == \"web\"`".into(),
             );
@@ -151,15 +181,44 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         match &e.kind {
             ExprKind::Number(n) => {
                 let v = n.value();
-                Typed { number: Some(v), ..Typed::new(Ty::Number, Expr::Lit { value: Value::Number(v) }) }
+                Typed {
+                    number: Some(v),
+                    ..Typed::new(
+                        Ty::Number,
+                        Expr::Lit {
+                            value: Value::Number(v),
+                        },
+                    )
+                }
             }
-            ExprKind::Duration(ms) => Typed::new(Ty::Duration, Expr::Lit { value: Value::Number(*ms as f64) }),
-            ExprKind::Str(s) => Typed::new(Ty::String, Expr::Lit { value: Value::String(s.clone()) }),
-            ExprKind::Bool(b) => Typed::new(Ty::Bool, Expr::Lit { value: Value::Bool(*b) }),
+            ExprKind::Duration(ms) => Typed::new(
+                Ty::Duration,
+                Expr::Lit {
+                    value: Value::Number(*ms as f64),
+                },
+            ),
+            ExprKind::Str(s) => Typed::new(
+                Ty::String,
+                Expr::Lit {
+                    value: Value::String(s.clone()),
+                },
+            ),
+            ExprKind::Bool(b) => Typed::new(
+                Ty::Bool,
+                Expr::Lit {
+                    value: Value::Bool(*b),
+                },
+            ),
             ExprKind::Path(p) => self.operand(p),
             ExprKind::Set(items) | ExprKind::List(items) => self.collection(items, e.span),
             ExprKind::Record(_) => {
-                self.err(Code::TYPE_MISMATCH, e.span, "a record is not allowed in a condition".into(), "record", "records appear only in a test's `given`".into());
+                self.err(
+                    Code::TYPE_MISMATCH,
+                    e.span,
+                    "a record is not allowed in a condition".into(),
+                    "record",
+                    "records appear only in a test's `given`".into(),
+                );
                 Typed::error()
             }
             ExprKind::Paren(inner) => self.expr(inner),
@@ -200,7 +259,11 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             ExprKind::Has(p) => self.has(p),
             ExprKind::Touches(lhs, class) => {
                 let l = self.expr(lhs);
-                let any = self.t.resolve_data(self.file, class, self.diags).map(|d| self.t.data_closure(d).to_vec()).unwrap_or_default();
+                let any = self
+                    .t
+                    .resolve_data(self.file, class, self.diags)
+                    .map(|d| self.t.data_closure(d).to_vec())
+                    .unwrap_or_default();
                 match &l.ty {
                     Ty::ResponseData => Typed::new(Ty::Bool, Expr::ResponseDataTouches { any }),
                     Ty::Data => Typed::new(Ty::Bool, Expr::DataTouches { any }),
@@ -218,7 +281,16 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                     (Ty::Agent, Some(cap)) => Typed::new(Ty::Bool, Expr::AgentProvides { cap }),
                     (Ty::Agent | Ty::Unknown, None) | (Ty::Unknown, _) => Typed::error(),
                     (other, _) => {
-                        self.err(Code::TYPE_MISMATCH, lhs.span, format!("`provides` needs an agent on its left, but this is {}", other.describe()), "not an agent", "write `agent provides risk.predict`".into());
+                        self.err(
+                            Code::TYPE_MISMATCH,
+                            lhs.span,
+                            format!(
+                                "`provides` needs an agent on its left, but this is {}",
+                                other.describe()
+                            ),
+                            "not an agent",
+                            "write `agent provides risk.predict`".into(),
+                        );
                         Typed::error()
                     }
                 }
@@ -230,7 +302,13 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     fn boolean(&mut self, e: &ast::Expr, op: &str) -> Expr {
         let t = self.expr(e);
         if !matches!(t.ty, Ty::Bool | Ty::Unknown) {
-            self.err(Code::TYPE_MISMATCH, e.span, format!("`{op}` needs booleans, but this is {}", t.ty.describe()), "not a boolean", "compare it with something first, e.g. `x == \"value\"`".into());
+            self.err(
+                Code::TYPE_MISMATCH,
+                e.span,
+                format!("`{op}` needs booleans, but this is {}", t.ty.describe()),
+                "not a boolean",
+                "compare it with something first, e.g. `x == \"value\"`".into(),
+            );
         }
         t.expr
     }
@@ -242,15 +320,36 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             let t = self.expr(item);
             match t.expr {
                 Expr::Lit { value } => values.push(value),
-                _ => self.err(Code::TYPE_MISMATCH, item.span, "sets and lists may hold only literals and consts".into(), "not a literal", "move the comparison out of the set".into()),
+                _ => self.err(
+                    Code::TYPE_MISMATCH,
+                    item.span,
+                    "sets and lists may hold only literals and consts".into(),
+                    "not a literal",
+                    "move the comparison out of the set".into(),
+                ),
             }
             if elem == Ty::Unknown {
                 elem = t.ty;
             } else if !elem.comparable(&t.ty) {
-                self.err(Code::TYPE_MISMATCH, item.span, format!("this set holds {}, but this member is {}", elem.describe(), t.ty.describe()), "different type", "a set's members all have one type".into());
+                self.err(
+                    Code::TYPE_MISMATCH,
+                    item.span,
+                    format!(
+                        "this set holds {}, but this member is {}",
+                        elem.describe(),
+                        t.ty.describe()
+                    ),
+                    "different type",
+                    "a set's members all have one type".into(),
+                );
             }
         }
-        Typed::new(Ty::Set(Box::new(elem)), Expr::Lit { value: Value::List(values) })
+        Typed::new(
+            Ty::Set(Box::new(elem)),
+            Expr::Lit {
+                value: Value::List(values),
+            },
+        )
     }
 
     fn site_allows(&mut self, head: &ast::Name, needs: Site, what: &str) -> bool {
@@ -262,24 +361,52 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             Site::Review => "a `review`",
             _ => "here",
         };
-        self.err(Code::OPERAND_CONTEXT, head.span, format!("`{}` is only available in {place}", head.text), "not available here", format!("{what} exists only while {place} is checked"));
+        self.err(
+            Code::OPERAND_CONTEXT,
+            head.span,
+            format!("`{}` is only available in {place}", head.text),
+            "not available here",
+            format!("{what} exists only while {place} is checked"),
+        );
         false
     }
 
     /// A name or dotted path used as a value.
     fn operand(&mut self, p: &Path) -> Typed {
         let segs: Vec<&str> = p.segments.iter().map(|s| s.text.as_str()).collect();
-        let Some(head) = p.segments.first() else { return Typed::error() };
+        let Some(head) = p.segments.first() else {
+            return Typed::error();
+        };
         if self.site == Site::Const {
-            self.err(Code::TYPE_MISMATCH, p.span, format!("a const holds literals only, not `{}`", p.dotted()), "not a literal", "write the value itself: a number, a string, a duration, a set or a list".into());
+            self.err(
+                Code::TYPE_MISMATCH,
+                p.span,
+                format!("a const holds literals only, not `{}`", p.dotted()),
+                "not a literal",
+                "write the value itself: a number, a string, a duration, a set or a list".into(),
+            );
             return Typed::error();
         }
         match segs.as_slice() {
-            ["confidence"] => return Typed { unit: Some("confidence"), ..Typed::new(Ty::Number, Expr::Confidence) },
+            ["confidence"] => {
+                return Typed {
+                    unit: Some("confidence"),
+                    ..Typed::new(Ty::Number, Expr::Confidence)
+                }
+            }
             ["depth"] => return Typed::new(Ty::Number, Expr::Depth),
-            ["intent"] => return Typed::new(Ty::Intent, Expr::Lit { value: Value::Bool(false) }),
+            ["intent"] => {
+                return Typed::new(
+                    Ty::Intent,
+                    Expr::Lit {
+                        value: Value::Bool(false),
+                    },
+                )
+            }
             ["agent", rest @ ..] => {
-                if !(self.site == Site::Review || self.site_allows(head, Site::Policy, "the agent being checked")) {
+                if !(self.site == Site::Review
+                    || self.site_allows(head, Site::Policy, "the agent being checked"))
+                {
                     return Typed::error();
                 }
                 return self.agent_attr(p, rest);
@@ -288,19 +415,42 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 if !self.site_allows(head, Site::Policy, "the data of the step being checked") {
                     return Typed::error();
                 }
-                return Typed::new(Ty::Data, Expr::Lit { value: Value::Bool(false) });
+                return Typed::new(
+                    Ty::Data,
+                    Expr::Lit {
+                        value: Value::Bool(false),
+                    },
+                );
             }
             ["response", rest @ ..] => {
                 if !self.site_allows(head, Site::Review, "the agent's response") {
                     return Typed::error();
                 }
                 return match rest {
-                    ["confidence"] => Typed { unit: Some("response.confidence"), ..Typed::new(Ty::Number, Expr::ResponseConfidence) },
-                    ["data"] => Typed::new(Ty::ResponseData, Expr::Lit { value: Value::Bool(false) }),
+                    ["confidence"] => Typed {
+                        unit: Some("response.confidence"),
+                        ..Typed::new(Ty::Number, Expr::ResponseConfidence)
+                    },
+                    ["data"] => Typed::new(
+                        Ty::ResponseData,
+                        Expr::Lit {
+                            value: Value::Bool(false),
+                        },
+                    ),
                     _ => {
                         let s = p.segments.get(1).map_or(p.span, |s| s.span);
-                        let help = did_you_mean(rest.first().copied().unwrap_or(""), ["confidence", "data"]).unwrap_or_else(|| "a response has `confidence` and `data`".into());
-                        self.err(Code::UNKNOWN_NAME, s, format!("a response has no `{}`", rest.join(".")), "unknown", help);
+                        let help = did_you_mean(
+                            rest.first().copied().unwrap_or(""),
+                            ["confidence", "data"],
+                        )
+                        .unwrap_or_else(|| "a response has `confidence` and `data`".into());
+                        self.err(
+                            Code::UNKNOWN_NAME,
+                            s,
+                            format!("a response has no `{}`", rest.join(".")),
+                            "unknown",
+                            help,
+                        );
                         Typed::error()
                     }
                 };
@@ -313,7 +463,10 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         if let Some((file, value)) = self.t.find_const(self.file, &segs) {
             return self.const_value(file, value, p);
         }
-        let mut candidates: Vec<String> = schema::field_names(&self.t.context).into_iter().map(String::from).collect();
+        let mut candidates: Vec<String> = schema::field_names(&self.t.context)
+            .into_iter()
+            .map(String::from)
+            .collect();
         candidates.extend(self.t.visible(super::tables::Kind::Const, self.file));
         candidates.extend(["confidence", "depth", "intent"].map(String::from));
         match self.site {
@@ -325,9 +478,14 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         let help = did_you_mean(&head.text, candidates.iter().map(String::as_str))
             .unwrap_or_else(|| "declare it as a `const`, or as a field of `context { }`".into());
         self.diags.push(
-            Diagnostic::new(Code::UNKNOWN_NAME, self.path(), p.span, format!("unknown name `{name}`"))
-                .with_label("not a const, a context field or a built-in operand")
-                .with_help(help),
+            Diagnostic::new(
+                Code::UNKNOWN_NAME,
+                self.path(),
+                p.span,
+                format!("unknown name `{name}`"),
+            )
+            .with_label("not a const, a context field or a built-in operand")
+            .with_help(help),
         );
         Typed::error()
     }
@@ -335,18 +493,39 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     fn agent_attr(&mut self, p: &Path, rest: &[&str]) -> Typed {
         let (ty, expr) = match rest {
             [] => (Ty::Agent, Expr::AgentName),
-            ["trust"] => return Typed { unit: Some("trust"), ..Typed::new(Ty::Number, Expr::AgentTrust) },
+            ["trust"] => {
+                return Typed {
+                    unit: Some("trust"),
+                    ..Typed::new(Ty::Number, Expr::AgentTrust)
+                }
+            }
             ["cost"] => (Ty::Number, Expr::AgentCost),
             ["region"] => (Ty::String, Expr::AgentRegion),
             ["zone"] => (Ty::String, Expr::AgentZone),
             ["name"] => (Ty::String, Expr::AgentName),
-            ["labels", key] => (Ty::Label, Expr::AgentLabel { key: (*key).to_string() }),
+            ["labels", key] => (
+                Ty::Label,
+                Expr::AgentLabel {
+                    key: (*key).to_string(),
+                },
+            ),
             _ => {
                 let s = p.segments.get(1).map_or(p.span, |s| s.span);
                 let attr = rest.join(".");
-                let help = did_you_mean(&attr, ["trust", "cost", "region", "zone", "name", "labels"])
-                    .unwrap_or_else(|| "an agent has `trust`, `cost`, `region`, `zone`, `name` and `labels.KEY`".into());
-                self.err(Code::UNKNOWN_NAME, s, format!("an agent has no attribute `{attr}`"), "unknown attribute", help);
+                let help = did_you_mean(
+                    &attr,
+                    ["trust", "cost", "region", "zone", "name", "labels"],
+                )
+                .unwrap_or_else(|| {
+                    "an agent has `trust`, `cost`, `region`, `zone`, `name` and `labels.KEY`".into()
+                });
+                self.err(
+                    Code::UNKNOWN_NAME,
+                    s,
+                    format!("an agent has no attribute `{attr}`"),
+                    "unknown attribute",
+                    help,
+                );
                 return Typed::error();
             }
         };
@@ -360,10 +539,25 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         for seg in &p.segments {
             let Some(f) = schema::field(ty, &seg.text) else {
                 let names = schema::field_names(ty);
-                let what = if walked.is_empty() { "the context".to_string() } else { format!("`{}`", walked.join(".")) };
-                let help = did_you_mean(&seg.text, names.iter().copied())
-                    .unwrap_or_else(|| if names.is_empty() { format!("{what} has no fields") } else { format!("{what} has: {}", names.join(", ")) });
-                self.err(Code::UNKNOWN_FIELD, seg.span, format!("{what} has no field `{}`", seg.text), "unknown field", help);
+                let what = if walked.is_empty() {
+                    "the context".to_string()
+                } else {
+                    format!("`{}`", walked.join("."))
+                };
+                let help = did_you_mean(&seg.text, names.iter().copied()).unwrap_or_else(|| {
+                    if names.is_empty() {
+                        format!("{what} has no fields")
+                    } else {
+                        format!("{what} has: {}", names.join(", "))
+                    }
+                });
+                self.err(
+                    Code::UNKNOWN_FIELD,
+                    seg.span,
+                    format!("{what} has no field `{}`", seg.text),
+                    "unknown field",
+                    help,
+                );
                 return Typed::error();
             };
             walked.push(seg.text.clone());
@@ -373,28 +567,58 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             ty = &f.ty;
         }
         if let Type::Record { .. } = ty {
-            self.err(Code::TYPE_MISMATCH, p.span, format!("`{}` is a record; compare one of its fields", p.dotted()), "a record", format!("fields: {}", schema::field_names(ty).join(", ")));
+            self.err(
+                Code::TYPE_MISMATCH,
+                p.span,
+                format!("`{}` is a record; compare one of its fields", p.dotted()),
+                "a record",
+                format!("fields: {}", schema::field_names(ty).join(", ")),
+            );
             return Typed::error();
         }
-        Typed { optional, ..Typed::new(Ty::from_plan(ty), Expr::Field { path: walked }) }
+        Typed {
+            optional,
+            ..Typed::new(Ty::from_plan(ty), Expr::Field { path: walked })
+        }
     }
 
     fn const_value(&mut self, file: usize, value: &'a ast::Expr, p: &Path) -> Typed {
         let mut inner = ExprCx::new(self.t, file, Site::Const, self.diags);
         let t = inner.expr(value);
         if !matches!(t.expr, Expr::Lit { .. }) {
-            self.err(Code::TYPE_MISMATCH, p.span, format!("const `{}` is not a literal", p.dotted()), "not a literal", "a const holds a literal, a set or a list".into());
+            self.err(
+                Code::TYPE_MISMATCH,
+                p.span,
+                format!("const `{}` is not a literal", p.dotted()),
+                "not a literal",
+                "a const holds a literal, a set or a list".into(),
+            );
             return Typed::error();
         }
-        Typed { number: t.number, ..Typed::new(t.ty, t.expr) }
+        Typed {
+            number: t.number,
+            ..Typed::new(t.ty, t.expr)
+        }
     }
 
     fn has(&mut self, p: &Path) -> Typed {
-        if schema::field(&self.t.context, p.segments.first().map_or("", |s| s.text.as_str())).is_none() {
+        if schema::field(
+            &self.t.context,
+            p.segments.first().map_or("", |s| s.text.as_str()),
+        )
+        .is_none()
+        {
             let names = schema::field_names(&self.t.context);
             let first = p.segments.first().map_or("", |s| s.text.as_str());
-            let help = did_you_mean(first, names.iter().copied()).unwrap_or_else(|| "`has` tests an optional field of the context".into());
-            self.err(Code::UNKNOWN_FIELD, p.span, format!("the context has no field `{}`", p.dotted()), "unknown field", help);
+            let help = did_you_mean(first, names.iter().copied())
+                .unwrap_or_else(|| "`has` tests an optional field of the context".into());
+            self.err(
+                Code::UNKNOWN_FIELD,
+                p.span,
+                format!("the context has no field `{}`", p.dotted()),
+                "unknown field",
+                help,
+            );
             return Typed::error();
         }
         let t = self.context_path(p);
@@ -406,7 +630,11 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
 
     fn warn_optional(&mut self, t: &Typed, span: ast::Span) {
         let Some(path) = &t.optional else { return };
-        if self.guarded.iter().any(|g| g == path || (g.len() > path.len() && g.starts_with(path))) {
+        if self
+            .guarded
+            .iter()
+            .any(|g| g == path || (g.len() > path.len() && g.starts_with(path)))
+        {
             return;
         }
         let name = path.join(".");
@@ -435,7 +663,18 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             } else {
                 "`<`, `<=`, `>` and `>=` compare numbers or durations".to_string()
             };
-            self.err(Code::TYPE_MISMATCH, span, format!("cannot compare {} with {} using `{}`", l.ty.describe(), r.ty.describe(), op.symbol()), "mismatched types", help);
+            self.err(
+                Code::TYPE_MISMATCH,
+                span,
+                format!(
+                    "cannot compare {} with {} using `{}`",
+                    l.ty.describe(),
+                    r.ty.describe(),
+                    op.symbol()
+                ),
+                "mismatched types",
+                help,
+            );
         }
         self.check_enum_literal(&l, &r, b.span);
         self.check_enum_literal(&r, &l, a.span);
@@ -449,15 +688,35 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             AstCmp::Gt => CmpOp::Gt,
             AstCmp::Ge => CmpOp::Ge,
         };
-        Typed::new(Ty::Bool, Expr::Cmp { cmp, lhs: Box::new(l.expr), rhs: Box::new(r.expr) })
+        Typed::new(
+            Ty::Bool,
+            Expr::Cmp {
+                cmp,
+                lhs: Box::new(l.expr),
+                rhs: Box::new(r.expr),
+            },
+        )
     }
 
     /// An enum compared with a string literal: the literal must be one of its values.
     fn check_enum_literal(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
-        if let (Ty::Enum(values), Expr::Lit { value: Value::String(s) }) = (&e.ty, &lit.expr) {
+        if let (
+            Ty::Enum(values),
+            Expr::Lit {
+                value: Value::String(s),
+            },
+        ) = (&e.ty, &lit.expr)
+        {
             if !values.contains(s) {
-                let help = did_you_mean(s, values.iter().map(String::as_str)).unwrap_or_else(|| format!("the values are {}", quoted(values)));
-                self.err(Code::TYPE_MISMATCH, span, format!("\"{s}\" is not one of the values {}", quoted(values)), "never equal", help);
+                let help = did_you_mean(s, values.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("the values are {}", quoted(values)));
+                self.err(
+                    Code::TYPE_MISMATCH,
+                    span,
+                    format!("\"{s}\" is not one of the values {}", quoted(values)),
+                    "never equal",
+                    help,
+                );
             }
         }
     }
@@ -465,7 +724,13 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     fn check_threshold(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
         if let (Some(unit), Some(v)) = (e.unit, lit.number) {
             if !(0.0..=1.0).contains(&v) {
-                self.err(Code::THRESHOLD_RANGE, span, format!("{unit} is between 0 and 1, so comparing it with {v} is meaningless"), "outside 0..1", "thresholds are written as fractions: 0.8, not 80".into());
+                self.err(
+                    Code::THRESHOLD_RANGE,
+                    span,
+                    format!("{unit} is between 0 and 1, so comparing it with {v} is meaningless"),
+                    "outside 0..1",
+                    "thresholds are written as fractions: 0.8, not 80".into(),
+                );
             }
         }
     }
@@ -473,31 +738,60 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     /// `intent == name`, `intent != name`.
     fn intent_compare(&mut self, op: AstCmp, b: &ast::Expr, span: ast::Span) -> Typed {
         let id = match &b.kind {
-            ExprKind::Path(p) if p.segments.len() == 1 => p.segments.first().and_then(|n| self.t.resolve_intent(self.file, n, self.diags)),
+            ExprKind::Path(p) if p.segments.len() == 1 => p
+                .segments
+                .first()
+                .and_then(|n| self.t.resolve_intent(self.file, n, self.diags)),
             _ => {
-                self.err(Code::TYPE_MISMATCH, b.span, "`intent` is compared with an intent's name".into(), "not an intent name", "write `intent == fetch_ledger`".into());
+                self.err(
+                    Code::TYPE_MISMATCH,
+                    b.span,
+                    "`intent` is compared with an intent's name".into(),
+                    "not an intent name",
+                    "write `intent == fetch_ledger`".into(),
+                );
                 None
             }
         };
-        let Some(intent) = id else { return Typed::error() };
+        let Some(intent) = id else {
+            return Typed::error();
+        };
         let is = Expr::IntentIs { intent };
         match op {
             AstCmp::Eq => Typed::new(Ty::Bool, is),
             AstCmp::Ne => Typed::new(Ty::Bool, Expr::Not { e: Box::new(is) }),
             _ => {
-                self.err(Code::TYPE_MISMATCH, span, format!("intents cannot be ordered with `{}`", op.symbol()), "not orderable", "use `==`, `!=` or `in`".into());
+                self.err(
+                    Code::TYPE_MISMATCH,
+                    span,
+                    format!("intents cannot be ordered with `{}`", op.symbol()),
+                    "not orderable",
+                    "use `==`, `!=` or `in`".into(),
+                );
                 Typed::error()
             }
         }
     }
 
-    fn membership(&mut self, negated: bool, item: &ast::Expr, set: &ast::Expr, span: ast::Span) -> Typed {
+    fn membership(
+        &mut self,
+        negated: bool,
+        item: &ast::Expr,
+        set: &ast::Expr,
+        span: ast::Span,
+    ) -> Typed {
         let i = self.expr(item);
         if i.ty == Ty::Intent {
             let names: Vec<&ast::Expr> = match &set.kind {
                 ExprKind::Set(v) | ExprKind::List(v) => v.iter().collect(),
                 _ => {
-                    self.err(Code::TYPE_MISMATCH, set.span, "`intent in` takes a set of intent names".into(), "not a set of intents", "write `intent in {a, b}`".into());
+                    self.err(
+                        Code::TYPE_MISMATCH,
+                        set.span,
+                        "`intent in` takes a set of intent names".into(),
+                        "not a set of intents",
+                        "write `intent in {a, b}`".into(),
+                    );
                     return Typed::error();
                 }
             };
@@ -505,15 +799,32 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             for n in names {
                 match &n.kind {
                     ExprKind::Path(p) if p.segments.len() == 1 => {
-                        if let Some(id) = p.segments.first().and_then(|n| self.t.resolve_intent(self.file, n, self.diags)) {
+                        if let Some(id) = p
+                            .segments
+                            .first()
+                            .and_then(|n| self.t.resolve_intent(self.file, n, self.diags))
+                        {
                             any.push(Expr::IntentIs { intent: id });
                         }
                     }
-                    _ => self.err(Code::TYPE_MISMATCH, n.span, "expected an intent name".into(), "not an intent", "write `intent in {a, b}`".into()),
+                    _ => self.err(
+                        Code::TYPE_MISMATCH,
+                        n.span,
+                        "expected an intent name".into(),
+                        "not an intent",
+                        "write `intent in {a, b}`".into(),
+                    ),
                 }
             }
             let e = Expr::Or { any };
-            return Typed::new(Ty::Bool, if negated { Expr::Not { e: Box::new(e) } } else { e });
+            return Typed::new(
+                Ty::Bool,
+                if negated {
+                    Expr::Not { e: Box::new(e) }
+                } else {
+                    e
+                },
+            );
         }
         let s = self.expr(set);
         self.warn_optional(&i, item.span);
@@ -522,14 +833,34 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             Ty::Set(elem) if !i.ty.comparable(elem) => self.err(
                 Code::TYPE_MISMATCH,
                 span,
-                format!("cannot look for {} in a set of {}", i.ty.describe(), elem.describe().trim_start_matches("a ")),
+                format!(
+                    "cannot look for {} in a set of {}",
+                    i.ty.describe(),
+                    elem.describe().trim_start_matches("a ")
+                ),
                 "mismatched types",
                 "the value and the set's members must have the same type".into(),
             ),
             Ty::Set(_) | Ty::Unknown => {}
-            other => self.err(Code::TYPE_MISMATCH, set.span, format!("`in` needs a set on its right, but this is {}", other.describe()), "not a set", "write a set literal `{\"a\", \"b\"}` or name a const set".into()),
+            other => self.err(
+                Code::TYPE_MISMATCH,
+                set.span,
+                format!(
+                    "`in` needs a set on its right, but this is {}",
+                    other.describe()
+                ),
+                "not a set",
+                "write a set literal `{\"a\", \"b\"}` or name a const set".into(),
+            ),
         }
-        Typed::new(Ty::Bool, Expr::In { item: Box::new(i.expr), set: Box::new(s.expr), negated })
+        Typed::new(
+            Ty::Bool,
+            Expr::In {
+                item: Box::new(i.expr),
+                set: Box::new(s.expr),
+                negated,
+            },
+        )
     }
 }
 
@@ -554,7 +885,11 @@ pub fn literal(e: &ast::Expr) -> Option<Value> {
         ExprKind::Duration(ms) => Some(Value::Number(*ms as f64)),
         ExprKind::Str(s) => Some(Value::String(s.clone())),
         ExprKind::Bool(b) => Some(Value::Bool(*b)),
-        ExprKind::Set(v) | ExprKind::List(v) => v.iter().map(literal).collect::<Option<Vec<_>>>().map(Value::List),
+        ExprKind::Set(v) | ExprKind::List(v) => v
+            .iter()
+            .map(literal)
+            .collect::<Option<Vec<_>>>()
+            .map(Value::List),
         ExprKind::Paren(inner) => literal(inner),
         _ => None,
     }

@@ -38,14 +38,27 @@ impl Checker<'_, '_> {
             ExprKind::Path(p) => {
                 let segs: Vec<&str> = p.segments.iter().map(|s| s.text.as_str()).collect();
                 match self.t.find_const(file, &segs) {
-                    Some((_, value)) => (literal(value), matches!(value.kind, ExprKind::Duration(_))),
+                    Some((_, value)) => {
+                        (literal(value), matches!(value.kind, ExprKind::Duration(_)))
+                    }
                     None => {
-                        let help = crate::diagnostics::did_you_mean(&p.dotted(), self.t.visible(super::tables::Kind::Const, file).iter().map(String::as_str))
-                            .unwrap_or_else(|| format!("`{field}` takes {}", want.describe()));
+                        let help = crate::diagnostics::did_you_mean(
+                            &p.dotted(),
+                            self.t
+                                .visible(super::tables::Kind::Const, file)
+                                .iter()
+                                .map(String::as_str),
+                        )
+                        .unwrap_or_else(|| format!("`{field}` takes {}", want.describe()));
                         self.diags.push(
-                            Diagnostic::new(Code::UNKNOWN_NAME, self.t.path(file), p.span, format!("unknown name `{}`", p.dotted()))
-                                .with_label("not a const")
-                                .with_help(help),
+                            Diagnostic::new(
+                                Code::UNKNOWN_NAME,
+                                self.t.path(file),
+                                p.span,
+                                format!("unknown name `{}`", p.dotted()),
+                            )
+                            .with_label("not a const")
+                            .with_help(help),
                         );
                         return None;
                     }
@@ -57,9 +70,14 @@ impl Checker<'_, '_> {
             (Some(Value::Number(n)), Want::Fraction) if !is_duration => {
                 if !(0.0..=1.0).contains(n) {
                     self.diags.push(
-                        Diagnostic::new(Code::THRESHOLD_RANGE, self.t.path(file), e.span, format!("`{field}` is {n}, outside 0..1"))
-                            .with_label("outside 0..1")
-                            .with_help("trust is a fraction: 0.9, not 90"),
+                        Diagnostic::new(
+                            Code::THRESHOLD_RANGE,
+                            self.t.path(file),
+                            e.span,
+                            format!("`{field}` is {n}, outside 0..1"),
+                        )
+                        .with_label("outside 0..1")
+                        .with_help("trust is a fraction: 0.9, not 90"),
                     );
                     return None;
                 }
@@ -73,26 +91,45 @@ impl Checker<'_, '_> {
         };
         if !ok {
             self.diags.push(
-                Diagnostic::new(Code::BAD_FIELD_VALUE, self.t.path(file), e.span, format!("`{field}` takes {}", want.describe()))
-                    .with_label("invalid value")
-                    .with_help(match want {
-                        Want::Duration => format!("write `{field} 4h` (units: ms, s, m, h, d)"),
-                        Want::Str => format!("write `{field} \"...\"`"),
-                        _ => format!("write `{field}` followed by {}", want.describe()),
-                    }),
+                Diagnostic::new(
+                    Code::BAD_FIELD_VALUE,
+                    self.t.path(file),
+                    e.span,
+                    format!("`{field}` takes {}", want.describe()),
+                )
+                .with_label("invalid value")
+                .with_help(match want {
+                    Want::Duration => format!("write `{field} 4h` (units: ms, s, m, h, d)"),
+                    Want::Str => format!("write `{field} \"...\"`"),
+                    _ => format!("write `{field}` followed by {}", want.describe()),
+                }),
             );
             return None;
         }
         v
     }
 
-    fn dup_field(&mut self, file: usize, seen: &mut BTreeMap<&'static str, Span>, word: &'static str, span: Span, owner: &str) {
+    fn dup_field(
+        &mut self,
+        file: usize,
+        seen: &mut BTreeMap<&'static str, Span>,
+        word: &'static str,
+        span: Span,
+        owner: &str,
+    ) {
         if let Some(prev) = seen.get(word) {
             self.diags.push(
-                Diagnostic::new(Code::DUPLICATE_FIELD, self.t.path(file), span, format!("`{word}` is given twice for {owner}"))
-                    .with_label("given again here")
-                    .with_secondary(self.t.path(file), *prev, "first given here")
-                    .with_help(format!("keep one `{word}`; a list takes commas: `{word} a, b`")),
+                Diagnostic::new(
+                    Code::DUPLICATE_FIELD,
+                    self.t.path(file),
+                    span,
+                    format!("`{word}` is given twice for {owner}"),
+                )
+                .with_label("given again here")
+                .with_secondary(self.t.path(file), *prev, "first given here")
+                .with_help(format!(
+                    "keep one `{word}`; a list takes commas: `{word} a, b`"
+                )),
             );
         } else {
             seen.insert(word, span);
@@ -103,7 +140,9 @@ impl Checker<'_, '_> {
         let mut out = Vec::with_capacity(self.t.agents.len());
         let mut backup_spans: Vec<Option<(usize, Span)>> = Vec::new();
         for i in 0..self.t.agents.len() {
-            let Some(entry) = self.t.agents.get(i) else { continue };
+            let Some(entry) = self.t.agents.get(i) else {
+                continue;
+            };
             let (file, decl, display) = (entry.decl.file, entry.decl.node, entry.display.clone());
             let src = self.src(file, decl.name.span);
             let mut a = plan::Agent {
@@ -140,12 +179,15 @@ impl Checker<'_, '_> {
                         }
                     }
                     AgentField::Trust(e, _) => {
-                        if let Some(Value::Number(n)) = self.value(file, "trust", e, Want::Fraction) {
+                        if let Some(Value::Number(n)) = self.value(file, "trust", e, Want::Fraction)
+                        {
                             a.trust = n;
                         }
                     }
                     AgentField::Cost(e, _) => {
-                        if let Some(Value::Number(n)) = self.value(file, "cost", e, Want::NonNegative) {
+                        if let Some(Value::Number(n)) =
+                            self.value(file, "cost", e, Want::NonNegative)
+                        {
                             a.cost = n;
                         }
                     }
@@ -171,13 +213,23 @@ impl Checker<'_, '_> {
                     AgentField::Labels(entries, _) => {
                         for (k, v) in entries {
                             match literal(v) {
-                                Some(value @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
+                                Some(
+                                    value @ (Value::String(_) | Value::Number(_) | Value::Bool(_)),
+                                ) => {
                                     a.labels.insert(k.text.clone(), value);
                                 }
                                 _ => self.diags.push(
-                                    Diagnostic::new(Code::BAD_FIELD_VALUE, self.t.path(file), v.span, format!("label `{}` must be a string, a number or a boolean", k.text))
-                                        .with_label("not a simple literal")
-                                        .with_help("write `labels { team: \"finance\", tier: 2 }`"),
+                                    Diagnostic::new(
+                                        Code::BAD_FIELD_VALUE,
+                                        self.t.path(file),
+                                        v.span,
+                                        format!(
+                                            "label `{}` must be a string, a number or a boolean",
+                                            k.text
+                                        ),
+                                    )
+                                    .with_label("not a simple literal")
+                                    .with_help("write `labels { team: \"finance\", tier: 2 }`"),
                                 ),
                             }
                         }
@@ -198,8 +250,16 @@ impl Checker<'_, '_> {
     fn backup_cycles(&mut self, agents: &[plan::Agent], spans: &[Option<(usize, Span)>]) {
         let mut reported = vec![false; agents.len()];
         for start in 0..agents.len() {
-            if let Some(cycle) = find_cycle(start, |i| agents.get(i).map(|a| a.backups.iter().map(|b| *b as usize).collect()).unwrap_or_default()) {
-                if cycle.iter().any(|i| reported.get(*i).copied().unwrap_or(true)) {
+            if let Some(cycle) = find_cycle(start, |i| {
+                agents
+                    .get(i)
+                    .map(|a| a.backups.iter().map(|b| *b as usize).collect())
+                    .unwrap_or_default()
+            }) {
+                if cycle
+                    .iter()
+                    .any(|i| reported.get(*i).copied().unwrap_or(true))
+                {
                     continue;
                 }
                 for i in &cycle {
@@ -207,7 +267,12 @@ impl Checker<'_, '_> {
                         *r = true;
                     }
                 }
-                let names: Vec<&str> = cycle.iter().chain(cycle.first()).filter_map(|i| agents.get(*i)).map(|a| a.name.as_str()).collect();
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .chain(cycle.first())
+                    .filter_map(|i| agents.get(*i))
+                    .map(|a| a.name.as_str())
+                    .collect();
                 if let Some(Some((file, span))) = spans.get(start) {
                     self.diags.push(
                         Diagnostic::new(Code::BACKUP_CYCLE, self.t.path(*file), *span, format!("`backup` chain loops: {}", names.join(" → ")))
@@ -222,10 +287,17 @@ impl Checker<'_, '_> {
     pub fn humans(&mut self) -> Vec<plan::Human> {
         let mut out = Vec::with_capacity(self.t.humans.len());
         for i in 0..self.t.humans.len() {
-            let Some(entry) = self.t.humans.get(i) else { continue };
+            let Some(entry) = self.t.humans.get(i) else {
+                continue;
+            };
             let (file, decl, display) = (entry.decl.file, entry.decl.node, entry.display.clone());
             let src = self.src(file, decl.name.span);
-            let mut h = plan::Human { name: display.clone(), channel: None, sla_ms: None, src };
+            let mut h = plan::Human {
+                name: display.clone(),
+                channel: None,
+                sla_ms: None,
+                src,
+            };
             let mut seen = BTreeMap::new();
             let owner = format!("human `{display}`");
             for f in &decl.fields {
@@ -259,46 +331,100 @@ impl Checker<'_, '_> {
                     Limit::DelegationDepth(e, span) => {
                         if let Some((pf, ps)) = depth_at {
                             self.diags.push(
-                                Diagnostic::new(Code::DUPLICATE_FIELD, self.t.path(file), *span, "`delegation depth` is given twice")
-                                    .with_label("given again here")
-                                    .with_secondary(self.t.path(pf), ps, "first given here")
-                                    .with_help("keep one"),
+                                Diagnostic::new(
+                                    Code::DUPLICATE_FIELD,
+                                    self.t.path(file),
+                                    *span,
+                                    "`delegation depth` is given twice",
+                                )
+                                .with_label("given again here")
+                                .with_secondary(self.t.path(pf), ps, "first given here")
+                                .with_help("keep one"),
                             );
                             continue;
                         }
                         depth_at = Some((file, *span));
-                        if let Some(Value::Number(n)) = self.value(file, "delegation depth", e, Want::Count) {
+                        if let Some(Value::Number(n)) =
+                            self.value(file, "delegation depth", e, Want::Count)
+                        {
                             limits.delegation_depth = Some(n as u32);
                         }
                     }
-                    Limit::Rate { target, count, per, span } => {
+                    Limit::Rate {
+                        target,
+                        count,
+                        per,
+                        span,
+                    } => {
                         let target = self.limit_target(file, target, true);
                         let count = self.value(file, "rate", count, Want::Count);
                         let per = self.value(file, "per", per, Want::Duration);
-                        if let (Some(target), Some(Value::Number(count)), Some(Value::Number(per))) = (target, count, per) {
+                        if let (
+                            Some(target),
+                            Some(Value::Number(count)),
+                            Some(Value::Number(per)),
+                        ) = (target, count, per)
+                        {
                             let src = self.src(file, *span);
-                            limits.rates.push(plan::RateLimit { target, count: count as u64, per_ms: per as u64, src });
+                            limits.rates.push(plan::RateLimit {
+                                target,
+                                count: count as u64,
+                                per_ms: per as u64,
+                                src,
+                            });
                         }
                     }
-                    Limit::Breaker { target, failures, cooldown, span } => {
+                    Limit::Breaker {
+                        target,
+                        failures,
+                        cooldown,
+                        span,
+                    } => {
                         let target = self.limit_target(file, target, false);
                         let failures = self.value(file, "breaker", failures, Want::Count);
                         let cooldown = self.value(file, "cooldown", cooldown, Want::Duration);
-                        if let (Some(target), Some(Value::Number(failures)), Some(Value::Number(cooldown))) = (target, failures, cooldown) {
+                        if let (
+                            Some(target),
+                            Some(Value::Number(failures)),
+                            Some(Value::Number(cooldown)),
+                        ) = (target, failures, cooldown)
+                        {
                             let src = self.src(file, *span);
-                            limits.breakers.push(plan::Breaker { target, failures: failures as u64, cooldown_ms: cooldown as u64, src });
+                            limits.breakers.push(plan::Breaker {
+                                target,
+                                failures: failures as u64,
+                                cooldown_ms: cooldown as u64,
+                                src,
+                            });
                         }
                     }
                     Limit::Error(_) => {}
                 }
             }
         }
-        limits.rates.sort_by(|a, b| (format!("{:?}", a.target), a.count, a.per_ms).cmp(&(format!("{:?}", b.target), b.count, b.per_ms)));
-        limits.breakers.sort_by(|a, b| (format!("{:?}", a.target), a.failures, a.cooldown_ms).cmp(&(format!("{:?}", b.target), b.failures, b.cooldown_ms)));
+        limits.rates.sort_by(|a, b| {
+            (format!("{:?}", a.target), a.count, a.per_ms).cmp(&(
+                format!("{:?}", b.target),
+                b.count,
+                b.per_ms,
+            ))
+        });
+        limits.breakers.sort_by(|a, b| {
+            (format!("{:?}", a.target), a.failures, a.cooldown_ms).cmp(&(
+                format!("{:?}", b.target),
+                b.failures,
+                b.cooldown_ms,
+            ))
+        });
         limits
     }
 
-    fn limit_target(&mut self, file: usize, target: &Target, humans_too: bool) -> Option<LimitTarget> {
+    fn limit_target(
+        &mut self,
+        file: usize,
+        target: &Target,
+        humans_too: bool,
+    ) -> Option<LimitTarget> {
         match target {
             Target::Any(..) => Some(LimitTarget::Any),
             Target::Agent(n) => {
@@ -310,7 +436,9 @@ impl Checker<'_, '_> {
                         return Some(LimitTarget::Human(h));
                     }
                 }
-                self.t.resolve_agent(file, n, &mut self.diags).map(LimitTarget::Agent)
+                self.t
+                    .resolve_agent(file, n, &mut self.diags)
+                    .map(LimitTarget::Agent)
             }
         }
     }
@@ -319,7 +447,9 @@ impl Checker<'_, '_> {
         let mut out = Vec::with_capacity(self.t.intents.len());
         let mut delegate_spans = Vec::new();
         for i in 0..self.t.intents.len() {
-            let Some(entry) = self.t.intents.get(i) else { continue };
+            let Some(entry) = self.t.intents.get(i) else {
+                continue;
+            };
             let (file, decl, display) = (entry.decl.file, entry.decl.node, entry.display.clone());
             let src = self.src(file, decl.name.span);
             let mut it = plan::Intent {
@@ -340,13 +470,17 @@ impl Checker<'_, '_> {
                 self.dup_field(file, &mut seen, f.keyword(), f.span(), &owner);
                 match f {
                     IntentField::Description(e, _) => {
-                        if let Some(Value::String(s)) = self.value(file, "description", e, Want::Str) {
+                        if let Some(Value::String(s)) =
+                            self.value(file, "description", e, Want::Str)
+                        {
                             it.description = Some(s);
                         }
                     }
                     IntentField::Examples(list, _) => {
                         for e in list {
-                            if let Some(Value::String(s)) = self.value(file, "examples", e, Want::Str) {
+                            if let Some(Value::String(s)) =
+                                self.value(file, "examples", e, Want::Str)
+                            {
                                 it.examples.push(s);
                             }
                         }
@@ -374,7 +508,11 @@ impl Checker<'_, '_> {
                         }
                     }
                     IntentField::Input(schema, _) => {
-                        it.input = Some(super::schema::record(self.t.path(file), schema, &mut self.diags));
+                        it.input = Some(super::schema::record(
+                            self.t.path(file),
+                            schema,
+                            &mut self.diags,
+                        ));
                     }
                 }
             }
@@ -389,12 +527,26 @@ impl Checker<'_, '_> {
         out
     }
 
-    fn delegation(&mut self, intents: &[plan::Intent], spans: &[Option<(usize, Span)>], limits: &plan::Limits) {
-        let edges = |i: usize| -> Vec<usize> { intents.get(i).map(|x| x.delegates.iter().map(|d| *d as usize).collect()).unwrap_or_default() };
+    fn delegation(
+        &mut self,
+        intents: &[plan::Intent],
+        spans: &[Option<(usize, Span)>],
+        limits: &plan::Limits,
+    ) {
+        let edges = |i: usize| -> Vec<usize> {
+            intents
+                .get(i)
+                .map(|x| x.delegates.iter().map(|d| *d as usize).collect())
+                .unwrap_or_default()
+        };
         let mut in_cycle = vec![false; intents.len()];
         for start in 0..intents.len() {
-            let Some(cycle) = find_cycle(start, edges) else { continue };
-            let first_time = !cycle.iter().any(|i| in_cycle.get(*i).copied().unwrap_or(true));
+            let Some(cycle) = find_cycle(start, edges) else {
+                continue;
+            };
+            let first_time = !cycle
+                .iter()
+                .any(|i| in_cycle.get(*i).copied().unwrap_or(true));
             for i in &cycle {
                 if let Some(c) = in_cycle.get_mut(*i) {
                     *c = true;
@@ -403,7 +555,12 @@ impl Checker<'_, '_> {
             if !first_time {
                 continue;
             }
-            let names: Vec<&str> = cycle.iter().chain(cycle.first()).filter_map(|i| intents.get(*i)).map(|x| x.name.as_str()).collect();
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(cycle.first())
+                .filter_map(|i| intents.get(*i))
+                .map(|x| x.name.as_str())
+                .collect();
             if let Some(Some((file, span))) = spans.get(start) {
                 self.diags.push(
                     Diagnostic::new(Code::DELEGATES_CYCLE, self.t.path(*file), *span, format!("`delegates` loops: {}", names.join(" → ")))
@@ -412,7 +569,9 @@ impl Checker<'_, '_> {
                 );
             }
         }
-        let Some(limit) = limits.delegation_depth else { return };
+        let Some(limit) = limits.delegation_depth else {
+            return;
+        };
         // Longest chain of delegations from each intent (cycles excluded).
         let mut memo: Vec<Option<u32>> = vec![None; intents.len()];
         for start in 0..intents.len() {
@@ -435,7 +594,13 @@ impl Checker<'_, '_> {
 }
 
 /// The longest delegation chain (number of delegations) from `i`, ignoring intents in cycles.
-fn longest(i: usize, edges: &impl Fn(usize) -> Vec<usize>, in_cycle: &[bool], memo: &mut Vec<Option<u32>>, guard: usize) -> u32 {
+fn longest(
+    i: usize,
+    edges: &impl Fn(usize) -> Vec<usize>,
+    in_cycle: &[bool],
+    memo: &mut Vec<Option<u32>>,
+    guard: usize,
+) -> u32 {
     if let Some(Some(d)) = memo.get(i) {
         return *d;
     }
@@ -482,7 +647,10 @@ pub(crate) fn find_cycle(start: usize, edges: impl Fn(usize) -> Vec<usize>) -> O
 /// Agents reachable through `backups` from `a` (not including `a`), in order.
 pub(crate) fn backup_chain(agents: &[plan::Agent], a: AgentId) -> Vec<AgentId> {
     let mut out = Vec::new();
-    let mut queue: Vec<AgentId> = agents.get(a as usize).map(|x| x.backups.clone()).unwrap_or_default();
+    let mut queue: Vec<AgentId> = agents
+        .get(a as usize)
+        .map(|x| x.backups.clone())
+        .unwrap_or_default();
     queue.reverse();
     while let Some(b) = queue.pop() {
         if b == a || out.contains(&b) {

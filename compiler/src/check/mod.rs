@@ -39,18 +39,27 @@ impl<'w, 'a> Checker<'w, 'a> {
     /// Where `span` of `file` is, as an index into the plan's source map.
     pub fn src(&mut self, file: usize, span: Span) -> SrcId {
         let (line, col) = self.line_col(file, span.start as usize);
-        let loc = SourceLoc { file: self.t.path(file).to_string(), line, col };
+        let loc = SourceLoc {
+            file: self.t.path(file).to_string(),
+            line,
+            col,
+        };
         self.source_map.push(loc);
         (self.source_map.len() - 1) as SrcId
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: usize, offset: usize) -> (u32, u32) {
-        let starts = self.line_starts.get(file).map_or(&[0usize][..], Vec::as_slice);
+        let starts = self
+            .line_starts
+            .get(file)
+            .map_or(&[0usize][..], Vec::as_slice);
         let line = starts.partition_point(|s| *s <= offset).max(1);
         let start = starts.get(line - 1).copied().unwrap_or(0);
         let text = self.t.ws.file(file).map_or("", |f| f.text);
-        let col = text.get(start..offset.min(text.len())).map_or(offset - start, |s| s.chars().count());
+        let col = text
+            .get(start..offset.min(text.len()))
+            .map_or(offset - start, |s| s.chars().count());
         (line as u32, col as u32 + 1)
     }
 }
@@ -62,9 +71,18 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let line_starts = ws
         .files
         .iter()
-        .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+        .map(|f| {
+            std::iter::once(0)
+                .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
         .collect();
-    let mut c = Checker { t, diags: local, source_map: Vec::new(), line_starts };
+    let mut c = Checker {
+        t,
+        diags: local,
+        source_map: Vec::new(),
+        line_starts,
+    };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())
         .map(|i| plan::DataClass {
@@ -82,7 +100,12 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let reviews = c.reviews();
     let tests = c.test_blocks();
     c.unused(&agents, &intents);
-    let Checker { t, diags: found, source_map, .. } = c;
+    let Checker {
+        t,
+        diags: found,
+        source_map,
+        ..
+    } = c;
     let has_errors = found.iter().any(Diagnostic::is_error);
     diags.extend(found);
     let plan = (!has_errors).then(|| plan::Plan {

@@ -15,25 +15,44 @@ use std::collections::BTreeMap;
 /// What the arms being checked belong to.
 #[derive(Clone, Copy)]
 pub enum ArmsOf<'p> {
-    Route { intent: IntentId, agents: &'p [plan::Agent], has_permit: bool },
+    Route {
+        intent: IntentId,
+        agents: &'p [plan::Agent],
+        has_permit: bool,
+    },
     Review,
 }
 
 impl Checker<'_, '_> {
-    pub fn routes(&mut self, intents: &mut [plan::Intent], agents: &[plan::Agent], rules: &[plan::Rule]) {
+    pub fn routes(
+        &mut self,
+        intents: &mut [plan::Intent],
+        agents: &[plan::Agent],
+        rules: &[plan::Rule],
+    ) {
         let has_permit = rules.iter().any(|r| r.kind == plan::RuleKind::Permit);
         // Each route, resolved to its intent.
         let mut by_intent: BTreeMap<IntentId, (usize, &RouteDecl)> = BTreeMap::new();
         let ws = self.t.ws;
         for pkg in ws.packages.values() {
             for d in pkg.routes.values() {
-                let Some(id) = self.t.resolve_intent(d.file, &d.node.intent, &mut self.diags) else { continue };
+                let Some(id) = self
+                    .t
+                    .resolve_intent(d.file, &d.node.intent, &mut self.diags)
+                else {
+                    continue;
+                };
                 if let Some((pf, prev)) = by_intent.get(&id) {
                     self.diags.push(
-                        Diagnostic::new(Code::DUPLICATE, self.t.path(d.file), d.node.intent.span, format!("intent `{}` has two routes", d.node.intent.text))
-                            .with_label("second route")
-                            .with_secondary(self.t.path(*pf), prev.intent.span, "first route here")
-                            .with_help("merge the arms into one route"),
+                        Diagnostic::new(
+                            Code::DUPLICATE,
+                            self.t.path(d.file),
+                            d.node.intent.span,
+                            format!("intent `{}` has two routes", d.node.intent.text),
+                        )
+                        .with_label("second route")
+                        .with_secondary(self.t.path(*pf), prev.intent.span, "first route here")
+                        .with_help("merge the arms into one route"),
                     );
                     continue;
                 }
@@ -41,21 +60,41 @@ impl Checker<'_, '_> {
             }
         }
         for id in 0..intents.len() as IntentId {
-            let Some(entry) = self.t.intents.get(id as usize) else { continue };
+            let Some(entry) = self.t.intents.get(id as usize) else {
+                continue;
+            };
             let (ifile, idecl) = (entry.decl.file, entry.decl.node);
             self.unprovided_requires(ifile, idecl, agents);
             match by_intent.get(&id).copied() {
                 None => {
                     if !self.t.ws.file(ifile).is_some_and(|f| f.is_std) {
                         self.diags.push(
-                            Diagnostic::new(Code::NO_ROUTE, self.t.path(ifile), idecl.name.span, format!("intent `{}` has no route", idecl.name.text))
-                                .with_label("no `route` serves this intent")
-                                .with_help(format!("add `route {} {{ otherwise => dispatch any CAPABILITY }}`", idecl.name.text)),
+                            Diagnostic::new(
+                                Code::NO_ROUTE,
+                                self.t.path(ifile),
+                                idecl.name.span,
+                                format!("intent `{}` has no route", idecl.name.text),
+                            )
+                            .with_label("no `route` serves this intent")
+                            .with_help(format!(
+                                "add `route {} {{ otherwise => dispatch any CAPABILITY }}`",
+                                idecl.name.text
+                            )),
                         );
                     }
                 }
                 Some((file, route)) => {
-                    let arms = self.arms(file, &route.arms, route.intent.span, ArmsOf::Route { intent: id, agents, has_permit }, intents);
+                    let arms = self.arms(
+                        file,
+                        &route.arms,
+                        route.intent.span,
+                        ArmsOf::Route {
+                            intent: id,
+                            agents,
+                            has_permit,
+                        },
+                        intents,
+                    );
                     if let Some(it) = intents.get_mut(id as usize) {
                         it.route.arms = arms;
                     }
@@ -66,14 +105,30 @@ impl Checker<'_, '_> {
 
     fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl, agents: &[plan::Agent]) {
         for f in &decl.fields {
-            let ast::IntentField::Requires(paths, _) = f else { continue };
+            let ast::IntentField::Requires(paths, _) = f else {
+                continue;
+            };
             for p in paths {
-                let Some(&cap) = self.t.cap_index.get(&p.dotted()) else { continue };
+                let Some(&cap) = self.t.cap_index.get(&p.dotted()) else {
+                    continue;
+                };
                 if !agents.iter().any(|a| a.provides.contains(&cap)) {
                     self.diags.push(
-                        Diagnostic::new(Code::UNPROVIDED_CAPABILITY, self.t.path(file), p.span, format!("no agent provides `{}`, which intent `{}` requires", p.dotted(), decl.name.text))
-                            .with_label("no provider")
-                            .with_help(format!("add `provides {}` to an agent that can do it", p.dotted())),
+                        Diagnostic::new(
+                            Code::UNPROVIDED_CAPABILITY,
+                            self.t.path(file),
+                            p.span,
+                            format!(
+                                "no agent provides `{}`, which intent `{}` requires",
+                                p.dotted(),
+                                decl.name.text
+                            ),
+                        )
+                        .with_label("no provider")
+                        .with_help(format!(
+                            "add `provides {}` to an agent that can do it",
+                            p.dotted()
+                        )),
                     );
                 }
             }
@@ -81,7 +136,14 @@ impl Checker<'_, '_> {
     }
 
     /// Checks and lowers arms; `head` is where to point when `otherwise` is missing.
-    pub fn arms(&mut self, file: usize, arms: &[Arm], head: Span, of: ArmsOf<'_>, intents: &[plan::Intent]) -> Vec<plan::Arm> {
+    pub fn arms(
+        &mut self,
+        file: usize,
+        arms: &[Arm],
+        head: Span,
+        of: ArmsOf<'_>,
+        intents: &[plan::Intent],
+    ) -> Vec<plan::Arm> {
         let mut out = Vec::with_capacity(arms.len());
         let mut otherwise_at: Option<Span> = None;
         let site = match of {
@@ -91,10 +153,19 @@ impl Checker<'_, '_> {
         for arm in arms {
             if let Some(o) = otherwise_at {
                 self.diags.push(
-                    Diagnostic::new(Code::ARM_AFTER_OTHERWISE, self.t.path(file), arm.span, "this arm comes after `otherwise` and can never match")
-                        .with_label("unreachable")
-                        .with_secondary(self.t.path(file), o, "`otherwise` matches everything that reaches it")
-                        .with_help("move this arm above `otherwise`, or remove it"),
+                    Diagnostic::new(
+                        Code::ARM_AFTER_OTHERWISE,
+                        self.t.path(file),
+                        arm.span,
+                        "this arm comes after `otherwise` and can never match",
+                    )
+                    .with_label("unreachable")
+                    .with_secondary(
+                        self.t.path(file),
+                        o,
+                        "`otherwise` matches everything that reaches it",
+                    )
+                    .with_help("move this arm above `otherwise`, or remove it"),
                 );
                 continue;
             }
@@ -117,51 +188,108 @@ impl Checker<'_, '_> {
                 ArmsOf::Review => "otherwise => pass",
             };
             self.diags.push(
-                Diagnostic::new(Code::MISSING_OTHERWISE, self.t.path(file), head, "these arms have no `otherwise`")
-                    .with_label("requests that match no arm have nowhere to go")
-                    .with_help(format!("end the arms with `{fallback}`")),
+                Diagnostic::new(
+                    Code::MISSING_OTHERWISE,
+                    self.t.path(file),
+                    head,
+                    "these arms have no `otherwise`",
+                )
+                .with_label("requests that match no arm have nowhere to go")
+                .with_help(format!("end the arms with `{fallback}`")),
             );
         }
         out
     }
 
-    fn action(&mut self, file: usize, action: &Action, of: ArmsOf<'_>, intents: &[plan::Intent]) -> Option<plan::Action> {
+    fn action(
+        &mut self,
+        file: usize,
+        action: &Action,
+        of: ArmsOf<'_>,
+        intents: &[plan::Intent],
+    ) -> Option<plan::Action> {
         let review = matches!(of, ArmsOf::Review);
         let misplaced = |what: &str, wanted: &str| (what.to_string(), wanted.to_string());
         let wrong = match (action, review) {
-            (Action::Dispatch { .. } | Action::Plan { .. } | Action::Clarify { .. }, true) => Some(misplaced(action.keyword(), "a review arm ends in `pass`, `redact DATA`, `escalate HUMAN` or `deny`")),
-            (Action::Pass { .. } | Action::Redact { .. }, false) => Some(misplaced(action.keyword(), "a route arm ends in `dispatch`, `plan`, `escalate`, `clarify` or `deny`")),
+            (Action::Dispatch { .. } | Action::Plan { .. } | Action::Clarify { .. }, true) => {
+                Some(misplaced(
+                    action.keyword(),
+                    "a review arm ends in `pass`, `redact DATA`, `escalate HUMAN` or `deny`",
+                ))
+            }
+            (Action::Pass { .. } | Action::Redact { .. }, false) => Some(misplaced(
+                action.keyword(),
+                "a route arm ends in `dispatch`, `plan`, `escalate`, `clarify` or `deny`",
+            )),
             _ => None,
         };
         if let Some((what, help)) = wrong {
             let place = if review { "a review" } else { "a route" };
             self.diags.push(
-                Diagnostic::new(Code::OPERAND_CONTEXT, self.t.path(file), action.span(), format!("`{what}` is not an action of {place}"))
-                    .with_label("not allowed here")
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::OPERAND_CONTEXT,
+                    self.t.path(file),
+                    action.span(),
+                    format!("`{what}` is not an action of {place}"),
+                )
+                .with_label("not allowed here")
+                .with_help(help),
             );
             return None;
         }
         match action {
-            Action::Escalate { humans, because, .. } => {
-                let hs: Vec<_> = humans.iter().filter_map(|h| self.t.resolve_human(file, h, &mut self.diags)).collect();
-                Some(plan::Action::Escalate { humans: hs, because: because.as_ref().map(|b| b.0.clone()) })
+            Action::Escalate {
+                humans, because, ..
+            } => {
+                let hs: Vec<_> = humans
+                    .iter()
+                    .filter_map(|h| self.t.resolve_human(file, h, &mut self.diags))
+                    .collect();
+                Some(plan::Action::Escalate {
+                    humans: hs,
+                    because: because.as_ref().map(|b| b.0.clone()),
+                })
             }
-            Action::Clarify { question, .. } => Some(plan::Action::Clarify { question: question.0.clone() }),
-            Action::Deny { because, .. } => Some(plan::Action::Deny { because: because.as_ref().map(|b| b.0.clone()) }),
+            Action::Clarify { question, .. } => Some(plan::Action::Clarify {
+                question: question.0.clone(),
+            }),
+            Action::Deny { because, .. } => Some(plan::Action::Deny {
+                because: because.as_ref().map(|b| b.0.clone()),
+            }),
             Action::Pass { .. } => Some(plan::Action::Pass),
             Action::Redact { data, .. } => {
-                let ids: Vec<_> = data.iter().filter_map(|d| self.t.resolve_data(file, d, &mut self.diags)).collect();
+                let ids: Vec<_> = data
+                    .iter()
+                    .filter_map(|d| self.t.resolve_data(file, d, &mut self.diags))
+                    .collect();
                 Some(plan::Action::Redact { data: ids })
             }
             Action::Error { .. } => None,
-            Action::Dispatch { target, fallbacks, span } => {
-                let ArmsOf::Route { intent, agents, has_permit } = of else { return None };
+            Action::Dispatch {
+                target,
+                fallbacks,
+                span,
+            } => {
+                let ArmsOf::Route {
+                    intent,
+                    agents,
+                    has_permit,
+                } = of
+                else {
+                    return None;
+                };
                 let it = intents.get(intent as usize)?;
                 let step = ast::Step {
-                    name: ast::Name { text: "dispatch".into(), span: *span },
+                    name: ast::Name {
+                        text: "dispatch".into(),
+                        span: *span,
+                    },
                     target: target.clone(),
-                    modifiers: if fallbacks.is_empty() { Vec::new() } else { vec![StepModifier::Fallback(fallbacks.clone(), *span)] },
+                    modifiers: if fallbacks.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![StepModifier::Fallback(fallbacks.clone(), *span)]
+                    },
                     span: *span,
                 };
                 let s = self.step(file, &step, it, agents, has_permit, &[], true)?;
@@ -169,23 +297,38 @@ impl Checker<'_, '_> {
                 Some(plan::Action::Dispatch { step: s })
             }
             Action::Plan { steps, span } => {
-                let ArmsOf::Route { intent, agents, has_permit } = of else { return None };
+                let ArmsOf::Route {
+                    intent,
+                    agents,
+                    has_permit,
+                } = of
+                else {
+                    return None;
+                };
                 let it = intents.get(intent as usize)?;
                 let mut names: BTreeMap<&str, Span> = BTreeMap::new();
                 for s in steps {
                     if let Some(prev) = names.get(s.name.text.as_str()) {
                         self.diags.push(
-                            Diagnostic::new(Code::DUPLICATE, self.t.path(file), s.name.span, format!("two steps are named `{}`", s.name.text))
-                                .with_label("second step")
-                                .with_secondary(self.t.path(file), *prev, "first step")
-                                .with_help("give each step its own name"),
+                            Diagnostic::new(
+                                Code::DUPLICATE,
+                                self.t.path(file),
+                                s.name.span,
+                                format!("two steps are named `{}`", s.name.text),
+                            )
+                            .with_label("second step")
+                            .with_secondary(self.t.path(file), *prev, "first step")
+                            .with_help("give each step its own name"),
                         );
                     } else {
                         names.insert(&s.name.text, s.name.span);
                     }
                 }
                 let step_names: Vec<&str> = steps.iter().map(|s| s.name.text.as_str()).collect();
-                let lowered: Vec<plan::Step> = steps.iter().filter_map(|s| self.step(file, s, it, agents, has_permit, &step_names, false)).collect();
+                let lowered: Vec<plan::Step> = steps
+                    .iter()
+                    .filter_map(|s| self.step(file, s, it, agents, has_permit, &step_names, false))
+                    .collect();
                 if lowered.len() != steps.len() {
                     return None;
                 }
@@ -197,7 +340,16 @@ impl Checker<'_, '_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn step(&mut self, file: usize, s: &ast::Step, it: &plan::Intent, agents: &[plan::Agent], has_permit: bool, step_names: &[&str], dispatch: bool) -> Option<plan::Step> {
+    fn step(
+        &mut self,
+        file: usize,
+        s: &ast::Step,
+        it: &plan::Intent,
+        agents: &[plan::Agent],
+        has_permit: bool,
+        step_names: &[&str],
+        dispatch: bool,
+    ) -> Option<plan::Step> {
         let mut ok = true;
         let target = self.target(file, &s.target, agents);
         ok &= target.is_some();
@@ -224,11 +376,19 @@ impl Checker<'_, '_> {
                         match step_names.iter().position(|x| *x == n.text) {
                             Some(i) => after.push(i as u32),
                             None => {
-                                let help = did_you_mean(&n.text, step_names.iter().copied()).unwrap_or_else(|| format!("the steps are: {}", step_names.join(", ")));
+                                let help = did_you_mean(&n.text, step_names.iter().copied())
+                                    .unwrap_or_else(|| {
+                                        format!("the steps are: {}", step_names.join(", "))
+                                    });
                                 self.diags.push(
-                                    Diagnostic::new(Code::UNKNOWN_STEP, self.t.path(file), n.span, format!("no step `{}` in this plan", n.text))
-                                        .with_label("unknown step")
-                                        .with_help(help),
+                                    Diagnostic::new(
+                                        Code::UNKNOWN_STEP,
+                                        self.t.path(file),
+                                        n.span,
+                                        format!("no step `{}` in this plan", n.text),
+                                    )
+                                    .with_label("unknown step")
+                                    .with_help(help),
                                 );
                                 ok = false;
                             }
@@ -236,7 +396,10 @@ impl Checker<'_, '_> {
                     }
                 }
                 StepModifier::Needs(paths, _) => {
-                    let caps: Vec<CapId> = paths.iter().filter_map(|p| self.t.resolve_cap(file, p, &mut self.diags)).collect();
+                    let caps: Vec<CapId> = paths
+                        .iter()
+                        .filter_map(|p| self.t.resolve_cap(file, p, &mut self.diags))
+                        .collect();
                     ok &= caps.len() == paths.len();
                     needs.get_or_insert_with(Vec::new).extend(caps);
                 }
@@ -248,12 +411,38 @@ impl Checker<'_, '_> {
                             continue;
                         };
                         // Data minimisation: each class must be one the intent handles, or below one.
-                        if !it.handles.iter().any(|h| self.t.data_closure(*h).contains(&d)) {
-                            let handled: Vec<&str> = it.handles.iter().map(|h| self.t.data_name(*h)).collect();
+                        if !it
+                            .handles
+                            .iter()
+                            .any(|h| self.t.data_closure(*h).contains(&d))
+                        {
+                            let handled: Vec<&str> =
+                                it.handles.iter().map(|h| self.t.data_name(*h)).collect();
                             self.diags.push(
-                                Diagnostic::new(Code::HANDLES_NOT_SUBSET, self.t.path(file), p.span, format!("step `{}` handles `{}`, which intent `{}` does not", s.name.text, p.dotted(), it.name))
-                                    .with_label("not handled by the intent")
-                                    .with_help(if handled.is_empty() { format!("intent `{}` handles no data; add `handles {}` to it", it.name, p.dotted()) } else { format!("a step handles a subset of the intent's data: {}", handled.join(", ")) }),
+                                Diagnostic::new(
+                                    Code::HANDLES_NOT_SUBSET,
+                                    self.t.path(file),
+                                    p.span,
+                                    format!(
+                                        "step `{}` handles `{}`, which intent `{}` does not",
+                                        s.name.text,
+                                        p.dotted(),
+                                        it.name
+                                    ),
+                                )
+                                .with_label("not handled by the intent")
+                                .with_help(if handled.is_empty() {
+                                    format!(
+                                        "intent `{}` handles no data; add `handles {}` to it",
+                                        it.name,
+                                        p.dotted()
+                                    )
+                                } else {
+                                    format!(
+                                        "a step handles a subset of the intent's data: {}",
+                                        handled.join(", ")
+                                    )
+                                }),
                             );
                             ok = false;
                         }
@@ -271,8 +460,15 @@ impl Checker<'_, '_> {
             (None, plan::Target::Any(c)) => vec![*c],
             (None, plan::Target::Agent(_)) if dispatch => it.requires.clone(),
             (None, plan::Target::Agent(a)) => {
-                let provided = agents.get(*a as usize).map(|x| x.provides.as_slice()).unwrap_or(&[]);
-                it.requires.iter().copied().filter(|r| provided.contains(r)).collect()
+                let provided = agents
+                    .get(*a as usize)
+                    .map(|x| x.provides.as_slice())
+                    .unwrap_or(&[]);
+                it.requires
+                    .iter()
+                    .copied()
+                    .filter(|r| provided.contains(r))
+                    .collect()
             }
         };
         if needs.is_empty() {
@@ -288,21 +484,55 @@ impl Checker<'_, '_> {
         needs.sort_unstable();
         needs.dedup();
         let handles = handles.map_or_else(|| it.handles.clone(), |(h, _)| h);
-        let named: Vec<(plan::Target, Span)> = std::iter::once((target.clone(), s.target.span())).chain(fallbacks.iter().cloned().zip(fallback_spans)).collect();
+        let named: Vec<(plan::Target, Span)> = std::iter::once((target.clone(), s.target.span()))
+            .chain(fallbacks.iter().cloned().zip(fallback_spans))
+            .collect();
         for (t, span) in &named {
             match t {
                 plan::Target::Agent(a) => {
-                    ok &= self.agent_fits(file, *span, &s.name.text, *a, None, &needs, &handles, agents, has_permit);
+                    ok &= self.agent_fits(
+                        file,
+                        *span,
+                        &s.name.text,
+                        *a,
+                        None,
+                        &needs,
+                        &handles,
+                        agents,
+                        has_permit,
+                    );
                     for b in backup_chain(agents, *a) {
-                        ok &= self.agent_fits(file, *span, &s.name.text, b, Some(*a), &needs, &handles, agents, has_permit);
+                        ok &= self.agent_fits(
+                            file,
+                            *span,
+                            &s.name.text,
+                            b,
+                            Some(*a),
+                            &needs,
+                            &handles,
+                            agents,
+                            has_permit,
+                        );
                     }
                 }
                 plan::Target::Any(c) => {
                     if !agents.iter().any(|a| a.provides.contains(c)) {
                         self.diags.push(
-                            Diagnostic::new(Code::UNPROVIDED_CAPABILITY, self.t.path(file), *span, format!("no agent provides `{}`, so `any {}` can never be filled", self.t.cap_name(*c), self.t.cap_name(*c)))
-                                .with_label("no provider")
-                                .with_help(format!("add `provides {}` to an agent", self.t.cap_name(*c))),
+                            Diagnostic::new(
+                                Code::UNPROVIDED_CAPABILITY,
+                                self.t.path(file),
+                                *span,
+                                format!(
+                                    "no agent provides `{}`, so `any {}` can never be filled",
+                                    self.t.cap_name(*c),
+                                    self.t.cap_name(*c)
+                                ),
+                            )
+                            .with_label("no provider")
+                            .with_help(format!(
+                                "add `provides {}` to an agent",
+                                self.t.cap_name(*c)
+                            )),
                         );
                         ok = false;
                     }
@@ -310,47 +540,110 @@ impl Checker<'_, '_> {
             }
         }
         let src = self.src(file, s.span);
-        ok.then_some(plan::Step { name: s.name.text.clone(), target, fallbacks, after, needs, handles, src })
+        ok.then_some(plan::Step {
+            name: s.name.text.clone(),
+            target,
+            fallbacks,
+            after,
+            needs,
+            handles,
+            src,
+        })
     }
 
     fn target(&mut self, file: usize, t: &Target, _agents: &[plan::Agent]) -> Option<plan::Target> {
         match t {
-            Target::Agent(n) => self.t.resolve_agent(file, n, &mut self.diags).map(plan::Target::Agent),
-            Target::Any(p, _) => self.t.resolve_cap(file, p, &mut self.diags).map(plan::Target::Any),
+            Target::Agent(n) => self
+                .t
+                .resolve_agent(file, n, &mut self.diags)
+                .map(plan::Target::Agent),
+            Target::Any(p, _) => self
+                .t
+                .resolve_cap(file, p, &mut self.diags)
+                .map(plan::Target::Any),
         }
     }
 
     /// Whether agent `a` (named at `span`, or reached as a backup of `via`) provides what the
     /// step needs and is cleared for what it handles; reports what is missing.
     #[allow(clippy::too_many_arguments)]
-    fn agent_fits(&mut self, file: usize, span: Span, step: &str, a: AgentId, via: Option<AgentId>, needs: &[CapId], handles: &[DataId], agents: &[plan::Agent], has_permit: bool) -> bool {
-        let Some(agent) = agents.get(a as usize) else { return false };
+    fn agent_fits(
+        &mut self,
+        file: usize,
+        span: Span,
+        step: &str,
+        a: AgentId,
+        via: Option<AgentId>,
+        needs: &[CapId],
+        handles: &[DataId],
+        agents: &[plan::Agent],
+        has_permit: bool,
+    ) -> bool {
+        let Some(agent) = agents.get(a as usize) else {
+            return false;
+        };
         let who = match via.and_then(|v| agents.get(v as usize)) {
             Some(v) => format!("`{}` (a backup of `{}`)", agent.name, v.name),
             None => format!("`{}`", agent.name),
         };
-        let missing: Vec<&str> = needs.iter().filter(|c| !agent.provides.contains(c)).map(|c| self.t.cap_name(*c)).collect();
+        let missing: Vec<&str> = needs
+            .iter()
+            .filter(|c| !agent.provides.contains(c))
+            .map(|c| self.t.cap_name(*c))
+            .collect();
         let mut ok = true;
         if !missing.is_empty() {
             self.diags.push(
-                Diagnostic::new(Code::STEP_LACKS_CAPABILITY, self.t.path(file), span, format!("step `{step}`: {who} does not provide {}", tick_list(&missing)))
-                    .with_label(format!("lacks {}", tick_list(&missing)))
-                    .with_help(format!("add `provides {}` to agent `{}`, or pick an agent that does", missing.join(", "), agent.name)),
+                Diagnostic::new(
+                    Code::STEP_LACKS_CAPABILITY,
+                    self.t.path(file),
+                    span,
+                    format!(
+                        "step `{step}`: {who} does not provide {}",
+                        tick_list(&missing)
+                    ),
+                )
+                .with_label(format!("lacks {}", tick_list(&missing)))
+                .with_help(format!(
+                    "add `provides {}` to agent `{}`, or pick an agent that does",
+                    missing.join(", "),
+                    agent.name
+                )),
             );
             ok = false;
         }
-        let uncleared: Vec<&str> = handles.iter().filter(|d| !agent.cleared.contains(d)).map(|d| self.t.data_name(*d)).collect();
+        let uncleared: Vec<&str> = handles
+            .iter()
+            .filter(|d| !agent.cleared.contains(d))
+            .map(|d| self.t.data_name(*d))
+            .collect();
         if !uncleared.is_empty() {
-            let code = if has_permit { Code::CLEARANCE_BY_PERMIT } else { Code::MISSING_CLEARANCE };
+            let code = if has_permit {
+                Code::CLEARANCE_BY_PERMIT
+            } else {
+                Code::MISSING_CLEARANCE
+            };
             let help = if has_permit {
                 "this step works only when a `permit` rule grants the data; add the clearance to make it unconditional".to_string()
             } else {
-                format!("add `clearance {}` to agent `{}`, or narrow the step with `handles`", uncleared.join(", "), agent.name)
+                format!(
+                    "add `clearance {}` to agent `{}`, or narrow the step with `handles`",
+                    uncleared.join(", "),
+                    agent.name
+                )
             };
             self.diags.push(
-                Diagnostic::new(code, self.t.path(file), span, format!("step `{step}`: {who} has no clearance for {}", tick_list(&uncleared)))
-                    .with_label(format!("not cleared for {}", tick_list(&uncleared)))
-                    .with_help(help),
+                Diagnostic::new(
+                    code,
+                    self.t.path(file),
+                    span,
+                    format!(
+                        "step `{step}`: {who} has no clearance for {}",
+                        tick_list(&uncleared)
+                    ),
+                )
+                .with_label(format!("not cleared for {}", tick_list(&uncleared)))
+                .with_help(help),
             );
             ok &= has_permit;
         }
@@ -360,8 +653,18 @@ impl Checker<'_, '_> {
     fn after_cycles(&mut self, file: usize, steps: &[ast::Step], lowered: &[plan::Step]) {
         let mut reported = vec![false; lowered.len()];
         for start in 0..lowered.len() {
-            let Some(cycle) = find_cycle(start, |i| lowered.get(i).map(|s| s.after.iter().map(|a| *a as usize).collect()).unwrap_or_default()) else { continue };
-            if cycle.iter().any(|i| reported.get(*i).copied().unwrap_or(true)) {
+            let Some(cycle) = find_cycle(start, |i| {
+                lowered
+                    .get(i)
+                    .map(|s| s.after.iter().map(|a| *a as usize).collect())
+                    .unwrap_or_default()
+            }) else {
+                continue;
+            };
+            if cycle
+                .iter()
+                .any(|i| reported.get(*i).copied().unwrap_or(true))
+            {
                 continue;
             }
             for i in &cycle {
@@ -369,12 +672,22 @@ impl Checker<'_, '_> {
                     *r = true;
                 }
             }
-            let names: Vec<&str> = cycle.iter().chain(cycle.first()).filter_map(|i| lowered.get(*i)).map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(cycle.first())
+                .filter_map(|i| lowered.get(*i))
+                .map(|s| s.name.as_str())
+                .collect();
             if let Some(s) = steps.get(start) {
                 self.diags.push(
-                    Diagnostic::new(Code::AFTER_CYCLE, self.t.path(file), s.name.span, format!("steps wait for each other in a loop: {}", names.join(" → ")))
-                        .with_label("part of the loop")
-                        .with_help("`after` must order the steps as a DAG: remove one of the `after`s"),
+                    Diagnostic::new(
+                        Code::AFTER_CYCLE,
+                        self.t.path(file),
+                        s.name.span,
+                        format!("steps wait for each other in a loop: {}", names.join(" → ")),
+                    )
+                    .with_label("part of the loop")
+                    .with_help("`after` must order the steps as a DAG: remove one of the `after`s"),
                 );
             }
         }
@@ -382,14 +695,35 @@ impl Checker<'_, '_> {
 
     /// The steps together must cover every capability the intent requires.
     fn coverage(&mut self, file: usize, span: Span, it: &plan::Intent, steps: &[plan::Step]) {
-        let covered = |r: &CapId| steps.iter().any(|s| s.needs.iter().any(|n| self.t.cap_closure(*n).contains(r)));
-        let missing: Vec<&str> = it.requires.iter().filter(|r| !covered(r)).map(|r| self.t.cap_name(*r)).collect();
+        let covered = |r: &CapId| {
+            steps
+                .iter()
+                .any(|s| s.needs.iter().any(|n| self.t.cap_closure(*n).contains(r)))
+        };
+        let missing: Vec<&str> = it
+            .requires
+            .iter()
+            .filter(|r| !covered(r))
+            .map(|r| self.t.cap_name(*r))
+            .collect();
         if !missing.is_empty() {
             let one = missing.first().copied().unwrap_or_default();
             self.diags.push(
-                Diagnostic::new(Code::UNCOVERED_REQUIRES, self.t.path(file), span, format!("intent `{}` requires {}, which no step covers", it.name, tick_list(&missing)))
-                    .with_label("does not cover every required capability")
-                    .with_help(format!("add a step such as `{}: any {one}`", one.rsplit('.').next().unwrap_or(one))),
+                Diagnostic::new(
+                    Code::UNCOVERED_REQUIRES,
+                    self.t.path(file),
+                    span,
+                    format!(
+                        "intent `{}` requires {}, which no step covers",
+                        it.name,
+                        tick_list(&missing)
+                    ),
+                )
+                .with_label("does not cover every required capability")
+                .with_help(format!(
+                    "add a step such as `{}: any {one}`",
+                    one.rsplit('.').next().unwrap_or(one)
+                )),
             );
         }
     }
@@ -403,5 +737,9 @@ fn agent_name<'p>(agents: &'p [plan::Agent], t: &plan::Target) -> &'p str {
 }
 
 fn tick_list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

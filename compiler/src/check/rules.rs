@@ -15,7 +15,11 @@ impl Checker<'_, '_> {
         let mut policies: Vec<(String, usize, &crate::syntax::ast::PolicyDecl)> = Vec::new();
         for (pkg_name, pkg) in &self.t.ws.packages {
             for (name, d) in &pkg.policies {
-                let key = if pkg_name == "main" { (*name).to_string() } else { format!("{pkg_name}.{name}") };
+                let key = if pkg_name == "main" {
+                    (*name).to_string()
+                } else {
+                    format!("{pkg_name}.{name}")
+                };
                 policies.push((key, d.file, d.node));
             }
         }
@@ -30,11 +34,24 @@ impl Checker<'_, '_> {
                         let u = unless.as_ref().map(|e| cx.condition(e));
                         (plan::RuleKind::Forbid, w, u, Vec::new())
                     }
-                    RuleKind::Permit { when } => (plan::RuleKind::Permit, Some(cx.condition(when)), None, Vec::new()),
-                    RuleKind::RequireAudit { when } => (plan::RuleKind::RequireAudit, Some(cx.condition(when)), None, Vec::new()),
+                    RuleKind::Permit { when } => (
+                        plan::RuleKind::Permit,
+                        Some(cx.condition(when)),
+                        None,
+                        Vec::new(),
+                    ),
+                    RuleKind::RequireAudit { when } => (
+                        plan::RuleKind::RequireAudit,
+                        Some(cx.condition(when)),
+                        None,
+                        Vec::new(),
+                    ),
                     RuleKind::Escalate { humans, when } => {
                         let w = cx.condition(when);
-                        let hs = humans.iter().filter_map(|h| self.t.resolve_human(file, h, &mut self.diags)).collect();
+                        let hs = humans
+                            .iter()
+                            .filter_map(|h| self.t.resolve_human(file, h, &mut self.diags))
+                            .collect();
                         (plan::RuleKind::Escalate, Some(w), None, hs)
                     }
                     RuleKind::Error => continue,
@@ -76,12 +93,20 @@ impl Checker<'_, '_> {
                 None => None,
             };
             if let Some((_, pf, ps)) = seen.iter().find(|(a, _, _)| *a == agent) {
-                let who = r.agent.as_ref().map_or_else(|| "any".to_string(), |n| n.text.clone());
+                let who = r
+                    .agent
+                    .as_ref()
+                    .map_or_else(|| "any".to_string(), |n| n.text.clone());
                 self.diags.push(
-                    Diagnostic::new(Code::DUPLICATE, self.t.path(file), r.span_head, format!("`{who}` is reviewed twice"))
-                        .with_label("second review")
-                        .with_secondary(self.t.path(*pf), *ps, "first review")
-                        .with_help("merge the arms into one review"),
+                    Diagnostic::new(
+                        Code::DUPLICATE,
+                        self.t.path(file),
+                        r.span_head,
+                        format!("`{who}` is reviewed twice"),
+                    )
+                    .with_label("second review")
+                    .with_secondary(self.t.path(*pf), *ps, "first review")
+                    .with_help("merge the arms into one review"),
                 );
                 continue;
             }

@@ -15,11 +15,15 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
     let mut origin: BTreeMap<String, (usize, Span)> = BTreeMap::new();
     for (file, schema) in &ws.contexts {
         let path = ws.path(*file);
-        let Type::Record { fields: these } = record(path, schema, diags) else { continue };
+        let Type::Record { fields: these } = record(path, schema, diags) else {
+            continue;
+        };
         for (f, ast_field) in these.into_iter().zip(schema.iter()) {
             match origin.get(&f.name) {
                 Some((pf, ps)) => {
-                    let same = fields.iter().any(|g| g.name == f.name && g.ty == f.ty && g.optional == f.optional);
+                    let same = fields
+                        .iter()
+                        .any(|g| g.name == f.name && g.ty == f.ty && g.optional == f.optional);
                     if !same {
                         diags.push(
                             Diagnostic::new(Code::DUPLICATE_FIELD, path, ast_field.name.span, format!("context field `{}` is declared again with another type", f.name))
@@ -47,15 +51,24 @@ pub fn record(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>) -
     for f in schema {
         if let Some(prev) = seen.get(f.name.text.as_str()) {
             diags.push(
-                Diagnostic::new(Code::DUPLICATE_FIELD, file, f.name.span, format!("field `{}` is declared twice", f.name.text))
-                    .with_label("declared again here")
-                    .with_secondary(file, *prev, "first declared here")
-                    .with_help("remove one of the two"),
+                Diagnostic::new(
+                    Code::DUPLICATE_FIELD,
+                    file,
+                    f.name.span,
+                    format!("field `{}` is declared twice", f.name.text),
+                )
+                .with_label("declared again here")
+                .with_secondary(file, *prev, "first declared here")
+                .with_help("remove one of the two"),
             );
             continue;
         }
         seen.insert(&f.name.text, f.name.span);
-        fields.push(Field { name: f.name.text.clone(), optional: f.optional, ty: ty(file, &f.ty, diags) });
+        fields.push(Field {
+            name: f.name.text.clone(),
+            optional: f.optional,
+            ty: ty(file, &f.ty, diags),
+        });
     }
     fields.sort_by(|a, b| a.name.cmp(&b.name));
     Type::Record { fields }
@@ -72,15 +85,24 @@ fn ty(file: &str, t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
                 let help = did_you_mean(other, TYPE_NAMES.iter().copied())
                     .unwrap_or_else(|| "types are bool, number, string, duration, set<T>, list<T>, records `{..}` and string enums `\"a\" | \"b\"`".into());
                 diags.push(
-                    Diagnostic::new(Code::UNKNOWN_TYPE, file, n.span, format!("unknown type `{other}`"))
-                        .with_label("not a type")
-                        .with_help(help),
+                    Diagnostic::new(
+                        Code::UNKNOWN_TYPE,
+                        file,
+                        n.span,
+                        format!("unknown type `{other}`"),
+                    )
+                    .with_label("not a type")
+                    .with_help(help),
                 );
                 Type::String
             }
         },
-        TypeExpr::Set(inner, _) => Type::Set { of: Box::new(ty(file, inner, diags)) },
-        TypeExpr::List(inner, _) => Type::List { of: Box::new(ty(file, inner, diags)) },
+        TypeExpr::Set(inner, _) => Type::Set {
+            of: Box::new(ty(file, inner, diags)),
+        },
+        TypeExpr::List(inner, _) => Type::List {
+            of: Box::new(ty(file, inner, diags)),
+        },
         TypeExpr::Record(fields, _) => record(file, fields, diags),
         TypeExpr::Enum(values, _) => {
             let mut v: Vec<String> = values.iter().map(|(s, _)| s.clone()).collect();

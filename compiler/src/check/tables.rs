@@ -65,7 +65,10 @@ pub struct Tables<'w, 'a> {
     pub used: RefCell<BTreeSet<(Kind, String, String)>>,
 }
 
-fn number<'w, 'a: 'w, T: 'a>(ws: &'w Workspace<'a>, pick: impl Fn(&'w Package<'a>) -> &'w BTreeMap<&'a str, Decl<'a, T>>) -> Vec<Entry<'a, T>> {
+fn number<'w, 'a: 'w, T: 'a>(
+    ws: &'w Workspace<'a>,
+    pick: impl Fn(&'w Package<'a>) -> &'w BTreeMap<&'a str, Decl<'a, T>>,
+) -> Vec<Entry<'a, T>> {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for pkg in ws.packages.values() {
         for name in pick(pkg).keys() {
@@ -76,8 +79,16 @@ fn number<'w, 'a: 'w, T: 'a>(ws: &'w Workspace<'a>, pick: impl Fn(&'w Package<'a
     for (pkg_name, pkg) in &ws.packages {
         for (name, decl) in pick(pkg) {
             let clash = count.get(name).copied().unwrap_or(0) > 1;
-            let display = if clash { format!("{pkg_name}.{name}") } else { (*name).to_string() };
-            out.push(Entry { pkg: pkg_name.clone(), decl: *decl, display });
+            let display = if clash {
+                format!("{pkg_name}.{name}")
+            } else {
+                (*name).to_string()
+            };
+            out.push(Entry {
+                pkg: pkg_name.clone(),
+                decl: *decl,
+                display,
+            });
         }
     }
     out.sort_by(|a, b| a.display.cmp(&b.display));
@@ -92,10 +103,25 @@ impl<'w, 'a> Tables<'w, 'a> {
         let data = number(ws, |p| &p.data);
         let mut index = HashMap::new();
         for (kind, entries) in [
-            (Kind::Agent, agents.iter().map(|e| (&e.pkg, e.decl.name)).collect::<Vec<_>>()),
-            (Kind::Human, humans.iter().map(|e| (&e.pkg, e.decl.name)).collect()),
-            (Kind::Intent, intents.iter().map(|e| (&e.pkg, e.decl.name)).collect()),
-            (Kind::Data, data.iter().map(|e| (&e.pkg, e.decl.name)).collect()),
+            (
+                Kind::Agent,
+                agents
+                    .iter()
+                    .map(|e| (&e.pkg, e.decl.name))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                Kind::Human,
+                humans.iter().map(|e| (&e.pkg, e.decl.name)).collect(),
+            ),
+            (
+                Kind::Intent,
+                intents.iter().map(|e| (&e.pkg, e.decl.name)).collect(),
+            ),
+            (
+                Kind::Data,
+                data.iter().map(|e| (&e.pkg, e.decl.name)).collect(),
+            ),
         ] {
             for (i, (pkg, name)) in entries.into_iter().enumerate() {
                 index.insert((kind, pkg.clone(), name.text.clone()), i as u32);
@@ -137,7 +163,9 @@ impl<'w, 'a> Tables<'w, 'a> {
             .iter()
             .map(|(name, group_only)| plan::Capability {
                 name: name.clone(),
-                parent: name.rsplit_once('.').and_then(|(p, _)| self.cap_index.get(p).copied()),
+                parent: name
+                    .rsplit_once('.')
+                    .and_then(|(p, _)| self.cap_index.get(p).copied()),
                 group_only: *group_only,
             })
             .collect();
@@ -146,7 +174,11 @@ impl<'w, 'a> Tables<'w, 'a> {
     fn build_data(&mut self, diags: &mut Vec<Diagnostic>) {
         let mut parents = Vec::with_capacity(self.data.len());
         for e in &self.data {
-            let parent = e.decl.node.as_ref().and_then(|p| self.resolve_data(e.decl.file, p, diags));
+            let parent = e
+                .decl
+                .node
+                .as_ref()
+                .and_then(|p| self.resolve_data(e.decl.file, p, diags));
             parents.push(parent);
         }
         // Break cycles so the hierarchy is a forest; report each cycle once.
@@ -156,11 +188,22 @@ impl<'w, 'a> Tables<'w, 'a> {
             while let Some(c) = cur {
                 if c as usize == start {
                     let e = &self.data[start];
-                    let chain: Vec<String> = seen.iter().map(|i| self.data[*i].display.clone()).collect();
+                    let chain: Vec<String> =
+                        seen.iter().map(|i| self.data[*i].display.clone()).collect();
                     diags.push(
-                        Diagnostic::new(Code::DATA_CYCLE, self.ws.path(e.decl.file), e.decl.name.span, format!("data class `{}` is its own ancestor: {} → {}", e.display, chain.join(" → "), e.display))
-                            .with_label("part of a cycle")
-                            .with_help("a data hierarchy is a tree: remove one of the `:` parents"),
+                        Diagnostic::new(
+                            Code::DATA_CYCLE,
+                            self.ws.path(e.decl.file),
+                            e.decl.name.span,
+                            format!(
+                                "data class `{}` is its own ancestor: {} → {}",
+                                e.display,
+                                chain.join(" → "),
+                                e.display
+                            ),
+                        )
+                        .with_label("part of a cycle")
+                        .with_help("a data hierarchy is a tree: remove one of the `:` parents"),
                     );
                     if let Some(p) = parents.get_mut(start) {
                         *p = None;
@@ -198,11 +241,15 @@ impl<'w, 'a> Tables<'w, 'a> {
     }
 
     pub fn mark_used(&self, kind: Kind, pkg: &str, name: &str) {
-        self.used.borrow_mut().insert((kind, pkg.to_string(), name.to_string()));
+        self.used
+            .borrow_mut()
+            .insert((kind, pkg.to_string(), name.to_string()));
     }
 
     pub fn is_used(&self, kind: Kind, pkg: &str, name: &str) -> bool {
-        self.used.borrow().contains(&(kind, pkg.to_string(), name.to_string()))
+        self.used
+            .borrow()
+            .contains(&(kind, pkg.to_string(), name.to_string()))
     }
 
     /// Looks up `segments` (as written in `file`) among declarations of `kind`.
@@ -210,7 +257,10 @@ impl<'w, 'a> Tables<'w, 'a> {
         let scope = self.ws.scopes.get(file)?;
         for (pkg, name) in scope.candidates(segments) {
             let hit = match kind {
-                Kind::Const => self.ws.package(&pkg).is_some_and(|p| p.consts.contains_key(name.as_str())),
+                Kind::Const => self
+                    .ws
+                    .package(&pkg)
+                    .is_some_and(|p| p.consts.contains_key(name.as_str())),
                 _ => self.index.contains_key(&(kind, pkg.clone(), name.clone())),
             };
             if hit {
@@ -223,13 +273,19 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     /// Names of `kind` visible from `file`, for "did you mean".
     pub fn visible(&self, kind: Kind, file: usize) -> Vec<String> {
-        let Some(scope) = self.ws.scopes.get(file) else { return Vec::new() };
+        let Some(scope) = self.ws.scopes.get(file) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         if let Some(pkg) = self.ws.package(&scope.package) {
             out.extend(names_in(pkg, kind));
         }
         for (local, (pkg, name)) in &scope.imports {
-            if self.ws.package(pkg).is_some_and(|p| names_in(p, kind).any(|n| n == *name)) {
+            if self
+                .ws
+                .package(pkg)
+                .is_some_and(|p| names_in(p, kind).any(|n| n == *name))
+            {
                 out.push(local.clone());
             }
         }
@@ -238,17 +294,35 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     fn unknown(&self, kind: Kind, file: usize, text: &str, span: Span) -> Diagnostic {
         let visible = self.visible(kind, file);
-        let help = did_you_mean(text, visible.iter().map(String::as_str)).unwrap_or_else(|| match kind {
-            Kind::Data => format!("declare it with `data {text}`, or import one: `use std.data.{{pii}}`"),
-            Kind::Human => format!("declare it: `human {text} {{ channel \"...\"  sla 4h }}`"),
-            _ => format!("declare it with `{} {text} {{ ... }}` or import it with `use`", kind.word()),
-        });
-        Diagnostic::new(kind.code(), self.ws.path(file), span, format!("unknown {} `{text}`", kind.word()))
-            .with_label(format!("no {} of this name is in scope", kind.word()))
-            .with_help(help)
+        let help =
+            did_you_mean(text, visible.iter().map(String::as_str)).unwrap_or_else(|| match kind {
+                Kind::Data => {
+                    format!("declare it with `data {text}`, or import one: `use std.data.{{pii}}`")
+                }
+                Kind::Human => format!("declare it: `human {text} {{ channel \"...\"  sla 4h }}`"),
+                _ => format!(
+                    "declare it with `{} {text} {{ ... }}` or import it with `use`",
+                    kind.word()
+                ),
+            });
+        Diagnostic::new(
+            kind.code(),
+            self.ws.path(file),
+            span,
+            format!("unknown {} `{text}`", kind.word()),
+        )
+        .with_label(format!("no {} of this name is in scope", kind.word()))
+        .with_help(help)
     }
 
-    fn resolve_id(&self, kind: Kind, file: usize, path_text: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    fn resolve_id(
+        &self,
+        kind: Kind,
+        file: usize,
+        path_text: &str,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<u32> {
         let segments: Vec<&str> = path_text.split('.').collect();
         match self.find(kind, file, &segments) {
             Some((pkg, name)) => self.index.get(&(kind, pkg, name)).copied(),
@@ -259,7 +333,12 @@ impl<'w, 'a> Tables<'w, 'a> {
         }
     }
 
-    pub fn resolve_agent(&self, file: usize, name: &Name, diags: &mut Vec<Diagnostic>) -> Option<AgentId> {
+    pub fn resolve_agent(
+        &self,
+        file: usize,
+        name: &Name,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<AgentId> {
         self.resolve_id(Kind::Agent, file, &name.text, name.span, diags)
     }
 
@@ -274,15 +353,30 @@ impl<'w, 'a> Tables<'w, 'a> {
         self.index.get(&(Kind::Human, pkg, n)).copied()
     }
 
-    pub fn resolve_human(&self, file: usize, name: &Name, diags: &mut Vec<Diagnostic>) -> Option<HumanId> {
+    pub fn resolve_human(
+        &self,
+        file: usize,
+        name: &Name,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<HumanId> {
         self.resolve_id(Kind::Human, file, &name.text, name.span, diags)
     }
 
-    pub fn resolve_intent(&self, file: usize, name: &Name, diags: &mut Vec<Diagnostic>) -> Option<IntentId> {
+    pub fn resolve_intent(
+        &self,
+        file: usize,
+        name: &Name,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<IntentId> {
         self.resolve_id(Kind::Intent, file, &name.text, name.span, diags)
     }
 
-    pub fn resolve_data(&self, file: usize, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<DataId> {
+    pub fn resolve_data(
+        &self,
+        file: usize,
+        path: &Path,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<DataId> {
         self.resolve_id(Kind::Data, file, &path.dotted(), path.span, diags)
     }
 
@@ -293,7 +387,12 @@ impl<'w, 'a> Tables<'w, 'a> {
         Some((d.file, d.node))
     }
 
-    pub fn resolve_cap(&self, file: usize, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<CapId> {
+    pub fn resolve_cap(
+        &self,
+        file: usize,
+        path: &Path,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<CapId> {
         let name = path.dotted();
         if let Some(id) = self.cap_index.get(&name) {
             return Some(*id);
@@ -301,16 +400,23 @@ impl<'w, 'a> Tables<'w, 'a> {
         let help = did_you_mean(&name, self.caps.iter().map(|c| c.name.as_str()))
             .unwrap_or_else(|| format!("declare it: `capability {name}`"));
         diags.push(
-            Diagnostic::new(Code::UNKNOWN_CAPABILITY, self.ws.path(file), path.span, format!("unknown capability `{name}`"))
-                .with_label("not declared by any `capability`")
-                .with_help(help),
+            Diagnostic::new(
+                Code::UNKNOWN_CAPABILITY,
+                self.ws.path(file),
+                path.span,
+                format!("unknown capability `{name}`"),
+            )
+            .with_label("not declared by any `capability`")
+            .with_help(help),
         );
         None
     }
 
     /// Every capability `cap` covers: itself and all below it.
     pub fn cap_closure(&self, cap: CapId) -> Vec<CapId> {
-        let Some(name) = self.caps.get(cap as usize).map(|c| c.name.as_str()) else { return Vec::new() };
+        let Some(name) = self.caps.get(cap as usize).map(|c| c.name.as_str()) else {
+            return Vec::new();
+        };
         let prefix = format!("{name}.");
         self.caps
             .iter()
@@ -325,7 +431,9 @@ impl<'w, 'a> Tables<'w, 'a> {
     }
 
     pub fn data_name(&self, d: DataId) -> &str {
-        self.data.get(d as usize).map_or("?", |e| e.display.as_str())
+        self.data
+            .get(d as usize)
+            .map_or("?", |e| e.display.as_str())
     }
 
     /// The data class itself and every class below it.

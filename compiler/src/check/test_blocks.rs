@@ -34,7 +34,14 @@ pub struct Expectation {
     pub source: SourceLoc,
 }
 
-const REQUEST_KEYS: &[&str] = &["intent", "text", "confidence", "caller", "agent", "response"];
+const REQUEST_KEYS: &[&str] = &[
+    "intent",
+    "text",
+    "confidence",
+    "caller",
+    "agent",
+    "response",
+];
 
 impl Checker<'_, '_> {
     pub fn test_blocks(&mut self) -> Vec<TestCase> {
@@ -49,21 +56,44 @@ impl Checker<'_, '_> {
     }
 
     fn bad_test(&mut self, file: usize, span: Span, message: String, help: &str) {
-        self.diags.push(Diagnostic::new(Code::BAD_TEST, self.t.path(file), span, message).with_label("invalid test").with_help(help));
+        self.diags.push(
+            Diagnostic::new(Code::BAD_TEST, self.t.path(file), span, message)
+                .with_label("invalid test")
+                .with_help(help),
+        );
     }
 
     fn test_block(&mut self, file: usize, t: &TestDecl, span: Span) -> Option<TestCase> {
         let (line, col) = self.line_col(file, span.start as usize);
-        let source = SourceLoc { file: self.t.path(file).to_string(), line, col };
+        let source = SourceLoc {
+            file: self.t.path(file).to_string(),
+            line,
+            col,
+        };
         let Some(given) = &t.given else {
-            self.bad_test(file, t.name.1, format!("test \"{}\" has no `given`", t.name.0), "add `given { intent: NAME, confidence: 0.9, ... }`");
+            self.bad_test(
+                file,
+                t.name.1,
+                format!("test \"{}\" has no `given`", t.name.0),
+                "add `given { intent: NAME, confidence: 0.9, ... }`",
+            );
             return None;
         };
         if t.expects.is_empty() {
-            self.bad_test(file, t.name.1, format!("test \"{}\" expects nothing", t.name.0), "add an `expect` line, e.g. `expect dispatch AGENT`");
+            self.bad_test(
+                file,
+                t.name.1,
+                format!("test \"{}\" expects nothing", t.name.0),
+                "add an `expect` line, e.g. `expect dispatch AGENT`",
+            );
         }
         let ExprKind::Record(fields) = &given.kind else {
-            self.bad_test(file, given.span, "`given` must be a record".into(), "write `given { intent: NAME, confidence: 0.9 }`");
+            self.bad_test(
+                file,
+                given.span,
+                "`given` must be a record".into(),
+                "write `given { intent: NAME, confidence: 0.9 }`",
+            );
             return None;
         };
         let mut req = Map::new();
@@ -73,21 +103,61 @@ impl Checker<'_, '_> {
         }
         let has = |k: &str| req.contains_key(k);
         if has("intent") && !has("confidence") {
-            self.bad_test(file, given.span, "a test that names its `intent` must give its `confidence`".into(), "add `confidence: 0.9` (or give `text:` and let the classifier decide)");
+            self.bad_test(
+                file,
+                given.span,
+                "a test that names its `intent` must give its `confidence`".into(),
+                "add `confidence: 0.9` (or give `text:` and let the classifier decide)",
+            );
         }
         if !has("intent") && !has("text") && !has("response") {
-            self.bad_test(file, given.span, "`given` names neither an `intent` nor a `text`".into(), "add `intent: NAME, confidence: 0.9`, or `text: \"...\"` for the classifier");
+            self.bad_test(
+                file,
+                given.span,
+                "`given` names neither an `intent` nor a `text`".into(),
+                "add `intent: NAME, confidence: 0.9`, or `text: \"...\"` for the classifier",
+            );
         }
         let mut expects = Vec::new();
         for e in &t.expects {
             let (line, col) = self.line_col(file, e.span.start as usize);
-            let source = SourceLoc { file: self.t.path(file).to_string(), line, col };
-            let mut x = Expectation { negated: e.negated, kind: String::new(), name: None, steps: Vec::new(), source };
+            let source = SourceLoc {
+                file: self.t.path(file).to_string(),
+                line,
+                col,
+            };
+            let mut x = Expectation {
+                negated: e.negated,
+                kind: String::new(),
+                name: None,
+                steps: Vec::new(),
+                source,
+            };
             let (kind, name) = match &e.kind {
-                ExpectKind::Dispatch(n) => ("dispatch", self.t.resolve_agent(file, n, &mut self.diags).map(|_| n.text.clone())),
-                ExpectKind::Escalate(n) => ("escalate", self.t.resolve_human(file, n, &mut self.diags).map(|_| n.text.clone())),
-                ExpectKind::Intent(n) => ("intent", self.t.resolve_intent(file, n, &mut self.diags).map(|_| n.text.clone())),
-                ExpectKind::Redact(p) => ("redact", self.t.resolve_data(file, p, &mut self.diags).map(|d| self.t.data_name(d).to_string())),
+                ExpectKind::Dispatch(n) => (
+                    "dispatch",
+                    self.t
+                        .resolve_agent(file, n, &mut self.diags)
+                        .map(|_| n.text.clone()),
+                ),
+                ExpectKind::Escalate(n) => (
+                    "escalate",
+                    self.t
+                        .resolve_human(file, n, &mut self.diags)
+                        .map(|_| n.text.clone()),
+                ),
+                ExpectKind::Intent(n) => (
+                    "intent",
+                    self.t
+                        .resolve_intent(file, n, &mut self.diags)
+                        .map(|_| n.text.clone()),
+                ),
+                ExpectKind::Redact(p) => (
+                    "redact",
+                    self.t
+                        .resolve_data(file, p, &mut self.diags)
+                        .map(|d| self.t.data_name(d).to_string()),
+                ),
                 ExpectKind::Plan(pairs) => {
                     for (step, agent) in pairs {
                         if self.t.resolve_agent(file, agent, &mut self.diags).is_some() {
@@ -106,17 +176,31 @@ impl Checker<'_, '_> {
             x.name = name;
             expects.push(x);
         }
-        Some(TestCase { name: t.name.0.clone(), source, given: Json::Object(req), expects })
+        Some(TestCase {
+            name: t.name.0.clone(),
+            source,
+            given: Json::Object(req),
+            expects,
+        })
     }
 
     fn given_field(&mut self, file: usize, key: &Name, value: &Expr) -> Json {
         match key.text.as_str() {
-            "intent" => self.name_value(file, value, |c, f, n| c.t.resolve_intent(f, n, &mut c.diags).is_some()),
-            "agent" => self.name_value(file, value, |c, f, n| c.t.resolve_agent(f, n, &mut c.diags).is_some()),
+            "intent" => self.name_value(file, value, |c, f, n| {
+                c.t.resolve_intent(f, n, &mut c.diags).is_some()
+            }),
+            "agent" => self.name_value(file, value, |c, f, n| {
+                c.t.resolve_agent(f, n, &mut c.diags).is_some()
+            }),
             "text" => match literal(value) {
                 Some(Value::String(s)) => json!(s),
                 _ => {
-                    self.bad_test(file, value.span, "`text` must be a string".into(), "write `text: \"what the user said\"`");
+                    self.bad_test(
+                        file,
+                        value.span,
+                        "`text` must be a string".into(),
+                        "write `text: \"what the user said\"`",
+                    );
                     Json::Null
                 }
             },
@@ -124,31 +208,62 @@ impl Checker<'_, '_> {
                 Some(Value::Number(n)) if (0.0..=1.0).contains(&n) => json!(n),
                 _ => {
                     self.diags.push(
-                        Diagnostic::new(Code::THRESHOLD_RANGE, self.t.path(file), value.span, "`confidence` must be a number between 0 and 1")
-                            .with_label("outside 0..1")
-                            .with_help("write `confidence: 0.9`"),
+                        Diagnostic::new(
+                            Code::THRESHOLD_RANGE,
+                            self.t.path(file),
+                            value.span,
+                            "`confidence` must be a number between 0 and 1",
+                        )
+                        .with_label("outside 0..1")
+                        .with_help("write `confidence: 0.9`"),
                     );
                     Json::Null
                 }
             },
             "caller" => {
                 let ExprKind::Record(fields) = &value.kind else {
-                    self.bad_test(file, value.span, "`caller` must be a record".into(), "write `caller: { agent: NAME, lineage: [INTENT, ...] }`");
+                    self.bad_test(
+                        file,
+                        value.span,
+                        "`caller` must be a record".into(),
+                        "write `caller: { agent: NAME, lineage: [INTENT, ...] }`",
+                    );
                     return Json::Null;
                 };
                 let mut m = Map::new();
                 for (k, v) in fields {
                     let j = match k.text.as_str() {
-                        "agent" => self.name_value(file, v, |c, f, n| c.t.resolve_agent(f, n, &mut c.diags).is_some()),
+                        "agent" => self.name_value(file, v, |c, f, n| {
+                            c.t.resolve_agent(f, n, &mut c.diags).is_some()
+                        }),
                         "lineage" => match &v.kind {
-                            ExprKind::List(items) => Json::Array(items.iter().map(|i| self.name_value(file, i, |c, f, n| c.t.resolve_intent(f, n, &mut c.diags).is_some())).collect()),
+                            ExprKind::List(items) => Json::Array(
+                                items
+                                    .iter()
+                                    .map(|i| {
+                                        self.name_value(file, i, |c, f, n| {
+                                            c.t.resolve_intent(f, n, &mut c.diags).is_some()
+                                        })
+                                    })
+                                    .collect(),
+                            ),
                             _ => {
-                                self.bad_test(file, v.span, "`lineage` must be a list of intents".into(), "write `lineage: [summarize_overdue_invoices]`");
+                                self.bad_test(
+                                    file,
+                                    v.span,
+                                    "`lineage` must be a list of intents".into(),
+                                    "write `lineage: [summarize_overdue_invoices]`",
+                                );
                                 Json::Null
                             }
                         },
                         other => {
-                            self.bad_test(file, k.span, format!("a caller has no `{other}`"), "a caller has `agent` and `lineage`");
+                            self.bad_test(
+                                file,
+                                k.span,
+                                format!("a caller has no `{other}`"),
+                                "a caller has `agent` and `lineage`",
+                            );
                             Json::Null
                         }
                     };
@@ -158,7 +273,12 @@ impl Checker<'_, '_> {
             }
             "response" => {
                 let ExprKind::Record(fields) = &value.kind else {
-                    self.bad_test(file, value.span, "`response` must be a record".into(), "write `response: { confidence: 0.9, data: {pii} }`");
+                    self.bad_test(
+                        file,
+                        value.span,
+                        "`response` must be a record".into(),
+                        "write `response: { confidence: 0.9, data: {pii} }`",
+                    );
                     return Json::Null;
                 };
                 let mut m = Map::new();
@@ -167,7 +287,12 @@ impl Checker<'_, '_> {
                         ("confidence", _) => match literal(v) {
                             Some(Value::Number(n)) if (0.0..=1.0).contains(&n) => json!(n),
                             _ => {
-                                self.bad_test(file, v.span, "a response's `confidence` is a number between 0 and 1".into(), "write `confidence: 0.9`");
+                                self.bad_test(
+                                    file,
+                                    v.span,
+                                    "a response's `confidence` is a number between 0 and 1".into(),
+                                    "write `confidence: 0.9`",
+                                );
                                 Json::Null
                             }
                         },
@@ -175,13 +300,21 @@ impl Checker<'_, '_> {
                             items
                                 .iter()
                                 .filter_map(|i| match &i.kind {
-                                    ExprKind::Path(p) => self.t.resolve_data(file, p, &mut self.diags).map(|d| json!(self.t.data_name(d))),
+                                    ExprKind::Path(p) => self
+                                        .t
+                                        .resolve_data(file, p, &mut self.diags)
+                                        .map(|d| json!(self.t.data_name(d))),
                                     _ => None,
                                 })
                                 .collect(),
                         ),
                         (other, _) => {
-                            self.bad_test(file, k.span, format!("a response has no `{other}` here"), "a response has `confidence` and `data: {CLASS, ..}`");
+                            self.bad_test(
+                                file,
+                                k.span,
+                                format!("a response has no `{other}` here"),
+                                "a response has `confidence` and `data: {CLASS, ..}`",
+                            );
                             Json::Null
                         }
                     };
@@ -193,8 +326,14 @@ impl Checker<'_, '_> {
                 let Some(field) = schema::field(&self.t.context, other).cloned() else {
                     let mut names: Vec<&str> = REQUEST_KEYS.to_vec();
                     names.extend(schema::field_names(&self.t.context));
-                    let help = did_you_mean(other, names.iter().copied()).unwrap_or_else(|| format!("a request has {}", names.join(", ")));
-                    self.bad_test(file, key.span, format!("`{other}` is not part of a request"), &help);
+                    let help = did_you_mean(other, names.iter().copied())
+                        .unwrap_or_else(|| format!("a request has {}", names.join(", ")));
+                    self.bad_test(
+                        file,
+                        key.span,
+                        format!("`{other}` is not part of a request"),
+                        &help,
+                    );
                     return Json::Null;
                 };
                 self.context_value(file, &field.ty, value, other)
@@ -202,14 +341,24 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn name_value(&mut self, file: usize, value: &Expr, resolve: impl Fn(&mut Self, usize, &Name) -> bool) -> Json {
+    fn name_value(
+        &mut self,
+        file: usize,
+        value: &Expr,
+        resolve: impl Fn(&mut Self, usize, &Name) -> bool,
+    ) -> Json {
         match &value.kind {
             ExprKind::Path(p) if p.segments.len() == 1 => match p.segments.first() {
                 Some(n) if resolve(self, file, n) => json!(n.text),
                 _ => Json::Null,
             },
             _ => {
-                self.bad_test(file, value.span, "expected a name".into(), "write the name without quotes");
+                self.bad_test(
+                    file,
+                    value.span,
+                    "expected a name".into(),
+                    "write the name without quotes",
+                );
                 Json::Null
             }
         }
@@ -223,16 +372,23 @@ impl Checker<'_, '_> {
                 for (k, v) in entries {
                     match fields.iter().find(|f| f.name == k.text) {
                         Some(f) => {
-                            let j = self.context_value(file, &f.ty, v, &format!("{what}.{}", k.text));
+                            let j =
+                                self.context_value(file, &f.ty, v, &format!("{what}.{}", k.text));
                             m.insert(k.text.clone(), j);
                         }
                         None => {
                             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-                            let help = did_you_mean(&k.text, names.iter().copied()).unwrap_or_else(|| format!("`{what}` has: {}", names.join(", ")));
+                            let help = did_you_mean(&k.text, names.iter().copied())
+                                .unwrap_or_else(|| format!("`{what}` has: {}", names.join(", ")));
                             self.diags.push(
-                                Diagnostic::new(Code::UNKNOWN_FIELD, self.t.path(file), k.span, format!("`{what}` has no field `{}`", k.text))
-                                    .with_label("unknown field")
-                                    .with_help(help),
+                                Diagnostic::new(
+                                    Code::UNKNOWN_FIELD,
+                                    self.t.path(file),
+                                    k.span,
+                                    format!("`{what}` has no field `{}`", k.text),
+                                )
+                                .with_label("unknown field")
+                                .with_help(help),
                             );
                         }
                     }
@@ -241,11 +397,17 @@ impl Checker<'_, '_> {
             }
             (Type::Enum { values }, ExprKind::Str(s)) => {
                 if !values.contains(s) {
-                    let help = did_you_mean(s, values.iter().map(String::as_str)).unwrap_or_else(|| format!("allowed: {}", values.join(", ")));
+                    let help = did_you_mean(s, values.iter().map(String::as_str))
+                        .unwrap_or_else(|| format!("allowed: {}", values.join(", ")));
                     self.diags.push(
-                        Diagnostic::new(Code::TYPE_MISMATCH, self.t.path(file), value.span, format!("\"{s}\" is not a value of `{what}`"))
-                            .with_label("not allowed")
-                            .with_help(help),
+                        Diagnostic::new(
+                            Code::TYPE_MISMATCH,
+                            self.t.path(file),
+                            value.span,
+                            format!("\"{s}\" is not a value of `{what}`"),
+                        )
+                        .with_label("not allowed")
+                        .with_help(help),
                     );
                 }
                 json!(s)
@@ -257,14 +419,30 @@ impl Checker<'_, '_> {
                     (Type::String, Some(Value::String(_)), _)
                         | (Type::Bool, Some(Value::Bool(_)), _)
                         | (Type::Number, Some(Value::Number(_)), ExprKind::Number(_))
-                        | (Type::Duration, Some(Value::Number(_)), ExprKind::Duration(_))
-                        | (Type::Set { .. } | Type::List { .. }, Some(Value::List(_)), _)
+                        | (
+                            Type::Duration,
+                            Some(Value::Number(_)),
+                            ExprKind::Duration(_)
+                        )
+                        | (
+                            Type::Set { .. } | Type::List { .. },
+                            Some(Value::List(_)),
+                            _
+                        )
                 );
                 if !ok {
                     self.diags.push(
-                        Diagnostic::new(Code::TYPE_MISMATCH, self.t.path(file), value.span, format!("`{what}` does not take this value"))
-                            .with_label("wrong type")
-                            .with_help(format!("`{what}` is declared in the context as {}", describe(ty))),
+                        Diagnostic::new(
+                            Code::TYPE_MISMATCH,
+                            self.t.path(file),
+                            value.span,
+                            format!("`{what}` does not take this value"),
+                        )
+                        .with_label("wrong type")
+                        .with_help(format!(
+                            "`{what}` is declared in the context as {}",
+                            describe(ty)
+                        )),
                     );
                 }
                 lit.map_or(Json::Null, to_json)

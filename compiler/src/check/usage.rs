@@ -15,17 +15,35 @@ impl Checker<'_, '_> {
             let in_std = |file: usize| ws.file(file).is_some_and(|f| f.is_std);
             for (name, d) in &pkg.consts {
                 if !in_std(d.file) && !self.t.is_used(Kind::Const, pkg_name, name) {
-                    found.push((d.file, d.name.span, "const", name.to_string(), "use it in a condition, or remove it"));
+                    found.push((
+                        d.file,
+                        d.name.span,
+                        "const",
+                        name.to_string(),
+                        "use it in a condition, or remove it",
+                    ));
                 }
             }
             for (name, d) in &pkg.humans {
                 if !in_std(d.file) && !self.t.is_used(Kind::Human, pkg_name, name) {
-                    found.push((d.file, d.name.span, "human", name.to_string(), "escalate to them from a route, a policy or a review, or remove them"));
+                    found.push((
+                        d.file,
+                        d.name.span,
+                        "human",
+                        name.to_string(),
+                        "escalate to them from a route, a policy or a review, or remove them",
+                    ));
                 }
             }
             for (name, d) in &pkg.data {
                 if !in_std(d.file) && !self.t.is_used(Kind::Data, pkg_name, name) {
-                    found.push((d.file, d.name.span, "data class", name.to_string(), "name it in an intent's `handles` or a clearance, or remove it"));
+                    found.push((
+                        d.file,
+                        d.name.span,
+                        "data class",
+                        name.to_string(),
+                        "name it in an intent's `handles` or a clearance, or remove it",
+                    ));
                 }
             }
         }
@@ -34,35 +52,65 @@ impl Checker<'_, '_> {
         let wanted: Vec<plan::CapId> = intents
             .iter()
             .flat_map(|i| {
-                i.requires.iter().copied().chain(i.route.arms.iter().flat_map(|a| match &a.action {
-                    plan::Action::Dispatch { step } => step_caps(std::slice::from_ref(step)),
-                    plan::Action::Plan { steps } => step_caps(steps),
-                    _ => Vec::new(),
-                }))
+                i.requires
+                    .iter()
+                    .copied()
+                    .chain(i.route.arms.iter().flat_map(|a| match &a.action {
+                        plan::Action::Dispatch { step } => step_caps(std::slice::from_ref(step)),
+                        plan::Action::Plan { steps } => step_caps(steps),
+                        _ => Vec::new(),
+                    }))
             })
             .collect();
         for (i, entry) in self.t.agents.iter().enumerate() {
-            let serves = agents.get(i).is_some_and(|a| a.provides.iter().any(|c| wanted.contains(c)));
+            let serves = agents
+                .get(i)
+                .is_some_and(|a| a.provides.iter().any(|c| wanted.contains(c)));
             let file = entry.decl.file;
-            if !serves && !ws.file(file).is_some_and(|f| f.is_std) && !self.t.is_used(Kind::Agent, &entry.pkg, &entry.decl.name.text) {
-                found.push((file, entry.decl.name.span, "agent", entry.display.clone(), "name it in a route, or have it provide a capability an intent requires"));
+            if !serves
+                && !ws.file(file).is_some_and(|f| f.is_std)
+                && !self
+                    .t
+                    .is_used(Kind::Agent, &entry.pkg, &entry.decl.name.text)
+            {
+                found.push((
+                    file,
+                    entry.decl.name.span,
+                    "agent",
+                    entry.display.clone(),
+                    "name it in a route, or have it provide a capability an intent requires",
+                ));
             }
         }
         for (file, span, kind, name, help) in found {
             self.diags.push(
-                Diagnostic::new(Code::UNUSED, self.t.path(file), span, format!("{kind} `{name}` is never used"))
-                    .with_label("declared here")
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::UNUSED,
+                    self.t.path(file),
+                    span,
+                    format!("{kind} `{name}` is never used"),
+                )
+                .with_label("declared here")
+                .with_help(help),
             );
         }
         for (name, decl) in &ws.capabilities {
-            let Some(&id) = self.t.cap_index.get(name) else { continue };
+            let Some(&id) = self.t.cap_index.get(name) else {
+                continue;
+            };
             let provided = agents.iter().any(|a| a.provides.contains(&id));
             if !provided && !wanted.contains(&id) && !ws.file(decl.file).is_some_and(|f| f.is_std) {
                 self.diags.push(
-                    Diagnostic::new(Code::CAPABILITY_NOT_PROVIDED, self.t.path(decl.file), decl.path.span, format!("no agent provides capability `{name}`"))
-                        .with_label("declared, never provided")
-                        .with_help(format!("add `provides {name}` to an agent, or remove the declaration")),
+                    Diagnostic::new(
+                        Code::CAPABILITY_NOT_PROVIDED,
+                        self.t.path(decl.file),
+                        decl.path.span,
+                        format!("no agent provides capability `{name}`"),
+                    )
+                    .with_label("declared, never provided")
+                    .with_help(format!(
+                        "add `provides {name}` to an agent, or remove the declaration"
+                    )),
                 );
             }
         }
@@ -70,8 +118,13 @@ impl Checker<'_, '_> {
 }
 
 fn step_caps(steps: &[plan::Step]) -> Vec<plan::CapId> {
-    steps.iter().flat_map(|s| s.needs.iter().copied().chain(match s.target {
-        plan::Target::Any(c) => Some(c),
-        plan::Target::Agent(_) => None,
-    })).collect()
+    steps
+        .iter()
+        .flat_map(|s| {
+            s.needs.iter().copied().chain(match s.target {
+                plan::Target::Any(c) => Some(c),
+                plan::Target::Agent(_) => None,
+            })
+        })
+        .collect()
 }

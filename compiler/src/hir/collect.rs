@@ -25,32 +25,87 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
         let pkg = ws.packages.entry(pkg_name.clone()).or_default();
         for item in &file.tree.items {
             match &item.kind {
-                ItemKind::Agent(a) => insert(&mut pkg.agents, decl(fi, &a.name, a, item), "agent", &files, diags),
-                ItemKind::Human(h) => insert(&mut pkg.humans, decl(fi, &h.name, h, item), "human", &files, diags),
-                ItemKind::Intent(i) => insert(&mut pkg.intents, decl(fi, &i.name, i, item), "intent", &files, diags),
-                ItemKind::Const { name, value } => insert(&mut pkg.consts, decl(fi, name, value, item), "const", &files, diags),
-                ItemKind::Data { name, parent } => insert(&mut pkg.data, decl(fi, name, parent, item), "data class", &files, diags),
-                ItemKind::Policy(p) => insert(&mut pkg.policies, decl(fi, &p.name, p, item), "policy", &files, diags),
+                ItemKind::Agent(a) => insert(
+                    &mut pkg.agents,
+                    decl(fi, &a.name, a, item),
+                    "agent",
+                    &files,
+                    diags,
+                ),
+                ItemKind::Human(h) => insert(
+                    &mut pkg.humans,
+                    decl(fi, &h.name, h, item),
+                    "human",
+                    &files,
+                    diags,
+                ),
+                ItemKind::Intent(i) => insert(
+                    &mut pkg.intents,
+                    decl(fi, &i.name, i, item),
+                    "intent",
+                    &files,
+                    diags,
+                ),
+                ItemKind::Const { name, value } => insert(
+                    &mut pkg.consts,
+                    decl(fi, name, value, item),
+                    "const",
+                    &files,
+                    diags,
+                ),
+                ItemKind::Data { name, parent } => insert(
+                    &mut pkg.data,
+                    decl(fi, name, parent, item),
+                    "data class",
+                    &files,
+                    diags,
+                ),
+                ItemKind::Policy(p) => insert(
+                    &mut pkg.policies,
+                    decl(fi, &p.name, p, item),
+                    "policy",
+                    &files,
+                    diags,
+                ),
                 ItemKind::Route(r) => {
                     if let Some(prev) = pkg.routes.get(r.intent.text.as_str()) {
                         diags.push(
-                            Diagnostic::new(Code::DUPLICATE, path, r.intent.span, format!("intent `{}` has two routes", r.intent.text))
-                                .with_label("second route")
-                                .with_secondary(files.get(prev.file).map_or("", |f| f.path), prev.name.span, "first route here")
-                                .with_help("merge the arms into one route: arms are tried in order"),
+                            Diagnostic::new(
+                                Code::DUPLICATE,
+                                path,
+                                r.intent.span,
+                                format!("intent `{}` has two routes", r.intent.text),
+                            )
+                            .with_label("second route")
+                            .with_secondary(
+                                files.get(prev.file).map_or("", |f| f.path),
+                                prev.name.span,
+                                "first route here",
+                            )
+                            .with_help("merge the arms into one route: arms are tried in order"),
                         );
                     } else {
-                        pkg.routes.insert(&r.intent.text, decl(fi, &r.intent, r, item));
+                        pkg.routes
+                            .insert(&r.intent.text, decl(fi, &r.intent, r, item));
                     }
                 }
                 ItemKind::Capability(p) => {
                     let name = p.dotted();
                     if let Some(prev) = ws.capabilities.get(&name) {
                         diags.push(
-                            Diagnostic::new(Code::DUPLICATE, path, p.span, format!("capability `{name}` is declared twice"))
-                                .with_label("declared again here")
-                                .with_secondary(files.get(prev.file).map_or("", |f| f.path), prev.path.span, "first declared here")
-                                .with_help("remove one of the declarations"),
+                            Diagnostic::new(
+                                Code::DUPLICATE,
+                                path,
+                                p.span,
+                                format!("capability `{name}` is declared twice"),
+                            )
+                            .with_label("declared again here")
+                            .with_secondary(
+                                files.get(prev.file).map_or("", |f| f.path),
+                                prev.path.span,
+                                "first declared here",
+                            )
+                            .with_help("remove one of the declarations"),
                         );
                     } else {
                         ws.capabilities.insert(name, CapDecl { file: fi, path: p });
@@ -62,10 +117,21 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                 ItemKind::Test(t) => {
                     if let Some((pf, ps)) = tests_by_name.get(t.name.0.as_str()) {
                         diags.push(
-                            Diagnostic::new(Code::DUPLICATE, path, t.name.1, format!("two tests are named \"{}\"", t.name.0))
-                                .with_label("second test")
-                                .with_secondary(files.get(*pf).map_or("", |f| f.path), *ps, "first test here")
-                                .with_help("give each test its own name, so failures can be told apart"),
+                            Diagnostic::new(
+                                Code::DUPLICATE,
+                                path,
+                                t.name.1,
+                                format!("two tests are named \"{}\"", t.name.0),
+                            )
+                            .with_label("second test")
+                            .with_secondary(
+                                files.get(*pf).map_or("", |f| f.path),
+                                *ps,
+                                "first test here",
+                            )
+                            .with_help(
+                                "give each test its own name, so failures can be told apart",
+                            ),
                         );
                     } else {
                         tests_by_name.insert(&t.name.0, (fi, t.name.1));
@@ -77,35 +143,66 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
         }
     }
     for file in &files {
-        ws.scopes.push(build_scope(file, &ws.packages, &files, diags));
+        ws.scopes
+            .push(build_scope(file, &ws.packages, &files, diags));
     }
     ws.files = files;
     ws
 }
 
 fn decl<'a, T>(file: usize, name: &'a Name, node: &'a T, item: &'a Item) -> Decl<'a, T> {
-    Decl { file, name, node, item }
+    Decl {
+        file,
+        name,
+        node,
+        item,
+    }
 }
 
-fn insert<'a, T>(map: &mut BTreeMap<&'a str, Decl<'a, T>>, d: Decl<'a, T>, kind: &str, files: &[FileInput<'a>], diags: &mut Vec<Diagnostic>) {
+fn insert<'a, T>(
+    map: &mut BTreeMap<&'a str, Decl<'a, T>>,
+    d: Decl<'a, T>,
+    kind: &str,
+    files: &[FileInput<'a>],
+    diags: &mut Vec<Diagnostic>,
+) {
     let name = d.name.text.as_str();
     if let Some(prev) = map.get(name) {
         let path = files.get(d.file).map_or("", |f| f.path);
         diags.push(
-            Diagnostic::new(Code::DUPLICATE, path, d.name.span, format!("{kind} `{name}` is declared twice"))
-                .with_label("declared again here")
-                .with_secondary(files.get(prev.file).map_or("", |f| f.path), prev.name.span, "first declared here")
-                .with_help(format!("rename one of them, or remove the second {kind}")),
+            Diagnostic::new(
+                Code::DUPLICATE,
+                path,
+                d.name.span,
+                format!("{kind} `{name}` is declared twice"),
+            )
+            .with_label("declared again here")
+            .with_secondary(
+                files.get(prev.file).map_or("", |f| f.path),
+                prev.name.span,
+                "first declared here",
+            )
+            .with_help(format!("rename one of them, or remove the second {kind}")),
         );
     } else {
         map.insert(name, d);
     }
 }
 
-fn build_scope(file: &FileInput<'_>, packages: &BTreeMap<String, Package<'_>>, _files: &[FileInput<'_>], diags: &mut Vec<Diagnostic>) -> FileScope {
-    let mut scope = FileScope { package: super::package_name(file.tree), ..FileScope::default() };
+fn build_scope(
+    file: &FileInput<'_>,
+    packages: &BTreeMap<String, Package<'_>>,
+    _files: &[FileInput<'_>],
+    diags: &mut Vec<Diagnostic>,
+) -> FileScope {
+    let mut scope = FileScope {
+        package: super::package_name(file.tree),
+        ..FileScope::default()
+    };
     for item in &file.tree.items {
-        let ItemKind::Use(u) = &item.kind else { continue };
+        let ItemKind::Use(u) = &item.kind else {
+            continue;
+        };
         let full = u.path.dotted();
         match &u.names {
             Some(names) => {
@@ -118,21 +215,35 @@ fn build_scope(file: &FileInput<'_>, packages: &BTreeMap<String, Package<'_>>, _
                         diags.push(unknown_import_name(file.path, n, &full, pkg));
                         continue;
                     }
-                    scope.imports.insert(n.text.clone(), (full.clone(), n.text.clone()));
+                    scope
+                        .imports
+                        .insert(n.text.clone(), (full.clone(), n.text.clone()));
                 }
             }
             None => {
                 if packages.contains_key(&full) {
-                    let alias = u.path.segments.last().map_or_else(String::new, |s| s.text.clone());
+                    let alias = u
+                        .path
+                        .segments
+                        .last()
+                        .map_or_else(String::new, |s| s.text.clone());
                     scope.aliases.insert(alias, full);
                     continue;
                 }
                 // `use p.x`: import one name.
-                let Some((last, init)) = u.path.segments.split_last() else { continue };
-                let pkg_name = init.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+                let Some((last, init)) = u.path.segments.split_last() else {
+                    continue;
+                };
+                let pkg_name = init
+                    .iter()
+                    .map(|s| s.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 match packages.get(&pkg_name) {
                     Some(pkg) if declares(pkg, &last.text) => {
-                        scope.imports.insert(last.text.clone(), (pkg_name, last.text.clone()));
+                        scope
+                            .imports
+                            .insert(last.text.clone(), (pkg_name, last.text.clone()));
                     }
                     Some(pkg) => diags.push(unknown_import_name(file.path, last, &pkg_name, pkg)),
                     None => unknown_package(file.path, &u.path, packages, diags),
@@ -168,18 +279,37 @@ fn unknown_import_name(file: &str, n: &Name, pkg_name: &str, pkg: &Package<'_>) 
         all.truncate(8);
         format!("`{pkg_name}` declares: {}", all.join(", "))
     });
-    Diagnostic::new(Code::UNKNOWN_IMPORT, file, n.span, format!("package `{pkg_name}` has no declaration `{}`", n.text))
-        .with_label("not found in that package")
-        .with_help(help)
+    Diagnostic::new(
+        Code::UNKNOWN_IMPORT,
+        file,
+        n.span,
+        format!("package `{pkg_name}` has no declaration `{}`", n.text),
+    )
+    .with_label("not found in that package")
+    .with_help(help)
 }
 
-fn unknown_package(file: &str, path: &Path, packages: &BTreeMap<String, Package<'_>>, diags: &mut Vec<Diagnostic>) {
+fn unknown_package(
+    file: &str,
+    path: &Path,
+    packages: &BTreeMap<String, Package<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let full = path.dotted();
-    let help = did_you_mean(&full, packages.keys().map(String::as_str))
-        .unwrap_or_else(|| format!("known packages: {}", packages.keys().cloned().collect::<Vec<_>>().join(", ")));
+    let help = did_you_mean(&full, packages.keys().map(String::as_str)).unwrap_or_else(|| {
+        format!(
+            "known packages: {}",
+            packages.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    });
     diags.push(
-        Diagnostic::new(Code::UNKNOWN_IMPORT, file, path.span, format!("no package `{full}` in this compilation"))
-            .with_label("unknown package")
-            .with_help(help),
+        Diagnostic::new(
+            Code::UNKNOWN_IMPORT,
+            file,
+            path.span,
+            format!("no package `{full}` in this compilation"),
+        )
+        .with_label("unknown package")
+        .with_help(help),
     );
 }

@@ -87,5 +87,7 @@ impl<'a> Workspace<'a> {
 
 /// The package a file declares, or `main` when it declares none.
 pub fn package_name(tree: &SourceTree) -> String {
-    tree.package.as_ref().map_or_else(|| "main".to_string(), Path::dotted)
+    tree.package
+        .as_ref()
+        .map_or_else(|| "main".to_string(), Path::dotted)
 }

@@ -15,10 +15,16 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -90,8 +96,14 @@ pub enum ItemKind {
     Package(Path),
     Use(UseDecl),
     Capability(Path),
-    Data { name: Name, parent: Option<Path> },
-    Const { name: Name, value: Expr },
+    Data {
+        name: Name,
+        parent: Option<Path>,
+    },
+    Const {
+        name: Name,
+        value: Expr,
+    },
     Context(Vec<FieldSchema>),
     Agent(AgentDecl),
     Human(HumanDecl),
@@ -274,14 +286,38 @@ impl Target {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Action {
-    Dispatch { target: Target, fallbacks: Vec<Target>, span: Span },
-    Plan { steps: Vec<Step>, span: Span },
-    Escalate { humans: Vec<Name>, because: Option<(String, Span)>, span: Span },
-    Clarify { question: (String, Span), span: Span },
-    Deny { because: Option<(String, Span)>, span: Span },
-    Pass { span: Span },
-    Redact { data: Vec<Path>, span: Span },
-    Error { span: Span },
+    Dispatch {
+        target: Target,
+        fallbacks: Vec<Target>,
+        span: Span,
+    },
+    Plan {
+        steps: Vec<Step>,
+        span: Span,
+    },
+    Escalate {
+        humans: Vec<Name>,
+        because: Option<(String, Span)>,
+        span: Span,
+    },
+    Clarify {
+        question: (String, Span),
+        span: Span,
+    },
+    Deny {
+        because: Option<(String, Span)>,
+        span: Span,
+    },
+    Pass {
+        span: Span,
+    },
+    Redact {
+        data: Vec<Path>,
+        span: Span,
+    },
+    Error {
+        span: Span,
+    },
 }
 
 impl Action {
@@ -335,10 +371,20 @@ pub struct PolicyDecl {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RuleKind {
-    Forbid { when: Option<Expr>, unless: Option<Expr> },
-    Permit { when: Expr },
-    Escalate { humans: Vec<Name>, when: Expr },
-    RequireAudit { when: Expr },
+    Forbid {
+        when: Option<Expr>,
+        unless: Option<Expr>,
+    },
+    Permit {
+        when: Expr,
+    },
+    Escalate {
+        humans: Vec<Name>,
+        when: Expr,
+    },
+    RequireAudit {
+        when: Expr,
+    },
     Error,
 }
 
@@ -360,8 +406,18 @@ pub struct ReviewDecl {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Limit {
     DelegationDepth(Expr, Span),
-    Rate { target: Target, count: Expr, per: Expr, span: Span },
-    Breaker { target: Target, failures: Expr, cooldown: Expr, span: Span },
+    Rate {
+        target: Target,
+        count: Expr,
+        per: Expr,
+        span: Span,
+    },
+    Breaker {
+        target: Target,
+        failures: Expr,
+        cooldown: Expr,
+        span: Span,
+    },
     Error(Span),
 }
 
@@ -439,7 +495,11 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Cmp(CmpOp, Box<Expr>, Box<Expr>),
-    In { negated: bool, item: Box<Expr>, set: Box<Expr> },
+    In {
+        negated: bool,
+        item: Box<Expr>,
+        set: Box<Expr>,
+    },
     Has(Path),
     Touches(Box<Expr>, Path),
     Provides(Box<Expr>, Path),

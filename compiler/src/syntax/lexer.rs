@@ -49,7 +49,9 @@ pub fn lex(text: &str) -> Lexed {
             out.problems.push(LexProblem {
                 code: Code::BAD_CHAR,
                 span: Span::new(at, at),
-                message: format!("more than {MAX_PROBLEMS} invalid characters; the rest of the file is skipped"),
+                message: format!(
+                    "more than {MAX_PROBLEMS} invalid characters; the rest of the file is skipped"
+                ),
                 help: "is this a text file? .intent files are UTF-8 text".into(),
             });
             out.truncated = true;
@@ -68,10 +70,12 @@ pub fn lex(text: &str) -> Lexed {
                     code: Code::UNTERMINATED_STRING,
                     span,
                     message: "unterminated string".into(),
-                    help: "close the string with `\"` on the same line (use `\\n` for a line break)"
-                        .into(),
+                    help:
+                        "close the string with `\"` on the same line (use `\\n` for a line break)"
+                            .into(),
                 });
-                out.tokens.push((range.start, Token::Str(format!("{s}\"")), range.end));
+                out.tokens
+                    .push((range.start, Token::Str(format!("{s}\"")), range.end));
             }
             Ok(tok) => {
                 match tok {

@@ -23,11 +23,27 @@ pub struct Extra {
 pub type Errors = Vec<ErrorRecovery<usize, Token, Extra>>;
 
 fn push(errors: &mut Errors, e: ParseError<usize, Token, Extra>) {
-    errors.push(ErrorRecovery { error: e, dropped_tokens: Vec::new() });
+    errors.push(ErrorRecovery {
+        error: e,
+        dropped_tokens: Vec::new(),
+    });
 }
 
-fn extra(code: Code, l: usize, r: usize, message: impl Into<String>, help: impl Into<String>) -> ParseError<usize, Token, Extra> {
-    ParseError::User { error: Extra { code, span: Span::new(l, r), message: message.into(), help: help.into() } }
+fn extra(
+    code: Code,
+    l: usize,
+    r: usize,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> ParseError<usize, Token, Extra> {
+    ParseError::User {
+        error: Extra {
+            code,
+            span: Span::new(l, r),
+            message: message.into(),
+            help: help.into(),
+        },
+    }
 }
 
 /// One problem found while parsing a file, before it is given a file name.
@@ -49,17 +65,31 @@ pub struct Parsed {
 }
 
 pub fn parse(text: &str) -> Parsed {
-    let Lexed { tokens, docs, comments, problems: lex_problems, truncated } = lexer::lex(text);
+    let Lexed {
+        tokens,
+        docs,
+        comments,
+        problems: lex_problems,
+        truncated,
+    } = lexer::lex(text);
     let mut problems: Vec<SyntaxProblem> = lex_problems
         .into_iter()
-        .map(|p| SyntaxProblem { code: p.code, span: p.span, message: p.message, help: p.help })
+        .map(|p| SyntaxProblem {
+            code: p.code,
+            span: p.span,
+            message: p.message,
+            help: p.help,
+        })
         .collect();
     let eof = text.len();
     let chunks = split_items(&tokens);
     let parser = super::grammar::ItemParser::new();
     let mut items = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.iter().enumerate() {
-        let operators = chunk.iter().filter(|(_, t, _)| matches!(t, Token::And | Token::Or | Token::Not)).count();
+        let operators = chunk
+            .iter()
+            .filter(|(_, t, _)| matches!(t, Token::And | Token::Or | Token::Not))
+            .count();
         if operators > MAX_OPERATORS {
             let span = chunk_span(chunk);
             problems.push(SyntaxProblem {
@@ -68,7 +98,11 @@ pub fn parse(text: &str) -> Parsed {
                 message: format!("this declaration has {operators} `and`/`or`/`not` operators, more than the {MAX_OPERATORS} allowed"),
                 help: "split the conditions over several rules or arms".into(),
             });
-            items.push(Item { doc: None, kind: ItemKind::Error, span });
+            items.push(Item {
+                doc: None,
+                kind: ItemKind::Error,
+                span,
+            });
             continue;
         }
         let mut recovered: Errors = Vec::new();
@@ -81,12 +115,22 @@ pub fn parse(text: &str) -> Parsed {
                 // the end of the file) is what was unexpected.
                 let e = match (e, chunks.get(i + 1).and_then(|c| c.first())) {
                     (ParseError::UnrecognizedEof { expected, .. }, Some(next)) => {
-                        ParseError::UnrecognizedToken { token: next.clone(), expected }
+                        ParseError::UnrecognizedToken {
+                            token: next.clone(),
+                            expected,
+                        }
                     }
                     (e, _) => e,
                 };
-                recovered.push(ErrorRecovery { error: e, dropped_tokens: Vec::new() });
-                Item { doc: None, kind: ItemKind::Error, span }
+                recovered.push(ErrorRecovery {
+                    error: e,
+                    dropped_tokens: Vec::new(),
+                });
+                Item {
+                    doc: None,
+                    kind: ItemKind::Error,
+                    span,
+                }
             }
         };
         if !truncated {
@@ -95,7 +139,10 @@ pub fn parse(text: &str) -> Parsed {
         items.push(item);
     }
     attach_docs(&mut items, &docs);
-    let mut tree = SourceTree { package: None, items: Vec::new() };
+    let mut tree = SourceTree {
+        package: None,
+        items: Vec::new(),
+    };
     for (i, item) in items.into_iter().enumerate() {
         match item.kind {
             ItemKind::Package(p) if i == 0 => tree.package = Some(p),
@@ -103,15 +150,23 @@ pub fn parse(text: &str) -> Parsed {
                 problems.push(SyntaxProblem {
                     code: Code::MISPLACED_PACKAGE,
                     span: p.span,
-                    message: "`package` must be the first declaration of a file, and appear once".into(),
+                    message: "`package` must be the first declaration of a file, and appear once"
+                        .into(),
                     help: "move it to the top of the file, or remove it".into(),
                 });
-                tree.items.push(Item { kind: ItemKind::Error, ..item });
+                tree.items.push(Item {
+                    kind: ItemKind::Error,
+                    ..item
+                });
             }
             _ => tree.items.push(item),
         }
     }
-    Parsed { tree, problems, comments }
+    Parsed {
+        tree,
+        problems,
+        comments,
+    }
 }
 
 type Spanned = (usize, Token, usize);
@@ -128,15 +183,29 @@ fn split_items(tokens: &[Spanned]) -> Vec<&[Spanned]> {
     let mut chunks = Vec::new();
     let mut depth = 0usize;
     let mut start = 0usize;
+    // Whether the previous token was a dot, or the keyword that began the current item.
+    let mut name_position = false;
     for (i, (_, tok, _)) in tokens.iter().enumerate() {
-        let after_dot = i > 0 && matches!(tokens.get(i - 1), Some((_, Token::Dot, _)));
-        let starts_item = !after_dot && match tok {
-            Token::Package | Token::Use | Token::Capability | Token::Const | Token::Context
-            | Token::Human | Token::Route | Token::Policy | Token::Review | Token::Limits
-            | Token::Test => true,
-            Token::Agent | Token::Intent | Token::Data => depth == 0,
-            _ => false,
-        };
+        // After a dot, or where a name is expected (`agent route`), a keyword is not the
+        // start of an item: it is a segment or a misused name, reported by the parser.
+        let starts_item = !name_position
+            && match tok {
+                Token::Package
+                | Token::Use
+                | Token::Capability
+                | Token::Const
+                | Token::Context
+                | Token::Human
+                | Token::Route
+                | Token::Policy
+                | Token::Review
+                | Token::Limits
+                | Token::Test => true,
+                Token::Agent | Token::Intent | Token::Data => depth == 0,
+                _ => false,
+            };
+        name_position = matches!(tok, Token::Dot)
+            || (starts_item && !matches!(tok, Token::Context | Token::Limits | Token::Test));
         if starts_item && i > start {
             chunks.push(&tokens[start..i]);
             start = i;
@@ -199,7 +268,10 @@ fn describe(err: ParseError<usize, Token, Extra>, eof: usize) -> SyntaxProblem {
             message: "unexpected end of file".into(),
             help: expected_help(&expected),
         },
-        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
             if tok.is_reserved() && expects_name(&expected) {
                 let word = tok.text();
                 return SyntaxProblem {
@@ -222,7 +294,12 @@ fn describe(err: ParseError<usize, Token, Extra>, eof: usize) -> SyntaxProblem {
             message: format!("unexpected {}", describe_token(&tok)),
             help: "remove it".into(),
         },
-        ParseError::User { error } => SyntaxProblem { code: error.code, span: error.span, message: error.message, help: error.help },
+        ParseError::User { error } => SyntaxProblem {
+            code: error.code,
+            span: error.span,
+            message: error.message,
+            help: error.help,
+        },
     }
 }
 
@@ -244,10 +321,29 @@ fn expects_name(expected: &[String]) -> bool {
 /// "expected one of `}`, `when`, `otherwise`", with the contextual words folded into "a name".
 fn expected_help(expected: &[String]) -> String {
     const NAME_WORDS: &[&str] = &[
-        "\"clearance\"", "\"trust\"", "\"region\"", "\"zone\"", "\"endpoint\"", "\"backup\"",
-        "\"cost\"", "\"labels\"", "\"channel\"", "\"sla\"", "\"description\"", "\"examples\"",
-        "\"requires\"", "\"handles\"", "\"delegates\"", "\"input\"", "\"needs\"",
-        "\"delegation\"", "\"depth\"", "\"rate\"", "\"per\"", "\"breaker\"", "\"failures\"",
+        "\"clearance\"",
+        "\"trust\"",
+        "\"region\"",
+        "\"zone\"",
+        "\"endpoint\"",
+        "\"backup\"",
+        "\"cost\"",
+        "\"labels\"",
+        "\"channel\"",
+        "\"sla\"",
+        "\"description\"",
+        "\"examples\"",
+        "\"requires\"",
+        "\"handles\"",
+        "\"delegates\"",
+        "\"input\"",
+        "\"needs\"",
+        "\"delegation\"",
+        "\"depth\"",
+        "\"rate\"",
+        "\"per\"",
+        "\"breaker\"",
+        "\"failures\"",
         "\"cooldown\"",
     ];
     let has_name = expects_name(expected);
@@ -287,7 +383,12 @@ pub fn group_steps(errors: &mut Errors, entries: Vec<PlanEntry>, span: Span) -> 
     let mut steps: Vec<Step> = Vec::new();
     for entry in entries {
         match entry {
-            PlanEntry::Step(name, target, s) => steps.push(Step { name, target, modifiers: Vec::new(), span: s }),
+            PlanEntry::Step(name, target, s) => steps.push(Step {
+                name,
+                target,
+                modifiers: Vec::new(),
+                span: s,
+            }),
             PlanEntry::Modifier(m) => {
                 let ms = modifier_span(&m);
                 match steps.last_mut() {
@@ -314,7 +415,10 @@ pub fn group_steps(errors: &mut Errors, entries: Vec<PlanEntry>, span: Span) -> 
 
 fn modifier_span(m: &StepModifier) -> Span {
     match m {
-        StepModifier::After(_, s) | StepModifier::Fallback(_, s) | StepModifier::Needs(_, s) | StepModifier::Handles(_, s) => *s,
+        StepModifier::After(_, s)
+        | StepModifier::Fallback(_, s)
+        | StepModifier::Needs(_, s)
+        | StepModifier::Handles(_, s) => *s,
     }
 }
 
@@ -323,7 +427,16 @@ pub fn lit_number(errors: &mut Errors, text: &str, l: usize, r: usize) -> Number
     match clean.parse::<f64>() {
         Ok(v) if v.is_finite() && v <= 1e15 => Number::from_f64(v),
         _ => {
-            push(errors, extra(Code::BAD_LITERAL, l, r, format!("number `{text}` is too large"), "numbers must be at most 1e15"));
+            push(
+                errors,
+                extra(
+                    Code::BAD_LITERAL,
+                    l,
+                    r,
+                    format!("number `{text}` is too large"),
+                    "numbers must be at most 1e15",
+                ),
+            );
             Number::from_f64(0.0)
         }
     }
@@ -346,7 +459,16 @@ pub fn lit_duration(errors: &mut Errors, text: &str, l: usize, r: usize) -> u64 
     match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(unit)) {
         Some(ms) => ms,
         None => {
-            push(errors, extra(Code::BAD_LITERAL, l, r, format!("duration `{text}` is too large"), "use a smaller duration"));
+            push(
+                errors,
+                extra(
+                    Code::BAD_LITERAL,
+                    l,
+                    r,
+                    format!("duration `{text}` is too large"),
+                    "use a smaller duration",
+                ),
+            );
             0
         }
     }
@@ -365,7 +487,10 @@ pub fn lit_string(errors: &mut Errors, raw: &str, l: usize, r: usize) -> String 
 }
 
 fn decode_string(raw: &str, l: usize, r: usize) -> Result<String, ParseError<usize, Token, Extra>> {
-    let inner = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(raw);
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(raw);
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.char_indices();
     while let Some((i, c)) = chars.next() {
@@ -374,7 +499,15 @@ fn decode_string(raw: &str, l: usize, r: usize) -> Result<String, ParseError<usi
             continue;
         }
         let at = l + 1 + i;
-        let bad = |msg: String| extra(Code::BAD_LITERAL, at, (at + 2).min(r), msg, "valid escapes are \\n \\r \\t \\\\ \\\" \\0 and \\u{XXXX}");
+        let bad = |msg: String| {
+            extra(
+                Code::BAD_LITERAL,
+                at,
+                (at + 2).min(r),
+                msg,
+                "valid escapes are \\n \\r \\t \\\\ \\\" \\0 and \\u{XXXX}",
+            )
+        };
         match chars.next() {
             Some((_, 'n')) => out.push('\n'),
             Some((_, 'r')) => out.push('\r'),

@@ -46,97 +46,184 @@ pub enum Token {
     Ident(String),
 
     // ---- reserved words ----
-    #[token("package")] Package,
-    #[token("use")] Use,
-    #[token("capability")] Capability,
-    #[token("data")] Data,
-    #[token("const")] Const,
-    #[token("context")] Context,
-    #[token("agent")] Agent,
-    #[token("human")] Human,
-    #[token("intent")] Intent,
-    #[token("route")] Route,
-    #[token("policy")] Policy,
-    #[token("review")] Review,
-    #[token("limits")] Limits,
-    #[token("test")] Test,
-    #[token("given")] Given,
-    #[token("expect")] Expect,
-    #[token("when")] When,
-    #[token("otherwise")] Otherwise,
-    #[token("dispatch")] Dispatch,
-    #[token("plan")] Plan,
-    #[token("escalate")] Escalate,
-    #[token("clarify")] Clarify,
-    #[token("deny")] Deny,
-    #[token("throttle")] Throttle,
-    #[token("forbid")] Forbid,
-    #[token("permit")] Permit,
-    #[token("require")] Require,
-    #[token("unless")] Unless,
-    #[token("because")] Because,
-    #[token("any")] Any,
-    #[token("after")] After,
-    #[token("fallback")] Fallback,
-    #[token("pass")] Pass,
-    #[token("redact")] Redact,
-    #[token("audit")] Audit,
-    #[token("and")] And,
-    #[token("or")] Or,
-    #[token("not")] Not,
-    #[token("in")] In,
-    #[token("has")] Has,
-    #[token("touches")] Touches,
-    #[token("provides")] Provides,
-    #[token("true")] True,
-    #[token("false")] False,
+    #[token("package")]
+    Package,
+    #[token("use")]
+    Use,
+    #[token("capability")]
+    Capability,
+    #[token("data")]
+    Data,
+    #[token("const")]
+    Const,
+    #[token("context")]
+    Context,
+    #[token("agent")]
+    Agent,
+    #[token("human")]
+    Human,
+    #[token("intent")]
+    Intent,
+    #[token("route")]
+    Route,
+    #[token("policy")]
+    Policy,
+    #[token("review")]
+    Review,
+    #[token("limits")]
+    Limits,
+    #[token("test")]
+    Test,
+    #[token("given")]
+    Given,
+    #[token("expect")]
+    Expect,
+    #[token("when")]
+    When,
+    #[token("otherwise")]
+    Otherwise,
+    #[token("dispatch")]
+    Dispatch,
+    #[token("plan")]
+    Plan,
+    #[token("escalate")]
+    Escalate,
+    #[token("clarify")]
+    Clarify,
+    #[token("deny")]
+    Deny,
+    #[token("throttle")]
+    Throttle,
+    #[token("forbid")]
+    Forbid,
+    #[token("permit")]
+    Permit,
+    #[token("require")]
+    Require,
+    #[token("unless")]
+    Unless,
+    #[token("because")]
+    Because,
+    #[token("any")]
+    Any,
+    #[token("after")]
+    After,
+    #[token("fallback")]
+    Fallback,
+    #[token("pass")]
+    Pass,
+    #[token("redact")]
+    Redact,
+    #[token("audit")]
+    Audit,
+    #[token("and")]
+    And,
+    #[token("or")]
+    Or,
+    #[token("not")]
+    Not,
+    #[token("in")]
+    In,
+    #[token("has")]
+    Has,
+    #[token("touches")]
+    Touches,
+    #[token("provides")]
+    Provides,
+    #[token("true")]
+    True,
+    #[token("false")]
+    False,
 
     // ---- contextual field words (names everywhere else) ----
-    #[token("clearance")] Clearance,
-    #[token("trust")] Trust,
-    #[token("region")] Region,
-    #[token("zone")] Zone,
-    #[token("endpoint")] Endpoint,
-    #[token("backup")] Backup,
-    #[token("cost")] Cost,
-    #[token("labels")] Labels,
-    #[token("channel")] Channel,
-    #[token("sla")] Sla,
-    #[token("description")] Description,
-    #[token("examples")] Examples,
-    #[token("requires")] Requires,
-    #[token("handles")] Handles,
-    #[token("delegates")] Delegates,
-    #[token("input")] Input,
-    #[token("needs")] Needs,
-    #[token("delegation")] Delegation,
-    #[token("depth")] Depth,
-    #[token("rate")] Rate,
-    #[token("per")] Per,
-    #[token("breaker")] Breaker,
-    #[token("failures")] Failures,
-    #[token("cooldown")] Cooldown,
+    #[token("clearance")]
+    Clearance,
+    #[token("trust")]
+    Trust,
+    #[token("region")]
+    Region,
+    #[token("zone")]
+    Zone,
+    #[token("endpoint")]
+    Endpoint,
+    #[token("backup")]
+    Backup,
+    #[token("cost")]
+    Cost,
+    #[token("labels")]
+    Labels,
+    #[token("channel")]
+    Channel,
+    #[token("sla")]
+    Sla,
+    #[token("description")]
+    Description,
+    #[token("examples")]
+    Examples,
+    #[token("requires")]
+    Requires,
+    #[token("handles")]
+    Handles,
+    #[token("delegates")]
+    Delegates,
+    #[token("input")]
+    Input,
+    #[token("needs")]
+    Needs,
+    #[token("delegation")]
+    Delegation,
+    #[token("depth")]
+    Depth,
+    #[token("rate")]
+    Rate,
+    #[token("per")]
+    Per,
+    #[token("breaker")]
+    Breaker,
+    #[token("failures")]
+    Failures,
+    #[token("cooldown")]
+    Cooldown,
 
     // ---- punctuation and operators ----
-    #[token("{")] LBrace,
-    #[token("}")] RBrace,
-    #[token("(")] LParen,
-    #[token(")")] RParen,
-    #[token("[")] LBracket,
-    #[token("]")] RBracket,
-    #[token(",")] Comma,
-    #[token(".")] Dot,
-    #[token(":")] Colon,
-    #[token("?")] Question,
-    #[token("|")] Pipe,
-    #[token("=>")] FatArrow,
-    #[token("=")] Assign,
-    #[token("==")] EqEq,
-    #[token("!=")] NotEq,
-    #[token("<")] Lt,
-    #[token("<=")] Le,
-    #[token(">")] Gt,
-    #[token(">=")] Ge,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token(",")]
+    Comma,
+    #[token(".")]
+    Dot,
+    #[token(":")]
+    Colon,
+    #[token("?")]
+    Question,
+    #[token("|")]
+    Pipe,
+    #[token("=>")]
+    FatArrow,
+    #[token("=")]
+    Assign,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    NotEq,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token(">")]
+    Gt,
+    #[token(">=")]
+    Ge,
 }
 
 /// Skips a (possibly nested) block comment; an unterminated one is an error that eats the rest.
@@ -168,11 +255,50 @@ fn block_comment(lex: &mut logos::Lexer<Token>) -> FilterResult<(), LexError> {
 impl Token {
     /// The reserved words, as LANGUAGE.md §2 lists them.
     pub const RESERVED: &'static [&'static str] = &[
-        "package", "use", "capability", "data", "const", "context", "agent", "human", "intent",
-        "route", "policy", "review", "limits", "test", "given", "expect", "when", "otherwise",
-        "dispatch", "plan", "escalate", "clarify", "deny", "throttle", "forbid", "permit",
-        "require", "unless", "because", "any", "after", "fallback", "pass", "redact", "audit",
-        "and", "or", "not", "in", "has", "touches", "provides", "true", "false",
+        "package",
+        "use",
+        "capability",
+        "data",
+        "const",
+        "context",
+        "agent",
+        "human",
+        "intent",
+        "route",
+        "policy",
+        "review",
+        "limits",
+        "test",
+        "given",
+        "expect",
+        "when",
+        "otherwise",
+        "dispatch",
+        "plan",
+        "escalate",
+        "clarify",
+        "deny",
+        "throttle",
+        "forbid",
+        "permit",
+        "require",
+        "unless",
+        "because",
+        "any",
+        "after",
+        "fallback",
+        "pass",
+        "redact",
+        "audit",
+        "and",
+        "or",
+        "not",
+        "in",
+        "has",
+        "touches",
+        "provides",
+        "true",
+        "false",
     ];
 
     /// Whether this token is a reserved word (it can never be a name).
@@ -197,27 +323,93 @@ impl Token {
     fn static_text(&self) -> Option<&'static str> {
         use Token::*;
         Some(match self {
-            Package => "package", Use => "use", Capability => "capability", Data => "data",
-            Const => "const", Context => "context", Agent => "agent", Human => "human",
-            Intent => "intent", Route => "route", Policy => "policy", Review => "review",
-            Limits => "limits", Test => "test", Given => "given", Expect => "expect",
-            When => "when", Otherwise => "otherwise", Dispatch => "dispatch", Plan => "plan",
-            Escalate => "escalate", Clarify => "clarify", Deny => "deny", Throttle => "throttle",
-            Forbid => "forbid", Permit => "permit", Require => "require", Unless => "unless",
-            Because => "because", Any => "any", After => "after", Fallback => "fallback",
-            Pass => "pass", Redact => "redact", Audit => "audit", And => "and", Or => "or",
-            Not => "not", In => "in", Has => "has", Touches => "touches", Provides => "provides",
-            True => "true", False => "false", Clearance => "clearance", Trust => "trust",
-            Region => "region", Zone => "zone", Endpoint => "endpoint", Backup => "backup",
-            Cost => "cost", Labels => "labels", Channel => "channel", Sla => "sla",
-            Description => "description", Examples => "examples", Requires => "requires",
-            Handles => "handles", Delegates => "delegates", Input => "input", Needs => "needs",
-            Delegation => "delegation", Depth => "depth", Rate => "rate", Per => "per",
-            Breaker => "breaker", Failures => "failures", Cooldown => "cooldown",
-            LBrace => "{", RBrace => "}", LParen => "(", RParen => ")", LBracket => "[",
-            RBracket => "]", Comma => ",", Dot => ".", Colon => ":", Question => "?",
-            Pipe => "|", FatArrow => "=>", Assign => "=", EqEq => "==", NotEq => "!=",
-            Lt => "<", Le => "<=", Gt => ">", Ge => ">=",
+            Package => "package",
+            Use => "use",
+            Capability => "capability",
+            Data => "data",
+            Const => "const",
+            Context => "context",
+            Agent => "agent",
+            Human => "human",
+            Intent => "intent",
+            Route => "route",
+            Policy => "policy",
+            Review => "review",
+            Limits => "limits",
+            Test => "test",
+            Given => "given",
+            Expect => "expect",
+            When => "when",
+            Otherwise => "otherwise",
+            Dispatch => "dispatch",
+            Plan => "plan",
+            Escalate => "escalate",
+            Clarify => "clarify",
+            Deny => "deny",
+            Throttle => "throttle",
+            Forbid => "forbid",
+            Permit => "permit",
+            Require => "require",
+            Unless => "unless",
+            Because => "because",
+            Any => "any",
+            After => "after",
+            Fallback => "fallback",
+            Pass => "pass",
+            Redact => "redact",
+            Audit => "audit",
+            And => "and",
+            Or => "or",
+            Not => "not",
+            In => "in",
+            Has => "has",
+            Touches => "touches",
+            Provides => "provides",
+            True => "true",
+            False => "false",
+            Clearance => "clearance",
+            Trust => "trust",
+            Region => "region",
+            Zone => "zone",
+            Endpoint => "endpoint",
+            Backup => "backup",
+            Cost => "cost",
+            Labels => "labels",
+            Channel => "channel",
+            Sla => "sla",
+            Description => "description",
+            Examples => "examples",
+            Requires => "requires",
+            Handles => "handles",
+            Delegates => "delegates",
+            Input => "input",
+            Needs => "needs",
+            Delegation => "delegation",
+            Depth => "depth",
+            Rate => "rate",
+            Per => "per",
+            Breaker => "breaker",
+            Failures => "failures",
+            Cooldown => "cooldown",
+            LBrace => "{",
+            RBrace => "}",
+            LParen => "(",
+            RParen => ")",
+            LBracket => "[",
+            RBracket => "]",
+            Comma => ",",
+            Dot => ".",
+            Colon => ":",
+            Question => "?",
+            Pipe => "|",
+            FatArrow => "=>",
+            Assign => "=",
+            EqEq => "==",
+            NotEq => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
             _ => return None,
         })
     }

@@ -31,34 +31,64 @@ pub enum Value {
 #[serde(rename_all = "snake_case", tag = "op")]
 pub enum Expr {
     /// A literal. Durations are numbers of milliseconds.
-    Lit { value: Value },
+    Lit {
+        value: Value,
+    },
     /// The classifier's (or the request's) confidence, 0..1.
     Confidence,
     /// The delegation depth: the length of the caller's lineage.
     Depth,
     /// The request's intent, compared with [`Expr::IntentIs`].
-    IntentIs { intent: IntentId },
+    IntentIs {
+        intent: IntentId,
+    },
     /// A context field, by path (`["subject", "role"]`).
-    Field { path: Vec<String> },
+    Field {
+        path: Vec<String>,
+    },
     /// True when the optional context field at `path` is present.
-    Has { path: Vec<String> },
+    Has {
+        path: Vec<String>,
+    },
     AgentTrust,
     AgentCost,
     AgentRegion,
     AgentZone,
     AgentName,
-    AgentLabel { key: String },
+    AgentLabel {
+        key: String,
+    },
     /// The agent covers this capability.
-    AgentProvides { cap: CapId },
+    AgentProvides {
+        cap: CapId,
+    },
     /// Some data class of the step is in `any` (a pre-expanded class and its descendants).
-    DataTouches { any: Vec<DataId> },
+    DataTouches {
+        any: Vec<DataId>,
+    },
     ResponseConfidence,
     /// Some data class of the response is in `any`.
-    ResponseDataTouches { any: Vec<DataId> },
-    Not { e: Box<Expr> },
-    And { all: Vec<Expr> },
-    Or { any: Vec<Expr> },
-    Cmp { cmp: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    ResponseDataTouches {
+        any: Vec<DataId>,
+    },
+    Not {
+        e: Box<Expr>,
+    },
+    And {
+        all: Vec<Expr>,
+    },
+    Or {
+        any: Vec<Expr>,
+    },
+    Cmp {
+        cmp: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `item in set` (`negated`: `not in`); `set` evaluates to a list value.
-    In { item: Box<Expr>, set: Box<Expr>, negated: bool },
+    In {
+        item: Box<Expr>,
+        set: Box<Expr>,
+        negated: bool,
+    },
 }

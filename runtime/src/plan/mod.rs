@@ -138,15 +138,28 @@ pub struct Arm {
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum Action {
     /// One agent serves the intent: a plan of exactly one step.
-    Dispatch { step: Step },
-    Plan { steps: Vec<Step> },
-    Escalate { humans: Vec<HumanId>, because: Option<String> },
-    Clarify { question: String },
-    Deny { because: Option<String> },
+    Dispatch {
+        step: Step,
+    },
+    Plan {
+        steps: Vec<Step>,
+    },
+    Escalate {
+        humans: Vec<HumanId>,
+        because: Option<String>,
+    },
+    Clarify {
+        question: String,
+    },
+    Deny {
+        because: Option<String>,
+    },
     /// Review arms only.
     Pass,
     /// Review arms only: the data classes to redact.
-    Redact { data: Vec<DataId> },
+    Redact {
+        data: Vec<DataId>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,10 +267,18 @@ pub enum Type {
     String,
     Duration,
     /// A string restricted to these values (sorted).
-    Enum { values: Vec<String> },
-    Set { of: Box<Type> },
-    List { of: Box<Type> },
-    Record { fields: Vec<Field> },
+    Enum {
+        values: Vec<String>,
+    },
+    Set {
+        of: Box<Type>,
+    },
+    List {
+        of: Box<Type>,
+    },
+    Record {
+        fields: Vec<Field>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
