@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(paths: &[PathBuf], output: &Path, out: OutputArgs) -> Result<ExitCode, String> {
-    let files = sources::load(paths)?;
+    let files = sources::load_one(paths)?;
     let c = compile(&files, Stage::Build);
     sources::report(&c, out);
     let Some(plan) = c.plan.as_ref().filter(|_| !c.has_errors()) else {
-        eprintln!("no plan written: {}", sources::summary(&c));
+        eprintln!("no plan written: {}", sources::summary([&c]));
         return Ok(ExitCode::FAILURE);
     };
     let json = serde_json::to_string_pretty(plan)

@@ -8,37 +8,54 @@ use std::path::{Path, PathBuf};
 /// At most this many diagnostics are printed in human form; the rest are counted.
 const MAX_SHOWN: usize = 200;
 
-/// Reads every `.intent` file under the paths (the current directory when none is given).
-pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+/// Reads the meshes named by the paths (the current directory when none is given). Each
+/// directory is one mesh (all `.intent` files below it, compiled together); the files named
+/// directly form one more mesh together. So `intent check examples/*` checks each example on
+/// its own, and `intent check a.intent b.intent` checks the two files as one mesh.
+pub fn load_meshes(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, String> {
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default[..]
     } else {
         paths
     };
-    let mut files = Vec::new();
+    let mut meshes = Vec::new();
+    let mut loose = Vec::new();
     for p in paths {
         if p.is_dir() {
+            let mut files = Vec::new();
             walk(p, &mut files)
                 .map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
+            if files.is_empty() {
+                return Err(format!("no .intent files found in {}", p.display()));
+            }
+            meshes.push(read(files)?);
         } else if p.exists() {
-            files.push(p.clone());
+            loose.push(p.clone());
         } else {
             return Err(format!("no such file or directory: {}", p.display()));
         }
     }
+    if !loose.is_empty() {
+        meshes.push(read(loose)?);
+    }
+    Ok(meshes)
+}
+
+/// Reads the one mesh the paths name (for commands that produce one plan).
+pub fn load_one(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    let mut meshes = load_meshes(paths)?;
+    if meshes.len() > 1 {
+        return Err("name one mesh: a directory, or the files of one mesh".into());
+    }
+    meshes
+        .pop()
+        .ok_or_else(|| "no .intent files given".to_string())
+}
+
+fn read(mut files: Vec<PathBuf>) -> Result<Vec<Source>, String> {
     files.sort();
     files.dedup();
-    if files.is_empty() {
-        return Err(format!(
-            "no .intent files found in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
     files
         .into_iter()
         .map(|f| {
@@ -72,7 +89,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Prints the diagnostics (to stdout for json/github, to stderr for people) and a summary.
+/// Prints the diagnostics (to stdout for json/github, to stderr for people).
 pub fn report(c: &Compilation, out: OutputArgs) {
     match out.format {
         Format::Json => println!("{}", render::json(&c.diagnostics, &c.sources)),
@@ -97,22 +114,27 @@ pub fn report(c: &Compilation, out: OutputArgs) {
     }
 }
 
-/// "2 errors, 1 warning" style counts.
-pub fn summary(c: &Compilation) -> String {
-    let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = c.diagnostics.len() - errors;
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("{n} {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
+/// "2 errors, 1 warning" style counts over compilations.
+pub fn summary<'c>(cs: impl IntoIterator<Item = &'c Compilation>) -> String {
+    let (mut errors, mut warnings) = (0, 0);
+    for c in cs {
+        let e = c.diagnostics.iter().filter(|d| d.is_error()).count();
+        errors += e;
+        warnings += c.diagnostics.len() - e;
+    }
     format!(
         "{}, {}",
         plural(errors, "error"),
         plural(warnings, "warning")
     )
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 pub fn user_files(c: &Compilation) -> usize {

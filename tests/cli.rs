@@ -1,0 +1,146 @@
+//! End-to-end tests of the `intent` program: exit codes, output formats, files written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn intent(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_intent"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh directory holding `files`.
+fn workdir(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("intent-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (path, bytes) in files {
+        std::fs::write(dir.join(path), bytes).unwrap();
+    }
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const BAD: &str =
+    "package demo\ncapability invoices.read\nagent reader { provides invoices.reed }\n";
+
+#[test]
+fn check_examples_exits_zero() {
+    let out = intent(
+        &root(),
+        &[
+            "check",
+            "examples/finance",
+            "examples/logistics",
+            "examples/healthcare",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "checked 3 files in 3 meshes: 0 errors, 0 warnings"
+    );
+}
+
+#[test]
+fn check_reports_errors_with_location_and_exits_one() {
+    let dir = workdir("bad", &[("bad.intent", BAD.as_bytes())]);
+    let out = intent(&dir, &["check", "bad.intent"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("check_human", text(&out.stderr));
+}
+
+#[test]
+fn check_json_and_github_formats() {
+    let dir = workdir("formats", &[("bad.intent", BAD.as_bytes())]);
+    let out = intent(&dir, &["check", "--format", "json", "bad.intent"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_json_snapshot!("check_json", v);
+    let out = intent(&dir, &["check", "--format", "github", "bad.intent"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("check_github", text(&out.stdout));
+}
+
+#[test]
+fn bad_bytes_get_exit_one_and_a_location() {
+    let dir = workdir(
+        "bytes",
+        &[
+            ("bin.intent", b"package p\n\xff\xfe\x00agent"),
+            (
+                "deep.intent",
+                format!(
+                    "package q\nconst x = {}1{}\n",
+                    "(".repeat(10_000),
+                    ")".repeat(10_000)
+                )
+                .as_bytes(),
+            ),
+        ],
+    );
+    let out = intent(&dir, &["check", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bin.intent:2:1") && err.contains("[E0002]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("deep.intent:2:") && err.contains("[E0006]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn build_writes_a_plan_and_refuses_bad_sources() {
+    let dir = workdir("build", &[("bad.intent", BAD.as_bytes())]);
+    let plan = dir.join("plan.json");
+    let out = intent(
+        &root(),
+        &["build", "examples/finance", "-o", plan.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert_eq!(json["format"], 1);
+    assert_eq!(json["plan_hash"].as_str().unwrap().len(), 64);
+    assert!(json["cedar"]["policies"]
+        .as_str()
+        .unwrap()
+        .contains("forbid"));
+    let bad_plan = dir.join("bad-plan.json");
+    let out = intent(
+        &dir,
+        &["build", "bad.intent", "-o", bad_plan.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!bad_plan.exists());
+}
+
+#[test]
+fn explain_prints_codes() {
+    let out = intent(&root(), &["explain", "e0101"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("# E0101"));
+    let out = intent(&root(), &["explain", "E9999"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = intent(&root(), &["explain"]);
+    assert!(text(&out.stdout).lines().count() >= 40);
+}
+
+#[test]
+fn missing_path_is_an_io_error() {
+    let out = intent(&root(), &["check", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no such file or directory"));
+}
