@@ -1,5 +1,7 @@
 //! End-to-end tests of the `intent` program: exit codes, output formats, files written.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

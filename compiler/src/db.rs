@@ -81,10 +81,19 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     let checked = check::check(&ws, &mut diags);
     // A declaration that did not parse, or a name that did not resolve, may be what was
     // meant to use the others: "unused" and "never provided" would then be noise.
-    let broken = parsed.iter().any(|p| p.tree.items.iter().any(|i| matches!(i.kind, syntax::ast::ItemKind::Error)))
-        || diags.iter().any(|d| d.code.as_str().starts_with("E01"));
+    let broken = parsed.iter().any(|p| {
+        p.tree
+            .items
+            .iter()
+            .any(|i| matches!(i.kind, syntax::ast::ItemKind::Error))
+    }) || diags.iter().any(|d| d.code.as_str().starts_with("E01"));
     if broken {
-        diags.retain(|d| !matches!(d.code, crate::codes::Code::UNUSED | crate::codes::Code::CAPABILITY_NOT_PROVIDED));
+        diags.retain(|d| {
+            !matches!(
+                d.code,
+                crate::codes::Code::UNUSED | crate::codes::Code::CAPABILITY_NOT_PROVIDED
+            )
+        });
     }
     diagnostics::sort(&mut diags);
     Analysis {

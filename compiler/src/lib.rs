@@ -17,5 +17,6 @@ pub mod hir;
 pub mod render;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 
 pub use compile::{compile, Compilation, Source, Stage};

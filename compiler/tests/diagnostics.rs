@@ -1,6 +1,8 @@
 //! Every diagnostic code is triggered by a fixture in `tests/diagnostics/` (named after its
 //! code), and its rendered message is snapshotted next to the source that caused it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use intent_compiler::codes::ALL;

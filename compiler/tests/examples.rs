@@ -1,5 +1,7 @@
 //! The bundled examples check clean (no errors, no warnings) and build a plan.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use intent_compiler::{compile, Stage};

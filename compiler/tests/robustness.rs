@@ -1,5 +1,7 @@
 //! Bad input of every kind gets diagnostics with locations, never a panic or a stack overflow.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use intent_compiler::{compile, Source, Stage};

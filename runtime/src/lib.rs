@@ -1,4 +1,20 @@
-//! The Intent runtime: the routing plan types (the contract with the compiler) and, in later
-//! work, the evaluator that decides requests against a plan. It never depends on the compiler.
+//! The Intent runtime: loads a routing plan and decides requests against it.
+//!
+//! `plan` holds the plan types (the one contract with the compiler); `Engine` validates a plan
+//! and precomputes what makes decisions cheap; `decide` routes a request (LANGUAGE.md §6),
+//! `review` checks an agent's response, `report_failure` feeds circuit breakers. Evaluation
+//! is total and fails closed. No async, no IO, no dependency on the compiler.
 
+pub mod classifier;
+pub mod decision;
+mod engine;
+pub mod eval;
 pub mod plan;
+pub mod request;
+pub mod state;
+
+pub use decision::{
+    Decision, FilledStep, Obligation, Outcome, TraceEntry, Verdict, VerdictOutcome,
+};
+pub use engine::{Engine, PlanError};
+pub use request::{Caller, Request, Response};

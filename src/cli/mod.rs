@@ -2,8 +2,10 @@
 
 mod build;
 mod check;
+mod eval;
 mod explain;
 mod sources;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -33,6 +35,44 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         format: OutputArgs,
+    },
+    /// Run the `test` blocks; print failures with the trace; end with `N passed, M failed`
+    Test {
+        paths: Vec<PathBuf>,
+        /// Also write the results as JUnit XML
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Decide one request: from a request file, or an intent/text plus context values
+    Eval {
+        /// Sources to compile (ignored with --plan)
+        paths: Vec<PathBuf>,
+        /// A plan written by `intent build`
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// A request as JSON: {"intent": .., "confidence": .., "text": .., "caller": .., <context fields>}
+        #[arg(long)]
+        request: Option<PathBuf>,
+        /// Free text for the built-in classifier
+        #[arg(long)]
+        text: Option<String>,
+        /// The intent, when known
+        #[arg(long)]
+        intent: Option<String>,
+        /// The confidence that goes with --intent
+        #[arg(long)]
+        confidence: Option<f64>,
+        /// A context value, `key=value`; dotted keys for nested fields (subject.residency=EU)
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
+        /// Print the decision as JSON
+        #[arg(long)]
+        json: bool,
+        /// Print the whole trace
+        #[arg(long)]
+        explain: bool,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -73,6 +113,32 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             output,
             format,
         } => build::run(&paths, &output, format),
+        Command::Test {
+            paths,
+            junit,
+            output,
+        } => test::run(&paths, junit.as_deref(), output),
+        Command::Eval {
+            paths,
+            plan,
+            request,
+            text,
+            intent,
+            confidence,
+            context,
+            json,
+            explain,
+        } => eval::run(eval::EvalArgs {
+            plan: plan.as_deref(),
+            paths: &paths,
+            request: request.as_deref(),
+            text: text.as_deref(),
+            intent: intent.as_deref(),
+            confidence,
+            context: &context,
+            json,
+            explain,
+        }),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
     }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the compiler's integration tests.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use intent_compiler::{compile, render, Compilation, Source, Stage};
 use std::path::{Path, PathBuf};

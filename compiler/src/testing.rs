@@ -1,0 +1,227 @@
+//! Running `test` blocks: each test's `given` is decided (or, with a `response`, reviewed) by
+//! the runtime on a fresh engine at time 0, and every `expect` line is checked against the
+//! result. Protocol-free: the CLI prints the outcomes.
+
+use crate::check::TestCase;
+use intent_runtime::plan::Plan;
+use intent_runtime::{
+    Decision, Engine, Obligation, Outcome, Request, Response, Verdict, VerdictOutcome,
+};
+use serde_json::Value as Json;
+
+/// What a test produced.
+#[derive(Debug, Clone)]
+pub enum Actual {
+    Decision(Decision),
+    Verdict(Verdict),
+    /// The `given` could not be turned into a request.
+    Invalid(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    pub name: String,
+    pub location: String,
+    /// One line per `expect` that did not hold.
+    pub failures: Vec<String>,
+    pub actual: Actual,
+}
+
+impl TestOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs every test against the plan.
+pub fn run(plan: &Plan, tests: &[TestCase]) -> Vec<TestOutcome> {
+    tests.iter().map(|t| run_one(plan, t)).collect()
+}
+
+fn run_one(plan: &Plan, t: &TestCase) -> TestOutcome {
+    let location = t.source.to_string();
+    let actual = match Engine::from_plan(plan.clone()) {
+        Err(e) => Actual::Invalid(e.to_string()),
+        Ok(engine) => execute(&engine, &t.given),
+    };
+    let failures = t
+        .expects
+        .iter()
+        .filter_map(|e| {
+            let holds = check(&actual, &e.kind, e.name.as_deref(), &e.steps);
+            (holds == e.negated).then(|| {
+                format!(
+                    "{}: expected {}{}",
+                    e.source,
+                    if e.negated { "not " } else { "" },
+                    describe(&e.kind, e.name.as_deref(), &e.steps)
+                )
+            })
+        })
+        .collect();
+    TestOutcome {
+        name: t.name.clone(),
+        location,
+        failures,
+        actual,
+    }
+}
+
+/// Decides (or reviews) a test's `given`.
+pub fn execute(engine: &Engine, given: &Json) -> Actual {
+    let Some(obj) = given.as_object() else {
+        return Actual::Invalid("`given` is not a record".into());
+    };
+    if let Some(resp) = obj.get("response") {
+        let mut r = Response {
+            agent: obj
+                .get("agent")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            ..Response::default()
+        };
+        r.confidence = resp.get("confidence").and_then(Json::as_f64);
+        r.data = resp
+            .get("data")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, v) in obj {
+            if !matches!(
+                k.as_str(),
+                "agent" | "response" | "intent" | "confidence" | "text" | "caller"
+            ) {
+                r.context.insert(k.clone(), v.clone());
+            }
+        }
+        return Actual::Verdict(engine.review_at(&r, 0));
+    }
+    match serde_json::from_value::<Request>(given.clone()) {
+        Ok(req) => Actual::Decision(engine.decide_at(&req, 0)),
+        Err(e) => Actual::Invalid(format!("`given` is not a request: {e}")),
+    }
+}
+
+fn check(actual: &Actual, kind: &str, name: Option<&str>, steps: &[(String, String)]) -> bool {
+    match actual {
+        Actual::Invalid(_) => false,
+        Actual::Decision(d) => {
+            let agent_of =
+                |step: &str| d.steps.iter().find(|s| &*s.step == step).map(|s| &*s.agent);
+            match kind {
+                "dispatch" => d.outcome == Outcome::Dispatch && d.steps.first().map(|s| &*s.agent) == name,
+                "plan" => d.outcome == Outcome::Plan && steps.iter().all(|(s, a)| agent_of(s) == Some(a.as_str())),
+                "escalate" => d.outcome == Outcome::Escalate && d.human.as_deref() == name,
+                "clarify" => d.outcome == Outcome::Clarify,
+                "deny" => d.outcome == Outcome::Deny,
+                "throttle" => d.outcome == Outcome::Throttle,
+                "intent" => d.intent.as_deref() == name,
+                "audit" => d.obligations.iter().any(|o| matches!(o, Obligation::Audit { .. })),
+                "redact" => d.obligations.iter().any(|o| matches!(o, Obligation::Redact { data } if data.iter().any(|x| Some(&**x) == name))),
+                _ => false,
+            }
+        }
+        Actual::Verdict(v) => match kind {
+            "pass" => v.outcome == VerdictOutcome::Pass,
+            "redact" => {
+                v.outcome == VerdictOutcome::Redact && v.redact.iter().any(|x| Some(&**x) == name)
+            }
+            "escalate" => v.outcome == VerdictOutcome::Escalate && v.human.as_deref() == name,
+            "deny" => v.outcome == VerdictOutcome::Deny,
+            _ => false,
+        },
+    }
+}
+
+fn describe(kind: &str, name: Option<&str>, steps: &[(String, String)]) -> String {
+    match (kind, name) {
+        ("plan", _) => format!(
+            "plan {{ {} }}",
+            steps
+                .iter()
+                .map(|(s, a)| format!("{s}: {a}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (k, Some(n)) => format!("{k} {n}"),
+        (k, None) => k.to_string(),
+    }
+}
+
+/// The actual result in one line: `plan { parse: doc_parser_eu, summarize: finance_agent }`.
+pub fn summary(actual: &Actual) -> String {
+    match actual {
+        Actual::Invalid(e) => format!("invalid test: {e}"),
+        Actual::Decision(d) => {
+            let mut s = d.outcome.as_str().to_string();
+            match d.outcome {
+                Outcome::Dispatch => {
+                    s.push_str(&format!(" {}", d.steps.first().map_or("?", |x| &*x.agent)))
+                }
+                Outcome::Plan => s.push_str(&format!(
+                    " {{ {} }}",
+                    d.steps
+                        .iter()
+                        .map(|x| format!("{}: {}", x.step, x.agent))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                Outcome::Escalate => s.push_str(&format!(" {}", d.human.as_deref().unwrap_or("?"))),
+                _ => {}
+            }
+            if let Some(r) = &d.reason {
+                s.push_str(&format!(" ({r})"));
+            }
+            if let Some(i) = &d.intent {
+                s.push_str(&format!(" [intent {i}]"));
+            }
+            s
+        }
+        Actual::Verdict(v) => {
+            let mut s = format!("{:?}", v.outcome).to_lowercase();
+            if !v.redact.is_empty() {
+                s.push_str(&format!(
+                    " {}",
+                    v.redact
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if let Some(h) = &v.human {
+                s.push_str(&format!(" {h}"));
+            }
+            s
+        }
+    }
+}
+
+/// The trace of the actual result, one entry a line.
+pub fn trace_lines(actual: &Actual) -> Vec<String> {
+    let trace = match actual {
+        Actual::Decision(d) => &d.trace,
+        Actual::Verdict(v) => &v.trace,
+        Actual::Invalid(_) => return Vec::new(),
+    };
+    trace
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {:<9} {}{}{}",
+                if t.matched { "✓" } else { "·" },
+                t.kind,
+                t.what,
+                t.detail
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(" — {d}")),
+                t.at.as_ref().map_or(String::new(), |a| format!("  ({a})"))
+            )
+        })
+        .collect()
+}

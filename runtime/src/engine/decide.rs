@@ -1,0 +1,622 @@
+//! `decide`: one request to one decision, in the order LANGUAGE.md §6 gives — intent, lineage
+//! guards, context check, first matching arm, filling steps, escalation rules, obligations.
+//! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
+
+use super::fill::{Fill, Filled};
+use super::Engine;
+use crate::classifier::distance;
+use crate::decision::{Decision, FilledStep, Obligation, Outcome, TraceEntry};
+use crate::eval::{holds, Env};
+use crate::plan::{self, IntentId, Type};
+use crate::request::Request;
+use crate::state::Subject;
+use serde_json::{Map, Value as Json};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// A decision being built.
+pub(crate) struct Draft {
+    pub d: Decision,
+}
+
+impl Draft {
+    pub fn trace(
+        &mut self,
+        kind: &'static str,
+        what: String,
+        matched: bool,
+        detail: Option<String>,
+        at: Option<Arc<str>>,
+    ) {
+        self.d.trace.push(TraceEntry {
+            kind,
+            what,
+            matched,
+            detail,
+            at,
+        });
+    }
+
+    fn end(&mut self, outcome: Outcome, reason: Option<String>) {
+        self.d.outcome = outcome;
+        self.d.reason = reason;
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Engine {
+    /// Decides a request now (system clock).
+    pub fn decide(&self, req: &Request) -> Decision {
+        self.decide_at(req, now_ms())
+    }
+
+    /// Decides a request at `now_ms` (an injected clock, for tests and replays).
+    pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut draft = Draft {
+            d: Decision {
+                outcome: Outcome::Deny,
+                intent: None,
+                confidence: None,
+                steps: Vec::new(),
+                human: None,
+                deadline_ms: None,
+                question: None,
+                reason: None,
+                retry_after_ms: None,
+                obligations: Vec::new(),
+                trace: Vec::new(),
+                plan_hash: self.hash.clone(),
+                decision_id: format!("{now_ms:x}-{n}"),
+            },
+        };
+        self.run(req, now_ms, &mut draft);
+        draft.d
+    }
+
+    fn run(&self, req: &Request, now: u64, dr: &mut Draft) {
+        let Some((intent, confidence)) = self.resolve_intent(req, dr) else {
+            return;
+        };
+        dr.d.intent = self.intent_names.get(intent as usize).cloned();
+        dr.d.confidence = Some(confidence);
+        let Some(depth) = self.guards(req, intent, dr) else {
+            return;
+        };
+        if let Err(e) = check_value(
+            &self.plan.context,
+            &Json::Object(req.context.clone()),
+            "context",
+        ) {
+            dr.end(
+                Outcome::Deny,
+                Some(format!("the request does not fit the context schema: {e}")),
+            );
+            return;
+        }
+        let Some(it) = self.plan.intents.get(intent as usize) else {
+            return;
+        };
+        let env = Env {
+            context: &req.context,
+            confidence,
+            depth,
+            intent,
+            agent: None,
+            data: &[],
+            response: None,
+        };
+        for (a, arm) in it.route.arms.iter().enumerate() {
+            let matched = match &arm.when {
+                None => Ok(true),
+                Some(w) => holds(w, &env),
+            };
+            let what = format!(
+                "route {} arm {}{}",
+                it.name,
+                a + 1,
+                if arm.when.is_none() {
+                    " (otherwise)"
+                } else {
+                    ""
+                }
+            );
+            match matched {
+                Err(f) => {
+                    dr.trace("arm", what, false, Some(f.0.clone()), self.at(arm.src));
+                    dr.end(Outcome::Deny, Some(format!("evaluation error: {}", f.0)));
+                    return;
+                }
+                Ok(false) => dr.trace("arm", what, false, None, self.at(arm.src)),
+                Ok(true) => {
+                    dr.trace("arm", what, true, None, self.at(arm.src));
+                    self.act(&arm.action, intent, a, &env, now, dr);
+                    return;
+                }
+            }
+        }
+        dr.end(
+            Outcome::Deny,
+            Some(format!("no arm of route {} matched", it.name)),
+        );
+    }
+
+    /// Step 1: the intent, from the request or from the classifier.
+    fn resolve_intent(&self, req: &Request, dr: &mut Draft) -> Option<(IntentId, f64)> {
+        if let Some(name) = &req.intent {
+            let Some(&i) = self.intents_by_name.get(name) else {
+                dr.end(
+                    Outcome::Deny,
+                    Some(format!("unknown intent `{name}`{}", self.closest(name))),
+                );
+                return None;
+            };
+            return match req.confidence {
+                Some(c) if (0.0..=1.0).contains(&c) => Some((i, c)),
+                Some(c) => {
+                    dr.end(
+                        Outcome::Deny,
+                        Some(format!("confidence {c} is outside 0..1")),
+                    );
+                    None
+                }
+                None => {
+                    dr.end(
+                        Outcome::Deny,
+                        Some("a request that names its intent must give its confidence".into()),
+                    );
+                    None
+                }
+            };
+        }
+        let Some(text) = &req.text else {
+            dr.end(
+                Outcome::Deny,
+                Some("a request needs an `intent` (with `confidence`) or a `text`".into()),
+            );
+            return None;
+        };
+        let ranked = self.classifier.rank(text);
+        let shown: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|s| {
+                format!(
+                    "{} {:.2}",
+                    self.intent_names.get(s.intent as usize).map_or("?", |n| n),
+                    s.score
+                )
+            })
+            .collect();
+        match ranked.first() {
+            Some(best) if best.score > 0.0 => {
+                dr.trace(
+                    "classifier",
+                    format!(
+                        "text classified as {}",
+                        self.intent_names
+                            .get(best.intent as usize)
+                            .map_or("?", |n| n)
+                    ),
+                    true,
+                    Some(shown.join(", ")),
+                    None,
+                );
+                Some((best.intent, best.score))
+            }
+            _ => {
+                dr.trace(
+                    "classifier",
+                    "text matches no intent's examples".into(),
+                    false,
+                    None,
+                    None,
+                );
+                dr.end(
+                    Outcome::Deny,
+                    Some("the text matches no intent's examples".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn closest(&self, name: &str) -> String {
+        let mut names: Vec<(usize, &str)> = self
+            .plan
+            .intents
+            .iter()
+            .map(|i| (distance(name, &i.name), i.name.as_str()))
+            .collect();
+        names.sort();
+        let near: Vec<String> = names
+            .iter()
+            .take(3)
+            .filter(|(d, _)| *d <= name.len().max(3))
+            .map(|(_, n)| format!("`{n}`"))
+            .collect();
+        if near.is_empty() {
+            String::new()
+        } else {
+            format!("; closest known intents: {}", near.join(", "))
+        }
+    }
+
+    /// Step 2: lineage guards. Returns the delegation depth.
+    fn guards(&self, req: &Request, intent: IntentId, dr: &mut Draft) -> Option<u32> {
+        let Some(caller) = &req.caller else {
+            return Some(0);
+        };
+        let mut lineage = Vec::with_capacity(caller.lineage.len());
+        for name in &caller.lineage {
+            match self.intents_by_name.get(name) {
+                Some(i) => lineage.push(*i),
+                None => {
+                    dr.end(
+                        Outcome::Deny,
+                        Some(format!(
+                            "the caller's lineage names an unknown intent `{name}`"
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
+        let depth = lineage.len() as u32;
+        let name = |i: IntentId| {
+            self.intent_names
+                .get(i as usize)
+                .map_or("?".to_string(), |n| n.to_string())
+        };
+        if let Some(&last) = lineage.last() {
+            let allowed = self
+                .plan
+                .intents
+                .get(last as usize)
+                .is_some_and(|p| p.delegates.contains(&intent));
+            dr.trace(
+                "guard",
+                format!("{} may delegate {}", name(last), name(intent)),
+                allowed,
+                None,
+                self.plan
+                    .intents
+                    .get(last as usize)
+                    .and_then(|p| self.at(p.src)),
+            );
+            if !allowed {
+                dr.end(
+                    Outcome::Deny,
+                    Some(format!(
+                        "intent drift: {} does not delegate {}",
+                        name(last),
+                        name(intent)
+                    )),
+                );
+                return None;
+            }
+        }
+        if lineage.contains(&intent) {
+            dr.trace("guard", "delegation loop".into(), true, None, None);
+            dr.end(
+                Outcome::Deny,
+                Some(format!(
+                    "delegation loop: {} is already being served",
+                    name(intent)
+                )),
+            );
+            return None;
+        }
+        if let Some(max) = self.plan.limits.delegation_depth {
+            if depth > max {
+                dr.trace(
+                    "guard",
+                    format!("delegation depth {depth} > {max}"),
+                    true,
+                    None,
+                    None,
+                );
+                dr.end(
+                    Outcome::Deny,
+                    Some(format!(
+                        "delegation depth {depth} is over the limit of {max}"
+                    )),
+                );
+                return None;
+            }
+        }
+        Some(depth)
+    }
+
+    fn act(
+        &self,
+        action: &plan::Action,
+        intent: IntentId,
+        arm: usize,
+        env: &Env<'_>,
+        now: u64,
+        dr: &mut Draft,
+    ) {
+        match action {
+            plan::Action::Clarify { question } => {
+                dr.d.question = Some(Arc::from(question.as_str()));
+                dr.end(Outcome::Clarify, None);
+            }
+            plan::Action::Deny { because } => dr.end(Outcome::Deny, because.clone()),
+            plan::Action::Escalate { humans, because } => {
+                self.escalate(humans, because.clone(), now, dr)
+            }
+            plan::Action::Dispatch { step } => self.serve(
+                std::slice::from_ref(step),
+                Outcome::Dispatch,
+                intent,
+                arm,
+                env,
+                now,
+                dr,
+            ),
+            plan::Action::Plan { steps } => {
+                self.serve(steps, Outcome::Plan, intent, arm, env, now, dr)
+            }
+            plan::Action::Pass | plan::Action::Redact { .. } => {
+                dr.end(Outcome::Deny, Some("a review action in a route".into()))
+            }
+        }
+    }
+
+    /// Hands the request to the first of `humans` under their rate limit; `throttle` if none is.
+    fn escalate(&self, humans: &[u32], because: Option<String>, now: u64, dr: &mut Draft) {
+        let mut wait = u64::MAX;
+        for &h in humans {
+            let w = self
+                .human_rates
+                .get(h as usize)
+                .into_iter()
+                .flatten()
+                .filter_map(|(count, per)| {
+                    self.state.rate_wait(Subject::Human(h), *count, *per, now)
+                })
+                .max();
+            match w {
+                Some(w) => {
+                    dr.trace(
+                        "candidate",
+                        format!(
+                            "human {}",
+                            self.human_names.get(h as usize).map_or("?", |n| n)
+                        ),
+                        false,
+                        Some(format!("rate limit: free in {w} ms")),
+                        None,
+                    );
+                    wait = wait.min(w);
+                }
+                None => {
+                    let per = self
+                        .human_rates
+                        .get(h as usize)
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, p)| *p)
+                        .max();
+                    if let Some(per) = per {
+                        self.state.rate_take(Subject::Human(h), per, now);
+                    }
+                    let human = self.plan.humans.get(h as usize);
+                    dr.d.human = self.human_names.get(h as usize).cloned();
+                    dr.d.deadline_ms = human.and_then(|x| x.sla_ms).map(|s| now.saturating_add(s));
+                    dr.end(Outcome::Escalate, because);
+                    return;
+                }
+            }
+        }
+        dr.d.retry_after_ms = (wait != u64::MAX).then_some(wait);
+        dr.end(
+            Outcome::Throttle,
+            Some("every human to escalate to is at their rate limit".into()),
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn serve(
+        &self,
+        steps: &[plan::Step],
+        outcome: Outcome,
+        intent: IntentId,
+        arm: usize,
+        env: &Env<'_>,
+        now: u64,
+        dr: &mut Draft,
+    ) {
+        let filled: Vec<Filled> = match self.fill(steps, env, now, dr) {
+            Fill::Filled(f) => f,
+            Fill::Deny(reason) => return dr.end(Outcome::Deny, Some(reason)),
+            Fill::Throttle(wait, reason) => {
+                dr.d.retry_after_ms = Some(wait);
+                return dr.end(Outcome::Throttle, Some(reason));
+            }
+            Fill::Fault(reason) => {
+                return dr.end(Outcome::Deny, Some(format!("evaluation error: {reason}")))
+            }
+        };
+        dr.d.steps = filled
+            .iter()
+            .map(|f| FilledStep {
+                step: self
+                    .step_names
+                    .get(&(intent, arm, f.step))
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("dispatch")),
+                agent: self
+                    .agent_names
+                    .get(f.agent as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("?")),
+                endpoint: self
+                    .agent_endpoints
+                    .get(f.agent as usize)
+                    .cloned()
+                    .flatten(),
+            })
+            .collect();
+        // Step 5: policy escalation rules, and audit obligations, per filled step.
+        let mut escalate_to: Option<(&[u32], Option<String>)> = None;
+        for f in &filled {
+            let Some(step) = steps.get(f.step) else {
+                continue;
+            };
+            let agent = self.plan.agents.get(f.agent as usize);
+            let senv = Env {
+                agent,
+                data: &step.handles,
+                ..*env
+            };
+            for &r in &self.escalations {
+                let Some(rule) = self.plan.rules.get(r) else {
+                    continue;
+                };
+                let hit = rule.when.as_ref().map_or(Ok(true), |w| holds(w, &senv));
+                match hit {
+                    Err(fault) => {
+                        return dr.end(
+                            Outcome::Deny,
+                            Some(format!("evaluation error in rule {}: {}", rule.id, fault.0)),
+                        )
+                    }
+                    Ok(hit) => {
+                        dr.trace(
+                            "rule",
+                            format!("escalate rule {}", rule.id),
+                            hit,
+                            None,
+                            self.at(rule.src),
+                        );
+                        if hit && escalate_to.is_none() {
+                            escalate_to = Some((
+                                &rule.humans,
+                                rule.because
+                                    .clone()
+                                    .or_else(|| Some(format!("policy rule {}", rule.id))),
+                            ));
+                        }
+                    }
+                }
+            }
+            for &r in &self.audits {
+                let Some(rule) = self.plan.rules.get(r) else {
+                    continue;
+                };
+                match rule.when.as_ref().map_or(Ok(true), |w| holds(w, &senv)) {
+                    Err(fault) => {
+                        return dr.end(
+                            Outcome::Deny,
+                            Some(format!("evaluation error in rule {}: {}", rule.id, fault.0)),
+                        )
+                    }
+                    Ok(hit) => {
+                        dr.trace(
+                            "rule",
+                            format!("audit rule {}", rule.id),
+                            hit,
+                            None,
+                            self.at(rule.src),
+                        );
+                        let already = dr.d.obligations.iter().any(
+                            |o| matches!(o, Obligation::Audit { rule: id, .. } if **id == *rule.id),
+                        );
+                        if hit && !already {
+                            dr.d.obligations.push(Obligation::Audit {
+                                rule: Arc::from(rule.id.as_str()),
+                                because: rule.because.as_deref().map(Arc::from),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((humans, because)) = escalate_to {
+            return self.escalate(humans, because, now, dr);
+        }
+        for f in &filled {
+            let per = self
+                .agent_rates
+                .get(f.agent as usize)
+                .into_iter()
+                .flatten()
+                .map(|(_, p)| *p)
+                .max();
+            if let Some(per) = per {
+                self.state.rate_take(Subject::Agent(f.agent), per, now);
+            }
+        }
+        dr.end(outcome, None);
+    }
+}
+
+/// Checks a JSON value against a schema type (`what` names it in the message).
+fn check_value(ty: &Type, v: &Json, what: &str) -> Result<(), String> {
+    match (ty, v) {
+        (Type::Bool, Json::Bool(_))
+        | (Type::Number | Type::Duration, Json::Number(_))
+        | (Type::String, Json::String(_)) => Ok(()),
+        (Type::Enum { values }, Json::String(s)) if values.contains(s) => Ok(()),
+        (Type::Enum { values }, Json::String(s)) => Err(format!(
+            "`{what}` is \"{s}\", not one of {}",
+            values.join(", ")
+        )),
+        (Type::Set { of } | Type::List { of }, Json::Array(items)) => {
+            items.iter().try_for_each(|i| check_value(of, i, what))
+        }
+        (Type::Record { fields }, Json::Object(map)) => check_record(fields, map, what),
+        (_, Json::Null) => Err(format!("`{what}` is null")),
+        (ty, v) => Err(format!(
+            "`{what}` should be {}, not {}",
+            type_word(ty),
+            json_word(v)
+        )),
+    }
+}
+
+fn check_record(fields: &[plan::Field], map: &Map<String, Json>, what: &str) -> Result<(), String> {
+    for f in fields {
+        let path = if what == "context" {
+            f.name.clone()
+        } else {
+            format!("{what}.{}", f.name)
+        };
+        match map.get(&f.name) {
+            None | Some(Json::Null) if f.optional => {}
+            None => return Err(format!("the required field `{path}` is missing")),
+            Some(v) => check_value(&f.ty, v, &path)?,
+        }
+    }
+    Ok(())
+}
+
+fn type_word(t: &Type) -> &'static str {
+    match t {
+        Type::Bool => "a boolean",
+        Type::Number => "a number",
+        Type::Duration => "a duration in milliseconds",
+        Type::String | Type::Enum { .. } => "a string",
+        Type::Set { .. } | Type::List { .. } => "an array",
+        Type::Record { .. } => "an object",
+    }
+}
+
+fn json_word(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,383 @@
+//! The engine: a validated plan plus what is precomputed from it for fast decisions (names to
+//! indexes, `any CAPABILITY` candidates in choice order, limits per agent and human, source
+//! locations as shared strings), the classifier and the state store.
+
+mod decide;
+mod fill;
+mod review;
+
+use crate::classifier::Classifier;
+use crate::plan::{self, AgentId, CapId, Expr, IntentId, LimitTarget, Plan};
+use crate::state::{MemoryState, State};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// Why a plan cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError(pub String);
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid plan: {}", self.0)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+pub struct Engine {
+    pub(crate) plan: Plan,
+    pub(crate) hash: Arc<str>,
+    pub(crate) intents_by_name: HashMap<String, IntentId>,
+    pub(crate) agents_by_name: HashMap<String, AgentId>,
+    pub(crate) data_by_name: HashMap<String, plan::DataId>,
+    pub(crate) agent_names: Vec<Arc<str>>,
+    pub(crate) agent_endpoints: Vec<Option<Arc<str>>>,
+    pub(crate) human_names: Vec<Arc<str>>,
+    pub(crate) intent_names: Vec<Arc<str>>,
+    pub(crate) data_names: Vec<Arc<str>>,
+    pub(crate) step_names: HashMap<(IntentId, usize, usize), Arc<str>>,
+    /// `file:line:col` per source id.
+    pub(crate) at: Vec<Arc<str>>,
+    /// For each capability, the agents covering it, best first (trust desc, cost asc, name).
+    pub(crate) providers: Vec<Vec<AgentId>>,
+    /// Rate limits per agent and per human: (count, per_ms).
+    pub(crate) agent_rates: Vec<Vec<(u64, u64)>>,
+    pub(crate) human_rates: Vec<Vec<(u64, u64)>>,
+    /// Breaker per agent: (failures, cooldown_ms).
+    pub(crate) breakers: Vec<Option<(u64, u64)>>,
+    pub(crate) forbids: Vec<usize>,
+    pub(crate) permits: Vec<usize>,
+    pub(crate) escalations: Vec<usize>,
+    pub(crate) audits: Vec<usize>,
+    pub(crate) classifier: Classifier,
+    pub(crate) state: Box<dyn State>,
+    pub(crate) counter: AtomicU64,
+}
+
+impl Engine {
+    /// Loads a plan, checking every index in it, with in-memory state.
+    pub fn from_plan(plan: Plan) -> Result<Engine, PlanError> {
+        Engine::with_state(plan, Box::new(MemoryState::default()))
+    }
+
+    /// Loads a plan from its JSON text.
+    pub fn from_json(json: &str) -> Result<Engine, PlanError> {
+        let plan: Plan = serde_json::from_str(json)
+            .map_err(|e| PlanError(format!("not a routing plan: {e}")))?;
+        Engine::from_plan(plan)
+    }
+
+    /// Loads a plan with a given state store.
+    pub fn with_state(plan: Plan, state: Box<dyn State>) -> Result<Engine, PlanError> {
+        validate(&plan)?;
+        let name_map = |names: Vec<&str>| {
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n.to_string(), i as u32))
+                .collect::<HashMap<_, _>>()
+        };
+        let intents_by_name = name_map(plan.intents.iter().map(|i| i.name.as_str()).collect());
+        let agents_by_name = name_map(plan.agents.iter().map(|a| a.name.as_str()).collect());
+        let data_by_name = name_map(plan.data_classes.iter().map(|d| d.name.as_str()).collect());
+        let arc = |s: &str| -> Arc<str> { Arc::from(s) };
+        let mut providers: Vec<Vec<AgentId>> = vec![Vec::new(); plan.capabilities.len()];
+        for (i, a) in plan.agents.iter().enumerate() {
+            for c in &a.provides {
+                if let Some(p) = providers.get_mut(*c as usize) {
+                    p.push(i as AgentId);
+                }
+            }
+        }
+        for p in &mut providers {
+            p.sort_by(|x, y| {
+                let (a, b) = (&plan.agents[*x as usize], &plan.agents[*y as usize]);
+                b.trust
+                    .total_cmp(&a.trust)
+                    .then(a.cost.total_cmp(&b.cost))
+                    .then(a.name.cmp(&b.name))
+            });
+        }
+        let mut agent_rates = vec![Vec::new(); plan.agents.len()];
+        let mut human_rates = vec![Vec::new(); plan.humans.len()];
+        for r in &plan.limits.rates {
+            let limit = (r.count, r.per_ms);
+            match r.target {
+                LimitTarget::Any => {
+                    agent_rates.iter_mut().for_each(|v| v.push(limit));
+                    human_rates.iter_mut().for_each(|v| v.push(limit));
+                }
+                LimitTarget::Agent(a) => agent_rates[a as usize].push(limit),
+                LimitTarget::Human(h) => human_rates[h as usize].push(limit),
+            }
+        }
+        let mut breakers = vec![None; plan.agents.len()];
+        // A breaker for one agent overrides `breaker any` for it.
+        for b in plan
+            .limits
+            .breakers
+            .iter()
+            .filter(|b| b.target == LimitTarget::Any)
+        {
+            breakers
+                .iter_mut()
+                .for_each(|x| *x = Some((b.failures, b.cooldown_ms)));
+        }
+        for b in &plan.limits.breakers {
+            if let LimitTarget::Agent(a) = b.target {
+                breakers[a as usize] = Some((b.failures, b.cooldown_ms));
+            }
+        }
+        let by_kind = |k: plan::RuleKind| {
+            plan.rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.kind == k)
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+        };
+        let classifier = Classifier::new(
+            plan.intents
+                .iter()
+                .enumerate()
+                .flat_map(|(i, it)| it.examples.iter().map(move |e| (i as u32, e.as_str()))),
+        );
+        let mut step_names = HashMap::new();
+        for (i, it) in plan.intents.iter().enumerate() {
+            for (a, arm) in it.route.arms.iter().enumerate() {
+                let steps: &[plan::Step] = match &arm.action {
+                    plan::Action::Dispatch { step } => std::slice::from_ref(step),
+                    plan::Action::Plan { steps } => steps,
+                    _ => &[],
+                };
+                for (s, step) in steps.iter().enumerate() {
+                    step_names.insert((i as IntentId, a, s), arc(&step.name));
+                }
+            }
+        }
+        Ok(Engine {
+            hash: arc(&plan.plan_hash),
+            intents_by_name,
+            agents_by_name,
+            data_by_name,
+            agent_names: plan.agents.iter().map(|a| arc(&a.name)).collect(),
+            agent_endpoints: plan
+                .agents
+                .iter()
+                .map(|a| a.endpoint.as_deref().map(arc))
+                .collect(),
+            human_names: plan.humans.iter().map(|h| arc(&h.name)).collect(),
+            intent_names: plan.intents.iter().map(|i| arc(&i.name)).collect(),
+            data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
+            step_names,
+            at: plan
+                .source_map
+                .iter()
+                .map(|s| arc(&s.to_string()))
+                .collect(),
+            providers,
+            agent_rates,
+            human_rates,
+            breakers,
+            forbids: by_kind(plan::RuleKind::Forbid),
+            permits: by_kind(plan::RuleKind::Permit),
+            escalations: by_kind(plan::RuleKind::Escalate),
+            audits: by_kind(plan::RuleKind::RequireAudit),
+            classifier,
+            state,
+            counter: AtomicU64::new(0),
+            plan,
+        })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn plan_hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Records a failure of the named agent at `now_ms`: its breaker may open, so the next
+    /// decisions use fallbacks and backups until the cooldown passes. Unknown names are ignored.
+    pub fn report_failure(&self, agent: &str, now_ms: u64) -> bool {
+        match self.agents_by_name.get(agent) {
+            Some(a) => {
+                self.state.record_failure(*a, now_ms);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn at(&self, src: u32) -> Option<Arc<str>> {
+        self.at.get(src as usize).cloned()
+    }
+}
+
+/// Checks that every index in the plan points into its table, so evaluation never goes out
+/// of bounds.
+fn validate(plan: &Plan) -> Result<(), PlanError> {
+    if plan.format != plan::FORMAT {
+        return Err(PlanError(format!(
+            "format {} is not supported (this runtime reads format {})",
+            plan.format,
+            plan::FORMAT
+        )));
+    }
+    let (nc, nd, na, nh, ni, ns) = (
+        plan.capabilities.len(),
+        plan.data_classes.len(),
+        plan.agents.len(),
+        plan.humans.len(),
+        plan.intents.len(),
+        plan.source_map.len(),
+    );
+    let bad = |what: &str, i: u32, n: usize| -> Result<(), PlanError> {
+        if (i as usize) < n {
+            Ok(())
+        } else {
+            Err(PlanError(format!(
+                "{what} index {i} is out of range (there are {n})"
+            )))
+        }
+    };
+    let all = |what: &str, v: &[u32], n: usize| v.iter().try_for_each(|i| bad(what, *i, n));
+    let sorted = |what: &str, v: &[u32]| {
+        if v.windows(2).all(|w| w[0] < w[1]) {
+            Ok(())
+        } else {
+            Err(PlanError(format!("{what} must be sorted")))
+        }
+    };
+    for c in &plan.capabilities {
+        if let Some(p) = c.parent {
+            bad("capability", p, nc)?;
+        }
+    }
+    for d in &plan.data_classes {
+        if let Some(p) = d.parent {
+            bad("data class", p, nd)?;
+        }
+        all("data class", &d.covers, nd)?;
+    }
+    for a in &plan.agents {
+        all("capability", &a.provides, nc)?;
+        sorted("an agent's provides", &a.provides)?;
+        all("data class", &a.cleared, nd)?;
+        sorted("an agent's clearance", &a.cleared)?;
+        all("agent", &a.backups, na)?;
+        bad("source", a.src, ns)?;
+        if !(a.trust.is_finite() && a.cost.is_finite()) {
+            return Err(PlanError(format!(
+                "agent {} has a non-finite trust or cost",
+                a.name
+            )));
+        }
+    }
+    let check_expr = |e: &Expr| check_expr(e, nc, nd, ni);
+    let check_target = |t: &plan::Target| match t {
+        plan::Target::Agent(a) => bad("agent", *a, na),
+        plan::Target::Any(c) => bad("capability", *c, nc),
+    };
+    let check_arms = |arms: &[plan::Arm], nsteps_ok: bool| -> Result<(), PlanError> {
+        for arm in arms {
+            bad("source", arm.src, ns)?;
+            if let Some(w) = &arm.when {
+                check_expr(w)?;
+            }
+            let steps: &[plan::Step] = match &arm.action {
+                plan::Action::Dispatch { step } => std::slice::from_ref(step),
+                plan::Action::Plan { steps } => steps,
+                plan::Action::Escalate { humans, .. } => {
+                    all("human", humans, nh)?;
+                    &[]
+                }
+                plan::Action::Redact { data } => {
+                    all("data class", data, nd)?;
+                    &[]
+                }
+                _ => &[],
+            };
+            if !nsteps_ok && !steps.is_empty() {
+                return Err(PlanError("a review arm cannot dispatch".into()));
+            }
+            for s in steps {
+                check_target(&s.target)?;
+                s.fallbacks.iter().try_for_each(&check_target)?;
+                all("step", &s.after, steps.len())?;
+                all("capability", &s.needs, nc)?;
+                all("data class", &s.handles, nd)?;
+                bad("source", s.src, ns)?;
+            }
+        }
+        Ok(())
+    };
+    for it in &plan.intents {
+        all("capability", &it.requires, nc)?;
+        all("data class", &it.handles, nd)?;
+        all("intent", &it.delegates, ni)?;
+        check_arms(&it.route.arms, true)?;
+    }
+    for r in &plan.rules {
+        r.when.as_ref().map_or(Ok(()), &check_expr)?;
+        r.unless.as_ref().map_or(Ok(()), &check_expr)?;
+        all("human", &r.humans, nh)?;
+        bad("source", r.src, ns)?;
+    }
+    for r in &plan.reviews {
+        if let Some(a) = r.agent {
+            bad("agent", a, na)?;
+        }
+        check_arms(&r.arms, false)?;
+    }
+    for r in &plan.limits.rates {
+        match r.target {
+            LimitTarget::Agent(a) => bad("agent", a, na)?,
+            LimitTarget::Human(h) => bad("human", h, nh)?,
+            LimitTarget::Any => {}
+        }
+    }
+    for b in &plan.limits.breakers {
+        match b.target {
+            LimitTarget::Agent(a) => bad("agent", a, na)?,
+            LimitTarget::Human(h) => bad("human", h, nh)?,
+            LimitTarget::Any => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_expr(e: &Expr, nc: usize, nd: usize, ni: usize) -> Result<(), PlanError> {
+    let sorted_in = |v: &[u32], n: usize, what: &str| {
+        if v.iter().all(|i| (*i as usize) < n) && v.windows(2).all(|w| w[0] < w[1]) {
+            Ok(())
+        } else {
+            Err(PlanError(format!("{what} set is out of range or unsorted")))
+        }
+    };
+    match e {
+        Expr::IntentIs { intent } if (*intent as usize) >= ni => {
+            Err(PlanError(format!("intent index {intent} is out of range")))
+        }
+        Expr::AgentProvides { cap } if (*cap as usize) >= nc => {
+            Err(PlanError(format!("capability index {cap} is out of range")))
+        }
+        Expr::DataTouches { any } | Expr::ResponseDataTouches { any } => {
+            sorted_in(any, nd, "data class")
+        }
+        Expr::Not { e } => check_expr(e, nc, nd, ni),
+        Expr::And { all: v } | Expr::Or { any: v } => {
+            v.iter().try_for_each(|x| check_expr(x, nc, nd, ni))
+        }
+        Expr::Cmp { lhs, rhs, .. } => check_expr(lhs, nc, nd, ni).and(check_expr(rhs, nc, nd, ni)),
+        Expr::In { item, set, .. } => check_expr(item, nc, nd, ni).and(check_expr(set, nc, nd, ni)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a sorted `provides` holds every capability in `needs`.
+pub(crate) fn covers(provides: &[CapId], needs: &[CapId]) -> bool {
+    needs.iter().all(|n| provides.binary_search(n).is_ok())
+}

@@ -1,0 +1,177 @@
+//! Evaluation of plan expressions. Total: every expression yields a boolean or a fault, and a
+//! fault is never read as "allowed" by the caller. Comparisons with an absent optional field
+//! are false (LANGUAGE.md §5), exactly as the generated Cedar guards them with `has`.
+
+use crate::plan::{Agent, CmpOp, DataId, Expr, IntentId, Value};
+use serde_json::{Map, Value as Json};
+
+/// What an expression can read.
+pub struct Env<'r> {
+    pub context: &'r Map<String, Json>,
+    pub confidence: f64,
+    pub depth: u32,
+    pub intent: IntentId,
+    /// The agent being checked (policies, reviews).
+    pub agent: Option<&'r Agent>,
+    /// The data classes of the step being checked (policies).
+    pub data: &'r [DataId],
+    /// The response being reviewed: its confidence (if it gave one) and data classes.
+    pub response: Option<(Option<f64>, &'r [DataId])>,
+}
+
+/// A runtime fault: the request does not fit the plan (a missing field, a wrong type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault(pub String);
+
+/// An evaluated operand.
+#[derive(Debug, Clone, PartialEq)]
+enum V<'r> {
+    Bool(bool),
+    Num(f64),
+    Str(&'r str),
+    List(Vec<V<'r>>),
+    /// An optional field that is not there.
+    Absent,
+}
+
+fn from_json(j: &Json) -> Result<V<'_>, Fault> {
+    Ok(match j {
+        Json::Bool(b) => V::Bool(*b),
+        Json::Number(n) => V::Num(n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => V::Str(s),
+        Json::Array(a) => V::List(a.iter().map(from_json).collect::<Result<_, _>>()?),
+        Json::Null => V::Absent,
+        Json::Object(_) => return Err(Fault("a record cannot be compared".into())),
+    })
+}
+
+fn from_value(v: &Value) -> V<'_> {
+    match v {
+        Value::Bool(b) => V::Bool(*b),
+        Value::Number(n) => V::Num(*n),
+        Value::String(s) => V::Str(s),
+        Value::List(l) => V::List(l.iter().map(from_value).collect()),
+    }
+}
+
+/// Looks a context path up; `None` when a segment is absent.
+pub fn lookup<'r>(context: &'r Map<String, Json>, path: &[String]) -> Option<&'r Json> {
+    let (first, rest) = path.split_first()?;
+    let mut cur = context.get(first)?;
+    for seg in rest {
+        cur = cur.as_object()?.get(seg)?;
+    }
+    (!cur.is_null()).then_some(cur)
+}
+
+/// Evaluates a condition.
+pub fn holds(e: &Expr, env: &Env<'_>) -> Result<bool, Fault> {
+    match value(e, env)? {
+        V::Bool(b) => Ok(b),
+        V::Absent => Ok(false),
+        other => Err(Fault(format!("expected a boolean, found {other:?}"))),
+    }
+}
+
+fn agent<'r>(env: &Env<'r>) -> Result<&'r Agent, Fault> {
+    env.agent
+        .ok_or_else(|| Fault("no agent to check here".into()))
+}
+
+fn value<'r>(e: &'r Expr, env: &Env<'r>) -> Result<V<'r>, Fault> {
+    Ok(match e {
+        Expr::Lit { value } => from_value(value),
+        Expr::Confidence => V::Num(env.confidence),
+        Expr::Depth => V::Num(f64::from(env.depth)),
+        Expr::IntentIs { intent } => V::Bool(*intent == env.intent),
+        Expr::Field { path } => match lookup(env.context, path) {
+            Some(j) => from_json(j)?,
+            None => V::Absent,
+        },
+        Expr::Has { path } => V::Bool(lookup(env.context, path).is_some()),
+        Expr::AgentTrust => V::Num(agent(env)?.trust),
+        Expr::AgentCost => V::Num(agent(env)?.cost),
+        Expr::AgentRegion => V::Str(&agent(env)?.region),
+        Expr::AgentZone => V::Str(&agent(env)?.zone),
+        Expr::AgentName => V::Str(&agent(env)?.name),
+        Expr::AgentLabel { key } => agent(env)?.labels.get(key).map_or(V::Absent, from_value),
+        Expr::AgentProvides { cap } => V::Bool(agent(env)?.provides.binary_search(cap).is_ok()),
+        Expr::DataTouches { any } => V::Bool(env.data.iter().any(|d| any.binary_search(d).is_ok())),
+        Expr::ResponseConfidence => match env.response {
+            Some((Some(c), _)) => V::Num(c),
+            Some((None, _)) => return Err(Fault("the response gives no confidence".into())),
+            None => return Err(Fault("no response to review here".into())),
+        },
+        Expr::ResponseDataTouches { any } => match env.response {
+            Some((_, data)) => V::Bool(data.iter().any(|d| any.binary_search(d).is_ok())),
+            None => return Err(Fault("no response to review here".into())),
+        },
+        Expr::Not { e } => match value(e, env)? {
+            V::Bool(b) => V::Bool(!b),
+            V::Absent => V::Bool(true),
+            other => return Err(Fault(format!("`not` of {other:?}"))),
+        },
+        Expr::And { all } => {
+            for x in all {
+                if !holds(x, env)? {
+                    return Ok(V::Bool(false));
+                }
+            }
+            V::Bool(true)
+        }
+        Expr::Or { any } => {
+            for x in any {
+                if holds(x, env)? {
+                    return Ok(V::Bool(true));
+                }
+            }
+            V::Bool(false)
+        }
+        Expr::Cmp { cmp, lhs, rhs } => {
+            let (l, r) = (value(lhs, env)?, value(rhs, env)?);
+            V::Bool(compare(*cmp, &l, &r)?)
+        }
+        Expr::In { item, set, negated } => {
+            let (i, s) = (value(item, env)?, value(set, env)?);
+            match (&i, &s) {
+                (V::Absent, _) | (_, V::Absent) => V::Bool(false),
+                (_, V::List(members)) => {
+                    let found = members.iter().any(|m| equal(&i, m));
+                    V::Bool(found != *negated)
+                }
+                _ => return Err(Fault(format!("`in` needs a set, found {s:?}"))),
+            }
+        }
+    })
+}
+
+fn equal(a: &V<'_>, b: &V<'_>) -> bool {
+    match (a, b) {
+        (V::Num(x), V::Num(y)) => x == y,
+        (V::Str(x), V::Str(y)) => x == y,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::List(x), V::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q)),
+        _ => false,
+    }
+}
+
+fn compare(op: CmpOp, l: &V<'_>, r: &V<'_>) -> Result<bool, Fault> {
+    if matches!(l, V::Absent) || matches!(r, V::Absent) {
+        return Ok(false);
+    }
+    Ok(match op {
+        CmpOp::Eq => equal(l, r),
+        CmpOp::Ne => !equal(l, r),
+        _ => {
+            let (V::Num(x), V::Num(y)) = (l, r) else {
+                return Err(Fault(format!("cannot order {l:?} and {r:?}")));
+            };
+            match op {
+                CmpOp::Lt => x < y,
+                CmpOp::Le => x <= y,
+                CmpOp::Gt => x > y,
+                _ => x >= y,
+            }
+        }
+    })
+}

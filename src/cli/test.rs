@@ -1,0 +1,91 @@
+//! `intent test`: runs the `test` blocks of each mesh, prints failures with the expected and
+//! actual decision and the trace, and ends with `N passed, M failed`.
+
+use super::{sources, OutputArgs};
+use intent_compiler::testing::{self, TestOutcome};
+use intent_compiler::{compile, Stage};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn run(paths: &[PathBuf], junit: Option<&Path>, out: OutputArgs) -> Result<ExitCode, String> {
+    let meshes = sources::load_meshes(paths)?;
+    let mut all: Vec<TestOutcome> = Vec::new();
+    let mut broken = false;
+    for mesh in &meshes {
+        let c = compile(mesh, Stage::Check);
+        if c.has_errors() {
+            sources::report(&c, out);
+            eprintln!("cannot run tests: {}", sources::summary([&c]));
+            broken = true;
+            continue;
+        }
+        let Some(plan) = &c.plan else { continue };
+        for t in testing::run(plan, &c.tests) {
+            if t.passed() {
+                println!("test {} ... ok", t.name);
+            } else {
+                println!("test {} ... FAILED", t.name);
+            }
+            all.push(t);
+        }
+    }
+    let failed: Vec<&TestOutcome> = all.iter().filter(|t| !t.passed()).collect();
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for t in &failed {
+            println!("\n---- {} ({}) ----", t.name, t.location);
+            for f in &t.failures {
+                println!("  {f}");
+            }
+            println!("  actual: {}", testing::summary(&t.actual));
+            println!("  trace:");
+            for line in testing::trace_lines(&t.actual) {
+                println!("    {line}");
+            }
+        }
+    }
+    if let Some(path) = junit {
+        std::fs::write(path, junit_xml(&all))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    println!(
+        "\n{} passed, {} failed",
+        all.len() - failed.len(),
+        failed.len()
+    );
+    Ok(if failed.is_empty() && !broken {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn junit_xml(tests: &[TestOutcome]) -> String {
+    let failures = tests.iter().filter(|t| !t.passed()).count();
+    let mut s = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"intent\" tests=\"{}\" failures=\"{failures}\">\n", tests.len());
+    for t in tests {
+        s.push_str(&format!(
+            "  <testcase name=\"{}\" classname=\"{}\"",
+            xml(&t.name),
+            xml(&t.location)
+        ));
+        if t.passed() {
+            s.push_str("/>\n");
+        } else {
+            s.push_str(&format!(
+                ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
+                xml(&t.failures.join("; ")),
+                xml(&testing::summary(&t.actual))
+            ));
+        }
+    }
+    s.push_str("</testsuite>\n");
+    s
+}
