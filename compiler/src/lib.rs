@@ -5,6 +5,7 @@
 //! and the rules of LANGUAGE.md §8) → `lower` (the routing plan and its Cedar policies).
 //! The compiler does no IO: the CLI and the language server own the filesystem.
 
+pub mod cedar;
 pub mod codes;
 pub mod diagnostics;
 pub mod syntax;
