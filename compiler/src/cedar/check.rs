@@ -1,0 +1,245 @@
+//! The generated Cedar part put through cedar-policy itself: `validate` parses the schema,
+//! policies and entities and runs Cedar's validator in strict mode; `authorize` asks Cedar's
+//! authorizer one question, so differential tests can hold the runtime's evaluator to Cedar's
+//! meaning.
+//!
+//! Policies are re-keyed by their `@id` annotation (the rule id, or `agent:<name>`) before they
+//! are validated, so Cedar's messages name the rule and each problem finds its way back to the
+//! rule's source location. Cedar's help lines ("did you mean `amount`?") are kept.
+
+use super::{entities, entity_ref, policies, schema, CedarProblem};
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, Schema, ValidationMode, Validator,
+};
+use intent_runtime::plan::{AgentId, CapId, CedarPart, DataId, IntentId, Plan, SrcId, Type};
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// Parses schema, policies and entities with cedar-policy and runs Cedar's validator (strict
+/// mode). Problems in a policy carry the source of the rule (or agent) it came from; problems in
+/// the schema or the entities carry none. Validator warnings are not reported.
+pub fn validate(plan: &Plan, part: &CedarPart) -> Vec<CedarProblem> {
+    let mut problems = plan_problems(plan);
+    let schema = match Schema::from_cedarschema_str(&part.schema) {
+        Ok((schema, warnings)) => {
+            problems.extend(warnings.map(|w| problem(None, "cedar schema", &w)));
+            Some(schema)
+        }
+        Err(e) => {
+            problems.push(problem(None, "cedar schema", &e));
+            None
+        }
+    };
+    let sources = policies::policy_sources(plan);
+    match load_policies(&part.policies, &sources) {
+        Ok(set) => {
+            if let Some(schema) = &schema {
+                let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+                let per_action: Vec<String> = plan
+                    .capabilities
+                    .iter()
+                    .map(|c| format!(" for {}", entity_ref("Action", &c.name)))
+                    .collect();
+                for e in result.validation_errors() {
+                    let src = sources.get(&e.policy_id().to_string()).copied();
+                    let mut p = problem(src, "cedar", e);
+                    // Cedar checks a policy once per action it applies to, and every action has
+                    // the same context: say it once, without naming an action.
+                    for noise in &per_action {
+                        p.message = p.message.replace(noise, "");
+                    }
+                    if !problems.contains(&p) {
+                        problems.push(p);
+                    }
+                }
+            }
+        }
+        Err(errors) => problems.extend(errors),
+    }
+    if let Err(e) = Entities::from_json_value(part.entities.clone(), schema.as_ref()) {
+        problems.push(problem(None, "cedar entities", &e));
+    }
+    problems
+}
+
+/// What the plan asks of Cedar that Cedar cannot hold, found while generating the text.
+fn plan_problems(plan: &Plan) -> Vec<CedarProblem> {
+    let mut problems: Vec<CedarProblem> = policies::render(plan)
+        .problems
+        .into_iter()
+        .map(|(src, message)| CedarProblem {
+            src: Some(src),
+            message,
+        })
+        .collect();
+    problems.extend(
+        schema::labels(plan)
+            .conflicts
+            .into_iter()
+            .map(|(src, message)| CedarProblem {
+                src: Some(src),
+                message,
+            }),
+    );
+    if !matches!(plan.context, Type::Record { .. }) {
+        problems.push(CedarProblem {
+            src: None,
+            message: "the plan's context is not a record; Cedar's context must be one".to_string(),
+        });
+    }
+    problems
+}
+
+/// `what: message`, with Cedar's help line when it has one.
+fn problem(
+    src: Option<SrcId>,
+    what: &str,
+    error: &(impl miette::Diagnostic + ?Sized),
+) -> CedarProblem {
+    let mut message = format!("{what}: {error}");
+    if let Some(help) = error.help() {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    CedarProblem { src, message }
+}
+
+/// Parses the policies and gives each the id its `@id` annotation names.
+fn load_policies(
+    text: &str,
+    sources: &HashMap<String, SrcId>,
+) -> Result<PolicySet, Vec<CedarProblem>> {
+    let parsed = PolicySet::from_str(text).map_err(|e| parse_problems(text, sources, &e))?;
+    let mut set = PolicySet::new();
+    let mut problems = Vec::new();
+    for policy in parsed.policies() {
+        let Some(id) = policy.annotation("id") else {
+            problems.push(CedarProblem {
+                src: None,
+                message: format!("cedar: a policy without an `@id` annotation: {policy}"),
+            });
+            continue;
+        };
+        let src = sources.get(id).copied();
+        if let Err(e) = set.add(policy.new_id(PolicyId::new(id))) {
+            problems.push(problem(src, "cedar", &e));
+        }
+    }
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Cedar reports a syntax error for the whole text; find the policies it is in by parsing each
+/// one on its own (every generated policy starts on an `@id(..)` line).
+fn parse_problems(
+    text: &str,
+    sources: &HashMap<String, SrcId>,
+    whole: &cedar_policy::ParseErrors,
+) -> Vec<CedarProblem> {
+    let mut chunks: Vec<String> = vec![String::new()];
+    for line in text.lines() {
+        if line.starts_with("@id(") {
+            chunks.push(String::new());
+        }
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push_str(line);
+            chunk.push('\n');
+        }
+    }
+    let by_annotation: HashMap<String, SrcId> = sources
+        .iter()
+        .map(|(id, src)| (policies::id_annotation(id), *src))
+        .collect();
+    let problems: Vec<CedarProblem> = chunks
+        .iter()
+        .filter_map(|chunk| {
+            let e = PolicySet::from_str(chunk).err()?;
+            let src = chunk
+                .lines()
+                .next()
+                .and_then(|first| by_annotation.get(first.trim_end()))
+                .copied();
+            Some(problem(src, "cedar policy syntax", &e))
+        })
+        .collect();
+    if problems.is_empty() {
+        vec![problem(None, "cedar policy syntax", whole)]
+    } else {
+        problems
+    }
+}
+
+fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
+    let ty = EntityTypeName::from_str(ty).map_err(|e| format!("cedar entity type `{ty}`: {e}"))?;
+    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
+
+fn joined<T: std::fmt::Display>(what: &str, errors: impl IntoIterator<Item = T>) -> String {
+    let errors: Vec<String> = errors.into_iter().map(|e| e.to_string()).collect();
+    format!("{what}: {}", errors.join("; "))
+}
+
+/// One authorization question: may `agent` perform capability `cap` for `intent` with this
+/// request context? Builds a real `cedar_policy::Request` and `Entities` from the plan and asks
+/// `cedar_policy::Authorizer`.
+///
+/// `context` is the request's context fields as plain JSON, shaped by `plan.context` (numbers as
+/// JSON numbers, durations as milliseconds, sets as arrays); `data` are the step's data classes.
+/// `Err` when the Cedar part does not load, the request does not fit the schema, or a policy
+/// failed to evaluate: like the runtime, this oracle never answers "allow" past an error.
+#[allow(clippy::too_many_arguments)] // the signature is the lead's contract
+pub fn authorize(
+    plan: &Plan,
+    part: &CedarPart,
+    agent: AgentId,
+    cap: CapId,
+    intent: IntentId,
+    confidence: f64,
+    depth: u32,
+    data: &[DataId],
+    context: &serde_json::Value,
+) -> Result<bool, String> {
+    let (schema, _) =
+        Schema::from_cedarschema_str(&part.schema).map_err(|e| format!("cedar schema: {e}"))?;
+    let sources = policies::policy_sources(plan);
+    let policies = load_policies(&part.policies, &sources)
+        .map_err(|problems| joined("cedar policies", problems.iter().map(|p| &p.message)))?;
+    let entities = Entities::from_json_value(part.entities.clone(), Some(&schema))
+        .map_err(|e| format!("cedar entities: {e}"))?;
+
+    let agent = plan
+        .agents
+        .get(agent as usize)
+        .ok_or_else(|| format!("unknown agent id {agent}"))?;
+    let cap = plan
+        .capabilities
+        .get(cap as usize)
+        .ok_or_else(|| format!("unknown capability id {cap}"))?;
+    let intent = plan
+        .intents
+        .get(intent as usize)
+        .ok_or_else(|| format!("unknown intent id {intent}"))?;
+    let principal = uid("Agent", &agent.name)?;
+    let action = uid("Action", &cap.name)?;
+    let resource = uid("Intent", &intent.name)?;
+
+    let context_json = entities::context(plan, confidence, depth, data, context)?;
+    let context = Context::from_json_value(context_json, Some((&schema, &action)))
+        .map_err(|e| format!("cedar context for {}: {e}", entity_ref("Action", &cap.name)))?;
+    let request = Request::new(principal, action, resource, context, Some(&schema))
+        .map_err(|e| format!("cedar request: {e}"))?;
+
+    let response = Authorizer::new().is_authorized(&request, &policies, &entities);
+    let errors: Vec<String> = response
+        .diagnostics()
+        .errors()
+        .map(|e| e.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(joined("cedar evaluation", errors));
+    }
+    Ok(response.decision() == Decision::Allow)
+}
