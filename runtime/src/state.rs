@@ -38,8 +38,11 @@ impl State for MemoryState {
             return Some(1_000);
         };
         let times = uses.get(&subject)?;
-        let since = now_ms.saturating_sub(per_ms);
-        let recent: Vec<u64> = times.iter().copied().filter(|t| *t > since).collect();
+        let recent: Vec<u64> = times
+            .iter()
+            .copied()
+            .filter(|t| t.saturating_add(per_ms) > now_ms)
+            .collect();
         if (recent.len() as u64) < count {
             return None;
         }

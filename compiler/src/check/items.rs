@@ -561,11 +561,23 @@ impl Checker<'_, '_> {
                 .filter_map(|i| intents.get(*i))
                 .map(|x| x.name.as_str())
                 .collect();
+            // A loop no longer than `delegation depth` is bounded by the runtime's loop guard;
+            // a longer one (or one with no limit at all) is what the checker reports.
+            if limits
+                .delegation_depth
+                .is_some_and(|d| cycle.len() as u32 <= d)
+            {
+                continue;
+            }
+            let why = limits.delegation_depth.map_or_else(
+                || "and no `delegation depth` limits it".to_string(),
+                |d| format!("longer than `delegation depth` {d}"),
+            );
             if let Some(Some((file, span))) = spans.get(start) {
                 self.diags.push(
-                    Diagnostic::new(Code::DELEGATES_CYCLE, self.t.path(*file), *span, format!("`delegates` loops: {}", names.join(" → ")))
+                    Diagnostic::new(Code::DELEGATES_CYCLE, self.t.path(*file), *span, format!("`delegates` loops: {}, {why}", names.join(" → ")))
                         .with_label("part of the loop")
-                        .with_help("the runtime denies a request whose intent is already in its lineage; remove one of the delegations"),
+                        .with_help("remove one of the delegations, or set `delegation depth` to at least the loop's length (the runtime then denies the loop's last step)"),
                 );
             }
         }

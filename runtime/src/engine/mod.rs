@@ -55,6 +55,16 @@ pub struct Engine {
     pub(crate) counter: AtomicU64,
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("plan_hash", &self.hash)
+            .field("agents", &self.plan.agents.len())
+            .field("intents", &self.plan.intents.len())
+            .finish()
+    }
+}
+
 impl Engine {
     /// Loads a plan, checking every index in it, with in-memory state.
     pub fn from_plan(plan: Plan) -> Result<Engine, PlanError> {
