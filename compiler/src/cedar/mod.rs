@@ -47,7 +47,7 @@ mod schema;
 use intent_runtime::plan::{CedarPart, Plan, SrcId};
 use std::fmt::Write as _;
 
-pub use check::{authorize, validate};
+pub use check::{authorize, validate, Oracle};
 
 /// A problem Cedar found in the generated part, attributed to a plan source location when the
 /// policy came from a rule (`src` is the rule's `src`, or the agent's for an `agent:` permit) or

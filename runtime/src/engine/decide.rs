@@ -20,6 +20,27 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
+    /// A draft whose result is thrown away (for checks made outside `decide`).
+    pub fn scratch() -> Draft {
+        Draft {
+            d: Decision {
+                outcome: Outcome::Deny,
+                intent: None,
+                confidence: None,
+                steps: Vec::new(),
+                human: None,
+                deadline_ms: None,
+                question: None,
+                reason: None,
+                retry_after_ms: None,
+                obligations: Vec::new(),
+                trace: Vec::new(),
+                plan_hash: Arc::from(""),
+                decision_id: String::new(),
+            },
+        }
+    }
+
     pub fn trace(
         &mut self,
         kind: &'static str,
@@ -59,23 +80,9 @@ impl Engine {
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut draft = Draft {
-            d: Decision {
-                outcome: Outcome::Deny,
-                intent: None,
-                confidence: None,
-                steps: Vec::new(),
-                human: None,
-                deadline_ms: None,
-                question: None,
-                reason: None,
-                retry_after_ms: None,
-                obligations: Vec::new(),
-                trace: Vec::new(),
-                plan_hash: self.hash.clone(),
-                decision_id: format!("{now_ms:x}-{n}"),
-            },
-        };
+        let mut draft = Draft::scratch();
+        draft.d.plan_hash = self.hash.clone();
+        draft.d.decision_id = format!("{now_ms:x}-{n}");
         self.run(req, now_ms, &mut draft);
         draft.d
     }

@@ -204,6 +204,43 @@ impl Engine {
         Ok(wait.map(Refusal::RateLimited))
     }
 
+    /// Whether the policies let `agent` handle `data` for a request (Cedar's meaning: a
+    /// matching forbid wins; else clearance or a matching permit grants). This is the check
+    /// `decide` makes for every candidate of every step, without the capability, breaker and
+    /// rate checks; it is public so audits and the differential tests against cedar-policy can
+    /// ask it directly. A fault (a request that does not fit the plan) is an `Err`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn permitted(
+        &self,
+        agent: AgentId,
+        intent: plan::IntentId,
+        confidence: f64,
+        depth: u32,
+        data: &[DataId],
+        context: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, String> {
+        let a = self
+            .plan
+            .agents
+            .get(agent as usize)
+            .ok_or_else(|| format!("unknown agent id {agent}"))?;
+        let env = Env {
+            context,
+            confidence,
+            depth,
+            intent,
+            agent: None,
+            data: &[],
+            response: None,
+        };
+        let mut scratch = Draft::scratch();
+        match self.authorize(a, data, &env, &mut scratch) {
+            Ok(None) => Ok(true),
+            Ok(Some(_)) => Ok(false),
+            Err(f) => Err(f.0),
+        }
+    }
+
     /// The policy verdict for an agent handling `data` (Cedar's meaning).
     fn authorize(
         &self,
