@@ -79,7 +79,7 @@ codes! {
     UNPROVIDED_CAPABILITY = "E0309", Error, "no agent provides a needed capability";
     MISSING_REASON = "E0310", Error, "forbid without a reason";
     ARM_AFTER_OTHERWISE = "E0311", Error, "arm after `otherwise`";
-    DATA_CYCLE = "E0312", Error, "cycle in the data hierarchy";
+    DATA_CYCLE = "E0312", Error, "invalid data hierarchy";
     CEDAR_INVALID = "E0400", Error, "generated Cedar policy is invalid";
     UNUSED = "W0001", Warning, "unused declaration";
     CAPABILITY_NOT_PROVIDED = "W0002", Warning, "capability no agent provides";

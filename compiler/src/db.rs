@@ -85,7 +85,7 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
         p.tree
             .items
             .iter()
-            .any(|i| matches!(i.kind, syntax::ast::ItemKind::Error))
+            .any(|i| matches!(i.kind, syntax::ast::ItemKind::Error(_)))
     }) || diags.iter().any(|d| d.code.as_str().starts_with("E01"));
     if broken {
         diags.retain(|d| {

@@ -56,6 +56,20 @@ fn clamp(text: &str, start: u32, end: u32) -> std::ops::Range<usize> {
 /// Renders diagnostics for a person: source snippets, labels, help. No colour when `color` is off.
 pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
     let mut out = Vec::new();
+    // Only the files the diagnostics point into, loaded once for all reports.
+    let wanted: std::collections::BTreeSet<&str> = diags
+        .iter()
+        .flat_map(|d| {
+            std::iter::once(d.primary.file.as_str())
+                .chain(d.secondary.iter().map(|s| s.file.as_str()))
+        })
+        .collect();
+    let mut cache = ariadne::sources(
+        sources
+            .iter()
+            .filter(|s| wanted.contains(s.path.as_str()))
+            .map(|s| (s.path.clone(), s.text.clone())),
+    );
     for d in diags {
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
@@ -80,8 +94,7 @@ pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
         if let Some(help) = &d.help {
             report = report.with_help(help);
         }
-        let cache = ariadne::sources(sources.iter().map(|s| (s.path.clone(), s.text.clone())));
-        if report.finish().write(cache, &mut out).is_err() {
+        if report.finish().write(&mut cache, &mut out).is_err() {
             let (l, c) = line_col(text, d.primary.span.start as usize);
             out.extend(
                 format!(

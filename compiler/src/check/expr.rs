@@ -244,7 +244,12 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             }
             ExprKind::Or(a, b) => {
                 let left = self.boolean(a, "or");
+                // `not has x or x > 1`: the right side is only reached when `x` is present.
+                let facts = absent_facts(a);
+                let n = facts.len();
+                self.guarded.extend(facts);
                 let right = self.boolean(b, "or");
+                self.guarded.truncate(self.guarded.len() - n);
                 let mut any = Vec::new();
                 for x in [left, right] {
                     match x {
@@ -463,6 +468,9 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         if let Some((file, value)) = self.t.find_const(self.file, &segs) {
             return self.const_value(file, value, p);
         }
+        if self.t.ws.is_broken("const", &p.dotted()) {
+            return Typed::error();
+        }
         let mut candidates: Vec<String> = schema::field_names(&self.t.context)
             .into_iter()
             .map(String::from)
@@ -602,30 +610,32 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     }
 
     fn has(&mut self, p: &Path) -> Typed {
-        if schema::field(
-            &self.t.context,
-            p.segments.first().map_or("", |s| s.text.as_str()),
-        )
-        .is_none()
-        {
-            let names = schema::field_names(&self.t.context);
-            let first = p.segments.first().map_or("", |s| s.text.as_str());
-            let help = did_you_mean(first, names.iter().copied())
-                .unwrap_or_else(|| "`has` tests an optional field of the context".into());
-            self.err(
-                Code::UNKNOWN_FIELD,
-                p.span,
-                format!("the context has no field `{}`", p.dotted()),
-                "unknown field",
-                help,
-            );
-            return Typed::error();
+        // `has` may test any field, records included (`has subject`).
+        let mut ty: &Type = &self.t.context;
+        let mut walked: Vec<String> = Vec::new();
+        for seg in &p.segments {
+            let Some(f) = schema::field(ty, &seg.text) else {
+                let names = schema::field_names(ty);
+                let what = if walked.is_empty() {
+                    "the context".to_string()
+                } else {
+                    format!("`{}`", walked.join("."))
+                };
+                let help = did_you_mean(&seg.text, names.iter().copied())
+                    .unwrap_or_else(|| "`has` tests an optional field of the context".into());
+                self.err(
+                    Code::UNKNOWN_FIELD,
+                    seg.span,
+                    format!("{what} has no field `{}`", seg.text),
+                    "unknown field",
+                    help,
+                );
+                return Typed::error();
+            };
+            walked.push(seg.text.clone());
+            ty = &f.ty;
         }
-        let t = self.context_path(p);
-        match t.expr {
-            Expr::Field { path } => Typed::new(Ty::Bool, Expr::Has { path }),
-            _ => Typed::error(),
-        }
+        Typed::new(Ty::Bool, Expr::Has { path: walked })
     }
 
     fn warn_optional(&mut self, t: &Typed, span: ast::Span) {
@@ -748,7 +758,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                     b.span,
                     "`intent` is compared with an intent's name".into(),
                     "not an intent name",
-                    "write `intent == fetch_ledger`".into(),
+                    "write `intent == NAME` with an intent's name, unquoted".into(),
                 );
                 None
             }
@@ -874,6 +884,28 @@ fn has_facts(e: &ast::Expr) -> Vec<Vec<String>> {
             v
         }
         ExprKind::Paren(inner) => has_facts(inner),
+        _ => Vec::new(),
+    }
+}
+
+/// The context paths that `e`, as the left of an `or`, proves present on the right
+/// (`not has x or ...`).
+fn absent_facts(e: &ast::Expr) -> Vec<Vec<String>> {
+    match &e.kind {
+        ExprKind::Not(inner) => match &inner.kind {
+            ExprKind::Has(p) => vec![p.segments.iter().map(|s| s.text.clone()).collect()],
+            ExprKind::Paren(x) => absent_facts(&ast::Expr {
+                kind: ExprKind::Not(x.clone()),
+                span: e.span,
+            }),
+            _ => Vec::new(),
+        },
+        ExprKind::Or(a, b) => {
+            let mut v = absent_facts(a);
+            v.extend(absent_facts(b));
+            v
+        }
+        ExprKind::Paren(inner) => absent_facts(inner),
         _ => Vec::new(),
     }
 }

@@ -2,6 +2,7 @@
 //! `delegates` cycles and delegation chains longer than the limit.
 
 use super::expr::literal;
+use super::graph;
 use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
@@ -26,7 +27,7 @@ impl Want {
             Want::NonNegative => "a number of at least 0",
             Want::Count => "a whole number of at least 1",
             Want::Str => "a string",
-            Want::Duration => "a duration such as `30s`, `5m` or `4h`",
+            Want::Duration => "a positive duration such as `30s`, `5m` or `4h`",
         }
     }
 }
@@ -100,6 +101,9 @@ impl Checker<'_, '_> {
                 .with_label("invalid value")
                 .with_help(match want {
                     Want::Duration => format!("write `{field} 4h` (units: ms, s, m, h, d)"),
+                    Want::Str if field == "examples" => {
+                        "write `examples [\"...\", \"...\"]`: each example is a string".to_string()
+                    }
                     Want::Str => format!("write `{field} \"...\"`"),
                     _ => format!("write `{field}` followed by {}", want.describe()),
                 }),
@@ -127,9 +131,16 @@ impl Checker<'_, '_> {
                 )
                 .with_label("given again here")
                 .with_secondary(self.t.path(file), *prev, "first given here")
-                .with_help(format!(
-                    "keep one `{word}`; a list takes commas: `{word} a, b`"
-                )),
+                .with_help(
+                    if matches!(
+                        word,
+                        "provides" | "clearance" | "backup" | "requires" | "handles" | "delegates"
+                    ) {
+                        format!("keep one `{word}`; it takes a list: `{word} a, b`")
+                    } else {
+                        format!("keep one `{word}`")
+                    },
+                ),
             );
         } else {
             seen.insert(word, span);
@@ -248,38 +259,35 @@ impl Checker<'_, '_> {
     }
 
     fn backup_cycles(&mut self, agents: &[plan::Agent], spans: &[Option<(usize, Span)>]) {
-        let mut reported = vec![false; agents.len()];
-        for start in 0..agents.len() {
-            if let Some(cycle) = find_cycle(start, |i| {
-                agents
-                    .get(i)
-                    .map(|a| a.backups.iter().map(|b| *b as usize).collect())
-                    .unwrap_or_default()
-            }) {
-                if cycle
-                    .iter()
-                    .any(|i| reported.get(*i).copied().unwrap_or(true))
-                {
-                    continue;
-                }
-                for i in &cycle {
-                    if let Some(r) = reported.get_mut(*i) {
-                        *r = true;
-                    }
-                }
-                let names: Vec<&str> = cycle
-                    .iter()
-                    .chain(cycle.first())
-                    .filter_map(|i| agents.get(*i))
-                    .map(|a| a.name.as_str())
-                    .collect();
-                if let Some(Some((file, span))) = spans.get(start) {
-                    self.diags.push(
-                        Diagnostic::new(Code::BACKUP_CYCLE, self.t.path(*file), *span, format!("`backup` chain loops: {}", names.join(" → ")))
-                            .with_label("part of the loop")
-                            .with_help("a backup must not lead back to the agent it backs up: remove one `backup`"),
-                    );
-                }
+        let edges = |i: usize| -> Vec<usize> {
+            agents
+                .get(i)
+                .map(|a| a.backups.iter().map(|b| *b as usize).collect())
+                .unwrap_or_default()
+        };
+        for cycle in graph::cycles(agents.len(), &edges) {
+            let Some(&start) = cycle.first() else {
+                continue;
+            };
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(cycle.first())
+                .filter_map(|i| agents.get(*i))
+                .map(|a| a.name.as_str())
+                .collect();
+            if let Some(Some((file, span))) = spans.get(start) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::BACKUP_CYCLE,
+                        self.t.path(*file),
+                        *span,
+                        format!("`backup` chain loops: {}", names.join(" → ")),
+                    )
+                    .with_label("part of the loop")
+                    .with_help(
+                        "a backup must not lead back to the agent it backs up: remove one `backup`",
+                    ),
+                );
             }
         }
     }
@@ -540,27 +548,12 @@ impl Checker<'_, '_> {
                 .unwrap_or_default()
         };
         let mut in_cycle = vec![false; intents.len()];
-        for start in 0..intents.len() {
-            let Some(cycle) = find_cycle(start, edges) else {
-                continue;
-            };
-            let first_time = !cycle
-                .iter()
-                .any(|i| in_cycle.get(*i).copied().unwrap_or(true));
+        for cycle in graph::cycles(intents.len(), &edges) {
             for i in &cycle {
                 if let Some(c) = in_cycle.get_mut(*i) {
                     *c = true;
                 }
             }
-            if !first_time {
-                continue;
-            }
-            let names: Vec<&str> = cycle
-                .iter()
-                .chain(cycle.first())
-                .filter_map(|i| intents.get(*i))
-                .map(|x| x.name.as_str())
-                .collect();
             // A loop no longer than `delegation depth` is bounded by the runtime's loop guard;
             // a longer one (or one with no limit at all) is what the checker reports.
             if limits
@@ -569,6 +562,15 @@ impl Checker<'_, '_> {
             {
                 continue;
             }
+            let Some(&start) = cycle.first() else {
+                continue;
+            };
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(cycle.first())
+                .filter_map(|i| intents.get(*i))
+                .map(|x| x.name.as_str())
+                .collect();
             let why = limits.delegation_depth.map_or_else(
                 || "and no `delegation depth` limits it".to_string(),
                 |d| format!("longer than `delegation depth` {d}"),
@@ -584,76 +586,21 @@ impl Checker<'_, '_> {
         let Some(limit) = limits.delegation_depth else {
             return;
         };
-        // Longest chain of delegations from each intent (cycles excluded).
-        let mut memo: Vec<Option<u32>> = vec![None; intents.len()];
-        for start in 0..intents.len() {
-            if in_cycle.get(start).copied().unwrap_or(true) {
+        let depths = graph::longest_paths(intents.len(), &edges, &in_cycle);
+        for (start, depth) in depths.into_iter().enumerate() {
+            if depth <= limit || in_cycle.get(start).copied().unwrap_or(true) {
                 continue;
             }
-            let depth = longest(start, &edges, &in_cycle, &mut memo, 0);
-            if depth > limit {
-                if let Some(Some((file, span))) = spans.get(start) {
-                    let name = intents.get(start).map_or("", |x| x.name.as_str());
-                    self.diags.push(
-                        Diagnostic::new(Code::DELEGATION_TOO_DEEP, self.t.path(*file), *span, format!("intent `{name}` starts a delegation chain {depth} deep, but `delegation depth` is {limit}"))
-                            .with_label("chain starts here")
-                            .with_help(format!("the last delegations of the chain will be denied: raise `delegation depth` to {depth} or shorten the chain")),
-                    );
-                }
+            if let Some(Some((file, span))) = spans.get(start) {
+                let name = intents.get(start).map_or("", |x| x.name.as_str());
+                self.diags.push(
+                    Diagnostic::new(Code::DELEGATION_TOO_DEEP, self.t.path(*file), *span, format!("intent `{name}` starts a delegation chain {depth} deep, but `delegation depth` is {limit}"))
+                        .with_label("chain starts here")
+                        .with_help(format!("the last delegations of the chain will be denied: raise `delegation depth` to {depth} or shorten the chain")),
+                );
             }
         }
     }
-}
-
-/// The longest delegation chain (number of delegations) from `i`, ignoring intents in cycles.
-fn longest(
-    i: usize,
-    edges: &impl Fn(usize) -> Vec<usize>,
-    in_cycle: &[bool],
-    memo: &mut Vec<Option<u32>>,
-    guard: usize,
-) -> u32 {
-    if let Some(Some(d)) = memo.get(i) {
-        return *d;
-    }
-    if guard > in_cycle.len() {
-        return 0;
-    }
-    let mut best = 0;
-    for j in edges(i) {
-        if in_cycle.get(j).copied().unwrap_or(true) {
-            continue;
-        }
-        best = best.max(1 + longest(j, edges, in_cycle, memo, guard + 1));
-    }
-    if let Some(m) = memo.get_mut(i) {
-        *m = Some(best);
-    }
-    best
-}
-
-/// A cycle through `start` (the nodes in order, starting at `start`), if there is one.
-pub(crate) fn find_cycle(start: usize, edges: impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
-    // Iterative DFS keeping the current path.
-    let mut path = vec![start];
-    let mut stack: Vec<Vec<usize>> = vec![edges(start)];
-    let mut visited = std::collections::HashSet::new();
-    visited.insert(start);
-    while let Some(next) = stack.last_mut() {
-        match next.pop() {
-            Some(n) if n == start => return Some(path),
-            Some(n) if visited.insert(n) => {
-                path.push(n);
-                stack.push(edges(n));
-            }
-            Some(_) => {}
-            None => {
-                stack.pop();
-                path.pop();
-            }
-        }
-    }
-    None
 }
 
 /// Agents reachable through `backups` from `a` (not including `a`), in order.

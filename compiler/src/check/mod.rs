@@ -6,6 +6,7 @@
 //! was found.
 
 mod expr;
+mod graph;
 mod items;
 mod routes;
 mod rules;

@@ -4,7 +4,8 @@
 //! together cover what the intent requires.
 
 use super::expr::{ExprCx, Site};
-use super::items::{backup_chain, find_cycle};
+use super::graph;
+use super::items::backup_chain;
 use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::{did_you_mean, Diagnostic};
@@ -67,7 +68,8 @@ impl Checker<'_, '_> {
             self.unprovided_requires(ifile, idecl, agents);
             match by_intent.get(&id).copied() {
                 None => {
-                    if !self.t.ws.file(ifile).is_some_and(|f| f.is_std) {
+                    let route_broken = self.t.ws.is_broken("route", &idecl.name.text);
+                    if !route_broken && !self.t.ws.file(ifile).is_some_and(|f| f.is_std) {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::NO_ROUTE,
@@ -104,6 +106,10 @@ impl Checker<'_, '_> {
     }
 
     fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl, agents: &[plan::Agent]) {
+        // An agent that did not parse may be the provider: its error was reported already.
+        if self.t.ws.broken.iter().any(|(_, w, _)| w == "agent") {
+            return;
+        }
         for f in &decl.fields {
             let ast::IntentField::Requires(paths, _) = f else {
                 continue;
@@ -181,6 +187,22 @@ impl Checker<'_, '_> {
             if let Some(action) = action {
                 out.push(plan::Arm { when, action, src });
             }
+        }
+        if arms.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::MISSING_OTHERWISE,
+                    self.t.path(file),
+                    head,
+                    "this block has no arms",
+                )
+                .with_label("nothing to match")
+                .with_help(match of {
+                    ArmsOf::Route { .. } => "add at least `otherwise => dispatch AGENT`",
+                    ArmsOf::Review => "add at least `otherwise => pass`",
+                }),
+            );
+            return out;
         }
         if otherwise_at.is_none() {
             let fallback = match of {
@@ -453,6 +475,25 @@ impl Checker<'_, '_> {
             }
         }
         let target = target?;
+        if let Some((_, span)) = fallbacks
+            .iter()
+            .zip(&fallback_spans)
+            .find(|(f, _)| **f == target)
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BACKUP_CYCLE,
+                    self.t.path(file),
+                    *span,
+                    format!("step `{}` falls back to its own target", s.name.text),
+                )
+                .with_label("the same as the target")
+                .with_help(
+                    "a fallback is tried when the target cannot serve: name a different agent",
+                ),
+            );
+            ok = false;
+        }
         // What the step needs: `needs`, else the `any` capability, else what the intent
         // requires (a dispatch) or what the agent provides of it (a plan step).
         let needs = match (needs, &target) {
@@ -471,7 +512,7 @@ impl Checker<'_, '_> {
                     .collect()
             }
         };
-        if needs.is_empty() {
+        if needs.is_empty() && !it.requires.is_empty() {
             let name = agent_name(agents, &target);
             self.diags.push(
                 Diagnostic::new(Code::STEP_LACKS_CAPABILITY, self.t.path(file), s.target.span(), format!("step `{}`: `{name}` provides nothing intent `{}` requires", s.name.text, it.name))
@@ -516,7 +557,8 @@ impl Checker<'_, '_> {
                     }
                 }
                 plan::Target::Any(c) => {
-                    if !agents.iter().any(|a| a.provides.contains(c)) {
+                    let broken_agent = self.t.ws.broken.iter().any(|(_, w, _)| w == "agent");
+                    if !broken_agent && !agents.iter().any(|a| a.provides.contains(c)) {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::UNPROVIDED_CAPABILITY,
@@ -599,7 +641,8 @@ impl Checker<'_, '_> {
                     self.t.path(file),
                     span,
                     format!(
-                        "step `{step}`: {who} does not provide {}",
+                        "{}{who} does not provide {}",
+                        step_prefix(step),
                         tick_list(&missing)
                     ),
                 )
@@ -638,8 +681,14 @@ impl Checker<'_, '_> {
                     self.t.path(file),
                     span,
                     format!(
-                        "step `{step}`: {who} has no clearance for {}",
-                        tick_list(&uncleared)
+                        "{}{who} has no clearance for {}{}",
+                        step_prefix(step),
+                        tick_list(&uncleared),
+                        if has_permit {
+                            " (only a `permit` rule can grant it)"
+                        } else {
+                            ""
+                        }
                     ),
                 )
                 .with_label(format!("not cleared for {}", tick_list(&uncleared)))
@@ -651,27 +700,16 @@ impl Checker<'_, '_> {
     }
 
     fn after_cycles(&mut self, file: usize, steps: &[ast::Step], lowered: &[plan::Step]) {
-        let mut reported = vec![false; lowered.len()];
-        for start in 0..lowered.len() {
-            let Some(cycle) = find_cycle(start, |i| {
-                lowered
-                    .get(i)
-                    .map(|s| s.after.iter().map(|a| *a as usize).collect())
-                    .unwrap_or_default()
-            }) else {
+        let edges = |i: usize| -> Vec<usize> {
+            lowered
+                .get(i)
+                .map(|s| s.after.iter().map(|a| *a as usize).collect())
+                .unwrap_or_default()
+        };
+        for cycle in graph::cycles(lowered.len(), &edges) {
+            let Some(&start) = cycle.first() else {
                 continue;
             };
-            if cycle
-                .iter()
-                .any(|i| reported.get(*i).copied().unwrap_or(true))
-            {
-                continue;
-            }
-            for i in &cycle {
-                if let Some(r) = reported.get_mut(*i) {
-                    *r = true;
-                }
-            }
             let names: Vec<&str> = cycle
                 .iter()
                 .chain(cycle.first())
@@ -733,6 +771,15 @@ fn agent_name<'p>(agents: &'p [plan::Agent], t: &plan::Target) -> &'p str {
     match t {
         plan::Target::Agent(a) => agents.get(*a as usize).map_or("?", |x| x.name.as_str()),
         plan::Target::Any(_) => "any",
+    }
+}
+
+/// "step `x`: " for a plan step; nothing for a dispatch.
+fn step_prefix(step: &str) -> String {
+    if step == "dispatch" {
+        String::new()
+    } else {
+        format!("step `{step}`: ")
     }
 }
 

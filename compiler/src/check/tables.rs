@@ -11,6 +11,9 @@ use intent_runtime::plan::{self, AgentId, CapId, DataId, HumanId, IntentId};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// How deep a data hierarchy may be.
+const MAX_DATA_DEPTH: usize = 32;
+
 /// What kind of declaration a name refers to (for lookups and the unused-declaration check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -31,6 +34,17 @@ impl Kind {
             Kind::Data => "data class",
         }
     }
+    /// The word that declares this kind.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Kind::Agent => "agent",
+            Kind::Human => "human",
+            Kind::Intent => "intent",
+            Kind::Const => "const",
+            Kind::Data => "data",
+        }
+    }
+
     fn code(self) -> Code {
         match self {
             Kind::Agent => Code::UNKNOWN_AGENT,
@@ -182,54 +196,71 @@ impl<'w, 'a> Tables<'w, 'a> {
             parents.push(parent);
         }
         // Break cycles so the hierarchy is a forest; report each cycle once.
-        for start in 0..parents.len() {
-            let mut seen = vec![start];
-            let mut cur = parents.get(start).copied().flatten();
-            while let Some(c) = cur {
-                if c as usize == start {
-                    let e = &self.data[start];
-                    let chain: Vec<String> =
-                        seen.iter().map(|i| self.data[*i].display.clone()).collect();
-                    diags.push(
-                        Diagnostic::new(
-                            Code::DATA_CYCLE,
-                            self.ws.path(e.decl.file),
-                            e.decl.name.span,
-                            format!(
-                                "data class `{}` is its own ancestor: {} → {}",
-                                e.display,
-                                chain.join(" → "),
-                                e.display
-                            ),
-                        )
-                        .with_label("part of a cycle")
-                        .with_help("a data hierarchy is a tree: remove one of the `:` parents"),
-                    );
-                    if let Some(p) = parents.get_mut(start) {
-                        *p = None;
+        let edges = |i: usize| -> Vec<usize> {
+            parents
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|p| p as usize)
+                .into_iter()
+                .collect()
+        };
+        let found = super::graph::cycles(parents.len(), &edges);
+        for cycle in found {
+            let Some(&start) = cycle.first() else {
+                continue;
+            };
+            let Some(e) = self.data.get(start) else {
+                continue;
+            };
+            let chain: Vec<String> = cycle
+                .iter()
+                .chain(cycle.first())
+                .filter_map(|i| self.data.get(*i))
+                .map(|x| x.display.clone())
+                .collect();
+            diags.push(
+                Diagnostic::new(
+                    Code::DATA_CYCLE,
+                    self.ws.path(e.decl.file),
+                    e.decl.name.span,
+                    format!(
+                        "data class `{}` is its own ancestor: {}",
+                        e.display,
+                        chain.join(" → ")
+                    ),
+                )
+                .with_label("part of a cycle")
+                .with_help("a data hierarchy is a tree: remove one of the `:` parents"),
+            );
+            if let Some(p) = parents.get_mut(start) {
+                *p = None;
+            }
+        }
+        // Every class covers itself and its descendants; hierarchies deeper than the limit are
+        // refused (their closures would grow quadratically).
+        let mut covers: Vec<Vec<DataId>> = (0..parents.len() as u32).map(|i| vec![i]).collect();
+        let mut too_deep_reported = false;
+        for i in 0..parents.len() {
+            let mut cur = parents.get(i).copied().flatten();
+            let mut depth = 0;
+            while let Some(p) = cur {
+                depth += 1;
+                if depth > MAX_DATA_DEPTH {
+                    if let Some(e) = self.data.get(i).filter(|_| !too_deep_reported) {
+                        too_deep_reported = true;
+                        diags.push(
+                            Diagnostic::new(Code::DATA_CYCLE, self.ws.path(e.decl.file), e.decl.name.span, format!("data class `{}` is more than {MAX_DATA_DEPTH} levels deep", e.display))
+                                .with_label("too deep")
+                                .with_help("flatten the data hierarchy: a few levels (public, confidential, pii, ...) are enough"),
+                        );
                     }
                     break;
                 }
-                if seen.contains(&(c as usize)) {
-                    break;
-                }
-                seen.push(c as usize);
-                cur = parents.get(c as usize).copied().flatten();
-            }
-        }
-        let mut covers: Vec<Vec<DataId>> = (0..parents.len() as u32).map(|i| vec![i]).collect();
-        for i in 0..parents.len() {
-            let mut cur = parents[i];
-            let mut guard = 0;
-            while let Some(p) = cur {
                 if let Some(c) = covers.get_mut(p as usize) {
                     c.push(i as u32);
                 }
                 cur = parents.get(p as usize).copied().flatten();
-                guard += 1;
-                if guard > parents.len() {
-                    break;
-                }
             }
         }
         for c in &mut covers {
@@ -296,9 +327,15 @@ impl<'w, 'a> Tables<'w, 'a> {
         let visible = self.visible(kind, file);
         let help =
             did_you_mean(text, visible.iter().map(String::as_str)).unwrap_or_else(|| match kind {
-                Kind::Data => {
-                    format!("declare it with `data {text}`, or import one: `use std.data.{{pii}}`")
+                Kind::Data
+                    if self
+                        .ws
+                        .package("std.data")
+                        .is_some_and(|p| p.data.contains_key(text)) =>
+                {
+                    format!("import it: `use std.data.{{{text}}}`")
                 }
+                Kind::Data => format!("declare it with `data {text}`"),
                 Kind::Human => format!("declare it: `human {text} {{ channel \"...\"  sla 4h }}`"),
                 _ => format!(
                     "declare it with `{} {text} {{ ... }}` or import it with `use`",
@@ -326,6 +363,8 @@ impl<'w, 'a> Tables<'w, 'a> {
         let segments: Vec<&str> = path_text.split('.').collect();
         match self.find(kind, file, &segments) {
             Some((pkg, name)) => self.index.get(&(kind, pkg, name)).copied(),
+            // A declaration of that name failed to parse: it was reported already.
+            None if self.ws.is_broken(kind.keyword(), path_text) => None,
             None => {
                 diags.push(self.unknown(kind, file, path_text, span));
                 None

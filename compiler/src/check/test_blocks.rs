@@ -206,7 +206,7 @@ impl Checker<'_, '_> {
             },
             "confidence" => match literal(value) {
                 Some(Value::Number(n)) if (0.0..=1.0).contains(&n) => json!(n),
-                _ => {
+                Some(Value::Number(_)) => {
                     self.diags.push(
                         Diagnostic::new(
                             Code::THRESHOLD_RANGE,
@@ -215,6 +215,19 @@ impl Checker<'_, '_> {
                             "`confidence` must be a number between 0 and 1",
                         )
                         .with_label("outside 0..1")
+                        .with_help("write `confidence: 0.9`"),
+                    );
+                    Json::Null
+                }
+                _ => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::TYPE_MISMATCH,
+                            self.t.path(file),
+                            value.span,
+                            "`confidence` is a number",
+                        )
+                        .with_label("not a number")
                         .with_help("write `confidence: 0.9`"),
                     );
                     Json::Null

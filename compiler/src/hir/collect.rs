@@ -17,6 +17,7 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
         reviews: Vec::new(),
         limits: Vec::new(),
         tests: Vec::new(),
+        broken: Vec::new(),
     };
     let mut tests_by_name: BTreeMap<&str, (usize, Span)> = BTreeMap::new();
     for (fi, file) in files.iter().enumerate() {
@@ -138,7 +139,11 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                     }
                     ws.tests.push((fi, t, item));
                 }
-                ItemKind::Use(_) | ItemKind::Package(_) | ItemKind::Error => {}
+                ItemKind::Error(Some((word, name))) => {
+                    ws.broken
+                        .push((pkg_name.clone(), word.clone(), name.text.clone()));
+                }
+                ItemKind::Use(_) | ItemKind::Package(_) | ItemKind::Error(None) => {}
             }
         }
     }

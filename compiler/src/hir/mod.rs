@@ -69,6 +69,16 @@ pub struct Workspace<'a> {
     pub reviews: Vec<(usize, &'a ReviewDecl, &'a Item)>,
     pub limits: Vec<(usize, &'a [Limit])>,
     pub tests: Vec<(usize, &'a TestDecl, &'a Item)>,
+    /// (package, keyword, name) of declarations that did not parse: their names are known to
+    /// exist, so uses of them are not reported again.
+    pub broken: Vec<(String, String, String)>,
+}
+
+impl Workspace<'_> {
+    /// Whether a declaration of this keyword and name failed to parse in a package.
+    pub fn is_broken(&self, word: &str, name: &str) -> bool {
+        self.broken.iter().any(|(_, w, n)| w == word && n == name)
+    }
 }
 
 impl<'a> Workspace<'a> {

@@ -113,8 +113,10 @@ pub enum ItemKind {
     Review(ReviewDecl),
     Limits(Vec<Limit>),
     Test(TestDecl),
-    /// Text the parser could not make sense of; a diagnostic was already reported.
-    Error,
+    /// Text the parser could not make sense of; a diagnostic was already reported. When the
+    /// broken text still shows what it declares (`agent reader { ...typo... }`), that word and
+    /// name are kept, so that uses of the name elsewhere are not reported as unknown.
+    Error(Option<(String, Name)>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -90,7 +90,9 @@ pub fn lex(text: &str) -> Lexed {
                         code: Code::TOO_DEEP,
                         span,
                         message: format!("brackets nest more than {MAX_NESTING} levels deep"),
-                        help: "split the expression with named `const`s or simplify it".into(),
+                        help:
+                            "flatten the expression: split the condition over several rules or arms"
+                                .into(),
                     });
                     out.truncated = true;
                     return out;

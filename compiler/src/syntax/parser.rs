@@ -100,7 +100,7 @@ pub fn parse(text: &str) -> Parsed {
             });
             items.push(Item {
                 doc: None,
-                kind: ItemKind::Error,
+                kind: ItemKind::Error(declared(chunk)),
                 span,
             });
             continue;
@@ -128,7 +128,7 @@ pub fn parse(text: &str) -> Parsed {
                 });
                 Item {
                     doc: None,
-                    kind: ItemKind::Error,
+                    kind: ItemKind::Error(declared(chunk)),
                     span,
                 }
             }
@@ -155,7 +155,7 @@ pub fn parse(text: &str) -> Parsed {
                     help: "move it to the top of the file, or remove it".into(),
                 });
                 tree.items.push(Item {
-                    kind: ItemKind::Error,
+                    kind: ItemKind::Error(None),
                     ..item
                 });
             }
@@ -171,6 +171,42 @@ pub fn parse(text: &str) -> Parsed {
 
 type Spanned = (usize, Token, usize);
 
+/// What a broken item still shows it declares: its keyword and the name after it.
+fn declared(chunk: &[Spanned]) -> Option<(String, Name)> {
+    let (kw, rest) = chunk.split_first()?;
+    let (l, name, r) = rest.first()?;
+    let word = match (&kw.1, name) {
+        (
+            Token::Agent
+            | Token::Human
+            | Token::Intent
+            | Token::Data
+            | Token::Const
+            | Token::Policy
+            | Token::Route,
+            Token::Ident(n),
+        ) => n.clone(),
+        (
+            Token::Agent
+            | Token::Human
+            | Token::Intent
+            | Token::Data
+            | Token::Const
+            | Token::Policy
+            | Token::Route,
+            t,
+        ) if !t.is_reserved() && t.static_text_is_word() => t.text(),
+        _ => return None,
+    };
+    Some((
+        kw.1.text(),
+        Name {
+            text: word,
+            span: Span::new(*l, *r),
+        },
+    ))
+}
+
 /// How many `and`/`or`/`not` one declaration may hold; this bounds how deep any expression
 /// tree can be, so no later phase can run out of stack.
 pub const MAX_OPERATORS: usize = 512;
@@ -183,12 +219,17 @@ fn split_items(tokens: &[Spanned]) -> Vec<&[Spanned]> {
     let mut chunks = Vec::new();
     let mut depth = 0usize;
     let mut start = 0usize;
-    // Whether the previous token was a dot, or the keyword that began the current item.
-    let mut name_position = false;
+    // Whether the previous token was the keyword that began the current item (so this token is
+    // its name: `agent route` is a misused name, not a new item).
+    let mut after_item_word = false;
+    let mut prev: Option<&Token> = None;
     for (i, (_, tok, _)) in tokens.iter().enumerate() {
-        // After a dot, or where a name is expected (`agent route`), a keyword is not the
-        // start of an item: it is a segment or a misused name, reported by the parser.
-        let starts_item = !name_position
+        // After a dot only `data`, `intent` and `agent` are path segments (`use std.data`); any
+        // other item word after a dot (`const x = 1.` then `context {`) starts an item.
+        let segment = matches!(prev, Some(Token::Dot))
+            && matches!(tok, Token::Data | Token::Intent | Token::Agent);
+        let starts_item = !segment
+            && !after_item_word
             && match tok {
                 Token::Package
                 | Token::Use
@@ -204,8 +245,9 @@ fn split_items(tokens: &[Spanned]) -> Vec<&[Spanned]> {
                 Token::Agent | Token::Intent | Token::Data => depth == 0,
                 _ => false,
             };
-        name_position = matches!(tok, Token::Dot)
-            || (starts_item && !matches!(tok, Token::Context | Token::Limits | Token::Test));
+        after_item_word =
+            starts_item && !matches!(tok, Token::Context | Token::Limits | Token::Test);
+        prev = Some(tok);
         if starts_item && i > start {
             chunks.push(&tokens[start..i]);
             start = i;

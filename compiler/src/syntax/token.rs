@@ -320,6 +320,12 @@ impl Token {
         }
     }
 
+    /// Whether this is a contextual word (a name outside its block).
+    pub fn static_text_is_word(&self) -> bool {
+        self.static_text()
+            .is_some_and(|t| t.chars().all(|c| c.is_ascii_lowercase()))
+    }
+
     fn static_text(&self) -> Option<&'static str> {
         use Token::*;
         Some(match self {
