@@ -146,3 +146,111 @@ fn missing_path_is_an_io_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no such file or directory"));
 }
+
+#[test]
+fn test_runs_every_example_and_reports_counts() {
+    let out = intent(
+        &root(),
+        &[
+            "test",
+            "examples/finance",
+            "examples/logistics",
+            "examples/healthcare",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout)
+            .trim_end()
+            .ends_with("24 passed, 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_failing_test_shows_expected_actual_and_trace() {
+    let finance = std::fs::read_to_string(root().join("examples/finance/finance.intent")).unwrap();
+    let broken = finance.replace(
+        "expect escalate finance_lead",
+        "expect dispatch finance_agent",
+    );
+    let dir = workdir("failing", &[("finance.intent", broken.as_bytes())]);
+    let junit = dir.join("junit.xml");
+    let out = intent(
+        &dir,
+        &[
+            "test",
+            "--coverage",
+            "--junit",
+            junit.to_str().unwrap(),
+            "finance.intent",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("test_failure", text(&out.stdout));
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<failure"));
+}
+
+#[test]
+fn eval_decides_from_text_and_context() {
+    let out = intent(
+        &root(),
+        &[
+            "eval",
+            "examples/finance",
+            "--intent",
+            "summarize_overdue_invoices",
+            "--confidence",
+            "0.95",
+            "--context",
+            "subject.residency=EU",
+            "--context",
+            "subject.role=analyst",
+            "--context",
+            "channel=web",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "plan");
+    assert_eq!(v["steps"][0]["agent"], "doc_parser_eu");
+    let plan = workdir("eval", &[]).join("plan.json");
+    assert!(intent(
+        &root(),
+        &["build", "examples/finance", "-o", plan.to_str().unwrap()]
+    )
+    .status
+    .success());
+    let out = intent(
+        &root(),
+        &[
+            "eval",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--text",
+            "which invoices are late?",
+            "--context",
+            "subject.residency=US",
+            "--context",
+            "subject.role=analyst",
+            "--context",
+            "channel=api",
+            "--explain",
+        ],
+    );
+    assert!(out.status.success());
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("[intent summarize_overdue_invoices]") && shown.contains("classifier"),
+        "{shown}"
+    );
+}

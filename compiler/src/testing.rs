@@ -225,3 +225,70 @@ pub fn trace_lines(actual: &Actual) -> Vec<String> {
         })
         .collect()
 }
+
+/// An arm or rule that no test exercised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncovered {
+    /// `route X arm 2`, `forbid rule p#0`, `review any arm 1`.
+    pub what: String,
+    /// `file:line:col`.
+    pub at: String,
+}
+
+/// The route arms, policy rules and review arms that matched in none of the tests' traces.
+pub fn coverage(plan: &Plan, outcomes: &[TestOutcome]) -> Vec<Uncovered> {
+    let mut hit = std::collections::HashSet::new();
+    for o in outcomes {
+        let trace = match &o.actual {
+            Actual::Decision(d) => &d.trace,
+            Actual::Verdict(v) => &v.trace,
+            Actual::Invalid(_) => continue,
+        };
+        for t in trace.iter().filter(|t| t.matched) {
+            if let Some(at) = &t.at {
+                hit.insert(at.to_string());
+            }
+        }
+    }
+    let at = |src: u32| plan.source(src).map(|s| s.to_string()).unwrap_or_default();
+    let mut out = Vec::new();
+    for it in &plan.intents {
+        for (i, arm) in it.route.arms.iter().enumerate() {
+            if !hit.contains(&at(arm.src)) {
+                out.push(Uncovered {
+                    what: format!("route {} arm {}", it.name, i + 1),
+                    at: at(arm.src),
+                });
+            }
+        }
+    }
+    for r in &plan.rules {
+        if !hit.contains(&at(r.src)) {
+            let kind = match r.kind {
+                intent_runtime::plan::RuleKind::Forbid => "forbid",
+                intent_runtime::plan::RuleKind::Permit => "permit",
+                intent_runtime::plan::RuleKind::Escalate => "escalate",
+                intent_runtime::plan::RuleKind::RequireAudit => "require audit",
+            };
+            out.push(Uncovered {
+                what: format!("{kind} rule {}", r.id),
+                at: at(r.src),
+            });
+        }
+    }
+    for rv in &plan.reviews {
+        let who = rv
+            .agent
+            .and_then(|a| plan.agents.get(a as usize))
+            .map_or("any", |a| a.name.as_str());
+        for (i, arm) in rv.arms.iter().enumerate() {
+            if !hit.contains(&at(arm.src)) {
+                out.push(Uncovered {
+                    what: format!("review {who} arm {}", i + 1),
+                    at: at(arm.src),
+                });
+            }
+        }
+    }
+    out
+}

@@ -42,6 +42,9 @@ enum Command {
         /// Also write the results as JUnit XML
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Report the route arms, policy rules and review arms no test exercised
+        #[arg(long)]
+        coverage: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -116,8 +119,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Test {
             paths,
             junit,
+            coverage,
             output,
-        } => test::run(&paths, junit.as_deref(), output),
+        } => test::run(&paths, junit.as_deref(), coverage, output),
         Command::Eval {
             paths,
             plan,

@@ -7,7 +7,12 @@ use intent_compiler::{compile, Stage};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(paths: &[PathBuf], junit: Option<&Path>, out: OutputArgs) -> Result<ExitCode, String> {
+pub fn run(
+    paths: &[PathBuf],
+    junit: Option<&Path>,
+    coverage: bool,
+    out: OutputArgs,
+) -> Result<ExitCode, String> {
     let meshes = sources::load_meshes(paths)?;
     let mut all: Vec<TestOutcome> = Vec::new();
     let mut broken = false;
@@ -20,14 +25,34 @@ pub fn run(paths: &[PathBuf], junit: Option<&Path>, out: OutputArgs) -> Result<E
             continue;
         }
         let Some(plan) = &c.plan else { continue };
-        for t in testing::run(plan, &c.tests) {
-            if t.passed() {
-                println!("test {} ... ok", t.name);
-            } else {
-                println!("test {} ... FAILED", t.name);
-            }
-            all.push(t);
+        let outcomes = testing::run(plan, &c.tests);
+        for t in &outcomes {
+            println!(
+                "test {} ... {}",
+                t.name,
+                if t.passed() { "ok" } else { "FAILED" }
+            );
         }
+        if coverage {
+            let missed = testing::coverage(plan, &outcomes);
+            if missed.is_empty() {
+                println!("coverage: every route arm, policy rule and review arm was exercised");
+            } else {
+                let n = missed.len();
+                println!(
+                    "coverage: {n} {} not exercised by any test:",
+                    if n == 1 {
+                        "arm or rule"
+                    } else {
+                        "arms and rules"
+                    }
+                );
+                for m in &missed {
+                    println!("  {}  ({})", m.what, m.at);
+                }
+            }
+        }
+        all.extend(outcomes);
     }
     let failed: Vec<&TestOutcome> = all.iter().filter(|t| !t.passed()).collect();
     if !failed.is_empty() {
