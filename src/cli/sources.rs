@@ -31,13 +31,19 @@ pub fn load_meshes(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, String> {
             }
             meshes.push(read(files)?);
         } else if p.exists() {
-            loose.push(p.clone());
+            // Shell globs (`examples/*`) also name READMEs and the like: only .intent files count.
+            if p.extension().is_some_and(|x| x == "intent") {
+                loose.push(p.clone());
+            }
         } else {
             return Err(format!("no such file or directory: {}", p.display()));
         }
     }
     if !loose.is_empty() {
         meshes.push(read(loose)?);
+    }
+    if meshes.is_empty() {
+        return Err("no .intent files given".into());
     }
     Ok(meshes)
 }
