@@ -86,7 +86,9 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
             .items
             .iter()
             .any(|i| matches!(i.kind, syntax::ast::ItemKind::Error(_)))
-    }) || diags.iter().any(|d| d.code.as_str().starts_with("E01"));
+    }) || diags
+        .iter()
+        .any(|d| d.code.as_str().starts_with("E01") || d.code == crate::codes::Code::BAD_CHAR);
     if broken {
         diags.retain(|d| {
             !matches!(

@@ -362,6 +362,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             return true;
         }
         let place = match needs {
+            Site::Policy if head.text == "agent" => "a `policy` rule or a `review`",
             Site::Policy => "a `policy` rule",
             Site::Review => "a `review`",
             _ => "here",
@@ -851,7 +852,34 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 "mismatched types",
                 "the value and the set's members must have the same type".into(),
             ),
-            Ty::Set(_) | Ty::Unknown => {}
+            Ty::Set(_) | Ty::Unknown => {
+                // An enum looked for in literal strings: each must be one of its values.
+                if let (
+                    Ty::Enum(values),
+                    Expr::Lit {
+                        value: Value::List(members),
+                    },
+                ) = (&i.ty, &s.expr)
+                {
+                    for m in members {
+                        if let Value::String(v) = m {
+                            if !values.contains(v) {
+                                let help = did_you_mean(v, values.iter().map(String::as_str))
+                                    .unwrap_or_else(|| {
+                                        format!("the values are {}", quoted(values))
+                                    });
+                                self.err(
+                                    Code::TYPE_MISMATCH,
+                                    set.span,
+                                    format!("\"{v}\" is not one of the values {}", quoted(values)),
+                                    "never matches",
+                                    help,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
             other => self.err(
                 Code::TYPE_MISMATCH,
                 set.span,

@@ -111,7 +111,11 @@ pub fn lex(text: &str) -> Lexed {
             }
             Err(LexError::UnexpectedChar) => {
                 let ch = text.get(range.clone()).unwrap_or("?");
-                let shown = ch.escape_debug().to_string();
+                let shown = if ch.chars().all(|c| !c.is_control()) {
+                    ch.to_string()
+                } else {
+                    ch.escape_debug().to_string()
+                };
                 out.problems.push(LexProblem {
                     code: Code::BAD_CHAR,
                     span,
@@ -131,6 +135,8 @@ fn help_for_char(ch: &str) -> String {
         "'" => "strings use double quotes: \"...\"".into(),
         "#" => "comments start with `//`".into(),
         ";" => "no semicolons are needed: fields are separated by spaces or newlines".into(),
+        "-" => "numbers here are never negative: trust, cost, confidence and limits are at least 0"
+            .into(),
         _ => "remove this character".into(),
     }
 }
