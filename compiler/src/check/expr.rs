@@ -226,39 +226,8 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 let t = self.boolean(inner, "not");
                 Typed::new(Ty::Bool, Expr::Not { e: Box::new(t) })
             }
-            ExprKind::And(a, b) => {
-                let left = self.boolean(a, "and");
-                let facts = has_facts(a);
-                let n = facts.len();
-                self.guarded.extend(facts);
-                let right = self.boolean(b, "and");
-                self.guarded.truncate(self.guarded.len() - n);
-                let mut all = Vec::new();
-                for x in [left, right] {
-                    match x {
-                        Expr::And { all: inner } => all.extend(inner),
-                        other => all.push(other),
-                    }
-                }
-                Typed::new(Ty::Bool, Expr::And { all })
-            }
-            ExprKind::Or(a, b) => {
-                let left = self.boolean(a, "or");
-                // `not has x or x > 1`: the right side is only reached when `x` is present.
-                let facts = absent_facts(a);
-                let n = facts.len();
-                self.guarded.extend(facts);
-                let right = self.boolean(b, "or");
-                self.guarded.truncate(self.guarded.len() - n);
-                let mut any = Vec::new();
-                for x in [left, right] {
-                    match x {
-                        Expr::Or { any: inner } => any.extend(inner),
-                        other => any.push(other),
-                    }
-                }
-                Typed::new(Ty::Bool, Expr::Or { any })
-            }
+            ExprKind::And(a, b) => self.junction(a, b, true),
+            ExprKind::Or(a, b) => self.junction(a, b, false),
             ExprKind::Cmp(op, a, b) => self.compare(*op, a, b, e.span),
             ExprKind::In { negated, item, set } => self.membership(*negated, item, set, e.span),
             ExprKind::Has(p) => self.has(p),
@@ -302,6 +271,34 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             }
             ExprKind::Error => Typed::error(),
         }
+    }
+
+    /// `a and b` / `a or b`, flattened. The left side's facts guard the right side: `has x and
+    /// x > 1`, `not has x or x > 1` read `x` only when it is present.
+    fn junction(&mut self, a: &ast::Expr, b: &ast::Expr, and: bool) -> Typed {
+        let word = if and { "and" } else { "or" };
+        let left = self.boolean(a, word);
+        let facts = if and { has_facts(a) } else { absent_facts(a) };
+        let n = facts.len();
+        self.guarded.extend(facts);
+        let right = self.boolean(b, word);
+        self.guarded.truncate(self.guarded.len() - n);
+        let mut parts = Vec::new();
+        for x in [left, right] {
+            match x {
+                Expr::And { all } if and => parts.extend(all),
+                Expr::Or { any } if !and => parts.extend(any),
+                other => parts.push(other),
+            }
+        }
+        Typed::new(
+            Ty::Bool,
+            if and {
+                Expr::And { all: parts }
+            } else {
+                Expr::Or { any: parts }
+            },
+        )
     }
 
     fn boolean(&mut self, e: &ast::Expr, op: &str) -> Expr {
