@@ -67,6 +67,8 @@ pub struct Tables<'w, 'a> {
     pub ws: &'w Workspace<'a>,
     pub caps: Vec<plan::Capability>,
     pub cap_index: HashMap<String, CapId>,
+    /// Each capability and every capability below it, sorted (see `cap_closure`).
+    cap_covers: Vec<Vec<CapId>>,
     pub data: Vec<Entry<'a, Option<Path>>>,
     pub data_parent: Vec<Option<DataId>>,
     pub data_covers: Vec<Vec<DataId>>,
@@ -145,6 +147,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             ws,
             caps: Vec::new(),
             cap_index: HashMap::new(),
+            cap_covers: Vec::new(),
             data,
             data_parent: Vec::new(),
             data_covers: Vec::new(),
@@ -183,6 +186,22 @@ impl<'w, 'a> Tables<'w, 'a> {
                 group_only: *group_only,
             })
             .collect();
+        // Every prefix of a capability is declared (above), so walking the parents of each
+        // capability reaches exactly the groups that cover it.
+        let mut covers: Vec<Vec<CapId>> = (0..self.caps.len() as u32).map(|i| vec![i]).collect();
+        for i in 0..self.caps.len() {
+            let mut cur = self.caps.get(i).and_then(|c| c.parent);
+            while let Some(p) = cur {
+                if let Some(c) = covers.get_mut(p as usize) {
+                    c.push(i as u32);
+                }
+                cur = self.caps.get(p as usize).and_then(|c| c.parent);
+            }
+        }
+        for c in &mut covers {
+            c.sort_unstable();
+        }
+        self.cap_covers = covers;
     }
 
     fn build_data(&mut self, diags: &mut Vec<Diagnostic>) {
@@ -451,18 +470,10 @@ impl<'w, 'a> Tables<'w, 'a> {
         None
     }
 
-    /// Every capability `cap` covers: itself and all below it.
-    pub fn cap_closure(&self, cap: CapId) -> Vec<CapId> {
-        let Some(name) = self.caps.get(cap as usize).map(|c| c.name.as_str()) else {
-            return Vec::new();
-        };
-        let prefix = format!("{name}.");
-        self.caps
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.name == name || c.name.starts_with(&prefix))
-            .map(|(i, _)| i as u32)
-            .collect()
+    /// Every capability `cap` covers: itself and all below it, sorted. Computed once in
+    /// `build_caps`: it is asked for every `provides` and every step of every route.
+    pub fn cap_closure(&self, cap: CapId) -> &[CapId] {
+        self.cap_covers.get(cap as usize).map_or(&[], Vec::as_slice)
     }
 
     pub fn cap_name(&self, cap: CapId) -> &str {
