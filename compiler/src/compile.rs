@@ -63,7 +63,8 @@ impl Compilation {
 /// How far to go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Parse, resolve, type-check, analyse (`intent check`): no Cedar.
+    /// Parse, resolve, type-check, analyse (`intent check`): no Cedar, and the plan (for
+    /// `intent test`) is left without its hash.
     Check,
     /// Also generate the Cedar part, validate it with Cedar, and hash the plan (`intent build`).
     Build,
@@ -149,8 +150,6 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
         if !problems.is_empty() || diagnostics.iter().any(Diagnostic::is_error) {
             plan = None;
         }
-    } else if let Some(p) = plan.as_mut() {
-        p.plan_hash = plan_hash(p);
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         plan = None;

@@ -30,7 +30,7 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
         None => {
             let files = sources::load_one(a.paths)?;
             let c = compile(&files, Stage::Check);
-            let Some(plan) = c
+            let Some(mut plan) = c
                 .plan
                 .filter(|_| !c.diagnostics.iter().any(|d| d.is_error()))
             else {
@@ -40,6 +40,7 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
                 );
                 return Err("the sources have errors; fix them or pass --plan".into());
             };
+            plan.plan_hash = intent_compiler::compile::plan_hash(&plan);
             Engine::from_plan(plan).map_err(|e| e.to_string())?
         }
     };
