@@ -751,7 +751,12 @@ fn main() {
         !built.has_errors(),
         "`build` found errors the check did not"
     );
-    let cedar = built.plan.expect("a plan without errors").cedar;
+    let built_plan = built.plan.expect("a plan without errors");
+    let (generate, _) = measure(runs, || intent_compiler::cedar::generate(&built_plan));
+    let (validate, _) = measure(runs, || {
+        intent_compiler::cedar::validate(&built_plan, &built_plan.cedar)
+    });
+    let cedar = built_plan.cedar.clone();
     let real = (!cedar.policies.trim().is_empty())
         .then(|| time_cedar(runs, &cedar.schema, &cedar.policies));
     let peer = peer_encoding(&mesh);
@@ -791,8 +796,10 @@ fn main() {
     println!("{:<30} {:>10} {:>10}", "", "median", "min");
     row("intent check", check);
     row("  of which parse", parse);
-    row("  of which plan_hash", hash);
     row("intent build", build);
+    row("  of which plan_hash", hash);
+    row("  of which cedar generate", generate);
+    row("  of which cedar validate", validate);
     match real {
         Some((parse, validate, _)) => {
             let both = Stats {

@@ -9,8 +9,8 @@
 
 use super::{entities, entity_ref, policies, schema, CedarProblem};
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
-    PolicySet, Request, Schema, ValidationMode, Validator,
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet,
+    Request, Schema, ValidationMode, Validator,
 };
 use intent_runtime::plan::{AgentId, CapId, CedarPart, DataId, IntentId, Plan, SrcId, Type};
 use std::collections::HashMap;
@@ -31,10 +31,37 @@ pub fn validate(plan: &Plan, part: &CedarPart) -> Vec<CedarProblem> {
             None
         }
     };
+    // Checking the entities against the schema is independent of validating the policies:
+    // do it on a second thread while the validator runs.
+    std::thread::scope(|scope| {
+        let entities = scope.spawn(|| {
+            Entities::from_json_value(part.entities.clone(), schema.as_ref())
+                .err()
+                .map(|e| problem(None, "cedar entities", &e))
+        });
+        validate_policies(plan, part, schema.as_ref(), &mut problems);
+        match entities.join() {
+            Ok(Some(p)) => problems.push(p),
+            Ok(None) => {}
+            Err(_) => problems.push(CedarProblem {
+                src: None,
+                message: "cedar entities: the check failed".into(),
+            }),
+        }
+    });
+    problems
+}
+
+fn validate_policies(
+    plan: &Plan,
+    part: &CedarPart,
+    schema: Option<&Schema>,
+    problems: &mut Vec<CedarProblem>,
+) {
     let sources = policies::policy_sources(plan);
     match load_policies(&part.policies, &sources) {
         Ok(set) => {
-            if let Some(schema) = &schema {
+            if let Some(schema) = schema {
                 let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
                 let per_action: Vec<String> = plan
                     .capabilities
@@ -42,8 +69,15 @@ pub fn validate(plan: &Plan, part: &CedarPart) -> Vec<CedarProblem> {
                     .map(|c| format!(" for {}", entity_ref("Action", &c.name)))
                     .collect();
                 for e in result.validation_errors() {
-                    let src = sources.get(&e.policy_id().to_string()).copied();
+                    let id = set.policy(e.policy_id()).and_then(|p| p.annotation("id"));
+                    let src = id.and_then(|id| sources.get(id)).copied();
                     let mut p = problem(src, "cedar", e);
+                    // Name the rule, not Cedar's positional id.
+                    if let Some(id) = id {
+                        p.message = p
+                            .message
+                            .replace(&format!("`{}`", e.policy_id()), &format!("`{id}`"));
+                    }
                     // Cedar checks a policy once per action it applies to, and every action has
                     // the same context: say it once, without naming an action.
                     for noise in &per_action {
@@ -57,10 +91,6 @@ pub fn validate(plan: &Plan, part: &CedarPart) -> Vec<CedarProblem> {
         }
         Err(errors) => problems.extend(errors),
     }
-    if let Err(e) = Entities::from_json_value(part.entities.clone(), schema.as_ref()) {
-        problems.push(problem(None, "cedar entities", &e));
-    }
-    problems
 }
 
 /// What the plan asks of Cedar that Cedar cannot hold, found while generating the text.
@@ -104,31 +134,25 @@ fn problem(
     CedarProblem { src, message }
 }
 
-/// Parses the policies and gives each the id its `@id` annotation names.
+/// Parses the policies; each carries its rule id in an `@id` annotation, which is how a
+/// problem finds its rule (re-keying the set by those ids would copy every policy).
 fn load_policies(
     text: &str,
     sources: &HashMap<String, SrcId>,
 ) -> Result<PolicySet, Vec<CedarProblem>> {
     let parsed = PolicySet::from_str(text).map_err(|e| parse_problems(text, sources, &e))?;
-    let mut set = PolicySet::new();
-    let mut problems = Vec::new();
-    for policy in parsed.policies() {
-        let Some(id) = policy.annotation("id") else {
-            problems.push(CedarProblem {
-                src: None,
-                message: format!("cedar: a policy without an `@id` annotation: {policy}"),
-            });
-            continue;
-        };
-        let src = sources.get(id).copied();
-        if let Err(e) = set.add(policy.new_id(PolicyId::new(id))) {
-            problems.push(problem(src, "cedar", &e));
-        }
-    }
-    if problems.is_empty() {
-        Ok(set)
+    let unnamed: Vec<CedarProblem> = parsed
+        .policies()
+        .filter(|p| p.annotation("id").is_none())
+        .map(|p| CedarProblem {
+            src: None,
+            message: format!("cedar: a policy without an `@id` annotation: {p}"),
+        })
+        .collect();
+    if unnamed.is_empty() {
+        Ok(parsed)
     } else {
-        Err(problems)
+        Err(unnamed)
     }
 }
 
