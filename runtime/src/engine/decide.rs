@@ -484,7 +484,7 @@ impl Engine {
                 data: &step.handles,
                 ..*env
             };
-            for &r in &self.escalations {
+            for r in self.escalations.applicable(f.agent, intent) {
                 let Some(rule) = self.plan.rules.get(r) else {
                     continue;
                 };
@@ -515,7 +515,7 @@ impl Engine {
                     }
                 }
             }
-            for &r in &self.audits {
+            for r in self.audits.applicable(f.agent, intent) {
                 let Some(rule) = self.plan.rules.get(r) else {
                     continue;
                 };

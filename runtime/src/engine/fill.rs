@@ -186,7 +186,7 @@ impl Engine {
                 .collect();
             return Ok(Some(Refusal::Lacks(missing.join(", "))));
         }
-        if let Some(refusal) = self.authorize(agent, &step.handles, env, dr)? {
+        if let Some(refusal) = self.authorize(a, agent, &step.handles, env, dr)? {
             return Ok(Some(refusal));
         }
         if let Some(Some((failures, cooldown))) = self.breakers.get(a as usize) {
@@ -234,16 +234,18 @@ impl Engine {
             response: None,
         };
         let mut scratch = Draft::scratch();
-        match self.authorize(a, data, &env, &mut scratch) {
+        match self.authorize(agent, a, data, &env, &mut scratch) {
             Ok(None) => Ok(true),
             Ok(Some(_)) => Ok(false),
             Err(f) => Err(f.0),
         }
     }
 
-    /// The policy verdict for an agent handling `data` (Cedar's meaning).
+    /// The policy verdict for an agent handling `data` (Cedar's meaning). Only the rules filed
+    /// for this agent and intent (and the global ones) are looked at; see `index`.
     fn authorize(
         &self,
+        id: AgentId,
         agent: &plan::Agent,
         data: &[DataId],
         env: &Env<'_>,
@@ -254,7 +256,7 @@ impl Engine {
             data,
             ..*env
         };
-        for &r in &self.forbids {
+        for r in self.forbids.applicable(id, env.intent) {
             let Some(rule) = self.plan.rules.get(r) else {
                 continue;
             };
@@ -283,7 +285,7 @@ impl Engine {
         if uncleared.is_empty() {
             return Ok(None);
         }
-        for &r in &self.permits {
+        for r in self.permits.applicable(id, env.intent) {
             let Some(rule) = self.plan.rules.get(r) else {
                 continue;
             };

@@ -4,11 +4,13 @@
 
 mod decide;
 mod fill;
+mod index;
 mod review;
 
 use crate::classifier::Classifier;
 use crate::plan::{self, AgentId, CapId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{MemoryState, State};
+use index::RuleIndex;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -46,10 +48,11 @@ pub struct Engine {
     pub(crate) human_rates: Vec<Vec<(u64, u64)>>,
     /// Breaker per agent: (failures, cooldown_ms).
     pub(crate) breakers: Vec<Option<(u64, u64)>>,
-    pub(crate) forbids: Vec<usize>,
-    pub(crate) permits: Vec<usize>,
-    pub(crate) escalations: Vec<usize>,
-    pub(crate) audits: Vec<usize>,
+    /// The rules of each kind, filed by the agent and intent they can apply to.
+    pub(crate) forbids: RuleIndex,
+    pub(crate) permits: RuleIndex,
+    pub(crate) escalations: RuleIndex,
+    pub(crate) audits: RuleIndex,
     pub(crate) classifier: Classifier,
     pub(crate) state: Box<dyn State>,
     pub(crate) counter: AtomicU64,
@@ -139,13 +142,9 @@ impl Engine {
                 breakers[a as usize] = Some((b.failures, b.cooldown_ms));
             }
         }
+        let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
         let by_kind = |k: plan::RuleKind| {
-            plan.rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.kind == k)
-                .map(|(i, _)| i)
-                .collect::<Vec<_>>()
+            RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
         };
         let classifier = Classifier::new(
             plan.intents
