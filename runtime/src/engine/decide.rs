@@ -3,9 +3,11 @@
 //! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
 
 use super::fill::{Fill, Filled};
-use super::Engine;
+use super::{Engine, StepInfo};
 use crate::classifier::distance;
-use crate::decision::{Decision, FilledStep, Obligation, Outcome, TraceEntry};
+use crate::decision::{
+    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
+};
 use crate::eval::{holds, Env};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
@@ -20,8 +22,9 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    /// A draft whose result is thrown away (for checks made outside `decide`).
-    pub fn scratch() -> Draft {
+    /// An empty draft: a `deny` with nothing said yet (also the scratch draft of checks made
+    /// outside `decide`, whose result is thrown away).
+    pub fn scratch(plan_hash: Arc<str>) -> Draft {
         Draft {
             d: Decision {
                 outcome: Outcome::Deny,
@@ -35,8 +38,8 @@ impl Draft {
                 retry_after_ms: None,
                 obligations: Vec::new(),
                 trace: Vec::new(),
-                plan_hash: Arc::from(""),
-                decision_id: String::new(),
+                plan_hash,
+                decision_id: DecisionId { at_ms: 0, seq: 0 },
             },
         }
     }
@@ -44,9 +47,9 @@ impl Draft {
     pub fn trace(
         &mut self,
         kind: &'static str,
-        what: String,
+        what: TraceWhat,
         matched: bool,
-        detail: Option<String>,
+        detail: Option<Arc<str>>,
         at: Option<Arc<str>>,
     ) {
         self.d.trace.push(TraceEntry {
@@ -80,9 +83,11 @@ impl Engine {
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut draft = Draft::scratch();
-        draft.d.plan_hash = self.hash.clone();
-        draft.d.decision_id = format!("{now_ms:x}-{n}");
+        let mut draft = Draft::scratch(self.hash.clone());
+        draft.d.decision_id = DecisionId {
+            at_ms: now_ms,
+            seq: n,
+        };
         self.run(req, now_ms, &mut draft);
         draft.d
     }
@@ -96,11 +101,7 @@ impl Engine {
         let Some(depth) = self.guards(req, intent, dr) else {
             return;
         };
-        if let Err(e) = check_value(
-            &self.plan.context,
-            &Json::Object(req.context.clone()),
-            "context",
-        ) {
+        if let Err(e) = check_context(&self.plan.context, &req.context) {
             dr.end(
                 Outcome::Deny,
                 Some(format!("the request does not fit the context schema: {e}")),
@@ -124,19 +125,24 @@ impl Engine {
                 None => Ok(true),
                 Some(w) => holds(w, &env),
             };
-            let what = format!(
-                "route {} arm {}{}",
-                it.name,
-                a + 1,
-                if arm.when.is_none() {
-                    " (otherwise)"
-                } else {
-                    ""
-                }
-            );
+            let what = TraceWhat::Arm {
+                route: self
+                    .intent_names
+                    .get(intent as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from(it.name.as_str())),
+                arm: a + 1,
+                otherwise: arm.when.is_none(),
+            };
             match matched {
                 Err(f) => {
-                    dr.trace("arm", what, false, Some(f.0.clone()), self.at(arm.src));
+                    dr.trace(
+                        "arm",
+                        what,
+                        false,
+                        Some(Arc::from(f.0.as_str())),
+                        self.at(arm.src),
+                    );
                     dr.end(Outcome::Deny, Some(format!("evaluation error: {}", f.0)));
                     return;
                 }
@@ -205,14 +211,14 @@ impl Engine {
             Some(best) if best.score > 0.0 => {
                 dr.trace(
                     "classifier",
-                    format!(
+                    TraceWhat::Text(format!(
                         "text classified as {}",
                         self.intent_names
                             .get(best.intent as usize)
                             .map_or("?", |n| n)
-                    ),
+                    )),
                     true,
-                    Some(shown.join(", ")),
+                    Some(Arc::from(shown.join(", "))),
                     None,
                 );
                 Some((best.intent, best.score))
@@ -220,7 +226,7 @@ impl Engine {
             _ => {
                 dr.trace(
                     "classifier",
-                    "text matches no intent's examples".into(),
+                    TraceWhat::Text("text matches no intent's examples".into()),
                     false,
                     None,
                     None,
@@ -289,7 +295,7 @@ impl Engine {
                 .is_some_and(|p| p.delegates.contains(&intent));
             dr.trace(
                 "guard",
-                format!("{} may delegate {}", name(last), name(intent)),
+                TraceWhat::Text(format!("{} may delegate {}", name(last), name(intent))),
                 allowed,
                 None,
                 self.plan
@@ -310,7 +316,13 @@ impl Engine {
             }
         }
         if lineage.contains(&intent) {
-            dr.trace("guard", "delegation loop".into(), true, None, None);
+            dr.trace(
+                "guard",
+                TraceWhat::Text("delegation loop".into()),
+                true,
+                None,
+                None,
+            );
             dr.end(
                 Outcome::Deny,
                 Some(format!(
@@ -324,7 +336,7 @@ impl Engine {
             if depth > max {
                 dr.trace(
                     "guard",
-                    format!("delegation depth {depth} > {max}"),
+                    TraceWhat::Text(format!("delegation depth {depth} > {max}")),
                     true,
                     None,
                     None,
@@ -394,12 +406,12 @@ impl Engine {
                 Some(w) => {
                     dr.trace(
                         "candidate",
-                        format!(
+                        TraceWhat::Text(format!(
                             "human {}",
                             self.human_names.get(h as usize).map_or("?", |n| n)
-                        ),
+                        )),
                         false,
-                        Some(format!("rate limit: free in {w} ms")),
+                        Some(Arc::from(format!("rate limit: free in {w} ms"))),
                         None,
                     );
                     wait = wait.min(w);
@@ -441,7 +453,18 @@ impl Engine {
         now: u64,
         dr: &mut Draft,
     ) {
-        let filled: Vec<Filled> = match self.fill(steps, env, now, dr) {
+        let infos: &[StepInfo] = self
+            .steps
+            .get(intent as usize)
+            .and_then(|arms| arms.get(arm))
+            .map_or(&[], |v| v.as_slice());
+        if infos.len() != steps.len() {
+            return dr.end(
+                Outcome::Deny,
+                Some("the engine has no candidates for this arm's steps".into()),
+            );
+        }
+        let filled: Vec<Filled> = match self.fill(steps, infos, env, now, dr) {
             Fill::Filled(f) => f,
             Fill::Deny(reason) => return dr.end(Outcome::Deny, Some(reason)),
             Fill::Throttle(wait, reason) => {
@@ -455,11 +478,9 @@ impl Engine {
         dr.d.steps = filled
             .iter()
             .map(|f| FilledStep {
-                step: self
-                    .step_names
-                    .get(&(intent, arm, f.step))
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from("dispatch")),
+                step: infos
+                    .get(f.step)
+                    .map_or_else(|| Arc::from("dispatch"), |i| i.name.clone()),
                 agent: self
                     .agent_names
                     .get(f.agent as usize)
@@ -499,7 +520,9 @@ impl Engine {
                     Ok(hit) => {
                         dr.trace(
                             "rule",
-                            format!("escalate rule {}", rule.id),
+                            TraceWhat::EscalateRule {
+                                rule: self.rule_id(r),
+                            },
                             hit,
                             None,
                             self.at(rule.src),
@@ -529,7 +552,9 @@ impl Engine {
                     Ok(hit) => {
                         dr.trace(
                             "rule",
-                            format!("audit rule {}", rule.id),
+                            TraceWhat::AuditRule {
+                                rule: self.rule_id(r),
+                            },
                             hit,
                             None,
                             self.at(rule.src),
@@ -539,8 +564,8 @@ impl Engine {
                         );
                         if hit && !already {
                             dr.d.obligations.push(Obligation::Audit {
-                                rule: Arc::from(rule.id.as_str()),
-                                because: rule.because.as_deref().map(Arc::from),
+                                rule: self.rule_id(r),
+                                because: self.rule_because.get(r).cloned().flatten(),
                             });
                         }
                     }
@@ -563,6 +588,28 @@ impl Engine {
             }
         }
         dr.end(outcome, None);
+    }
+}
+
+/// Checks a request's context fields against the plan's context schema (a record).
+fn check_context(ty: &Type, context: &Map<String, Json>) -> Result<(), String> {
+    match ty {
+        Type::Record { fields } => check_record(fields, context, "context"),
+        other => Err(format!(
+            "`context` should be {}, not an object",
+            type_word(other)
+        )),
+    }
+}
+
+/// True when `v` is a scalar of type `ty`: the common case, checked without naming the field.
+fn scalar_fits(ty: &Type, v: &Json) -> bool {
+    match (ty, v) {
+        (Type::Bool, Json::Bool(_))
+        | (Type::Number | Type::Duration, Json::Number(_))
+        | (Type::String, Json::String(_)) => true,
+        (Type::Enum { values }, Json::String(s)) => values.contains(s),
+        _ => false,
     }
 }
 
@@ -592,15 +639,19 @@ fn check_value(ty: &Type, v: &Json, what: &str) -> Result<(), String> {
 
 fn check_record(fields: &[plan::Field], map: &Map<String, Json>, what: &str) -> Result<(), String> {
     for f in fields {
-        let path = if what == "context" {
-            f.name.clone()
-        } else {
-            format!("{what}.{}", f.name)
+        // The field's name in messages, written only when needed.
+        let path = || {
+            if what == "context" {
+                f.name.clone()
+            } else {
+                format!("{what}.{}", f.name)
+            }
         };
         match map.get(&f.name) {
             None | Some(Json::Null) if f.optional => {}
-            None => return Err(format!("the required field `{path}` is missing")),
-            Some(v) => check_value(&f.ty, v, &path)?,
+            None => return Err(format!("the required field `{}` is missing", path())),
+            Some(v) if scalar_fits(&f.ty, v) => {}
+            Some(v) => check_value(&f.ty, v, &path())?,
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The engine: a validated plan plus what is precomputed from it for fast decisions (names to
-//! indexes, `any CAPABILITY` candidates in choice order, limits per agent and human, source
-//! locations as shared strings), the classifier and the state store.
+//! indexes, each step's candidates in the order they are tried with what their declarations
+//! already rule out, policy rules filed by agent and intent, limits per agent and human, names,
+//! rule ids and source locations as shared strings), the classifier and the state store.
 
 mod decide;
 mod fill;
@@ -38,11 +39,15 @@ pub struct Engine {
     pub(crate) human_names: Vec<Arc<str>>,
     pub(crate) intent_names: Vec<Arc<str>>,
     pub(crate) data_names: Vec<Arc<str>>,
-    pub(crate) step_names: HashMap<(IntentId, usize, usize), Arc<str>>,
+    /// Per intent, per route arm, per step: its name and its candidates, worked out once.
+    pub(crate) steps: Vec<Vec<Vec<StepInfo>>>,
+    /// Per rule: its id, its `because`, and what a candidate it forbids is told.
+    pub(crate) rule_ids: Vec<Arc<str>>,
+    pub(crate) rule_because: Vec<Option<Arc<str>>>,
+    pub(crate) forbidden_by: Vec<Arc<str>>,
+    pub(crate) breaker_open: Arc<str>,
     /// `file:line:col` per source id.
     pub(crate) at: Vec<Arc<str>>,
-    /// For each capability, the agents covering it, best first (trust desc, cost asc, name).
-    pub(crate) providers: Vec<Vec<AgentId>>,
     /// Rate limits per agent and per human: (count, per_ms).
     pub(crate) agent_rates: Vec<Vec<(u64, u64)>>,
     pub(crate) human_rates: Vec<Vec<(u64, u64)>>,
@@ -95,6 +100,8 @@ impl Engine {
         let agents_by_name = name_map(plan.agents.iter().map(|a| a.name.as_str()).collect());
         let data_by_name = name_map(plan.data_classes.iter().map(|d| d.name.as_str()).collect());
         let arc = |s: &str| -> Arc<str> { Arc::from(s) };
+        // For each capability, the agents covering it, best first (trust desc, cost asc, name):
+        // the order `any CAPABILITY` tries them in.
         let mut providers: Vec<Vec<AgentId>> = vec![Vec::new(); plan.capabilities.len()];
         for (i, a) in plan.agents.iter().enumerate() {
             for c in &a.provides {
@@ -152,19 +159,27 @@ impl Engine {
                 .enumerate()
                 .flat_map(|(i, it)| it.examples.iter().map(move |e| (i as u32, e.as_str()))),
         );
-        let mut step_names = HashMap::new();
-        for (i, it) in plan.intents.iter().enumerate() {
-            for (a, arm) in it.route.arms.iter().enumerate() {
-                let steps: &[plan::Step] = match &arm.action {
-                    plan::Action::Dispatch { step } => std::slice::from_ref(step),
-                    plan::Action::Plan { steps } => steps,
-                    _ => &[],
-                };
-                for (s, step) in steps.iter().enumerate() {
-                    step_names.insert((i as IntentId, a, s), arc(&step.name));
-                }
-            }
-        }
+        let steps = plan
+            .intents
+            .iter()
+            .map(|it| {
+                it.route
+                    .arms
+                    .iter()
+                    .map(|arm| {
+                        let steps: &[plan::Step] = match &arm.action {
+                            plan::Action::Dispatch { step } => std::slice::from_ref(step),
+                            plan::Action::Plan { steps } => steps,
+                            _ => &[],
+                        };
+                        steps
+                            .iter()
+                            .map(|s| StepInfo::new(&plan, &providers, s))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(Engine {
             hash: arc(&plan.plan_hash),
             intents_by_name,
@@ -179,13 +194,27 @@ impl Engine {
             human_names: plan.humans.iter().map(|h| arc(&h.name)).collect(),
             intent_names: plan.intents.iter().map(|i| arc(&i.name)).collect(),
             data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
-            step_names,
+            steps,
+            rule_ids: plan.rules.iter().map(|r| arc(&r.id)).collect(),
+            rule_because: plan
+                .rules
+                .iter()
+                .map(|r| r.because.as_deref().map(arc))
+                .collect(),
+            forbidden_by: plan
+                .rules
+                .iter()
+                .map(|r| match &r.because {
+                    Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
+                    None => arc(&format!("forbidden by {}", r.id)),
+                })
+                .collect(),
+            breaker_open: arc("breaker open"),
             at: plan
                 .source_map
                 .iter()
                 .map(|s| arc(&s.to_string()))
                 .collect(),
-            providers,
             agent_rates,
             human_rates,
             breakers,
@@ -222,6 +251,102 @@ impl Engine {
 
     pub(crate) fn at(&self, src: u32) -> Option<Arc<str>> {
         self.at.get(src as usize).cloned()
+    }
+}
+
+/// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
+pub(crate) struct StepInfo {
+    pub(crate) name: Arc<str>,
+    /// The agents tried, in order and without repeats: the target (for `any CAP`, every
+    /// provider, best first), the fallbacks, then the backups of the agents named, following
+    /// backups of backups.
+    pub(crate) candidates: Vec<Candidate>,
+}
+
+/// One agent that may take a step, with what its declaration already says about it.
+pub(crate) struct Candidate {
+    pub(crate) agent: AgentId,
+    /// `does not provide ..`: it lacks a capability the step needs.
+    pub(crate) lacks: Option<Arc<str>>,
+    /// `not cleared for ..`: its clearance does not cover the step's data, so only a `permit`
+    /// rule can let it take the step.
+    pub(crate) not_cleared: Option<Arc<str>>,
+}
+
+impl StepInfo {
+    fn new(plan: &Plan, providers: &[Vec<AgentId>], step: &plan::Step) -> StepInfo {
+        let mut order: Vec<AgentId> = Vec::new();
+        let mut named: Vec<AgentId> = Vec::new();
+        for t in std::iter::once(&step.target).chain(&step.fallbacks) {
+            match t {
+                plan::Target::Agent(a) => {
+                    named.push(*a);
+                    if !order.contains(a) {
+                        order.push(*a);
+                    }
+                }
+                plan::Target::Any(c) => {
+                    for a in providers.get(*c as usize).into_iter().flatten() {
+                        if !order.contains(a) {
+                            order.push(*a);
+                        }
+                    }
+                }
+            }
+        }
+        let mut i = 0;
+        while let Some(&a) = named.get(i) {
+            for &b in plan
+                .agents
+                .get(a as usize)
+                .map(|x| x.backups.as_slice())
+                .unwrap_or(&[])
+            {
+                if !order.contains(&b) {
+                    order.push(b);
+                    named.push(b);
+                }
+            }
+            i += 1;
+        }
+        let candidates = order
+            .into_iter()
+            .map(|a| {
+                let Some(agent) = plan.agents.get(a as usize) else {
+                    return Candidate {
+                        agent: a,
+                        lacks: Some(Arc::from("does not provide anything")),
+                        not_cleared: None,
+                    };
+                };
+                let lacks = (!covers(&agent.provides, &step.needs)).then(|| {
+                    let missing: Vec<&str> = step
+                        .needs
+                        .iter()
+                        .filter(|c| agent.provides.binary_search(c).is_err())
+                        .filter_map(|c| plan.capabilities.get(*c as usize).map(|x| x.name.as_str()))
+                        .collect();
+                    Arc::from(format!("does not provide {}", missing.join(", ")))
+                });
+                let uncleared: Vec<&str> = step
+                    .handles
+                    .iter()
+                    .filter(|d| agent.cleared.binary_search(d).is_err())
+                    .filter_map(|d| plan.data_classes.get(*d as usize).map(|x| x.name.as_str()))
+                    .collect();
+                let not_cleared = (!uncleared.is_empty())
+                    .then(|| Arc::from(format!("not cleared for {}", uncleared.join(", "))));
+                Candidate {
+                    agent: a,
+                    lacks,
+                    not_cleared,
+                }
+            })
+            .collect();
+        StepInfo {
+            name: Arc::from(step.name.as_str()),
+            candidates,
+        }
     }
 }
 
