@@ -500,12 +500,25 @@ impl Engine {
                 continue;
             };
             let agent = self.plan.agents.get(f.agent as usize);
+            let candidate = infos
+                .get(f.step)
+                .and_then(|i| i.candidates.get(f.candidate));
+            let (escalations, audits) = match candidate {
+                Some(c) => (
+                    self.escalations.with(&c.escalations),
+                    self.audits.with(&c.audits),
+                ),
+                None => (
+                    self.escalations.applicable(f.agent, intent),
+                    self.audits.applicable(f.agent, intent),
+                ),
+            };
             let senv = Env {
                 agent,
                 data: &step.handles,
                 ..*env
             };
-            for r in self.escalations.applicable(f.agent, intent) {
+            for r in escalations {
                 let Some(rule) = self.plan.rules.get(r) else {
                     continue;
                 };
@@ -538,7 +551,7 @@ impl Engine {
                     }
                 }
             }
-            for r in self.audits.applicable(f.agent, intent) {
+            for r in audits {
                 let Some(rule) = self.plan.rules.get(r) else {
                     continue;
                 };

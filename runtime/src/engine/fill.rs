@@ -5,6 +5,7 @@
 //! has its breaker closed and is under its rate limit.
 
 use super::decide::Draft;
+use super::index::Applicable;
 use super::{Candidate, Engine, StepInfo};
 use crate::decision::TraceWhat;
 use crate::eval::{holds, Env, Fault};
@@ -13,10 +14,18 @@ use crate::state::Subject;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-/// A filled step: its index in the action and the agent chosen.
+/// A filled step: its index in the action, the agent chosen and its index among the step's
+/// candidates (`StepInfo::candidates`).
 pub(crate) struct Filled {
     pub step: usize,
     pub agent: AgentId,
+    pub candidate: usize,
+}
+
+/// The forbid and permit rules to look at for one agent and intent, in plan order.
+struct PolicyRules<'a> {
+    forbids: Applicable<'a>,
+    permits: Applicable<'a>,
 }
 
 pub(crate) enum Fill {
@@ -55,7 +64,7 @@ impl Engine {
             let mut only_rate = true;
             let mut chosen = None;
             let first = dr.d.trace.len();
-            for c in &info.candidates {
+            for (n, c) in info.candidates.iter().enumerate() {
                 let what = || TraceWhat::Candidate {
                     step: info.name.clone(),
                     agent: self.agent_name(c.agent),
@@ -64,7 +73,7 @@ impl Engine {
                     Err(f) => return Fill::Fault(f.0),
                     Ok(None) => {
                         dr.trace("candidate", what(), true, None, self.at(step.src));
-                        chosen = Some(c.agent);
+                        chosen = Some((n, c.agent));
                         break;
                     }
                     Ok(Some(refusal)) => {
@@ -95,7 +104,11 @@ impl Engine {
                 }
             }
             match chosen {
-                Some(agent) => out.push(Filled { step: i, agent }),
+                Some((candidate, agent)) => out.push(Filled {
+                    step: i,
+                    agent,
+                    candidate,
+                }),
                 None => {
                     let tried = dr.d.trace.get(first..).unwrap_or_default();
                     let message = unfilled(&step.name, tried);
@@ -132,8 +145,14 @@ impl Engine {
         if c.lacks.is_some() {
             return Ok(Some(Refusal::Lacks));
         }
+        let rules = PolicyRules {
+            forbids: self.forbids.with(&c.forbids),
+            permits: self.permits.with(&c.permits),
+        };
         let needs_permit = c.not_cleared.is_some();
-        if let Some(refusal) = self.authorize(a, agent, &step.handles, needs_permit, env, dr)? {
+        if let Some(refusal) =
+            self.authorize(a, agent, &step.handles, needs_permit, rules, env, dr)?
+        {
             return Ok(Some(refusal));
         }
         if let Some(Some((failures, cooldown))) = self.breakers.get(a as usize) {
@@ -182,7 +201,11 @@ impl Engine {
         };
         let mut scratch = Draft::scratch(self.hash.clone());
         let needs_permit = data.iter().any(|d| a.cleared.binary_search(d).is_err());
-        match self.authorize(agent, a, data, needs_permit, &env, &mut scratch) {
+        let rules = PolicyRules {
+            forbids: self.forbids.applicable(agent, intent),
+            permits: self.permits.applicable(agent, intent),
+        };
+        match self.authorize(agent, a, data, needs_permit, rules, &env, &mut scratch) {
             Ok(None) => Ok(true),
             Ok(Some(_)) => Ok(false),
             Err(f) => Err(f.0),
@@ -191,14 +214,16 @@ impl Engine {
 
     /// The policy verdict for an agent handling `data` (Cedar's meaning): a matching forbid
     /// refuses; else, when its clearance does not cover `data` (`needs_permit`), a matching
-    /// permit grants. Only the rules filed for this agent and intent (and the global ones) are
-    /// looked at; see `index`.
+    /// permit grants. Only `rules` are looked at: those filed for this agent and intent and the
+    /// global ones (see `index`).
+    #[allow(clippy::too_many_arguments)]
     fn authorize(
         &self,
         id: AgentId,
         agent: &plan::Agent,
         data: &[DataId],
         needs_permit: bool,
+        rules: PolicyRules<'_>,
         env: &Env<'_>,
         dr: &mut Draft,
     ) -> Result<Option<Refusal>, Fault> {
@@ -207,7 +232,7 @@ impl Engine {
             data,
             ..*env
         };
-        for r in self.forbids.applicable(id, env.intent) {
+        for r in rules.forbids {
             let Some(rule) = self.plan.rules.get(r) else {
                 continue;
             };
@@ -230,7 +255,7 @@ impl Engine {
         if !needs_permit {
             return Ok(None);
         }
-        for r in self.permits.applicable(id, env.intent) {
+        for r in rules.permits {
             let Some(rule) = self.plan.rules.get(r) else {
                 continue;
             };

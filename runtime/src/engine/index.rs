@@ -12,7 +12,10 @@
 //!
 //! The rules for one (agent, intent) are the global ones, the agent's, the intent's and the
 //! pair's; [`Applicable`] walks them merged in plan order, so traces and "first matching rule"
-//! answers are the same as a walk over every rule.
+//! answers are the same as a walk over every rule. The engine also keeps, with each candidate of
+//! each step, the merged non-global rules for that agent and the step's intent
+//! ([`RuleIndex::specific`]), so `decide` walks the global list and that one and looks up
+//! nothing.
 
 use crate::plan::{AgentId, CmpOp, Expr, IntentId, Rule, RuleKind, Value};
 use std::collections::HashMap;
@@ -92,6 +95,32 @@ impl RuleIndex {
 
     /// The rules that can apply to `agent` serving `intent`, in plan order.
     pub(crate) fn applicable(&self, agent: AgentId, intent: IntentId) -> Applicable<'_> {
+        let [by_agent, by_intent, by_pair] = self.filed(agent, intent);
+        Applicable {
+            lists: [&self.global, by_agent, by_intent, by_pair],
+        }
+    }
+
+    /// The rules filed for `agent`, for `intent` or for the pair — not the global ones — in
+    /// plan order: what the engine keeps with each candidate of each step, so that `decide`
+    /// looks nothing up.
+    pub(crate) fn specific(&self, agent: AgentId, intent: IntentId) -> Box<[u32]> {
+        let [by_agent, by_intent, by_pair] = self.filed(agent, intent);
+        Applicable {
+            lists: [by_agent, by_intent, by_pair, &[]],
+        }
+        .map(|r| r as u32)
+        .collect()
+    }
+
+    /// The global rules and `specific` ones (from [`RuleIndex::specific`]), in plan order.
+    pub(crate) fn with<'a>(&'a self, specific: &'a [u32]) -> Applicable<'a> {
+        Applicable {
+            lists: [&self.global, specific, &[], &[]],
+        }
+    }
+
+    fn filed(&self, agent: AgentId, intent: IntentId) -> [&[u32]; 3] {
         fn slice(v: Option<&Vec<u32>>) -> &[u32] {
             v.map_or(&[], |v| v.as_slice())
         }
@@ -102,18 +131,15 @@ impl RuleIndex {
                 .and_then(|at| pairs.get(at))
                 .map(|(_, v)| v)
         });
-        Applicable {
-            lists: [
-                &self.global,
-                slice(self.by_agent.get(agent as usize)),
-                slice(self.by_intent.get(intent as usize)),
-                slice(pair),
-            ],
-        }
+        [
+            slice(self.by_agent.get(agent as usize)),
+            slice(self.by_intent.get(intent as usize)),
+            slice(pair),
+        ]
     }
 }
 
-/// The merge of a candidate's four rule lists, ascending (each rule is in at most one of them).
+/// The merge of up to four ascending rule lists, ascending (each rule is in at most one of them).
 pub(crate) struct Applicable<'a> {
     lists: [&'a [u32]; 4],
 }
@@ -407,6 +433,30 @@ mod tests {
         assert_eq!(applicable(&rules, 1, 2), vec![1, 2, 4, 6]);
         assert_eq!(applicable(&rules, 1, 1), vec![1, 6]);
         assert_eq!(applicable(&rules, 2, 1), vec![1, 5, 6]);
+    }
+
+    #[test]
+    fn specific_and_global_rules_merge_to_the_applicable_ones() {
+        let rules = vec![
+            rule(RuleKind::Permit, Some(name_is("b"))),
+            rule(RuleKind::Permit, None),
+            rule(RuleKind::Permit, Some(Expr::IntentIs { intent: 1 })),
+            rule(
+                RuleKind::Permit,
+                all(vec![name_is("b"), Expr::IntentIs { intent: 1 }]),
+            ),
+        ];
+        let index = RuleIndex::new(&rules, RuleKind::Permit, &["a", "b", "c"], 3);
+        for agent in 0..3 {
+            for intent in 0..3 {
+                let specific = index.specific(agent, intent);
+                assert_eq!(
+                    index.with(&specific).collect::<Vec<_>>(),
+                    index.applicable(agent, intent).collect::<Vec<_>>()
+                );
+            }
+        }
+        assert_eq!(&*index.specific(1, 1), &[0, 2, 3]);
     }
 
     #[test]

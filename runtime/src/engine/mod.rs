@@ -159,10 +159,23 @@ impl Engine {
                 .enumerate()
                 .flat_map(|(i, it)| it.examples.iter().map(move |e| (i as u32, e.as_str()))),
         );
+        let (forbids, permits, escalations, audits) = (
+            by_kind(plan::RuleKind::Forbid),
+            by_kind(plan::RuleKind::Permit),
+            by_kind(plan::RuleKind::Escalate),
+            by_kind(plan::RuleKind::RequireAudit),
+        );
+        let indexes = Indexes {
+            forbids: &forbids,
+            permits: &permits,
+            escalations: &escalations,
+            audits: &audits,
+        };
         let steps = plan
             .intents
             .iter()
-            .map(|it| {
+            .enumerate()
+            .map(|(i, it)| {
                 it.route
                     .arms
                     .iter()
@@ -174,7 +187,7 @@ impl Engine {
                         };
                         steps
                             .iter()
-                            .map(|s| StepInfo::new(&plan, &providers, s))
+                            .map(|s| StepInfo::new(&plan, &providers, &indexes, i as IntentId, s))
                             .collect()
                     })
                     .collect()
@@ -218,10 +231,10 @@ impl Engine {
             agent_rates,
             human_rates,
             breakers,
-            forbids: by_kind(plan::RuleKind::Forbid),
-            permits: by_kind(plan::RuleKind::Permit),
-            escalations: by_kind(plan::RuleKind::Escalate),
-            audits: by_kind(plan::RuleKind::RequireAudit),
+            forbids,
+            permits,
+            escalations,
+            audits,
             classifier,
             state,
             counter: AtomicU64::new(0),
@@ -271,10 +284,30 @@ pub(crate) struct Candidate {
     /// `not cleared for ..`: its clearance does not cover the step's data, so only a `permit`
     /// rule can let it take the step.
     pub(crate) not_cleared: Option<Arc<str>>,
+    /// The rules of each kind filed for this agent and the step's intent (`RuleIndex::specific`;
+    /// the global ones are walked with them).
+    pub(crate) forbids: Box<[u32]>,
+    pub(crate) permits: Box<[u32]>,
+    pub(crate) escalations: Box<[u32]>,
+    pub(crate) audits: Box<[u32]>,
+}
+
+/// The engine's four rule indexes, while the engine is being built.
+struct Indexes<'a> {
+    forbids: &'a RuleIndex,
+    permits: &'a RuleIndex,
+    escalations: &'a RuleIndex,
+    audits: &'a RuleIndex,
 }
 
 impl StepInfo {
-    fn new(plan: &Plan, providers: &[Vec<AgentId>], step: &plan::Step) -> StepInfo {
+    fn new(
+        plan: &Plan,
+        providers: &[Vec<AgentId>],
+        rules: &Indexes<'_>,
+        intent: IntentId,
+        step: &plan::Step,
+    ) -> StepInfo {
         let mut order: Vec<AgentId> = Vec::new();
         let mut named: Vec<AgentId> = Vec::new();
         for t in std::iter::once(&step.target).chain(&step.fallbacks) {
@@ -317,6 +350,10 @@ impl StepInfo {
                         agent: a,
                         lacks: Some(Arc::from("does not provide anything")),
                         not_cleared: None,
+                        forbids: Box::default(),
+                        permits: Box::default(),
+                        escalations: Box::default(),
+                        audits: Box::default(),
                     };
                 };
                 let lacks = (!covers(&agent.provides, &step.needs)).then(|| {
@@ -340,6 +377,10 @@ impl StepInfo {
                     agent: a,
                     lacks,
                     not_cleared,
+                    forbids: rules.forbids.specific(a, intent),
+                    permits: rules.permits.specific(a, intent),
+                    escalations: rules.escalations.specific(a, intent),
+                    audits: rules.audits.specific(a, intent),
                 }
             })
             .collect();
