@@ -519,10 +519,10 @@ impl Engine {
                 ..*env
             };
             for r in escalations {
-                let Some(rule) = self.plan.rules.get(r) else {
+                let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
                 };
-                let hit = rule.when.as_ref().map_or(Ok(true), |w| holds(w, &senv));
+                let hit = info.when.as_ref().map_or(Ok(true), |w| holds(w, &senv));
                 match hit {
                     Err(fault) => {
                         return dr.end(
@@ -534,11 +534,11 @@ impl Engine {
                         dr.trace(
                             "rule",
                             TraceWhat::EscalateRule {
-                                rule: self.rule_id(r),
+                                rule: info.id.clone(),
                             },
                             hit,
                             None,
-                            self.at(rule.src),
+                            info.at.clone(),
                         );
                         if hit && escalate_to.is_none() {
                             escalate_to = Some((
@@ -552,33 +552,33 @@ impl Engine {
                 }
             }
             for r in audits {
-                let Some(rule) = self.plan.rules.get(r) else {
+                let Some(info) = self.rules.get(r) else {
                     continue;
                 };
-                match rule.when.as_ref().map_or(Ok(true), |w| holds(w, &senv)) {
+                match info.when.as_ref().map_or(Ok(true), |w| holds(w, &senv)) {
                     Err(fault) => {
                         return dr.end(
                             Outcome::Deny,
-                            Some(format!("evaluation error in rule {}: {}", rule.id, fault.0)),
+                            Some(format!("evaluation error in rule {}: {}", info.id, fault.0)),
                         )
                     }
                     Ok(hit) => {
                         dr.trace(
                             "rule",
                             TraceWhat::AuditRule {
-                                rule: self.rule_id(r),
+                                rule: info.id.clone(),
                             },
                             hit,
                             None,
-                            self.at(rule.src),
+                            info.at.clone(),
                         );
                         let already = dr.d.obligations.iter().any(
-                            |o| matches!(o, Obligation::Audit { rule: id, .. } if **id == *rule.id),
+                            |o| matches!(o, Obligation::Audit { rule: id, .. } if *id == info.id),
                         );
                         if hit && !already {
                             dr.d.obligations.push(Obligation::Audit {
-                                rule: self.rule_id(r),
-                                because: self.rule_because.get(r).cloned().flatten(),
+                                rule: info.id.clone(),
+                                because: info.because.clone(),
                             });
                         }
                     }

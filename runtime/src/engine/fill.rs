@@ -37,7 +37,7 @@ pub(crate) enum Fill {
 }
 
 /// Why one candidate could not take a step. The words are the engine's, shared (see
-/// `Candidate` and `Engine::forbidden_by`), so refusing formats nothing.
+/// `Candidate` and `RuleInfo`), so refusing formats nothing.
 enum Refusal {
     Lacks,
     /// By the rule at this index of `plan.rules`.
@@ -84,7 +84,7 @@ impl Engine {
                             }
                             Refusal::Forbidden(r) => {
                                 only_rate = false;
-                                self.forbidden_by.get(r).cloned()
+                                self.rules.get(r).map(|x| x.forbidden_by.clone())
                             }
                             Refusal::NotCleared => {
                                 only_rate = false;
@@ -233,7 +233,7 @@ impl Engine {
             ..*env
         };
         for r in rules.forbids {
-            let Some(rule) = self.plan.rules.get(r) else {
+            let Some(rule) = self.rules.get(r) else {
                 continue;
             };
             let when = rule.when.as_ref().map_or(Ok(true), |w| holds(w, &env))?;
@@ -242,12 +242,12 @@ impl Engine {
                 dr.trace(
                     "rule",
                     TraceWhat::Forbid {
-                        rule: self.rule_id(r),
+                        rule: rule.id.clone(),
                         agent: self.agent_name(id),
                     },
                     true,
-                    self.rule_because.get(r).cloned().flatten(),
-                    self.at(rule.src),
+                    rule.because.clone(),
+                    rule.at.clone(),
                 );
                 return Ok(Some(Refusal::Forbidden(r)));
             }
@@ -256,31 +256,24 @@ impl Engine {
             return Ok(None);
         }
         for r in rules.permits {
-            let Some(rule) = self.plan.rules.get(r) else {
+            let Some(rule) = self.rules.get(r) else {
                 continue;
             };
             if rule.when.as_ref().map_or(Ok(true), |w| holds(w, &env))? {
                 dr.trace(
                     "rule",
                     TraceWhat::Permit {
-                        rule: self.rule_id(r),
+                        rule: rule.id.clone(),
                         agent: self.agent_name(id),
                     },
                     true,
                     None,
-                    self.at(rule.src),
+                    rule.at.clone(),
                 );
                 return Ok(None);
             }
         }
         Ok(Some(Refusal::NotCleared))
-    }
-
-    pub(crate) fn rule_id(&self, r: usize) -> Arc<str> {
-        self.rule_ids
-            .get(r)
-            .cloned()
-            .unwrap_or_else(|| Arc::from("?"))
     }
 }
 

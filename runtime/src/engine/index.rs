@@ -164,6 +164,40 @@ impl Iterator for Applicable<'_> {
     }
 }
 
+/// A rule's `when` without the conjuncts the index files it by: what is left to evaluate
+/// once the rule is looked at for an agent and intent it is filed under, where those
+/// conjuncts are true and cannot fault. `None`: nothing is left, the rule matches.
+pub(crate) fn residual(when: &Expr) -> Option<Expr> {
+    let mut conjuncts = Vec::new();
+    flatten(when, &mut conjuncts);
+    let keys = key_positions(&conjuncts);
+    let mut rest: Vec<Expr> = conjuncts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !keys.contains(i))
+        .map(|(_, c)| (*c).clone())
+        .collect();
+    match rest.len() {
+        0 => None,
+        1 => rest.pop(),
+        _ => Some(Expr::And { all: rest }),
+    }
+}
+
+/// The positions of the conjuncts a rule is filed by: agent and intent tests before the first
+/// conjunct that might fault (a key after it would skip a rule whose evaluation could fault).
+fn key_positions(conjuncts: &[&Expr]) -> Vec<usize> {
+    let mut keys = Vec::new();
+    for (i, c) in conjuncts.iter().enumerate() {
+        if agent_key(c).is_some() || intent_key(c).is_some() {
+            keys.push(i);
+        } else if !fault_free(c) {
+            break;
+        }
+    }
+    keys
+}
+
 /// The agents and intents a condition restricts a rule to (`None`: any).
 #[derive(Debug, Default)]
 struct Keys {
@@ -176,7 +210,10 @@ impl Keys {
         let mut conjuncts = Vec::new();
         flatten(when, &mut conjuncts);
         let mut keys = Keys::default();
-        for c in conjuncts {
+        for &i in &key_positions(&conjuncts) {
+            let Some(c) = conjuncts.get(i) else {
+                continue;
+            };
             if let Some(names) = agent_key(c) {
                 let mut ids: Vec<AgentId> = names
                     .iter()
@@ -191,9 +228,6 @@ impl Keys {
                 ids.sort_unstable();
                 ids.dedup();
                 keys.intents = Some(intersect(keys.intents, ids));
-            } else if !fault_free(c) {
-                // A later key would skip a rule whose evaluation could fault here.
-                break;
             }
         }
         keys
@@ -457,6 +491,41 @@ mod tests {
             }
         }
         assert_eq!(&*index.specific(1, 1), &[0, 2, 3]);
+    }
+
+    #[test]
+    fn the_residual_drops_exactly_the_filing_conjuncts() {
+        let conf = Expr::Cmp {
+            cmp: CmpOp::Ge,
+            lhs: Box::new(Expr::Confidence),
+            rhs: Box::new(Expr::Lit {
+                value: Value::Number(0.5),
+            }),
+        };
+        let when = Expr::And {
+            all: vec![
+                name_is("a"),
+                Expr::And {
+                    all: vec![conf.clone(), Expr::IntentIs { intent: 1 }],
+                },
+                field_gt(),
+                name_is("b"),
+            ],
+        };
+        assert_eq!(
+            residual(&when),
+            Some(Expr::And {
+                all: vec![conf.clone(), field_gt(), name_is("b")]
+            })
+        );
+        assert_eq!(residual(&name_is("a")), None);
+        assert_eq!(
+            residual(&Expr::And {
+                all: vec![Expr::IntentIs { intent: 0 }, conf.clone()]
+            }),
+            Some(conf)
+        );
+        assert_eq!(residual(&field_gt()), Some(field_gt()));
     }
 
     #[test]

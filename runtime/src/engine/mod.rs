@@ -41,10 +41,8 @@ pub struct Engine {
     pub(crate) data_names: Vec<Arc<str>>,
     /// Per intent, per route arm, per step: its name and its candidates, worked out once.
     pub(crate) steps: Vec<Vec<Vec<StepInfo>>>,
-    /// Per rule: its id, its `because`, and what a candidate it forbids is told.
-    pub(crate) rule_ids: Vec<Arc<str>>,
-    pub(crate) rule_because: Vec<Option<Arc<str>>>,
-    pub(crate) forbidden_by: Vec<Arc<str>>,
+    /// Per rule of the plan, what `decide` reads of it.
+    pub(crate) rules: Vec<RuleInfo>,
     pub(crate) breaker_open: Arc<str>,
     /// `file:line:col` per source id.
     pub(crate) at: Vec<Arc<str>>,
@@ -193,6 +191,11 @@ impl Engine {
                     .collect()
             })
             .collect();
+        let at: Vec<Arc<str>> = plan
+            .source_map
+            .iter()
+            .map(|s| arc(&s.to_string()))
+            .collect();
         Ok(Engine {
             hash: arc(&plan.plan_hash),
             intents_by_name,
@@ -208,26 +211,23 @@ impl Engine {
             intent_names: plan.intents.iter().map(|i| arc(&i.name)).collect(),
             data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
             steps,
-            rule_ids: plan.rules.iter().map(|r| arc(&r.id)).collect(),
-            rule_because: plan
+            rules: plan
                 .rules
                 .iter()
-                .map(|r| r.because.as_deref().map(arc))
-                .collect(),
-            forbidden_by: plan
-                .rules
-                .iter()
-                .map(|r| match &r.because {
-                    Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
-                    None => arc(&format!("forbidden by {}", r.id)),
+                .map(|r| RuleInfo {
+                    when: r.when.as_ref().and_then(index::residual),
+                    unless: r.unless.clone(),
+                    id: arc(&r.id),
+                    because: r.because.as_deref().map(arc),
+                    forbidden_by: match &r.because {
+                        Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
+                        None => arc(&format!("forbidden by {}", r.id)),
+                    },
+                    at: at.get(r.src as usize).cloned(),
                 })
                 .collect(),
             breaker_open: arc("breaker open"),
-            at: plan
-                .source_map
-                .iter()
-                .map(|s| arc(&s.to_string()))
-                .collect(),
+            at,
             agent_rates,
             human_rates,
             breakers,
@@ -274,6 +274,20 @@ pub(crate) struct StepInfo {
     /// provider, best first), the fallbacks, then the backups of the agents named, following
     /// backups of backups.
     pub(crate) candidates: Vec<Candidate>,
+}
+
+/// A policy rule as `decide` reads it: its condition, and its words as shared strings.
+pub(crate) struct RuleInfo {
+    /// The rule's `when` without the conjuncts the index files it by (`index::residual`):
+    /// the rule is only ever looked at for agents and intents where those hold. `None`: always.
+    pub(crate) when: Option<Expr>,
+    pub(crate) unless: Option<Expr>,
+    pub(crate) id: Arc<str>,
+    pub(crate) because: Option<Arc<str>>,
+    /// What a candidate the rule forbids is told: `forbidden by ID ("BECAUSE")`.
+    pub(crate) forbidden_by: Arc<str>,
+    /// `file:line:col`.
+    pub(crate) at: Option<Arc<str>>,
 }
 
 /// One agent that may take a step, with what its declaration already says about it.
