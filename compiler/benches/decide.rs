@@ -25,7 +25,9 @@
 //!
 //! All four must give the same answer on every request timed, and the Cedar requests built here
 //! must get the compiler's `Oracle`'s answer; the benchmark stops if not. Building the Cedar
-//! request alone is timed too, to show what it costs.
+//! request alone is timed too, to show what it costs, and `decide` once more on the requests
+//! for 10 intents only (the plan stays in the cache), to show what the plan's size costs in
+//! memory traffic rather than in work.
 //! Run with `cargo bench -p intent-compiler --bench decide`; `INTENT_BENCH_QUICK=1` runs sizes 10
 //! and 100 on 1,000 requests (a smoke test).
 
@@ -527,6 +529,10 @@ struct Row {
     split: Stats,
     floor: Stats,
     build: Stats,
+    /// `decide` on requests for the first 10 intents only: the same work on a plan that stays
+    /// in the cache, to tell what the plan's size costs in memory traffic from what it costs
+    /// in work.
+    hot: Stats,
     allowed: usize,
     requests: usize,
 }
@@ -588,6 +594,17 @@ fn run(rules: usize, requests: usize) -> Row {
         let d = engine.decide_at(black_box(&cases[i].request), NOW_MS);
         black_box(&d);
     });
+    let mut hot_cases: Vec<&Case> = cases
+        .iter()
+        .filter(|c| (c.intent as usize) < INTENTS_PER_AGENT)
+        .collect();
+    if hot_cases.is_empty() {
+        hot_cases.extend(cases.first());
+    }
+    let hot = measure(cases.len(), |i| {
+        let c = hot_cases[i % hot_cases.len()];
+        black_box(engine.decide_at(black_box(&c.request), NOW_MS));
+    });
     let build = measure(cases.len(), |i| {
         let c = &cases[i];
         black_box(cedar.request(agent_of(c), black_box(&c.request)));
@@ -617,6 +634,7 @@ fn run(rules: usize, requests: usize) -> Row {
         split,
         floor: floor_stats,
         build,
+        hot,
         allowed,
         requests,
     }
@@ -677,6 +695,13 @@ fn main() {
         "building the Cedar request alone (in both Cedar figures): {}",
         rows.iter()
             .map(|r| format!("{} at {}", cell(&r.build), r.rules))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "decide on requests for 10 intents only (a warm plan): {}",
+        rows.iter()
+            .map(|r| format!("{} at {}", cell(&r.hot), r.rules))
             .collect::<Vec<_>>()
             .join(", ")
     );
