@@ -96,7 +96,10 @@ impl Engine {
         let Some((intent, confidence)) = self.resolve_intent(req, dr) else {
             return;
         };
-        dr.d.intent = self.intent_names.get(intent as usize).cloned();
+        let Some(info) = self.intents.get(intent as usize) else {
+            return dr.end(Outcome::Deny, Some("unknown intent id".into()));
+        };
+        dr.d.intent = Some(info.name.clone());
         dr.d.confidence = Some(confidence);
         let Some(depth) = self.guards(req, intent, dr) else {
             return;
@@ -120,36 +123,27 @@ impl Engine {
             data: &[],
             response: None,
         };
-        for (a, arm) in it.route.arms.iter().enumerate() {
+        for ((a, arm), arm_info) in it.route.arms.iter().enumerate().zip(&*info.arms) {
             let matched = match &arm.when {
                 None => Ok(true),
                 Some(w) => holds(w, &env),
             };
             let what = TraceWhat::Arm {
-                route: self
-                    .intent_names
-                    .get(intent as usize)
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from(it.name.as_str())),
+                route: info.name.clone(),
                 arm: a + 1,
                 otherwise: arm.when.is_none(),
             };
+            let at = arm_info.at.clone();
             match matched {
                 Err(f) => {
-                    dr.trace(
-                        "arm",
-                        what,
-                        false,
-                        Some(Arc::from(f.0.as_str())),
-                        self.at(arm.src),
-                    );
+                    dr.trace("arm", what, false, Some(Arc::from(f.0.as_str())), at);
                     dr.end(Outcome::Deny, Some(format!("evaluation error: {}", f.0)));
                     return;
                 }
-                Ok(false) => dr.trace("arm", what, false, None, self.at(arm.src)),
+                Ok(false) => dr.trace("arm", what, false, None, at),
                 Ok(true) => {
-                    dr.trace("arm", what, true, None, self.at(arm.src));
-                    self.act(&arm.action, intent, a, &env, now, dr);
+                    dr.trace("arm", what, true, None, at);
+                    self.act(&arm.action, intent, &arm_info.steps, &env, now, dr);
                     return;
                 }
             }
@@ -357,7 +351,7 @@ impl Engine {
         &self,
         action: &plan::Action,
         intent: IntentId,
-        arm: usize,
+        steps: &[StepInfo],
         env: &Env<'_>,
         now: u64,
         dr: &mut Draft,
@@ -371,18 +365,10 @@ impl Engine {
             plan::Action::Escalate { humans, because } => {
                 self.escalate(humans, because.clone(), now, dr)
             }
-            plan::Action::Dispatch { step } => self.serve(
-                std::slice::from_ref(step),
-                Outcome::Dispatch,
-                intent,
-                arm,
-                env,
-                now,
-                dr,
-            ),
-            plan::Action::Plan { steps } => {
-                self.serve(steps, Outcome::Plan, intent, arm, env, now, dr)
+            plan::Action::Dispatch { .. } => {
+                self.serve(steps, Outcome::Dispatch, intent, env, now, dr)
             }
+            plan::Action::Plan { .. } => self.serve(steps, Outcome::Plan, intent, env, now, dr),
             plan::Action::Pass | plan::Action::Redact { .. } => {
                 dr.end(Outcome::Deny, Some("a review action in a route".into()))
             }
@@ -442,29 +428,18 @@ impl Engine {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Fills `steps` (the engine's record of the arm's steps), then applies escalation and
+    /// audit rules to each filled step.
     fn serve(
         &self,
-        steps: &[plan::Step],
+        infos: &[StepInfo],
         outcome: Outcome,
         intent: IntentId,
-        arm: usize,
         env: &Env<'_>,
         now: u64,
         dr: &mut Draft,
     ) {
-        let infos: &[StepInfo] = self
-            .steps
-            .get(intent as usize)
-            .and_then(|arms| arms.get(arm))
-            .map_or(&[], |v| v.as_slice());
-        if infos.len() != steps.len() {
-            return dr.end(
-                Outcome::Deny,
-                Some("the engine has no candidates for this arm's steps".into()),
-            );
-        }
-        let filled: Vec<Filled> = match self.fill(steps, infos, env, now, dr) {
+        let filled: Vec<Filled> = match self.fill(infos, env, now, dr) {
             Fill::Filled(f) => f,
             Fill::Deny(reason) => return dr.end(Outcome::Deny, Some(reason)),
             Fill::Throttle(wait, reason) => {
@@ -477,32 +452,24 @@ impl Engine {
         };
         dr.d.steps = filled
             .iter()
-            .map(|f| FilledStep {
-                step: infos
-                    .get(f.step)
-                    .map_or_else(|| Arc::from("dispatch"), |i| i.name.clone()),
-                agent: self
-                    .agent_names
-                    .get(f.agent as usize)
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from("?")),
-                endpoint: self
-                    .agent_endpoints
-                    .get(f.agent as usize)
-                    .cloned()
-                    .flatten(),
+            .filter_map(|f| {
+                let step = infos.get(f.step)?;
+                let c = step.candidates.get(f.candidate)?;
+                Some(FilledStep {
+                    step: step.name.clone(),
+                    agent: c.name.clone(),
+                    endpoint: c.endpoint.clone(),
+                })
             })
             .collect();
         // Step 5: policy escalation rules, and audit obligations, per filled step.
         let mut escalate_to: Option<(&[u32], Option<String>)> = None;
         for f in &filled {
-            let Some(step) = steps.get(f.step) else {
+            let Some(step) = infos.get(f.step) else {
                 continue;
             };
             let agent = self.plan.agents.get(f.agent as usize);
-            let candidate = infos
-                .get(f.step)
-                .and_then(|i| i.candidates.get(f.candidate));
+            let candidate = step.candidates.get(f.candidate);
             let (escalations, audits) = match candidate {
                 Some(c) => (
                     self.escalations.with(&c.escalations),

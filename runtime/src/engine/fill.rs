@@ -22,10 +22,12 @@ pub(crate) struct Filled {
     pub candidate: usize,
 }
 
-/// The forbid and permit rules to look at for one agent and intent, in plan order.
+/// The forbid and permit rules to look at for one agent and intent, in plan order, and the
+/// agent's name for the trace.
 struct PolicyRules<'a> {
     forbids: Applicable<'a>,
     permits: Applicable<'a>,
+    agent: &'a Arc<str>,
 }
 
 pub(crate) enum Fill {
@@ -48,31 +50,24 @@ enum Refusal {
 }
 
 impl Engine {
-    /// Fills each step with its first candidate that can take it. `infos` are the steps as the
-    /// engine worked them out (`Engine::steps`), one per step.
-    pub(crate) fn fill(
-        &self,
-        steps: &[plan::Step],
-        infos: &[StepInfo],
-        env: &Env<'_>,
-        now: u64,
-        dr: &mut Draft,
-    ) -> Fill {
+    /// Fills each step (as the engine worked it out: `StepInfo`) with its first candidate that
+    /// can take it.
+    pub(crate) fn fill(&self, steps: &[StepInfo], env: &Env<'_>, now: u64, dr: &mut Draft) -> Fill {
         let mut out = Vec::with_capacity(steps.len());
-        for (i, (step, info)) in steps.iter().zip(infos).enumerate() {
+        for (i, step) in steps.iter().enumerate() {
             let mut wait: Option<u64> = None;
             let mut only_rate = true;
             let mut chosen = None;
             let first = dr.d.trace.len();
-            for (n, c) in info.candidates.iter().enumerate() {
+            for (n, c) in step.candidates.iter().enumerate() {
                 let what = || TraceWhat::Candidate {
-                    step: info.name.clone(),
-                    agent: self.agent_name(c.agent),
+                    step: step.name.clone(),
+                    agent: c.name.clone(),
                 };
                 match self.admit(c, step, env, now, dr) {
                     Err(f) => return Fill::Fault(f.0),
                     Ok(None) => {
-                        dr.trace("candidate", what(), true, None, self.at(step.src));
+                        dr.trace("candidate", what(), true, None, step.at.clone());
                         chosen = Some((n, c.agent));
                         break;
                     }
@@ -99,7 +94,7 @@ impl Engine {
                                 Some(Arc::from(format!("rate limit: free in {w} ms")))
                             }
                         };
-                        dr.trace("candidate", what(), false, why, self.at(step.src));
+                        dr.trace("candidate", what(), false, why, step.at.clone());
                     }
                 }
             }
@@ -133,7 +128,7 @@ impl Engine {
     fn admit(
         &self,
         c: &Candidate,
-        step: &plan::Step,
+        step: &StepInfo,
         env: &Env<'_>,
         now: u64,
         dr: &mut Draft,
@@ -148,11 +143,10 @@ impl Engine {
         let rules = PolicyRules {
             forbids: self.forbids.with(&c.forbids),
             permits: self.permits.with(&c.permits),
+            agent: &c.name,
         };
         let needs_permit = c.not_cleared.is_some();
-        if let Some(refusal) =
-            self.authorize(a, agent, &step.handles, needs_permit, rules, env, dr)?
-        {
+        if let Some(refusal) = self.authorize(agent, &step.handles, needs_permit, rules, env, dr)? {
             return Ok(Some(refusal));
         }
         if let Some(Some((failures, cooldown))) = self.breakers.get(a as usize) {
@@ -201,11 +195,13 @@ impl Engine {
         };
         let mut scratch = Draft::scratch(self.hash.clone());
         let needs_permit = data.iter().any(|d| a.cleared.binary_search(d).is_err());
+        let name = self.agent_name(agent);
         let rules = PolicyRules {
             forbids: self.forbids.applicable(agent, intent),
             permits: self.permits.applicable(agent, intent),
+            agent: &name,
         };
-        match self.authorize(agent, a, data, needs_permit, rules, &env, &mut scratch) {
+        match self.authorize(a, data, needs_permit, rules, &env, &mut scratch) {
             Ok(None) => Ok(true),
             Ok(Some(_)) => Ok(false),
             Err(f) => Err(f.0),
@@ -216,10 +212,8 @@ impl Engine {
     /// refuses; else, when its clearance does not cover `data` (`needs_permit`), a matching
     /// permit grants. Only `rules` are looked at: those filed for this agent and intent and the
     /// global ones (see `index`).
-    #[allow(clippy::too_many_arguments)]
     fn authorize(
         &self,
-        id: AgentId,
         agent: &plan::Agent,
         data: &[DataId],
         needs_permit: bool,
@@ -243,7 +237,7 @@ impl Engine {
                     "rule",
                     TraceWhat::Forbid {
                         rule: rule.id.clone(),
-                        agent: self.agent_name(id),
+                        agent: rules.agent.clone(),
                     },
                     true,
                     rule.because.clone(),
@@ -264,7 +258,7 @@ impl Engine {
                     "rule",
                     TraceWhat::Permit {
                         rule: rule.id.clone(),
-                        agent: self.agent_name(id),
+                        agent: rules.agent.clone(),
                     },
                     true,
                     None,

@@ -9,7 +9,7 @@ mod index;
 mod review;
 
 use crate::classifier::Classifier;
-use crate::plan::{self, AgentId, CapId, Expr, IntentId, LimitTarget, Plan};
+use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{MemoryState, State};
 use index::RuleIndex;
 use std::collections::HashMap;
@@ -35,12 +35,11 @@ pub struct Engine {
     pub(crate) agents_by_name: HashMap<String, AgentId>,
     pub(crate) data_by_name: HashMap<String, plan::DataId>,
     pub(crate) agent_names: Vec<Arc<str>>,
-    pub(crate) agent_endpoints: Vec<Option<Arc<str>>>,
     pub(crate) human_names: Vec<Arc<str>>,
     pub(crate) intent_names: Vec<Arc<str>>,
     pub(crate) data_names: Vec<Arc<str>>,
-    /// Per intent, per route arm, per step: its name and its candidates, worked out once.
-    pub(crate) steps: Vec<Vec<Vec<StepInfo>>>,
+    /// Per intent: what `decide` reads of it, its arms and their steps, in one place.
+    pub(crate) intents: Vec<IntentInfo>,
     /// Per rule of the plan, what `decide` reads of it.
     pub(crate) rules: Vec<RuleInfo>,
     pub(crate) breaker_open: Arc<str>,
@@ -169,12 +168,32 @@ impl Engine {
             escalations: &escalations,
             audits: &audits,
         };
-        let steps = plan
+        let at: Vec<Arc<str>> = plan
+            .source_map
+            .iter()
+            .map(|s| arc(&s.to_string()))
+            .collect();
+        let agent_names: Vec<Arc<str>> = plan.agents.iter().map(|a| arc(&a.name)).collect();
+        let agent_endpoints: Vec<Option<Arc<str>>> = plan
+            .agents
+            .iter()
+            .map(|a| a.endpoint.as_deref().map(arc))
+            .collect();
+        let intent_names: Vec<Arc<str>> = plan.intents.iter().map(|i| arc(&i.name)).collect();
+        let shared = Shared {
+            at: &at,
+            agent_names: &agent_names,
+            agent_endpoints: &agent_endpoints,
+        };
+        let intents = plan
             .intents
             .iter()
+            .zip(&intent_names)
             .enumerate()
-            .map(|(i, it)| {
-                it.route
+            .map(|(i, (it, name))| IntentInfo {
+                name: name.clone(),
+                arms: it
+                    .route
                     .arms
                     .iter()
                     .map(|arm| {
@@ -183,34 +202,36 @@ impl Engine {
                             plan::Action::Plan { steps } => steps,
                             _ => &[],
                         };
-                        steps
-                            .iter()
-                            .map(|s| StepInfo::new(&plan, &providers, &indexes, i as IntentId, s))
-                            .collect()
+                        ArmInfo {
+                            at: at.get(arm.src as usize).cloned(),
+                            steps: steps
+                                .iter()
+                                .map(|s| {
+                                    StepInfo::new(
+                                        &plan,
+                                        &providers,
+                                        &indexes,
+                                        &shared,
+                                        i as IntentId,
+                                        s,
+                                    )
+                                })
+                                .collect(),
+                        }
                     })
-                    .collect()
+                    .collect(),
             })
-            .collect();
-        let at: Vec<Arc<str>> = plan
-            .source_map
-            .iter()
-            .map(|s| arc(&s.to_string()))
             .collect();
         Ok(Engine {
             hash: arc(&plan.plan_hash),
             intents_by_name,
             agents_by_name,
             data_by_name,
-            agent_names: plan.agents.iter().map(|a| arc(&a.name)).collect(),
-            agent_endpoints: plan
-                .agents
-                .iter()
-                .map(|a| a.endpoint.as_deref().map(arc))
-                .collect(),
+            agent_names,
             human_names: plan.humans.iter().map(|h| arc(&h.name)).collect(),
-            intent_names: plan.intents.iter().map(|i| arc(&i.name)).collect(),
+            intent_names,
             data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
-            steps,
+            intents,
             rules: plan
                 .rules
                 .iter()
@@ -267,13 +288,40 @@ impl Engine {
     }
 }
 
+/// An intent as `decide` reads it. Kept apart from the plan's `Intent` so that a decision
+/// touches few cache lines: with thousands of intents each request reads a cold part of the
+/// plan, and every pointer followed there is a trip to memory.
+pub(crate) struct IntentInfo {
+    pub(crate) name: Arc<str>,
+    /// One per arm of the intent's route, in order.
+    pub(crate) arms: Box<[ArmInfo]>,
+}
+
+/// A route arm as `decide` reads it.
+pub(crate) struct ArmInfo {
+    /// `file:line:col`.
+    pub(crate) at: Option<Arc<str>>,
+    /// For `dispatch` and `plan`, one per step, in order; else empty.
+    pub(crate) steps: Box<[StepInfo]>,
+}
+
 /// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
 pub(crate) struct StepInfo {
     pub(crate) name: Arc<str>,
+    pub(crate) at: Option<Arc<str>>,
+    /// The data classes the step handles.
+    pub(crate) handles: Box<[DataId]>,
     /// The agents tried, in order and without repeats: the target (for `any CAP`, every
     /// provider, best first), the fallbacks, then the backups of the agents named, following
     /// backups of backups.
-    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) candidates: Box<[Candidate]>,
+}
+
+/// The engine's shared strings, while the engine is being built.
+struct Shared<'a> {
+    at: &'a [Arc<str>],
+    agent_names: &'a [Arc<str>],
+    agent_endpoints: &'a [Option<Arc<str>>],
 }
 
 /// A policy rule as `decide` reads it: its condition, and its words as shared strings.
@@ -293,6 +341,8 @@ pub(crate) struct RuleInfo {
 /// One agent that may take a step, with what its declaration already says about it.
 pub(crate) struct Candidate {
     pub(crate) agent: AgentId,
+    pub(crate) name: Arc<str>,
+    pub(crate) endpoint: Option<Arc<str>>,
     /// `does not provide ..`: it lacks a capability the step needs.
     pub(crate) lacks: Option<Arc<str>>,
     /// `not cleared for ..`: its clearance does not cover the step's data, so only a `permit`
@@ -319,6 +369,7 @@ impl StepInfo {
         plan: &Plan,
         providers: &[Vec<AgentId>],
         rules: &Indexes<'_>,
+        shared: &Shared<'_>,
         intent: IntentId,
         step: &plan::Step,
     ) -> StepInfo {
@@ -359,9 +410,17 @@ impl StepInfo {
         let candidates = order
             .into_iter()
             .map(|a| {
+                let name = shared
+                    .agent_names
+                    .get(a as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("?"));
+                let endpoint = shared.agent_endpoints.get(a as usize).cloned().flatten();
                 let Some(agent) = plan.agents.get(a as usize) else {
                     return Candidate {
                         agent: a,
+                        name,
+                        endpoint,
                         lacks: Some(Arc::from("does not provide anything")),
                         not_cleared: None,
                         forbids: Box::default(),
@@ -389,6 +448,8 @@ impl StepInfo {
                     .then(|| Arc::from(format!("not cleared for {}", uncleared.join(", "))));
                 Candidate {
                     agent: a,
+                    name,
+                    endpoint,
                     lacks,
                     not_cleared,
                     forbids: rules.forbids.specific(a, intent),
@@ -400,6 +461,8 @@ impl StepInfo {
             .collect();
         StepInfo {
             name: Arc::from(step.name.as_str()),
+            at: shared.at.get(step.src as usize).cloned(),
+            handles: step.handles.clone().into_boxed_slice(),
             candidates,
         }
     }
