@@ -428,8 +428,8 @@ impl Engine {
         );
     }
 
-    /// Fills `steps` (the engine's record of the arm's steps), then applies escalation and
-    /// audit rules to each filled step.
+    /// Fills the arm's steps (`infos`, the engine's records of them), then applies the
+    /// escalation and audit rules to each filled step.
     fn serve(
         &self,
         infos: &[StepInfo],
