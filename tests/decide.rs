@@ -365,3 +365,87 @@ proptest! {
         }
     }
 }
+
+/// The trace and the reasons read the same whichever way the engine keeps them: these strings
+/// are what `intent eval --explain`, decision logs and users' tooling see.
+#[test]
+fn trace_and_reasons_keep_their_words() {
+    let e = engine(&file("tests/semantics/filling.intent"));
+    let lines = |d: &Decision| -> Vec<String> {
+        d.trace
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} {} {}",
+                    t.kind,
+                    t.what,
+                    t.matched,
+                    t.detail.as_deref().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    // EU data: every parser outside eu-west-1 is forbidden, parse_d gets no permit.
+    let r = Request::for_intent("parse_docs", 0.9)
+        .with("residency", json!("EU"))
+        .with("tier", json!("basic"));
+    let d = e.decide_at(&r, 0x2a);
+    assert_eq!(
+        lines(&d),
+        [
+            "arm route parse_docs arm 1 (otherwise) true -",
+            "rule forbid semantics.filling.residency#0 for parse_e true EU data stays in eu-west-1",
+            "candidate step dispatch: parse_e false forbidden by semantics.filling.residency#0 (\"EU data stays in eu-west-1\")",
+            "candidate step dispatch: parse_d false not cleared for pii",
+            "rule forbid semantics.filling.residency#0 for parse_b true EU data stays in eu-west-1",
+            "candidate step dispatch: parse_b false forbidden by semantics.filling.residency#0 (\"EU data stays in eu-west-1\")",
+            "candidate step dispatch: parse_c true -",
+            "rule escalate rule semantics.filling.gold_review#0 false -",
+        ]
+    );
+    let d = e.decide_at(&r.clone().with("tier", json!("gold")), 0x2a);
+    assert!(
+        lines(&d)
+            .contains(&"rule permit semantics.filling.residency#1 for parse_d true -".to_string()),
+        "{:?}",
+        lines(&d)
+    );
+    // A gold ledger read escalates; the rule is in the trace, the id in JSON is a string.
+    let d = e.decide_at(
+        &Request::for_intent("read_ledger", 0.9)
+            .with("residency", json!("EU"))
+            .with("tier", json!("gold")),
+        0x2a,
+    );
+    let v = serde_json::to_value(&d).unwrap();
+    assert!(
+        v["trace"].as_array().unwrap().iter().any(|t| t["what"]
+            == "escalate rule semantics.filling.gold_review#0"
+            && t["matched"] == true),
+        "{v}"
+    );
+    assert!(v["decision_id"].as_str().unwrap().starts_with("2a-"), "{v}");
+    // No candidate can take the step: the reason lists each with why.
+    let strict = r#"
+package strict
+use std.data.{pii}
+capability work.do
+context { residency: "EU" | "US" }
+agent us { provides work.do  region "us-east-1"  clearance pii }
+agent nope { provides work.do  region "eu-west-1" }
+intent work { requires work.do  handles pii }
+route work { otherwise => dispatch us fallback nope }
+policy eu {
+  forbid when residency == "EU" and agent.region != "eu-west-1" because "stay in the EU"
+  permit when residency == "US"
+}
+"#;
+    let d = engine(strict).decide_at(
+        &Request::for_intent("work", 0.9).with("residency", json!("EU")),
+        0,
+    );
+    assert_eq!(
+        reason(&d),
+        "step `dispatch` cannot be filled: us: forbidden by strict.eu#0 (\"stay in the EU\"); nope: not cleared for pii"
+    );
+}

@@ -160,6 +160,12 @@ fn condition(rng: &mut Rng, depth: usize) -> String {
         "depth > 1",
         "intent == read",
         "intent != write",
+        "intent in {read, write}",
+        // Conditions the runtime files rules by (agent, intent) for.
+        "agent.name == \"a1\"",
+        "\"a2\" == agent.name",
+        "agent.name in {\"a0\", \"a3\"}",
+        "(agent.name == \"a4\" and intent == write)",
         "urgent == true",
         "urgent",
         "not urgent",

@@ -55,14 +55,89 @@ pub enum Obligation {
 pub struct TraceEntry {
     /// `classifier`, `guard`, `arm`, `candidate`, `rule`, `review`.
     pub kind: &'static str,
-    /// What was looked at (an arm's text, a rule id, an agent).
-    pub what: String,
+    /// What was looked at (an arm, a rule id, an agent); a string in JSON.
+    pub what: TraceWhat,
     pub matched: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub detail: Option<Arc<str>>,
     /// `file:line:col` of the arm or rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<Arc<str>>,
+}
+
+/// What a trace entry looked at. It reads (`Display`) and serialises as one string —
+/// `route pay arm 2 (otherwise)`, `step parse: doc_parser`, `permit grants#3 for doc_parser`,
+/// `forbid residency#0 for doc_parser`, `escalate rule p#1`, `audit rule p#2` — but `decide`
+/// keeps only its pieces, names the engine already shares, so tracing formats nothing on the
+/// hot path; the text is written when someone reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceWhat {
+    /// Arm `arm` (counted from 1) of the route of an intent.
+    Arm {
+        route: Arc<str>,
+        arm: usize,
+        otherwise: bool,
+    },
+    /// An agent tried for a step.
+    Candidate { step: Arc<str>, agent: Arc<str> },
+    /// A `forbid` rule that matched an agent.
+    Forbid { rule: Arc<str>, agent: Arc<str> },
+    /// A `permit` rule that granted an agent what its clearance does not.
+    Permit { rule: Arc<str>, agent: Arc<str> },
+    /// An `escalate` rule checked against a filled step.
+    EscalateRule { rule: Arc<str> },
+    /// A `require audit` rule checked against a filled step.
+    AuditRule { rule: Arc<str> },
+    /// Anything else, already written out.
+    Text(String),
+}
+
+impl std::fmt::Display for TraceWhat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TraceWhat::Arm {
+                route,
+                arm,
+                otherwise,
+            } => write!(
+                f,
+                "route {route} arm {arm}{}",
+                if *otherwise { " (otherwise)" } else { "" }
+            ),
+            TraceWhat::Candidate { step, agent } => write!(f, "step {step}: {agent}"),
+            TraceWhat::Forbid { rule, agent } => write!(f, "forbid {rule} for {agent}"),
+            TraceWhat::Permit { rule, agent } => write!(f, "permit {rule} for {agent}"),
+            TraceWhat::EscalateRule { rule } => write!(f, "escalate rule {rule}"),
+            TraceWhat::AuditRule { rule } => write!(f, "audit rule {rule}"),
+            TraceWhat::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+impl Serialize for TraceWhat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A decision's id: the decision time in hexadecimal milliseconds, a dash, and the engine's
+/// sequence number (`18bcfe5680-42`). A string in JSON; written out only when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DecisionId {
+    pub at_ms: u64,
+    pub seq: u64,
+}
+
+impl std::fmt::Display for DecisionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:x}-{}", self.at_ms, self.seq)
+    }
+}
+
+impl Serialize for DecisionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,7 +165,7 @@ pub struct Decision {
     pub obligations: Vec<Obligation>,
     pub trace: Vec<TraceEntry>,
     pub plan_hash: Arc<str>,
-    pub decision_id: String,
+    pub decision_id: DecisionId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -132,7 +132,19 @@ fn value<'r>(e: &'r Expr, env: &Env<'r>) -> Result<V<'r>, Fault> {
             V::Bool(compare(*cmp, &l, &r)?)
         }
         Expr::In { item, set, negated } => {
-            let (i, s) = (value(item, env)?, value(set, env)?);
+            let i = value(item, env)?;
+            // A literal set (the usual case) is read in place, without building a list.
+            if let Expr::Lit {
+                value: Value::List(members),
+            } = &**set
+            {
+                if matches!(i, V::Absent) {
+                    return Ok(V::Bool(false));
+                }
+                let found = members.iter().any(|m| equal_lit(&i, m));
+                return Ok(V::Bool(found != *negated));
+            }
+            let s = value(set, env)?;
             match (&i, &s) {
                 (V::Absent, _) | (_, V::Absent) => V::Bool(false),
                 (_, V::List(members)) => {
@@ -151,6 +163,19 @@ fn equal(a: &V<'_>, b: &V<'_>) -> bool {
         (V::Str(x), V::Str(y)) => x == y,
         (V::Bool(x), V::Bool(y)) => x == y,
         (V::List(x), V::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q)),
+        _ => false,
+    }
+}
+
+/// `equal(a, &from_value(b))`, without converting `b`.
+fn equal_lit(a: &V<'_>, b: &Value) -> bool {
+    match (a, b) {
+        (V::Num(x), Value::Number(y)) => x == y,
+        (V::Str(x), Value::String(y)) => *x == y,
+        (V::Bool(x), Value::Bool(y)) => x == y,
+        (V::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal_lit(p, q))
+        }
         _ => false,
     }
 }

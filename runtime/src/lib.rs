@@ -14,7 +14,8 @@ pub mod request;
 pub mod state;
 
 pub use decision::{
-    Decision, FilledStep, Obligation, Outcome, TraceEntry, Verdict, VerdictOutcome,
+    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,
+    VerdictOutcome,
 };
 pub use engine::{Engine, PlanError};
 pub use request::{Caller, Request, Response};

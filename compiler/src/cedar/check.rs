@@ -231,6 +231,13 @@ impl Oracle {
         })
     }
 
+    /// The loaded policies, each under the id its `@id` annotation names (a rule id, or
+    /// `agent:<name>`), so a caller can assemble subsets of them (the decide benchmark's
+    /// pre-split peer does).
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
     /// May `agent` perform capability `cap` for `intent` with this request context? Builds a
     /// real `cedar_policy::Request` and asks `cedar_policy::Authorizer`.
     ///

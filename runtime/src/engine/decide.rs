@@ -3,9 +3,11 @@
 //! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
 
 use super::fill::{Fill, Filled};
-use super::Engine;
+use super::{Engine, StepInfo};
 use crate::classifier::distance;
-use crate::decision::{Decision, FilledStep, Obligation, Outcome, TraceEntry};
+use crate::decision::{
+    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
+};
 use crate::eval::{holds, Env};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
@@ -20,8 +22,9 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    /// A draft whose result is thrown away (for checks made outside `decide`).
-    pub fn scratch() -> Draft {
+    /// An empty draft: a `deny` with nothing said yet (also the scratch draft of checks made
+    /// outside `decide`, whose result is thrown away).
+    pub fn scratch(plan_hash: Arc<str>) -> Draft {
         Draft {
             d: Decision {
                 outcome: Outcome::Deny,
@@ -35,8 +38,8 @@ impl Draft {
                 retry_after_ms: None,
                 obligations: Vec::new(),
                 trace: Vec::new(),
-                plan_hash: Arc::from(""),
-                decision_id: String::new(),
+                plan_hash,
+                decision_id: DecisionId { at_ms: 0, seq: 0 },
             },
         }
     }
@@ -44,9 +47,9 @@ impl Draft {
     pub fn trace(
         &mut self,
         kind: &'static str,
-        what: String,
+        what: TraceWhat,
         matched: bool,
-        detail: Option<String>,
+        detail: Option<Arc<str>>,
         at: Option<Arc<str>>,
     ) {
         self.d.trace.push(TraceEntry {
@@ -80,9 +83,11 @@ impl Engine {
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut draft = Draft::scratch();
-        draft.d.plan_hash = self.hash.clone();
-        draft.d.decision_id = format!("{now_ms:x}-{n}");
+        let mut draft = Draft::scratch(self.hash.clone());
+        draft.d.decision_id = DecisionId {
+            at_ms: now_ms,
+            seq: n,
+        };
         self.run(req, now_ms, &mut draft);
         draft.d
     }
@@ -91,16 +96,15 @@ impl Engine {
         let Some((intent, confidence)) = self.resolve_intent(req, dr) else {
             return;
         };
-        dr.d.intent = self.intent_names.get(intent as usize).cloned();
+        let Some(info) = self.intents.get(intent as usize) else {
+            return dr.end(Outcome::Deny, Some("unknown intent id".into()));
+        };
+        dr.d.intent = Some(info.name.clone());
         dr.d.confidence = Some(confidence);
         let Some(depth) = self.guards(req, intent, dr) else {
             return;
         };
-        if let Err(e) = check_value(
-            &self.plan.context,
-            &Json::Object(req.context.clone()),
-            "context",
-        ) {
+        if let Err(e) = check_context(&self.plan.context, &req.context) {
             dr.end(
                 Outcome::Deny,
                 Some(format!("the request does not fit the context schema: {e}")),
@@ -119,31 +123,27 @@ impl Engine {
             data: &[],
             response: None,
         };
-        for (a, arm) in it.route.arms.iter().enumerate() {
+        for ((a, arm), arm_info) in it.route.arms.iter().enumerate().zip(&*info.arms) {
             let matched = match &arm.when {
                 None => Ok(true),
                 Some(w) => holds(w, &env),
             };
-            let what = format!(
-                "route {} arm {}{}",
-                it.name,
-                a + 1,
-                if arm.when.is_none() {
-                    " (otherwise)"
-                } else {
-                    ""
-                }
-            );
+            let what = TraceWhat::Arm {
+                route: info.name.clone(),
+                arm: a + 1,
+                otherwise: arm.when.is_none(),
+            };
+            let at = arm_info.at.clone();
             match matched {
                 Err(f) => {
-                    dr.trace("arm", what, false, Some(f.0.clone()), self.at(arm.src));
+                    dr.trace("arm", what, false, Some(Arc::from(f.0.as_str())), at);
                     dr.end(Outcome::Deny, Some(format!("evaluation error: {}", f.0)));
                     return;
                 }
-                Ok(false) => dr.trace("arm", what, false, None, self.at(arm.src)),
+                Ok(false) => dr.trace("arm", what, false, None, at),
                 Ok(true) => {
-                    dr.trace("arm", what, true, None, self.at(arm.src));
-                    self.act(&arm.action, intent, a, &env, now, dr);
+                    dr.trace("arm", what, true, None, at);
+                    self.act(&arm.action, intent, &arm_info.steps, &env, now, dr);
                     return;
                 }
             }
@@ -205,14 +205,14 @@ impl Engine {
             Some(best) if best.score > 0.0 => {
                 dr.trace(
                     "classifier",
-                    format!(
+                    TraceWhat::Text(format!(
                         "text classified as {}",
                         self.intent_names
                             .get(best.intent as usize)
                             .map_or("?", |n| n)
-                    ),
+                    )),
                     true,
-                    Some(shown.join(", ")),
+                    Some(Arc::from(shown.join(", "))),
                     None,
                 );
                 Some((best.intent, best.score))
@@ -220,7 +220,7 @@ impl Engine {
             _ => {
                 dr.trace(
                     "classifier",
-                    "text matches no intent's examples".into(),
+                    TraceWhat::Text("text matches no intent's examples".into()),
                     false,
                     None,
                     None,
@@ -289,7 +289,7 @@ impl Engine {
                 .is_some_and(|p| p.delegates.contains(&intent));
             dr.trace(
                 "guard",
-                format!("{} may delegate {}", name(last), name(intent)),
+                TraceWhat::Text(format!("{} may delegate {}", name(last), name(intent))),
                 allowed,
                 None,
                 self.plan
@@ -310,7 +310,13 @@ impl Engine {
             }
         }
         if lineage.contains(&intent) {
-            dr.trace("guard", "delegation loop".into(), true, None, None);
+            dr.trace(
+                "guard",
+                TraceWhat::Text("delegation loop".into()),
+                true,
+                None,
+                None,
+            );
             dr.end(
                 Outcome::Deny,
                 Some(format!(
@@ -324,7 +330,7 @@ impl Engine {
             if depth > max {
                 dr.trace(
                     "guard",
-                    format!("delegation depth {depth} > {max}"),
+                    TraceWhat::Text(format!("delegation depth {depth} > {max}")),
                     true,
                     None,
                     None,
@@ -345,7 +351,7 @@ impl Engine {
         &self,
         action: &plan::Action,
         intent: IntentId,
-        arm: usize,
+        steps: &[StepInfo],
         env: &Env<'_>,
         now: u64,
         dr: &mut Draft,
@@ -359,18 +365,10 @@ impl Engine {
             plan::Action::Escalate { humans, because } => {
                 self.escalate(humans, because.clone(), now, dr)
             }
-            plan::Action::Dispatch { step } => self.serve(
-                std::slice::from_ref(step),
-                Outcome::Dispatch,
-                intent,
-                arm,
-                env,
-                now,
-                dr,
-            ),
-            plan::Action::Plan { steps } => {
-                self.serve(steps, Outcome::Plan, intent, arm, env, now, dr)
+            plan::Action::Dispatch { .. } => {
+                self.serve(steps, Outcome::Dispatch, intent, env, now, dr)
             }
+            plan::Action::Plan { .. } => self.serve(steps, Outcome::Plan, intent, env, now, dr),
             plan::Action::Pass | plan::Action::Redact { .. } => {
                 dr.end(Outcome::Deny, Some("a review action in a route".into()))
             }
@@ -394,12 +392,12 @@ impl Engine {
                 Some(w) => {
                     dr.trace(
                         "candidate",
-                        format!(
+                        TraceWhat::Text(format!(
                             "human {}",
                             self.human_names.get(h as usize).map_or("?", |n| n)
-                        ),
+                        )),
                         false,
-                        Some(format!("rate limit: free in {w} ms")),
+                        Some(Arc::from(format!("rate limit: free in {w} ms"))),
                         None,
                     );
                     wait = wait.min(w);
@@ -430,18 +428,18 @@ impl Engine {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Fills the arm's steps (`infos`, the engine's records of them), then applies the
+    /// escalation and audit rules to each filled step.
     fn serve(
         &self,
-        steps: &[plan::Step],
+        infos: &[StepInfo],
         outcome: Outcome,
         intent: IntentId,
-        arm: usize,
         env: &Env<'_>,
         now: u64,
         dr: &mut Draft,
     ) {
-        let filled: Vec<Filled> = match self.fill(steps, env, now, dr) {
+        let filled: Vec<Filled> = match self.fill(infos, env, now, dr) {
             Fill::Filled(f) => f,
             Fill::Deny(reason) => return dr.end(Outcome::Deny, Some(reason)),
             Fill::Throttle(wait, reason) => {
@@ -454,41 +452,44 @@ impl Engine {
         };
         dr.d.steps = filled
             .iter()
-            .map(|f| FilledStep {
-                step: self
-                    .step_names
-                    .get(&(intent, arm, f.step))
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from("dispatch")),
-                agent: self
-                    .agent_names
-                    .get(f.agent as usize)
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from("?")),
-                endpoint: self
-                    .agent_endpoints
-                    .get(f.agent as usize)
-                    .cloned()
-                    .flatten(),
+            .filter_map(|f| {
+                let step = infos.get(f.step)?;
+                let c = step.candidates.get(f.candidate)?;
+                Some(FilledStep {
+                    step: step.name.clone(),
+                    agent: c.name.clone(),
+                    endpoint: c.endpoint.clone(),
+                })
             })
             .collect();
         // Step 5: policy escalation rules, and audit obligations, per filled step.
         let mut escalate_to: Option<(&[u32], Option<String>)> = None;
         for f in &filled {
-            let Some(step) = steps.get(f.step) else {
+            let Some(step) = infos.get(f.step) else {
                 continue;
             };
             let agent = self.plan.agents.get(f.agent as usize);
+            let candidate = step.candidates.get(f.candidate);
+            let (escalations, audits) = match candidate {
+                Some(c) => (
+                    self.escalations.with(&c.escalations),
+                    self.audits.with(&c.audits),
+                ),
+                None => (
+                    self.escalations.applicable(f.agent, intent),
+                    self.audits.applicable(f.agent, intent),
+                ),
+            };
             let senv = Env {
                 agent,
                 data: &step.handles,
                 ..*env
             };
-            for &r in &self.escalations {
-                let Some(rule) = self.plan.rules.get(r) else {
+            for r in escalations {
+                let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
                 };
-                let hit = rule.when.as_ref().map_or(Ok(true), |w| holds(w, &senv));
+                let hit = info.when.as_ref().map_or(Ok(true), |w| holds(w, &senv));
                 match hit {
                     Err(fault) => {
                         return dr.end(
@@ -499,10 +500,12 @@ impl Engine {
                     Ok(hit) => {
                         dr.trace(
                             "rule",
-                            format!("escalate rule {}", rule.id),
+                            TraceWhat::EscalateRule {
+                                rule: info.id.clone(),
+                            },
                             hit,
                             None,
-                            self.at(rule.src),
+                            info.at.clone(),
                         );
                         if hit && escalate_to.is_none() {
                             escalate_to = Some((
@@ -515,32 +518,34 @@ impl Engine {
                     }
                 }
             }
-            for &r in &self.audits {
-                let Some(rule) = self.plan.rules.get(r) else {
+            for r in audits {
+                let Some(info) = self.rules.get(r) else {
                     continue;
                 };
-                match rule.when.as_ref().map_or(Ok(true), |w| holds(w, &senv)) {
+                match info.when.as_ref().map_or(Ok(true), |w| holds(w, &senv)) {
                     Err(fault) => {
                         return dr.end(
                             Outcome::Deny,
-                            Some(format!("evaluation error in rule {}: {}", rule.id, fault.0)),
+                            Some(format!("evaluation error in rule {}: {}", info.id, fault.0)),
                         )
                     }
                     Ok(hit) => {
                         dr.trace(
                             "rule",
-                            format!("audit rule {}", rule.id),
+                            TraceWhat::AuditRule {
+                                rule: info.id.clone(),
+                            },
                             hit,
                             None,
-                            self.at(rule.src),
+                            info.at.clone(),
                         );
                         let already = dr.d.obligations.iter().any(
-                            |o| matches!(o, Obligation::Audit { rule: id, .. } if **id == *rule.id),
+                            |o| matches!(o, Obligation::Audit { rule: id, .. } if *id == info.id),
                         );
                         if hit && !already {
                             dr.d.obligations.push(Obligation::Audit {
-                                rule: Arc::from(rule.id.as_str()),
-                                because: rule.because.as_deref().map(Arc::from),
+                                rule: info.id.clone(),
+                                because: info.because.clone(),
                             });
                         }
                     }
@@ -563,6 +568,28 @@ impl Engine {
             }
         }
         dr.end(outcome, None);
+    }
+}
+
+/// Checks a request's context fields against the plan's context schema (a record).
+fn check_context(ty: &Type, context: &Map<String, Json>) -> Result<(), String> {
+    match ty {
+        Type::Record { fields } => check_record(fields, context, "context"),
+        other => Err(format!(
+            "`context` should be {}, not an object",
+            type_word(other)
+        )),
+    }
+}
+
+/// True when `v` is a scalar of type `ty`: the common case, checked without naming the field.
+fn scalar_fits(ty: &Type, v: &Json) -> bool {
+    match (ty, v) {
+        (Type::Bool, Json::Bool(_))
+        | (Type::Number | Type::Duration, Json::Number(_))
+        | (Type::String, Json::String(_)) => true,
+        (Type::Enum { values }, Json::String(s)) => values.contains(s),
+        _ => false,
     }
 }
 
@@ -592,15 +619,19 @@ fn check_value(ty: &Type, v: &Json, what: &str) -> Result<(), String> {
 
 fn check_record(fields: &[plan::Field], map: &Map<String, Json>, what: &str) -> Result<(), String> {
     for f in fields {
-        let path = if what == "context" {
-            f.name.clone()
-        } else {
-            format!("{what}.{}", f.name)
+        // The field's name in messages, written only when needed.
+        let path = || {
+            if what == "context" {
+                f.name.clone()
+            } else {
+                format!("{what}.{}", f.name)
+            }
         };
         match map.get(&f.name) {
             None | Some(Json::Null) if f.optional => {}
-            None => return Err(format!("the required field `{path}` is missing")),
-            Some(v) => check_value(&f.ty, v, &path)?,
+            None => return Err(format!("the required field `{}` is missing", path())),
+            Some(v) if scalar_fits(&f.ty, v) => {}
+            Some(v) => check_value(&f.ty, v, &path())?,
         }
     }
     Ok(())

@@ -5,15 +5,29 @@
 //! has its breaker closed and is under its rate limit.
 
 use super::decide::Draft;
-use super::{covers, Engine};
+use super::index::Applicable;
+use super::{Candidate, Engine, StepInfo};
+use crate::decision::TraceWhat;
 use crate::eval::{holds, Env, Fault};
 use crate::plan::{self, AgentId, DataId};
 use crate::state::Subject;
+use std::fmt::Write as _;
+use std::sync::Arc;
 
-/// A filled step: its index in the action and the agent chosen.
+/// A filled step: its index in the action, the agent chosen and its index among the step's
+/// candidates (`StepInfo::candidates`).
 pub(crate) struct Filled {
     pub step: usize,
     pub agent: AgentId,
+    pub candidate: usize,
+}
+
+/// The forbid and permit rules to look at for one agent and intent, in plan order, and the
+/// agent's name for the trace.
+struct PolicyRules<'a> {
+    forbids: Applicable<'a>,
+    permits: Applicable<'a>,
+    agent: &'a Arc<str>,
 }
 
 pub(crate) enum Fill {
@@ -24,91 +38,75 @@ pub(crate) enum Fill {
     Fault(String),
 }
 
-/// Why one candidate could not take a step.
+/// Why one candidate could not take a step. The words are the engine's, shared (see
+/// `Candidate` and `RuleInfo`), so refusing formats nothing.
 enum Refusal {
-    Lacks(String),
-    Forbidden(String),
-    NotCleared(String),
+    Lacks,
+    /// By the rule at this index of `plan.rules`.
+    Forbidden(usize),
+    NotCleared,
     BreakerOpen,
     RateLimited(u64),
 }
 
 impl Engine {
-    pub(crate) fn fill(
-        &self,
-        steps: &[plan::Step],
-        env: &Env<'_>,
-        now: u64,
-        dr: &mut Draft,
-    ) -> Fill {
+    /// Fills each step (as the engine worked it out: `StepInfo`) with its first candidate that
+    /// can take it.
+    pub(crate) fn fill(&self, steps: &[StepInfo], env: &Env<'_>, now: u64, dr: &mut Draft) -> Fill {
         let mut out = Vec::with_capacity(steps.len());
         for (i, step) in steps.iter().enumerate() {
-            let mut reasons: Vec<String> = Vec::new();
             let mut wait: Option<u64> = None;
             let mut only_rate = true;
             let mut chosen = None;
-            for a in self.candidates(step) {
-                let name = self
-                    .agent_names
-                    .get(a as usize)
-                    .map_or("?", |n| n)
-                    .to_string();
-                match self.admit(a, step, env, now, dr) {
+            let first = dr.d.trace.len();
+            for (n, c) in step.candidates.iter().enumerate() {
+                let what = || TraceWhat::Candidate {
+                    step: step.name.clone(),
+                    agent: c.name.clone(),
+                };
+                match self.admit(c, step, env, now, dr) {
                     Err(f) => return Fill::Fault(f.0),
                     Ok(None) => {
-                        dr.trace(
-                            "candidate",
-                            format!("step {}: {name}", step.name),
-                            true,
-                            None,
-                            self.at(step.src),
-                        );
-                        chosen = Some(a);
+                        dr.trace("candidate", what(), true, None, step.at.clone());
+                        chosen = Some((n, c.agent));
                         break;
                     }
                     Ok(Some(refusal)) => {
                         let why = match refusal {
-                            Refusal::Lacks(c) => {
+                            Refusal::Lacks => {
                                 only_rate = false;
-                                format!("does not provide {c}")
+                                c.lacks.clone()
                             }
                             Refusal::Forbidden(r) => {
                                 only_rate = false;
-                                format!("forbidden by {r}")
+                                self.rules.get(r).map(|x| x.forbidden_by.clone())
                             }
-                            Refusal::NotCleared(d) => {
+                            Refusal::NotCleared => {
                                 only_rate = false;
-                                format!("not cleared for {d}")
+                                c.not_cleared.clone()
                             }
                             Refusal::BreakerOpen => {
                                 only_rate = false;
-                                "breaker open".to_string()
+                                Some(self.breaker_open.clone())
                             }
                             Refusal::RateLimited(w) => {
                                 wait = Some(wait.map_or(w, |x| x.min(w)));
-                                format!("rate limit: free in {w} ms")
+                                Some(Arc::from(format!("rate limit: free in {w} ms")))
                             }
                         };
-                        dr.trace(
-                            "candidate",
-                            format!("step {}: {name}", step.name),
-                            false,
-                            Some(why.clone()),
-                            self.at(step.src),
-                        );
-                        reasons.push(format!("{name}: {why}"));
+                        dr.trace("candidate", what(), false, why, step.at.clone());
                     }
                 }
             }
             match chosen {
-                Some(agent) => out.push(Filled { step: i, agent }),
+                Some((candidate, agent)) => out.push(Filled {
+                    step: i,
+                    agent,
+                    candidate,
+                }),
                 None => {
-                    let detail = if reasons.is_empty() {
-                        "no agent can take it".to_string()
-                    } else {
-                        reasons.join("; ")
-                    };
-                    let message = format!("step `{}` cannot be filled: {detail}", step.name);
+                    let tried = dr.d.trace.get(first..).unwrap_or_default();
+                    let message = unfilled(&step.name, tried);
                     return match (only_rate, wait) {
                         (true, Some(w)) => Fill::Throttle(w, message),
                         _ => Fill::Deny(message),
@@ -119,74 +117,36 @@ impl Engine {
         Fill::Filled(out)
     }
 
-    /// The agents that may take a step, in the order they are tried, without repeats.
-    fn candidates(&self, step: &plan::Step) -> Vec<AgentId> {
-        let mut out: Vec<AgentId> = Vec::new();
-        let mut named: Vec<AgentId> = Vec::new();
-        for t in std::iter::once(&step.target).chain(&step.fallbacks) {
-            match t {
-                plan::Target::Agent(a) => {
-                    named.push(*a);
-                    if !out.contains(a) {
-                        out.push(*a);
-                    }
-                }
-                plan::Target::Any(c) => {
-                    for a in self.providers.get(*c as usize).into_iter().flatten() {
-                        if !out.contains(a) {
-                            out.push(*a);
-                        }
-                    }
-                }
-            }
-        }
-        // Then the backups of the agents named, in order, following backups of backups.
-        let mut i = 0;
-        while let Some(&a) = named.get(i) {
-            for &b in self
-                .plan
-                .agents
-                .get(a as usize)
-                .map(|x| x.backups.as_slice())
-                .unwrap_or(&[])
-            {
-                if !out.contains(&b) {
-                    out.push(b);
-                    named.push(b);
-                }
-            }
-            i += 1;
-        }
-        out
+    fn agent_name(&self, a: AgentId) -> Arc<str> {
+        self.agent_names
+            .get(a as usize)
+            .cloned()
+            .unwrap_or_else(|| Arc::from("?"))
     }
 
     /// `None` when the agent can take the step, else why not.
     fn admit(
         &self,
-        a: AgentId,
-        step: &plan::Step,
+        c: &Candidate,
+        step: &StepInfo,
         env: &Env<'_>,
         now: u64,
         dr: &mut Draft,
     ) -> Result<Option<Refusal>, Fault> {
+        let a = c.agent;
         let Some(agent) = self.plan.agents.get(a as usize) else {
-            return Ok(Some(Refusal::Lacks("anything".into())));
+            return Ok(Some(Refusal::Lacks));
         };
-        if !covers(&agent.provides, &step.needs) {
-            let missing: Vec<&str> = step
-                .needs
-                .iter()
-                .filter(|c| agent.provides.binary_search(c).is_err())
-                .filter_map(|c| {
-                    self.plan
-                        .capabilities
-                        .get(*c as usize)
-                        .map(|x| x.name.as_str())
-                })
-                .collect();
-            return Ok(Some(Refusal::Lacks(missing.join(", "))));
+        if c.lacks.is_some() {
+            return Ok(Some(Refusal::Lacks));
         }
-        if let Some(refusal) = self.authorize(agent, &step.handles, env, dr)? {
+        let rules = PolicyRules {
+            forbids: self.forbids.with(&c.forbids),
+            permits: self.permits.with(&c.permits),
+            agent: &c.name,
+        };
+        let needs_permit = c.not_cleared.is_some();
+        if let Some(refusal) = self.authorize(agent, &step.handles, needs_permit, rules, env, dr)? {
             return Ok(Some(refusal));
         }
         if let Some(Some((failures, cooldown))) = self.breakers.get(a as usize) {
@@ -233,19 +193,31 @@ impl Engine {
             data: &[],
             response: None,
         };
-        let mut scratch = Draft::scratch();
-        match self.authorize(a, data, &env, &mut scratch) {
+        let mut scratch = Draft::scratch(self.hash.clone());
+        let needs_permit = data.iter().any(|d| a.cleared.binary_search(d).is_err());
+        let name = self.agent_name(agent);
+        let rules = PolicyRules {
+            forbids: self.forbids.applicable(agent, intent),
+            permits: self.permits.applicable(agent, intent),
+            agent: &name,
+        };
+        match self.authorize(a, data, needs_permit, rules, &env, &mut scratch) {
             Ok(None) => Ok(true),
             Ok(Some(_)) => Ok(false),
             Err(f) => Err(f.0),
         }
     }
 
-    /// The policy verdict for an agent handling `data` (Cedar's meaning).
+    /// The policy verdict for an agent handling `data` (Cedar's meaning): a matching forbid
+    /// refuses; else, when its clearance does not cover `data` (`needs_permit`), a matching
+    /// permit grants. Only `rules` are looked at: those filed for this agent and intent and the
+    /// global ones (see `index`).
     fn authorize(
         &self,
         agent: &plan::Agent,
         data: &[DataId],
+        needs_permit: bool,
+        rules: PolicyRules<'_>,
         env: &Env<'_>,
         dr: &mut Draft,
     ) -> Result<Option<Refusal>, Fault> {
@@ -254,8 +226,8 @@ impl Engine {
             data,
             ..*env
         };
-        for &r in &self.forbids {
-            let Some(rule) = self.plan.rules.get(r) else {
+        for r in rules.forbids {
+            let Some(rule) = self.rules.get(r) else {
                 continue;
             };
             let when = rule.when.as_ref().map_or(Ok(true), |w| holds(w, &env))?;
@@ -263,45 +235,58 @@ impl Engine {
             if applies {
                 dr.trace(
                     "rule",
-                    format!("forbid {} for {}", rule.id, agent.name),
+                    TraceWhat::Forbid {
+                        rule: rule.id.clone(),
+                        agent: rules.agent.clone(),
+                    },
                     true,
                     rule.because.clone(),
-                    self.at(rule.src),
+                    rule.at.clone(),
                 );
-                let why = match &rule.because {
-                    Some(b) => format!("{} (\"{b}\")", rule.id),
-                    None => rule.id.clone(),
-                };
-                return Ok(Some(Refusal::Forbidden(why)));
+                return Ok(Some(Refusal::Forbidden(r)));
             }
         }
-        let uncleared: Vec<DataId> = data
-            .iter()
-            .copied()
-            .filter(|d| agent.cleared.binary_search(d).is_err())
-            .collect();
-        if uncleared.is_empty() {
+        if !needs_permit {
             return Ok(None);
         }
-        for &r in &self.permits {
-            let Some(rule) = self.plan.rules.get(r) else {
+        for r in rules.permits {
+            let Some(rule) = self.rules.get(r) else {
                 continue;
             };
             if rule.when.as_ref().map_or(Ok(true), |w| holds(w, &env))? {
                 dr.trace(
                     "rule",
-                    format!("permit {} for {}", rule.id, agent.name),
+                    TraceWhat::Permit {
+                        rule: rule.id.clone(),
+                        agent: rules.agent.clone(),
+                    },
                     true,
                     None,
-                    self.at(rule.src),
+                    rule.at.clone(),
                 );
                 return Ok(None);
             }
         }
-        let names: Vec<&str> = uncleared
-            .iter()
-            .filter_map(|d| self.data_names.get(*d as usize).map(|n| &**n))
-            .collect();
-        Ok(Some(Refusal::NotCleared(names.join(", "))))
+        Ok(Some(Refusal::NotCleared))
     }
+}
+
+/// Why a step could not be filled, from the trace entries of its candidates:
+/// ``step `s` cannot be filled: a: why; b: why``.
+fn unfilled(step: &str, tried: &[crate::decision::TraceEntry]) -> String {
+    let mut message = format!("step `{step}` cannot be filled: ");
+    let mut any = false;
+    for t in tried.iter().filter(|t| t.kind == "candidate") {
+        if let (TraceWhat::Candidate { agent, .. }, Some(why)) = (&t.what, &t.detail) {
+            if any {
+                message.push_str("; ");
+            }
+            let _ = write!(message, "{agent}: {why}");
+            any = true;
+        }
+    }
+    if !any {
+        message.push_str("no agent can take it");
+    }
+    message
 }

@@ -1,14 +1,17 @@
 //! The engine: a validated plan plus what is precomputed from it for fast decisions (names to
-//! indexes, `any CAPABILITY` candidates in choice order, limits per agent and human, source
-//! locations as shared strings), the classifier and the state store.
+//! indexes, each step's candidates in the order they are tried with what their declarations
+//! already rule out, policy rules filed by agent and intent, limits per agent and human, names,
+//! rule ids and source locations as shared strings), the classifier and the state store.
 
 mod decide;
 mod fill;
+mod index;
 mod review;
 
 use crate::classifier::Classifier;
-use crate::plan::{self, AgentId, CapId, Expr, IntentId, LimitTarget, Plan};
+use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{MemoryState, State};
+use index::RuleIndex;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -32,24 +35,26 @@ pub struct Engine {
     pub(crate) agents_by_name: HashMap<String, AgentId>,
     pub(crate) data_by_name: HashMap<String, plan::DataId>,
     pub(crate) agent_names: Vec<Arc<str>>,
-    pub(crate) agent_endpoints: Vec<Option<Arc<str>>>,
     pub(crate) human_names: Vec<Arc<str>>,
     pub(crate) intent_names: Vec<Arc<str>>,
     pub(crate) data_names: Vec<Arc<str>>,
-    pub(crate) step_names: HashMap<(IntentId, usize, usize), Arc<str>>,
+    /// Per intent: what `decide` reads of it, its arms and their steps, in one place.
+    pub(crate) intents: Vec<IntentInfo>,
+    /// Per rule of the plan, what `decide` reads of it.
+    pub(crate) rules: Vec<RuleInfo>,
+    pub(crate) breaker_open: Arc<str>,
     /// `file:line:col` per source id.
     pub(crate) at: Vec<Arc<str>>,
-    /// For each capability, the agents covering it, best first (trust desc, cost asc, name).
-    pub(crate) providers: Vec<Vec<AgentId>>,
     /// Rate limits per agent and per human: (count, per_ms).
     pub(crate) agent_rates: Vec<Vec<(u64, u64)>>,
     pub(crate) human_rates: Vec<Vec<(u64, u64)>>,
     /// Breaker per agent: (failures, cooldown_ms).
     pub(crate) breakers: Vec<Option<(u64, u64)>>,
-    pub(crate) forbids: Vec<usize>,
-    pub(crate) permits: Vec<usize>,
-    pub(crate) escalations: Vec<usize>,
-    pub(crate) audits: Vec<usize>,
+    /// The rules of each kind, filed by the agent and intent they can apply to.
+    pub(crate) forbids: RuleIndex,
+    pub(crate) permits: RuleIndex,
+    pub(crate) escalations: RuleIndex,
+    pub(crate) audits: RuleIndex,
     pub(crate) classifier: Classifier,
     pub(crate) state: Box<dyn State>,
     pub(crate) counter: AtomicU64,
@@ -92,6 +97,8 @@ impl Engine {
         let agents_by_name = name_map(plan.agents.iter().map(|a| a.name.as_str()).collect());
         let data_by_name = name_map(plan.data_classes.iter().map(|d| d.name.as_str()).collect());
         let arc = |s: &str| -> Arc<str> { Arc::from(s) };
+        // For each capability, the agents covering it, best first (trust desc, cost asc, name):
+        // the order `any CAPABILITY` tries them in.
         let mut providers: Vec<Vec<AgentId>> = vec![Vec::new(); plan.capabilities.len()];
         for (i, a) in plan.agents.iter().enumerate() {
             for c in &a.provides {
@@ -139,13 +146,9 @@ impl Engine {
                 breakers[a as usize] = Some((b.failures, b.cooldown_ms));
             }
         }
+        let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
         let by_kind = |k: plan::RuleKind| {
-            plan.rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.kind == k)
-                .map(|(i, _)| i)
-                .collect::<Vec<_>>()
+            RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
         };
         let classifier = Classifier::new(
             plan.intents
@@ -153,47 +156,106 @@ impl Engine {
                 .enumerate()
                 .flat_map(|(i, it)| it.examples.iter().map(move |e| (i as u32, e.as_str()))),
         );
-        let mut step_names = HashMap::new();
-        for (i, it) in plan.intents.iter().enumerate() {
-            for (a, arm) in it.route.arms.iter().enumerate() {
-                let steps: &[plan::Step] = match &arm.action {
-                    plan::Action::Dispatch { step } => std::slice::from_ref(step),
-                    plan::Action::Plan { steps } => steps,
-                    _ => &[],
-                };
-                for (s, step) in steps.iter().enumerate() {
-                    step_names.insert((i as IntentId, a, s), arc(&step.name));
-                }
-            }
-        }
+        let (forbids, permits, escalations, audits) = (
+            by_kind(plan::RuleKind::Forbid),
+            by_kind(plan::RuleKind::Permit),
+            by_kind(plan::RuleKind::Escalate),
+            by_kind(plan::RuleKind::RequireAudit),
+        );
+        let indexes = Indexes {
+            forbids: &forbids,
+            permits: &permits,
+            escalations: &escalations,
+            audits: &audits,
+        };
+        let at: Vec<Arc<str>> = plan
+            .source_map
+            .iter()
+            .map(|s| arc(&s.to_string()))
+            .collect();
+        let agent_names: Vec<Arc<str>> = plan.agents.iter().map(|a| arc(&a.name)).collect();
+        let agent_endpoints: Vec<Option<Arc<str>>> = plan
+            .agents
+            .iter()
+            .map(|a| a.endpoint.as_deref().map(arc))
+            .collect();
+        let intent_names: Vec<Arc<str>> = plan.intents.iter().map(|i| arc(&i.name)).collect();
+        let shared = Shared {
+            at: &at,
+            agent_names: &agent_names,
+            agent_endpoints: &agent_endpoints,
+        };
+        let intents = plan
+            .intents
+            .iter()
+            .zip(&intent_names)
+            .enumerate()
+            .map(|(i, (it, name))| IntentInfo {
+                name: name.clone(),
+                arms: it
+                    .route
+                    .arms
+                    .iter()
+                    .map(|arm| {
+                        let steps: &[plan::Step] = match &arm.action {
+                            plan::Action::Dispatch { step } => std::slice::from_ref(step),
+                            plan::Action::Plan { steps } => steps,
+                            _ => &[],
+                        };
+                        ArmInfo {
+                            at: at.get(arm.src as usize).cloned(),
+                            steps: steps
+                                .iter()
+                                .map(|s| {
+                                    StepInfo::new(
+                                        &plan,
+                                        &providers,
+                                        &indexes,
+                                        &shared,
+                                        i as IntentId,
+                                        s,
+                                    )
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
         Ok(Engine {
             hash: arc(&plan.plan_hash),
             intents_by_name,
             agents_by_name,
             data_by_name,
-            agent_names: plan.agents.iter().map(|a| arc(&a.name)).collect(),
-            agent_endpoints: plan
-                .agents
-                .iter()
-                .map(|a| a.endpoint.as_deref().map(arc))
-                .collect(),
+            agent_names,
             human_names: plan.humans.iter().map(|h| arc(&h.name)).collect(),
-            intent_names: plan.intents.iter().map(|i| arc(&i.name)).collect(),
+            intent_names,
             data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
-            step_names,
-            at: plan
-                .source_map
+            intents,
+            rules: plan
+                .rules
                 .iter()
-                .map(|s| arc(&s.to_string()))
+                .map(|r| RuleInfo {
+                    when: r.when.as_ref().and_then(index::residual),
+                    unless: r.unless.clone(),
+                    id: arc(&r.id),
+                    because: r.because.as_deref().map(arc),
+                    forbidden_by: match &r.because {
+                        Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
+                        None => arc(&format!("forbidden by {}", r.id)),
+                    },
+                    at: at.get(r.src as usize).cloned(),
+                })
                 .collect(),
-            providers,
+            breaker_open: arc("breaker open"),
+            at,
             agent_rates,
             human_rates,
             breakers,
-            forbids: by_kind(plan::RuleKind::Forbid),
-            permits: by_kind(plan::RuleKind::Permit),
-            escalations: by_kind(plan::RuleKind::Escalate),
-            audits: by_kind(plan::RuleKind::RequireAudit),
+            forbids,
+            permits,
+            escalations,
+            audits,
             classifier,
             state,
             counter: AtomicU64::new(0),
@@ -223,6 +285,186 @@ impl Engine {
 
     pub(crate) fn at(&self, src: u32) -> Option<Arc<str>> {
         self.at.get(src as usize).cloned()
+    }
+}
+
+/// An intent as `decide` reads it. Kept apart from the plan's `Intent` so that a decision
+/// touches few cache lines: with thousands of intents each request reads a cold part of the
+/// plan, and every pointer followed there is a trip to memory.
+pub(crate) struct IntentInfo {
+    pub(crate) name: Arc<str>,
+    /// One per arm of the intent's route, in order.
+    pub(crate) arms: Box<[ArmInfo]>,
+}
+
+/// A route arm as `decide` reads it.
+pub(crate) struct ArmInfo {
+    /// `file:line:col`.
+    pub(crate) at: Option<Arc<str>>,
+    /// For `dispatch` and `plan`, one per step, in order; else empty.
+    pub(crate) steps: Box<[StepInfo]>,
+}
+
+/// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
+pub(crate) struct StepInfo {
+    pub(crate) name: Arc<str>,
+    pub(crate) at: Option<Arc<str>>,
+    /// The data classes the step handles.
+    pub(crate) handles: Box<[DataId]>,
+    /// The agents tried, in order and without repeats: the target (for `any CAP`, every
+    /// provider, best first), the fallbacks, then the backups of the agents named, following
+    /// backups of backups.
+    pub(crate) candidates: Box<[Candidate]>,
+}
+
+/// The engine's shared strings, while the engine is being built.
+struct Shared<'a> {
+    at: &'a [Arc<str>],
+    agent_names: &'a [Arc<str>],
+    agent_endpoints: &'a [Option<Arc<str>>],
+}
+
+/// A policy rule as `decide` reads it: its condition, and its words as shared strings.
+pub(crate) struct RuleInfo {
+    /// The rule's `when` without the conjuncts the index files it by (`index::residual`):
+    /// the rule is only ever looked at for agents and intents where those hold. `None`: always.
+    pub(crate) when: Option<Expr>,
+    pub(crate) unless: Option<Expr>,
+    pub(crate) id: Arc<str>,
+    pub(crate) because: Option<Arc<str>>,
+    /// What a candidate the rule forbids is told: `forbidden by ID ("BECAUSE")`.
+    pub(crate) forbidden_by: Arc<str>,
+    /// `file:line:col`.
+    pub(crate) at: Option<Arc<str>>,
+}
+
+/// One agent that may take a step, with what its declaration already says about it.
+pub(crate) struct Candidate {
+    pub(crate) agent: AgentId,
+    pub(crate) name: Arc<str>,
+    pub(crate) endpoint: Option<Arc<str>>,
+    /// `does not provide ..`: it lacks a capability the step needs.
+    pub(crate) lacks: Option<Arc<str>>,
+    /// `not cleared for ..`: its clearance does not cover the step's data, so only a `permit`
+    /// rule can let it take the step.
+    pub(crate) not_cleared: Option<Arc<str>>,
+    /// The rules of each kind filed for this agent and the step's intent (`RuleIndex::specific`;
+    /// the global ones are walked with them).
+    pub(crate) forbids: Box<[u32]>,
+    pub(crate) permits: Box<[u32]>,
+    pub(crate) escalations: Box<[u32]>,
+    pub(crate) audits: Box<[u32]>,
+}
+
+/// The engine's four rule indexes, while the engine is being built.
+struct Indexes<'a> {
+    forbids: &'a RuleIndex,
+    permits: &'a RuleIndex,
+    escalations: &'a RuleIndex,
+    audits: &'a RuleIndex,
+}
+
+impl StepInfo {
+    fn new(
+        plan: &Plan,
+        providers: &[Vec<AgentId>],
+        rules: &Indexes<'_>,
+        shared: &Shared<'_>,
+        intent: IntentId,
+        step: &plan::Step,
+    ) -> StepInfo {
+        let mut order: Vec<AgentId> = Vec::new();
+        let mut named: Vec<AgentId> = Vec::new();
+        for t in std::iter::once(&step.target).chain(&step.fallbacks) {
+            match t {
+                plan::Target::Agent(a) => {
+                    named.push(*a);
+                    if !order.contains(a) {
+                        order.push(*a);
+                    }
+                }
+                plan::Target::Any(c) => {
+                    for a in providers.get(*c as usize).into_iter().flatten() {
+                        if !order.contains(a) {
+                            order.push(*a);
+                        }
+                    }
+                }
+            }
+        }
+        let mut i = 0;
+        while let Some(&a) = named.get(i) {
+            for &b in plan
+                .agents
+                .get(a as usize)
+                .map(|x| x.backups.as_slice())
+                .unwrap_or(&[])
+            {
+                if !order.contains(&b) {
+                    order.push(b);
+                    named.push(b);
+                }
+            }
+            i += 1;
+        }
+        let candidates = order
+            .into_iter()
+            .map(|a| {
+                let name = shared
+                    .agent_names
+                    .get(a as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("?"));
+                let endpoint = shared.agent_endpoints.get(a as usize).cloned().flatten();
+                let Some(agent) = plan.agents.get(a as usize) else {
+                    return Candidate {
+                        agent: a,
+                        name,
+                        endpoint,
+                        lacks: Some(Arc::from("does not provide anything")),
+                        not_cleared: None,
+                        forbids: Box::default(),
+                        permits: Box::default(),
+                        escalations: Box::default(),
+                        audits: Box::default(),
+                    };
+                };
+                let lacks = (!covers(&agent.provides, &step.needs)).then(|| {
+                    let missing: Vec<&str> = step
+                        .needs
+                        .iter()
+                        .filter(|c| agent.provides.binary_search(c).is_err())
+                        .filter_map(|c| plan.capabilities.get(*c as usize).map(|x| x.name.as_str()))
+                        .collect();
+                    Arc::from(format!("does not provide {}", missing.join(", ")))
+                });
+                let uncleared: Vec<&str> = step
+                    .handles
+                    .iter()
+                    .filter(|d| agent.cleared.binary_search(d).is_err())
+                    .filter_map(|d| plan.data_classes.get(*d as usize).map(|x| x.name.as_str()))
+                    .collect();
+                let not_cleared = (!uncleared.is_empty())
+                    .then(|| Arc::from(format!("not cleared for {}", uncleared.join(", "))));
+                Candidate {
+                    agent: a,
+                    name,
+                    endpoint,
+                    lacks,
+                    not_cleared,
+                    forbids: rules.forbids.specific(a, intent),
+                    permits: rules.permits.specific(a, intent),
+                    escalations: rules.escalations.specific(a, intent),
+                    audits: rules.audits.specific(a, intent),
+                }
+            })
+            .collect();
+        StepInfo {
+            name: Arc::from(step.name.as_str()),
+            at: shared.at.get(step.src as usize).cloned(),
+            handles: step.handles.clone().into_boxed_slice(),
+            candidates,
+        }
     }
 }
 

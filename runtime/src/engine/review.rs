@@ -3,7 +3,7 @@
 //! (deny > escalate > redact > pass) and redactions add up. A fault denies.
 
 use super::Engine;
-use crate::decision::{TraceEntry, Verdict, VerdictOutcome};
+use crate::decision::{TraceEntry, TraceWhat, Verdict, VerdictOutcome};
 use crate::eval::{holds, Env};
 use crate::plan;
 use crate::request::Response;
@@ -63,14 +63,14 @@ impl Engine {
                 .map_or("any".to_string(), |n| n.to_string());
             for (i, arm) in review.arms.iter().enumerate() {
                 let matched = arm.when.as_ref().map_or(Ok(true), |w| holds(w, &env));
-                let what = format!("review {who} arm {}", i + 1);
+                let what = TraceWhat::Text(format!("review {who} arm {}", i + 1));
                 match matched {
                     Err(f) => {
                         v.trace.push(TraceEntry {
                             kind: "review",
                             what,
                             matched: false,
-                            detail: Some(f.0.clone()),
+                            detail: Some(Arc::from(f.0.as_str())),
                             at: self.at(arm.src),
                         });
                         return deny(v, format!("evaluation error: {}", f.0));

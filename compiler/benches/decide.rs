@@ -1,0 +1,751 @@
+//! How fast `Engine::decide` authorizes, next to cedar-policy on the same rules and requests
+//! (SYSTEM.md "Authorization: Cedar's meaning, our speed"; the table is in docs/performance.md).
+//!
+//! For 10, 100, 1,000 and 10,000 rules it builds a routing plan in code (`intent_runtime::plan`
+//! values, no `.intent` text): N/10 agents with 10 intents each, one rule per (agent, intent)
+//! pair — `permit when agent.name == "A" and intent == I and confidence >= t and region in {..}`
+//! — plus one GDPR-style `forbid` (`data touches pii and residency == "EU" and agent.region not
+//! in {EU regions}`). Every intent handles `pii`, no agent is cleared for it, so only the permit
+//! rules grant. Each intent's route is `otherwise => dispatch ITS_AGENT`: one decision is one
+//! authorization. The Cedar text comes from the compiler's own generator (`cedar::generate`) and
+//! is checked by Cedar's validator. Over one fixed set of generated requests it times each call
+//! with `Instant` and prints median and p99 of:
+//!
+//! - `decide`: `engine.decide_at(&request, now)`, the whole decision (intent lookup, context
+//!   check, route, step filling with the policy check, trace, `Decision` built and dropped);
+//! - bare Cedar: building the cedar `Request` from the request — principal, action and resource
+//!   uids, a `Context` of `confidence`, `depth`, `data` and the context fields, checked against
+//!   the schema, as the compiler's `Oracle` builds it but without its JSON detour — and
+//!   `Authorizer::is_authorized` on every policy;
+//! - pre-split Cedar: the same request construction, on a `PolicySet` holding only the policies
+//!   that can apply to the request's (agent, intent) — its agent's permit, its rule, the forbid —
+//!   looked up in a `HashMap`;
+//! - the floor: a `HashMap<(agent, intent, bucketed inputs), bool>` lookup of the answer,
+//!   precomputed for these very requests.
+//!
+//! All four must give the same answer on every request timed, and the Cedar requests built here
+//! must get the compiler's `Oracle`'s answer; the benchmark stops if not. Building the Cedar
+//! request alone is timed too, to show what it costs, and `decide` once more on the requests
+//! for 10 intents only (the plan stays in the cache), to show what the plan's size costs in
+//! memory traffic rather than in work.
+//! Run with `cargo bench -p intent-compiler --bench decide`; `INTENT_BENCH_QUICK=1` runs sizes 10
+//! and 100 on 1,000 requests (a smoke test).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request as CedarRequest, RestrictedExpression, Schema,
+};
+use intent_compiler::cedar::{self, Oracle};
+use intent_runtime::plan::{
+    self, Action, Agent, Arm, Capability, CmpOp, DataClass, Expr, Field, Intent, Limits, Plan,
+    Route, Rule, RuleKind, SourceLoc, Step, Target, Type, Value,
+};
+use intent_runtime::{Engine, Outcome, Request};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::hint::black_box;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+const REGIONS: &[&str] = &[
+    "eu-west-1",
+    "eu-central-1",
+    "us-east-1",
+    "us-west-2",
+    "ap-south-1",
+    "sa-east-1",
+];
+const EU_REGIONS: &[&str] = &["eu-west-1", "eu-central-1"];
+const INTENTS_PER_AGENT: usize = 10;
+/// The clock passed to `decide_at`: the plan has no limits, so it does not matter.
+const NOW_MS: u64 = 1_700_000_000_000;
+/// Most time spent timing one peer at one size; bare Cedar at 10,000 rules takes milliseconds a
+/// call, so it gets fewer requests (the count is printed).
+const BUDGET: Duration = Duration::from_secs(8);
+const MIN_SAMPLES: usize = 200;
+
+/// A small deterministic generator (xorshift), as in the differential tests.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    /// Hundredths in `lo..=hi` (both in hundredths).
+    fn hundredths(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+fn string_list(items: &[&str]) -> Expr {
+    Expr::Lit {
+        value: Value::List(items.iter().map(|s| Value::String(s.to_string())).collect()),
+    }
+}
+
+fn lit_str(s: &str) -> Box<Expr> {
+    Box::new(Expr::Lit {
+        value: Value::String(s.to_string()),
+    })
+}
+
+fn agent_name(k: usize) -> String {
+    format!("agent{k:04}")
+}
+
+fn intent_name(k: usize, j: usize) -> String {
+    format!("agent{k:04}_task{j}")
+}
+
+/// The plan with `rules` permit rules (and the forbid), with its Cedar part generated.
+fn mesh(rules: usize, rng: &mut Rng) -> Plan {
+    let agents = rules / INTENTS_PER_AGENT;
+    let mut source_map = Vec::new();
+    let mut src = |line: usize| {
+        source_map.push(SourceLoc {
+            file: "bench.intent".to_string(),
+            line: line as u32 + 1,
+            col: 1,
+        });
+        (source_map.len() - 1) as u32
+    };
+    let mut plan_agents = Vec::with_capacity(agents);
+    let mut intents = Vec::with_capacity(rules);
+    let mut plan_rules = Vec::with_capacity(rules + 1);
+    let mut line = 10;
+    for k in 0..agents {
+        line += 1;
+        plan_agents.push(Agent {
+            name: agent_name(k),
+            provides: vec![0],
+            cleared: vec![],
+            trust: 0.5,
+            cost: 0.0,
+            region: REGIONS[rng.below(REGIONS.len())].to_string(),
+            zone: String::new(),
+            endpoint: None,
+            backups: vec![],
+            labels: BTreeMap::new(),
+            src: src(line),
+        });
+    }
+    for k in 0..agents {
+        for j in 0..INTENTS_PER_AGENT {
+            line += 1;
+            let intent_src = src(line);
+            let step = Step {
+                name: "dispatch".to_string(),
+                target: Target::Agent(k as u32),
+                fallbacks: vec![],
+                after: vec![],
+                needs: vec![0],
+                handles: vec![0],
+                src: intent_src,
+            };
+            intents.push(Intent {
+                name: intent_name(k, j),
+                description: None,
+                examples: vec![],
+                requires: vec![0],
+                handles: vec![0],
+                delegates: vec![],
+                input: None,
+                route: Route {
+                    arms: vec![Arm {
+                        when: None,
+                        action: Action::Dispatch { step },
+                        src: intent_src,
+                    }],
+                },
+                src: intent_src,
+            });
+        }
+    }
+    // `policy grants` sorts before `policy residency`: the permits come first, as the compiler
+    // orders rules (by policy name, then source order).
+    for k in 0..agents {
+        for j in 0..INTENTS_PER_AGENT {
+            line += 1;
+            let n = plan_rules.len();
+            let threshold = rng.hundredths(30, 90) as f64 / 100.0;
+            let mut regions: Vec<&str> = REGIONS.to_vec();
+            for _ in 0..(1 + rng.below(3)) {
+                regions.remove(rng.below(regions.len()));
+            }
+            plan_rules.push(Rule {
+                id: format!("grants#{n}"),
+                policy: "grants".to_string(),
+                kind: RuleKind::Permit,
+                when: Some(Expr::And {
+                    all: vec![
+                        Expr::Cmp {
+                            cmp: CmpOp::Eq,
+                            lhs: Box::new(Expr::AgentName),
+                            rhs: lit_str(&agent_name(k)),
+                        },
+                        Expr::IntentIs {
+                            intent: (k * INTENTS_PER_AGENT + j) as u32,
+                        },
+                        Expr::Cmp {
+                            cmp: CmpOp::Ge,
+                            lhs: Box::new(Expr::Confidence),
+                            rhs: Box::new(Expr::Lit {
+                                value: Value::Number(threshold),
+                            }),
+                        },
+                        Expr::In {
+                            item: Box::new(Expr::Field {
+                                path: vec!["region".to_string()],
+                            }),
+                            set: Box::new(string_list(&regions)),
+                            negated: false,
+                        },
+                    ],
+                }),
+                unless: None,
+                humans: vec![],
+                because: None,
+                src: src(line),
+            });
+        }
+    }
+    line += 1;
+    plan_rules.push(Rule {
+        id: "residency#0".to_string(),
+        policy: "residency".to_string(),
+        kind: RuleKind::Forbid,
+        when: Some(Expr::And {
+            all: vec![
+                Expr::DataTouches { any: vec![0] },
+                Expr::Cmp {
+                    cmp: CmpOp::Eq,
+                    lhs: Box::new(Expr::Field {
+                        path: vec!["residency".to_string()],
+                    }),
+                    rhs: lit_str("EU"),
+                },
+                Expr::In {
+                    item: Box::new(Expr::AgentRegion),
+                    set: Box::new(string_list(EU_REGIONS)),
+                    negated: true,
+                },
+            ],
+        }),
+        unless: None,
+        humans: vec![],
+        because: Some("GDPR Art. 44: EU personal data stays in the EU".to_string()),
+        src: src(line),
+    });
+    let mut plan = Plan {
+        format: plan::FORMAT,
+        plan_hash: format!("bench-{rules}"),
+        capabilities: vec![Capability {
+            name: "work".to_string(),
+            parent: None,
+            group_only: false,
+        }],
+        data_classes: vec![DataClass {
+            name: "pii".to_string(),
+            parent: None,
+            covers: vec![0],
+        }],
+        context: Type::Record {
+            fields: vec![
+                Field {
+                    name: "region".to_string(),
+                    optional: false,
+                    ty: Type::String,
+                },
+                Field {
+                    name: "residency".to_string(),
+                    optional: false,
+                    ty: Type::Enum {
+                        values: vec!["EU".to_string(), "US".to_string()],
+                    },
+                },
+            ],
+        },
+        agents: plan_agents,
+        humans: vec![],
+        intents,
+        rules: plan_rules,
+        reviews: vec![],
+        limits: Limits::default(),
+        cedar: Default::default(),
+        source_map,
+    };
+    plan.cedar = cedar::generate(&plan);
+    plan
+}
+
+/// One generated request, in every form the peers take it.
+struct Case {
+    agent: u32,
+    intent: u32,
+    confidence: f64,
+    region: u8,
+    eu: bool,
+    request: Request,
+    context: serde_json::Value,
+}
+
+impl Case {
+    /// The floor's key: the request's ids and its inputs, bucketed as the rules read them
+    /// (confidences are generated in hundredths, like the thresholds).
+    fn key(&self) -> (u32, u32, u16, u8, bool) {
+        (
+            self.agent,
+            self.intent,
+            (self.confidence * 100.0).round() as u16,
+            self.region,
+            self.eu,
+        )
+    }
+}
+
+fn cases(plan: &Plan, n: usize, rng: &mut Rng) -> Vec<Case> {
+    (0..n)
+        .map(|_| {
+            let intent = rng.below(plan.intents.len());
+            let agent = intent / INTENTS_PER_AGENT;
+            let confidence = rng.hundredths(0, 100) as f64 / 100.0;
+            let region = rng.below(REGIONS.len());
+            let eu = rng.below(2) == 0;
+            let residency = if eu { "EU" } else { "US" };
+            let request = Request::for_intent(&plan.intents[intent].name, confidence)
+                .with("region", json!(REGIONS[region]))
+                .with("residency", json!(residency));
+            Case {
+                agent: agent as u32,
+                intent: intent as u32,
+                confidence,
+                region: region as u8,
+                eu,
+                context: serde_json::Value::Object(request.context.clone()),
+                request,
+            }
+        })
+        .collect()
+}
+
+/// cedar-policy, loaded once: what every Cedar request is built from and checked against.
+struct Cedar {
+    schema: Schema,
+    entities: Entities,
+    all: PolicySet,
+    /// Per (agent, intent): its agent's permit, its rule and the forbid.
+    split: HashMap<(u32, u32), PolicySet>,
+    agent_type: EntityTypeName,
+    intent_type: EntityTypeName,
+    action: EntityUid,
+    /// The step's data classes: `[DataClass::"pii"]`.
+    pii: EntityUid,
+}
+
+impl Cedar {
+    fn new(plan: &Plan, oracle: &Oracle) -> Cedar {
+        let (schema, _) = Schema::from_cedarschema_str(&plan.cedar.schema).unwrap();
+        let entities =
+            Entities::from_json_value(plan.cedar.entities.clone(), Some(&schema)).unwrap();
+        let policy = |id: String| {
+            oracle
+                .policies()
+                .policy(&PolicyId::new(id))
+                .unwrap()
+                .clone()
+        };
+        let mut split = HashMap::with_capacity(plan.intents.len());
+        for (n, rule) in plan.rules.iter().enumerate() {
+            if rule.kind != RuleKind::Permit {
+                continue;
+            }
+            // Rule n is the permit of intent n, served by agent n / 10.
+            let agent = n / INTENTS_PER_AGENT;
+            let mut set = PolicySet::new();
+            set.add(policy(format!("agent:{}", agent_name(agent))))
+                .unwrap();
+            set.add(policy(rule.id.clone())).unwrap();
+            set.add(policy("residency#0".to_string())).unwrap();
+            split.insert((agent as u32, n as u32), set);
+        }
+        let uid = |ty: &str, id: &str| {
+            EntityUid::from_type_name_and_id(
+                EntityTypeName::from_str(ty).unwrap(),
+                EntityId::new(id),
+            )
+        };
+        Cedar {
+            schema,
+            entities,
+            all: oracle.policies().clone(),
+            split,
+            agent_type: EntityTypeName::from_str("Agent").unwrap(),
+            intent_type: EntityTypeName::from_str("Intent").unwrap(),
+            action: uid("Action", "work"),
+            pii: uid("DataClass", "pii"),
+        }
+    }
+
+    /// The Cedar request for one of our requests, served by `agent`: what a gateway that asks
+    /// Cedar has to build per request (type names and fixed uids are made once).
+    fn request(&self, agent: &str, req: &Request) -> CedarRequest {
+        let text = |key: &str| {
+            req.context
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let principal =
+            EntityUid::from_type_name_and_id(self.agent_type.clone(), EntityId::new(agent));
+        let resource = EntityUid::from_type_name_and_id(
+            self.intent_type.clone(),
+            EntityId::new(req.intent.as_deref().unwrap_or_default()),
+        );
+        let context = Context::from_pairs([
+            (
+                "confidence".to_string(),
+                RestrictedExpression::new_decimal(format!(
+                    "{:.4}",
+                    req.confidence.unwrap_or_default()
+                )),
+            ),
+            (
+                "depth".to_string(),
+                RestrictedExpression::new_decimal("0.0000"),
+            ),
+            (
+                "data".to_string(),
+                RestrictedExpression::new_set([RestrictedExpression::new_entity_uid(
+                    self.pii.clone(),
+                )]),
+            ),
+            (
+                "region".to_string(),
+                RestrictedExpression::new_string(text("region")),
+            ),
+            (
+                "residency".to_string(),
+                RestrictedExpression::new_string(text("residency")),
+            ),
+        ])
+        .unwrap();
+        CedarRequest::new(
+            principal,
+            self.action.clone(),
+            resource,
+            context,
+            Some(&self.schema),
+        )
+        .unwrap()
+    }
+
+    fn allows(&self, policies: &PolicySet, request: &CedarRequest) -> bool {
+        let response = Authorizer::new().is_authorized(request, policies, &self.entities);
+        assert!(
+            response.diagnostics().errors().next().is_none(),
+            "Cedar evaluation errors"
+        );
+        response.decision() == Decision::Allow
+    }
+}
+
+/// Per-call times in nanoseconds, and how many calls were timed.
+struct Stats {
+    median: f64,
+    p99: f64,
+    samples: usize,
+}
+
+/// Calls `f` on case 0, 1, 2, ... (after a short untimed warm-up), timing each call, until every
+/// case was timed or the budget is spent (but at least `MIN_SAMPLES` calls).
+fn measure(n: usize, mut f: impl FnMut(usize)) -> Stats {
+    let warm = Instant::now();
+    for i in 0..n.min(1_000) {
+        f(i);
+        if warm.elapsed() > Duration::from_millis(300) {
+            break;
+        }
+    }
+    let start = Instant::now();
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i);
+        times.push(t.elapsed().as_nanos() as f64);
+        if times.len() >= MIN_SAMPLES && start.elapsed() > BUDGET {
+            break;
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    Stats {
+        median: at(0.5),
+        p99: at(0.99),
+        samples: times.len(),
+    }
+}
+
+fn show(ns: f64) -> String {
+    if ns < 1_000.0 {
+        format!("{ns:.0} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.2} ms", ns / 1e6)
+    }
+}
+
+fn cell(s: &Stats) -> String {
+    format!("{} / {}", show(s.median), show(s.p99))
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    format!("{cores} cores, {model}")
+}
+
+struct Row {
+    rules: usize,
+    decide: Stats,
+    bare: Stats,
+    split: Stats,
+    floor: Stats,
+    build: Stats,
+    /// `decide` on requests for the first 10 intents only: the same work on a plan that stays
+    /// in the cache, to tell what the plan's size costs in memory traffic from what it costs
+    /// in work.
+    hot: Stats,
+    allowed: usize,
+    requests: usize,
+}
+
+fn run(rules: usize, requests: usize) -> Row {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ rules as u64);
+    let setup = Instant::now();
+    let plan = mesh(rules, &mut rng);
+    let problems = cedar::validate(&plan, &plan.cedar);
+    assert!(problems.is_empty(), "Cedar rejects the plan: {problems:?}");
+    let engine = Engine::from_plan(plan.clone()).unwrap();
+    let oracle = Oracle::new(&plan, &plan.cedar).unwrap();
+    let cedar = Cedar::new(&plan, &oracle);
+    let cases = cases(&plan, requests, &mut rng);
+    let agent_of = |c: &Case| plan.agents[c.agent as usize].name.as_str();
+    // The answers, from the engine, checked against pre-split Cedar on every request (and the
+    // requests built here against the compiler's oracle on some); the floor holds them.
+    let mut floor: HashMap<(u32, u32, u16, u8, bool), bool> = HashMap::with_capacity(requests);
+    let mut allowed = 0;
+    for (i, c) in cases.iter().enumerate() {
+        let d = engine.decide_at(&c.request, NOW_MS);
+        let ours = match d.outcome {
+            Outcome::Dispatch => true,
+            Outcome::Deny => false,
+            other => panic!("unexpected outcome {other:?}: {d:?}"),
+        };
+        let request = cedar.request(agent_of(c), &c.request);
+        let theirs = cedar.allows(&cedar.split[&(c.agent, c.intent)], &request);
+        assert_eq!(ours, theirs, "decide and pre-split Cedar disagree: {d:?}");
+        if i % 50 == 0 {
+            let oracle_says = oracle
+                .authorize(
+                    &plan,
+                    c.agent,
+                    0,
+                    c.intent,
+                    c.confidence,
+                    0,
+                    &[0],
+                    &c.context,
+                )
+                .unwrap();
+            assert_eq!(
+                ours, oracle_says,
+                "decide and the compiler's oracle disagree"
+            );
+        }
+        floor.insert(c.key(), ours);
+        allowed += usize::from(ours);
+    }
+    let keys: Vec<_> = cases.iter().map(Case::key).collect();
+    eprintln!(
+        "  {rules} rules: setup {:.1} s ({} Cedar policies, {allowed} of {requests} requests allowed)",
+        setup.elapsed().as_secs_f64(),
+        cedar.all.policies().count()
+    );
+
+    let decide = measure(cases.len(), |i| {
+        let d = engine.decide_at(black_box(&cases[i].request), NOW_MS);
+        black_box(&d);
+    });
+    let mut hot_cases: Vec<&Case> = cases
+        .iter()
+        .filter(|c| (c.intent as usize) < INTENTS_PER_AGENT)
+        .collect();
+    if hot_cases.is_empty() {
+        hot_cases.extend(cases.first());
+    }
+    let hot = measure(cases.len(), |i| {
+        let c = hot_cases[i % hot_cases.len()];
+        black_box(engine.decide_at(black_box(&c.request), NOW_MS));
+    });
+    let build = measure(cases.len(), |i| {
+        let c = &cases[i];
+        black_box(cedar.request(agent_of(c), black_box(&c.request)));
+    });
+    let mut bare_answers = Vec::with_capacity(cases.len());
+    let bare = measure(cases.len(), |i| {
+        let c = &cases[i];
+        let request = cedar.request(agent_of(c), black_box(&c.request));
+        bare_answers.push((i, cedar.allows(&cedar.all, &request)));
+    });
+    for (i, a) in bare_answers {
+        assert_eq!(a, floor[&keys[i]], "bare Cedar disagrees on request {i}");
+    }
+    let split = measure(cases.len(), |i| {
+        let c = &cases[i];
+        let request = cedar.request(agent_of(c), black_box(&c.request));
+        let set = &cedar.split[&(c.agent, c.intent)];
+        black_box(cedar.allows(set, &request));
+    });
+    let floor_stats = measure(cases.len(), |i| {
+        black_box(floor.get(black_box(&keys[i])));
+    });
+    Row {
+        rules,
+        decide,
+        bare,
+        split,
+        floor: floor_stats,
+        build,
+        hot,
+        allowed,
+        requests,
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let quick = std::env::var("INTENT_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let (sizes, requests): (&[usize], usize) = if quick {
+        (&[10, 100], 1_000)
+    } else {
+        (&[10, 100, 1_000, 10_000], 10_000)
+    };
+    let timer = measure(10_000, |_| {});
+    println!("decide vs cedar-policy — {}", machine());
+    println!(
+        "{requests} generated requests per size; each call timed with Instant (timer overhead ~{} \
+         is included in every figure); median / p99",
+        show(timer.median)
+    );
+    let mut rows = Vec::new();
+    for &rules in sizes {
+        rows.push(run(rules, requests));
+    }
+    println!();
+    println!(
+        "| rules | decide | bare Cedar | pre-split Cedar | floor (HashMap) | pre-split ÷ decide | bare ÷ decide | decide ÷ floor |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {}{} | {} | {} | {:.1}x | {:.0}x | {:.1}x |",
+            r.rules,
+            cell(&r.decide),
+            cell(&r.bare),
+            if r.bare.samples < r.requests {
+                format!(" ({} req.)", r.bare.samples)
+            } else {
+                String::new()
+            },
+            cell(&r.split),
+            cell(&r.floor),
+            r.split.median / r.decide.median,
+            r.bare.median / r.decide.median,
+            r.decide.median / r.floor.median,
+        );
+    }
+    println!();
+    println!(
+        "building the Cedar request alone (in both Cedar figures): {}",
+        rows.iter()
+            .map(|r| format!("{} at {}", cell(&r.build), r.rules))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "decide on requests for 10 intents only (a warm plan): {}",
+        rows.iter()
+            .map(|r| format!("{} at {}", cell(&r.hot), r.rules))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("allowed: {}", {
+        let v: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} of {} at {}", r.allowed, r.requests, r.rules))
+            .collect();
+        v.join(", ")
+    });
+    println!("goals (on medians):");
+    let min_split = rows
+        .iter()
+        .map(|r| r.split.median / r.decide.median)
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "  decide >= 5x faster than pre-split Cedar at every size: worst {min_split:.1}x — {}",
+        verdict(min_split >= 5.0)
+    );
+    if let Some(r) = rows.iter().find(|r| r.rules == 10_000) {
+        let x = r.bare.median / r.decide.median;
+        println!(
+            "  decide >= 10,000x faster than bare Cedar at 10,000 rules: {x:.0}x — {}",
+            verdict(x >= 10_000.0)
+        );
+    } else {
+        println!("  decide >= 10,000x faster than bare Cedar at 10,000 rules: not run (quick)");
+    }
+    let max_floor = rows
+        .iter()
+        .map(|r| r.decide.median / r.floor.median)
+        .fold(0.0, f64::max);
+    println!(
+        "  decide within 20x of the floor: worst {max_floor:.1}x — {}",
+        verdict(max_floor <= 20.0)
+    );
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        let growth = last.decide.median / first.decide.median;
+        let p99_growth = last.decide.p99 / first.decide.p99;
+        println!(
+            "  decide flat from {} to {} rules: median x{growth:.2}, p99 x{p99_growth:.2} — {}",
+            first.rules,
+            last.rules,
+            verdict(growth <= 1.5)
+        );
+    }
+}
