@@ -256,3 +256,46 @@ fn runtime_agrees_with_cedar_on_generated_meshes() {
         "both answers are exercised: {allowed} of {total}"
     );
 }
+
+/// The runtime's `cedar` mode (feature `cedar`, `Engine::with_cedar`) decides exactly as its
+/// own evaluator: same outcome, same agents, on random requests over the examples.
+#[test]
+fn cedar_mode_decides_like_the_native_evaluator() {
+    let mut decisions = 0;
+    for name in ["finance", "logistics", "healthcare"] {
+        let path = format!(
+            "{}/examples/{name}/{name}.intent",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let plan = build(&path, &std::fs::read_to_string(&path).unwrap());
+        let native = Engine::from_plan(plan.clone()).unwrap();
+        let cedar = Engine::from_plan(plan.clone())
+            .unwrap()
+            .with_cedar()
+            .unwrap();
+        let mut rng = Rng(0x1234_5678 ^ name.len() as u64);
+        for _ in 0..400 {
+            let Value::Object(context) = value(&mut rng, &plan.context) else {
+                panic!("context is a record")
+            };
+            let intent = plan.intents[rng.below(plan.intents.len())].name.clone();
+            let mut req = intent_runtime::Request::for_intent(&intent, rng.number(1));
+            req.context = context;
+            let (a, b) = (native.decide_at(&req, 0), cedar.decide_at(&req, 0));
+            assert_eq!(
+                a.outcome, b.outcome,
+                "{name}: {req:?}\nnative: {:?}\ncedar: {:?}",
+                a.reason, b.reason
+            );
+            let agents = |d: &intent_runtime::Decision| {
+                d.steps
+                    .iter()
+                    .map(|s| s.agent.to_string())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(agents(&a), agents(&b), "{name}: {req:?}");
+            decisions += 1;
+        }
+    }
+    println!("cedar mode: {decisions} decisions identical to the native evaluator");
+}

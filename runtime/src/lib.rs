@@ -5,6 +5,8 @@
 //! `review` checks an agent's response, `report_failure` feeds circuit breakers. Evaluation
 //! is total and fails closed. No async, no IO, no dependency on the compiler.
 
+#[cfg(feature = "cedar")]
+pub mod cedar;
 pub mod classifier;
 pub mod decision;
 mod engine;

@@ -7,11 +7,8 @@
 //! are validated, so Cedar's messages name the rule and each problem finds its way back to the
 //! rule's source location. Cedar's help lines ("did you mean `amount`?") are kept.
 
-use super::{entities, entity_ref, policies, schema, CedarProblem};
-use cedar_policy::{
-    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet,
-    Request, Schema, ValidationMode, Validator,
-};
+use super::{entity_ref, policies, schema, CedarProblem};
+use cedar_policy::{Entities, PolicySet, Schema, ValidationMode, Validator};
 use intent_runtime::plan::{AgentId, CapId, CedarPart, DataId, IntentId, Plan, SrcId, Type};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -196,101 +193,7 @@ fn parse_problems(
     }
 }
 
-fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
-    let ty = EntityTypeName::from_str(ty).map_err(|e| format!("cedar entity type `{ty}`: {e}"))?;
-    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
-}
-
-fn joined<T: std::fmt::Display>(what: &str, errors: impl IntoIterator<Item = T>) -> String {
-    let errors: Vec<String> = errors.into_iter().map(|e| e.to_string()).collect();
-    format!("{what}: {}", errors.join("; "))
-}
-
-/// The Cedar part of a plan, parsed once, ready to answer many authorization questions (the
-/// oracle the runtime is tested against, and what the runtime's `cedar` mode would use).
-pub struct Oracle {
-    schema: Schema,
-    policies: PolicySet,
-    entities: Entities,
-}
-
-impl Oracle {
-    /// Parses the schema, policies and entities; `Err` when any of them does not load.
-    pub fn new(plan: &Plan, part: &CedarPart) -> Result<Oracle, String> {
-        let (schema, _) =
-            Schema::from_cedarschema_str(&part.schema).map_err(|e| format!("cedar schema: {e}"))?;
-        let sources = policies::policy_sources(plan);
-        let policies = load_policies(&part.policies, &sources)
-            .map_err(|problems| joined("cedar policies", problems.iter().map(|p| &p.message)))?;
-        let entities = Entities::from_json_value(part.entities.clone(), Some(&schema))
-            .map_err(|e| format!("cedar entities: {e}"))?;
-        Ok(Oracle {
-            schema,
-            policies,
-            entities,
-        })
-    }
-
-    /// The loaded policies, each under the id its `@id` annotation names (a rule id, or
-    /// `agent:<name>`), so a caller can assemble subsets of them (the decide benchmark's
-    /// pre-split peer does).
-    pub fn policies(&self) -> &PolicySet {
-        &self.policies
-    }
-
-    /// May `agent` perform capability `cap` for `intent` with this request context? Builds a
-    /// real `cedar_policy::Request` and asks `cedar_policy::Authorizer`.
-    ///
-    /// `context` is the request's context fields as plain JSON, shaped by `plan.context` (numbers
-    /// as JSON numbers, durations as milliseconds, sets as arrays); `data` are the step's data
-    /// classes. `Err` when the request does not fit the schema or a policy failed to evaluate:
-    /// like the runtime, this oracle never answers "allow" past an error.
-    #[allow(clippy::too_many_arguments)]
-    pub fn authorize(
-        &self,
-        plan: &Plan,
-        agent: AgentId,
-        cap: CapId,
-        intent: IntentId,
-        confidence: f64,
-        depth: u32,
-        data: &[DataId],
-        context: &serde_json::Value,
-    ) -> Result<bool, String> {
-        let agent = plan
-            .agents
-            .get(agent as usize)
-            .ok_or_else(|| format!("unknown agent id {agent}"))?;
-        let cap = plan
-            .capabilities
-            .get(cap as usize)
-            .ok_or_else(|| format!("unknown capability id {cap}"))?;
-        let intent = plan
-            .intents
-            .get(intent as usize)
-            .ok_or_else(|| format!("unknown intent id {intent}"))?;
-        let principal = uid("Agent", &agent.name)?;
-        let action = uid("Action", &cap.name)?;
-        let resource = uid("Intent", &intent.name)?;
-
-        let context_json = entities::context(plan, confidence, depth, data, context)?;
-        let context = Context::from_json_value(context_json, Some((&self.schema, &action)))
-            .map_err(|e| format!("cedar context for {}: {e}", entity_ref("Action", &cap.name)))?;
-        let request = Request::new(principal, action, resource, context, Some(&self.schema))
-            .map_err(|e| format!("cedar request: {e}"))?;
-
-        let response = Authorizer::new().is_authorized(&request, &self.policies, &self.entities);
-        let errors: Vec<String> = response
-            .diagnostics()
-            .errors()
-            .map(|e| e.to_string())
-            .collect();
-        if !errors.is_empty() {
-            return Err(joined("cedar evaluation", errors));
-        }
-        Ok(response.decision() == Decision::Allow)
-    }
-}
+pub use intent_runtime::cedar::Oracle;
 
 /// One authorization question, parsing the Cedar part first (see [`Oracle::authorize`]; build
 /// an [`Oracle`] once to ask many).

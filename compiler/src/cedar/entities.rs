@@ -3,7 +3,7 @@
 //! durations as whole milliseconds, as the schema declares them.
 
 use super::decimal_json;
-use intent_runtime::plan::{DataId, Plan, Type, Value};
+use intent_runtime::plan::{Plan, Value};
 use serde_json::{json, Map, Value as Json};
 
 fn uid(ty: &str, id: &str) -> Json {
@@ -76,62 +76,4 @@ pub(super) fn render(plan: &Plan) -> Json {
         }));
     }
     Json::Array(entities)
-}
-
-/// A context value given as plain JSON (numbers as JSON numbers) in Cedar's JSON, following the
-/// plan's type. What does not match the type is passed through for Cedar to reject.
-fn context_value(ty: &Type, value: &Json) -> Json {
-    match (ty, value) {
-        (Type::Number, Json::Number(n)) => n.as_f64().map_or(Json::Null, decimal_json),
-        (Type::Duration, Json::Number(n)) if n.is_f64() => {
-            // Cedar has no fractional Long; milliseconds round half away from zero.
-            n.as_f64().map_or(Json::Null, |x| json!(x.round() as i64))
-        }
-        (Type::Set { of } | Type::List { of }, Json::Array(items)) => {
-            Json::Array(items.iter().map(|v| context_value(of, v)).collect())
-        }
-        (Type::Record { fields }, Json::Object(map)) => Json::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = match fields.iter().find(|f| f.name == *k) {
-                        Some(f) => context_value(&f.ty, v),
-                        None => v.clone(),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        _ => value.clone(),
-    }
-}
-
-/// The whole Cedar context of one authorization question: `confidence`, `depth`, `data` and the
-/// request's own context fields.
-pub(super) fn context(
-    plan: &Plan,
-    confidence: f64,
-    depth: u32,
-    data: &[DataId],
-    fields: &Json,
-) -> Result<Json, String> {
-    let Json::Object(_) = fields else {
-        return Err(format!(
-            "the request context must be a JSON object, not `{fields}`"
-        ));
-    };
-    let Json::Object(mut map) = context_value(&plan.context, fields) else {
-        return Err("the request context did not convert to an object".to_string());
-    };
-    let mut classes = Vec::with_capacity(data.len());
-    for &id in data {
-        let class = plan
-            .data_classes
-            .get(id as usize)
-            .ok_or_else(|| format!("unknown data class id {id}"))?;
-        classes.push(entity_json("DataClass", &class.name));
-    }
-    map.insert("confidence".to_string(), decimal_json(confidence));
-    map.insert("depth".to_string(), decimal_json(f64::from(depth)));
-    map.insert("data".to_string(), Json::Array(classes));
-    Ok(Json::Object(map))
 }

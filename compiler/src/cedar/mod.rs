@@ -48,6 +48,7 @@ use intent_runtime::plan::{CedarPart, Plan, SrcId};
 use std::fmt::Write as _;
 
 pub use check::{authorize, validate, Oracle};
+use intent_runtime::cedar::{decimal_json, decimal_text};
 
 /// A problem Cedar found in the generated part, attributed to a plan source location when the
 /// policy came from a rule (`src` is the rule's `src`, or the agent's for an `agent:` permit) or
@@ -172,54 +173,9 @@ fn attr_access(base: &str, name: &str) -> String {
     }
 }
 
-/// The argument of a Cedar `decimal("…")`: four fraction digits, rounded half away from zero
-/// from the shortest decimal form of `x` (so `0.00005` rounds up although its binary value is
-/// a hair below). Values Cedar cannot hold (non-finite, out of range) come out as text Cedar
-/// rejects, so the validator reports them instead of a silent clamp.
-fn decimal_text(x: f64) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    // Rust prints floats without an exponent, shortest round-trip form.
-    let shortest = format!("{}", x.abs());
-    let (int, frac) = shortest.split_once('.').unwrap_or((&shortest, ""));
-    let mut digits: Vec<u8> = int
-        .bytes()
-        .chain(frac.bytes().chain(std::iter::repeat(b'0')).take(4))
-        .collect();
-    if frac.as_bytes().get(4).is_some_and(|d| *d >= b'5') {
-        let mut carry = true;
-        for d in digits.iter_mut().rev() {
-            if *d == b'9' {
-                *d = b'0';
-            } else {
-                *d += 1;
-                carry = false;
-                break;
-            }
-        }
-        if carry {
-            digits.insert(0, b'1');
-        }
-    }
-    let negative = x < 0.0 && digits.iter().any(|d| *d != b'0');
-    let (int, frac) = digits.split_at(digits.len().saturating_sub(4));
-    format!(
-        "{}{}.{}",
-        if negative { "-" } else { "" },
-        String::from_utf8_lossy(int),
-        String::from_utf8_lossy(frac)
-    )
-}
-
 /// `decimal("…")` for `x`.
 fn decimal_literal(x: f64) -> String {
     format!("decimal(\"{}\")", decimal_text(x))
-}
-
-/// Cedar's JSON escape for a decimal value (entities and context).
-fn decimal_json(x: f64) -> serde_json::Value {
-    serde_json::json!({ "__extn": { "fn": "decimal", "arg": decimal_text(x) } })
 }
 
 /// A whole number of milliseconds as a Cedar `Long` (rounded half away from zero, saturating).

@@ -45,6 +45,9 @@ enum Refusal {
     /// By the rule at this index of `plan.rules`.
     Forbidden(usize),
     NotCleared,
+    /// cedar-policy denied it (Cedar mode).
+    #[cfg(feature = "cedar")]
+    CedarDenied,
     BreakerOpen,
     RateLimited(u64),
 }
@@ -88,6 +91,11 @@ impl Engine {
                             Refusal::BreakerOpen => {
                                 only_rate = false;
                                 Some(self.breaker_open.clone())
+                            }
+                            #[cfg(feature = "cedar")]
+                            Refusal::CedarDenied => {
+                                only_rate = false;
+                                Some(Arc::from("denied by cedar-policy"))
                             }
                             Refusal::RateLimited(w) => {
                                 wait = Some(wait.map_or(w, |x| x.min(w)));
@@ -145,13 +153,40 @@ impl Engine {
             permits: self.permits.with(&c.permits),
             agent: &c.name,
         };
+        #[cfg(feature = "cedar")]
+        if let Some(oracle) = &self.cedar {
+            let context = serde_json::Value::Object(env.context.clone());
+            for &cap in step.needs.iter() {
+                let allowed = oracle
+                    .authorize(
+                        &self.plan,
+                        a,
+                        cap,
+                        env.intent,
+                        env.confidence,
+                        env.depth,
+                        &step.handles,
+                        &context,
+                    )
+                    .map_err(Fault)?;
+                if !allowed {
+                    return Ok(Some(Refusal::CedarDenied));
+                }
+            }
+            return Ok(self.limits_refusal(a, now));
+        }
         let needs_permit = c.not_cleared.is_some();
         if let Some(refusal) = self.authorize(agent, &step.handles, needs_permit, rules, env, dr)? {
             return Ok(Some(refusal));
         }
+        Ok(self.limits_refusal(a, now))
+    }
+
+    /// The breaker and rate-limit checks of a candidate that policies permit.
+    fn limits_refusal(&self, a: AgentId, now: u64) -> Option<Refusal> {
         if let Some(Some((failures, cooldown))) = self.breakers.get(a as usize) {
             if self.state.breaker_open(a, *failures, *cooldown, now) {
-                return Ok(Some(Refusal::BreakerOpen));
+                return Some(Refusal::BreakerOpen);
             }
         }
         let wait = self
@@ -161,7 +196,7 @@ impl Engine {
             .flatten()
             .filter_map(|(count, per)| self.state.rate_wait(Subject::Agent(a), *count, *per, now))
             .max();
-        Ok(wait.map(Refusal::RateLimited))
+        wait.map(Refusal::RateLimited)
     }
 
     /// Whether the policies let `agent` handle `data` for a request (Cedar's meaning: a

@@ -57,6 +57,9 @@ pub struct Engine {
     pub(crate) audits: RuleIndex,
     pub(crate) classifier: Classifier,
     pub(crate) state: Box<dyn State>,
+    /// With the `cedar` feature and [`Engine::with_cedar`]: authorize through cedar-policy.
+    #[cfg(feature = "cedar")]
+    pub(crate) cedar: Option<crate::cedar::Oracle>,
     pub(crate) counter: AtomicU64,
 }
 
@@ -258,9 +261,21 @@ impl Engine {
             audits,
             classifier,
             state,
+            #[cfg(feature = "cedar")]
+            cedar: None,
             counter: AtomicU64::new(0),
             plan,
         })
+    }
+
+    /// Authorize every step through cedar-policy itself, on the plan's generated Cedar part,
+    /// instead of the plan's indexed rules (the answers are the same; tests/differential.rs
+    /// holds them to it). Slower by the cost of a Cedar request per capability and candidate.
+    #[cfg(feature = "cedar")]
+    pub fn with_cedar(mut self) -> Result<Engine, PlanError> {
+        let oracle = crate::cedar::Oracle::new(&self.plan, &self.plan.cedar).map_err(PlanError)?;
+        self.cedar = Some(oracle);
+        Ok(self)
     }
 
     pub fn plan(&self) -> &Plan {
@@ -311,6 +326,9 @@ pub(crate) struct StepInfo {
     pub(crate) at: Option<Arc<str>>,
     /// The data classes the step handles.
     pub(crate) handles: Box<[DataId]>,
+    /// The capabilities the step needs (authorized one by one in Cedar mode).
+    #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
+    pub(crate) needs: Box<[CapId]>,
     /// The agents tried, in order and without repeats: the target (for `any CAP`, every
     /// provider, best first), the fallbacks, then the backups of the agents named, following
     /// backups of backups.
@@ -463,6 +481,7 @@ impl StepInfo {
             name: Arc::from(step.name.as_str()),
             at: shared.at.get(step.src as usize).cloned(),
             handles: step.handles.clone().into_boxed_slice(),
+            needs: step.needs.clone().into_boxed_slice(),
             candidates,
         }
     }
