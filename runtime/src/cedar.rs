@@ -199,12 +199,7 @@ impl Oracle {
 
         let context_json = context_json(plan, confidence, depth, data, context)?;
         let context = Context::from_json_value(context_json, Some((&self.schema, &action)))
-            .map_err(|e| {
-                format!(
-                    "cedar context for {}: {e}",
-                    format!("Action::{:?}", cap.name)
-                )
-            })?;
+            .map_err(|e| format!("cedar context for Action::{:?}: {e}", cap.name))?;
         let request = Request::new(principal, action, resource, context, Some(&self.schema))
             .map_err(|e| format!("cedar request: {e}"))?;
 
