@@ -6,8 +6,8 @@
 
 use crate::plan::{AgentId, CapId, CedarPart, DataId, IntentId, Plan, Type};
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet,
-    Request, Schema,
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, Schema,
 };
 use serde_json::{json, Value as Json};
 use std::str::FromStr;
@@ -144,8 +144,19 @@ impl Oracle {
         let (schema, _) =
             Schema::from_cedarschema_str(&part.schema).map_err(|e| format!("cedar schema: {e}"))?;
         let _ = plan;
-        let policies =
+        let parsed =
             PolicySet::from_str(&part.policies).map_err(|e| format!("cedar policies: {e}"))?;
+        // Each policy goes by the rule id its `@id` annotation names, so answers and subsets
+        // can be told by rule.
+        let mut policies = PolicySet::new();
+        for p in parsed.policies() {
+            let id = p
+                .annotation("id")
+                .map_or_else(|| p.id().to_string(), str::to_string);
+            policies
+                .add(p.new_id(PolicyId::new(id)))
+                .map_err(|e| format!("cedar policies: {e}"))?;
+        }
         let entities = Entities::from_json_value(part.entities.clone(), Some(&schema))
             .map_err(|e| format!("cedar entities: {e}"))?;
         Ok(Oracle {
