@@ -6,8 +6,8 @@ use super::schema;
 use super::tables::Tables;
 use crate::codes::Code;
 use crate::diagnostics::{did_you_mean, Diagnostic};
-use crate::syntax::ast::{self, CmpOp as AstCmp, ExprKind, Path};
-use intent_runtime::plan::{CmpOp, Expr, Type, Value};
+use crate::syntax::ast::{self, ExprKind, Path};
+use intent_runtime::plan::{Expr, Type, Value};
 
 /// Where an expression stands, which decides the operands it may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub enum Ty {
 }
 
 impl Ty {
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Ty::Bool => "a boolean".into(),
             Ty::Number => "a number".into(),
@@ -69,7 +69,7 @@ impl Ty {
     }
 
     /// Whether values of the two types can be compared with `==`.
-    fn comparable(&self, other: &Ty) -> bool {
+    pub(super) fn comparable(&self, other: &Ty) -> bool {
         use Ty::*;
         match (self, other) {
             (Unknown, _) | (_, Unknown) | (Label, _) | (_, Label) => true,
@@ -79,12 +79,12 @@ impl Ty {
         }
     }
 
-    fn ordered(&self) -> bool {
+    pub(super) fn ordered(&self) -> bool {
         matches!(self, Ty::Number | Ty::Duration | Ty::Label | Ty::Unknown)
     }
 }
 
-fn quoted(v: &[String]) -> String {
+pub(super) fn quoted(v: &[String]) -> String {
     v.iter()
         .map(|s| format!("\"{s}\""))
         .collect::<Vec<_>>()
@@ -104,7 +104,7 @@ pub struct Typed {
 }
 
 impl Typed {
-    fn new(ty: Ty, expr: Expr) -> Typed {
+    pub(super) fn new(ty: Ty, expr: Expr) -> Typed {
         Typed {
             ty,
             expr,
@@ -113,7 +113,7 @@ impl Typed {
             unit: None,
         }
     }
-    fn error() -> Typed {
+    pub(super) fn error() -> Typed {
         Typed::new(
             Ty::Unknown,
             Expr::Lit {
@@ -128,7 +128,7 @@ pub struct ExprCx<'t, 'w, 'a> {
     pub file: usize,
     pub site: Site,
     /// Context paths known present (from `has` on the left of an `and`).
-    guarded: Vec<Vec<String>>,
+    pub(super) guarded: Vec<Vec<String>>,
     pub diags: &'t mut Vec<Diagnostic>,
 }
 
@@ -148,11 +148,18 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         }
     }
 
-    fn path(&self) -> &'a str {
+    pub(super) fn path(&self) -> &'a str {
         self.t.path(self.file)
     }
 
-    fn err(&mut self, code: Code, span: ast::Span, message: String, label: &str, help: String) {
+    pub(super) fn err(
+        &mut self,
+        code: Code,
+        span: ast::Span,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
         let d = Diagnostic::new(code, self.path(), span, message)
             .with_label(label)
             .with_help(help);
@@ -636,7 +643,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         Typed::new(Ty::Bool, Expr::Has { path: walked })
     }
 
-    fn warn_optional(&mut self, t: &Typed, span: ast::Span) {
+    pub(super) fn warn_optional(&mut self, t: &Typed, span: ast::Span) {
         let Some(path) = &t.optional else { return };
         if self
             .guarded
@@ -651,251 +658,6 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 .with_label("may be absent")
                 .with_help(format!("say what you mean when it is absent: `has {name} and ...` or `not has {name} or ...`")),
         );
-    }
-
-    fn compare(&mut self, op: AstCmp, a: &ast::Expr, b: &ast::Expr, span: ast::Span) -> Typed {
-        let l = self.expr(a);
-        if l.ty == Ty::Intent {
-            return self.intent_compare(op, b, span);
-        }
-        let r = self.expr(b);
-        self.warn_optional(&l, a.span);
-        self.warn_optional(&r, b.span);
-        let ok = match op {
-            AstCmp::Eq | AstCmp::Ne => l.ty.comparable(&r.ty),
-            _ => l.ty.ordered() && r.ty.ordered() && l.ty.comparable(&r.ty),
-        };
-        if !ok {
-            let help = if op == AstCmp::Eq || op == AstCmp::Ne {
-                "compare values of the same type".to_string()
-            } else {
-                "`<`, `<=`, `>` and `>=` compare numbers or durations".to_string()
-            };
-            self.err(
-                Code::TYPE_MISMATCH,
-                span,
-                format!(
-                    "cannot compare {} with {} using `{}`",
-                    l.ty.describe(),
-                    r.ty.describe(),
-                    op.symbol()
-                ),
-                "mismatched types",
-                help,
-            );
-        }
-        self.check_enum_literal(&l, &r, b.span);
-        self.check_enum_literal(&r, &l, a.span);
-        self.check_threshold(&l, &r, b.span);
-        self.check_threshold(&r, &l, a.span);
-        let cmp = match op {
-            AstCmp::Eq => CmpOp::Eq,
-            AstCmp::Ne => CmpOp::Ne,
-            AstCmp::Lt => CmpOp::Lt,
-            AstCmp::Le => CmpOp::Le,
-            AstCmp::Gt => CmpOp::Gt,
-            AstCmp::Ge => CmpOp::Ge,
-        };
-        Typed::new(
-            Ty::Bool,
-            Expr::Cmp {
-                cmp,
-                lhs: Box::new(l.expr),
-                rhs: Box::new(r.expr),
-            },
-        )
-    }
-
-    /// An enum compared with a string literal: the literal must be one of its values.
-    fn check_enum_literal(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
-        if let (
-            Ty::Enum(values),
-            Expr::Lit {
-                value: Value::String(s),
-            },
-        ) = (&e.ty, &lit.expr)
-        {
-            if !values.contains(s) {
-                let help = did_you_mean(s, values.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("the values are {}", quoted(values)));
-                self.err(
-                    Code::TYPE_MISMATCH,
-                    span,
-                    format!("\"{s}\" is not one of the values {}", quoted(values)),
-                    "never equal",
-                    help,
-                );
-            }
-        }
-    }
-
-    fn check_threshold(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
-        if let (Some(unit), Some(v)) = (e.unit, lit.number) {
-            if !(0.0..=1.0).contains(&v) {
-                self.err(
-                    Code::THRESHOLD_RANGE,
-                    span,
-                    format!("{unit} is between 0 and 1, so comparing it with {v} is meaningless"),
-                    "outside 0..1",
-                    "thresholds are written as fractions: 0.8, not 80".into(),
-                );
-            }
-        }
-    }
-
-    /// `intent == name`, `intent != name`.
-    fn intent_compare(&mut self, op: AstCmp, b: &ast::Expr, span: ast::Span) -> Typed {
-        let id = match &b.kind {
-            ExprKind::Path(p) if p.segments.len() == 1 => p
-                .segments
-                .first()
-                .and_then(|n| self.t.resolve_intent(self.file, n, self.diags)),
-            _ => {
-                self.err(
-                    Code::TYPE_MISMATCH,
-                    b.span,
-                    "`intent` is compared with an intent's name".into(),
-                    "not an intent name",
-                    "write `intent == NAME` with an intent's name, unquoted".into(),
-                );
-                None
-            }
-        };
-        let Some(intent) = id else {
-            return Typed::error();
-        };
-        let is = Expr::IntentIs { intent };
-        match op {
-            AstCmp::Eq => Typed::new(Ty::Bool, is),
-            AstCmp::Ne => Typed::new(Ty::Bool, Expr::Not { e: Box::new(is) }),
-            _ => {
-                self.err(
-                    Code::TYPE_MISMATCH,
-                    span,
-                    format!("intents cannot be ordered with `{}`", op.symbol()),
-                    "not orderable",
-                    "use `==`, `!=` or `in`".into(),
-                );
-                Typed::error()
-            }
-        }
-    }
-
-    fn membership(
-        &mut self,
-        negated: bool,
-        item: &ast::Expr,
-        set: &ast::Expr,
-        span: ast::Span,
-    ) -> Typed {
-        let i = self.expr(item);
-        if i.ty == Ty::Intent {
-            let names: Vec<&ast::Expr> = match &set.kind {
-                ExprKind::Set(v) | ExprKind::List(v) => v.iter().collect(),
-                _ => {
-                    self.err(
-                        Code::TYPE_MISMATCH,
-                        set.span,
-                        "`intent in` takes a set of intent names".into(),
-                        "not a set of intents",
-                        "write `intent in {a, b}`".into(),
-                    );
-                    return Typed::error();
-                }
-            };
-            let mut any = Vec::new();
-            for n in names {
-                match &n.kind {
-                    ExprKind::Path(p) if p.segments.len() == 1 => {
-                        if let Some(id) = p
-                            .segments
-                            .first()
-                            .and_then(|n| self.t.resolve_intent(self.file, n, self.diags))
-                        {
-                            any.push(Expr::IntentIs { intent: id });
-                        }
-                    }
-                    _ => self.err(
-                        Code::TYPE_MISMATCH,
-                        n.span,
-                        "expected an intent name".into(),
-                        "not an intent",
-                        "write `intent in {a, b}`".into(),
-                    ),
-                }
-            }
-            let e = Expr::Or { any };
-            return Typed::new(
-                Ty::Bool,
-                if negated {
-                    Expr::Not { e: Box::new(e) }
-                } else {
-                    e
-                },
-            );
-        }
-        let s = self.expr(set);
-        self.warn_optional(&i, item.span);
-        self.warn_optional(&s, set.span);
-        match &s.ty {
-            Ty::Set(elem) if !i.ty.comparable(elem) => self.err(
-                Code::TYPE_MISMATCH,
-                span,
-                format!(
-                    "cannot look for {} in a set of {}",
-                    i.ty.describe(),
-                    elem.describe().trim_start_matches("a ")
-                ),
-                "mismatched types",
-                "the value and the set's members must have the same type".into(),
-            ),
-            Ty::Set(_) | Ty::Unknown => {
-                // An enum looked for in literal strings: each must be one of its values.
-                if let (
-                    Ty::Enum(values),
-                    Expr::Lit {
-                        value: Value::List(members),
-                    },
-                ) = (&i.ty, &s.expr)
-                {
-                    for m in members {
-                        if let Value::String(v) = m {
-                            if !values.contains(v) {
-                                let help = did_you_mean(v, values.iter().map(String::as_str))
-                                    .unwrap_or_else(|| {
-                                        format!("the values are {}", quoted(values))
-                                    });
-                                self.err(
-                                    Code::TYPE_MISMATCH,
-                                    set.span,
-                                    format!("\"{v}\" is not one of the values {}", quoted(values)),
-                                    "never matches",
-                                    help,
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            other => self.err(
-                Code::TYPE_MISMATCH,
-                set.span,
-                format!(
-                    "`in` needs a set on its right, but this is {}",
-                    other.describe()
-                ),
-                "not a set",
-                "write a set literal `{\"a\", \"b\"}` or name a const set".into(),
-            ),
-        }
-        Typed::new(
-            Ty::Bool,
-            Expr::In {
-                item: Box::new(i.expr),
-                set: Box::new(s.expr),
-                negated,
-            },
-        )
     }
 }
 
