@@ -97,7 +97,23 @@ impl Checker<'_, '_> {
             return None;
         };
         let mut req = Map::new();
+        let mut seen: Vec<&Name> = Vec::new();
         for (key, value) in fields {
+            if let Some(prev) = seen.iter().find(|n| n.text == key.text) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DUPLICATE_FIELD,
+                        self.t.path(file),
+                        key.span,
+                        format!("`{}` is given twice", key.text),
+                    )
+                    .with_label("given again here")
+                    .with_secondary(self.t.path(file), prev.span, "first given here")
+                    .with_help("keep one"),
+                );
+                continue;
+            }
+            seen.push(key);
             let v = self.given_field(file, key, value);
             req.insert(key.text.clone(), v);
         }
