@@ -116,7 +116,7 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
         }
         println!(
             "plan {}  decision {}",
-            &d.plan_hash[..d.plan_hash.len().min(12)],
+            d.plan_hash.get(..12).unwrap_or(&d.plan_hash),
             d.decision_id
         );
     }
