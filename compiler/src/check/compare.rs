@@ -93,7 +93,7 @@ impl ExprCx<'_, '_, '_> {
 
     fn check_threshold(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
         if let (Some(unit), Some(v)) = (e.unit, lit.number) {
-            if !(0.0..=1.0).contains(&v) {
+            if !v.is_nan() && !(0.0..=1.0).contains(&v) {
                 self.err(
                     Code::THRESHOLD_RANGE,
                     span,

@@ -62,6 +62,8 @@ impl Ty {
             Type::Number => Ty::Number,
             Type::String => Ty::String,
             Type::Duration => Ty::Duration,
+            // An enum of no values is a field whose type was unknown (already reported).
+            Type::Enum { values } if values.is_empty() => Ty::Unknown,
             Type::Enum { values } => Ty::Enum(values.clone()),
             Type::Set { of } | Type::List { of } => Ty::Set(Box::new(Ty::from_plan(of))),
             Type::Record { .. } => Ty::Unknown,

@@ -67,6 +67,10 @@ impl Checker<'_, '_> {
             }
             kind => (literal(e), matches!(kind, ExprKind::Duration(_))),
         };
+        // A number literal already reported as invalid (E0005) is not reported again.
+        if matches!(v, Some(Value::Number(n)) if n.is_nan()) {
+            return None;
+        }
         let ok = match (&v, want) {
             (Some(Value::Number(n)), Want::Fraction) if !is_duration => {
                 if !(0.0..=1.0).contains(n) {

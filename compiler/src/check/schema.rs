@@ -94,7 +94,8 @@ fn ty(file: &str, t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
                     .with_label("not a type")
                     .with_help(help),
                 );
-                Type::String
+                // Reported: an enum of no values stands for "unknown", so uses are not reported again.
+                Type::Enum { values: Vec::new() }
             }
         },
         TypeExpr::Set(inner, _) => Type::Set {

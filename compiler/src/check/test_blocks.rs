@@ -425,7 +425,7 @@ impl Checker<'_, '_> {
                 Json::Object(m)
             }
             (Type::Enum { values }, ExprKind::Str(s)) => {
-                if !values.contains(s) {
+                if !values.is_empty() && !values.contains(s) {
                     let help = did_you_mean(s, values.iter().map(String::as_str))
                         .unwrap_or_else(|| format!("allowed: {}", values.join(", ")));
                     self.diags.push(

@@ -479,7 +479,8 @@ pub fn lit_number(errors: &mut Errors, text: &str, l: usize, r: usize) -> Number
                     "numbers must be at most 1e15",
                 ),
             );
-            Number::from_f64(0.0)
+            // Reported here; NaN tells later checks not to report the value again.
+            Number::from_f64(f64::NAN)
         }
     }
 }
