@@ -547,8 +547,10 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         Typed::new(ty, expr)
     }
 
-    fn context_path(&mut self, p: &Path) -> Typed {
-        let mut ty: &Type = &self.t.context;
+    /// Walks a context path through the schema, reporting an unknown field. Returns the path,
+    /// the prefix that ends at its first optional field (if any), and the field's type.
+    fn walk_context(&mut self, p: &Path) -> Option<(Vec<String>, Option<Vec<String>>, &'t Type)> {
+        let mut ty: &'t Type = &self.t.context;
         let mut optional = None;
         let mut walked: Vec<String> = Vec::new();
         for seg in &p.segments {
@@ -573,7 +575,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                     "unknown field",
                     help,
                 );
-                return Typed::error();
+                return None;
             };
             walked.push(seg.text.clone());
             if f.optional && optional.is_none() {
@@ -581,6 +583,13 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             }
             ty = &f.ty;
         }
+        Some((walked, optional, ty))
+    }
+
+    fn context_path(&mut self, p: &Path) -> Typed {
+        let Some((walked, optional, ty)) = self.walk_context(p) else {
+            return Typed::error();
+        };
         if let Type::Record { .. } = ty {
             self.err(
                 Code::TYPE_MISMATCH,
@@ -616,33 +625,12 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         }
     }
 
+    /// `has p`: any field may be tested, records included (`has subject`).
     fn has(&mut self, p: &Path) -> Typed {
-        // `has` may test any field, records included (`has subject`).
-        let mut ty: &Type = &self.t.context;
-        let mut walked: Vec<String> = Vec::new();
-        for seg in &p.segments {
-            let Some(f) = schema::field(ty, &seg.text) else {
-                let names = schema::field_names(ty);
-                let what = if walked.is_empty() {
-                    "the context".to_string()
-                } else {
-                    format!("`{}`", walked.join("."))
-                };
-                let help = did_you_mean(&seg.text, names.iter().copied())
-                    .unwrap_or_else(|| "`has` tests an optional field of the context".into());
-                self.err(
-                    Code::UNKNOWN_FIELD,
-                    seg.span,
-                    format!("{what} has no field `{}`", seg.text),
-                    "unknown field",
-                    help,
-                );
-                return Typed::error();
-            };
-            walked.push(seg.text.clone());
-            ty = &f.ty;
+        match self.walk_context(p) {
+            Some((walked, _, _)) => Typed::new(Ty::Bool, Expr::Has { path: walked }),
+            None => Typed::error(),
         }
-        Typed::new(Ty::Bool, Expr::Has { path: walked })
     }
 
     pub(super) fn warn_optional(&mut self, t: &Typed, span: ast::Span) {

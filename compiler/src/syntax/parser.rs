@@ -175,29 +175,22 @@ type Spanned = (usize, Token, usize);
 fn declared(chunk: &[Spanned]) -> Option<(String, Name)> {
     let (kw, rest) = chunk.split_first()?;
     let (l, name, r) = rest.first()?;
-    let word = match (&kw.1, name) {
-        (
-            Token::Agent
+    let declaring = matches!(
+        kw.1,
+        Token::Agent
             | Token::Human
             | Token::Intent
             | Token::Data
             | Token::Const
             | Token::Policy
-            | Token::Route,
-            Token::Ident(n),
-        ) => n.clone(),
-        (
-            Token::Agent
-            | Token::Human
-            | Token::Intent
-            | Token::Data
-            | Token::Const
-            | Token::Policy
-            | Token::Route,
-            t,
-        ) if !t.is_reserved() && t.static_text_is_word() => t.text(),
-        _ => return None,
-    };
+            | Token::Route
+    );
+    let is_name =
+        matches!(name, Token::Ident(_)) || (!name.is_reserved() && name.static_text_is_word());
+    if !(declaring && is_name) {
+        return None;
+    }
+    let word = name.text();
     Some((
         kw.1.text(),
         Name {
