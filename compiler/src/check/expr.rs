@@ -549,7 +549,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
 
     /// Walks a context path through the schema, reporting an unknown field. Returns the path,
     /// the prefix that ends at its first optional field (if any), and the field's type.
-    fn walk_context(&mut self, p: &Path) -> Option<(Vec<String>, Option<Vec<String>>, &'t Type)> {
+    fn walk_context(&mut self, p: &Path) -> Option<ContextPath<'t>> {
         let mut ty: &'t Type = &self.t.context;
         let mut optional = None;
         let mut walked: Vec<String> = Vec::new();
@@ -583,11 +583,20 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             }
             ty = &f.ty;
         }
-        Some((walked, optional, ty))
+        Some(ContextPath {
+            path: walked,
+            optional,
+            ty,
+        })
     }
 
     fn context_path(&mut self, p: &Path) -> Typed {
-        let Some((walked, optional, ty)) = self.walk_context(p) else {
+        let Some(ContextPath {
+            path: walked,
+            optional,
+            ty,
+        }) = self.walk_context(p)
+        else {
             return Typed::error();
         };
         if let Type::Record { .. } = ty {
@@ -628,7 +637,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     /// `has p`: any field may be tested, records included (`has subject`).
     fn has(&mut self, p: &Path) -> Typed {
         match self.walk_context(p) {
-            Some((walked, _, _)) => Typed::new(Ty::Bool, Expr::Has { path: walked }),
+            Some(c) => Typed::new(Ty::Bool, Expr::Has { path: c.path }),
             None => Typed::error(),
         }
     }
@@ -649,6 +658,14 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 .with_help(format!("say what you mean when it is absent: `has {name} and ...` or `not has {name} or ...`")),
         );
     }
+}
+
+/// A context path found in the schema.
+struct ContextPath<'t> {
+    path: Vec<String>,
+    /// The prefix ending at the path's first optional field.
+    optional: Option<Vec<String>>,
+    ty: &'t Type,
 }
 
 /// The context paths that `e`, as the left of an `and`, proves present.
