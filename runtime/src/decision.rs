@@ -1,10 +1,10 @@
 //! What the runtime answers: a `Decision` for a request and a `Verdict` for a response, each
 //! with the trace of every arm and rule looked at and where it is written.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Dispatch,

@@ -11,6 +11,7 @@ pub mod classifier;
 pub mod decision;
 mod engine;
 pub mod eval;
+pub mod log;
 pub mod plan;
 pub mod request;
 pub mod state;
@@ -20,4 +21,5 @@ pub use decision::{
     VerdictOutcome,
 };
 pub use engine::{Engine, PlanError};
+pub use log::LogRecord;
 pub use request::{Caller, Request, Response};
