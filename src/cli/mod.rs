@@ -85,6 +85,9 @@ enum Command {
         /// Change nothing: list the files that are not formatted and exit 1 if there are any
         #[arg(long)]
         check: bool,
+        /// Format standard input to standard output (for editors)
+        #[arg(long, conflicts_with = "paths")]
+        stdin: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -157,8 +160,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Fmt {
             paths,
             check,
+            stdin,
             output,
-        } => fmt::run(&paths, check, output),
+        } => match stdin {
+            true => fmt::run_stdin(check, output),
+            false => fmt::run(&paths, check, output),
+        },
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
     }
 }

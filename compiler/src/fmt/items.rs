@@ -92,6 +92,7 @@ pub fn block(w: &mut Writer, body: Span, entries: &[Entry], align: Align) {
         return;
     }
     let outer = w.indent;
+    let hang = w.hang.take();
     w.open();
     let widths = match align {
         Align::Keys { gap } => key_columns(w, entries)
@@ -105,6 +106,7 @@ pub fn block(w: &mut Writer, body: Span, entries: &[Entry], align: Align) {
         e.print(w, width.map(|k| w.indent + k));
     }
     w.close(close_at, outer, "}");
+    w.hang = hang;
 }
 
 /// For each entry, the key width of its alignment run (None: not aligned). A run is broken by
@@ -112,7 +114,10 @@ pub fn block(w: &mut Writer, body: Span, entries: &[Entry], align: Align) {
 fn key_columns(w: &mut Writer, entries: &[Entry]) -> Vec<Option<usize>> {
     let single: Vec<bool> = entries
         .iter()
-        .map(|e| !w.has_comment_in(e.span) && !w.trial(|w| e.print(w, None)).contains('\n'))
+        .map(|e| {
+            !w.trial_at(e.span.start as usize, |w| e.print(w, None))
+                .contains('\n')
+        })
         .collect();
     let mut out = vec![None; entries.len()];
     let mut start = 0;
@@ -566,13 +571,15 @@ fn arrow_action(w: &mut Writer, a: &Arm) {
 
 /// Puts a space, or the line break the source has before the keyword at `at`.
 fn keyword(w: &mut Writer, text: &str, at: usize) {
+    let col = w.indent + 2;
     if w.broken_before(at) {
-        let col = w.indent + 2;
         w.cont_line(at, col);
     } else {
         w.space();
     }
+    let hang = w.hang.replace(col);
     w.tok(text, Span::new(at, at + text.len()));
+    w.hang = hang;
 }
 
 fn because(w: &mut Writer, b: &Option<(String, Span)>) {
