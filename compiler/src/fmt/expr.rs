@@ -163,8 +163,8 @@ fn expr_in(w: &mut Writer, e: &Expr, anchor: Option<usize>) {
         | ExprKind::Bool(_)
         | ExprKind::Error => w.tok(w.text_of(e.span), e.span),
         ExprKind::Path(p) => path(w, p),
-        ExprKind::Set(v) => bracketed(w, &SET, e.span, v, |x| x.span, |w, x| expr(w, x)),
-        ExprKind::List(v) => bracketed(w, &LIST, e.span, v, |x| x.span, |w, x| expr(w, x)),
+        ExprKind::Set(v) => bracketed(w, &SET, e.span, v, |x| x.span, expr),
+        ExprKind::List(v) => bracketed(w, &LIST, e.span, v, |x| x.span, expr),
         ExprKind::Record(v) => bracketed(
             w,
             &RECORD,

@@ -4,7 +4,7 @@
 //! apart) when the source has it on one line without comments, and one entry a line otherwise.
 //! In a block of fields (agent, human, intent) and in a plan, the values of consecutive
 //! one-line entries line up one column past the longest key, as in LANGUAGE.md §1. Consecutive
-//! one-line items of the same kind line up as a table: the `{`, then each field.
+//! one-line items of the same kind line up their `{` and their second field, as §1 does.
 
 use super::expr::{self, bracketed, comma_line, name, path, target, LIST, RECORD};
 use super::writer::{blank_between, Writer};
@@ -13,8 +13,6 @@ use crate::syntax::ast::*;
 /// One entry of a block: an optional key (whose end may be aligned), then the rest.
 pub struct Entry<'t> {
     pub span: Span,
-    /// The field word, for matching the columns of a table of one-line items.
-    pub word: Option<String>,
     pub key: Option<Printer<'t>>,
     pub rest: Printer<'t>,
 }
@@ -38,7 +36,6 @@ fn keyed<'t>(kw: &'static str, span: Span, rest: impl Fn(&mut Writer) + 't) -> E
     let at = Span::new(span.start as usize, span.start as usize + kw.len());
     Entry {
         span,
-        word: Some(kw.to_string()),
         key: Some(Box::new(move |w| w.tok(kw, at))),
         rest: Box::new(rest),
     }
@@ -47,7 +44,6 @@ fn keyed<'t>(kw: &'static str, span: Span, rest: impl Fn(&mut Writer) + 't) -> E
 fn plain<'t>(span: Span, rest: impl Fn(&mut Writer) + 't) -> Entry<'t> {
     Entry {
         span,
-        word: None,
         key: None,
         rest: Box::new(rest),
     }
@@ -335,13 +331,11 @@ pub fn is_inline_block(w: &Writer, item: &Item) -> bool {
     }
 }
 
-/// Prints a run of consecutive one-line items of one kind as a table: heads padded so that
-/// the `{` line up, then each field in the column of its word (a row without that field leaves
-/// the column empty), padded to the widest field of its column. The last field of a row is
-/// never padded. Arms and rules, which have no field word, are matched by position.
+/// Prints a run of consecutive one-line items of one kind as a table, as LANGUAGE.md §1 lays
+/// out its one-line agents: heads padded so that the `{` line up, and the first field padded
+/// so that the second one lines up; the other fields follow two spaces apart.
 pub fn table(w: &mut Writer, items: &[&Item]) {
-    // Each row: its head, and its cells as (column key, text).
-    let rows: Vec<(String, Vec<(String, String)>)> = items
+    let rows: Vec<(String, Vec<String>)> = items
         .iter()
         .map(|item| {
             let s = shape(w, item);
@@ -349,61 +343,21 @@ pub fn table(w: &mut Writer, items: &[&Item]) {
             let cells = match &s.block {
                 Some((_, entries, _)) => entries
                     .iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        let key = e.word.clone().unwrap_or_else(|| format!("#{i}"));
-                        (key, w.trial(|w| e.print(w, None)))
-                    })
+                    .map(|e| w.trial(|w| e.print(w, None)))
                     .collect(),
                 None => Vec::new(),
             };
             (head, cells)
         })
         .collect();
-    let columns = columns(&rows).unwrap_or_else(|| {
-        let n = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
-        (0..n).map(|i| format!("#{i}")).collect()
-    });
-    let positional = columns.first().is_some_and(|c| c.starts_with('#'))
-        && rows
-            .iter()
-            .any(|r| r.1.iter().any(|(k, _)| !k.starts_with('#')));
-    // Each row's cells placed in columns.
-    let placed: Vec<Vec<Option<&String>>> = rows
-        .iter()
-        .map(|(_, cells)| {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(c, key)| {
-                    if positional {
-                        cells.get(c).map(|x| &x.1)
-                    } else {
-                        cells.iter().find(|x| &x.0 == key).map(|x| &x.1)
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let last = |row: &Vec<Option<&String>>| row.iter().rposition(Option::is_some);
-    let widths: Vec<usize> = (0..columns.len())
-        .map(|c| {
-            let inner = placed
-                .iter()
-                .filter(|r| last(r).is_some_and(|l| c < l))
-                .filter_map(|r| r.get(c).copied().flatten().map(|s| width(s)))
-                .max();
-            inner.unwrap_or_else(|| {
-                placed
-                    .iter()
-                    .filter_map(|r| r.get(c).copied().flatten().map(|s| width(s)))
-                    .max()
-                    .unwrap_or(0)
-            })
-        })
-        .collect();
     let head_width = rows.iter().map(|r| width(&r.0)).max().unwrap_or(0);
-    for (i, (item, ((head, _), row))) in items.iter().zip(rows.iter().zip(&placed)).enumerate() {
+    let first_width = rows
+        .iter()
+        .filter(|r| r.1.len() > 1)
+        .filter_map(|r| r.1.first().map(|c| width(c)))
+        .max()
+        .unwrap_or(0);
+    for (i, (item, (head, cells))) in items.iter().zip(&rows).enumerate() {
         if i > 0 {
             w.line(item.span.start as usize);
         }
@@ -414,46 +368,21 @@ pub fn table(w: &mut Writer, items: &[&Item]) {
         );
         w.pad_to(w.col() - width(head) + head_width + 1);
         w.put("{");
-        let end = last(row).unwrap_or(0);
         let mut line = String::new();
-        for (c, cell) in row.iter().enumerate().take(end + 1) {
-            let text = cell.map_or("", |s| s.as_str());
-            line.push_str(text);
-            if c < end {
-                let pad = widths.get(c).copied().unwrap_or(0) + 2 - width(text);
+        for (c, cell) in cells.iter().enumerate() {
+            if c == 1 {
+                let pad = first_width.saturating_sub(line.chars().count()) + 2;
                 line.push_str(&" ".repeat(pad));
+            } else if c > 1 {
+                line.push_str("  ");
             }
+            line.push_str(cell);
         }
         w.space();
         w.put(&line);
         w.space();
         w.put_at("}", item.span.end as usize);
     }
-}
-
-/// The columns of a table: field words in an order every row agrees with, or None when the
-/// rows disagree (or repeat a word), in which case cells are matched by position.
-fn columns(rows: &[(String, Vec<(String, String)>)]) -> Option<Vec<String>> {
-    let mut columns: Vec<String> = Vec::new();
-    for (_, cells) in rows {
-        let mut pos = 0;
-        let mut seen: Vec<&String> = Vec::new();
-        for (key, _) in cells {
-            if seen.contains(&key) {
-                return None;
-            }
-            seen.push(key);
-            match columns.iter().position(|c| c == key) {
-                Some(i) if i >= pos => pos = i + 1,
-                Some(_) => return None,
-                None => {
-                    columns.insert(pos, key.clone());
-                    pos += 1;
-                }
-            }
-        }
-    }
-    Some(columns)
 }
 
 fn width(s: &str) -> usize {
@@ -550,7 +479,6 @@ fn route_arm(a: &Arm) -> Entry<'_> {
     match &a.condition {
         Some(c) => Entry {
             span: a.span,
-            word: None,
             key: Some(Box::new(move |w| {
                 let at = a.span.start as usize;
                 w.tok("when", Span::new(at, at + 4));
@@ -643,7 +571,6 @@ fn action(w: &mut Writer, a: &Action) {
 fn step(s: &Step) -> Entry<'_> {
     Entry {
         span: s.span,
-        word: None,
         key: Some(Box::new(move |w| {
             name(w, &s.name);
             w.put(":");
