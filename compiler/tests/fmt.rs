@@ -118,12 +118,17 @@ proptest! {
 
     #[test]
     fn formatting_is_idempotent_and_keeps_comments(
-        which in 0usize..3,
+        which in 0usize..64,
         picks in proptest::collection::vec(0usize..6, 1..40),
         extra in proptest::collection::vec(0usize..64, 1..40),
     ) {
-        let name = ["finance", "logistics", "healthcare"][which];
-        let text = shuffled(&common::example(name).text, &picks, &extra);
+        // Any bundled file (examples, standard library, semantics meshes) or messy input.
+        let files = bundled();
+        let source = match files.get(which % (files.len() + MESSY.len())) {
+            Some(path) => std::fs::read_to_string(path).unwrap(),
+            None => MESSY[which % (files.len() + MESSY.len()) - files.len()].to_string(),
+        };
+        let text = shuffled(&source, &picks, &extra);
         let once = fmt(&text);
         let twice = fmt(&once);
         prop_assert_eq!(&once, &twice, "not idempotent on\n{}", text);
@@ -188,41 +193,50 @@ fn empty_and_comment_only_files() {
     );
 }
 
+/// Messy inputs: snapshotted, and shuffled further by the property tests.
+const MESSY_ITEMS: &str =
+    "package   demo.app\nuse std.data.{ pii ,financial, }\ncapability a.b   capability c\n\n\n\ndata eu : pii\nconst regions={ \"eu-west-1\",\"eu-central-1\", }\nconst big = 1_000\n";
+const MESSY_BLOCKS: &str =
+    "agent a {provides x.read,x.write clearance pii trust 0.80 region \"eu\" endpoint \"http://a\" backup b,c cost 3 labels {team:\"core\",tier:1}}\nagent b {\n  provides x.read\n      trust 0.5\n  labels {\n team: \"ops\",\n }\n}\nagent c {provides x.read trust 0.9}\nagent cc {provides x.write}\nhuman h { channel \"slack:#x\" sla 4h }\nintent i {\ndescription \"d\" examples [\"one\",\"two\"]\n  requires x.read handles pii delegates j\n input { amount?: number, tags: set<string> }\n}\n";
+const MESSY_ROUTES_AND_POLICIES: &str =
+    "route i {\nwhen confidence<0.5=>clarify \"which?\"\n when channel==\"api\" and (amount>10 or not has amount) => escalate h,g because \"big\"\n  otherwise=>plan{ a: any x.read handles pii\n b : c after a fallback d, any x.write needs x.write }\n}\nroute j { otherwise => dispatch a fallback b, any x.read }\npolicy p {\n  forbid when data touches pii\n      and agent.region not in regions\n  or depth > 2\n        because \"no\"\n permit when agent.trust >= 0.9 and agent provides x.read\n  escalate h when data touches financial\n  require audit when intent == i\n  forbid unless agent.trust > 0.5 because \"trust\"\n}\nreview any { when response.confidence < 0.7 => deny because \"low\"  when response.data touches pii => redact pii, phi otherwise => pass }\nlimits {delegation depth 3 rate a 10 per 1m rate any 100 per 1s breaker any 5 failures cooldown 30s}\n";
+const MESSY_TESTS_AND_CONTEXT: &str =
+    "context {\nsubject : { residency:string , role : \"a\"|\"b\" }\n   amount ? : number\n list: list<string>\n}\ntest \"a\" {given{intent:i,confidence:0.9,\n subject:{residency:\"EU\",role:\"a\"},caller: { agent: a, lineage: [i, j] }}\n expect plan{a:b,c:d} expect not deny\n expect redact pii}\ntest \"b\" {\n  given {\n    text: \"hello\",\n    channel: \"web\"\n  }\n  expect intent i\n}\n";
+const COMMENTS_STAY_WHERE_THEY_WERE: &str =
+    "// header\n\n/// Doc for a.\n/// Second line.\nagent a { // after brace\n  provides x.read // trailing\n\n  // own line before trust\n  trust /* inline */ 0.9\n  /* before the end */\n}\nroute i {\n  when confidence < 0.5 // low\n    and channel == \"api\" => deny\n  otherwise => /* c */ pass\n}\nconst s = [\n  \"a\", // first\n  // between\n  \"b\",\n]\n// at the end\n";
+const MESSY: [&str; 5] = [
+    MESSY_ITEMS,
+    MESSY_BLOCKS,
+    MESSY_ROUTES_AND_POLICIES,
+    MESSY_TESTS_AND_CONTEXT,
+    COMMENTS_STAY_WHERE_THEY_WERE,
+];
+
 fn snap(input: &str) -> String {
     format!("--- input ---\n{input}\n--- formatted ---\n{}", fmt(input))
 }
 
 #[test]
 fn messy_items() {
-    insta::assert_snapshot!(snap(
-        "package   demo.app\nuse std.data.{ pii ,financial, }\ncapability a.b   capability c\n\n\n\ndata eu : pii\nconst regions={ \"eu-west-1\",\"eu-central-1\", }\nconst big = 1_000\n"
-    ));
+    insta::assert_snapshot!(snap(MESSY_ITEMS));
 }
 
 #[test]
 fn messy_blocks() {
-    insta::assert_snapshot!(snap(
-        "agent a {provides x.read,x.write clearance pii trust 0.80 region \"eu\" endpoint \"http://a\" backup b,c cost 3 labels {team:\"core\",tier:1}}\nagent b {\n  provides x.read\n      trust 0.5\n  labels {\n team: \"ops\",\n }\n}\nagent c {provides x.read trust 0.9}\nagent cc {provides x.write}\nhuman h { channel \"slack:#x\" sla 4h }\nintent i {\ndescription \"d\" examples [\"one\",\"two\"]\n  requires x.read handles pii delegates j\n input { amount?: number, tags: set<string> }\n}\n"
-    ));
+    insta::assert_snapshot!(snap(MESSY_BLOCKS));
 }
 
 #[test]
 fn messy_routes_and_policies() {
-    insta::assert_snapshot!(snap(
-        "route i {\nwhen confidence<0.5=>clarify \"which?\"\n when channel==\"api\" and (amount>10 or not has amount) => escalate h,g because \"big\"\n  otherwise=>plan{ a: any x.read handles pii\n b : c after a fallback d, any x.write needs x.write }\n}\nroute j { otherwise => dispatch a fallback b, any x.read }\npolicy p {\n  forbid when data touches pii\n      and agent.region not in regions\n  or depth > 2\n        because \"no\"\n permit when agent.trust >= 0.9 and agent provides x.read\n  escalate h when data touches financial\n  require audit when intent == i\n  forbid unless agent.trust > 0.5 because \"trust\"\n}\nreview any { when response.confidence < 0.7 => deny because \"low\"  when response.data touches pii => redact pii, phi otherwise => pass }\nlimits {delegation depth 3 rate a 10 per 1m rate any 100 per 1s breaker any 5 failures cooldown 30s}\n"
-    ));
+    insta::assert_snapshot!(snap(MESSY_ROUTES_AND_POLICIES));
 }
 
 #[test]
 fn messy_tests_and_context() {
-    insta::assert_snapshot!(snap(
-        "context {\nsubject : { residency:string , role : \"a\"|\"b\" }\n   amount ? : number\n list: list<string>\n}\ntest \"a\" {given{intent:i,confidence:0.9,\n subject:{residency:\"EU\",role:\"a\"},caller: { agent: a, lineage: [i, j] }}\n expect plan{a:b,c:d} expect not deny\n expect redact pii}\ntest \"b\" {\n  given {\n    text: \"hello\",\n    channel: \"web\"\n  }\n  expect intent i\n}\n"
-    ));
+    insta::assert_snapshot!(snap(MESSY_TESTS_AND_CONTEXT));
 }
 
 #[test]
 fn comments_stay_where_they_were() {
-    insta::assert_snapshot!(snap(
-        "// header\n\n/// Doc for a.\n/// Second line.\nagent a { // after brace\n  provides x.read // trailing\n\n  // own line before trust\n  trust /* inline */ 0.9\n  /* before the end */\n}\nroute i {\n  when confidence < 0.5 // low\n    and channel == \"api\" => deny\n  otherwise => /* c */ pass\n}\nconst s = [\n  \"a\", // first\n  // between\n  \"b\",\n]\n// at the end\n"
-    ));
+    insta::assert_snapshot!(snap(COMMENTS_STAY_WHERE_THEY_WERE));
 }

@@ -366,7 +366,7 @@ pub fn table(w: &mut Writer, items: &[&Item]) {
             head,
             Span::new(item.span.start as usize, item.span.start as usize),
         );
-        w.pad_to(w.col() - width(head) + head_width + 1);
+        w.pad_to(w.col().saturating_sub(width(head)) + head_width + 1);
         w.put("{");
         let mut line = String::new();
         for (c, cell) in cells.iter().enumerate() {
