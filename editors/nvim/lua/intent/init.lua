@@ -1,5 +1,6 @@
--- Intent support for Neovim (0.8+): filetype detection, comment string, and the language
--- server (`intent lsp`) started for every Intent buffer with vim.lsp.start.
+-- Intent support for Neovim: filetype detection, comment string, and the language server
+-- (`intent lsp`) started for every Intent buffer with vim.lsp.start (Neovim 0.8+; on older
+-- versions it falls back to vim.lsp.start_client + buf_attach_client).
 --
 --   require("intent").setup({ cmd = { "intent", "lsp" } })
 local M = {}
@@ -7,9 +8,34 @@ local M = {}
 M.defaults = {
   -- The command that runs the language server.
   cmd = { "intent", "lsp" },
-  -- Files whose directory is taken as the workspace root (else the file's own directory).
-  root_markers = { ".git", "Cargo.toml" },
+  -- A directory that marks the workspace root (else the file's own directory is the root).
+  root_marker = ".git",
 }
+
+local function root_dir(file, marker)
+  local dir = vim.fn.fnamemodify(file, ":p:h")
+  local found = vim.fn.finddir(marker, dir .. ";")
+  if found == "" then
+    return dir
+  end
+  return vim.fn.fnamemodify(found, ":p:h:h")
+end
+
+local function start(config, bufnr)
+  local server = {
+    name = "intent",
+    cmd = config.cmd,
+    root_dir = root_dir(vim.api.nvim_buf_get_name(bufnr), config.root_marker),
+  }
+  if vim.lsp.start then
+    vim.lsp.start(server, { bufnr = bufnr })
+  else
+    local id = vim.lsp.start_client(server)
+    if id then
+      vim.lsp.buf_attach_client(bufnr, id)
+    end
+  end
+end
 
 function M.setup(opts)
   local config = vim.tbl_deep_extend("force", M.defaults, opts or {})
@@ -17,21 +43,22 @@ function M.setup(opts)
   vim.filetype.add({ extension = { intent = "intent" } })
 
   local group = vim.api.nvim_create_augroup("intent", { clear = true })
+  -- Also for Neovim versions whose filetype.lua is off by default.
+  vim.api.nvim_create_autocmd({ "BufRead", "BufNewFile" }, {
+    group = group,
+    pattern = "*.intent",
+    command = "setfiletype intent",
+  })
   vim.api.nvim_create_autocmd("FileType", {
     group = group,
     pattern = "intent",
     callback = function(args)
-      vim.bo[args.buf].commentstring = "// %s"
-      vim.bo[args.buf].comments = "s1:/*,mb:*,ex:*/,:///,://"
-      vim.bo[args.buf].shiftwidth = 2
-      vim.bo[args.buf].expandtab = true
-      local file = vim.api.nvim_buf_get_name(args.buf)
-      local marker = vim.fs.find(config.root_markers, { upward = true, path = vim.fs.dirname(file) })[1]
-      vim.lsp.start({
-        name = "intent",
-        cmd = config.cmd,
-        root_dir = marker and vim.fs.dirname(marker) or vim.fs.dirname(file),
-      }, { bufnr = args.buf })
+      local bo = vim.bo[args.buf]
+      bo.commentstring = "// %s"
+      bo.comments = "s1:/*,mb:*,ex:*/,:///,://"
+      bo.shiftwidth = 2
+      bo.expandtab = true
+      start(config, args.buf)
     end,
   })
 end
