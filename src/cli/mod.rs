@@ -162,10 +162,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             check,
             stdin,
             output,
-        } => match stdin {
-            true => fmt::run_stdin(check, output),
-            false => fmt::run(&paths, check, output),
-        },
+        } => {
+            if stdin {
+                fmt::run_stdin(check, output)
+            } else {
+                fmt::run(&paths, check, output)
+            }
+        }
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
     }
 }

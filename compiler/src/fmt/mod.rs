@@ -1,12 +1,15 @@
 //! `intent fmt`: one canonical layout for `.intent` source, comments kept in place.
 //!
-//! The formatter prints the syntax tree back (`items.rs`, `expr.rs`) through a writer that puts
-//! every comment back where it was and keeps blank lines (`writer.rs`). Text that does not
-//! parse is refused with its diagnostics, never rewritten. Before answering, the result is
+//! The formatter prints the syntax tree back (`items.rs`, `block.rs`, `entries.rs`,
+//! `expr.rs`) through a writer that puts every comment back where it was and keeps blank
+//! lines (`writer.rs`). Text that does not parse is refused with its diagnostics, never
+//! rewritten. Before answering, the result is
 //! lexed again and compared with the input: the same tokens (commas aside, since trailing
 //! commas are canonicalised) and the same comments, or the file is refused. So the formatter
 //! can lay text out differently, but never change what it says.
 
+mod block;
+mod entries;
 mod expr;
 mod items;
 mod writer;

@@ -1,7 +1,7 @@
 //! The formatter's output buffer: indentation, line breaks, and the comments of the source.
 //!
-//! The printers (`items.rs`, `expr.rs`) walk the syntax tree and tell the writer what to put
-//! and where each piece came from in the source. The writer owns everything that depends on
+//! The printers (`items.rs`, `block.rs`, `entries.rs`, `expr.rs`) walk the syntax tree and
+//! tell the writer what to put and where each piece came from in the source. The writer owns everything that depends on
 //! the source layout rather than on the tree: it puts every comment back before the first
 //! piece that followed it in the source (on its own line, or at the end of the line it trailed),
 //! and it keeps a blank line wherever the source had one between two lines of a block (at most
