@@ -39,9 +39,10 @@ async fn forward(Extension(decision): Extension<Decision>, headers: HeaderMap) -
 fn engine(path: &str) -> Result<Engine, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let c = compile(&[Source::new(path, text)], Stage::Build);
+    let errors = c.has_errors();
     let plan = c
         .plan
-        .filter(|_| !c.has_errors())
+        .filter(|_| !errors)
         .ok_or_else(|| format!("{path} has errors: run `intent check {path}`"))?;
     Engine::from_plan(plan).map_err(|e| e.to_string())
 }
