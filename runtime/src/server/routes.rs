@@ -81,14 +81,14 @@ fn body(
     app: &App,
     endpoint: &'static str,
     b: Result<Bytes, BytesRejection>,
-) -> Result<Bytes, Response> {
+) -> Result<Bytes, Box<Response>> {
     b.map_err(|e| {
         app.metrics.bad_request(endpoint);
-        error(
+        Box::new(error(
             e.status(),
             format!("cannot read the request body: {}", e.body_text()),
             "send at most the configured number of bytes (intent serve --max-body)",
-        )
+        ))
     })
 }
 
@@ -99,7 +99,7 @@ fn parse<T: for<'de> Deserialize<'de>>(
     bytes: &[u8],
     what: &str,
     help: &str,
-) -> Result<T, Response> {
+) -> Result<T, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| {
         app.metrics.bad_request(endpoint);
         let msg = format!(
@@ -107,7 +107,7 @@ fn parse<T: for<'de> Deserialize<'de>>(
             e.line(),
             e.column()
         );
-        error(StatusCode::BAD_REQUEST, msg, help)
+        Box::new(error(StatusCode::BAD_REQUEST, msg, help))
     })
 }
 
@@ -122,7 +122,7 @@ struct DecisionAnswer<'a> {
 async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
     let bytes = match body(&app, "decide", b) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let req: Request = match parse(
         &app,
@@ -132,7 +132,7 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         r#"send a JSON object: {"intent": "..", "confidence": 0.9, <context fields>} or {"text": ".."}"#,
     ) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let start = Instant::now();
     let engine = app.engine();
@@ -163,7 +163,7 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
 async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
     let bytes = match body(&app, "review", b) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let resp: AgentResponse = match parse(
         &app,
@@ -173,7 +173,7 @@ async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         r#"send a JSON object: {"agent": "..", "confidence": 0.9, "data": ["pii"], <context fields>}"#,
     ) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let verdict = app.engine().review(&resp);
     match serde_json::to_string(&verdict) {
@@ -199,7 +199,7 @@ struct Failure {
 async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
     let bytes = match body(&app, "failure", b) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let f: Failure = match parse(
         &app,
@@ -209,7 +209,7 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
         r#"send a JSON object: {"agent": "..", "at_ms": 1700000000000} (at_ms optional)"#,
     ) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let engine = app.engine();
     if engine.report_failure(&f.agent, f.at_ms.unwrap_or_else(now_ms)) {
