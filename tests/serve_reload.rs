@@ -1,7 +1,8 @@
 //! `intent serve` as a process: the plan file is replaced while requests run — zero failed
 //! requests, the new plan answers once swapped in; a broken plan (bad JSON, then an invalid
 //! plan) is refused while the old one keeps answering; SIGTERM drains an in-flight request;
-//! the decision log holds one `LogRecord` line per decision.
+//! the decision log holds one `LogRecord` line per decision; a plan that cannot load stops the
+//! start with the reason.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -189,4 +190,28 @@ fn sigterm_lets_an_in_flight_request_finish() {
     assert_eq!(a.json()["outcome"], "dispatch");
     let status = sidecar.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_plan_that_cannot_load_stops_the_start_with_the_reason() {
+    let dir = TempDir::new("badstart");
+    let missing = dir.path().join("missing.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_intent"))
+        .args(["serve", "--plan", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: cannot read "), "{err}");
+
+    let broken = dir.path().join("broken.intent");
+    std::fs::write(&broken, "agent a { provides nothing.here }\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_intent"))
+        .args(["serve", broken.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: the sources have errors:"), "{err}");
+    assert!(err.contains("unknown capability `nothing.here`"), "{err}");
 }
