@@ -4,8 +4,8 @@
 # tool (wrk) and settings. Prints throughput, p99 latency and errors for both, and the
 # sidecar's RSS at start, after warm-up and at the end. Figures go in docs/performance.md.
 #
-#   benches/serve.sh                      # 20 s per target, 64 connections
-#   INTENT_BENCH_QUICK=1 benches/serve.sh # 5 s per target
+#   benches/serve.sh                      # 2 rounds of 10 s per target, 64 connections
+#   INTENT_BENCH_QUICK=1 benches/serve.sh # 1 round of 5 s per target
 #   INTENT_BENCH_DURATION=60s INTENT_BENCH_CONNECTIONS=128 benches/serve.sh
 #
 # Needs wrk (apt-get install -y wrk) and a release build (made here).
@@ -13,8 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk"; exit 1; }
-duration=${INTENT_BENCH_DURATION:-20s}
-[ -n "${INTENT_BENCH_QUICK:-}" ] && duration=5s
+duration=${INTENT_BENCH_DURATION:-10s}
+rounds=${INTENT_BENCH_ROUNDS:-2}
+[ -n "${INTENT_BENCH_QUICK:-}" ] && duration=5s && rounds=1
 conns=${INTENT_BENCH_CONNECTIONS:-64}
 threads=${INTENT_BENCH_THREADS:-2}
 floor_addr=127.0.0.1:18090
@@ -59,13 +60,18 @@ echo "wrk -t$threads -c$conns -d$duration --latency; $(nproc) cores, load averag
 echo "sidecar RSS at start:       $(rss $serve_pid)"
 wrk -t"$threads" -c"$conns" -d2s -s "$work/decide.lua" "http://$serve_addr/v1/decide" >/dev/null
 echo "sidecar RSS after warm-up:  $(rss $serve_pid)"
-floor=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "http://$floor_addr/")
-serve=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$work/decide.lua" "http://$serve_addr/v1/decide")
+# Rounds alternate floor and sidecar, so a neighbour's load on this shared machine hits both.
+for round in $(seq "$rounds"); do
+  floor=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "http://$floor_addr/")
+  serve=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$work/decide.lua" "http://$serve_addr/v1/decide")
+  echo "round $round"
+  echo "  floor (hyper, fixed body):  $(echo "$floor" | summary)"
+  echo "  intent serve /v1/decide:    $(echo "$serve" | summary)"
+  floor_rps=$(echo "$floor" | awk '/Requests\/sec/ {print $2}')
+  serve_rps=$(echo "$serve" | awk '/Requests\/sec/ {print $2}')
+  awk -v s="$serve_rps" -v f="$floor_rps" 'BEGIN {printf "  sidecar / floor throughput: %.2f (goal: at least 0.50)\n", s / f}'
+  echo "  sidecar RSS:                $(rss $serve_pid)"
+done
 echo "sidecar RSS at end:         $(rss $serve_pid)"
-echo "floor (hyper, fixed body):  $(echo "$floor" | summary)"
-echo "intent serve /v1/decide:    $(echo "$serve" | summary)"
-floor_rps=$(echo "$floor" | awk '/Requests\/sec/ {print $2}')
-serve_rps=$(echo "$serve" | awk '/Requests\/sec/ {print $2}')
-awk -v s="$serve_rps" -v f="$floor_rps" 'BEGIN {printf "sidecar / floor throughput: %.2f (goal: at least 0.50)\n", s / f}'
 echo "decision log lines written: $(wc -l <"$work/decisions.jsonl")"
 curl -fs "http://$serve_addr/metrics" | grep -E '^intent_decisions_total' | head -n 3
