@@ -2,7 +2,7 @@
 //! requests, the new plan answers once swapped in; a broken plan (bad JSON, then an invalid
 //! plan) is refused while the old one keeps answering; SIGTERM drains an in-flight request;
 //! the decision log holds one `LogRecord` line per decision; a plan that cannot load stops the
-//! start with the reason.
+//! start with the reason; a client that never finishes its headers is cut off.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -214,4 +214,19 @@ fn a_plan_that_cannot_load_stops_the_start_with_the_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: the sources have errors:"), "{err}");
     assert!(err.contains("unknown capability `nothing.here`"), "{err}");
+}
+
+#[test]
+fn headers_that_never_end_are_cut_off() {
+    let sidecar = Sidecar::start(&[MESH, "--timeout-ms", "300"]);
+    let mut s = TcpStream::connect(sidecar.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"POST /v1/decide HTTP/1.1\r\nhost: t\r\n")
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut raw = Vec::new();
+    // The server closes the connection (possibly after a 408) instead of waiting for ever.
+    let _ = s.read_to_end(&mut raw);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(!String::from_utf8_lossy(&raw).contains(" 200 "));
 }

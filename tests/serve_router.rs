@@ -1,5 +1,5 @@
 //! The sidecar's router in process (no sockets): each endpoint's answers and refusals, and a
-//! property: no bytes sent to any endpoint make it panic or answer 5xx.
+//! property: no bytes sent to any endpoint make it panic or answer 5xx; a stalled body gets 408.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,12 +21,45 @@ fn app() -> axum::Router {
 }
 
 fn build() -> axum::Router {
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+    config.max_body = 1024;
+    build_with(&config)
+}
+
+fn build_with(config: &Config) -> axum::Router {
     let src = std::fs::read_to_string(MESH).unwrap();
     let c = compile(&[Source::new("mesh.intent", src)], Stage::Build);
     let engine = Engine::from_plan(c.plan.unwrap()).unwrap();
+    router(Arc::new(App::new(engine)), config)
+}
+
+/// A request body whose bytes never come.
+struct Stalled;
+
+impl hyper::body::Body for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn a_body_that_never_comes_gets_408() {
     let mut config = Config::new("127.0.0.1:0".parse().unwrap());
-    config.max_body = 1024;
-    router(Arc::new(App::new(engine)), &config)
+    config.request_timeout = std::time::Duration::from_millis(100);
+    let app = build_with(&config);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/decide")
+        .body(Body::new(Stalled))
+        .unwrap();
+    let resp = rt().block_on(app.oneshot(req)).unwrap();
+    assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
 }
 
 fn rt() -> tokio::runtime::Runtime {
