@@ -3,7 +3,9 @@
 //! `plan` holds the plan types (the one contract with the compiler); `Engine` validates a plan
 //! and precomputes what makes decisions cheap; `decide` routes a request (LANGUAGE.md §6),
 //! `review` checks an agent's response, `report_failure` feeds circuit breakers. Evaluation
-//! is total and fails closed. No async, no IO, no dependency on the compiler.
+//! is total and fails closed. Never a dependency on the compiler; no async and no IO in the
+//! default build — the feature `tower` adds `layer` (a tower Layer) and `server` adds `server`
+//! (the HTTP sidecar on tokio).
 
 #[cfg(feature = "cedar")]
 pub mod cedar;
@@ -11,9 +13,13 @@ pub mod classifier;
 pub mod decision;
 mod engine;
 pub mod eval;
+#[cfg(feature = "tower")]
+pub mod layer;
 pub mod log;
 pub mod plan;
 pub mod request;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod state;
 
 pub use decision::{

@@ -5,6 +5,7 @@ mod check;
 mod eval;
 mod explain;
 mod fmt;
+mod serve;
 mod sources;
 mod test;
 
@@ -90,6 +91,28 @@ enum Command {
         stdin: bool,
         #[command(flatten)]
         output: OutputArgs,
+    /// Serve decisions over HTTP (the sidecar): /v1/decide, /v1/authz for Envoy and nginx, /metrics
+    Serve {
+        /// Sources to compile at start and on every change (ignored with --plan)
+        paths: Vec<PathBuf>,
+        /// A plan written by `intent build`; reloaded when the file changes
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Where to listen
+        #[arg(long, default_value = "127.0.0.1:8181")]
+        addr: std::net::SocketAddr,
+        /// Write one JSON line per decision to FILE (appended), or `-` for stdout
+        #[arg(long, value_name = "FILE|-")]
+        log: Option<String>,
+        /// The largest request body accepted, in bytes
+        #[arg(long, default_value_t = 65536)]
+        max_body: usize,
+        /// The longest a request may take, headers and body included, in milliseconds
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+        /// How often to look for a changed plan, in milliseconds; 0: never reload
+        #[arg(long, default_value_t = 1000)]
+        reload_ms: u64,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -169,6 +192,23 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 fmt::run(&paths, check, output)
             }
         }
+        Command::Serve {
+            paths,
+            plan,
+            addr,
+            log,
+            max_body,
+            timeout_ms,
+            reload_ms,
+        } => serve::run(serve::ServeArgs {
+            paths,
+            plan,
+            addr,
+            log,
+            max_body,
+            timeout_ms,
+            reload_ms,
+        }),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
     }
 }

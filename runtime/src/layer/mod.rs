@@ -1,0 +1,117 @@
+//! A tower `Layer` that decides each HTTP request in process, for a Rust gateway (axum, hyper)
+//! that embeds the runtime instead of calling the sidecar. The request to decide is read from
+//! the `x-intent-*` headers (`headers`, docs/serve.md). A request the decision lets through
+//! (`dispatch`, `plan`) reaches the inner service with the decision's `x-intent-*` headers and
+//! the `Decision` itself in its extensions; any other answer is written by the layer, with the
+//! status the sidecar's authorization endpoint would give. The engine sits behind an
+//! `ArcSwap`, so a gateway can swap in a new plan while requests run.
+
+pub mod headers;
+
+use crate::decision::Decision;
+use crate::engine::Engine;
+use arc_swap::ArcSwap;
+use headers::StatusSet;
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{Request, Response, StatusCode};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// Decides every request with an engine before the inner service sees it.
+#[derive(Clone)]
+pub struct IntentLayer {
+    engine: Arc<ArcSwap<Engine>>,
+}
+
+impl IntentLayer {
+    /// A layer deciding with `engine`.
+    pub fn new(engine: Engine) -> IntentLayer {
+        IntentLayer::shared(Arc::new(ArcSwap::from_pointee(engine)))
+    }
+
+    /// A layer deciding with whatever engine `engine` holds at each request: store a new one
+    /// in it to reload the plan.
+    pub fn shared(engine: Arc<ArcSwap<Engine>>) -> IntentLayer {
+        IntentLayer { engine }
+    }
+}
+
+impl<S> tower::Layer<S> for IntentLayer {
+    type Service = IntentService<S>;
+
+    fn layer(&self, inner: S) -> IntentService<S> {
+        IntentService {
+            inner,
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+/// The service `IntentLayer` wraps around an inner service.
+#[derive(Clone)]
+pub struct IntentService<S> {
+    inner: S,
+    engine: Arc<ArcSwap<Engine>>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, ReqBody, ResBody> tower::Service<Request<ReqBody>> for IntentService<S>
+where
+    S: tower::Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response<ResBody>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let decided = match headers::request_from_headers(req.headers()) {
+            Ok(intent_req) => Ok(self.engine.load().decide(&intent_req)),
+            Err(e) => Err(e),
+        };
+        let decision = match decided {
+            Ok(d) if headers::allows(d.outcome) => d,
+            Ok(d) => {
+                let answer = answer(&d, StatusSet::of(req.headers()));
+                return Box::pin(async move { Ok(answer) });
+            }
+            Err(e) => {
+                let body = serde_json::json!({ "error": e.to_string() }).to_string();
+                let answer = json_response(StatusCode::BAD_REQUEST, body);
+                return Box::pin(async move { Ok(answer) });
+            }
+        };
+        let h = req.headers_mut();
+        headers::strip_answer_headers(h);
+        headers::answer_headers(&decision, StatusSet::Full, h);
+        req.extensions_mut().insert(decision);
+        // The service that was polled ready is the one called; a fresh clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(inner.call(req))
+    }
+}
+
+fn json_response<B: From<String>>(status: StatusCode, body: String) -> Response<B> {
+    let mut r = Response::new(B::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// The answer to a request a decision does not let through.
+fn answer<B: From<String>>(d: &Decision, set: StatusSet) -> Response<B> {
+    let mut r = json_response(headers::status_of(d.outcome, set), headers::answer_body(d));
+    headers::answer_headers(d, set, r.headers_mut());
+    r
+}

@@ -1,0 +1,182 @@
+//! The sidecar's Prometheus metrics (prometheus-client, OpenMetrics text): decisions by intent
+//! and outcome, decision latency, escalations, throttles, breaker state per agent (read from
+//! the state store when scraped), plan reloads by result, bad requests, and the `plan_hash` now
+//! serving as an info-style gauge.
+
+use super::reload::Reloaded;
+use crate::decision::{Decision, Outcome};
+use crate::engine::Engine;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    /// A shared string: counting a decision allocates nothing.
+    intent: Arc<str>,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AgentLabels {
+    agent: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PlanLabels {
+    plan_hash: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: &'static str,
+}
+
+pub(crate) struct Metrics {
+    registry: Registry,
+    decisions: Family<DecisionLabels, Counter>,
+    latency: Histogram,
+    escalations: Counter,
+    throttles: Counter,
+    breaker_open: Family<AgentLabels, Gauge>,
+    plan: Family<PlanLabels, Gauge>,
+    reloads: Family<ResultLabels, Counter>,
+    bad_requests: Family<EndpointLabels, Counter>,
+    no_intent: Arc<str>,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Metrics {
+        let m = Metrics {
+            registry: Registry::default(),
+            decisions: Family::default(),
+            // 5 µs to ~160 ms.
+            latency: Histogram::new(exponential_buckets(0.000_005, 2.0, 16)),
+            escalations: Counter::default(),
+            throttles: Counter::default(),
+            breaker_open: Family::default(),
+            plan: Family::default(),
+            reloads: Family::default(),
+            bad_requests: Family::default(),
+            no_intent: Arc::from(""),
+        };
+        let mut r = m.registry;
+        r.register(
+            "intent_decisions",
+            "Decisions made, by intent and outcome",
+            m.decisions.clone(),
+        );
+        r.register(
+            "intent_decision_seconds",
+            "Time to decide a request and write its answer",
+            m.latency.clone(),
+        );
+        r.register(
+            "intent_escalations",
+            "Decisions that escalate to a person",
+            m.escalations.clone(),
+        );
+        r.register(
+            "intent_throttles",
+            "Decisions throttled by a rate limit",
+            m.throttles.clone(),
+        );
+        r.register(
+            "intent_breaker_open",
+            "1 when the agent's circuit breaker is open",
+            m.breaker_open.clone(),
+        );
+        r.register(
+            "intent_plan",
+            "The plan now serving (always 1), labelled by plan_hash",
+            m.plan.clone(),
+        );
+        r.register(
+            "intent_plan_reloads",
+            "Plan reloads after a file change, by result (swapped, unchanged, refused)",
+            m.reloads.clone(),
+        );
+        r.register(
+            "intent_bad_requests",
+            "Requests refused before a decision (bad JSON, bad headers, too large), by endpoint",
+            m.bad_requests.clone(),
+        );
+        Metrics { registry: r, ..m }
+    }
+
+    pub(crate) fn decided(&self, d: &Decision, took: Duration) {
+        let labels = DecisionLabels {
+            intent: d.intent.clone().unwrap_or_else(|| self.no_intent.clone()),
+            outcome: d.outcome.as_str(),
+        };
+        self.decisions.get_or_create(&labels).inc();
+        self.latency.observe(took.as_secs_f64());
+        match d.outcome {
+            Outcome::Escalate => {
+                self.escalations.inc();
+            }
+            Outcome::Throttle => {
+                self.throttles.inc();
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn bad_request(&self, endpoint: &'static str) {
+        self.bad_requests
+            .get_or_create(&EndpointLabels { endpoint })
+            .inc();
+    }
+
+    pub(crate) fn set_plan(&self, engine: &Engine) {
+        self.plan.clear();
+        self.plan
+            .get_or_create(&PlanLabels {
+                plan_hash: engine.plan_hash().to_string(),
+            })
+            .set(1);
+        self.breaker_open.clear();
+    }
+
+    pub(crate) fn reloaded(&self, r: &Reloaded) {
+        let result = match r {
+            Reloaded::Swapped { .. } => "swapped",
+            Reloaded::Unchanged => "unchanged",
+            Reloaded::Refused(_) => "refused",
+        };
+        self.reloads.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// The metrics as OpenMetrics text, breaker states read from `engine` at `now_ms`.
+    pub(crate) fn render(&self, engine: &Engine, now_ms: u64) -> String {
+        for (a, breaker) in engine.breakers.iter().enumerate() {
+            let (Some((failures, cooldown)), Some(name)) = (breaker, engine.agent_names.get(a))
+            else {
+                continue;
+            };
+            let open = engine
+                .state
+                .breaker_open(a as u32, *failures, *cooldown, now_ms);
+            self.breaker_open
+                .get_or_create(&AgentLabels {
+                    agent: name.to_string(),
+                })
+                .set(i64::from(open));
+        }
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out = "# the metrics could not be written\n".into();
+        }
+        out
+    }
+}

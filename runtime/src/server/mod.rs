@@ -1,0 +1,145 @@
+//! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
+//! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
+//! the endpoints, `reload` the plan watcher, `listen` the accept loop with its timeouts and
+//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer.
+//! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
+//! `intent` program passes one that compiles sources when it is given sources).
+
+mod app;
+mod decision_log;
+mod listen;
+mod metrics;
+mod reload;
+mod routes;
+
+pub use app::App;
+pub use routes::router;
+
+use crate::plan::Plan;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the decision log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    None,
+    Stdout,
+    File(PathBuf),
+}
+
+/// How the sidecar runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    /// The largest request body accepted (413 beyond it).
+    pub max_body: usize,
+    /// The longest a request may take, body included (408 beyond it).
+    pub request_timeout: Duration,
+    /// The longest a client may take to send a request's headers (the connection is closed).
+    pub header_timeout: Duration,
+    /// How often the plan's files are looked at for changes; zero: never.
+    pub reload_every: Duration,
+    /// On shutdown, how long in-flight requests may take to finish.
+    pub drain_timeout: Duration,
+    pub log: LogTarget,
+}
+
+impl Config {
+    /// The defaults, listening on `addr`.
+    pub fn new(addr: SocketAddr) -> Config {
+        Config {
+            addr,
+            max_body: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            reload_every: Duration::from_secs(1),
+            drain_timeout: Duration::from_secs(30),
+            log: LogTarget::None,
+        }
+    }
+}
+
+/// Loads the plan to serve: at start, and again whenever a watched file changes.
+pub type LoadPlan = dyn Fn() -> Result<Plan, String> + Send + Sync;
+
+/// Where the plan comes from, and which files to watch for changes.
+pub struct PlanSource {
+    pub load: Box<LoadPlan>,
+    pub watch: Vec<PathBuf>,
+}
+
+/// Serves until ctrl-c or SIGTERM, on a tokio runtime of its own.
+pub fn run(config: Config, source: PlanSource) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(serve(config, source, shutdown_signal()))
+}
+
+/// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+/// (up to `drain_timeout`) and flushes the decision log.
+pub async fn serve(
+    config: Config,
+    source: PlanSource,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), String> {
+    let source = Arc::new(source);
+    let (log, writer) = decision_log::start(&config.log).await?;
+    let app = Arc::new(App::load(&source, log)?);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    eprintln!(
+        "intent serve: listening on http://{local} (plan {})",
+        app.engine().plan_hash()
+    );
+    let watcher = (!config.reload_every.is_zero()).then(|| {
+        tokio::spawn(reload::watch(
+            app.clone(),
+            source.clone(),
+            config.reload_every,
+        ))
+    });
+    let routes = router(app.clone(), &config);
+    listen::serve_http(listener, routes, &config, shutdown, &app).await;
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    // The writer writes what is queued, flushes and ends.
+    app.close_log();
+    if let Some(w) = writer {
+        let _ = w.await;
+    }
+    eprintln!("intent serve: stopped");
+    Ok(())
+}
+
+/// Completes on ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    eprintln!("intent serve: shutting down, draining in-flight requests");
+}

@@ -1,0 +1,292 @@
+//! The sidecar's endpoints. `POST /v1/decide` (a request as JSON → the decision as JSON),
+//! `POST /v1/review`, `POST /v1/failure`; the authorization endpoint `/v1/authz` (any method,
+//! any sub-path, for Envoy `ext_authz` path prefixing and nginx `auth_request`), which reads
+//! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`.
+//! Every refusal is JSON `{"error": .., "help": ..}` with a 4xx status; nothing here panics.
+
+use super::app::{unknown_fields, App};
+use super::Config;
+use crate::decision::Decision;
+use crate::layer::headers::{self, StatusSet};
+use crate::request::{Request, Response as AgentResponse};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request as HttpRequest, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The sidecar's routes over `app`, with the body limit and request timeout of `config`.
+pub fn router(app: Arc<App>, config: &Config) -> Router {
+    Router::new()
+        .route("/v1/decide", post(decide))
+        .route("/v1/review", post(review))
+        .route("/v1/failure", post(failure))
+        .route("/v1/authz", any(authz))
+        .route("/v1/authz/{*rest}", any(authz))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(config.max_body))
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            deadline,
+        ))
+        .with_state(app)
+}
+
+/// A request that takes longer than the timeout (a slow body, say) gets 408.
+async fn deadline(State(limit): State<Duration>, req: HttpRequest, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request took longer than {} ms", limit.as_millis()),
+            "send the whole request sooner",
+        ),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: String, help: &str) -> Response {
+    json(
+        status,
+        serde_json::json!({ "error": message, "help": help }).to_string(),
+    )
+}
+
+/// The body, or the refusal to give when it cannot be read (too large: 413).
+fn body(
+    app: &App,
+    endpoint: &'static str,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, Box<Response>> {
+    b.map_err(|e| {
+        app.metrics.bad_request(endpoint);
+        Box::new(error(
+            e.status(),
+            format!("cannot read the request body: {}", e.body_text()),
+            "send at most the configured number of bytes (intent serve --max-body)",
+        ))
+    })
+}
+
+/// Parses a JSON body, or says where it is wrong (400).
+fn parse<T: for<'de> Deserialize<'de>>(
+    app: &App,
+    endpoint: &'static str,
+    bytes: &[u8],
+    what: &str,
+    help: &str,
+) -> Result<T, Box<Response>> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        app.metrics.bad_request(endpoint);
+        let msg = format!(
+            "the body is not {what}: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        );
+        Box::new(error(StatusCode::BAD_REQUEST, msg, help))
+    })
+}
+
+/// A decision with the context fields the plan does not declare.
+#[derive(Serialize)]
+struct DecisionAnswer<'a> {
+    #[serde(flatten)]
+    decision: &'a Decision,
+    unknown_fields: Vec<&'a str>,
+}
+
+async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let bytes = match body(&app, "decide", b) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let req: Request = match parse(
+        &app,
+        "decide",
+        &bytes,
+        "a request",
+        r#"send a JSON object: {"intent": "..", "confidence": 0.9, <context fields>} or {"text": ".."}"#,
+    ) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let start = Instant::now();
+    let engine = app.engine();
+    let d = engine.decide(&req);
+    let unknown = unknown_fields(&engine, &req.context);
+    let text = if unknown.is_empty() {
+        serde_json::to_string(&d)
+    } else {
+        serde_json::to_string(&DecisionAnswer {
+            decision: &d,
+            unknown_fields: unknown,
+        })
+    };
+    drop(engine);
+    let took = start.elapsed();
+    let r = match text {
+        Ok(t) => json(StatusCode::OK, t),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the decision: {e}"),
+            "report this",
+        ),
+    };
+    app.record(req, d, took).await;
+    r
+}
+
+async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let bytes = match body(&app, "review", b) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let resp: AgentResponse = match parse(
+        &app,
+        "review",
+        &bytes,
+        "an agent's response",
+        r#"send a JSON object: {"agent": "..", "confidence": 0.9, "data": ["pii"], <context fields>}"#,
+    ) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let verdict = app.engine().review(&resp);
+    match serde_json::to_string(&verdict) {
+        Ok(t) => json(StatusCode::OK, t),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the verdict: {e}"),
+            "report this",
+        ),
+    }
+}
+
+/// The body of `POST /v1/failure`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Failure {
+    agent: String,
+    /// When it failed (ms since the epoch); default: now.
+    #[serde(default)]
+    at_ms: Option<u64>,
+}
+
+async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let bytes = match body(&app, "failure", b) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let f: Failure = match parse(
+        &app,
+        "failure",
+        &bytes,
+        "a failure report",
+        r#"send a JSON object: {"agent": "..", "at_ms": 1700000000000} (at_ms optional)"#,
+    ) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let engine = app.engine();
+    if engine.report_failure(&f.agent, f.at_ms.unwrap_or_else(now_ms)) {
+        json(
+            StatusCode::OK,
+            serde_json::json!({ "agent": f.agent, "recorded": true, "plan_hash": engine.plan_hash() })
+                .to_string(),
+        )
+    } else {
+        app.metrics.bad_request("failure");
+        error(
+            StatusCode::NOT_FOUND,
+            format!("no agent `{}` in the plan", f.agent),
+            "name an agent the plan declares",
+        )
+    }
+}
+
+/// The authorization endpoint (docs/serve.md): decides from the `x-intent-*` headers and
+/// answers with a status and `x-intent-*` headers.
+async fn authz(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let req = match headers::request_from_headers(&headers) {
+        Ok(r) => r,
+        Err(e) => {
+            app.metrics.bad_request("authz");
+            return error(
+                StatusCode::BAD_REQUEST,
+                e.to_string(),
+                "see docs/serve.md for the x-intent-* request headers",
+            );
+        }
+    };
+    let set = StatusSet::of(&headers);
+    let start = Instant::now();
+    let d = app.engine().decide(&req);
+    let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
+    headers::answer_headers(&d, set, r.headers_mut());
+    let took = start.elapsed();
+    app.record(req, d, took).await;
+    r
+}
+
+async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+/// Ready while a plan is loaded and the server is not draining.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    let hash = app.engine().plan_hash().to_string();
+    if app.draining() {
+        json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash })
+                .to_string(),
+        )
+    } else {
+        json(
+            StatusCode::OK,
+            serde_json::json!({ "ready": true, "plan_hash": hash }).to_string(),
+        )
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = app.metrics.render(&app.engine(), now_ms());
+    let mut r = Response::new(Body::from(text));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
+}
+
+async fn not_found(req: HttpRequest) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("no endpoint {} {}", req.method(), req.uri().path()),
+        "the endpoints: POST /v1/decide, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics",
+    )
+}

@@ -1,0 +1,266 @@
+//! End to end with a real nginx: `auth_request` asks `intent serve`'s `/v1/authz` about each
+//! request in front of a small upstream. An allowed intent reaches the upstream with the
+//! `x-intent-route` header, a forbidden one gets 403, an unsure one the escalation answer
+//! (401 with `www-authenticate: Intent outcome="escalate", ..`), a throttled one the same 401
+//! with `outcome="throttle"`. Skips, saying so, when no nginx binary is installed (CI installs
+//! nginx-light in .ci/run).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "serve/support.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{request, Sidecar, TempDir, MESH};
+
+fn nginx_binary() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"].map(PathBuf::from));
+    dirs.into_iter()
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
+}
+
+/// An upstream that answers every request with the `x-intent-*` headers it was sent.
+fn upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            std::thread::spawn(move || serve_one(stream));
+        }
+    });
+    addr
+}
+
+fn serve_one(mut stream: TcpStream) {
+    let mut seen = Vec::new();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        if line == "\r\n" {
+            break;
+        }
+        if line.to_ascii_lowercase().starts_with("x-intent-") {
+            seen.push(line.trim().to_ascii_lowercase());
+        }
+        line.clear();
+    }
+    seen.sort();
+    let body = format!("upstream saw {}\n", seen.join("; "));
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_nginx(
+    bin: &PathBuf,
+    dir: &TempDir,
+    sidecar: SocketAddr,
+    upstream: SocketAddr,
+) -> (Nginx, SocketAddr) {
+    let port = free_port();
+    let d = dir.path().display();
+    let conf = format!(
+        r#"daemon off;
+master_process off;
+error_log {d}/error.log info;
+pid {d}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      auth_request /_intent;
+      auth_request_set $intent_outcome $upstream_http_x_intent_outcome;
+      auth_request_set $intent_route $upstream_http_x_intent_route;
+      auth_request_set $intent_agents $upstream_http_x_intent_agents;
+      auth_request_set $intent_decision $upstream_http_x_intent_decision_id;
+      proxy_set_header x-intent-outcome $intent_outcome;
+      proxy_set_header x-intent-route $intent_route;
+      proxy_set_header x-intent-agents $intent_agents;
+      proxy_set_header x-intent-decision-id $intent_decision;
+      add_header x-intent-outcome $intent_outcome always;
+      proxy_pass http://{upstream};
+    }}
+    location = /_intent {{
+      internal;
+      proxy_pass http://{sidecar}/v1/authz;
+      proxy_pass_request_body off;
+      proxy_set_header content-length "";
+      proxy_set_header x-intent-answer auth-request;
+      proxy_set_header x-original-uri $request_uri;
+    }}
+  }}
+}}
+"#
+    );
+    let path = dir.path().join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let child = Command::new(bin)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .arg("-c")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let nginx = Nginx(child);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (nginx, addr)
+}
+
+#[test]
+fn nginx_auth_request_passes_the_sidecars_answers_on() {
+    let Some(bin) = nginx_binary() else {
+        eprintln!(
+            "SKIPPED nginx_auth_request_passes_the_sidecars_answers_on: no nginx binary found \
+             (apt-get install -y nginx-light; .ci/run does)"
+        );
+        return;
+    };
+    let dir = TempDir::new("nginx");
+    // Sources compiled at start.
+    let sidecar = Sidecar::start(&[MESH]);
+    let (_nginx, front) = start_nginx(&bin, &dir, sidecar.addr, upstream());
+
+    // Allowed: the upstream sees the route the decision chose, not what the client claimed.
+    let a = request(
+        front,
+        "GET",
+        "/orders",
+        &[
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context-channel", "web"),
+        ],
+        "",
+    );
+    assert_eq!(a.status, 200, "{a:?}");
+    assert!(
+        a.body.contains("x-intent-route: dispatch=order_desk"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("x-intent-agents: order_desk"), "{}", a.body);
+    assert!(a.body.contains("x-intent-outcome: dispatch"), "{}", a.body);
+
+    // Forbidden: 403, and the outcome header the config adds.
+    let a = request(
+        front,
+        "POST",
+        "/refunds",
+        &[
+            ("x-intent-name", "issue_refund"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context", r#"{"channel":"api","amount":5000}"#),
+        ],
+        "",
+    );
+    assert_eq!(a.status, 403, "{a:?}");
+    assert_eq!(a.header("x-intent-outcome"), Some("deny"), "{a:?}");
+    assert!(!a.body.contains("upstream saw"), "{}", a.body);
+
+    // Unsure: the escalation answer, 401 naming the person.
+    let a = request(
+        front,
+        "GET",
+        "/orders",
+        &[
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.6"),
+            ("x-intent-context-channel", "web"),
+        ],
+        "",
+    );
+    assert_eq!(a.status, 401, "{a:?}");
+    let auth = a.header("www-authenticate").unwrap();
+    assert!(
+        auth.starts_with(r#"Intent outcome="escalate", human="support_lead""#),
+        "{auth}"
+    );
+    assert_eq!(a.header("x-intent-outcome"), Some("escalate"));
+
+    // Clarify: the same 401, with the question.
+    let a = request(
+        front,
+        "GET",
+        "/orders",
+        &[
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.3"),
+            ("x-intent-context-channel", "web"),
+        ],
+        "",
+    );
+    assert_eq!(a.status, 401, "{a:?}");
+    assert!(a
+        .header("www-authenticate")
+        .unwrap()
+        .contains(r#"question="What would you like to order?""#));
+
+    // Throttled (2 per minute): within what auth_request understands, 401, never a 500.
+    let report = [
+        ("x-intent-name", "run_report"),
+        ("x-intent-confidence", "0.9"),
+        ("x-intent-context-channel", "api"),
+    ];
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| request(front, "GET", "/reports", &report, "").status)
+        .collect();
+    assert_eq!(statuses, [200, 200, 401]);
+    let a = request(front, "GET", "/reports", &report, "");
+    assert!(a
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with(r#"Intent outcome="throttle", retry_after_ms=""#));
+
+    // Without nginx in between, the same throttle is a 429 with retry-after.
+    let a = request(sidecar.addr, "GET", "/v1/authz/reports", &report, "");
+    assert_eq!(a.status, 429, "{a:?}");
+    let secs: u64 = a.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&secs), "{secs}");
+}

@@ -1,0 +1,253 @@
+//! The sidecar's router in process (no sockets): each endpoint's answers and refusals, and a
+//! property: no bytes sent to any endpoint make it panic or answer 5xx; a stalled body gets 408.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use intent_compiler::{compile, Source, Stage};
+use intent_runtime::server::{router, App, Config};
+use intent_runtime::Engine;
+use proptest::prelude::*;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const MESH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serve/mesh.intent");
+
+fn app() -> axum::Router {
+    static APP: std::sync::OnceLock<axum::Router> = std::sync::OnceLock::new();
+    APP.get_or_init(build).clone()
+}
+
+fn build() -> axum::Router {
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+    config.max_body = 1024;
+    build_with(&config)
+}
+
+fn build_with(config: &Config) -> axum::Router {
+    let src = std::fs::read_to_string(MESH).unwrap();
+    let c = compile(&[Source::new("mesh.intent", src)], Stage::Build);
+    let engine = Engine::from_plan(c.plan.unwrap()).unwrap();
+    router(Arc::new(App::new(engine)), config)
+}
+
+/// A request body whose bytes never come.
+struct Stalled;
+
+impl hyper::body::Body for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn a_body_that_never_comes_gets_408() {
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+    config.request_timeout = std::time::Duration::from_millis(100);
+    let app = build_with(&config);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/decide")
+        .body(Body::new(Stalled))
+        .unwrap();
+    let resp = rt().block_on(app.oneshot(req)).unwrap();
+    assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn send(app: &axum::Router, method: &str, path: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[test]
+fn decide_answers_with_the_decision_and_reports_unknown_fields() {
+    let app = app();
+    let (status, body) = rt().block_on(send(
+        &app,
+        "POST",
+        "/v1/decide",
+        br#"{"intent":"take_order","confidence":0.95,"channel":"web","chanel":"api"}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::OK);
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(j["outcome"], "dispatch");
+    assert_eq!(j["steps"][0]["agent"], "order_desk");
+    assert_eq!(j["unknown_fields"], serde_json::json!(["chanel"]));
+}
+
+#[test]
+fn refusals_say_what_is_wrong() {
+    let app = app();
+    let rt = rt();
+    let (status, body) = rt.block_on(send(&app, "POST", "/v1/decide", b"{\"intent\": ".to_vec()));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        j["error"],
+        "the body is not a request: EOF while parsing a value at line 1 column 11 (line 1, column 11)"
+    );
+    assert!(j["help"]
+        .as_str()
+        .unwrap()
+        .starts_with("send a JSON object"));
+
+    let (status, _) = rt.block_on(send(&app, "POST", "/v1/decide", vec![b' '; 2000]));
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let (status, body) = rt.block_on(send(
+        &app,
+        "POST",
+        "/v1/failure",
+        br#"{"agent":"refund_bot","when":1}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("unknown field `when`"), "{body}");
+
+    let (status, body) = rt.block_on(send(
+        &app,
+        "POST",
+        "/v1/failure",
+        br#"{"agent":"nobody"}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("no agent `nobody` in the plan"), "{body}");
+
+    let (status, body) = rt.block_on(send(&app, "GET", "/v2/nothing", Vec::new()));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("no endpoint GET /v2/nothing"), "{body}");
+}
+
+#[test]
+fn failures_open_the_breaker_shown_in_metrics() {
+    // Its own app: the counts below are this test's alone.
+    let app = build();
+    let rt = rt();
+    for _ in 0..3 {
+        let (status, _) = rt.block_on(send(
+            &app,
+            "POST",
+            "/v1/failure",
+            br#"{"agent":"refund_bot"}"#.to_vec(),
+        ));
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, body) = rt.block_on(send(
+        &app,
+        "POST",
+        "/v1/decide",
+        br#"{"intent":"issue_refund","confidence":0.9,"channel":"api"}"#.to_vec(),
+    ));
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(j["outcome"], "deny", "{body}");
+    let (status, metrics) = rt.block_on(send(&app, "GET", "/metrics", Vec::new()));
+    assert_eq!(status, StatusCode::OK);
+    for line in [
+        r#"intent_breaker_open{agent="refund_bot"} 1"#,
+        r#"intent_decisions_total{intent="issue_refund",outcome="deny"} 1"#,
+        "intent_decision_seconds_count 1",
+        "intent_escalations_total 0",
+        "intent_plan{plan_hash=\"",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
+}
+
+#[test]
+fn review_answers_with_a_verdict() {
+    let (status, body) = rt().block_on(send(
+        &app(),
+        "POST",
+        "/v1/review",
+        br#"{"agent":"order_desk","confidence":0.9,"channel":"web"}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::OK);
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(j["outcome"], "pass", "{body}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn no_bytes_make_any_endpoint_fail(
+        body in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300),
+            "\\{\"(intent|text|agent|confidence|caller|channel)\": ?(\"[a-z_]{0,12}\"|-?[0-9.e]{1,6}|\\[\\]|\\{\\}|null|true)\\}"
+                .prop_map(String::into_bytes),
+        ],
+        endpoint in 0usize..5,
+    ) {
+        let (method, path) = [
+            ("POST", "/v1/decide"),
+            ("POST", "/v1/review"),
+            ("POST", "/v1/failure"),
+            ("POST", "/v1/authz/x"),
+            ("GET", "/metrics"),
+        ][endpoint];
+        let (status, _) = rt().block_on(send(&app(), method, path, body));
+        prop_assert!(!status.is_server_error(), "{status}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn no_header_values_make_authz_fail(
+        headers in proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just("x-intent-name".to_string()),
+                    Just("x-intent-confidence".to_string()),
+                    Just("x-intent-text".to_string()),
+                    Just("x-intent-caller".to_string()),
+                    Just("x-intent-lineage".to_string()),
+                    Just("x-intent-context".to_string()),
+                    Just("x-intent-answer".to_string()),
+                    "x-intent-context-[a-z.]{0,8}",
+                ],
+                // What a header value may hold: tab, visible ASCII, bytes 0x80 and up.
+                proptest::collection::vec(
+                    prop_oneof![Just(9u8), 0x20u8..0x7f, 0x80u8..=0xff],
+                    0..40,
+                ),
+            ),
+            0..6,
+        ),
+    ) {
+        let mut req = Request::builder().method("GET").uri("/v1/authz/orders");
+        for (name, value) in &headers {
+            req = req.header(
+                name.as_str(),
+                axum::http::HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        let status = rt().block_on(async {
+            app().oneshot(req.body(Body::empty()).unwrap()).await.unwrap().status()
+        });
+        prop_assert!(
+            [200, 400, 401, 403, 429].contains(&status.as_u16()),
+            "{status}"
+        );
+    }
+}
