@@ -91,6 +91,7 @@ enum Command {
         stdin: bool,
         #[command(flatten)]
         output: OutputArgs,
+    },
     /// Serve decisions over HTTP (the sidecar): /v1/decide, /v1/authz for Envoy and nginx, /metrics
     Serve {
         /// Sources to compile at start and on every change (ignored with --plan)
