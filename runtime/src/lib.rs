@@ -11,6 +11,7 @@ pub mod classifier;
 pub mod decision;
 mod engine;
 pub mod eval;
+pub mod explore;
 pub mod log;
 pub mod plan;
 pub mod request;
