@@ -5,11 +5,12 @@
 //! (`region`). When a space has more cells than allowed, a deterministic sample is decided and
 //! the result says so.
 
-use super::region::{contains, describe, merge};
+use super::region::{contains, describe, merge, CellBox};
 use super::space::{space, Space};
 use super::{summary, DecisionSummary, NoLimits};
 use crate::engine::{Engine, PlanError};
 use crate::plan::Plan;
+use crate::request::Request;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -60,6 +61,17 @@ pub struct IntentDiff {
     pub explored: u64,
     pub sampled: bool,
     pub regions: Vec<Region>,
+    /// The space the regions are boxes of.
+    #[serde(skip)]
+    space: Space,
+}
+
+impl IntentDiff {
+    /// The region holding a request of this intent, if its decision changes.
+    pub fn region_of(&self, req: &Request) -> Option<&Region> {
+        let cell = self.space.locate(req)?;
+        self.regions.iter().find(|r| contains(&r.cells_box, &cell))
+    }
 }
 
 /// Requests whose decision changes the same way.
@@ -73,6 +85,9 @@ pub struct Region {
     pub example: serde_json::Value,
     pub old: DecisionSummary,
     pub new: DecisionSummary,
+    /// The region's cells: for each variable of the space, the cells it takes.
+    #[serde(skip)]
+    cells_box: CellBox,
 }
 
 /// Compares two plans intent by intent.
@@ -86,7 +101,7 @@ pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanE
     let (old_names, new_names) = (names(old), names(new));
     let intents = old_names
         .intersection(&new_names)
-        .map(|name| intent_diff(&space(name, old, new), &old_engine, &new_engine, opts))
+        .map(|name| intent_diff(space(name, old, new), &old_engine, &new_engine, opts))
         .collect();
     Ok(PlanDiff {
         old_hash: old.plan_hash.clone(),
@@ -153,7 +168,8 @@ fn cells_to_decide(s: &Space, max: u64) -> (Vec<u128>, bool) {
     (picked.into_iter().collect(), true)
 }
 
-fn intent_diff(s: &Space, old: &Engine, new: &Engine, opts: DiffOptions) -> IntentDiff {
+fn intent_diff(space: Space, old: &Engine, new: &Engine, opts: DiffOptions) -> IntentDiff {
+    let s = &space;
     let (indexes, sampled) = cells_to_decide(s, opts.max_cells);
     // Changed cells, grouped by their change, in the order first seen.
     let mut groups: Vec<Vec<Vec<usize>>> = Vec::new();
@@ -202,6 +218,7 @@ fn intent_diff(s: &Space, old: &Engine, new: &Engine, opts: DiffOptions) -> Inte
                     example: serde_json::to_value(&req).unwrap_or_default(),
                     old: ea,
                     new: eb,
+                    cells_box: bx,
                 },
             ));
         }
@@ -213,5 +230,6 @@ fn intent_diff(s: &Space, old: &Engine, new: &Engine, opts: DiffOptions) -> Inte
         explored: indexes.len() as u64,
         sampled,
         regions: regions.into_iter().map(|(_, r)| r).collect(),
+        space,
     }
 }

@@ -65,7 +65,7 @@ pub enum VarKind {
     Field(Vec<String>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Var {
     pub kind: VarKind,
     pub cells: Vec<Cell>,
@@ -84,7 +84,7 @@ impl Var {
 }
 
 /// The request space of one intent: its variables, and the fields every request carries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Space {
     pub intent: String,
     pub vars: Vec<Var>,
@@ -111,6 +111,42 @@ impl Space {
             n /= k;
         }
         out
+    }
+
+    /// The cell a request of this intent falls in (`None`: outside the space, such as a value
+    /// no schema allows). At depth 0 the lineage's last intent is read as the first cell.
+    pub fn locate(&self, req: &Request) -> Option<Vec<usize>> {
+        let depth = req.caller.as_ref().map_or(0, |c| c.lineage.len());
+        self.vars
+            .iter()
+            .map(|v| match &v.kind {
+                VarKind::Confidence => find_num(&v.cells, req.confidence?),
+                VarKind::Depth => v
+                    .cells
+                    .iter()
+                    .rposition(|c| matches!(c, Cell::Num(n) if n.value() <= depth as f64)),
+                VarKind::LineageLast => match req.caller.as_ref().and_then(|c| c.lineage.last()) {
+                    Some(last) if depth > 0 => v
+                        .cells
+                        .iter()
+                        .position(|c| matches!(c, Cell::Value(Json::String(s)) if s == last)),
+                    _ => Some(0),
+                },
+                VarKind::Field(path) => match crate::eval::lookup(&req.context, path) {
+                    None => v.cells.iter().position(|c| matches!(c, Cell::Absent)),
+                    Some(Json::Number(n)) => find_num(&v.cells, n.as_f64()?),
+                    Some(j) => v
+                        .cells
+                        .iter()
+                        .position(|c| matches!(c, Cell::Value(x) if x == j))
+                        .or_else(|| {
+                            j.is_string().then(|| {
+                                v.cells.iter().position(|c| matches!(c, Cell::Other { .. }))
+                            })?
+                        }),
+                },
+            })
+            .collect()
     }
 
     /// The representative request of a cell.
@@ -153,6 +189,18 @@ impl Space {
         }
         req
     }
+}
+
+/// The numeric cell holding `x`.
+fn find_num(cells: &[Cell], x: f64) -> Option<usize> {
+    cells.iter().position(|c| match c {
+        Cell::Num(NumCell::Point(p)) => x == *p,
+        Cell::Num(NumCell::Open(a, b)) => *a < x && x < *b,
+        Cell::Num(NumCell::Below(b)) => x < *b,
+        Cell::Num(NumCell::Above(a)) => x > *a,
+        Cell::Num(NumCell::Any(_)) => true,
+        _ => false,
+    })
 }
 
 /// A JSON number for `v` (an integer when it is one, so requests read naturally).

@@ -1,0 +1,146 @@
+//! Property test of `explore::diff`: for random pairs of small meshes (thresholds, numbers,
+//! enums, optional strings, a forbid), every reported change is real (its example request is
+//! decided as reported on both plans), and on a brute-force grid of requests every request whose
+//! decision differs lies in a reported region with that very change, and no other request does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use intent_compiler::{compile, Source, Stage};
+use intent_runtime::explore::{diff, summary, DiffOptions};
+use intent_runtime::plan::Plan;
+use intent_runtime::{Engine, Request};
+use proptest::prelude::*;
+use serde_json::json;
+
+const ATOMS: &[&str] = &[
+    "confidence < 0.3",
+    "confidence >= 0.5",
+    "confidence < 0.7",
+    "a < 0",
+    "a >= 5",
+    "a == 10",
+    "a > 5",
+    "c == \"x\"",
+    "c != \"y\"",
+    "c in {\"x\", \"z\"}",
+    "has s",
+    "s == \"p\"",
+    "s != \"q\"",
+];
+
+const ACTIONS: &[&str] = &[
+    "clarify \"which one?\"",
+    "deny because \"no\"",
+    "dispatch one",
+    "dispatch two",
+    "dispatch any work.do",
+    "escalate boss",
+];
+
+/// A condition: one or two atoms, joined with `and` or `or`, maybe negated.
+fn condition() -> impl Strategy<Value = String> {
+    (
+        0..ATOMS.len(),
+        prop::option::of((0..ATOMS.len(), any::<bool>())),
+        any::<bool>(),
+    )
+        .prop_map(|(a, b, negate)| {
+            let mut c = ATOMS[a].to_string();
+            if let Some((b, and)) = b {
+                c = format!("{c} {} {}", if and { "and" } else { "or" }, ATOMS[b]);
+            }
+            if negate {
+                c = format!("not ({c})");
+            }
+            c
+        })
+}
+
+fn mesh() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec((condition(), 0..ACTIONS.len()), 0..3),
+        0..ACTIONS.len(),
+        prop::option::of(condition()),
+    )
+        .prop_map(|(arms, otherwise, forbid)| {
+            let mut src = String::from(
+                "package p\nuse std.data.{pii}\ncapability work.do\n\
+                 context { a: number  c: \"x\" | \"y\" | \"z\"  s?: string }\n\
+                 agent one { provides work.do  clearance pii  trust 0.9  region \"us\" }\n\
+                 agent two { provides work.do  clearance pii  trust 0.7  region \"eu\" }\n\
+                 human boss { channel \"desk\" }\n\
+                 intent go { requires work.do  handles pii }\nroute go {\n",
+            );
+            for (cond, action) in arms {
+                src += &format!("  when {cond} => {}\n", ACTIONS[action]);
+            }
+            src += &format!("  otherwise => {}\n}}\n", ACTIONS[otherwise]);
+            if let Some(cond) = forbid {
+                src += &format!(
+                    "policy keep {{\n  forbid when ({cond}) and agent.region == \"us\" because \"kept\"\n}}\n"
+                );
+            }
+            src
+        })
+}
+
+fn plan(src: &str) -> Plan {
+    let c = compile(&[Source::new("m.intent", src)], Stage::Check);
+    assert!(
+        !c.has_errors(),
+        "{src}\n{}",
+        intent_compiler::render::human(&c.diagnostics, &c.sources, false)
+    );
+    c.plan.unwrap()
+}
+
+/// Requests on a grid that holds values other than the cells' representatives.
+fn grid() -> Vec<Request> {
+    let mut out = Vec::new();
+    for confidence in [0.0, 0.1, 0.3, 0.42, 0.5, 0.6, 0.7, 0.85, 1.0] {
+        for a in [-3.0, 0.0, 2.5, 5.0, 7.0, 10.0, 12.0] {
+            for c in ["x", "y", "z"] {
+                for s in [None, Some("p"), Some("q"), Some("w")] {
+                    let mut r = Request::for_intent("go", confidence)
+                        .with("a", json!(a))
+                        .with("c", json!(c));
+                    if let Some(s) = s {
+                        r = r.with("s", json!(s));
+                    }
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_reported_change_is_real_and_none_is_missed(old in mesh(), new in mesh()) {
+        let (a, b) = (plan(&old), plan(&new));
+        let d = diff(&a, &b, DiffOptions::default()).unwrap();
+        let (ea, eb) = (Engine::from_plan(a).unwrap(), Engine::from_plan(b).unwrap());
+        let intent = &d.intents[0];
+        prop_assert!(!intent.sampled);
+        for r in &intent.regions {
+            let req: Request = serde_json::from_value(r.example.clone()).unwrap();
+            let (x, y) = (summary(&ea.decide_at(&req, 0)), summary(&eb.decide_at(&req, 0)));
+            prop_assert!(x.same_as(&r.old) && y.same_as(&r.new), "{}: {:?} {:?}", r.condition, x, y);
+            prop_assert!(!x.same_as(&y));
+        }
+        for req in grid() {
+            let (x, y) = (summary(&ea.decide_at(&req, 0)), summary(&eb.decide_at(&req, 0)));
+            match intent.region_of(&req) {
+                Some(r) => prop_assert!(
+                    r.old.same_as(&x) && r.new.same_as(&y),
+                    "{req:?} in `{}`: reported {} -> {}, decided {} -> {}",
+                    r.condition, r.old, r.new, x, y
+                ),
+                None => prop_assert!(x.same_as(&y), "missed {req:?}: {x} -> {y}\n{old}\n{new}"),
+            }
+        }
+    }
+}
