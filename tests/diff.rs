@@ -390,3 +390,50 @@ fn replay_skips_bad_lines_and_says_where() {
         )
     );
 }
+
+const DELEGATING: &str = r#"package demo
+capability work.do
+agent worker { provides work.do  trust 0.9 }
+intent parent { requires work.do  delegates child }
+intent child { requires work.do }
+intent other { requires work.do }
+route parent { otherwise => dispatch worker }
+route child { otherwise => dispatch worker }
+route other { otherwise => dispatch worker }
+limits { delegation depth 3 }
+"#;
+
+#[test]
+fn a_lower_delegation_depth_reports_the_deeper_lineages() {
+    let lower = DELEGATING.replace("delegation depth 3", "delegation depth 1");
+    let dir = workdir(
+        "depth",
+        &[("a/m.intent", DELEGATING), ("b/m.intent", lower.as_str())],
+    );
+    let out = intent(&dir, &["diff", "a", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("depth_human", masked(&text(&out.stdout)));
+}
+
+#[test]
+fn a_space_too_large_is_sampled_and_says_so() {
+    let moved = MESH.replace("confidence < 0.5", "confidence < 0.6");
+    let dir = workdir(
+        "sampled",
+        &[("a/m.intent", MESH), ("b/m.intent", moved.as_str())],
+    );
+    let out = intent(&dir, &["diff", "--max-cells", "10", "a", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "intent pay: sampled 10 of 28 cells; changes outside the sample are not seen"
+        ),
+        "{stdout}"
+    );
+    // The same sample every run.
+    assert_eq!(
+        text(&intent(&dir, &["diff", "--max-cells", "10", "a", "b"]).stdout),
+        stdout
+    );
+}

@@ -186,3 +186,88 @@ fn discrete(name: &str, v: &Var, present: &[usize], taken: &[usize]) -> String {
         many => format!("{name} in {{{}}}", many.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::explore::space::VarKind;
+    use serde_json::json;
+
+    fn confidence() -> Var {
+        // 0, (0, 0.5), 0.5, (0.5, 0.8), 0.8, (0.8, 1), 1
+        let p = |x| Cell::Num(NumCell::Point(x));
+        let o = |a, b| Cell::Num(NumCell::Open(a, b));
+        Var {
+            kind: VarKind::Confidence,
+            cells: vec![
+                p(0.0),
+                o(0.0, 0.5),
+                p(0.5),
+                o(0.5, 0.8),
+                p(0.8),
+                o(0.8, 1.0),
+                p(1.0),
+            ],
+        }
+    }
+
+    fn channel() -> Var {
+        Var {
+            kind: VarKind::Field(vec!["channel".into()]),
+            cells: vec![
+                Cell::Value(json!("api")),
+                Cell::Value(json!("web")),
+                Cell::Other {
+                    value: json!("other"),
+                    not: vec!["api".into(), "web".into()],
+                },
+                Cell::Absent,
+            ],
+        }
+    }
+
+    #[test]
+    fn cells_merge_into_disjoint_boxes_that_read_as_conditions() {
+        let vars = [confidence(), channel()];
+        // confidence in [0.5, 0.8) for every channel but "web"; and confidence = 1 for "api".
+        let mut cells = Vec::new();
+        for c in [2, 3] {
+            for ch in [0, 2, 3] {
+                cells.push(vec![c, ch]);
+            }
+        }
+        cells.push(vec![6, 0]);
+        let boxes = merge(&cells);
+        let written: Vec<String> = boxes.iter().map(|b| describe(&vars, b)).collect();
+        assert_eq!(
+            written,
+            [
+                "(confidence in [0.5, 0.8) or confidence = 1), channel = \"api\"",
+                "confidence in [0.5, 0.8), (channel not in {\"api\", \"web\"} or not has channel)",
+            ]
+        );
+        // Exactly the cells given, no more.
+        let covered: usize = boxes
+            .iter()
+            .map(|b| b.iter().map(BTreeSet::len).product::<usize>())
+            .sum();
+        assert_eq!(covered, cells.len());
+    }
+
+    #[test]
+    fn open_ends_and_whole_variables_are_left_out() {
+        let vars = [confidence(), channel()];
+        let b: CellBox = vec![(0..4).collect(), (0..4).collect()];
+        assert_eq!(describe(&vars, &b), "confidence < 0.8");
+        let b: CellBox = vec![(4..7).collect(), (0..3).collect()];
+        assert_eq!(describe(&vars, &b), "confidence >= 0.8, has channel");
+        let b: CellBox = vec![(0..7).collect(), (0..4).collect()];
+        assert_eq!(describe(&vars, &b), "every request");
+        let b: CellBox = vec![[1, 5].into(), [0, 1].into()];
+        assert_eq!(
+            describe(&vars, &b),
+            "(confidence in (0, 0.5) or confidence in (0.8, 1)), channel in {\"api\", \"web\"}"
+        );
+    }
+}

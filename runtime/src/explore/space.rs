@@ -298,13 +298,15 @@ pub fn space(intent: &str, old: &Plan, new: &Plan) -> Space {
             lasts.push(Cell::Value(Json::String(o.to_string())));
         }
         if !lasts.is_empty() {
-            vars.push(Var {
-                kind: VarKind::Depth,
-                cells: depth_cells(&k.depth),
-            });
+            // The last intent before the depth: at depth 0 it is read by nothing, and merging
+            // it first joins those cells into one before the depth is merged.
             vars.push(Var {
                 kind: VarKind::LineageLast,
                 cells: lasts,
+            });
+            vars.push(Var {
+                kind: VarKind::Depth,
+                cells: depth_cells(&k.depth),
             });
         }
     }
