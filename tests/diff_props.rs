@@ -1,5 +1,5 @@
 //! Property test of `explore::diff`: for random pairs of small meshes (thresholds, numbers,
-//! enums, optional strings, a forbid), every reported change is real (its example request is
+//! enums, optional strings, sets, a forbid, an escalate rule), every reported change is real (its example request is
 //! decided as reported on both plans), and on a brute-force grid of requests every request whose
 //! decision differs lies in a reported region with that very change, and no other request does.
 
@@ -26,6 +26,8 @@ const ATOMS: &[&str] = &[
     "has s",
     "s == \"p\"",
     "s != \"q\"",
+    "\"k\" in tags",
+    "\"m\" not in tags",
 ];
 
 const ACTIONS: &[&str] = &[
@@ -61,11 +63,12 @@ fn mesh() -> impl Strategy<Value = String> {
         prop::collection::vec((condition(), 0..ACTIONS.len()), 0..3),
         0..ACTIONS.len(),
         prop::option::of(condition()),
+        prop::option::of(condition()),
     )
-        .prop_map(|(arms, otherwise, forbid)| {
+        .prop_map(|(arms, otherwise, forbid, escalate)| {
             let mut src = String::from(
                 "package p\nuse std.data.{pii}\ncapability work.do\n\
-                 context { a: number  c: \"x\" | \"y\" | \"z\"  s?: string }\n\
+                 context { a: number  c: \"x\" | \"y\" | \"z\"  s?: string  tags: set<string> }\n\
                  agent one { provides work.do  clearance pii  trust 0.9  region \"us\" }\n\
                  agent two { provides work.do  clearance pii  trust 0.7  region \"eu\" }\n\
                  human boss { channel \"desk\" }\n\
@@ -78,6 +81,11 @@ fn mesh() -> impl Strategy<Value = String> {
             if let Some(cond) = forbid {
                 src += &format!(
                     "policy keep {{\n  forbid when ({cond}) and agent.region == \"us\" because \"kept\"\n}}\n"
+                );
+            }
+            if let Some(cond) = escalate {
+                src += &format!(
+                    "policy watch {{\n  escalate boss when ({cond}) and agent.trust > 0.8\n}}\n"
                 );
             }
             src
@@ -101,13 +109,16 @@ fn grid() -> Vec<Request> {
         for a in [-3.0, 0.0, 2.5, 5.0, 7.0, 10.0, 12.0] {
             for c in ["x", "y", "z"] {
                 for s in [None, Some("p"), Some("q"), Some("w")] {
-                    let mut r = Request::for_intent("go", confidence)
-                        .with("a", json!(a))
-                        .with("c", json!(c));
-                    if let Some(s) = s {
-                        r = r.with("s", json!(s));
+                    for tags in [json!([]), json!(["k"]), json!(["m", "k"]), json!(["z"])] {
+                        let mut r = Request::for_intent("go", confidence)
+                            .with("a", json!(a))
+                            .with("c", json!(c))
+                            .with("tags", tags);
+                        if let Some(s) = s {
+                            r = r.with("s", json!(s));
+                        }
+                        out.push(r);
                     }
-                    out.push(r);
                 }
             }
         }

@@ -50,14 +50,17 @@ impl DecisionSummary {
 }
 
 impl std::fmt::Display for DecisionSummary {
-    /// `plan parse=doc_parser, summarize=finance_agent`, `escalate to finance_lead (why)`.
+    /// `plan parse=doc_parser, summarize=finance_agent`, `escalate to finance_lead (why)`,
+    /// `escalate to finance_lead, carrying parse=doc_parser (why)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.outcome.as_str())?;
         if let Some(h) = &self.human {
             write!(f, " to {h}")?;
         }
-        if !self.steps.is_empty() {
-            write!(f, " {}", self.steps.join(", "))?;
+        match (self.outcome, self.steps.is_empty()) {
+            (_, true) => {}
+            (Outcome::Escalate, false) => write!(f, ", carrying {}", self.steps.join(", "))?,
+            (_, false) => write!(f, " {}", self.steps.join(", "))?,
         }
         if let Some(q) = &self.question {
             write!(f, " \"{q}\"")?;

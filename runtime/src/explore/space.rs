@@ -135,6 +135,31 @@ impl Space {
                 VarKind::Field(path) => match crate::eval::lookup(&req.context, path) {
                     None => v.cells.iter().position(|c| matches!(c, Cell::Absent)),
                     Some(Json::Number(n)) => find_num(&v.cells, n.as_f64()?),
+                    Some(Json::Array(items)) => {
+                        // A list falls in the cell of the members looked for that it holds.
+                        let looked_for: Vec<&Json> = v
+                            .cells
+                            .iter()
+                            .filter_map(|c| match c {
+                                Cell::Value(Json::Array(m)) => Some(m),
+                                _ => None,
+                            })
+                            .flatten()
+                            .fold(Vec::new(), |mut acc, m| {
+                                if !acc.contains(&m) {
+                                    acc.push(m);
+                                }
+                                acc
+                            });
+                        let held: Vec<Json> = looked_for
+                            .into_iter()
+                            .filter(|m| items.contains(m))
+                            .cloned()
+                            .collect();
+                        v.cells
+                            .iter()
+                            .position(|c| matches!(c, Cell::Value(Json::Array(x)) if *x == held))
+                    }
                     Some(j) => v
                         .cells
                         .iter()
