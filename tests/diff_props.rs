@@ -30,6 +30,9 @@ const ATOMS: &[&str] = &[
     "\"m\" not in tags",
 ];
 
+/// What a rule may first ask of the step's data (the intent handles `pii`, never `secret`).
+const TOUCHES: &[&str] = &["", "data touches pii and ", "data touches secret and "];
+
 const ACTIONS: &[&str] = &[
     "clarify \"which one?\"",
     "deny because \"no\"",
@@ -62,12 +65,12 @@ fn mesh() -> impl Strategy<Value = String> {
     (
         prop::collection::vec((condition(), 0..ACTIONS.len()), 0..3),
         0..ACTIONS.len(),
-        prop::option::of(condition()),
-        prop::option::of(condition()),
+        prop::option::of((0..TOUCHES.len(), condition())),
+        prop::option::of((0..TOUCHES.len(), condition())),
     )
         .prop_map(|(arms, otherwise, forbid, escalate)| {
             let mut src = String::from(
-                "package p\nuse std.data.{pii}\ncapability work.do\n\
+                "package p\nuse std.data.{pii}\ndata secret\ncapability work.do\n\
                  context { a: number  c: \"x\" | \"y\" | \"z\"  s?: string  tags: set<string> }\n\
                  agent one { provides work.do  clearance pii  trust 0.9  region \"us\" }\n\
                  agent two { provides work.do  clearance pii  trust 0.7  region \"eu\" }\n\
@@ -78,14 +81,16 @@ fn mesh() -> impl Strategy<Value = String> {
                 src += &format!("  when {cond} => {}\n", ACTIONS[action]);
             }
             src += &format!("  otherwise => {}\n}}\n", ACTIONS[otherwise]);
-            if let Some(cond) = forbid {
+            if let Some((touch, cond)) = forbid {
                 src += &format!(
-                    "policy keep {{\n  forbid when ({cond}) and agent.region == \"us\" because \"kept\"\n}}\n"
+                    "policy keep {{\n  forbid when {}({cond}) and agent.region == \"us\" because \"kept\"\n}}\n",
+                    TOUCHES[touch]
                 );
             }
-            if let Some(cond) = escalate {
+            if let Some((touch, cond)) = escalate {
                 src += &format!(
-                    "policy watch {{\n  escalate boss when ({cond}) and agent.trust > 0.8\n}}\n"
+                    "policy watch {{\n  escalate boss when {}({cond}) and agent.trust > 0.8\n}}\n",
+                    TOUCHES[touch]
                 );
             }
             src

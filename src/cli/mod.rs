@@ -96,7 +96,7 @@ enum Command {
         #[arg(long)]
         fail_on_change: bool,
         /// Decide at most this many cells per intent; a larger space is sampled
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 100_000)]
         max_cells: u64,
     },
     /// Decide the requests of a decision log again on a new plan; report what changes

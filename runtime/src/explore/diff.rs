@@ -23,7 +23,7 @@ pub struct DiffOptions {
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        DiffOptions { max_cells: 20_000 }
+        DiffOptions { max_cells: 100_000 }
     }
 }
 
@@ -60,6 +60,9 @@ pub struct IntentDiff {
     /// Cells decided: all of them, or a sample.
     pub explored: u64,
     pub sampled: bool,
+    /// Nothing was decided: the intent and everything around it (agents, rules, schema,
+    /// limits, the other intents' names and delegations) are the same in both plans.
+    pub same_definition: bool,
     pub regions: Vec<Region>,
     /// The space the regions are boxes of.
     #[serde(skip)]
@@ -99,9 +102,23 @@ pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanE
     let names =
         |p: &Plan| -> BTreeSet<String> { p.intents.iter().map(|i| i.name.clone()).collect() };
     let (old_names, new_names) = (names(old), names(new));
+    let unchanged = unchanged_intents(old, new);
     let intents = old_names
         .intersection(&new_names)
-        .map(|name| intent_diff(space(name, old, new), &old_engine, &new_engine, opts))
+        .map(|name| {
+            if unchanged.contains(name.as_str()) {
+                return IntentDiff {
+                    intent: name.clone(),
+                    cells: 0,
+                    explored: 0,
+                    sampled: false,
+                    same_definition: true,
+                    regions: Vec::new(),
+                    space: space(name, old, new),
+                };
+            }
+            intent_diff(space(name, old, new), &old_engine, &new_engine, opts)
+        })
         .collect();
     Ok(PlanDiff {
         old_hash: old.plan_hash.clone(),
@@ -111,6 +128,57 @@ pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanE
         intents,
         notes: notes(old, new),
     })
+}
+
+/// The intents whose decisions cannot differ: when the plans differ only in some intents'
+/// definitions (same tables, rules, schema and limits, the same intents in the same order),
+/// every other intent with the same definition and the same delegators decides alike.
+/// Source locations are left out of the comparison.
+fn unchanged_intents<'p>(old: &'p Plan, new: &Plan) -> BTreeSet<&'p str> {
+    let mut out = BTreeSet::new();
+    let around = |p: &Plan| {
+        let mut v = p.meaning();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("intents");
+        }
+        strip_src(&mut v);
+        v
+    };
+    let names = |p: &Plan| -> Vec<String> { p.intents.iter().map(|i| i.name.clone()).collect() };
+    if names(old) != names(new) || around(old) != around(new) {
+        return out;
+    }
+    let delegators = |p: &Plan, i: usize| -> Vec<usize> {
+        p.intents
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.delegates.contains(&(i as u32)))
+            .map(|(j, _)| j)
+            .collect()
+    };
+    for (i, (a, b)) in old.intents.iter().zip(&new.intents).enumerate() {
+        let own = |x: &crate::plan::Intent| {
+            let mut v = serde_json::to_value(x).unwrap_or_default();
+            strip_src(&mut v);
+            v
+        };
+        if own(a) == own(b) && delegators(old, i) == delegators(new, i) {
+            out.insert(a.name.as_str());
+        }
+    }
+    out
+}
+
+/// Removes every `src` (a source-map index) from a plan's JSON.
+fn strip_src(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.remove("src");
+            o.values_mut().for_each(strip_src);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_src),
+        _ => {}
+    }
 }
 
 fn notes(old: &Plan, new: &Plan) -> Vec<String> {
@@ -229,6 +297,7 @@ fn intent_diff(space: Space, old: &Engine, new: &Engine, opts: DiffOptions) -> I
         cells: u64::try_from(s.size()).unwrap_or(u64::MAX),
         explored: indexes.len() as u64,
         sampled,
+        same_definition: false,
         regions: regions.into_iter().map(|(_, r)| r).collect(),
         space,
     }

@@ -6,7 +6,8 @@
 //! field also absent. Within a cell no condition of either plan can tell two values apart, so
 //! one representative request per combination of cells decides the whole combination.
 
-use crate::plan::{Expr, Plan, Type, Value};
+use crate::engine::fault_free;
+use crate::plan::{Action, DataId, Expr, Plan, Rule, Type, Value};
 use crate::request::{Caller, Request};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -292,7 +293,20 @@ pub fn space(intent: &str, old: &Plan, new: &Plan) -> Space {
                 }
             }
         }
-        for r in &plan.rules {
+        // What the intent's steps handle: a rule that needs other data never applies to it.
+        let handled: BTreeSet<DataId> = plan
+            .intents
+            .iter()
+            .filter(|i| i.name == intent)
+            .flat_map(|i| &i.route.arms)
+            .flat_map(|arm| match &arm.action {
+                Action::Dispatch { step } => std::slice::from_ref(step),
+                Action::Plan { steps } => &steps[..],
+                _ => &[],
+            })
+            .flat_map(|step| step.handles.iter().copied())
+            .collect();
+        for r in plan.rules.iter().filter(|r| can_apply(r, &handled)) {
             for e in r.when.iter().chain(&r.unless) {
                 collect(e, plan, &mut k);
             }
@@ -374,6 +388,34 @@ pub fn space(intent: &str, old: &Plan, new: &Plan) -> Space {
         fixed,
         records,
     }
+}
+
+/// False when the rule can never match (nor fault) on a step handling only `handled`: its
+/// `when` is a conjunction in which `data touches ..` of other classes comes after conjuncts
+/// that cannot fault. (`decide` evaluates `unless` only when `when` holds.)
+fn can_apply(rule: &Rule, handled: &BTreeSet<DataId>) -> bool {
+    fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match e {
+            Expr::And { all } => all.iter().for_each(|x| conjuncts(x, out)),
+            other => out.push(other),
+        }
+    }
+    let Some(when) = &rule.when else {
+        return true;
+    };
+    let mut all = Vec::new();
+    conjuncts(when, &mut all);
+    for c in all {
+        if let Expr::DataTouches { any } = c {
+            if !handled.iter().any(|d| any.binary_search(d).is_ok()) {
+                return false;
+            }
+        }
+        if !fault_free(c) {
+            return true;
+        }
+    }
+    true
 }
 
 /// The intents that delegate `intent` in either plan, sorted.
