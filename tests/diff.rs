@@ -195,14 +195,22 @@ fn a_forbid_for_eu_data_reports_the_eu_region() {
 
 #[test]
 fn identical_and_reformatted_meshes_report_no_change() {
-    let mut files = vec![("a/m.intent", MESH)];
+    // `c` has one more person, never escalated to: every intent is decided, and none changes.
+    let more = format!("{MESH}\nhuman auditor {{ channel \"mail\" }}\n");
+    let mut files = vec![("a/m.intent", MESH), ("c/m.intent", more.as_str())];
     files.extend(MESH_SPLIT);
     let dir = workdir("same", &files);
-    for (old, new) in [("a", "a"), ("a", "b"), ("b", "a")] {
+    for (old, new) in [("a", "a"), ("a", "b"), ("b", "a"), ("a", "c")] {
         let out = intent(&dir, &["diff", "--fail-on-change", old, new]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let stdout = text(&out.stdout);
-        assert!(stdout.ends_with("no change in 1 intent\n"), "{stdout}");
+        assert!(stdout.contains("\nno change in 1 intent"), "{stdout}");
+        assert!(!stdout.contains("region"), "{stdout}");
+        assert_eq!(
+            stdout.contains("with the same definition, not decided"),
+            new != "c",
+            "{stdout}"
+        );
     }
 }
 

@@ -79,17 +79,23 @@ fn human(d: &PlanDiff) -> String {
         out += &format!("note: {n}\n");
     }
     let changed = d.intents.iter().filter(|i| !i.regions.is_empty()).count();
+    let same = d.intents.iter().filter(|i| i.same_definition).count();
+    let same = if same > 0 {
+        format!(" ({same} with the same definition, not decided)")
+    } else {
+        String::new()
+    };
     let regions: usize = d.intents.iter().map(|i| i.regions.len()).sum();
     if d.changed() {
         out += &format!(
-            "{} in {changed} of {}; {} added, {} removed\n",
+            "{} in {changed} of {}{same}; {} added, {} removed\n",
             plural(regions, "changed region"),
             plural(d.intents.len(), "intent"),
             d.added.len(),
             d.removed.len()
         );
     } else {
-        out += &format!("no change in {}\n", plural(d.intents.len(), "intent"));
+        out += &format!("no change in {}{same}\n", plural(d.intents.len(), "intent"));
     }
     out
 }
