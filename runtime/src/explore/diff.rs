@@ -6,7 +6,7 @@
 //! the result says so.
 
 use super::region::{contains, describe, merge, CellBox};
-use super::space::{space, Space};
+use super::space::{applicable_rules, space, Space};
 use super::{summary, DecisionSummary, NoLimits};
 use crate::engine::{Engine, PlanError};
 use crate::plan::Plan;
@@ -60,8 +60,9 @@ pub struct IntentDiff {
     /// Cells decided: all of them, or a sample.
     pub explored: u64,
     pub sampled: bool,
-    /// Nothing was decided: the intent and everything around it (agents, rules, schema,
-    /// limits, the other intents' names and delegations) are the same in both plans.
+    /// Nothing was decided: the intent and everything around it (agents, the rules that can
+    /// apply to it, schema, limits, the other intents' names and delegations) are the same in
+    /// both plans.
     pub same_definition: bool,
     pub regions: Vec<Region>,
     /// The space the regions are boxes of.
@@ -131,15 +132,16 @@ pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanE
 }
 
 /// The intents whose decisions cannot differ: when the plans differ only in some intents'
-/// definitions (same tables, rules, schema and limits, the same intents in the same order),
-/// every other intent with the same definition and the same delegators decides alike.
-/// Source locations are left out of the comparison.
+/// definitions and rules (same tables, agents, schema and limits, the same intents in the same
+/// order), an intent with the same definition, the same delegators and the same rules that can
+/// apply to it (in order) decides alike. Source locations are left out of the comparison.
 fn unchanged_intents<'p>(old: &'p Plan, new: &Plan) -> BTreeSet<&'p str> {
     let mut out = BTreeSet::new();
     let around = |p: &Plan| {
         let mut v = p.meaning();
         if let Some(o) = v.as_object_mut() {
             o.remove("intents");
+            o.remove("rules");
         }
         strip_src(&mut v);
         v
@@ -162,7 +164,18 @@ fn unchanged_intents<'p>(old: &'p Plan, new: &Plan) -> BTreeSet<&'p str> {
             strip_src(&mut v);
             v
         };
-        if own(a) == own(b) && delegators(old, i) == delegators(new, i) {
+        let rules = |p: &Plan| -> Vec<serde_json::Value> {
+            applicable_rules(p, &a.name)
+                .into_iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).unwrap_or_default();
+                    strip_src(&mut v);
+                    v
+                })
+                .collect()
+        };
+        if own(a) == own(b) && delegators(old, i) == delegators(new, i) && rules(old) == rules(new)
+        {
             out.insert(a.name.as_str());
         }
     }

@@ -293,20 +293,7 @@ pub fn space(intent: &str, old: &Plan, new: &Plan) -> Space {
                 }
             }
         }
-        // What the intent's steps handle: a rule that needs other data never applies to it.
-        let handled: BTreeSet<DataId> = plan
-            .intents
-            .iter()
-            .filter(|i| i.name == intent)
-            .flat_map(|i| &i.route.arms)
-            .flat_map(|arm| match &arm.action {
-                Action::Dispatch { step } => std::slice::from_ref(step),
-                Action::Plan { steps } => &steps[..],
-                _ => &[],
-            })
-            .flat_map(|step| step.handles.iter().copied())
-            .collect();
-        for r in plan.rules.iter().filter(|r| can_apply(r, &handled)) {
+        for r in applicable_rules(plan, intent) {
             for e in r.when.iter().chain(&r.unless) {
                 collect(e, plan, &mut k);
             }
@@ -388,6 +375,27 @@ pub fn space(intent: &str, old: &Plan, new: &Plan) -> Space {
         fixed,
         records,
     }
+}
+
+/// The rules of `plan` that can apply to a step of `intent`, in plan order: a rule that needs
+/// `data touches` classes no step of the intent handles never does.
+pub fn applicable_rules<'p>(plan: &'p Plan, intent: &str) -> Vec<&'p Rule> {
+    let handled: BTreeSet<DataId> = plan
+        .intents
+        .iter()
+        .filter(|i| i.name == intent)
+        .flat_map(|i| &i.route.arms)
+        .flat_map(|arm| match &arm.action {
+            Action::Dispatch { step } => std::slice::from_ref(step),
+            Action::Plan { steps } => &steps[..],
+            _ => &[],
+        })
+        .flat_map(|step| step.handles.iter().copied())
+        .collect();
+    plan.rules
+        .iter()
+        .filter(|r| can_apply(r, &handled))
+        .collect()
 }
 
 /// False when the rule can never match (nor fault) on a step handling only `handled`: its
