@@ -5,8 +5,9 @@
 //! (`region`). When a space has more cells than allowed, a deterministic sample is decided and
 //! the result says so.
 
+use super::constants::applicable_rules;
 use super::region::{contains, describe, merge, CellBox};
-use super::space::{applicable_rules, space, Space};
+use super::space::{space, Space};
 use super::{summary, DecisionSummary, NoLimits};
 use crate::engine::{Engine, PlanError};
 use crate::plan::Plan;

@@ -3,6 +3,8 @@
 //! compare against), `replay` decides recorded requests (the decision log) again on a new plan.
 //! Both only read plans and call the engine; nothing here is on the path of `decide`.
 
+mod cells;
+mod constants;
 mod diff;
 mod region;
 mod replay;
