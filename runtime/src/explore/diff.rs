@@ -3,7 +3,7 @@
 //! is decided on both plans, with no rate limit or breaker in the way; the cells whose decision
 //! differs (outcome, filled steps or person) are grouped by their change and merged into regions
 //! (`region`). When a space has more cells than allowed, a deterministic sample is decided and
-//! the result says so.
+//! the result says so. Intents are decided in parallel, one chunk per core, in a fixed order.
 
 use super::constants::applicable_rules;
 use super::region::{contains, describe, merge, CellBox};
@@ -105,23 +105,37 @@ pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanE
         |p: &Plan| -> BTreeSet<String> { p.intents.iter().map(|i| i.name.clone()).collect() };
     let (old_names, new_names) = (names(old), names(new));
     let unchanged = unchanged_intents(old, new);
-    let intents = old_names
-        .intersection(&new_names)
-        .map(|name| {
-            if unchanged.contains(name.as_str()) {
-                return IntentDiff {
-                    intent: name.clone(),
-                    cells: 0,
-                    explored: 0,
-                    sampled: false,
-                    same_definition: true,
-                    regions: Vec::new(),
-                    space: space(name, old, new),
-                };
-            }
-            intent_diff(space(name, old, new), &old_engine, &new_engine, opts)
-        })
-        .collect();
+    let common: Vec<&String> = old_names.intersection(&new_names).collect();
+    let one = |name: &String| {
+        if unchanged.contains(name.as_str()) {
+            return IntentDiff {
+                intent: name.clone(),
+                cells: 0,
+                explored: 0,
+                sampled: false,
+                same_definition: true,
+                regions: Vec::new(),
+                space: space(name, old, new),
+            };
+        }
+        intent_diff(space(name, old, new), &old_engine, &new_engine, opts)
+    };
+    // Intents are independent: spread them over the cores, keeping their order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = common.len().div_ceil(threads).max(1);
+    let chunks: Vec<Vec<IntentDiff>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = common
+            .chunks(chunk)
+            .map(|names| scope.spawn(|| names.iter().map(|n| one(n)).collect::<Vec<_>>()))
+            .collect();
+        // A worker that died would leave intents out: fail rather than report them unchanged.
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<Result<_, _>>()
+            .map_err(|_| PlanError("a worker deciding cells failed".into()))
+    })?;
+    let intents: Vec<IntentDiff> = chunks.into_iter().flatten().collect();
     Ok(PlanDiff {
         old_hash: old.plan_hash.clone(),
         new_hash: new.plan_hash.clone(),
