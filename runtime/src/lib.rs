@@ -15,6 +15,7 @@ mod engine;
 pub mod eval;
 #[cfg(feature = "tower")]
 pub mod layer;
+pub mod explore;
 pub mod log;
 pub mod plan;
 pub mod request;

@@ -1,10 +1,12 @@
 //! `intent eval`: one decision, from a plan file or from sources, for a request given as a JSON
-//! file or as `--text` plus `--context key=value` pairs; printed for a person or as JSON.
+//! file or as `--text` plus `--context key=value` pairs; printed for a person or as JSON, and
+//! with `--log FILE` appended to a decision log (the format `intent replay` reads).
 
 use super::sources;
 use intent_compiler::{compile, Stage};
-use intent_runtime::{Engine, Request};
+use intent_runtime::{Engine, LogRecord, Request};
 use serde_json::{Map, Value};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,6 +20,8 @@ pub struct EvalArgs<'a> {
     pub context: &'a [String],
     pub json: bool,
     pub explain: bool,
+    /// Append the decision's log record here.
+    pub log: Option<&'a Path>,
 }
 
 pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
@@ -69,6 +73,9 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
         insert_dotted(&mut req.context, key, parse_value(value));
     }
     let d = engine.decide(&req);
+    if let Some(path) = a.log {
+        append_log(path, &LogRecord::new(&req, &d, d.decision_id.at_ms))?;
+    }
     if a.json {
         println!(
             "{}",
@@ -121,6 +128,17 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Appends one record (a line) to the decision log at `path`, creating it if needed.
+fn append_log(path: &Path, record: &LogRecord) -> Result<(), String> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open the log {}: {e}", path.display()))?;
+    writeln!(f, "{}", record.to_line())
+        .map_err(|e| format!("cannot write the log {}: {e}", path.display()))
 }
 
 /// `42` → number, `true` → bool, `["a"]` → array; anything else is a string.

@@ -2,10 +2,13 @@
 
 mod build;
 mod check;
+mod diff;
 mod eval;
 mod explain;
 mod fmt;
 mod serve;
+mod plan_input;
+mod replay;
 mod sources;
 mod test;
 
@@ -78,6 +81,39 @@ enum Command {
         /// Print the whole trace
         #[arg(long)]
         explain: bool,
+        /// Also append the decision to this decision log (one JSON record per line)
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
+    },
+    /// Per intent, the regions of the request space whose decision changes between two plans
+    Diff {
+        /// The plan before: a plan JSON from `intent build`, a directory or an .intent file
+        old: PathBuf,
+        /// The plan after, in the same forms
+        new: PathBuf,
+        /// How to print the report
+        #[arg(long, value_enum, default_value_t = diff::ReportFormat::Human)]
+        format: diff::ReportFormat,
+        /// Exit 1 when any decision changes or an intent is added or removed (for CI gates)
+        #[arg(long)]
+        fail_on_change: bool,
+        /// Decide at most this many cells per intent; a larger space is sampled
+        #[arg(long, default_value_t = 100_000)]
+        max_cells: u64,
+    },
+    /// Decide the requests of a decision log again on a new plan; report what changes
+    Replay {
+        /// The decision log: one JSON record per line (`intent eval --log` writes them)
+        log: PathBuf,
+        /// The new plan: a plan JSON from `intent build`, a directory or an .intent file
+        #[arg(long)]
+        plan: PathBuf,
+        /// How to print the report
+        #[arg(long, value_enum, default_value_t = diff::ReportFormat::Human)]
+        format: diff::ReportFormat,
+        /// Exit 1 when any recorded decision changes
+        #[arg(long)]
+        fail_on_change: bool,
     },
     /// Rewrite .intent files in the canonical layout; --check lists the files it would change
     Fmt {
@@ -170,6 +206,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             context,
             json,
             explain,
+            log,
         } => eval::run(eval::EvalArgs {
             plan: plan.as_deref(),
             paths: &paths,
@@ -180,6 +217,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             context: &context,
             json,
             explain,
+            log: log.as_deref(),
         }),
         Command::Fmt {
             paths,
@@ -210,6 +248,19 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             timeout_ms,
             reload_ms,
         }),
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on_change,
+            max_cells,
+        } => diff::run(&old, &new, format, fail_on_change, max_cells),
+        Command::Replay {
+            log,
+            plan,
+            format,
+            fail_on_change,
+        } => replay::run(&log, &plan, format, fail_on_change),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
     }
 }

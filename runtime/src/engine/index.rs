@@ -309,7 +309,7 @@ fn intent_key(e: &Expr) -> Option<Vec<IntentId>> {
 /// True when evaluating `e` as a condition of a rule (an agent and the step's data classes at
 /// hand) can never fault, whatever the request. Conservative: context fields are not, since
 /// `Engine::permitted` may be asked with a context that does not fit the schema.
-fn fault_free(e: &Expr) -> bool {
+pub(crate) fn fault_free(e: &Expr) -> bool {
     match e {
         Expr::Lit {
             value: Value::Bool(_),

@@ -11,6 +11,7 @@ mod review;
 use crate::classifier::Classifier;
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{MemoryState, State};
+pub(crate) use index::fault_free;
 use index::RuleIndex;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
