@@ -14,6 +14,7 @@ pub mod compile;
 pub mod db;
 pub mod diagnostics;
 pub mod hir;
+pub mod ide;
 pub mod render;
 pub mod stdlib;
 pub mod syntax;

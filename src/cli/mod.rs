@@ -4,6 +4,7 @@ mod build;
 mod check;
 mod eval;
 mod explain;
+mod lsp;
 mod sources;
 mod test;
 
@@ -82,6 +83,8 @@ enum Command {
         /// The code; without one, list every code
         code: Option<String>,
     },
+    /// Start the language server on stdin/stdout (for editors)
+    Lsp,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -144,5 +147,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             explain,
         }),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
+        Command::Lsp => lsp::run(),
     }
 }
