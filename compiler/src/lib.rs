@@ -13,6 +13,7 @@ pub mod codes;
 pub mod compile;
 pub mod db;
 pub mod diagnostics;
+pub mod fmt;
 pub mod hir;
 pub mod ide;
 pub mod render;

@@ -1,6 +1,12 @@
-//! Document formatting: the compiler's formatter, when it is built in.
+//! Document formatting: the compiler's formatter (`intent fmt`), whose refusals (a file that
+//! does not parse is never reformatted) become an error answer with the first problem.
 
 /// The formatted text, or why it cannot be formatted.
-pub fn format(_text: &str) -> Result<String, String> {
-    Err("formatter not available: this build has no `intent fmt` yet".into())
+pub fn format(text: &str) -> Result<String, String> {
+    intent_compiler::fmt::format_source(text).map_err(|diags| {
+        let first = diags
+            .first()
+            .map_or_else(|| "unknown problem".to_string(), |d| d.message.clone());
+        format!("cannot format a file with syntax errors: {first}")
+    })
 }

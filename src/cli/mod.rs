@@ -4,6 +4,7 @@ mod build;
 mod check;
 mod eval;
 mod explain;
+mod fmt;
 mod lsp;
 mod sources;
 mod test;
@@ -78,6 +79,16 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Rewrite .intent files in the canonical layout; --check lists the files it would change
+    Fmt {
+        /// Files or directories (searched for *.intent); default: the current directory
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that are not formatted and exit 1 if there are any
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
         /// The code; without one, list every code
@@ -146,6 +157,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             explain,
         }),
+        Command::Fmt {
+            paths,
+            check,
+            output,
+        } => fmt::run(&paths, check, output),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
         Command::Lsp => lsp::run(),
     }
