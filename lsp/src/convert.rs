@@ -31,7 +31,7 @@ pub fn uri_of(path: &str) -> Option<Uri> {
 /// Byte offset of an LSP position in a file of the snapshot.
 pub fn offset(snap: &Snapshot, path: &str, pos: lsp::Position) -> Option<u32> {
     let text = snap.text(path)?;
-    let idx = LineIndex::new(text);
+    let idx = snap.line_index(path)?;
     Some(idx.offset(text, pos.line, pos.character) as u32)
 }
 
@@ -41,11 +41,12 @@ pub fn position(text: &str, idx: &LineIndex, offset: u32) -> lsp::Position {
 }
 
 pub fn range(snap: &Snapshot, path: &str, span: Span) -> lsp::Range {
-    let text = snap.text(path).unwrap_or("");
-    let idx = LineIndex::new(text);
+    let (Some(text), Some(idx)) = (snap.text(path), snap.line_index(path)) else {
+        return lsp::Range::default();
+    };
     lsp::Range {
-        start: position(text, &idx, span.start),
-        end: position(text, &idx, span.end),
+        start: position(text, idx, span.start),
+        end: position(text, idx, span.end),
     }
 }
 
@@ -131,14 +132,13 @@ fn token_type(k: TokenKind) -> u32 {
 
 /// Semantic tokens, delta-encoded; a token over several lines is cut at its first line end.
 pub fn semantic_tokens(snap: &Snapshot, path: &str) -> Vec<lsp::SemanticToken> {
-    let Some(text) = snap.text(path) else {
+    let (Some(text), Some(idx)) = (snap.text(path), snap.line_index(path)) else {
         return Vec::new();
     };
-    let idx = LineIndex::new(text);
     let mut out = Vec::new();
     let (mut last_line, mut last_col) = (0u32, 0u32);
     for t in snap.semantic_tokens(path) {
-        let start = position(text, &idx, t.span.start);
+        let start = position(text, idx, t.span.start);
         let slice = text
             .get(t.span.start as usize..t.span.end as usize)
             .unwrap_or("");

@@ -150,50 +150,17 @@ fn describe(index: &SymbolIndex, i: usize) -> Option<String> {
 /// The agents whose `provides` covers capability `cap` (a provided `a` covers `a.b`).
 pub(crate) fn providers(index: &SymbolIndex, cap: &str) -> Vec<String> {
     let mut out: Vec<String> = index
-        .uses
+        .provided_by
         .iter()
-        .filter_map(|u| {
-            let used = index.def(u.def)?;
-            if used.kind != DefKind::Capability
-                || !(cap == used.name || cap.starts_with(&format!("{}.", used.name)))
-            {
-                return None;
-            }
-            // A use inside an agent's declaration, after `provides`.
-            index.defs.iter().find(|a| {
-                a.kind == DefKind::Agent
-                    && a.file == u.file
-                    && a.full.start <= u.span.start
-                    && u.span.end <= a.full.end
-                    && provides_span(a, u.span)
-            })
+        .filter(|(c, _)| {
+            index
+                .def(**c)
+                .is_some_and(|d| cap == d.name || cap.starts_with(&format!("{}.", d.name)))
         })
+        .flat_map(|(_, agents)| agents.iter().filter_map(|a| index.def(*a)))
         .map(|a| a.name.clone())
         .collect();
     out.sort();
     out.dedup();
     out
-}
-
-/// Whether `span` (inside agent `a`) is in its `provides` list: the last field keyword
-/// before it is `provides`.
-fn provides_span(a: &super::Def, span: Span) -> bool {
-    let rel = (span.start - a.full.start) as usize;
-    let before = a.source.get(..rel.min(a.source.len())).unwrap_or("");
-    let words = [
-        "provides",
-        "clearance",
-        "trust",
-        "region",
-        "zone",
-        "endpoint",
-        "backup",
-        "cost",
-        "labels",
-    ];
-    words
-        .iter()
-        .filter_map(|w| before.rfind(w).map(|i| (i, *w)))
-        .max()
-        .is_some_and(|(_, w)| w == "provides")
 }

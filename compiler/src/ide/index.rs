@@ -89,6 +89,12 @@ pub struct SymbolIndex {
     pub uses: Vec<Use>,
     /// Each file's scope, by path.
     pub scopes: BTreeMap<String, ScopeData>,
+    /// (kind, package, name) → the first such declaration.
+    by_key: BTreeMap<(DefKind, String, String), usize>,
+    /// (file, step name) → the steps of that name.
+    steps: BTreeMap<(String, String), Vec<usize>>,
+    /// Capability → the agents whose `provides` names it (declaration indices).
+    pub provided_by: BTreeMap<usize, Vec<usize>>,
 }
 
 /// A file's scope, in a form that can be compared.
@@ -158,15 +164,19 @@ impl SymbolIndex {
 
     fn find(&self, scope: &FileScope, kinds: &[DefKind], segments: &[&str]) -> Option<usize> {
         for (pkg, name) in scope.candidates(segments) {
-            if let Some(i) = self
-                .defs
-                .iter()
-                .position(|d| kinds.contains(&d.kind) && d.package == pkg && d.name == name)
-            {
-                return Some(i);
+            for kind in kinds {
+                if let Some(i) = self.lookup(*kind, &pkg, &name) {
+                    return Some(i);
+                }
             }
         }
         None
+    }
+
+    fn lookup(&self, kind: DefKind, package: &str, name: &str) -> Option<usize> {
+        self.by_key
+            .get(&(kind, package.to_string(), name.to_string()))
+            .copied()
     }
 }
 
@@ -221,12 +231,25 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
                     doc: d.doc,
                     is_std,
                     source,
-                    parent: parent.filter(|p| *p != usize::MAX),
+                    parent,
                 });
             },
             &mut out,
         );
         occurrences.extend(out.into_iter().map(|o| (fi, o)));
+    }
+    for (i, d) in index.defs.iter().enumerate() {
+        if d.kind == DefKind::Step {
+            index
+                .steps
+                .entry((d.file.clone(), d.name.clone()))
+                .or_default()
+                .push(i);
+        }
+        index
+            .by_key
+            .entry((d.kind, d.package.clone(), d.name.clone()))
+            .or_insert(i);
     }
     let paths: Vec<String> = files.iter().map(|f| f.path(db).clone()).collect();
     for (fi, occ) in occurrences {
@@ -285,24 +308,25 @@ fn resolve(index: &mut SymbolIndex, path: &str, scope: &FileScope, occ: Occurren
     };
     match occ.role {
         Role::Capability => {
-            let name = segs.join(".");
-            if let Some(i) = index
-                .defs
-                .iter()
-                .position(|d| d.kind == DefKind::Capability && d.name == name)
-            {
+            if let Some(i) = index.lookup(DefKind::Capability, "", &segs.join(".")) {
                 push(index, i, whole);
+                if let Some(agent) = &occ.provider {
+                    if let Some(a) = index.find(scope, &[DefKind::Agent], &[agent.as_str()]) {
+                        index.provided_by.entry(i).or_default().push(a);
+                    }
+                }
             }
         }
         Role::Step(route) => {
-            let name = segs.join(".");
-            if let Some(i) = index.defs.iter().position(|d| {
-                d.kind == DefKind::Step
-                    && d.name == name
-                    && d.file == path
-                    && d.full.start >= route.start
-                    && d.full.end <= route.end
-            }) {
+            let key = (path.to_string(), segs.join("."));
+            let found = index.steps.get(&key).and_then(|steps| {
+                steps.iter().copied().find(|i| {
+                    index
+                        .def(*i)
+                        .is_some_and(|d| d.full.start >= route.start && d.full.end <= route.end)
+                })
+            });
+            if let Some(i) = found {
                 push(index, i, whole);
             }
         }
@@ -329,11 +353,7 @@ fn resolve(index: &mut SymbolIndex, path: &str, scope: &FileScope, occ: Occurren
                     prefix.push('.');
                 }
                 prefix.push_str(&seg.text);
-                match index
-                    .defs
-                    .iter()
-                    .position(|d| d.kind == DefKind::ContextField && d.name == prefix)
-                {
+                match index.lookup(DefKind::ContextField, "", &prefix) {
                     Some(i) => push(index, i, seg.span),
                     None => break,
                 }

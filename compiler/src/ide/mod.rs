@@ -172,6 +172,11 @@ impl Snapshot {
         self.file(path).map(|f| f.text(&self.db).as_str())
     }
 
+    /// The line index of a file the host holds.
+    pub fn line_index(&self, path: &str) -> Option<&LineIndex> {
+        self.file(path).map(|f| queries::line_index(&self.db, f))
+    }
+
     /// The paths of the files the host holds (not the standard modules).
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)

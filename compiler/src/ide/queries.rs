@@ -79,3 +79,9 @@ pub fn item_tokens(
 ) -> Vec<(Span, super::TokenKind)> {
     super::tokens::lex_item(item_text(db, file, index))
 }
+
+/// The line index of a file, built once per text (position conversions read it constantly).
+#[salsa::tracked(returns(ref))]
+pub fn line_index(db: &dyn salsa::Database, file: SourceFile) -> super::LineIndex {
+    super::LineIndex::new(file.text(db))
+}

@@ -4,7 +4,7 @@
 //! its start).
 
 /// Where each line of a text starts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
     text_len: usize,
     starts: Vec<usize>,

@@ -7,6 +7,7 @@ use super::{DefKind, Snapshot};
 use crate::syntax::ast::Span;
 use crate::syntax::token::Token;
 use logos::Logos;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum TokenKind {
@@ -90,15 +91,31 @@ impl Snapshot {
                 .into_iter()
                 .map(|(s, k)| (offset(s, gap_start as u32), k)),
         );
-        let index = self.index(path);
+        // What each named range of this file declares or refers to, by its start.
+        let mut named: BTreeMap<u32, (Span, TokenKind)> = BTreeMap::new();
+        if let Some(index) = self.index(path) {
+            let defs = index
+                .defs
+                .iter()
+                .filter(|d| d.file == path)
+                .map(|d| (d.focus, kind_of(d.kind)));
+            let uses = index
+                .uses
+                .iter()
+                .filter(|u| u.file == path)
+                .filter_map(|u| index.def(u.def).map(|d| (u.span, kind_of(d.kind))));
+            for (span, kind) in defs.chain(uses) {
+                named.insert(span.start, (span, kind));
+            }
+        }
         raw.into_iter()
             .map(|(span, kind)| {
-                let kind = match (kind, index) {
-                    (TokenKind::Variable | TokenKind::Keyword, Some(index)) => index
-                        .at(path, span.start)
-                        .filter(|(_, s)| s.start <= span.start && span.end <= s.end)
-                        .and_then(|(d, _)| index.def(d))
-                        .map_or(kind, |d| kind_of(d.kind)),
+                let kind = match kind {
+                    TokenKind::Variable | TokenKind::Keyword => named
+                        .range(..=span.start)
+                        .next_back()
+                        .filter(|(_, (s, _))| span.end <= s.end)
+                        .map_or(kind, |(_, (_, k))| *k),
                     _ => kind,
                 };
                 SemanticToken { span, kind }

@@ -31,6 +31,8 @@ pub enum Role {
 pub struct Occurrence {
     pub role: Role,
     pub segments: Vec<Name>,
+    /// For a capability in an agent's `provides`: that agent's name.
+    pub provider: Option<String>,
 }
 
 const AGENT: &[DefKind] = &[DefKind::Agent];
@@ -80,6 +82,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
         self.out.push(Occurrence {
             role,
             segments: vec![n.clone()],
+            provider: None,
         });
     }
 
@@ -87,6 +90,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
         self.out.push(Occurrence {
             role,
             segments: p.segments.clone(),
+            provider: None,
         });
     }
 
@@ -119,7 +123,13 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 for f in &a.fields {
                     match f {
                         AgentField::Provides(ps, _) => {
-                            ps.iter().for_each(|p| self.path(Role::Capability, p))
+                            for p in ps {
+                                self.out.push(Occurrence {
+                                    role: Role::Capability,
+                                    segments: p.segments.clone(),
+                                    provider: Some(a.name.text.clone()),
+                                });
+                            }
                         }
                         AgentField::Clearance(ps, _) => {
                             ps.iter().for_each(|p| self.path(Role::Named(DATA), p))
