@@ -3,7 +3,8 @@
 //! printed and the command exits 1.
 
 use super::{Color, OutputArgs};
-use intent_compiler::{fmt::format_file, render, Source};
+use intent_compiler::diagnostics::Diagnostic;
+use intent_compiler::{compile, fmt::format_file, render, Source, Stage};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,19 +18,7 @@ pub fn run(paths: &[PathBuf], check: bool, out: OutputArgs) -> Result<ExitCode, 
         let bytes =
             std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         let source = Source::from_bytes(shown.clone(), bytes);
-        let result = if source.invalid_utf8_at.is_some() {
-            // The compiler reports invalid UTF-8 with its location; never rewrite such a file.
-            Err(intent_compiler::compile(
-                std::slice::from_ref(&source),
-                intent_compiler::Stage::Check,
-            )
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.primary.file == shown)
-            .collect())
-        } else {
-            format_file(&shown, &source.text)
-        };
+        let result = format_one(&source);
         match result {
             Ok(formatted) if formatted == source.text => {}
             Ok(formatted) => {
@@ -66,7 +55,45 @@ pub fn run(paths: &[PathBuf], check: bool, out: OutputArgs) -> Result<ExitCode, 
     })
 }
 
-fn report(diags: &[intent_compiler::diagnostics::Diagnostic], source: &Source, out: OutputArgs) {
+/// `intent fmt --stdin`: formatted text on stdout; with `--check`, only the exit code.
+pub fn run_stdin(check: bool, out: OutputArgs) -> Result<ExitCode, String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    let source = Source::from_bytes("<stdin>".to_string(), bytes);
+    let result = format_one(&source);
+    match result {
+        Ok(formatted) => {
+            if !check {
+                print!("{formatted}");
+            }
+            Ok(if check && formatted != source.text {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(diags) => {
+            report(&diags, &source, out);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The formatted text, or the diagnostics that stop it (a file that is not UTF-8 is reported
+/// by the compiler, with the offset of the first bad byte, and never rewritten).
+fn format_one(source: &Source) -> Result<String, Vec<Diagnostic>> {
+    if source.invalid_utf8_at.is_some() {
+        return Err(compile(std::slice::from_ref(source), Stage::Check)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.primary.file == source.path)
+            .collect());
+    }
+    format_file(&source.path, &source.text)
+}
+
+fn report(diags: &[Diagnostic], source: &Source, out: OutputArgs) {
     let sources = std::slice::from_ref(source);
     match out.format {
         super::Format::Json => println!("{}", render::json(diags, sources)),

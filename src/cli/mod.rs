@@ -86,6 +86,9 @@ enum Command {
         /// Change nothing: list the files that are not formatted and exit 1 if there are any
         #[arg(long)]
         check: bool,
+        /// Format standard input to standard output (for editors)
+        #[arg(long, conflicts_with = "paths")]
+        stdin: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -160,8 +163,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Fmt {
             paths,
             check,
+            stdin,
             output,
-        } => fmt::run(&paths, check, output),
+        } => {
+            if stdin {
+                fmt::run_stdin(check, output)
+            } else {
+                fmt::run(&paths, check, output)
+            }
+        }
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
         Command::Lsp => lsp::run(),
     }

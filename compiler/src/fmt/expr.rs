@@ -107,6 +107,7 @@ pub fn bracketed<T>(
         || (items.is_empty() && w.has_comment_in(Span::new(open_at + 1, close_at)));
     if expanded {
         let outer = w.indent;
+        let hang = w.hang.take();
         w.open();
         for item in items {
             w.line(member_span(item).start as usize);
@@ -116,6 +117,7 @@ pub fn bracketed<T>(
             }
         }
         w.close(close_at, outer, b.close);
+        w.hang = hang;
         return;
     }
     if items.is_empty() {
@@ -126,6 +128,7 @@ pub fn bracketed<T>(
         w.space();
     }
     let anchor = w.col();
+    let hang = w.hang.replace(anchor);
     for (i, item) in items.iter().enumerate() {
         let at = member_span(item).start as usize;
         if i > 0 {
@@ -140,6 +143,7 @@ pub fn bracketed<T>(
         }
         each(w, item);
     }
+    w.hang = hang;
     if b.padded {
         w.space();
     }
@@ -159,8 +163,8 @@ fn expr_in(w: &mut Writer, e: &Expr, anchor: Option<usize>) {
         | ExprKind::Bool(_)
         | ExprKind::Error => w.tok(w.text_of(e.span), e.span),
         ExprKind::Path(p) => path(w, p),
-        ExprKind::Set(v) => bracketed(w, &SET, e.span, v, |x| x.span, |w, x| expr(w, x)),
-        ExprKind::List(v) => bracketed(w, &LIST, e.span, v, |x| x.span, |w, x| expr(w, x)),
+        ExprKind::Set(v) => bracketed(w, &SET, e.span, v, |x| x.span, expr),
+        ExprKind::List(v) => bracketed(w, &LIST, e.span, v, |x| x.span, expr),
         ExprKind::Record(v) => bracketed(
             w,
             &RECORD,
@@ -238,14 +242,17 @@ fn chain(w: &mut Writer, op: &str, a: &Expr, b: &Expr, anchor: Option<usize>) {
     let op_at = w
         .token_after(a.span.end as usize)
         .map_or(a.span.end as usize, |t| t.0);
+    let min = w.indent + 2;
+    let col = anchor.saturating_sub(op.len() + 1).max(min);
     if w.broken_before(op_at) {
-        let min = w.indent + 2;
-        let col = anchor.saturating_sub(op.len() + 1).max(min);
         w.cont_line(op_at, col);
     } else {
         w.space();
     }
+    // A `//` comment just before the operator breaks the line as the source would have.
+    let hang = w.hang.replace(col);
     w.tok(op, Span::new(op_at, op_at + op.len()));
+    w.hang = hang;
     w.space();
     expr_in(w, b, Some(anchor));
 }

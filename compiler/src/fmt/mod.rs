@@ -1,12 +1,15 @@
 //! `intent fmt`: one canonical layout for `.intent` source, comments kept in place.
 //!
-//! The formatter prints the syntax tree back (`items.rs`, `expr.rs`) through a writer that puts
-//! every comment back where it was and keeps blank lines (`writer.rs`). Text that does not
-//! parse is refused with its diagnostics, never rewritten. Before answering, the result is
+//! The formatter prints the syntax tree back (`items.rs`, `block.rs`, `entries.rs`,
+//! `expr.rs`) through a writer that puts every comment back where it was and keeps blank
+//! lines (`writer.rs`). Text that does not parse is refused with its diagnostics, never
+//! rewritten. Before answering, the result is
 //! lexed again and compared with the input: the same tokens (commas aside, since trailing
 //! commas are canonicalised) and the same comments, or the file is refused. So the formatter
 //! can lay text out differently, but never change what it says.
 
+mod block;
+mod entries;
 mod expr;
 mod items;
 mod writer;
@@ -70,6 +73,8 @@ pub fn format_file(file: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
 }
 
 fn print_file(w: &mut Writer, package: &Option<crate::syntax::ast::Path>, items: &[Item]) {
+    let first_token = w.token_after(0).map_or(w.src.len(), |t| t.0);
+    w.start(first_token);
     let mut first = true;
     if let Some(p) = package {
         let at = w.token_before(p.span.start as usize).map_or(0, |t| t.0);
@@ -96,7 +101,7 @@ fn print_file(w: &mut Writer, package: &Option<crate::syntax::ast::Path>, items:
 }
 
 /// The one-line block items of one kind that follow each other from the first of `items`,
-/// each on its own line, with no blank line between them (comments may be).
+/// with no blank line between them (comments may be).
 fn table_run<'t>(w: &Writer, items: &'t [Item]) -> Vec<&'t Item> {
     let mut run: Vec<&Item> = Vec::new();
     for item in items {
@@ -109,7 +114,6 @@ fn table_run<'t>(w: &Writer, items: &'t [Item]) -> Vec<&'t Item> {
                 std::mem::discriminant(&prev.kind) == std::mem::discriminant(&item.kind);
             if !same_kind
                 || blank_between(w.src, gap.start as usize, gap.end as usize)
-                || !w.spans_lines(gap)
                 || matches!(item.kind, ItemKind::Error(_))
             {
                 break;

@@ -1,7 +1,7 @@
 //! The formatter's output buffer: indentation, line breaks, and the comments of the source.
 //!
-//! The printers (`items.rs`, `expr.rs`) walk the syntax tree and tell the writer what to put
-//! and where each piece came from in the source. The writer owns everything that depends on
+//! The printers (`items.rs`, `block.rs`, `entries.rs`, `expr.rs`) walk the syntax tree and
+//! tell the writer what to put and where each piece came from in the source. The writer owns everything that depends on
 //! the source layout rather than on the tree: it puts every comment back before the first
 //! piece that followed it in the source (on its own line, or at the end of the line it trailed),
 //! and it keeps a blank line wherever the source had one between two lines of a block (at most
@@ -15,12 +15,14 @@ pub struct Mark {
     len: usize,
     next_comment: usize,
     last_end: usize,
+    tok_end: usize,
     col: usize,
     indent: usize,
     must_break: bool,
     pending: usize,
     block_start: bool,
     ignore_comments: bool,
+    hang: Option<usize>,
 }
 
 pub struct Writer<'a> {
@@ -32,6 +34,8 @@ pub struct Writer<'a> {
     out: String,
     /// Source offset just past the last piece (token or comment) written.
     last_end: usize,
+    /// Source offset just past the last token written (comments aside).
+    tok_end: usize,
     col: usize,
     /// Indentation of the block being written.
     pub indent: usize,
@@ -43,6 +47,11 @@ pub struct Writer<'a> {
     block_start: bool,
     /// In a trial rendering comments are left where they are.
     ignore_comments: bool,
+    /// How many blank lines were written (to tell whether a gap got its blank line).
+    blank_lines: usize,
+    /// Where a line forced by a `//` comment continues (inside an inline list: under its
+    /// first member, as a line break in the source would put it); else four columns in.
+    pub hang: Option<usize>,
     /// Text the tree does not hold, which the formatter would lose: (where, what, help).
     pub refusals: Vec<(Span, String, String)>,
 }
@@ -56,12 +65,15 @@ impl<'a> Writer<'a> {
             next_comment: 0,
             out: String::with_capacity(src.len() + src.len() / 8),
             last_end: 0,
+            tok_end: 0,
             col: 0,
             indent: 0,
             must_break: false,
             pending: 0,
             block_start: true,
             ignore_comments: false,
+            blank_lines: 0,
+            hang: None,
             refusals: Vec::new(),
         }
     }
@@ -71,12 +83,14 @@ impl<'a> Writer<'a> {
             len: self.out.len(),
             next_comment: self.next_comment,
             last_end: self.last_end,
+            tok_end: self.tok_end,
             col: self.col,
             indent: self.indent,
             must_break: self.must_break,
             pending: self.pending,
             block_start: self.block_start,
             ignore_comments: self.ignore_comments,
+            hang: self.hang,
         }
     }
 
@@ -86,12 +100,14 @@ impl<'a> Writer<'a> {
         self.out.truncate(m.len);
         self.next_comment = m.next_comment;
         self.last_end = m.last_end;
+        self.tok_end = m.tok_end;
         self.col = m.col;
         self.indent = m.indent;
         self.must_break = m.must_break;
         self.pending = m.pending;
         self.block_start = m.block_start;
         self.ignore_comments = m.ignore_comments;
+        self.hang = m.hang;
         written
     }
 
@@ -100,6 +116,25 @@ impl<'a> Writer<'a> {
         let m = self.mark();
         let refusals = self.refusals.len();
         self.ignore_comments = true;
+        f(self);
+        self.refusals.truncate(refusals);
+        self.rewind(m)
+    }
+
+    /// What `f` would write here if it began the piece at `start`, with the comments inside
+    /// it; nothing is kept.
+    pub fn trial_at(&mut self, start: usize, f: impl FnOnce(&mut Writer<'a>)) -> String {
+        let m = self.mark();
+        let refusals = self.refusals.len();
+        while self
+            .comments
+            .get(self.next_comment)
+            .is_some_and(|c| (c.start as usize) < start)
+        {
+            self.next_comment += 1;
+        }
+        self.last_end = self.last_end.max(start);
+        self.must_break = false;
         f(self);
         self.refusals.truncate(refusals);
         self.rewind(m)
@@ -184,6 +219,7 @@ impl<'a> Writer<'a> {
         self.comments_before(at.start as usize);
         self.put(text);
         self.last_end = self.last_end.max(at.end as usize);
+        self.tok_end = self.tok_end.max(at.end as usize);
     }
 
     /// Writes `text` that has no place of its own in the tree (punctuation).
@@ -191,7 +227,7 @@ impl<'a> Writer<'a> {
         if self.must_break {
             self.must_break = false;
             self.pending = 0;
-            let indent = self.indent + 4;
+            let indent = self.hang.unwrap_or(self.indent + 4);
             self.newline();
             self.spaces(indent);
         }
@@ -219,6 +255,21 @@ impl<'a> Writer<'a> {
     pub fn put_at(&mut self, text: &str, end: usize) {
         self.put(text);
         self.last_end = self.last_end.max(end);
+        self.tok_end = self.tok_end.max(end);
+    }
+
+    /// Writes the comments that open the file, keeping the blank lines between them and
+    /// after them, up to the first token at `first`.
+    pub fn start(&mut self, first: usize) {
+        if self.comment_before(first).is_none() {
+            return;
+        }
+        if self.own_line_comments(first, 0, true, false)
+            && blank_between(self.src, self.last_end, first)
+        {
+            self.out.push('\n');
+        }
+        self.block_start = false;
     }
 
     /// Starts a new line of the current block, before the piece at `next` (keeping comments
@@ -236,11 +287,14 @@ impl<'a> Writer<'a> {
     pub fn close(&mut self, close_pos: usize, outer: usize, text: &str) {
         self.trailing(close_pos);
         self.newline();
-        self.own_line_comments(close_pos, self.indent, true);
+        let own_line = self.own_line_comments(close_pos, self.indent, true, false);
         self.indent = outer;
-        self.spaces(outer);
+        if own_line {
+            self.spaces(outer);
+        }
         self.put(text);
         self.last_end = self.last_end.max(close_pos + text.len());
+        self.tok_end = self.tok_end.max(close_pos + text.len());
     }
 
     /// Opens a block: the caller has put `{`; the next lines are one level in.
@@ -250,11 +304,21 @@ impl<'a> Writer<'a> {
     }
 
     fn break_to(&mut self, next: usize, col: usize, blank_ok: bool) {
+        // A blank line anywhere between the last token and the next one is kept (once), so
+        // whether two lines are apart depends only on the tokens, never on comments.
+        let want_blank =
+            blank_ok && !self.block_start && blank_between(self.src, self.tok_end, next);
         self.trailing(next);
         self.newline();
-        self.own_line_comments(next, col, blank_ok);
-        if blank_ok && !self.block_start && blank_between(self.src, self.last_end, next) {
+        let blanks = self.blank_lines;
+        if !self.own_line_comments(next, col, want_blank, want_blank) {
+            return;
+        }
+        if want_blank
+            && (self.blank_lines == blanks || blank_between(self.src, self.last_end, next))
+        {
             self.out.push('\n');
+            self.blank_lines += 1;
         }
         self.spaces(col);
         // The break itself is the separator.
@@ -264,7 +328,9 @@ impl<'a> Writer<'a> {
     /// Comments after the last piece, on its source line and before `limit`, end this line.
     fn trailing(&mut self, limit: usize) {
         while let Some(c) = self.comment_before(limit) {
-            if self.slice(self.last_end, c.start as usize).contains('\n') {
+            // After a line comment, or once the source breaks the line, the rest of the
+            // comments go on lines of their own.
+            if self.must_break || self.slice(self.last_end, c.start as usize).contains('\n') {
                 break;
             }
             self.write_comment(c);
@@ -274,21 +340,41 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn own_line_comments(&mut self, limit: usize, col: usize, blank_ok: bool) {
+    /// Writes the comments before `limit` on lines of their own at `col`, keeping the blank
+    /// lines the source has before them if `keep_blanks`. With `want_blank`, a comment that
+    /// stays on the line of the code after it gets the blank line the gap owes. Returns false
+    /// when the last one is a block comment followed by code on its line (the line goes on).
+    fn own_line_comments(
+        &mut self,
+        limit: usize,
+        col: usize,
+        keep_blanks: bool,
+        want_blank: bool,
+    ) -> bool {
+        let blanks = self.blank_lines;
         while let Some(c) = self.comment_before(limit) {
-            if blank_ok
+            let text = self.text_of(c);
+            let stays = !text.starts_with("//") && !self.line_ends_after(c.end as usize);
+            let source_blank = blank_between(self.src, self.last_end, c.start as usize);
+            if keep_blanks
                 && !self.block_start
-                && blank_between(self.src, self.last_end, c.start as usize)
+                && (source_blank || (want_blank && stays && self.blank_lines == blanks))
             {
                 self.out.push('\n');
+                self.blank_lines += 1;
             }
             self.spaces(col);
             self.pending = 0;
             self.write_comment(c);
-            self.must_break = false;
             self.block_start = false;
+            if stays {
+                // `/* c */ code` on one line stays on one line.
+                return false;
+            }
+            self.must_break = false;
             self.newline();
         }
+        true
     }
 
     /// Comments before `pos` met in the middle of a line.
@@ -298,13 +384,20 @@ impl<'a> Writer<'a> {
                 let col = self.col + self.pending;
                 self.out.truncate(self.out.trim_end_matches(' ').len());
                 self.col = 0;
-                self.own_line_comments(pos, col, false);
-                self.spaces(col);
-                self.pending = 0;
+                if self.own_line_comments(pos, col, false, false) {
+                    self.spaces(col);
+                    self.pending = 0;
+                }
             } else {
                 self.write_comment(c);
             }
         }
+    }
+
+    /// Whether only whitespace follows `pos` on its source line.
+    fn line_ends_after(&self, pos: usize) -> bool {
+        let rest = self.src.get(pos..).unwrap_or_default();
+        rest.split('\n').next().is_none_or(|l| l.trim().is_empty())
     }
 
     fn comment_before(&self, limit: usize) -> Option<Span> {
@@ -317,18 +410,27 @@ impl<'a> Writer<'a> {
 
     fn write_comment(&mut self, c: Span) {
         let text = self.text_of(c).trim_end();
-        if !self.at_line_start() {
-            self.pending = 0;
+        if self.must_break {
+            // Nothing may follow a line comment on its line.
             self.must_break = false;
+            let indent = self.hang.unwrap_or(self.indent + 4);
+            self.newline();
+            self.spaces(indent);
+        }
+        if !self.at_line_start() {
             self.out.push(' ');
             self.col += 1;
         }
+        self.pending = 0;
         self.out.push_str(text);
         self.col += text.chars().count();
         self.next_comment += 1;
+        self.block_start = false;
         self.last_end = self.last_end.max(c.end as usize);
         if text.starts_with("//") {
             self.must_break = true;
+        } else {
+            self.pending = 1;
         }
     }
 
@@ -336,7 +438,7 @@ impl<'a> Writer<'a> {
         self.trailing(usize::MAX);
         if self.comment_before(usize::MAX).is_some() {
             self.newline();
-            self.own_line_comments(usize::MAX, 0, true);
+            let _ = self.own_line_comments(usize::MAX, 0, true, false);
         }
     }
 

@@ -1,0 +1,2 @@
+-- Files ending in .intent are Intent sources.
+vim.filetype.add({ extension = { intent = "intent" } })
