@@ -42,7 +42,10 @@ fn split(text: &str, lines: usize) -> Vec<Source> {
     let mut current = String::from(header);
     let mut count = 0;
     for line in body {
-        let starts_item = line.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '/');
+        let starts_item = line
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '/');
         if count >= lines && starts_item {
             files.push(std::mem::replace(&mut current, String::from(header)));
             count = 0;
@@ -127,8 +130,18 @@ fn main() {
         sources.len()
     );
     println!("{:<34} {:>10} {:>10}", "", "median", "min");
-    println!("{:<34} {:>10} {:>10}", "intent check (fresh database)", ms(full_med), ms(full_min));
-    println!("{:<34} {:>10} {:>10}", "lsp: one-line edit -> diagnostics", ms(edit_med), ms(edit_min));
+    println!(
+        "{:<34} {:>10} {:>10}",
+        "intent check (fresh database)",
+        ms(full_med),
+        ms(full_min)
+    );
+    println!(
+        "{:<34} {:>10} {:>10}",
+        "lsp: one-line edit -> diagnostics",
+        ms(edit_med),
+        ms(edit_min)
+    );
     let ratio = edit_med.as_secs_f64() / full_med.as_secs_f64();
     println!(
         "edit / check                        {ratio:.2}x   (goal < 0.10x: {})",
