@@ -30,10 +30,18 @@ pub use server::Backend;
 
 use tower_lsp_server::{LspService, Server};
 
+/// Stack reserved for each server thread.
+const STACK_SIZE: usize = 512 << 20;
+
 /// Serves LSP on stdin/stdout until the client sends `exit` (or closes stdin).
 pub fn run_stdio() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Queries run on these threads (blocking pool included). The lexer's stack use grows
+        // with the length of a comment of non-ASCII text (a 500 kB line overflows 8 MiB in a
+        // debug build): a large reserve keeps such files from killing the server. Only the
+        // pages touched are committed.
+        .thread_stack_size(STACK_SIZE)
         .enable_all()
         .build()?;
     runtime.block_on(async {
