@@ -84,14 +84,10 @@ fn main() {
     let checked = compile(&sources, Stage::Check);
     assert!(!checked.has_errors(), "the split mesh must check cleanly");
 
-    // The edited file: one in the middle, one of its agents' `trust` values.
+    // The edited file: the last one with agents; one of its agents' `trust` values.
     let target = sources
         .iter()
-        .position(|s| s.text.contains("\nagent ") && s.text.contains(" trust 0."))
-        .map(|i| i.max(sources.len() / 2).min(sources.len() - 1))
-        .unwrap();
-    let target = (target..sources.len())
-        .find(|i| sources[*i].text.contains(" trust 0."))
+        .rposition(|s| s.text.contains(" trust 0."))
         .unwrap();
     let path = sources[target].path.clone();
     let original = sources[target].text.clone();
