@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 // Sizes
 
 /// How big a mesh to generate.
-struct Size {
+pub(crate) struct Size {
     domains: usize,
     actions_per_domain: usize,
     agents: usize,
@@ -57,7 +57,7 @@ struct Size {
     rules_per_policy: usize,
 }
 
-const FULL: Size = Size {
+pub(crate) const FULL: Size = Size {
     domains: 20,
     actions_per_domain: 10,
     agents: 1_000,
@@ -67,7 +67,7 @@ const FULL: Size = Size {
     rules_per_policy: 10,
 };
 
-const QUICK: Size = Size {
+pub(crate) const QUICK: Size = Size {
     domains: 4,
     actions_per_domain: 5,
     agents: 100,
@@ -214,7 +214,7 @@ enum Rule {
     },
 }
 
-struct Mesh {
+pub(crate) struct Mesh {
     caps: Vec<String>,
     agents: Vec<Agent>,
     humans: usize,
@@ -240,7 +240,7 @@ fn distinct(rng: &mut Rng, n: usize, count: usize, first: Option<usize>) -> Vec<
     out
 }
 
-fn generate(size: &Size) -> Mesh {
+pub(crate) fn generate(size: &Size) -> Mesh {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let caps: Vec<String> = (0..size.domains)
         .flat_map(|d| (0..size.actions_per_domain).map(move |a| format!("domain_{d}.action_{a}")))
@@ -371,7 +371,7 @@ fn trust(hundredths: u32) -> String {
     format!("0.{hundredths:02}")
 }
 
-fn intent_source(mesh: &Mesh) -> String {
+pub(crate) fn intent_source(mesh: &Mesh) -> String {
     let mut s = String::with_capacity(1 << 20);
     let w = &mut s;
     writeln!(w, "/// A generated mesh for the compile-speed benchmark.").unwrap();

@@ -39,6 +39,16 @@ pub struct Database {
 #[salsa::db]
 impl salsa::Database for Database {}
 
+impl Database {
+    /// A database that reports every salsa event to `callback`: tests watch which queries
+    /// re-run after an edit (`salsa::EventKind::WillExecute`).
+    pub fn with_events(callback: impl Fn(salsa::Event) + Send + Sync + 'static) -> Database {
+        Database {
+            storage: salsa::Storage::new(Some(Box::new(callback))),
+        }
+    }
+}
+
 /// The tree and syntax diagnostics of one file.
 #[salsa::tracked(returns(ref))]
 pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> Parsed {

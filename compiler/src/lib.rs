@@ -15,6 +15,7 @@ pub mod db;
 pub mod diagnostics;
 pub mod fmt;
 pub mod hir;
+pub mod ide;
 pub mod render;
 pub mod stdlib;
 pub mod syntax;

@@ -9,6 +9,7 @@ mod fmt;
 mod serve;
 mod plan_input;
 mod replay;
+mod lsp;
 mod sources;
 mod test;
 
@@ -156,6 +157,8 @@ enum Command {
         /// The code; without one, list every code
         code: Option<String>,
     },
+    /// Start the language server on stdin/stdout (for editors)
+    Lsp,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -262,5 +265,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             fail_on_change,
         } => replay::run(&log, &plan, format, fail_on_change),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
+        Command::Lsp => lsp::run(),
     }
 }

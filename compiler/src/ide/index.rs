@@ -1,0 +1,363 @@
+//! The symbol index of one mesh: every declaration (`Def`) and every use of a name that
+//! resolves to one (`Use`), with byte ranges. Go to definition, references, rename, hover and
+//! the identifier colours all read it.
+//!
+//! Names are resolved the checker's way (`hir::FileScope`: the file's own package, then its
+//! imports, then `alias.name` and fully qualified names); capabilities are global by dotted
+//! name; steps are local to their `plan`. The index is one salsa query per mesh and backdates:
+//! an edit that moves nothing and renames nothing does not re-run what reads it.
+
+use super::walk::{walk_file, Occurrence, Role};
+use crate::db::{parse_file, SourceSet};
+use crate::hir::{self, FileScope};
+use crate::syntax::ast::*;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum DefKind {
+    Package,
+    Capability,
+    DataClass,
+    Const,
+    ContextField,
+    Agent,
+    Human,
+    Intent,
+    Route,
+    Policy,
+    Review,
+    Limits,
+    Test,
+    Step,
+}
+
+impl DefKind {
+    /// The keyword that declares it, as shown in hovers.
+    pub fn word(self) -> &'static str {
+        match self {
+            DefKind::Package => "package",
+            DefKind::Capability => "capability",
+            DefKind::DataClass => "data",
+            DefKind::Const => "const",
+            DefKind::ContextField => "context field",
+            DefKind::Agent => "agent",
+            DefKind::Human => "human",
+            DefKind::Intent => "intent",
+            DefKind::Route => "route",
+            DefKind::Policy => "policy",
+            DefKind::Review => "review",
+            DefKind::Limits => "limits",
+            DefKind::Test => "test",
+            DefKind::Step => "step",
+        }
+    }
+}
+
+/// A declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Def {
+    pub kind: DefKind,
+    /// Its package (empty for capabilities, context fields and steps).
+    pub package: String,
+    /// The name (dotted for capabilities and nested context fields).
+    pub name: String,
+    pub file: String,
+    /// The name as written in the declaration.
+    pub focus: Span,
+    /// The whole declaration.
+    pub full: Span,
+    pub doc: Option<String>,
+    pub is_std: bool,
+    /// The declaration's own text, for hovers (first lines only).
+    pub source: String,
+    /// For a step: the index of its route's `Def`.
+    pub parent: Option<usize>,
+}
+
+/// A resolved use of a name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Use {
+    pub file: String,
+    pub span: Span,
+    pub def: usize,
+}
+
+/// Everything declared and used in a mesh.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SymbolIndex {
+    pub defs: Vec<Def>,
+    pub uses: Vec<Use>,
+    /// Each file's scope, by path.
+    pub scopes: BTreeMap<String, ScopeData>,
+    /// (kind, package, name) → the first such declaration.
+    by_key: BTreeMap<(DefKind, String, String), usize>,
+    /// (file, step name) → the steps of that name.
+    steps: BTreeMap<(String, String), Vec<usize>>,
+    /// Capability → the agents whose `provides` names it (declaration indices).
+    pub provided_by: BTreeMap<usize, Vec<usize>>,
+}
+
+/// A file's scope, in a form that can be compared.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopeData {
+    pub package: String,
+    pub imports: BTreeMap<String, (String, String)>,
+    pub aliases: BTreeMap<String, String>,
+}
+
+impl ScopeData {
+    fn scope(&self) -> FileScope {
+        FileScope {
+            package: self.package.clone(),
+            imports: self.imports.clone(),
+            aliases: self.aliases.clone(),
+        }
+    }
+}
+
+impl SymbolIndex {
+    /// The declaration whose name, or the use that, covers `offset` in `file`.
+    pub fn at(&self, file: &str, offset: u32) -> Option<(usize, Span)> {
+        let hit = |s: Span| s.start <= offset && offset <= s.end;
+        self.uses
+            .iter()
+            .filter(|u| u.file == file && hit(u.span))
+            .map(|u| (u.def, u.span))
+            .chain(
+                self.defs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.file == file && hit(d.focus))
+                    .map(|(i, d)| (i, d.focus)),
+            )
+            // The narrowest match wins (`subject` vs `subject.residency`).
+            .min_by_key(|(_, s)| s.end - s.start)
+    }
+
+    pub fn def(&self, i: usize) -> Option<&Def> {
+        self.defs.get(i)
+    }
+
+    /// Declarations of `kind` visible from `file` by the name they are written with there.
+    pub fn visible(&self, file: &str, kind: DefKind) -> Vec<(String, usize)> {
+        let Some(scope) = self.scopes.get(file) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, d) in self.defs.iter().enumerate() {
+            if d.kind != kind {
+                continue;
+            }
+            if d.package.is_empty() || d.package == scope.package {
+                out.push((d.name.clone(), i));
+            }
+            for (local, (p, n)) in &scope.imports {
+                if *p == d.package && *n == d.name {
+                    out.push((local.clone(), i));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn find(&self, scope: &FileScope, kinds: &[DefKind], segments: &[&str]) -> Option<usize> {
+        for (pkg, name) in scope.candidates(segments) {
+            for kind in kinds {
+                if let Some(i) = self.lookup(*kind, &pkg, &name) {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    fn lookup(&self, kind: DefKind, package: &str, name: &str) -> Option<usize> {
+        self.by_key
+            .get(&(kind, package.to_string(), name.to_string()))
+            .copied()
+    }
+}
+
+/// Builds the index of a mesh.
+#[salsa::tracked(returns(ref))]
+pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
+    let files = set.files(db);
+    let mut index = SymbolIndex::default();
+    let mut occurrences: Vec<(usize, Occurrence)> = Vec::new();
+    let mut trees = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        let tree = &parse_file(db, *f).tree;
+        trees.push(tree);
+        let path = f.path(db).clone();
+        let text = f.text(db);
+        let is_std = *f.is_std(db);
+        let package = hir::package_name(tree);
+        index.scopes.insert(path.clone(), scope_of(tree, &package));
+        let mut out = Vec::new();
+        walk_file(
+            tree,
+            &mut |d: super::walk::Declared| {
+                let source = text
+                    .get(d.full.start as usize..d.full.end as usize)
+                    .unwrap_or("")
+                    .lines()
+                    .take(12)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let global = matches!(
+                    d.kind,
+                    DefKind::Capability | DefKind::ContextField | DefKind::Step
+                );
+                let parent = d.parent_route.then(|| {
+                    index
+                        .defs
+                        .iter()
+                        .rposition(|x| x.kind == DefKind::Route && x.file == path)
+                        .unwrap_or(usize::MAX)
+                });
+                index.defs.push(Def {
+                    kind: d.kind,
+                    package: if global {
+                        String::new()
+                    } else {
+                        package.clone()
+                    },
+                    name: d.name,
+                    file: path.clone(),
+                    focus: d.focus,
+                    full: d.full,
+                    doc: d.doc,
+                    is_std,
+                    source,
+                    parent,
+                });
+            },
+            &mut out,
+        );
+        occurrences.extend(out.into_iter().map(|o| (fi, o)));
+    }
+    for (i, d) in index.defs.iter().enumerate() {
+        if d.kind == DefKind::Step {
+            index
+                .steps
+                .entry((d.file.clone(), d.name.clone()))
+                .or_default()
+                .push(i);
+        }
+        index
+            .by_key
+            .entry((d.kind, d.package.clone(), d.name.clone()))
+            .or_insert(i);
+    }
+    let paths: Vec<String> = files.iter().map(|f| f.path(db).clone()).collect();
+    for (fi, occ) in occurrences {
+        let Some(path) = paths.get(fi) else { continue };
+        let scope = index
+            .scopes
+            .get(path)
+            .map(ScopeData::scope)
+            .unwrap_or_default();
+        resolve(&mut index, path, &scope, occ);
+    }
+    index
+}
+
+fn scope_of(tree: &SourceTree, package: &str) -> ScopeData {
+    let mut s = ScopeData {
+        package: package.to_string(),
+        ..Default::default()
+    };
+    for item in &tree.items {
+        if let ItemKind::Use(u) = &item.kind {
+            match &u.names {
+                Some(names) => {
+                    for n in names {
+                        s.imports
+                            .insert(n.text.clone(), (u.path.dotted(), n.text.clone()));
+                    }
+                }
+                None => {
+                    let dotted = u.path.dotted();
+                    if let Some((last, init)) = u.path.segments.split_last() {
+                        let pkg: Vec<&str> = init.iter().map(|n| n.text.as_str()).collect();
+                        s.imports
+                            .insert(last.text.clone(), (pkg.join("."), last.text.clone()));
+                        s.aliases.insert(last.text.clone(), dotted);
+                    }
+                }
+            }
+        }
+    }
+    s
+}
+
+fn resolve(index: &mut SymbolIndex, path: &str, scope: &FileScope, occ: Occurrence) {
+    let segs: Vec<&str> = occ.segments.iter().map(|n| n.text.as_str()).collect();
+    let whole = Span {
+        start: occ.segments.first().map_or(0, |n| n.span.start),
+        end: occ.segments.last().map_or(0, |n| n.span.end),
+    };
+    let push = |index: &mut SymbolIndex, def: usize, span: Span| {
+        index.uses.push(Use {
+            file: path.to_string(),
+            span,
+            def,
+        });
+    };
+    match occ.role {
+        Role::Capability => {
+            if let Some(i) = index.lookup(DefKind::Capability, "", &segs.join(".")) {
+                push(index, i, whole);
+                if let Some(agent) = &occ.provider {
+                    if let Some(a) = index.find(scope, &[DefKind::Agent], &[agent.as_str()]) {
+                        index.provided_by.entry(i).or_default().push(a);
+                    }
+                }
+            }
+        }
+        Role::Step(route) => {
+            let key = (path.to_string(), segs.join("."));
+            let found = index.steps.get(&key).and_then(|steps| {
+                steps.iter().copied().find(|i| {
+                    index
+                        .def(*i)
+                        .is_some_and(|d| d.full.start >= route.start && d.full.end <= route.end)
+                })
+            });
+            if let Some(i) = found {
+                push(index, i, whole);
+            }
+        }
+        Role::Named(kinds) => {
+            if let Some(i) = index.find(scope, kinds, &segs) {
+                push(index, i, whole);
+            }
+        }
+        Role::Expr => {
+            // A const, an intent, an agent or a human by name; else a context field path.
+            let kinds = [
+                DefKind::Const,
+                DefKind::Intent,
+                DefKind::Agent,
+                DefKind::Human,
+            ];
+            if let Some(i) = index.find(scope, &kinds, &segs) {
+                push(index, i, whole);
+                return;
+            }
+            let mut prefix = String::new();
+            for seg in &occ.segments {
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(&seg.text);
+                match index.lookup(DefKind::ContextField, "", &prefix) {
+                    Some(i) => push(index, i, seg.span),
+                    None => break,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The IDE layer: what an editor asks about `.intent` files, answered in files, byte ranges and
+//! strings. It knows nothing of the Language Server Protocol (`lsp/` converts, UTF-16 columns
+//! included, with [`LineIndex`]); every answer is a plain struct that tests can snapshot.
+//!
+//! [`Host`] owns the salsa database and the source inputs and is changed with setters;
+//! [`Snapshot`] is a cheap clone of the database that answers queries on another thread. A
+//! change to the host cancels the queries running on snapshots (salsa unwinds them with
+//! `salsa::Cancelled`; the caller catches that and answers "content modified").
+//!
+//! A *mesh* is the `.intent` files of one directory (like `intent check DIR`), compiled
+//! together with the standard library; each mesh is one salsa `SourceSet`.
+
+mod actions;
+mod complete;
+mod diagnostics;
+mod hover;
+mod index;
+mod lenses;
+mod navigate;
+pub mod queries;
+mod symbols;
+mod text;
+mod tokens;
+mod walk;
+
+pub use actions::{CodeAction, TextEdit};
+pub use complete::{Completion, CompletionKind};
+pub use diagnostics::FileDiagnostic;
+pub use hover::Hover;
+pub use index::{Def, DefKind, SymbolIndex};
+pub use lenses::{TestLens, TestStatus};
+pub use navigate::RenameError;
+pub use symbols::Symbol;
+pub use text::LineIndex;
+pub use tokens::{SemanticToken, TokenKind};
+
+use crate::db::{Database, SourceFile, SourceSet};
+use crate::syntax::ast::Span;
+use crate::{diagnostics::Diagnostic, stdlib};
+use salsa::Setter;
+use std::collections::BTreeMap;
+
+/// A range in a named file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FileRange {
+    pub file: String,
+    pub span: Span,
+}
+
+/// The mutable side: the database and its inputs.
+pub struct Host {
+    db: Database,
+    std: Vec<SourceFile>,
+    files: BTreeMap<String, SourceFile>,
+    meshes: BTreeMap<String, SourceSet>,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Host::new(Database::default())
+    }
+}
+
+impl Host {
+    /// A host over `db` (pass `Database::with_events` to watch what salsa runs).
+    pub fn new(db: Database) -> Host {
+        let std = stdlib::MODULES
+            .iter()
+            .map(|(p, t)| SourceFile::new(&db, (*p).to_string(), (*t).to_string(), true))
+            .collect();
+        Host {
+            db,
+            std,
+            files: BTreeMap::new(),
+            meshes: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the text of a file, adding it (to the mesh of its directory) when it is new. An
+    /// unchanged text sets nothing, so nothing is recomputed.
+    pub fn set_file(&mut self, path: &str, text: String) {
+        if let Some(file) = self.files.get(path).copied() {
+            if *file.text(&self.db) != text {
+                file.set_text(&mut self.db).to(text);
+            }
+            return;
+        }
+        let file = SourceFile::new(&self.db, path.to_string(), text, false);
+        self.files.insert(path.to_string(), file);
+        self.refresh_mesh(&mesh_of(path));
+    }
+
+    /// Forgets a file (deleted on disk).
+    pub fn remove_file(&mut self, path: &str) {
+        if self.files.remove(path).is_some() {
+            self.refresh_mesh(&mesh_of(path));
+        }
+    }
+
+    /// Whether the host holds this file.
+    pub fn has_file(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    fn refresh_mesh(&mut self, mesh: &str) {
+        let mut members: Vec<SourceFile> = self.std.clone();
+        members.extend(
+            self.files
+                .iter()
+                .filter(|(p, _)| mesh_of(p) == mesh)
+                .map(|(_, f)| *f),
+        );
+        match self.meshes.get(mesh).copied() {
+            Some(set) => {
+                set.set_files(&mut self.db).to(members);
+            }
+            None => {
+                let set = SourceSet::new(&self.db, members);
+                self.meshes.insert(mesh.to_string(), set);
+            }
+        }
+    }
+
+    /// A read-only view for answering queries, possibly on another thread.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            db: self.db.clone(),
+            std: self.std.clone(),
+            files: self.files.clone(),
+            meshes: self.meshes.clone(),
+        }
+    }
+}
+
+/// The directory a file's mesh is named by.
+fn mesh_of(path: &str) -> String {
+    match path.rfind(['/', '\\']) {
+        Some(i) => path[..i].to_string(),
+        None => String::new(),
+    }
+}
+
+/// A read-only view of the database; every IDE feature is a method here.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub(crate) db: Database,
+    std: Vec<SourceFile>,
+    files: BTreeMap<String, SourceFile>,
+    meshes: BTreeMap<String, SourceSet>,
+}
+
+impl Snapshot {
+    pub(crate) fn file(&self, path: &str) -> Option<SourceFile> {
+        self.files
+            .get(path)
+            .copied()
+            .or_else(|| self.std.iter().copied().find(|f| f.path(&self.db) == path))
+    }
+
+    /// The mesh a file belongs to (a standard module belongs to none).
+    pub(crate) fn mesh(&self, path: &str) -> Option<SourceSet> {
+        self.files.get(path)?;
+        self.meshes.get(&mesh_of(path)).copied()
+    }
+
+    pub(crate) fn meshes(&self) -> impl Iterator<Item = SourceSet> + '_ {
+        self.meshes.values().copied()
+    }
+
+    /// The text of a file the host holds (standard modules included).
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.file(path).map(|f| f.text(&self.db).as_str())
+    }
+
+    /// The line index of a file the host holds.
+    pub fn line_index(&self, path: &str) -> Option<&LineIndex> {
+        self.file(path).map(|f| queries::line_index(&self.db, f))
+    }
+
+    /// The paths of the files the host holds (not the standard modules).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// The symbol index of the mesh a file belongs to.
+    pub(crate) fn index(&self, path: &str) -> Option<&SymbolIndex> {
+        self.mesh(path)
+            .map(|set| index::symbol_index(&self.db, set))
+    }
+
+    /// Every diagnostic of the mesh of `path` (all of `intent check`).
+    pub(crate) fn mesh_diagnostics(&self, path: &str) -> &[Diagnostic] {
+        match self.mesh(path) {
+            Some(set) => &crate::db::analyze(&self.db, set).diagnostics,
+            None => &[],
+        }
+    }
+}

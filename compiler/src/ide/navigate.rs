@@ -1,0 +1,213 @@
+//! Go to definition, find references and rename, over the mesh's symbol index. Rename edits
+//! every file of the mesh and refuses what it cannot rename safely: keywords, built-in words,
+//! names from the standard library, and new names that are not identifiers.
+
+use super::{DefKind, FileRange, Snapshot, TextEdit};
+use crate::syntax::token::Token;
+use logos::Logos;
+
+/// Why a rename is refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RenameError(pub String);
+
+impl Snapshot {
+    /// Where the name at `offset` is declared.
+    pub fn goto_definition(&self, path: &str, offset: u32) -> Option<FileRange> {
+        let index = self.index(path)?;
+        let d = index.def(self.target(path, offset)?)?;
+        Some(FileRange {
+            file: d.file.clone(),
+            span: d.focus,
+        })
+    }
+
+    /// Every place the name at `offset` is used, its declaration first when asked for.
+    pub fn references(&self, path: &str, offset: u32, include_declaration: bool) -> Vec<FileRange> {
+        let Some(index) = self.index(path) else {
+            return Vec::new();
+        };
+        let Some(def) = self.target(path, offset) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if include_declaration {
+            if let Some(d) = index.def(def) {
+                out.push(FileRange {
+                    file: d.file.clone(),
+                    span: d.focus,
+                });
+            }
+        }
+        let mut uses: Vec<FileRange> = index
+            .uses
+            .iter()
+            .filter(|u| u.def == def)
+            .map(|u| FileRange {
+                file: u.file.clone(),
+                span: u.span,
+            })
+            .collect();
+        uses.sort();
+        uses.dedup();
+        out.extend(uses);
+        out
+    }
+
+    /// The declaration the name at `offset` means (through a route to its intent).
+    fn target(&self, path: &str, offset: u32) -> Option<usize> {
+        let index = self.index(path)?;
+        let (def, span) = index.at(path, offset)?;
+        if index.def(def)?.kind == DefKind::Route {
+            return index
+                .uses
+                .iter()
+                .find(|u| u.file == path && u.span == span)
+                .map(|u| u.def);
+        }
+        Some(def)
+    }
+
+    /// The range that a rename at `offset` would change, or why it cannot.
+    pub fn prepare_rename(&self, path: &str, offset: u32) -> Result<FileRange, RenameError> {
+        let text = self.text(path).unwrap_or("");
+        if let Some((word, _)) = super::hover::word_at(text, offset as usize) {
+            if is_keyword(word) {
+                return Err(RenameError(format!(
+                    "`{word}` is a keyword of the language"
+                )));
+            }
+        }
+        let index = self
+            .index(path)
+            .ok_or_else(|| RenameError("this file is not part of a mesh".into()))?;
+        let def = self
+            .target(path, offset)
+            .ok_or_else(|| RenameError("no declared name here".into()))?;
+        let d = index
+            .def(def)
+            .ok_or_else(|| RenameError("no declared name here".into()))?;
+        if d.is_std {
+            return Err(RenameError(format!(
+                "`{}` is declared in the standard library and cannot be renamed",
+                d.name
+            )));
+        }
+        if matches!(
+            d.kind,
+            DefKind::Test | DefKind::Review | DefKind::Limits | DefKind::Package
+        ) {
+            return Err(RenameError(format!(
+                "a {} has no name to rename",
+                d.kind.word()
+            )));
+        }
+        let (_, span) = index
+            .at(path, offset)
+            .ok_or_else(|| RenameError("no declared name here".into()))?;
+        Ok(FileRange {
+            file: path.to_string(),
+            span,
+        })
+    }
+
+    /// The edits that rename the name at `offset` to `new_name` everywhere in its mesh.
+    pub fn rename(
+        &self,
+        path: &str,
+        offset: u32,
+        new_name: &str,
+    ) -> Result<Vec<TextEdit>, RenameError> {
+        self.prepare_rename(path, offset)?;
+        let index = self
+            .index(path)
+            .ok_or_else(|| RenameError("this file is not part of a mesh".into()))?;
+        let def = self
+            .target(path, offset)
+            .ok_or_else(|| RenameError("no declared name here".into()))?;
+        let d = index
+            .def(def)
+            .ok_or_else(|| RenameError("no declared name here".into()))?;
+        let dotted = matches!(d.kind, DefKind::Capability);
+        if !valid_name(new_name, dotted) {
+            return Err(RenameError(format!(
+                "`{new_name}` is not a valid {} name",
+                d.kind.word()
+            )));
+        }
+        // A nested context field is written as its last segment where it is declared.
+        let last = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
+        let replacement = if d.kind == DefKind::ContextField {
+            last(new_name)
+        } else {
+            new_name.to_string()
+        };
+        let mut edits: Vec<TextEdit> = self
+            .references(path, offset, true)
+            .into_iter()
+            .filter(|r| !self.file(&r.file).is_some_and(|f| *f.is_std(&self.db)))
+            .map(|r| TextEdit {
+                range: r,
+                new_text: replacement.clone(),
+            })
+            .collect();
+        // Routes are named by their intent: rename them with it.
+        if d.kind == DefKind::Intent {
+            for r in index
+                .defs
+                .iter()
+                .filter(|x| x.kind == DefKind::Route && x.name == d.name)
+            {
+                let e = TextEdit {
+                    range: FileRange {
+                        file: r.file.clone(),
+                        span: r.focus,
+                    },
+                    new_text: replacement.clone(),
+                };
+                if !edits.contains(&e) {
+                    edits.push(e);
+                }
+            }
+        }
+        edits.sort_by(|a, b| a.range.cmp(&b.range));
+        Ok(edits)
+    }
+}
+
+/// Whether `word` is a keyword (or a built-in word) rather than a name.
+pub(crate) fn is_keyword(word: &str) -> bool {
+    const BUILTIN: &[&str] = &[
+        "confidence",
+        "agent",
+        "data",
+        "response",
+        "caller",
+        "bool",
+        "number",
+        "string",
+        "duration",
+        "set",
+        "list",
+    ];
+    if BUILTIN.contains(&word) {
+        return true;
+    }
+    let mut lex = Token::lexer(word);
+    matches!(lex.next(), Some(Ok(t)) if !matches!(t, Token::Ident(_)) && lex.next().is_none())
+}
+
+fn valid_name(name: &str, dotted: bool) -> bool {
+    let ident = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !is_keyword(s)
+    };
+    if dotted {
+        name.split('.').all(ident)
+    } else {
+        ident(name)
+    }
+}

@@ -1,0 +1,113 @@
+//! Incrementality: after a one-item edit, salsa re-runs only the queries that depend on that
+//! item. Watched through salsa's event callback (`EventKind::WillExecute`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use intent_compiler::db::Database;
+use intent_compiler::ide::Host;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// A host whose database logs the name of every query it executes.
+fn logged_host() -> (Host, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let db = Database::with_events(move |event| {
+        if let salsa::EventKind::WillExecute { database_key } = event.kind {
+            let name = format!("{database_key:?}");
+            let name = name.split('(').next().unwrap_or("").to_string();
+            sink.lock().unwrap().push(name);
+        }
+    });
+    (Host::new(db), log)
+}
+
+/// How many times each query ran since the last call.
+fn ran(log: &Arc<Mutex<Vec<String>>>) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for name in log.lock().unwrap().drain(..) {
+        *out.entry(name).or_insert(0) += 1;
+    }
+    out
+}
+
+const A: &str = "package demo\ncapability a\ncapability b\n\nagent first { provides a  trust 0.5 }\n\nagent second { provides b  trust 0.5 }\n\nagent third { provides a  trust 0.5 }\n";
+const B: &str = "package demo\nintent i { requires a }\nroute i { otherwise => dispatch first }\n";
+
+fn ask_everything(host: &Host) {
+    let s = host.snapshot();
+    for f in ["m/a.intent", "m/b.intent"] {
+        s.document_symbols(f);
+        s.semantic_tokens(f);
+        s.diagnostics(f);
+    }
+}
+
+#[test]
+fn editing_one_item_reruns_only_that_items_queries_and_the_mesh_check() {
+    let (mut host, log) = logged_host();
+    host.set_file("m/a.intent", A.into());
+    host.set_file("m/b.intent", B.into());
+    ask_everything(&host);
+    let first = ran(&log);
+    assert_eq!(first.get("item_outline"), Some(&7), "{first:?}");
+
+    // One item changes, and grows: every item after it moves.
+    host.set_file(
+        "m/a.intent",
+        A.replace(
+            "agent second { provides b  trust 0.5 }",
+            "agent second { provides b  trust 0.75  region \"eu\" }",
+        ),
+    );
+    ask_everything(&host);
+    let after = ran(&log);
+    insta::assert_debug_snapshot!(after, @r#"
+    {
+        "analyze": 1,
+        "item_count": 1,
+        "item_outline": 1,
+        "item_parse": 1,
+        "item_starts": 1,
+        "item_text": 5,
+        "item_tokens": 1,
+        "parse_file": 1,
+        "symbol_index": 1,
+    }
+    "#);
+}
+
+#[test]
+fn an_edit_between_items_reruns_no_per_item_query() {
+    let (mut host, log) = logged_host();
+    host.set_file("m/a.intent", A.into());
+    host.set_file("m/b.intent", B.into());
+    ask_everything(&host);
+    ran(&log);
+    // Blank lines after the last item: every item's text is equal, so no item is parsed,
+    // outlined or lexed again. (The mesh check and the index read the file's text for
+    // positions and re-run.)
+    host.set_file("m/a.intent", format!("{A}\n\n"));
+    ask_everything(&host);
+    insta::assert_debug_snapshot!(ran(&log), @r#"
+    {
+        "analyze": 1,
+        "item_text": 5,
+        "parse_file": 1,
+        "symbol_index": 1,
+    }
+    "#);
+}
+
+#[test]
+fn editing_another_file_leaves_this_files_parse_alone() {
+    let (mut host, log) = logged_host();
+    host.set_file("m/a.intent", A.into());
+    host.set_file("m/b.intent", B.into());
+    ask_everything(&host);
+    ran(&log);
+    host.set_file("m/b.intent", B.replace("dispatch first", "dispatch third"));
+    host.snapshot().document_symbols("m/a.intent");
+    // Nothing of a.intent re-runs for its outline.
+    insta::assert_debug_snapshot!(ran(&log), @"{}");
+}
