@@ -81,6 +81,36 @@ fn ten_thousand_deep_parentheses_get_a_clear_error() {
     );
 }
 
+/// Long runs of non-ASCII text in a comment, a doc comment or a string, and a long run of
+/// byte-order marks, once overflowed the stack of the lexer in a debug build.
+#[test]
+fn long_non_ascii_runs_are_lexed_without_overflow() {
+    let long = "é".repeat(250_000);
+    for (text, codes) in [
+        (
+            format!("package p\n// {long}\nconst y = 1\n"),
+            vec!["W0001"],
+        ),
+        (
+            format!("package p\n/// {long}\nconst y = 1\n"),
+            vec!["W0001"],
+        ),
+        (format!("package p\nconst y = \"{long}\"\n"), vec!["W0001"]),
+        (
+            format!("package p\nconst y = \"{long}\n"),
+            vec!["W0001", "E0003"],
+        ),
+        (
+            format!("{}package p\nconst y = 1\n", "\u{FEFF}".repeat(250_000)),
+            vec!["W0001"],
+        ),
+    ] {
+        let c = common::check("a.intent", &text);
+        assert_eq!(common::codes(&c), codes);
+        assert_sane(&c);
+    }
+}
+
 #[test]
 fn five_megabytes_of_random_bytes() {
     let mut state = 0x2545_f491_4f6c_dd1du64;

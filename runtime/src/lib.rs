@@ -13,9 +13,9 @@ pub mod classifier;
 pub mod decision;
 mod engine;
 pub mod eval;
+pub mod explore;
 #[cfg(feature = "tower")]
 pub mod layer;
-pub mod explore;
 pub mod log;
 pub mod plan;
 pub mod request;

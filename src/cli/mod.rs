@@ -6,10 +6,10 @@ mod diff;
 mod eval;
 mod explain;
 mod fmt;
-mod serve;
+mod lsp;
 mod plan_input;
 mod replay;
-mod lsp;
+mod serve;
 mod sources;
 mod test;
 

@@ -5,7 +5,7 @@
 use super::queries::{item_count, item_starts, item_tokens};
 use super::{DefKind, Snapshot};
 use crate::syntax::ast::Span;
-use crate::syntax::token::Token;
+use crate::syntax::token::{LexError, Token};
 use logos::Logos;
 use std::collections::BTreeMap;
 
@@ -44,12 +44,13 @@ pub(crate) fn lex_item(text: &str) -> Vec<(Span, TokenKind)> {
         let r = lex.span();
         let span = Span::new(r.start, r.end);
         let kind = match tok {
-            Ok(Token::Str(_) | Token::UnterminatedStr(_)) => TokenKind::String,
+            Ok(Token::Str(_)) | Err(LexError::UnterminatedString) => TokenKind::String,
             Ok(Token::Number(_) | Token::Duration(_)) => TokenKind::Number,
             Ok(Token::DocComment(_) | Token::LineComment | Token::BlockComment) => {
                 TokenKind::Comment
             }
             Ok(Token::Ident(_)) => TokenKind::Variable,
+            Ok(Token::ByteOrderMark) => continue,
             Ok(t) if t.static_text_is_word() => TokenKind::Keyword,
             Ok(_) => TokenKind::Operator,
             Err(_) => continue,

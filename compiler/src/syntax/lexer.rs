@@ -65,7 +65,9 @@ pub fn lex(text: &str) -> Lexed {
                 out.docs.push((span, doc));
             }
             Ok(Token::LineComment | Token::BlockComment) => out.comments.push(span),
-            Ok(Token::UnterminatedStr(s)) => {
+            Ok(Token::ByteOrderMark) => {}
+            Err(LexError::UnterminatedString) => {
+                let s = lexer.slice();
                 out.problems.push(LexProblem {
                     code: Code::UNTERMINATED_STRING,
                     span,

@@ -16,19 +16,27 @@ pub enum LexError {
     UnexpectedChar,
     /// A `/*` without its matching `*/`.
     UnterminatedComment,
+    /// A string literal whose closing quote is missing on its line (the slice is the string
+    /// so far).
+    UnterminatedString,
 }
 
 #[derive(Logos, Debug, Clone, PartialEq, Eq, Hash)]
 #[logos(error = LexError)]
-#[logos(skip r"[ \t\r\n\f\u{FEFF}]+")]
+#[logos(skip r"[ \t\r\n\f]+")]
 pub enum Token {
     // ---- comments (filtered out before parsing) ----
-    #[regex(r"///[^\n]*", |lex| lex.slice()[3..].to_string(), allow_greedy = true)]
+    #[token("///", doc_comment)]
     DocComment(String),
-    #[regex(r"//[^\n]*", allow_greedy = true)]
+    #[token("//", line_comment)]
     LineComment,
     #[token("/*", block_comment)]
     BlockComment,
+    /// A byte-order mark, ignored like white space. It is a token, not part of the skipped
+    /// class: logos skips by calling its states again, and a long run of marks overflowed the
+    /// stack of an unoptimised build.
+    #[token("\u{FEFF}")]
+    ByteOrderMark,
 
     // ---- literals ----
     #[regex(r"[0-9][0-9_]*(\.[0-9][0-9_]*)?", |lex| lex.slice().to_string())]
@@ -36,11 +44,8 @@ pub enum Token {
     #[regex(r"[0-9][0-9_]*(ms|s|m|h|d)", |lex| lex.slice().to_string())]
     Duration(String),
     /// A string literal, still with its quotes and escapes (decoded by the lexer wrapper).
-    #[regex(r#""([^"\\\n]|\\[^\n])*""#, |lex| lex.slice().to_string())]
+    #[token("\"", string_literal)]
     Str(String),
-    /// A string literal whose closing quote is missing on its line.
-    #[regex(r#""([^"\\\n]|\\[^\n])*"#, |lex| lex.slice().to_string(), allow_greedy = true)]
-    UnterminatedStr(String),
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
@@ -226,6 +231,44 @@ pub enum Token {
     Ge,
 }
 
+// Comments and strings are scanned by hand rather than by regular expressions: logos turns a
+// character class that admits any non-ASCII character into states that call one another per
+// byte, which overflowed the stack on a long non-ASCII comment in an unoptimised build.
+
+/// After `//`: the rest of the line.
+fn line_comment(lex: &mut logos::Lexer<Token>) {
+    let rest = lex.remainder();
+    lex.bump(rest.find('\n').unwrap_or(rest.len()));
+}
+
+/// After `///`: the rest of the line, which is the doc text.
+fn doc_comment(lex: &mut logos::Lexer<Token>) -> String {
+    line_comment(lex);
+    lex.slice().get(3..).unwrap_or_default().to_string()
+}
+
+/// After the opening `"`: up to the closing quote on the same line, with `\x` escapes skipped.
+/// Without a closing quote the string runs to the end of the line (or to a `\` right before
+/// it) and is an error.
+fn string_literal(lex: &mut logos::Lexer<Token>) -> Result<String, LexError> {
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0usize;
+    loop {
+        match (rest.get(i), rest.get(i + 1)) {
+            (Some(b'"'), _) => {
+                lex.bump(i + 1);
+                return Ok(lex.slice().to_string());
+            }
+            (Some(b'\\'), Some(next)) if *next != b'\n' => i += 2,
+            (None | Some(b'\n') | Some(b'\\'), _) => {
+                lex.bump(i);
+                return Err(LexError::UnterminatedString);
+            }
+            (Some(_), _) => i += 1,
+        }
+    }
+}
+
 /// Skips a (possibly nested) block comment; an unterminated one is an error that eats the rest.
 fn block_comment(lex: &mut logos::Lexer<Token>) -> FilterResult<(), LexError> {
     let rest = lex.remainder().as_bytes();
@@ -312,9 +355,7 @@ impl Token {
             Token::DocComment(s) => format!("///{s}"),
             Token::LineComment => "comment".into(),
             Token::BlockComment => "comment".into(),
-            Token::Number(s) | Token::Duration(s) | Token::Str(s) | Token::UnterminatedStr(s) => {
-                s.clone()
-            }
+            Token::Number(s) | Token::Duration(s) | Token::Str(s) => s.clone(),
             Token::Ident(s) => s.clone(),
             other => other.static_text().unwrap_or("?").to_string(),
         }
