@@ -1,0 +1,103 @@
+//! Policy rules that do nothing: a `permit` that grants nothing beyond clearance and earlier
+//! permits, or that a `forbid` always overrides, and an `escalate` rule that never fires
+//! (its condition never holds where an authorized agent takes a step, or earlier escalation
+//! rules always fire first). Each verdict is a proof over every reachable site.
+
+use super::policy::StepAt;
+use super::region::Region;
+use super::routes::union;
+use super::{Finding, Space};
+use intent_runtime::plan::RuleKind;
+
+/// What one rule did across all sites.
+#[derive(Default)]
+struct Tally {
+    /// Some site where the rule has an effect (or where the analysis could not tell).
+    alive: bool,
+    /// Some site where the rule's condition holds where it could matter.
+    applies: bool,
+    /// Some site where it survives the forbids (permits only).
+    beats_forbids: bool,
+    by: Vec<usize>,
+}
+
+fn note(by: &mut Vec<usize>, rules: &[(usize, Region)], r: &Region) {
+    for (k, x) in rules {
+        if !by.contains(k) && !x.intersect(r).is_empty() {
+            by.push(*k);
+        }
+    }
+}
+
+pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
+    let plan = space.plan;
+    let d = &space.domains;
+    let mut tally: Vec<Tally> = plan.rules.iter().map(|_| Tally::default()).collect();
+    for st in steps {
+        for s in &st.sites {
+            let forbids = union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+            if !s.cleared {
+                for (n, (k, p)) in s.permits.iter().enumerate() {
+                    let Some(t) = tally.get_mut(*k) else { continue };
+                    t.applies = true;
+                    let Some(rest) = p.subtract(&forbids, d) else {
+                        t.alive = true;
+                        continue;
+                    };
+                    if rest.is_empty() {
+                        note(&mut t.by, &s.forbids, p);
+                        continue;
+                    }
+                    t.beats_forbids = true;
+                    let earlier = s.permits.get(..n).unwrap_or_default();
+                    let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+                    match rest.subtract(&before, d) {
+                        Some(r) if r.is_empty() => note(&mut t.by, earlier, &rest),
+                        _ => t.alive = true,
+                    }
+                }
+            }
+            let Some(allowed) = &s.allowed else {
+                for (k, _) in &s.escalates {
+                    if let Some(t) = tally.get_mut(*k) {
+                        t.alive = true;
+                    }
+                }
+                continue;
+            };
+            for (n, (k, e)) in s.escalates.iter().enumerate() {
+                let Some(t) = tally.get_mut(*k) else { continue };
+                let here = e.intersect(allowed);
+                if here.is_empty() {
+                    continue;
+                }
+                t.applies = true;
+                let earlier = s.escalates.get(..n).unwrap_or_default();
+                let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+                match here.subtract(&before, d) {
+                    Some(r) if r.is_empty() => note(&mut t.by, earlier, &here),
+                    _ => t.alive = true,
+                }
+            }
+        }
+    }
+    for (k, (rule, t)) in plan.rules.iter().zip(tally).enumerate() {
+        if t.alive {
+            continue;
+        }
+        match rule.kind {
+            RuleKind::Permit if t.applies && !t.beats_forbids => {
+                out.push(Finding::PermitOverridden { rule: k, by: t.by })
+            }
+            RuleKind::Permit => out.push(Finding::PermitGrantsNothing {
+                rule: k,
+                by: if t.applies { t.by } else { Vec::new() },
+            }),
+            RuleKind::Escalate => out.push(Finding::EscalateNeverFires {
+                rule: k,
+                by: if t.applies { t.by } else { Vec::new() },
+            }),
+            _ => {}
+        }
+    }
+}
