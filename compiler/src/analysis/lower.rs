@@ -257,7 +257,7 @@ impl<'p> Space<'p> {
     }
 
     /// Evaluates a condition that reads only the site, with the runtime's evaluator.
-    fn at_site(&self, e: &Expr, site: Site<'_>) -> Option<bool> {
+    pub fn at_site(&self, e: &Expr, site: Site<'_>) -> Option<bool> {
         let env = Env {
             context: &self.empty,
             confidence: 0.0,

@@ -7,7 +7,7 @@ use super::lower::Site;
 use super::region::Region;
 use super::routes;
 use super::Space;
-use intent_runtime::plan::{Action, AgentId, IntentId, Plan, RuleKind, Step, Target};
+use intent_runtime::plan::{Action, AgentId, Expr, IntentId, Plan, RuleKind, Step, Target};
 
 /// One step of one arm of one route.
 pub struct StepAt<'p> {
@@ -103,6 +103,7 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
 /// Every reachable step with its sites.
 pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
+    let prepared = prepare(space);
     let mut out = Vec::new();
     for (i, it) in plan.intents.iter().enumerate() {
         for (a, arm) in it.route.arms.iter().enumerate() {
@@ -121,7 +122,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                 let candidates = candidates(plan, step);
                 let sites = candidates
                     .iter()
-                    .map(|g| site(space, i as IntentId, step, *g, r))
+                    .map(|g| site(space, &prepared, i as IntentId, step, *g, r))
                     .collect();
                 out.push(StepAt {
                     intent: i as IntentId,
@@ -136,8 +137,146 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     out
 }
 
+/// What an expression reads: the agent, the rest of the site (data, intent), the request.
+#[derive(Default, Clone, Copy)]
+struct Reads {
+    agent: bool,
+    site: bool,
+    request: bool,
+}
+
+fn reads(e: &Expr) -> Reads {
+    let mut r = Reads::default();
+    walk(e, &mut r);
+    r
+}
+
+fn walk(e: &Expr, r: &mut Reads) {
+    match e {
+        Expr::Lit { .. } => {}
+        Expr::AgentTrust
+        | Expr::AgentCost
+        | Expr::AgentRegion
+        | Expr::AgentZone
+        | Expr::AgentName
+        | Expr::AgentLabel { .. }
+        | Expr::AgentProvides { .. } => r.agent = true,
+        Expr::IntentIs { .. } | Expr::DataTouches { .. } => r.site = true,
+        Expr::Confidence
+        | Expr::Depth
+        | Expr::Field { .. }
+        | Expr::Has { .. }
+        | Expr::ResponseConfidence
+        | Expr::ResponseDataTouches { .. } => r.request = true,
+        Expr::Not { e } => walk(e, r),
+        Expr::And { all } => all.iter().for_each(|x| walk(x, r)),
+        Expr::Or { any } => any.iter().for_each(|x| walk(x, r)),
+        Expr::Cmp { lhs, rhs, .. } => {
+            walk(lhs, r);
+            walk(rhs, r);
+        }
+        Expr::In { item, set, .. } => {
+            walk(item, r);
+            walk(set, r);
+        }
+    }
+}
+
+fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::And { all } => all.iter().for_each(|x| conjuncts(x, out)),
+        other => out.push(other),
+    }
+}
+
+/// A rule split once into what each site must evaluate: the parts that read only the agent
+/// (evaluated per agent up front), the parts that read the rest of the site (evaluated per
+/// site, cheaply), the parts that read only the request (lowered once) and the rest (lowered
+/// per site). With thousands of sites and hundreds of rules, this keeps the analysis linear.
+pub struct Prepared<'p> {
+    site_parts: Vec<&'p Expr>,
+    request: Region,
+    mixed: Vec<&'p Expr>,
+    /// A forbid's `unless`, when it reads only the request: where it fails.
+    unless_fails: Option<Region>,
+}
+
+/// Every rule prepared, and per agent the rules (not `require audit`) whose agent-only parts
+/// may hold for it.
+pub struct Rules<'p> {
+    rules: Vec<Prepared<'p>>,
+    by_agent: Vec<Vec<usize>>,
+}
+
+pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
+    let plan: &'p Plan = space.plan;
+    let none = Site {
+        intent: u32::MAX,
+        agent: None,
+        data: &[],
+    };
+    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); plan.agents.len()];
+    let rules = plan
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(k, rule)| {
+            let mut parts = Vec::new();
+            if let Some(w) = &rule.when {
+                conjuncts(w, &mut parts);
+            }
+            let mut agent_parts = Vec::new();
+            let mut site_parts = Vec::new();
+            let mut request = Region::all();
+            let mut mixed = Vec::new();
+            for p in parts {
+                let r = reads(p);
+                match (r.agent, r.site, r.request) {
+                    (_, false, false) => agent_parts.push(p),
+                    (_, true, false) => site_parts.push(p),
+                    (false, false, true) => {
+                        request = request.intersect(&space.lower(p, true, none));
+                    }
+                    _ => mixed.push(p),
+                }
+            }
+            // A fault (or an unexpected type) keeps the rule in play: only a sure "false" drops it.
+            if rule.kind != RuleKind::RequireAudit {
+                for (a, list) in plan.agents.iter().zip(by_agent.iter_mut()) {
+                    let at = Site {
+                        intent: u32::MAX,
+                        agent: Some(a),
+                        data: &[],
+                    };
+                    if agent_parts
+                        .iter()
+                        .all(|p| space.at_site(p, at) != Some(false))
+                    {
+                        list.push(k);
+                    }
+                }
+            }
+            let unless_fails = match &rule.unless {
+                None => Some(Region::empty()),
+                Some(u) => {
+                    let r = reads(u);
+                    (!r.agent && !r.site).then(|| space.lower(u, false, none))
+                }
+            };
+            Prepared {
+                site_parts,
+                request,
+                mixed,
+                unless_fails,
+            }
+        })
+        .collect();
+    Rules { rules, by_agent }
+}
+
 fn site(
     space: &mut Space<'_>,
+    prepared: &Rules<'_>,
     intent: IntentId,
     step: &Step,
     g: AgentId,
@@ -163,20 +302,46 @@ fn site(
         escalates: Vec::new(),
         allowed: None,
     };
-    for (k, rule) in plan.rules.iter().enumerate() {
-        let when = match &rule.when {
-            Some(w) => space.lower(w, true, at),
-            None => Region::all(),
+    let mine = prepared
+        .by_agent
+        .get(g as usize)
+        .map_or(&[][..], Vec::as_slice);
+    for &k in mine {
+        let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
+            continue;
         };
-        let when = when.intersect(reach);
+        if rule.kind == RuleKind::Permit && cleared {
+            continue;
+        }
+        // Parts that read the site are true or false here; one that faults is lowered (opaque).
+        let mut unsure = Vec::new();
+        let mut holds = true;
+        for p in &pre.site_parts {
+            match space.at_site(p, at) {
+                Some(true) => {}
+                Some(false) => holds = false,
+                None => unsure.push(*p),
+            }
+        }
+        if !holds {
+            continue;
+        }
+        let mut when = reach.intersect(&pre.request);
+        for p in unsure.iter().chain(&pre.mixed) {
+            if when.is_empty() {
+                break;
+            }
+            when = when.intersect(&space.lower(p, true, at));
+        }
         if when.is_empty() {
             continue;
         }
         match rule.kind {
             RuleKind::Forbid => {
-                let r = match &rule.unless {
-                    Some(u) => when.intersect(&space.lower(u, false, at)),
-                    None => when,
+                let r = match (&rule.unless, &pre.unless_fails) {
+                    (None, _) => when,
+                    (Some(_), Some(fails)) => when.intersect(fails),
+                    (Some(u), None) => when.intersect(&space.lower(u, false, at)),
                 };
                 if !r.is_empty() {
                     s.forbids.push((k, r));
