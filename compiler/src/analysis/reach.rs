@@ -38,9 +38,26 @@ fn unfillable(space: &Space<'_>, st: &StepAt<'_>) -> Option<Vec<String>> {
                 "{name} is not cleared for its data and no permit applies"
             ));
         } else {
-            let ids: Vec<String> = s.forbids.iter().map(|(k, _)| rule_id(space, *k)).collect();
-            why.push(format!("{name} is always forbidden ({})", ids.join(", ")));
+            let ids: Vec<String> = s
+                .forbids
+                .iter()
+                .take(3)
+                .map(|(k, _)| rule_id(space, *k))
+                .collect();
+            let more = match s.forbids.len() {
+                n if n > 3 => format!(" and {} more", n - 3),
+                _ => String::new(),
+            };
+            why.push(format!(
+                "{name} is always forbidden ({}{more})",
+                ids.join(", ")
+            ));
         }
+    }
+    if why.len() > 4 {
+        let n = why.len() - 3;
+        why.truncate(3);
+        why.push(format!("{n} more agents likewise"));
     }
     Some(why)
 }
@@ -52,6 +69,10 @@ fn always_escalates(space: &Space<'_>, st: &StepAt<'_>) -> Option<Vec<String>> {
         let allowed = s.allowed.as_ref()?;
         if allowed.is_empty() {
             continue;
+        }
+        // Many rules at once: too costly to prove, so the step may dispatch (no claim).
+        if s.escalates.is_empty() || s.escalates.len() > 16 {
+            return None;
         }
         let esc = union(
             &s.escalates

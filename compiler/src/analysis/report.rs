@@ -16,13 +16,18 @@ fn ordinal(n: usize) -> String {
     format!("arm {}", n + 1)
 }
 
+/// `a`, `a and b`, `a, b and c`; past four items, the first three and how many more.
 fn list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
+        [a, b, c, _, _, ..] => format!("{a}, {b}, {c} and {} more", items.len() - 3),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
+
+/// At most this many related places are shown under a diagnostic.
+const MAX_SECONDARY: usize = 3;
 
 pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Diagnostic> {
     let rule = |k: usize| plan.rules.get(k);
@@ -127,7 +132,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                     } else {
                         "remove the arm, or narrow the earlier arms so it can be reached"
                     });
-                for (j, s) in covered_by {
+                for (j, s) in covered_by.iter().take(MAX_SECONDARY) {
                     if let Some((f2, sp)) = (at.src)(*s) {
                         d = d.with_secondary(&f2, sp, format!("{} matches first", ordinal(*j)));
                     }
@@ -150,7 +155,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                 )
                 .with_label("always overridden")
                 .with_help("a forbid wins over every permit: add the exception to the forbid's `unless`, or remove this permit");
-                for b in by {
+                for b in by.iter().take(MAX_SECONDARY) {
                     if let Some((f2, sp)) = rule(*b).and_then(|r| (at.src)(r.src)) {
                         d = d.with_secondary(&f2, sp, "this forbid wins");
                     }
@@ -182,7 +187,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                 .with_help(
                     "remove this permit, or widen it to the agents and data it was meant for",
                 );
-                for b in by {
+                for b in by.iter().take(MAX_SECONDARY) {
                     if let Some((f2, sp)) = rule(*b).and_then(|r| (at.src)(r.src)) {
                         d = d.with_secondary(&f2, sp, "covers it");
                     }
@@ -211,7 +216,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                 )
                 .with_label("never fires")
                 .with_help("remove the rule, or fix its condition");
-                for b in by {
+                for b in by.iter().take(MAX_SECONDARY) {
                     if let Some((f2, sp)) = rule(*b).and_then(|r| (at.src)(r.src)) {
                         d = d.with_secondary(&f2, sp, "fires first");
                     }

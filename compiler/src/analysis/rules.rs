@@ -29,6 +29,10 @@ fn note(by: &mut Vec<usize>, rules: &[(usize, Region)], r: &Region) {
     }
 }
 
+/// Beyond this many rules of one kind at one site, "earlier rules cover it" is not computed
+/// there (the rules count as alive): the check is quadratic in them.
+const MAX_PER_SITE: usize = 16;
+
 pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
     let plan = space.plan;
     let d = &space.domains;
@@ -49,6 +53,10 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                         continue;
                     }
                     t.beats_forbids = true;
+                    if s.permits.len() > MAX_PER_SITE {
+                        t.alive = true;
+                        continue;
+                    }
                     let earlier = s.permits.get(..n).unwrap_or_default();
                     let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
                     match rest.subtract(&before, d) {
@@ -72,6 +80,10 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                     continue;
                 }
                 t.applies = true;
+                if s.escalates.len() > MAX_PER_SITE {
+                    t.alive = true;
+                    continue;
+                }
                 let earlier = s.escalates.get(..n).unwrap_or_default();
                 let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
                 match here.subtract(&before, d) {
