@@ -7,6 +7,10 @@ use super::lower::Site;
 use super::region::Region;
 use super::routes;
 use super::Space;
+use std::collections::HashMap;
+
+/// How many permits, and how many escalation rules, a site keeps with their regions.
+pub const MAX_PER_SITE: usize = 16;
 use intent_runtime::plan::{Action, AgentId, Expr, IntentId, Plan, RuleKind, Step, Target};
 
 /// One step of one arm of one route.
@@ -28,6 +32,10 @@ pub struct SiteRegions {
     pub forbids: Vec<(usize, Region)>,
     pub permits: Vec<(usize, Region)>,
     pub escalates: Vec<(usize, Region)>,
+    /// Permits and escalation rules that also apply here beyond the first
+    /// [`MAX_PER_SITE`] of each kind, kept without their regions: the site makes no claim
+    /// about them (they count as alive, and the agent as possibly permitted).
+    pub overflow: Vec<usize>,
     /// Where the agent is authorized; `None` when too large to compute (treat as possible).
     pub allowed: Option<Region>,
 }
@@ -103,7 +111,7 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
 /// Every reachable step with its sites.
 pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
-    let prepared = prepare(space);
+    let mut prepared = prepare(space);
     let mut out = Vec::new();
     for (i, it) in plan.intents.iter().enumerate() {
         for (a, arm) in it.route.arms.iter().enumerate() {
@@ -118,11 +126,24 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             if r.is_empty() {
                 continue;
             }
+            // The requests a rule can match within this arm's region: the same for every
+            // step and candidate of the arm, so worked out once per rule.
+            let mut within: HashMap<usize, Region> = HashMap::new();
             for step in steps {
                 let candidates = candidates(plan, step);
                 let sites = candidates
                     .iter()
-                    .map(|g| site(space, &prepared, i as IntentId, step, *g, r))
+                    .map(|g| {
+                        site(
+                            space,
+                            &mut prepared,
+                            &mut within,
+                            i as IntentId,
+                            step,
+                            *g,
+                            r,
+                        )
+                    })
                     .collect();
                 out.push(StepAt {
                     intent: i as IntentId,
@@ -142,6 +163,8 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
 struct Reads {
     agent: bool,
     site: bool,
+    /// Reads the intent (a part of the site beyond the data).
+    intent: bool,
     request: bool,
 }
 
@@ -161,7 +184,11 @@ fn walk(e: &Expr, r: &mut Reads) {
         | Expr::AgentName
         | Expr::AgentLabel { .. }
         | Expr::AgentProvides { .. } => r.agent = true,
-        Expr::IntentIs { .. } | Expr::DataTouches { .. } => r.site = true,
+        Expr::IntentIs { .. } => {
+            r.site = true;
+            r.intent = true;
+        }
+        Expr::DataTouches { .. } => r.site = true,
         Expr::Confidence
         | Expr::Depth
         | Expr::Field { .. }
@@ -194,6 +221,9 @@ fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 /// site, cheaply), the parts that read only the request (lowered once) and the rest (lowered
 /// per site). With thousands of sites and hundreds of rules, this keeps the analysis linear.
 pub struct Prepared<'p> {
+    /// Parts that read only the step's data (`data touches C`): evaluated once per distinct
+    /// set of data classes.
+    data_parts: Vec<&'p Expr>,
     site_parts: Vec<&'p Expr>,
     request: Region,
     mixed: Vec<&'p Expr>,
@@ -206,6 +236,30 @@ pub struct Prepared<'p> {
 pub struct Rules<'p> {
     rules: Vec<Prepared<'p>>,
     by_agent: Vec<Vec<usize>>,
+    /// Per distinct set of data classes, whether each rule's data parts may hold.
+    by_data: HashMap<Vec<u32>, Vec<bool>>,
+}
+
+impl Rules<'_> {
+    /// Whether each rule's data-only parts may hold for a step handling `data`.
+    fn data_ok(&mut self, space: &Space<'_>, data: &[u32]) -> &[bool] {
+        let rules = &self.rules;
+        self.by_data.entry(data.to_vec()).or_insert_with(|| {
+            let at = Site {
+                intent: u32::MAX,
+                agent: None,
+                data,
+            };
+            rules
+                .iter()
+                .map(|p| {
+                    p.data_parts
+                        .iter()
+                        .all(|e| space.at_site(e, at) != Some(false))
+                })
+                .collect()
+        })
+    }
 }
 
 pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
@@ -227,12 +281,14 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
             }
             let mut agent_parts = Vec::new();
             let mut site_parts = Vec::new();
+            let mut data_parts = Vec::new();
             let mut request = Region::all();
             let mut mixed = Vec::new();
             for p in parts {
                 let r = reads(p);
                 match (r.agent, r.site, r.request) {
                     (_, false, false) => agent_parts.push(p),
+                    (false, true, false) if !r.intent => data_parts.push(p),
                     (_, true, false) => site_parts.push(p),
                     (false, false, true) => {
                         request = request.intersect(&space.lower(p, true, none));
@@ -264,6 +320,7 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
                 }
             };
             Prepared {
+                data_parts,
                 site_parts,
                 request,
                 mixed,
@@ -271,12 +328,17 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
             }
         })
         .collect();
-    Rules { rules, by_agent }
+    Rules {
+        rules,
+        by_agent,
+        by_data: HashMap::new(),
+    }
 }
 
 fn site(
     space: &mut Space<'_>,
-    prepared: &Rules<'_>,
+    prepared: &mut Rules<'_>,
+    within: &mut HashMap<usize, Region>,
     intent: IntentId,
     step: &Step,
     g: AgentId,
@@ -300,13 +362,18 @@ fn site(
         forbids: Vec::new(),
         permits: Vec::new(),
         escalates: Vec::new(),
+        overflow: Vec::new(),
         allowed: None,
     };
+    let data_ok = prepared.data_ok(space, &step.handles).to_vec();
     let mine = prepared
         .by_agent
         .get(g as usize)
         .map_or(&[][..], Vec::as_slice);
     for &k in mine {
+        if !data_ok.get(k).copied().unwrap_or(true) {
+            continue;
+        }
         let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
             continue;
         };
@@ -326,7 +393,20 @@ fn site(
         if !holds {
             continue;
         }
-        let mut when = reach.intersect(&pre.request);
+        let full = match rule.kind {
+            RuleKind::Permit => s.permits.len() >= MAX_PER_SITE,
+            RuleKind::Escalate => s.escalates.len() >= MAX_PER_SITE,
+            _ => false,
+        };
+        if full && unsure.is_empty() && pre.mixed.is_empty() && !pre.request.is_empty() {
+            // Its region is not kept: only that it may apply here.
+            s.overflow.push(k);
+            continue;
+        }
+        let mut when = within
+            .entry(k)
+            .or_insert_with(|| reach.intersect(&pre.request))
+            .clone();
         for p in unsure.iter().chain(&pre.mixed) {
             if when.is_empty() {
                 break;
@@ -347,12 +427,19 @@ fn site(
                     s.forbids.push((k, r));
                 }
             }
+            RuleKind::Permit if s.permits.len() >= MAX_PER_SITE => s.overflow.push(k),
+            RuleKind::Escalate if s.escalates.len() >= MAX_PER_SITE => s.overflow.push(k),
             RuleKind::Permit => s.permits.push((k, when)),
             RuleKind::Escalate => s.escalates.push((k, when)),
             RuleKind::RequireAudit => {}
         }
     }
-    let granted = if cleared {
+    let permits_overflow = s.overflow.iter().any(|k| {
+        plan.rules
+            .get(*k)
+            .is_some_and(|r| r.kind == RuleKind::Permit)
+    });
+    let granted = if cleared || permits_overflow {
         reach.clone()
     } else {
         routes::union(&s.permits.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>())

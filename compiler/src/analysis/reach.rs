@@ -71,7 +71,7 @@ fn always_escalates(space: &Space<'_>, st: &StepAt<'_>) -> Option<Vec<String>> {
             continue;
         }
         // Many rules at once: too costly to prove, so the step may dispatch (no claim).
-        if s.escalates.is_empty() || s.escalates.len() > 16 {
+        if s.escalates.is_empty() || !s.overflow.is_empty() {
             return None;
         }
         let esc = union(

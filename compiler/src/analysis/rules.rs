@@ -29,16 +29,18 @@ fn note(by: &mut Vec<usize>, rules: &[(usize, Region)], r: &Region) {
     }
 }
 
-/// Beyond this many rules of one kind at one site, "earlier rules cover it" is not computed
-/// there (the rules count as alive): the check is quadratic in them.
-const MAX_PER_SITE: usize = 16;
-
 pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
     let plan = space.plan;
     let d = &space.domains;
     let mut tally: Vec<Tally> = plan.rules.iter().map(|_| Tally::default()).collect();
     for st in steps {
         for s in &st.sites {
+            // Rules past the site's limit: no claim about them.
+            for k in &s.overflow {
+                if let Some(t) = tally.get_mut(*k) {
+                    t.alive = true;
+                }
+            }
             let forbids = union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
             if !s.cleared {
                 for (n, (k, p)) in s.permits.iter().enumerate() {
@@ -53,10 +55,6 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                         continue;
                     }
                     t.beats_forbids = true;
-                    if s.permits.len() > MAX_PER_SITE {
-                        t.alive = true;
-                        continue;
-                    }
                     let earlier = s.permits.get(..n).unwrap_or_default();
                     let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
                     match rest.subtract(&before, d) {
@@ -73,19 +71,21 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 }
                 continue;
             };
+            // The earlier escalation rules' regions, grown as the rules are walked in order.
+            let mut before = Region::empty();
             for (n, (k, e)) in s.escalates.iter().enumerate() {
+                if n > 0 {
+                    if let Some((_, prev)) = s.escalates.get(n - 1) {
+                        before = before.union(prev.clone());
+                    }
+                }
                 let Some(t) = tally.get_mut(*k) else { continue };
                 let here = e.intersect(allowed);
                 if here.is_empty() {
                     continue;
                 }
                 t.applies = true;
-                if s.escalates.len() > MAX_PER_SITE {
-                    t.alive = true;
-                    continue;
-                }
                 let earlier = s.escalates.get(..n).unwrap_or_default();
-                let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
                 match here.subtract(&before, d) {
                     Some(r) if r.is_empty() => note(&mut t.by, earlier, &here),
                     _ => t.alive = true,
