@@ -116,7 +116,7 @@ impl<'p> Space<'p> {
             Type::Bool => bools(),
             _ => return None,
         };
-        let v = Var::Field(path.to_vec());
+        let v = Var::Field(path.into());
         self.domains.of.entry(v.clone()).or_insert(VarSet {
             absent: optional,
             vals,

@@ -5,14 +5,15 @@
 
 use super::set::VarSet;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A variable of the decision space.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Var {
     Confidence,
     Depth,
-    /// A scalar context field, by path.
-    Field(Vec<String>),
+    /// A scalar context field, by path (shared: variables are cloned into every cube).
+    Field(Arc<[String]>),
     ResponseConfidence,
     /// Whether the response carries this data class.
     ResponseData(u32),

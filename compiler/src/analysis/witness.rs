@@ -238,13 +238,13 @@ fn record(
             Type::Record { .. } => {
                 (!f.optional || mentions(p, path)).then(|| default_of(&f.ty, path, p, space))
             }
-            ty => match p.get(&Var::Field(path.clone())) {
+            ty => match p.get(&Var::Field(path.as_slice().into())) {
                 Some(v) => json_of(v, ty),
                 None if f.optional => None,
                 None => match space
                     .domains
                     .of
-                    .get(&Var::Field(path.clone()))
+                    .get(&Var::Field(path.as_slice().into()))
                     .and_then(pick)
                 {
                     Some(v) if v != Val::Absent => json_of(&v, ty),
