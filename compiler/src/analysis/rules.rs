@@ -41,8 +41,8 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                     t.alive = true;
                 }
             }
-            let forbids = union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
-            if !s.cleared {
+            if !s.cleared && !s.permits.is_empty() {
+                let forbids = union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
                 for (n, (k, p)) in s.permits.iter().enumerate() {
                     let Some(t) = tally.get_mut(*k) else { continue };
                     t.applies = true;
