@@ -370,70 +370,93 @@ fn site(
         .by_agent
         .get(g as usize)
         .map_or(&[][..], Vec::as_slice);
-    for &k in mine {
-        if !data_ok.get(k).copied().unwrap_or(true) {
-            continue;
-        }
-        let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
-            continue;
-        };
-        if rule.kind == RuleKind::Permit && cleared {
-            continue;
-        }
-        // Parts that read the site are true or false here; one that faults is lowered (opaque).
-        let mut unsure = Vec::new();
-        let mut holds = true;
-        for p in &pre.site_parts {
-            match space.at_site(p, at) {
-                Some(true) => {}
-                Some(false) => holds = false,
-                None => unsure.push(*p),
-            }
-        }
-        if !holds {
-            continue;
-        }
-        let full = match rule.kind {
-            RuleKind::Permit => s.permits.len() >= MAX_PER_SITE,
-            RuleKind::Escalate => s.escalates.len() >= MAX_PER_SITE,
-            _ => false,
-        };
-        if full && unsure.is_empty() && pre.mixed.is_empty() && !pre.request.is_empty() {
-            // Its region is not kept: only that it may apply here.
-            s.overflow.push(k);
-            continue;
-        }
-        let mut when = within
-            .entry(k)
-            .or_insert_with(|| reach.intersect(&pre.request))
-            .clone();
-        for p in unsure.iter().chain(&pre.mixed) {
-            if when.is_empty() {
+    // Forbids and permits first, then where the agent is authorized; escalation rules only
+    // matter where it is, so a site no agent is ever authorized at skips them.
+    for pass in 0..2 {
+        if pass == 1 {
+            s.allowed = allowed(plan, &s, cleared, reach, space);
+            if s.allowed.as_ref().is_some_and(Region::is_empty) {
                 break;
             }
-            when = when.intersect(&space.lower(p, true, at));
         }
-        if when.is_empty() {
-            continue;
-        }
-        match rule.kind {
-            RuleKind::Forbid => {
-                let r = match (&rule.unless, &pre.unless_fails) {
-                    (None, _) => when,
-                    (Some(_), Some(fails)) => when.intersect(fails),
-                    (Some(u), None) => when.intersect(&space.lower(u, false, at)),
-                };
-                if !r.is_empty() {
-                    s.forbids.push((k, r));
+        for &k in mine {
+            if !data_ok.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
+                continue;
+            };
+            if (rule.kind == RuleKind::Permit && cleared)
+                || ((rule.kind == RuleKind::Escalate) != (pass == 1))
+            {
+                continue;
+            }
+            // Parts that read the site are true or false here; one that faults is lowered (opaque).
+            let mut unsure = Vec::new();
+            let mut holds = true;
+            for p in &pre.site_parts {
+                match space.at_site(p, at) {
+                    Some(true) => {}
+                    Some(false) => holds = false,
+                    None => unsure.push(*p),
                 }
             }
-            RuleKind::Permit if s.permits.len() >= MAX_PER_SITE => s.overflow.push(k),
-            RuleKind::Escalate if s.escalates.len() >= MAX_PER_SITE => s.overflow.push(k),
-            RuleKind::Permit => s.permits.push((k, when)),
-            RuleKind::Escalate => s.escalates.push((k, when)),
-            RuleKind::RequireAudit => {}
+            if !holds {
+                continue;
+            }
+            let full = match rule.kind {
+                RuleKind::Permit => s.permits.len() >= MAX_PER_SITE,
+                RuleKind::Escalate => s.escalates.len() >= MAX_PER_SITE,
+                _ => false,
+            };
+            if full && unsure.is_empty() && pre.mixed.is_empty() && !pre.request.is_empty() {
+                // Its region is not kept: only that it may apply here.
+                s.overflow.push(k);
+                continue;
+            }
+            let mut when = within
+                .entry(k)
+                .or_insert_with(|| reach.intersect(&pre.request))
+                .clone();
+            for p in unsure.iter().chain(&pre.mixed) {
+                if when.is_empty() {
+                    break;
+                }
+                when = when.intersect(&space.lower(p, true, at));
+            }
+            if when.is_empty() {
+                continue;
+            }
+            match rule.kind {
+                RuleKind::Forbid => {
+                    let r = match (&rule.unless, &pre.unless_fails) {
+                        (None, _) => when,
+                        (Some(_), Some(fails)) => when.intersect(fails),
+                        (Some(u), None) => when.intersect(&space.lower(u, false, at)),
+                    };
+                    if !r.is_empty() {
+                        s.forbids.push((k, r));
+                    }
+                }
+                RuleKind::Permit if s.permits.len() >= MAX_PER_SITE => s.overflow.push(k),
+                RuleKind::Escalate if s.escalates.len() >= MAX_PER_SITE => s.overflow.push(k),
+                RuleKind::Permit => s.permits.push((k, when)),
+                RuleKind::Escalate => s.escalates.push((k, when)),
+                RuleKind::RequireAudit => {}
+            }
         }
     }
+    s
+}
+
+/// Where the agent of a site is authorized: cleared (or granted by a permit), and no forbid.
+fn allowed(
+    plan: &Plan,
+    s: &SiteRegions,
+    cleared: bool,
+    reach: &Region,
+    space: &Space<'_>,
+) -> Option<Region> {
     let permits_overflow = s.overflow.iter().any(|k| {
         plan.rules
             .get(*k)
@@ -445,6 +468,5 @@ fn site(
         routes::union(&s.permits.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>())
     };
     let forbidden = routes::union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
-    s.allowed = granted.subtract(&forbidden, &space.domains);
-    s
+    granted.subtract(&forbidden, &space.domains)
 }
