@@ -8,6 +8,7 @@ use super::region::Region;
 use super::routes;
 use super::Space;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
 pub const MAX_PER_SITE: usize = 16;
@@ -28,10 +29,11 @@ pub struct StepAt<'p> {
 pub struct SiteRegions {
     pub agent: AgentId,
     pub cleared: bool,
-    /// Rule index and where it matches (reach included).
-    pub forbids: Vec<(usize, Region)>,
-    pub permits: Vec<(usize, Region)>,
-    pub escalates: Vec<(usize, Region)>,
+    /// Rule index and where it matches (reach included). Shared: most sites of an arm hold
+    /// the same region for a rule, and copying (then freeing) it per site dominated the cost.
+    pub forbids: Vec<(usize, Rc<Region>)>,
+    pub permits: Vec<(usize, Rc<Region>)>,
+    pub escalates: Vec<(usize, Rc<Region>)>,
     /// Permits and escalation rules that also apply here beyond the first
     /// [`MAX_PER_SITE`] of each kind, kept without their regions: the site makes no claim
     /// about them (they count as alive, and the agent as possibly permitted).
@@ -128,7 +130,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             }
             // The requests a rule can match within this arm's region: the same for every
             // step and candidate of the arm, so worked out once per rule.
-            let mut within: HashMap<usize, Region> = HashMap::new();
+            let mut within: HashMap<usize, Rc<Region>> = HashMap::new();
             for step in steps {
                 let candidates = candidates(plan, step);
                 let sites = candidates
@@ -338,7 +340,7 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
 fn site(
     space: &mut Space<'_>,
     prepared: &mut Rules<'_>,
-    within: &mut HashMap<usize, Region>,
+    within: &mut HashMap<usize, Rc<Region>>,
     intent: IntentId,
     step: &Step,
     g: AgentId,
@@ -414,16 +416,22 @@ fn site(
                 s.overflow.push(k);
                 continue;
             }
-            let mut when = within
+            let base = within
                 .entry(k)
-                .or_insert_with(|| reach.intersect(&pre.request))
+                .or_insert_with(|| Rc::new(reach.intersect(&pre.request)))
                 .clone();
-            for p in unsure.iter().chain(&pre.mixed) {
-                if when.is_empty() {
-                    break;
+            let when = if unsure.is_empty() && pre.mixed.is_empty() {
+                base
+            } else {
+                let mut when = (*base).clone();
+                for p in unsure.iter().chain(&pre.mixed) {
+                    if when.is_empty() {
+                        break;
+                    }
+                    when = when.intersect(&space.lower(p, true, at));
                 }
-                when = when.intersect(&space.lower(p, true, at));
-            }
+                Rc::new(when)
+            };
             if when.is_empty() {
                 continue;
             }
@@ -431,8 +439,8 @@ fn site(
                 RuleKind::Forbid => {
                     let r = match (&rule.unless, &pre.unless_fails) {
                         (None, _) => when,
-                        (Some(_), Some(fails)) => when.intersect(fails),
-                        (Some(u), None) => when.intersect(&space.lower(u, false, at)),
+                        (Some(_), Some(fails)) => Rc::new(when.intersect(fails)),
+                        (Some(u), None) => Rc::new(when.intersect(&space.lower(u, false, at))),
                     };
                     if !r.is_empty() {
                         s.forbids.push((k, r));
@@ -465,8 +473,8 @@ fn allowed(
     let granted = if cleared || permits_overflow {
         reach.clone()
     } else {
-        routes::union(&s.permits.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>())
+        Region::union_of(s.permits.iter().map(|(_, r)| &**r))
     };
-    let forbidden = routes::union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+    let forbidden = Region::union_of(s.forbids.iter().map(|(_, r)| &**r));
     granted.subtract(&forbidden, &space.domains)
 }

@@ -5,7 +5,6 @@
 
 use super::policy::StepAt;
 use super::region::Region;
-use super::routes::union;
 use super::{Finding, Space};
 use intent_runtime::plan::{Action, IntentId, Target};
 
@@ -74,12 +73,7 @@ fn always_escalates(space: &Space<'_>, st: &StepAt<'_>) -> Option<Vec<String>> {
         if s.escalates.is_empty() || !s.overflow.is_empty() {
             return None;
         }
-        let esc = union(
-            &s.escalates
-                .iter()
-                .map(|(_, r)| r.clone())
-                .collect::<Vec<_>>(),
-        );
+        let esc = Region::union_of(s.escalates.iter().map(|(_, r)| &**r));
         if allowed.within(&esc, &space.domains) != Some(true) {
             return None;
         }

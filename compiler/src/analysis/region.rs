@@ -109,6 +109,16 @@ impl Region {
         self
     }
 
+    /// The union of borrowed regions, each cube copied once.
+    pub fn union_of<'r>(rs: impl IntoIterator<Item = &'r Region>) -> Region {
+        Region {
+            cubes: rs
+                .into_iter()
+                .flat_map(|r| r.cubes.iter().cloned())
+                .collect(),
+        }
+    }
+
     pub fn intersect(&self, o: &Region) -> Region {
         let mut cubes = Vec::new();
         for a in &self.cubes {

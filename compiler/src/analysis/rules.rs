@@ -5,9 +5,9 @@
 
 use super::policy::StepAt;
 use super::region::Region;
-use super::routes::union;
 use super::{Finding, Space};
 use intent_runtime::plan::RuleKind;
+use std::rc::Rc;
 
 /// What one rule did across all sites.
 #[derive(Default)]
@@ -21,7 +21,7 @@ struct Tally {
     by: Vec<usize>,
 }
 
-fn note(by: &mut Vec<usize>, rules: &[(usize, Region)], r: &Region) {
+fn note(by: &mut Vec<usize>, rules: &[(usize, Rc<Region>)], r: &Region) {
     for (k, x) in rules {
         if !by.contains(k) && !x.intersect(r).is_empty() {
             by.push(*k);
@@ -42,7 +42,7 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 }
             }
             if !s.cleared && !s.permits.is_empty() {
-                let forbids = union(&s.forbids.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+                let forbids = Region::union_of(s.forbids.iter().map(|(_, r)| &**r));
                 for (n, (k, p)) in s.permits.iter().enumerate() {
                     let Some(t) = tally.get_mut(*k) else { continue };
                     t.applies = true;
@@ -56,7 +56,7 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                     }
                     t.beats_forbids = true;
                     let earlier = s.permits.get(..n).unwrap_or_default();
-                    let before = union(&earlier.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+                    let before = Region::union_of(earlier.iter().map(|(_, r)| &**r));
                     match rest.subtract(&before, d) {
                         Some(r) if r.is_empty() => note(&mut t.by, earlier, &rest),
                         _ => t.alive = true,
@@ -76,7 +76,7 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
             for (n, (k, e)) in s.escalates.iter().enumerate() {
                 if n > 0 {
                     if let Some((_, prev)) = s.escalates.get(n - 1) {
-                        before = before.union(prev.clone());
+                        before = before.union((**prev).clone());
                     }
                 }
                 let Some(t) = tally.get_mut(*k) else { continue };
