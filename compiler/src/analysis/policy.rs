@@ -21,8 +21,9 @@ pub struct StepAt<'p> {
     pub step: &'p Step,
     /// Agents that may take the step (target, fallbacks, backups) and provide what it needs.
     pub candidates: Vec<AgentId>,
-    /// Each candidate's site, in the order of `candidates`.
-    pub sites: Vec<SiteRegions>,
+    /// Each candidate's site, in the order of `candidates`; sites alike in everything the
+    /// rules can see are one shared value.
+    pub sites: Vec<Rc<SiteRegions>>,
 }
 
 /// What the rules say at one (step, agent) site, within the requests that reach the step.
@@ -111,9 +112,24 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
 }
 
 /// Every reachable step with its sites.
+///
+/// What the rules say at a site depends only on the agent, the step's data classes, the
+/// region of requests reaching the step and (where a rule reads it) the intent, so sites
+/// alike in those are worked out once and shared: on a large mesh, the same agent takes
+/// steps handling the same data in many intents whose arms are taken in the same region.
 pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
     let mut prepared = prepare(space);
+    let by_intent = plan.rules.iter().any(|r| {
+        r.when.as_ref().is_some_and(|w| reads(w).intent)
+            || r.unless.as_ref().is_some_and(|u| reads(u).intent)
+    });
+    // Arm regions, numbered by value (their debug text is exact: equal text, equal region).
+    let mut regions: HashMap<String, usize> = HashMap::new();
+    // The requests a rule can match within an arm's region: the same for every step and
+    // candidate of every arm taken in that region, so worked out once per rule and region.
+    let mut within: HashMap<(usize, usize), Rc<Region>> = HashMap::new();
+    let mut done: HashMap<SiteKey, Rc<SiteRegions>> = HashMap::new();
     let mut out = Vec::new();
     for (i, it) in plan.intents.iter().enumerate() {
         for (a, arm) in it.route.arms.iter().enumerate() {
@@ -128,23 +144,34 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             if r.is_empty() {
                 continue;
             }
-            // The requests a rule can match within this arm's region: the same for every
-            // step and candidate of the arm, so worked out once per rule.
-            let mut within: HashMap<usize, Rc<Region>> = HashMap::new();
+            let n = regions.len();
+            let region = *regions.entry(format!("{r:?}")).or_insert(n);
             for step in steps {
                 let candidates = candidates(plan, step);
                 let sites = candidates
                     .iter()
                     .map(|g| {
-                        site(
+                        let key = SiteKey {
+                            intent: by_intent.then_some(i as IntentId),
+                            region,
+                            agent: *g,
+                            data: step.handles.clone(),
+                        };
+                        if let Some(s) = done.get(&key) {
+                            return Rc::clone(s);
+                        }
+                        let s = Rc::new(site(
                             space,
                             &mut prepared,
                             &mut within,
+                            region,
                             i as IntentId,
                             step,
                             *g,
                             r,
-                        )
+                        ));
+                        done.insert(key, Rc::clone(&s));
+                        s
                     })
                     .collect();
                 out.push(StepAt {
@@ -158,6 +185,17 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
         }
     }
     out
+}
+
+/// Everything a site's regions depend on.
+#[derive(PartialEq, Eq, Hash)]
+struct SiteKey {
+    /// Only when some rule reads the intent.
+    intent: Option<IntentId>,
+    /// The arm's region, numbered by value.
+    region: usize,
+    agent: AgentId,
+    data: Vec<u32>,
 }
 
 /// What an expression reads: the agent, the rest of the site (data, intent), the request.
@@ -340,7 +378,8 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
 fn site(
     space: &mut Space<'_>,
     prepared: &mut Rules<'_>,
-    within: &mut HashMap<usize, Rc<Region>>,
+    within: &mut HashMap<(usize, usize), Rc<Region>>,
+    region: usize,
     intent: IntentId,
     step: &Step,
     g: AgentId,
@@ -417,7 +456,7 @@ fn site(
                 continue;
             }
             let base = within
-                .entry(k)
+                .entry((region, k))
                 .or_insert_with(|| Rc::new(reach.intersect(&pre.request)))
                 .clone();
             let when = if unsure.is_empty() && pre.mixed.is_empty() {

@@ -3,10 +3,11 @@
 //! (its condition never holds where an authorized agent takes a step, or earlier escalation
 //! rules always fire first). Each verdict is a proof over every reachable site.
 
-use super::policy::StepAt;
+use super::policy::{SiteRegions, StepAt};
 use super::region::Region;
 use super::{Finding, Space};
 use intent_runtime::plan::RuleKind;
+use std::collections::HashSet;
 use std::rc::Rc;
 
 /// What one rule did across all sites.
@@ -33,8 +34,13 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
     let plan = space.plan;
     let d = &space.domains;
     let mut tally: Vec<Tally> = plan.rules.iter().map(|_| Tally::default()).collect();
+    // A site shared by several steps says the same thing each time: looked at once.
+    let mut seen: HashSet<*const SiteRegions> = HashSet::new();
     for st in steps {
         for s in &st.sites {
+            if !seen.insert(Rc::as_ptr(s)) {
+                continue;
+            }
             // Rules past the site's limit: no claim about them.
             for k in &s.overflow {
                 if let Some(t) = tally.get_mut(*k) {
