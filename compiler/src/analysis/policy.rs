@@ -164,11 +164,10 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                             space,
                             &mut prepared,
                             &mut within,
-                            region,
+                            (region, r),
                             i as IntentId,
                             step,
                             *g,
-                            r,
                         ));
                         done.insert(key, Rc::clone(&s));
                         s
@@ -379,11 +378,10 @@ fn site(
     space: &mut Space<'_>,
     prepared: &mut Rules<'_>,
     within: &mut HashMap<(usize, usize), Rc<Region>>,
-    region: usize,
+    (region, reach): (usize, &Region),
     intent: IntentId,
     step: &Step,
     g: AgentId,
-    reach: &Region,
 ) -> SiteRegions {
     let plan = space.plan;
     let agent = plan.agents.get(g as usize);
