@@ -63,7 +63,7 @@ impl Cube {
     /// building the intersection).
     pub fn disjoint(&self, o: &Cube) -> bool {
         o.vars.iter().any(|(v, s)| match self.vars.get(v) {
-            Some(mine) => mine.intersect(s).is_none_or(|m| m.is_empty()),
+            Some(mine) => !mine.meets(s),
             None => s.is_empty(),
         })
     }
@@ -79,6 +79,11 @@ impl Cube {
         if self.disjoint(o) {
             return vec![self.clone()];
         }
+        self.split(o, d)
+    }
+
+    /// `self` minus `o` for a cube `o` meets, as disjoint cubes.
+    fn split(&self, o: &Cube, d: &Domains) -> Vec<Cube> {
         let mut out = Vec::new();
         let mut rest = self.clone();
         for (v, s) in &o.vars {
@@ -149,9 +154,17 @@ impl Region {
     pub fn subtract(&self, o: &Region, d: &Domains) -> Option<Region> {
         let mut cur = self.cubes.clone();
         for b in &o.cubes {
+            // Cubes `b` misses are moved on, not copied; those inside it vanish.
             let mut next = Vec::with_capacity(cur.len());
-            for a in &cur {
-                next.extend(a.subtract(b, d));
+            for a in cur {
+                if b.vars.iter().all(|(v, s)| a.vars.get(v) == Some(s)) {
+                    continue;
+                }
+                if a.disjoint(b) {
+                    next.push(a);
+                } else {
+                    next.extend(a.split(b, d));
+                }
             }
             if next.len() > MAX_CUBES {
                 return None;

@@ -223,6 +223,20 @@ impl VarSet {
         })
     }
 
+    /// Whether the two share a value (`intersect` non-empty), without building string sets.
+    pub fn meets(&self, o: &VarSet) -> bool {
+        if self.absent && o.absent {
+            return true;
+        }
+        match (&self.vals, &o.vals) {
+            (Vals::Str(StrSet::Only(a)), Vals::Str(StrSet::Only(b))) => !a.is_disjoint(b),
+            (Vals::Str(StrSet::Only(a)), Vals::Str(StrSet::AllBut(b)))
+            | (Vals::Str(StrSet::AllBut(b)), Vals::Str(StrSet::Only(a))) => !a.is_subset(b),
+            (Vals::Str(StrSet::AllBut(_)), Vals::Str(StrSet::AllBut(_))) => true,
+            _ => self.intersect(o).is_some_and(|m| !m.is_empty()),
+        }
+    }
+
     /// Everything in `domain` that is not in `self`.
     pub fn complement_in(&self, domain: &VarSet) -> Option<VarSet> {
         let vals = match &self.vals {
