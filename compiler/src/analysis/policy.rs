@@ -508,10 +508,13 @@ fn allowed(
             .is_some_and(|r| r.kind == RuleKind::Permit)
     });
     let granted = if cleared || permits_overflow {
-        reach.clone()
+        reach.cubes.clone()
     } else {
-        Region::union_of(s.permits.iter().map(|(_, r)| &**r))
+        s.permits
+            .iter()
+            .flat_map(|(_, r)| r.cubes.iter().cloned())
+            .collect()
     };
-    let forbidden = Region::union_of(s.forbids.iter().map(|(_, r)| &**r));
-    granted.subtract(&forbidden, &space.domains)
+    let forbidden = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
+    Region::minus(granted, forbidden, &space.domains)
 }

@@ -152,8 +152,17 @@ impl Region {
     /// `self` minus `o`; `None` when the result would grow past [`MAX_CUBES`] (the caller
     /// must then stay conservative).
     pub fn subtract(&self, o: &Region, d: &Domains) -> Option<Region> {
-        let mut cur = self.cubes.clone();
-        for b in &o.cubes {
+        Region::minus(self.cubes.clone(), &o.cubes, d)
+    }
+
+    /// The cubes `cur` minus every cube of `o` (a union, given cube by cube so that it need
+    /// not be built); `None` as for [`Region::subtract`].
+    pub fn minus<'r>(
+        mut cur: Vec<Cube>,
+        o: impl IntoIterator<Item = &'r Cube>,
+        d: &Domains,
+    ) -> Option<Region> {
+        for b in o {
             // Cubes `b` misses are moved on, not copied; those inside it vanish.
             let mut next = Vec::with_capacity(cur.len());
             for a in cur {

@@ -24,7 +24,11 @@ struct Tally {
 
 fn note(by: &mut Vec<usize>, rules: &[(usize, Rc<Region>)], r: &Region) {
     for (k, x) in rules {
-        if !by.contains(k) && !x.intersect(r).is_empty() {
+        let meets = x
+            .cubes
+            .iter()
+            .any(|a| r.cubes.iter().any(|b| !a.disjoint(b)));
+        if !by.contains(k) && meets {
             by.push(*k);
         }
     }
@@ -48,11 +52,11 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 }
             }
             if !s.cleared && !s.permits.is_empty() {
-                let forbids = Region::union_of(s.forbids.iter().map(|(_, r)| &**r));
                 for (n, (k, p)) in s.permits.iter().enumerate() {
                     let Some(t) = tally.get_mut(*k) else { continue };
                     t.applies = true;
-                    let Some(rest) = p.subtract(&forbids, d) else {
+                    let forbids = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
+                    let Some(rest) = Region::minus(p.cubes.clone(), forbids, d) else {
                         t.alive = true;
                         continue;
                     };
@@ -62,8 +66,8 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                     }
                     t.beats_forbids = true;
                     let earlier = s.permits.get(..n).unwrap_or_default();
-                    let before = Region::union_of(earlier.iter().map(|(_, r)| &**r));
-                    match rest.subtract(&before, d) {
+                    let before = earlier.iter().flat_map(|(_, r)| &r.cubes);
+                    match Region::minus(rest.cubes.clone(), before, d) {
                         Some(r) if r.is_empty() => note(&mut t.by, earlier, &rest),
                         _ => t.alive = true,
                     }
@@ -77,14 +81,7 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 }
                 continue;
             };
-            // The earlier escalation rules' regions, grown as the rules are walked in order.
-            let mut before = Region::empty();
             for (n, (k, e)) in s.escalates.iter().enumerate() {
-                if n > 0 {
-                    if let Some((_, prev)) = s.escalates.get(n - 1) {
-                        before = before.union((**prev).clone());
-                    }
-                }
                 let Some(t) = tally.get_mut(*k) else { continue };
                 let here = e.intersect(allowed);
                 if here.is_empty() {
@@ -92,7 +89,8 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 }
                 t.applies = true;
                 let earlier = s.escalates.get(..n).unwrap_or_default();
-                match here.subtract(&before, d) {
+                let before = earlier.iter().flat_map(|(_, r)| &r.cubes);
+                match Region::minus(here.cubes.clone(), before, d) {
                     Some(r) if r.is_empty() => note(&mut t.by, earlier, &here),
                     _ => t.alive = true,
                 }
