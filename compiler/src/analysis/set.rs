@@ -233,7 +233,15 @@ impl VarSet {
             (Vals::Str(StrSet::Only(a)), Vals::Str(StrSet::AllBut(b)))
             | (Vals::Str(StrSet::AllBut(b)), Vals::Str(StrSet::Only(a))) => !a.is_subset(b),
             (Vals::Str(StrSet::AllBut(_)), Vals::Str(StrSet::AllBut(_))) => true,
-            _ => self.intersect(o).is_some_and(|m| !m.is_empty()),
+            (Vals::Num { set: a, integer: i }, Vals::Num { set: b, integer: j }) => {
+                a.parts.iter().any(|x| {
+                    b.parts.iter().any(|y| {
+                        x.intersect(y)
+                            .is_some_and(|m| !(*i || *j) || m.first_integer().is_some())
+                    })
+                })
+            }
+            _ => false,
         }
     }
 
