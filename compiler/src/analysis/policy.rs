@@ -128,7 +128,8 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     let mut regions: HashMap<String, usize> = HashMap::new();
     // The requests a rule can match within an arm's region: the same for every step and
     // candidate of every arm taken in that region, so worked out once per rule and region.
-    let mut within: HashMap<(usize, usize), Rc<Region>> = HashMap::new();
+    // Indexed by region number, then rule.
+    let mut within: Vec<Vec<Option<Rc<Region>>>> = Vec::new();
     let mut done: HashMap<SiteKey, Rc<SiteRegions>> = HashMap::new();
     let mut out = Vec::new();
     for (i, it) in plan.intents.iter().enumerate() {
@@ -146,6 +147,9 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             }
             let n = regions.len();
             let region = *regions.entry(format!("{r:?}")).or_insert(n);
+            if within.len() <= region {
+                within.push(vec![None; plan.rules.len()]);
+            }
             for step in steps {
                 let candidates = candidates(plan, step);
                 let sites = candidates
@@ -377,7 +381,7 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
 fn site(
     space: &mut Space<'_>,
     prepared: &mut Rules<'_>,
-    within: &mut HashMap<(usize, usize), Rc<Region>>,
+    within: &mut [Vec<Option<Rc<Region>>>],
     (region, reach): (usize, &Region),
     intent: IntentId,
     step: &Step,
@@ -453,10 +457,12 @@ fn site(
                 s.overflow.push(k);
                 continue;
             }
-            let base = within
-                .entry((region, k))
-                .or_insert_with(|| Rc::new(reach.intersect(&pre.request)))
-                .clone();
+            let base = match within.get_mut(region).and_then(|w| w.get_mut(k)) {
+                Some(slot) => {
+                    Rc::clone(slot.get_or_insert_with(|| Rc::new(reach.intersect(&pre.request))))
+                }
+                None => Rc::new(reach.intersect(&pre.request)),
+            };
             let when = if unsure.is_empty() && pre.mixed.is_empty() {
                 base
             } else {
