@@ -131,6 +131,8 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     // Indexed by region number, then rule.
     let mut within: Vec<Vec<Option<Rc<Region>>>> = Vec::new();
     let mut done: HashMap<SiteKey, Rc<SiteRegions>> = HashMap::new();
+    // Steps' sets of data classes, numbered.
+    let mut classes: HashMap<&'p [u32], usize> = HashMap::new();
     let mut out = Vec::new();
     for (i, it) in plan.intents.iter().enumerate() {
         for (a, arm) in it.route.arms.iter().enumerate() {
@@ -151,6 +153,8 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                 within.push(vec![None; plan.rules.len()]);
             }
             for step in steps {
+                let n = classes.len();
+                let data = *classes.entry(step.handles.as_slice()).or_insert(n);
                 let candidates = candidates(plan, step);
                 let sites = candidates
                     .iter()
@@ -159,7 +163,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                             intent: by_intent.then_some(i as IntentId),
                             region,
                             agent: *g,
-                            data: step.handles.clone(),
+                            data,
                         };
                         if let Some(s) = done.get(&key) {
                             return Rc::clone(s);
@@ -198,7 +202,8 @@ struct SiteKey {
     /// The arm's region, numbered by value.
     region: usize,
     agent: AgentId,
-    data: Vec<u32>,
+    /// The step's data classes, numbered.
+    data: usize,
 }
 
 /// What an expression reads: the agent, the rest of the site (data, intent), the request.
