@@ -4,9 +4,10 @@
 //! intents with their routes, 50 humans, 200 capabilities and 500 policy rules), asserts that
 //! it checks without errors, and then measures, in one run:
 //!
-//! - `intent check`: `compile(.., Stage::Check)`, parsing, resolving, checking, lowering and
-//!   hashing the plan; two of its phases are also timed alone through public functions
-//!   (`syntax::parse`, `compile::plan_hash`) to show where the time goes;
+//! - `intent check`: `compile(.., Stage::Check)`, parsing, resolving, checking, lowering,
+//!   analysing and hashing the plan; three of its phases are also timed alone through public
+//!   functions (`syntax::parse`, `analysis::analyze`, `compile::plan_hash`) to show where the
+//!   time goes, and the check without the analysis is `check` minus `analyze`;
 //! - `intent build`: `compile(.., Stage::Build)`, which adds Cedar generation and validation;
 //! - Cedar alone on the Cedar text that `build` generated (`plan.cedar`): parsing the policies
 //!   and the schema, then validating the policies against the schema in strict mode.
@@ -746,6 +747,16 @@ fn main() {
     // Two phases of `check`, timed alone through public functions: where the time goes.
     let (parse, _) = measure(runs, || syntax::parse(&sources[0].text));
     let (hash, _) = measure(runs, || plan_hash(checked_plan.as_ref().expect("a plan")));
+    // The decision-space analysis runs inside `check`, after lowering; timed alone on the
+    // lowered plan, and subtracted from `check` to give the check without it (issue #4's goal:
+    // the analysis costs less than the rest of the check).
+    let (analysis, _) = measure(runs, || {
+        intent_compiler::analysis::analyze(checked_plan.as_ref().expect("a plan"))
+    });
+    let without = Stats {
+        median: check.median.saturating_sub(analysis.median),
+        min: check.min.saturating_sub(analysis.min),
+    };
     let (build, built) = measure(runs, || compile(&sources, Stage::Build));
     assert!(
         !built.has_errors(),
@@ -796,10 +807,13 @@ fn main() {
     println!("{:<30} {:>10} {:>10}", "", "median", "min");
     row("intent check", check);
     row("  of which parse", parse);
+    row("  of which analysis", analysis);
+    row("check without analysis", without);
     row("intent build", build);
     row("  of which plan_hash", hash);
     row("  of which cedar generate", generate);
     row("  of which cedar validate", validate);
+    ratio("analysis / check without it", analysis, without, 1.0, quick);
     match real {
         Some((parse, validate, _)) => {
             let both = Stats {

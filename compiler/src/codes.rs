@@ -67,7 +67,7 @@ codes! {
     OPERAND_CONTEXT = "E0202", Error, "operand not available here";
     BAD_FIELD_VALUE = "E0203", Error, "invalid field value";
     BAD_TEST = "E0204", Error, "invalid test";
-    MISSING_OTHERWISE = "E0300", Error, "route without `otherwise`";
+    MISSING_OTHERWISE = "E0300", Error, "route that does not cover every request";
     NO_ROUTE = "E0301", Error, "intent without a route";
     STEP_LACKS_CAPABILITY = "E0302", Error, "target lacks a needed capability";
     MISSING_CLEARANCE = "E0303", Error, "agent lacks clearance";
@@ -86,6 +86,12 @@ codes! {
     OPTIONAL_WITHOUT_HAS = "W0003", Warning, "optional field used without `has`";
     DELEGATION_TOO_DEEP = "W0004", Warning, "delegation chain deeper than the limit";
     CLEARANCE_BY_PERMIT = "W0005", Warning, "clearance only through a `permit`";
+    DEAD_ARM = "W0100", Warning, "arm that is never taken";
+    PERMIT_GRANTS_NOTHING = "W0101", Warning, "permit that grants nothing";
+    PERMIT_OVERRIDDEN = "W0102", Warning, "permit that a forbid always overrides";
+    ESCALATE_NEVER_FIRES = "W0103", Warning, "escalation rule that never fires";
+    OVER_ALIGNED = "W0104", Warning, "intent never dispatched (over-alignment)";
+    ANY_UNFILLABLE = "W0105", Warning, "`any CAPABILITY` that no permitted agent fills";
 }
 
 impl Code {

@@ -48,7 +48,8 @@ enum Command {
         /// Also write the results as JUnit XML
         #[arg(long)]
         junit: Option<PathBuf>,
-        /// Report the route arms, policy rules and review arms no test exercised
+        /// Report the route arms, policy rules and review arms no test exercised, and suggest
+        /// a test for each route arm no test takes
         #[arg(long)]
         coverage: bool,
         #[command(flatten)]

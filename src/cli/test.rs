@@ -1,7 +1,9 @@
 //! `intent test`: runs the `test` blocks of each mesh, prints failures with the expected and
-//! actual decision and the trace, and ends with `N passed, M failed`.
+//! actual decision and the trace, and ends with `N passed, M failed`. With `--coverage`, also
+//! what no test exercised, and a suggested `test` block for each route arm no test takes.
 
 use super::{sources, OutputArgs};
+use intent_compiler::analysis;
 use intent_compiler::testing::{self, TestOutcome};
 use intent_compiler::{compile, Stage};
 use std::path::{Path, PathBuf};
@@ -49,6 +51,23 @@ pub fn run(
                 );
                 for m in &missed {
                     println!("  {}  ({})", m.what, m.at);
+                }
+            }
+            // For each route arm no test takes: a request that takes it, confirmed on the
+            // runtime, as a test block that passes when pasted into the mesh.
+            let suggested = analysis::suggest_tests(plan, &outcomes);
+            if !suggested.is_empty() {
+                println!(
+                    "coverage: {} to cover the rest (paste into the mesh):",
+                    if suggested.len() == 1 {
+                        "a suggested test"
+                    } else {
+                        "suggested tests"
+                    }
+                );
+                for s in &suggested {
+                    println!("\n// {} ({})", s.what, s.at);
+                    println!("{}", s.test);
                 }
             }
         }

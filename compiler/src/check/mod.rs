@@ -18,10 +18,12 @@ mod usage;
 
 pub use test_blocks::TestCase;
 
+use crate::analysis;
 use crate::diagnostics::Diagnostic;
 use crate::hir::Workspace;
 use crate::syntax::ast::Span;
 use intent_runtime::plan::{self, SourceLoc, SrcId};
+use std::collections::BTreeMap;
 use tables::Tables;
 
 /// What checking a workspace yields.
@@ -34,6 +36,10 @@ pub(crate) struct Checker<'w, 'a> {
     pub t: Tables<'w, 'a>,
     pub diags: Vec<Diagnostic>,
     pub source_map: Vec<SourceLoc>,
+    /// File and span of each source-map entry, for diagnostics about the lowered plan.
+    pub spans: Vec<(usize, Span)>,
+    /// Where each route starts (its intent name), by intent.
+    pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
     line_starts: Vec<Vec<usize>>,
 }
 
@@ -47,6 +53,7 @@ impl<'w, 'a> Checker<'w, 'a> {
             col,
         };
         self.source_map.push(loc);
+        self.spans.push((file, span));
         (self.source_map.len() - 1) as SrcId
     }
 
@@ -83,6 +90,8 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         t,
         diags: local,
         source_map: Vec::new(),
+        spans: Vec::new(),
+        route_heads: BTreeMap::new(),
         line_starts,
     };
     let capabilities = c.t.caps.clone();
@@ -106,11 +115,13 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         t,
         diags: found,
         source_map,
+        spans,
+        route_heads,
         ..
     } = c;
     let has_errors = found.iter().any(Diagnostic::is_error);
     diags.extend(found);
-    let plan = (!has_errors).then(|| plan::Plan {
+    let mut plan = (!has_errors).then(|| plan::Plan {
         format: plan::FORMAT,
         plan_hash: String::new(),
         capabilities,
@@ -125,5 +136,22 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         cedar: plan::CedarPart::default(),
         source_map,
     });
+    // The decision-space analysis reads the lowered plan: it runs only on a plan without
+    // errors, and an error it finds (a route that does not cover every request) drops the plan.
+    if let Some(p) = &plan {
+        let findings = analysis::analyze(p);
+        let place = |(file, span): (usize, Span)| (t.path(file).to_string(), span);
+        let src = |s: SrcId| spans.get(s as usize).copied().map(place);
+        let route = |i: plan::IntentId| route_heads.get(&i).copied().map(place);
+        let places = analysis::Places {
+            src: &src,
+            route: &route,
+        };
+        let found = analysis::diagnostics(p, &findings, &places);
+        if found.iter().any(Diagnostic::is_error) {
+            plan = None;
+        }
+        diags.extend(found);
+    }
     Checked { plan, tests }
 }

@@ -86,6 +86,7 @@ impl Checker<'_, '_> {
                     }
                 }
                 Some((file, route)) => {
+                    self.route_heads.insert(id, (file, route.intent.span));
                     let arms = self.arms(
                         file,
                         &route.arms,
@@ -204,11 +205,10 @@ impl Checker<'_, '_> {
             );
             return out;
         }
-        if otherwise_at.is_none() {
-            let fallback = match of {
-                ArmsOf::Route { .. } => "otherwise => deny because \"...\"",
-                ArmsOf::Review => "otherwise => pass",
-            };
+        // A route may leave `otherwise` out when its arms cover every request: the analysis
+        // of the lowered plan proves that, or reports E0300 with a counterexample.
+        if otherwise_at.is_none() && matches!(of, ArmsOf::Review) {
+            let fallback = "otherwise => pass";
             self.diags.push(
                 Diagnostic::new(
                     Code::MISSING_OTHERWISE,

@@ -1,0 +1,444 @@
+//! From plan conditions to regions. The analysis runs at a *site*: what is fixed while a
+//! condition is evaluated (the intent of a route, the agent and data of a policy check, the
+//! agent of a review). Whatever reads only the site is evaluated once, with the runtime's own
+//! evaluator, to true or false; comparisons of one request variable (confidence, depth, a
+//! scalar context field, the response's confidence) with literals become constraints; every
+//! other condition becomes an opaque boolean variable, which keeps proofs sound.
+
+use super::region::{Cube, Domains, Region, Var};
+use super::set::{End, NumSet, StrSet, Vals, VarSet};
+use intent_runtime::eval::{holds, Env};
+use intent_runtime::plan::{Agent, CmpOp, DataId, Expr, IntentId, Plan, Type, Value};
+use serde_json::Map;
+use std::collections::{BTreeSet, HashMap};
+
+/// What is fixed while a condition is evaluated.
+#[derive(Clone, Copy)]
+pub struct Site<'p> {
+    /// `u32::MAX` where there is no intent (reviews).
+    pub intent: IntentId,
+    pub agent: Option<&'p Agent>,
+    pub data: &'p [DataId],
+}
+
+/// A condition larger than this many cubes (in disjunctive form) is kept opaque.
+const MAX_DNF: usize = 256;
+
+/// The variables of one plan and their domains; opaque conditions get numbered here.
+pub struct Space<'p> {
+    pub plan: &'p Plan,
+    pub domains: Domains,
+    opaque: HashMap<String, u32>,
+    empty: Map<String, serde_json::Value>,
+}
+
+fn num(set: NumSet, integer: bool) -> Vals {
+    Vals::Num { set, integer }
+}
+
+fn bools() -> Vals {
+    Vals::Str(StrSet::Only(
+        ["false", "true"].iter().map(|s| s.to_string()).collect(),
+    ))
+}
+
+fn closed(v: f64) -> End {
+    End { v, closed: true }
+}
+
+const INF: End = End {
+    v: f64::INFINITY,
+    closed: false,
+};
+const NEG_INF: End = End {
+    v: f64::NEG_INFINITY,
+    closed: false,
+};
+
+impl<'p> Space<'p> {
+    pub fn new(plan: &'p Plan) -> Space<'p> {
+        let mut d = Domains::default();
+        d.of.insert(
+            Var::Confidence,
+            VarSet {
+                absent: false,
+                vals: num(NumSet::interval(closed(0.0), closed(1.0)), false),
+            },
+        );
+        let max = plan
+            .limits
+            .delegation_depth
+            .map_or(INF, |m| closed(f64::from(m)));
+        d.of.insert(
+            Var::Depth,
+            VarSet {
+                absent: false,
+                vals: num(NumSet::interval(closed(0.0), max), true),
+            },
+        );
+        d.of.insert(
+            Var::ResponseConfidence,
+            VarSet {
+                absent: false,
+                vals: num(NumSet::all(), false),
+            },
+        );
+        Space {
+            plan,
+            domains: d,
+            opaque: HashMap::new(),
+            empty: Map::new(),
+        }
+    }
+
+    /// The type of a context field and whether it (or a record above it) is optional.
+    pub fn field(&self, path: &[String]) -> Option<(&'p Type, bool)> {
+        let mut ty = &self.plan.context;
+        let mut optional = false;
+        for seg in path {
+            let Type::Record { fields } = ty else {
+                return None;
+            };
+            let f = fields.iter().find(|f| &f.name == seg)?;
+            optional |= f.optional;
+            ty = &f.ty;
+        }
+        Some((ty, optional))
+    }
+
+    /// The variable of a scalar context field, its domain registered.
+    fn field_var(&mut self, path: &[String]) -> Option<Var> {
+        let (ty, optional) = self.field(path)?;
+        let vals = match ty {
+            Type::Number | Type::Duration => num(NumSet::all(), false),
+            Type::String => Vals::Str(StrSet::AllBut(BTreeSet::new())),
+            Type::Enum { values } => Vals::Str(StrSet::Only(values.iter().cloned().collect())),
+            Type::Bool => bools(),
+            _ => return None,
+        };
+        let v = Var::Field(path.into());
+        self.domains.of.entry(v.clone()).or_insert(VarSet {
+            absent: optional,
+            vals,
+        });
+        Some(v)
+    }
+
+    fn opaque(&mut self, e: &Expr, pos: bool) -> Region {
+        let key = format!("{e:?}");
+        let n = self.opaque.len() as u32;
+        let id = *self.opaque.entry(key).or_insert(n);
+        let v = Var::Opaque(id);
+        self.domains.of.entry(v.clone()).or_insert(VarSet {
+            absent: false,
+            vals: bools(),
+        });
+        self.atom(v, Vals::Str(StrSet::one("true")), pos)
+    }
+
+    /// A constraint `var ∈ vals` (present), or its negation (which admits absence).
+    fn atom(&mut self, v: Var, vals: Vals, pos: bool) -> Region {
+        let Some(dom) = self.domains.of.get(&v) else {
+            return Region::empty();
+        };
+        let set = VarSet {
+            absent: false,
+            vals,
+        };
+        let set = if pos {
+            set.intersect(dom)
+        } else {
+            set.complement_in(dom)
+        };
+        match set {
+            Some(s) if !s.is_empty() => {
+                let mut c = Cube::default();
+                c.vars.insert(v, s);
+                Region { cubes: vec![c] }
+            }
+            _ => Region::empty(),
+        }
+    }
+
+    fn constant(b: bool) -> Region {
+        if b {
+            Region::all()
+        } else {
+            Region::empty()
+        }
+    }
+
+    /// The region where `e` holds (`pos`) or fails (`!pos`) at `site`.
+    pub fn lower(&mut self, e: &Expr, pos: bool, site: Site<'_>) -> Region {
+        match e {
+            Expr::Not { e } => self.lower(e, !pos, site),
+            Expr::And { all } if pos => self.product(e, all, true, site),
+            Expr::Or { any } if !pos => self.product(e, any, false, site),
+            Expr::And { all } => self.sum(all, false, site),
+            Expr::Or { any } => self.sum(any, true, site),
+            Expr::Lit {
+                value: Value::Bool(b),
+            } => Space::constant(*b == pos),
+            Expr::Field { path } => match self.field(path) {
+                Some((Type::Bool, _)) => match self.field_var(path) {
+                    Some(v) => self.atom(v, Vals::Str(StrSet::one("true")), pos),
+                    None => self.opaque(e, pos),
+                },
+                _ => self.opaque(e, pos),
+            },
+            Expr::Has { path } => match self.field_var(path) {
+                Some(v) => {
+                    let all = self.domains.of.get(&v).map(|d| d.vals.clone());
+                    match all {
+                        Some(vals) => self.atom(v, vals, pos),
+                        None => self.opaque(e, pos),
+                    }
+                }
+                None => self.opaque(e, pos),
+            },
+            Expr::ResponseDataTouches { any } if pos => {
+                let mut r = Region::empty();
+                for d in any {
+                    let a = self.response_data(*d, true);
+                    r = r.union(a);
+                }
+                r
+            }
+            Expr::ResponseDataTouches { any } => {
+                let mut r = Region::all();
+                for d in any {
+                    let a = self.response_data(*d, false);
+                    r = r.intersect(&a);
+                }
+                r
+            }
+            Expr::Cmp { cmp, lhs, rhs } => self.compare(e, *cmp, lhs, rhs, pos, site),
+            Expr::In { item, set, negated } => self.member(e, item, set, *negated, pos, site),
+            _ if site_only(e) => match self.at_site(e, site) {
+                Some(b) => Space::constant(b == pos),
+                None => self.opaque(e, pos),
+            },
+            _ => self.opaque(e, pos),
+        }
+    }
+
+    fn response_data(&mut self, d: DataId, pos: bool) -> Region {
+        let v = Var::ResponseData(d);
+        self.domains.of.entry(v.clone()).or_insert(VarSet {
+            absent: false,
+            vals: bools(),
+        });
+        self.atom(v, Vals::Str(StrSet::one("true")), pos)
+    }
+
+    /// A conjunction (or a negated disjunction): the product of its parts' regions.
+    fn product(&mut self, whole: &Expr, parts: &[Expr], pos: bool, site: Site<'_>) -> Region {
+        let mut r = Region::all();
+        for p in parts {
+            let next = self.lower(p, pos, site);
+            r = r.intersect(&next);
+            if r.is_empty() {
+                return r;
+            }
+            if r.cubes.len() > MAX_DNF {
+                return self.opaque(whole, pos);
+            }
+        }
+        r
+    }
+
+    fn sum(&mut self, parts: &[Expr], pos: bool, site: Site<'_>) -> Region {
+        let mut r = Region::empty();
+        for p in parts {
+            let next = self.lower(p, pos, site);
+            r = r.union(next);
+        }
+        r
+    }
+
+    /// Evaluates a condition that reads only the site, with the runtime's evaluator.
+    pub fn at_site(&self, e: &Expr, site: Site<'_>) -> Option<bool> {
+        let env = Env {
+            context: &self.empty,
+            confidence: 0.0,
+            depth: 0,
+            intent: site.intent,
+            agent: site.agent,
+            data: site.data,
+            response: None,
+        };
+        holds(e, &env).ok()
+    }
+
+    /// The variable an operand reads, if it reads exactly one scalar request variable.
+    fn operand_var(&mut self, e: &Expr) -> Option<Var> {
+        match e {
+            Expr::Confidence => Some(Var::Confidence),
+            Expr::Depth => Some(Var::Depth),
+            Expr::ResponseConfidence => Some(Var::ResponseConfidence),
+            Expr::Field { path } => self.field_var(path),
+            _ => None,
+        }
+    }
+
+    fn compare(
+        &mut self,
+        e: &Expr,
+        op: CmpOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        pos: bool,
+        site: Site<'_>,
+    ) -> Region {
+        if site_only(e) {
+            return match self.at_site(e, site) {
+                Some(b) => Space::constant(b == pos),
+                None => self.opaque(e, pos),
+            };
+        }
+        let (var, lit, op) = match (lhs, rhs) {
+            (x, Expr::Lit { value }) => (self.operand_var(x), value, op),
+            (Expr::Lit { value }, x) => (self.operand_var(x), value, flip(op)),
+            _ => (None, &Value::Bool(false), op),
+        };
+        let Some(var) = var else {
+            return self.opaque(e, pos);
+        };
+        let is_num = matches!(
+            self.domains.of.get(&var).map(|d| &d.vals),
+            Some(Vals::Num { .. })
+        );
+        let integer = var == Var::Depth;
+        let vals = match (lit, is_num) {
+            (Value::Number(x), true) => {
+                let x = *x;
+                let set = match op {
+                    CmpOp::Eq => NumSet::point(x),
+                    CmpOp::Ne => NumSet::point(x).complement(),
+                    CmpOp::Lt => NumSet::interval(
+                        NEG_INF,
+                        End {
+                            v: x,
+                            closed: false,
+                        },
+                    ),
+                    CmpOp::Le => NumSet::interval(NEG_INF, closed(x)),
+                    CmpOp::Gt => NumSet::interval(
+                        End {
+                            v: x,
+                            closed: false,
+                        },
+                        INF,
+                    ),
+                    CmpOp::Ge => NumSet::interval(closed(x), INF),
+                };
+                num(set, integer)
+            }
+            (Value::String(s), false) => match op {
+                CmpOp::Eq => Vals::Str(StrSet::one(s)),
+                CmpOp::Ne => Vals::Str(StrSet::one(s).complement()),
+                _ => return self.opaque(e, pos),
+            },
+            (Value::Bool(b), false) => {
+                let s = if *b { "true" } else { "false" };
+                match op {
+                    CmpOp::Eq => Vals::Str(StrSet::one(s)),
+                    CmpOp::Ne => Vals::Str(StrSet::one(s).complement()),
+                    _ => return self.opaque(e, pos),
+                }
+            }
+            _ => return self.opaque(e, pos),
+        };
+        self.atom(var, vals, pos)
+    }
+
+    fn member(
+        &mut self,
+        e: &Expr,
+        item: &Expr,
+        set: &Expr,
+        negated: bool,
+        pos: bool,
+        site: Site<'_>,
+    ) -> Region {
+        if site_only(e) {
+            return match self.at_site(e, site) {
+                Some(b) => Space::constant(b == pos),
+                None => self.opaque(e, pos),
+            };
+        }
+        let (
+            Some(var),
+            Expr::Lit {
+                value: Value::List(members),
+            },
+        ) = (self.operand_var(item), set)
+        else {
+            return self.opaque(e, pos);
+        };
+        let Some(dom) = self.domains.of.get(&var) else {
+            return self.opaque(e, pos);
+        };
+        let vals = match &dom.vals {
+            Vals::Num { integer, .. } => {
+                let mut s = NumSet::default();
+                for m in members {
+                    if let Value::Number(x) = m {
+                        s = s.union(&NumSet::point(*x));
+                    }
+                }
+                num(if negated { s.complement() } else { s }, *integer)
+            }
+            Vals::Str(_) => {
+                let names: BTreeSet<String> = members
+                    .iter()
+                    .filter_map(|m| match m {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let s = StrSet::Only(names);
+                Vals::Str(if negated { s.complement() } else { s })
+            }
+        };
+        self.atom(var, vals, pos)
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+/// Whether `e` reads nothing of the request (only literals, the intent, the agent, the data).
+pub fn site_only(e: &Expr) -> bool {
+    match e {
+        Expr::Lit { .. }
+        | Expr::IntentIs { .. }
+        | Expr::AgentTrust
+        | Expr::AgentCost
+        | Expr::AgentRegion
+        | Expr::AgentZone
+        | Expr::AgentName
+        | Expr::AgentLabel { .. }
+        | Expr::AgentProvides { .. }
+        | Expr::DataTouches { .. } => true,
+        Expr::Confidence
+        | Expr::Depth
+        | Expr::Field { .. }
+        | Expr::Has { .. }
+        | Expr::ResponseConfidence
+        | Expr::ResponseDataTouches { .. } => false,
+        Expr::Not { e } => site_only(e),
+        Expr::And { all } => all.iter().all(site_only),
+        Expr::Or { any } => any.iter().all(site_only),
+        Expr::Cmp { lhs, rhs, .. } => site_only(lhs) && site_only(rhs),
+        Expr::In { item, set, .. } => site_only(item) && site_only(set),
+    }
+}

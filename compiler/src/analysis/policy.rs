@@ -1,0 +1,531 @@
+//! Policy sites: every (step, candidate agent) pair a request can reach, with the region of
+//! requests that reach it (its arm's condition minus the earlier arms'), and per site the
+//! regions where each rule matches and where the agent is authorized (Cedar's meaning:
+//! cleared or permitted, and no forbid).
+
+use super::lower::Site;
+use super::region::Region;
+use super::routes;
+use super::Space;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// How many permits, and how many escalation rules, a site keeps with their regions.
+pub const MAX_PER_SITE: usize = 16;
+use intent_runtime::plan::{Action, AgentId, Expr, IntentId, Plan, RuleKind, Step, Target};
+
+/// One step of one arm of one route.
+pub struct StepAt<'p> {
+    pub intent: IntentId,
+    pub arm: usize,
+    pub step: &'p Step,
+    /// Agents that may take the step (target, fallbacks, backups) and provide what it needs.
+    pub candidates: Vec<AgentId>,
+    /// Each candidate's site, in the order of `candidates`; sites alike in everything the
+    /// rules can see are one shared value.
+    pub sites: Vec<Rc<SiteRegions>>,
+}
+
+/// What the rules say at one (step, agent) site, within the requests that reach the step.
+pub struct SiteRegions {
+    pub agent: AgentId,
+    pub cleared: bool,
+    /// Rule index and where it matches (reach included). Shared: most sites of an arm hold
+    /// the same region for a rule, and copying (then freeing) it per site dominated the cost.
+    pub forbids: Vec<(usize, Rc<Region>)>,
+    pub permits: Vec<(usize, Rc<Region>)>,
+    pub escalates: Vec<(usize, Rc<Region>)>,
+    /// Permits and escalation rules that also apply here beyond the first
+    /// [`MAX_PER_SITE`] of each kind, kept without their regions: the site makes no claim
+    /// about them (they count as alive, and the agent as possibly permitted).
+    pub overflow: Vec<usize>,
+    /// Where the agent is authorized; `None` when too large to compute (treat as possible).
+    pub allowed: Option<Region>,
+}
+
+/// Per intent, the region each arm is taken in; an arm whose exact region is too large to
+/// compute keeps its own condition (more than it is: sound for "never" claims).
+pub fn reaches(space: &mut Space<'_>) -> Vec<Vec<Region>> {
+    let plan = space.plan;
+    plan.intents
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let site = Site {
+                intent: i as IntentId,
+                agent: None,
+                data: &[],
+            };
+            let conds = routes::conditions(space, &it.route.arms, site);
+            let mut before = Region::empty();
+            conds
+                .iter()
+                .map(|c| {
+                    let r = c
+                        .subtract(&before, &space.domains)
+                        .unwrap_or_else(|| c.clone());
+                    before = std::mem::take(&mut before).union(c.clone());
+                    r
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every agent that may take the step, in no particular order, that provides what it needs.
+pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
+    let mut out: Vec<AgentId> = Vec::new();
+    let push = |a: AgentId, out: &mut Vec<AgentId>| {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    };
+    for t in std::iter::once(&step.target).chain(&step.fallbacks) {
+        match t {
+            Target::Agent(a) => push(*a, &mut out),
+            Target::Any(c) => {
+                for (i, a) in plan.agents.iter().enumerate() {
+                    if a.provides.binary_search(c).is_ok() {
+                        push(i as AgentId, &mut out);
+                    }
+                }
+            }
+        }
+    }
+    let mut k = 0;
+    while let Some(a) = out.get(k).copied() {
+        if let Some(agent) = plan.agents.get(a as usize) {
+            for b in &agent.backups {
+                push(*b, &mut out);
+            }
+        }
+        k += 1;
+    }
+    out.retain(|a| {
+        plan.agents.get(*a as usize).is_some_and(|ag| {
+            step.needs
+                .iter()
+                .all(|n| ag.provides.binary_search(n).is_ok())
+        })
+    });
+    out
+}
+
+/// Every reachable step with its sites.
+///
+/// What the rules say at a site depends only on the agent, the step's data classes, the
+/// region of requests reaching the step and (where a rule reads it) the intent, so sites
+/// alike in those are worked out once and shared: on a large mesh, the same agent takes
+/// steps handling the same data in many intents whose arms are taken in the same region.
+pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
+    let plan: &'p Plan = space.plan;
+    let mut prepared = prepare(space);
+    let by_intent = plan.rules.iter().any(|r| {
+        r.when.as_ref().is_some_and(|w| reads(w).intent)
+            || r.unless.as_ref().is_some_and(|u| reads(u).intent)
+    });
+    // Arm regions, numbered by value (their debug text is exact: equal text, equal region).
+    let mut regions: HashMap<String, usize> = HashMap::new();
+    // The requests a rule can match within an arm's region: the same for every step and
+    // candidate of every arm taken in that region, so worked out once per rule and region.
+    // Indexed by region number, then rule.
+    let mut within: Vec<Vec<Option<Rc<Region>>>> = Vec::new();
+    let mut done: HashMap<SiteKey, Rc<SiteRegions>> = HashMap::new();
+    // Steps' sets of data classes, numbered.
+    let mut classes: HashMap<&'p [u32], usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, it) in plan.intents.iter().enumerate() {
+        for (a, arm) in it.route.arms.iter().enumerate() {
+            let steps: &[Step] = match &arm.action {
+                Action::Dispatch { step } => std::slice::from_ref(step),
+                Action::Plan { steps } => steps,
+                _ => continue,
+            };
+            let Some(r) = reach.get(i).and_then(|x| x.get(a)) else {
+                continue;
+            };
+            if r.is_empty() {
+                continue;
+            }
+            let n = regions.len();
+            let region = *regions.entry(format!("{r:?}")).or_insert(n);
+            if within.len() <= region {
+                within.push(vec![None; plan.rules.len()]);
+            }
+            for step in steps {
+                let n = classes.len();
+                let data = *classes.entry(step.handles.as_slice()).or_insert(n);
+                let candidates = candidates(plan, step);
+                let sites = candidates
+                    .iter()
+                    .map(|g| {
+                        let key = SiteKey {
+                            intent: by_intent.then_some(i as IntentId),
+                            region,
+                            agent: *g,
+                            data,
+                        };
+                        if let Some(s) = done.get(&key) {
+                            return Rc::clone(s);
+                        }
+                        let s = Rc::new(site(
+                            space,
+                            &mut prepared,
+                            &mut within,
+                            (region, r),
+                            i as IntentId,
+                            step,
+                            *g,
+                        ));
+                        done.insert(key, Rc::clone(&s));
+                        s
+                    })
+                    .collect();
+                out.push(StepAt {
+                    intent: i as IntentId,
+                    arm: a,
+                    step,
+                    candidates,
+                    sites,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Everything a site's regions depend on.
+#[derive(PartialEq, Eq, Hash)]
+struct SiteKey {
+    /// Only when some rule reads the intent.
+    intent: Option<IntentId>,
+    /// The arm's region, numbered by value.
+    region: usize,
+    agent: AgentId,
+    /// The step's data classes, numbered.
+    data: usize,
+}
+
+/// What an expression reads: the agent, the rest of the site (data, intent), the request.
+#[derive(Default, Clone, Copy)]
+struct Reads {
+    agent: bool,
+    site: bool,
+    /// Reads the intent (a part of the site beyond the data).
+    intent: bool,
+    request: bool,
+}
+
+fn reads(e: &Expr) -> Reads {
+    let mut r = Reads::default();
+    walk(e, &mut r);
+    r
+}
+
+fn walk(e: &Expr, r: &mut Reads) {
+    match e {
+        Expr::Lit { .. } => {}
+        Expr::AgentTrust
+        | Expr::AgentCost
+        | Expr::AgentRegion
+        | Expr::AgentZone
+        | Expr::AgentName
+        | Expr::AgentLabel { .. }
+        | Expr::AgentProvides { .. } => r.agent = true,
+        Expr::IntentIs { .. } => {
+            r.site = true;
+            r.intent = true;
+        }
+        Expr::DataTouches { .. } => r.site = true,
+        Expr::Confidence
+        | Expr::Depth
+        | Expr::Field { .. }
+        | Expr::Has { .. }
+        | Expr::ResponseConfidence
+        | Expr::ResponseDataTouches { .. } => r.request = true,
+        Expr::Not { e } => walk(e, r),
+        Expr::And { all } => all.iter().for_each(|x| walk(x, r)),
+        Expr::Or { any } => any.iter().for_each(|x| walk(x, r)),
+        Expr::Cmp { lhs, rhs, .. } => {
+            walk(lhs, r);
+            walk(rhs, r);
+        }
+        Expr::In { item, set, .. } => {
+            walk(item, r);
+            walk(set, r);
+        }
+    }
+}
+
+fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::And { all } => all.iter().for_each(|x| conjuncts(x, out)),
+        other => out.push(other),
+    }
+}
+
+/// A rule split once into what each site must evaluate: the parts that read only the agent
+/// (evaluated per agent up front), the parts that read the rest of the site (evaluated per
+/// site, cheaply), the parts that read only the request (lowered once) and the rest (lowered
+/// per site). With thousands of sites and hundreds of rules, this keeps the analysis linear.
+pub struct Prepared<'p> {
+    /// Parts that read only the step's data (`data touches C`): evaluated once per distinct
+    /// set of data classes.
+    data_parts: Vec<&'p Expr>,
+    site_parts: Vec<&'p Expr>,
+    request: Region,
+    mixed: Vec<&'p Expr>,
+    /// A forbid's `unless`, when it reads only the request: where it fails.
+    unless_fails: Option<Region>,
+}
+
+/// Every rule prepared, and per agent the rules (not `require audit`) whose agent-only parts
+/// may hold for it.
+pub struct Rules<'p> {
+    rules: Vec<Prepared<'p>>,
+    by_agent: Vec<Vec<usize>>,
+    /// Per distinct set of data classes, whether each rule's data parts may hold.
+    by_data: HashMap<Vec<u32>, Vec<bool>>,
+}
+
+impl Rules<'_> {
+    /// Whether each rule's data-only parts may hold for a step handling `data`.
+    fn data_ok(&mut self, space: &Space<'_>, data: &[u32]) -> &[bool] {
+        let rules = &self.rules;
+        self.by_data.entry(data.to_vec()).or_insert_with(|| {
+            let at = Site {
+                intent: u32::MAX,
+                agent: None,
+                data,
+            };
+            rules
+                .iter()
+                .map(|p| {
+                    p.data_parts
+                        .iter()
+                        .all(|e| space.at_site(e, at) != Some(false))
+                })
+                .collect()
+        })
+    }
+}
+
+pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
+    let plan: &'p Plan = space.plan;
+    let none = Site {
+        intent: u32::MAX,
+        agent: None,
+        data: &[],
+    };
+    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); plan.agents.len()];
+    let rules = plan
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(k, rule)| {
+            let mut parts = Vec::new();
+            if let Some(w) = &rule.when {
+                conjuncts(w, &mut parts);
+            }
+            let mut agent_parts = Vec::new();
+            let mut site_parts = Vec::new();
+            let mut data_parts = Vec::new();
+            let mut request = Region::all();
+            let mut mixed = Vec::new();
+            for p in parts {
+                let r = reads(p);
+                match (r.agent, r.site, r.request) {
+                    (_, false, false) => agent_parts.push(p),
+                    (false, true, false) if !r.intent => data_parts.push(p),
+                    (_, true, false) => site_parts.push(p),
+                    (false, false, true) => {
+                        request = request.intersect(&space.lower(p, true, none));
+                    }
+                    _ => mixed.push(p),
+                }
+            }
+            // A fault (or an unexpected type) keeps the rule in play: only a sure "false" drops it.
+            if rule.kind != RuleKind::RequireAudit {
+                for (a, list) in plan.agents.iter().zip(by_agent.iter_mut()) {
+                    let at = Site {
+                        intent: u32::MAX,
+                        agent: Some(a),
+                        data: &[],
+                    };
+                    if agent_parts
+                        .iter()
+                        .all(|p| space.at_site(p, at) != Some(false))
+                    {
+                        list.push(k);
+                    }
+                }
+            }
+            let unless_fails = match &rule.unless {
+                None => Some(Region::empty()),
+                Some(u) => {
+                    let r = reads(u);
+                    (!r.agent && !r.site).then(|| space.lower(u, false, none))
+                }
+            };
+            Prepared {
+                data_parts,
+                site_parts,
+                request,
+                mixed,
+                unless_fails,
+            }
+        })
+        .collect();
+    Rules {
+        rules,
+        by_agent,
+        by_data: HashMap::new(),
+    }
+}
+
+fn site(
+    space: &mut Space<'_>,
+    prepared: &mut Rules<'_>,
+    within: &mut [Vec<Option<Rc<Region>>>],
+    (region, reach): (usize, &Region),
+    intent: IntentId,
+    step: &Step,
+    g: AgentId,
+) -> SiteRegions {
+    let plan = space.plan;
+    let agent = plan.agents.get(g as usize);
+    let cleared = agent.is_some_and(|ag| {
+        step.handles
+            .iter()
+            .all(|d| ag.cleared.binary_search(d).is_ok())
+    });
+    let at = Site {
+        intent,
+        agent,
+        data: &step.handles,
+    };
+    let mut s = SiteRegions {
+        agent: g,
+        cleared,
+        forbids: Vec::new(),
+        permits: Vec::new(),
+        escalates: Vec::new(),
+        overflow: Vec::new(),
+        allowed: None,
+    };
+    let data_ok = prepared.data_ok(space, &step.handles).to_vec();
+    let mine = prepared
+        .by_agent
+        .get(g as usize)
+        .map_or(&[][..], Vec::as_slice);
+    // Forbids and permits first, then where the agent is authorized; escalation rules only
+    // matter where it is, so a site no agent is ever authorized at skips them.
+    for pass in 0..2 {
+        if pass == 1 {
+            s.allowed = allowed(plan, &s, cleared, reach, space);
+            if s.allowed.as_ref().is_some_and(Region::is_empty) {
+                break;
+            }
+        }
+        for &k in mine {
+            if !data_ok.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
+                continue;
+            };
+            if (rule.kind == RuleKind::Permit && cleared)
+                || ((rule.kind == RuleKind::Escalate) != (pass == 1))
+            {
+                continue;
+            }
+            // Parts that read the site are true or false here; one that faults is lowered (opaque).
+            let mut unsure = Vec::new();
+            let mut holds = true;
+            for p in &pre.site_parts {
+                match space.at_site(p, at) {
+                    Some(true) => {}
+                    Some(false) => holds = false,
+                    None => unsure.push(*p),
+                }
+            }
+            if !holds {
+                continue;
+            }
+            let full = match rule.kind {
+                RuleKind::Permit => s.permits.len() >= MAX_PER_SITE,
+                RuleKind::Escalate => s.escalates.len() >= MAX_PER_SITE,
+                _ => false,
+            };
+            if full && unsure.is_empty() && pre.mixed.is_empty() && !pre.request.is_empty() {
+                // Its region is not kept: only that it may apply here.
+                s.overflow.push(k);
+                continue;
+            }
+            let base = match within.get_mut(region).and_then(|w| w.get_mut(k)) {
+                Some(slot) => {
+                    Rc::clone(slot.get_or_insert_with(|| Rc::new(reach.intersect(&pre.request))))
+                }
+                None => Rc::new(reach.intersect(&pre.request)),
+            };
+            let when = if unsure.is_empty() && pre.mixed.is_empty() {
+                base
+            } else {
+                let mut when = (*base).clone();
+                for p in unsure.iter().chain(&pre.mixed) {
+                    if when.is_empty() {
+                        break;
+                    }
+                    when = when.intersect(&space.lower(p, true, at));
+                }
+                Rc::new(when)
+            };
+            if when.is_empty() {
+                continue;
+            }
+            match rule.kind {
+                RuleKind::Forbid => {
+                    let r = match (&rule.unless, &pre.unless_fails) {
+                        (None, _) => when,
+                        (Some(_), Some(fails)) => Rc::new(when.intersect(fails)),
+                        (Some(u), None) => Rc::new(when.intersect(&space.lower(u, false, at))),
+                    };
+                    if !r.is_empty() {
+                        s.forbids.push((k, r));
+                    }
+                }
+                RuleKind::Permit if s.permits.len() >= MAX_PER_SITE => s.overflow.push(k),
+                RuleKind::Escalate if s.escalates.len() >= MAX_PER_SITE => s.overflow.push(k),
+                RuleKind::Permit => s.permits.push((k, when)),
+                RuleKind::Escalate => s.escalates.push((k, when)),
+                RuleKind::RequireAudit => {}
+            }
+        }
+    }
+    s
+}
+
+/// Where the agent of a site is authorized: cleared (or granted by a permit), and no forbid.
+fn allowed(
+    plan: &Plan,
+    s: &SiteRegions,
+    cleared: bool,
+    reach: &Region,
+    space: &Space<'_>,
+) -> Option<Region> {
+    let permits_overflow = s.overflow.iter().any(|k| {
+        plan.rules
+            .get(*k)
+            .is_some_and(|r| r.kind == RuleKind::Permit)
+    });
+    let granted = if cleared || permits_overflow {
+        reach.cubes.clone()
+    } else {
+        s.permits
+            .iter()
+            .flat_map(|(_, r)| r.cubes.iter().cloned())
+            .collect()
+    };
+    let forbidden = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
+    Region::minus(granted, forbidden, &space.domains)
+}
