@@ -54,6 +54,33 @@ fn check_examples_exits_zero() {
     );
 }
 
+/// The README's first command passes `examples/*`: every entry of `examples/`, including the
+/// README and the Rust gateway example, which hold no mesh and are skipped.
+#[test]
+fn readme_glob_over_examples_checks_and_tests_every_mesh() {
+    let mut entries: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| format!("examples/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    entries.sort();
+    assert!(entries.contains(&"examples/gateway".to_string()));
+    for command in ["check", "test"] {
+        let mut args = vec![command];
+        args.extend(entries.iter().map(String::as_str));
+        let out = intent(&root(), &args);
+        assert!(
+            out.status.success(),
+            "intent {command} examples/*: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+    // Alone, a directory without a mesh is still an error.
+    let out = intent(&root(), &["check", "examples/gateway"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no .intent files found in examples/gateway"));
+}
+
 #[test]
 fn check_reports_errors_with_location_and_exits_one() {
     let dir = workdir("bad", &[("bad.intent", BAD.as_bytes())]);

@@ -11,7 +11,8 @@ const MAX_SHOWN: usize = 200;
 /// Reads the meshes named by the paths (the current directory when none is given). Each
 /// directory is one mesh (all `.intent` files below it, compiled together); the files named
 /// directly form one more mesh together. So `intent check examples/*` checks each example on
-/// its own, and `intent check a.intent b.intent` checks the two files as one mesh.
+/// its own, and `intent check a.intent b.intent` checks the two files as one mesh. Among several
+/// paths, files that are not `.intent` and directories without any are skipped.
 pub fn load_meshes(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, String> {
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
@@ -27,7 +28,12 @@ pub fn load_meshes(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, String> {
             walk(p, &mut files)
                 .map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
             if files.is_empty() {
-                return Err(format!("no .intent files found in {}", p.display()));
+                // A glob (`examples/*`) also names directories that hold no mesh, such as a Rust
+                // example: skipped like a README, unless it is the only path given.
+                if paths.len() == 1 {
+                    return Err(format!("no .intent files found in {}", p.display()));
+                }
+                continue;
             }
             meshes.push(read(files)?);
         } else if p.exists() {
