@@ -2,36 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn intent(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_intent"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh directory holding `files`.
-fn workdir(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("intent-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (path, bytes) in files {
-        std::fs::write(dir.join(path), bytes).unwrap();
-    }
-    dir
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{intent, root, text, workdir};
 
 const BAD: &str =
     "package demo\ncapability invoices.read\nagent reader { provides invoices.reed }\n";
@@ -83,7 +56,7 @@ fn readme_glob_over_examples_checks_and_tests_every_mesh() {
 
 #[test]
 fn check_reports_errors_with_location_and_exits_one() {
-    let dir = workdir("bad", &[("bad.intent", BAD.as_bytes())]);
+    let dir = workdir("bad", &[("bad.intent", BAD)]);
     let out = intent(&dir, &["check", "bad.intent"]);
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("check_human", text(&out.stderr));
@@ -91,7 +64,7 @@ fn check_reports_errors_with_location_and_exits_one() {
 
 #[test]
 fn check_json_and_github_formats() {
-    let dir = workdir("formats", &[("bad.intent", BAD.as_bytes())]);
+    let dir = workdir("formats", &[("bad.intent", BAD)]);
     let out = intent(&dir, &["check", "--format", "json", "bad.intent"]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -103,21 +76,13 @@ fn check_json_and_github_formats() {
 
 #[test]
 fn bad_bytes_get_exit_one_and_a_location() {
-    let dir = workdir(
-        "bytes",
-        &[
-            ("bin.intent", b"package p\n\xff\xfe\x00agent"),
-            (
-                "deep.intent",
-                format!(
-                    "package q\nconst x = {}1{}\n",
-                    "(".repeat(10_000),
-                    ")".repeat(10_000)
-                )
-                .as_bytes(),
-            ),
-        ],
+    let deep = format!(
+        "package q\nconst x = {}1{}\n",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
     );
+    let dir = workdir("bytes", &[("deep.intent", &deep)]);
+    std::fs::write(dir.join("bin.intent"), b"package p\n\xff\xfe\x00agent").unwrap();
     let out = intent(&dir, &["check", "."]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -133,7 +98,7 @@ fn bad_bytes_get_exit_one_and_a_location() {
 
 #[test]
 fn build_writes_a_plan_and_refuses_bad_sources() {
-    let dir = workdir("build", &[("bad.intent", BAD.as_bytes())]);
+    let dir = workdir("build", &[("bad.intent", BAD)]);
     let plan = dir.join("plan.json");
     let out = intent(
         &root(),
@@ -207,7 +172,7 @@ fn a_failing_test_shows_expected_actual_and_trace() {
         "expect escalate finance_lead",
         "expect dispatch finance_agent",
     );
-    let dir = workdir("failing", &[("finance.intent", broken.as_bytes())]);
+    let dir = workdir("failing", &[("finance.intent", &broken)]);
     let junit = dir.join("junit.xml");
     let out = intent(
         &dir,
