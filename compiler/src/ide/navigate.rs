@@ -2,7 +2,8 @@
 //! every file of the mesh and refuses what it cannot rename safely: keywords, built-in words,
 //! names from the standard library, and new names that are not identifiers.
 
-use super::{DefKind, FileRange, Snapshot, TextEdit};
+use super::{Def, DefKind, FileRange, Snapshot, SymbolIndex, TextEdit};
+use crate::syntax::ast::Span;
 use crate::syntax::token::Token;
 use logos::Logos;
 
@@ -69,6 +70,20 @@ impl Snapshot {
 
     /// The range that a rename at `offset` would change, or why it cannot.
     pub fn prepare_rename(&self, path: &str, offset: u32) -> Result<FileRange, RenameError> {
+        let (_, _, span) = self.renamable(path, offset)?;
+        Ok(FileRange {
+            file: path.to_string(),
+            span,
+        })
+    }
+
+    /// The mesh's index, the declaration named at `offset` and the name's span there, when
+    /// that declaration can be renamed; otherwise why not.
+    fn renamable(
+        &self,
+        path: &str,
+        offset: u32,
+    ) -> Result<(&SymbolIndex, &Def, Span), RenameError> {
         let text = self.text(path).unwrap_or("");
         if let Some((word, _)) = super::hover::word_at(text, offset as usize) {
             if is_keyword(word) {
@@ -104,10 +119,7 @@ impl Snapshot {
         let (_, span) = index
             .at(path, offset)
             .ok_or_else(|| RenameError("no declared name here".into()))?;
-        Ok(FileRange {
-            file: path.to_string(),
-            span,
-        })
+        Ok((index, d, span))
     }
 
     /// The edits that rename the name at `offset` to `new_name` everywhere in its mesh.
@@ -117,16 +129,7 @@ impl Snapshot {
         offset: u32,
         new_name: &str,
     ) -> Result<Vec<TextEdit>, RenameError> {
-        self.prepare_rename(path, offset)?;
-        let index = self
-            .index(path)
-            .ok_or_else(|| RenameError("this file is not part of a mesh".into()))?;
-        let def = self
-            .target(path, offset)
-            .ok_or_else(|| RenameError("no declared name here".into()))?;
-        let d = index
-            .def(def)
-            .ok_or_else(|| RenameError("no declared name here".into()))?;
+        let (index, d, _) = self.renamable(path, offset)?;
         let dotted = matches!(d.kind, DefKind::Capability);
         if !valid_name(new_name, dotted) {
             return Err(RenameError(format!(
