@@ -30,13 +30,13 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
-    /// The record of `decision`, made for `request` at `at_ms`.
-    pub fn new(request: &Request, decision: &Decision, at_ms: u64) -> LogRecord {
+    /// The record of `decision`, made for `request` (at the time its id carries).
+    pub fn new(request: Request, decision: &Decision) -> LogRecord {
         LogRecord {
-            at_ms,
+            at_ms: decision.decision_id.at_ms,
             decision_id: decision.decision_id.to_string(),
             plan_hash: decision.plan_hash.to_string(),
-            request: request.clone(),
+            request,
             outcome: decision.outcome,
             intent: decision.intent.as_deref().map(str::to_string),
             steps: step_list(decision),

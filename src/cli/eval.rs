@@ -74,7 +74,7 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
     }
     let d = engine.decide(&req);
     if let Some(path) = a.log {
-        append_log(path, &LogRecord::new(&req, &d, d.decision_id.at_ms))?;
+        append_log(path, &LogRecord::new(req, &d))?;
     }
     if a.json {
         println!(

@@ -71,7 +71,7 @@ async fn write_lines(
         let mut item = Some(first);
         while let Some((req, d)) = item.take() {
             line.clear();
-            line.push_str(&LogRecord::new(&req, &d, d.decision_id.at_ms).to_line());
+            line.push_str(&LogRecord::new(req, &d).to_line());
             line.push('\n');
             if out.write_all(line.as_bytes()).await.is_err() {
                 eprintln!("intent serve: cannot write the decision log; it stops here");
@@ -83,7 +83,7 @@ async fn write_lines(
     }
     // Closing: write what is still queued.
     while let Ok((req, d)) = rx.try_recv() {
-        let line = LogRecord::new(&req, &d, d.decision_id.at_ms).to_line() + "\n";
+        let line = LogRecord::new(req, &d).to_line() + "\n";
         let _ = out.write_all(line.as_bytes()).await;
     }
     let _ = out.flush().await;
