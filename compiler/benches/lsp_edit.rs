@@ -1,7 +1,8 @@
 //! The language server's edit loop against a full `intent check`: a benchmark, not a test.
 //!
-//! It takes the 10,000-line mesh of the compile benchmark (the same generator, included from
-//! `compile.rs`), splits it into files of about 250 lines (one package, so one mesh), and
+//! It takes the 10,000-line mesh of the compile benchmark (the same generator,
+//! `benches/support/mesh.rs`), splits it into files of about 250 lines (one package, so one
+//! mesh), and
 //! measures in one run:
 //!
 //! - `intent check`: `compile(.., Stage::Check)` of all the files on a fresh database, as the
@@ -22,8 +23,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
-#[path = "compile.rs"]
-mod compile_bench;
+#[path = "support/mesh.rs"]
+mod mesh;
 
 use intent_compiler::ide::Host;
 use intent_compiler::{compile, Source, Stage};
@@ -74,11 +75,11 @@ fn ms(d: Duration) -> String {
 fn main() {
     let quick = std::env::var("INTENT_BENCH_QUICK").is_ok_and(|v| v == "1");
     let (size, runs) = if quick {
-        (&compile_bench::QUICK, 5)
+        (&mesh::QUICK, 5)
     } else {
-        (&compile_bench::FULL, 21)
+        (&mesh::FULL, 21)
     };
-    let text = compile_bench::intent_source(&compile_bench::generate(size));
+    let text = mesh::intent_source(&mesh::generate(size));
     let sources = split(&text, 250);
     let lines: usize = sources.iter().map(|s| s.text.lines().count()).sum();
     let checked = compile(&sources, Stage::Check);
