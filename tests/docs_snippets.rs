@@ -4,8 +4,7 @@
 //! repository, and the CLI reference names exactly the subcommands and options `intent --help`
 //! shows.
 //!
-//! A code block's info string says what it is (`docs/reference/language.md` explains the
-//! attributes to writers in its introduction):
+//! A code block's info string says what it is (`docs/introduction.md` explains it to writers):
 //! - ```` ```intent ```` — a complete mesh: it must check without any diagnostic, and its `test`
 //!   blocks must pass;
 //! - ```` ```intent,fragment ```` — a piece of a mesh: it must parse, as items, as the arms of a
