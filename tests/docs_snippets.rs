@@ -16,6 +16,8 @@
 //! - ```` ```intent,mesh=NAME ```` — the blocks of one page with the same NAME are joined, in
 //!   order, into one file that is checked (and tested) as a complete mesh.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use intent_compiler::syntax::parse;
