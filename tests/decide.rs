@@ -1,4 +1,4 @@
-//! The runtime API against LANGUAGE.md §6: the `.intent` semantics tests, and what `.intent`
+//! The runtime API against docs/concepts.md ("One decision, step by step"): the `.intent` semantics tests, and what `.intent`
 //! tests cannot express (time, state, reasons, JSON shape, robustness).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

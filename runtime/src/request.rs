@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A request to route (LANGUAGE.md §6).
+/// A request to route (docs/concepts.md, "One decision, step by step").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     /// The intent, when an external classifier (or the caller) already knows it.

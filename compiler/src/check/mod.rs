@@ -1,4 +1,4 @@
-//! Checking and lowering: every rule of LANGUAGE.md §8 that needs no deep analysis, done in
+//! Checking and lowering: every check of `intent check` that needs no deep analysis, done in
 //! the same pass that builds the routing plan, so that what is checked is exactly what runs.
 //!
 //! The pass walks declarations in a canonical order (sorted by name), so the plan it builds

@@ -1,6 +1,6 @@
 //! The tokens of the Intent language, recognised by a `logos` lexer.
 //!
-//! Reserved words (LANGUAGE.md §2) are their own tokens. The *contextual* field words
+//! Reserved words (docs/reference/language.md, "Keywords") are their own tokens. The *contextual* field words
 //! (`clearance`, `trust`, `depth`, ...) are tokens too, so that the grammar can tell a field
 //! from a name without lookahead; the grammar accepts them wherever a plain name is allowed,
 //! which is what keeps them usable as names (a context field may be called `channel`).
@@ -296,7 +296,7 @@ fn block_comment(lex: &mut logos::Lexer<Token>) -> FilterResult<(), LexError> {
 }
 
 impl Token {
-    /// The reserved words, as LANGUAGE.md §2 lists them.
+    /// The reserved words, as docs/reference/language.md lists them.
     pub const RESERVED: &'static [&'static str] = &[
         "package",
         "use",

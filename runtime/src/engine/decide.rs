@@ -1,4 +1,4 @@
-//! `decide`: one request to one decision, in the order LANGUAGE.md §6 gives — intent, lineage
+//! `decide`: one request to one decision, in the order docs/concepts.md ("One decision, step by step") gives — intent, lineage
 //! guards, context check, first matching arm, filling steps, escalation rules, obligations.
 //! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
 

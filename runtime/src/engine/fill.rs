@@ -1,4 +1,4 @@
-//! Filling steps (LANGUAGE.md §6 step 4): for each step, the candidates in order — the target
+//! Filling steps (step 4 of a decision, docs/concepts.md): for each step, the candidates in order — the target
 //! (for `any CAP`, every provider, best first), the fallbacks, then the backups of the agents
 //! named — and the first that provides what the step needs, is permitted by the policies
 //! (Cedar's meaning: a matching forbid wins; otherwise clearance or a matching permit grants),

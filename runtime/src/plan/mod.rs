@@ -46,7 +46,7 @@ pub struct Plan {
     pub rules: Vec<Rule>,
     pub reviews: Vec<Review>,
     pub limits: Limits,
-    /// The generated Cedar schema, policies and entities (LANGUAGE.md §7).
+    /// The generated Cedar schema, policies and entities (docs/concepts.md, "Policies, with Cedar's meaning").
     pub cedar: CedarPart,
     /// `file:line:col` of arms, rules, steps and declarations.
     pub source_map: Vec<SourceLoc>,
