@@ -35,7 +35,7 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
         .route("/v1/decide", post(decide).route_layer(json("decide")))
         .route("/v1/review", post(review).route_layer(json("review")))
         .route("/v1/failure", post(failure).route_layer(json("failure")))
-        .route("/v1/authz", any(authz.clone()))
+        .route("/v1/authz", any(authz))
         .route("/v1/authz/{*rest}", any(authz))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
