@@ -93,6 +93,28 @@ fn guards_say_why_they_deny() {
     assert!(reason(&d).contains("unknown intent `nope`"));
 }
 
+/// Regression (#10): an unknown intent name was repeated whole in the reason, so a 60 KB name
+/// made a 60 KB answer (and log record), after an edit distance over every intent.
+#[test]
+fn unknown_names_are_cut_in_the_reason() {
+    let e = guards();
+    let long = "x".repeat(60_000);
+    let d = e.decide_at(
+        &Request::for_intent(&long, 0.9).with("channel", json!("web")),
+        0,
+    );
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert_eq!(reason(&d), format!("unknown intent `{}…`", "x".repeat(64)));
+    let d = e.decide_at(&with_lineage("check_stock", &["take_order", &long]), 0);
+    assert_eq!(
+        reason(&d),
+        format!(
+            "the caller's lineage names an unknown intent `{}…`",
+            "x".repeat(64)
+        )
+    );
+}
+
 #[test]
 fn unknown_intents_and_faults_deny_with_the_reason() {
     let e = guards();

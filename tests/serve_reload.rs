@@ -169,7 +169,7 @@ fn sigterm_lets_an_in_flight_request_finish() {
     let (head, tail) = ORDER.split_at(20);
     write!(
         s,
-        "POST /v1/decide HTTP/1.1\r\nhost: t\r\ncontent-length: {}\r\n\r\n{head}",
+        "POST /v1/decide HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{head}",
         ORDER.len()
     )
     .unwrap();

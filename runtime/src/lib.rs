@@ -16,12 +16,14 @@ pub mod eval;
 pub mod explore;
 #[cfg(feature = "tower")]
 pub mod layer;
+pub mod limits;
 pub mod log;
 pub mod plan;
 pub mod request;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod state;
+pub mod strict_json;
 
 pub use decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,

@@ -152,6 +152,11 @@ enum Command {
         /// How often to look for a changed plan, in milliseconds; 0: never reload
         #[arg(long, default_value_t = 1000)]
         reload_ms: u64,
+        /// What /v1/authz does with x-intent-context-<field> headers: merge them with
+        /// x-intent-context (a field given twice is refused), ignore them (x-intent-context is
+        /// authoritative), or refuse requests that send them
+        #[arg(long, default_value = "merge", value_parser = ["merge", "ignore", "refuse"])]
+        field_headers: String,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -243,6 +248,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            field_headers,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -251,6 +257,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            field_headers,
         }),
         Command::Diff {
             old,

@@ -4,6 +4,7 @@
 
 use super::sources;
 use intent_compiler::{compile, Stage};
+use intent_runtime::layer::headers::FieldHeaders;
 use intent_runtime::plan::Plan;
 use intent_runtime::server::{self, Config, LogTarget, PlanSource};
 use std::net::SocketAddr;
@@ -19,6 +20,8 @@ pub struct ServeArgs {
     pub max_body: usize,
     pub timeout_ms: u64,
     pub reload_ms: u64,
+    /// `merge`, `ignore` or `refuse` (clap allows no other).
+    pub field_headers: String,
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
@@ -46,6 +49,12 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     config.request_timeout = Duration::from_millis(a.timeout_ms);
     config.header_timeout = Duration::from_millis(a.timeout_ms);
     config.reload_every = Duration::from_millis(a.reload_ms);
+    config.field_headers = FieldHeaders::named(&a.field_headers).ok_or_else(|| {
+        format!(
+            "--field-headers {}: merge, ignore or refuse",
+            a.field_headers
+        )
+    })?;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

@@ -9,6 +9,7 @@ use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
 };
 use crate::eval::{holds, Env};
+use crate::limits::{echo, MAX_ECHO};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
 use crate::state::Subject;
@@ -160,7 +161,11 @@ impl Engine {
             let Some(&i) = self.intents_by_name.get(name) else {
                 dr.end(
                     Outcome::Deny,
-                    Some(format!("unknown intent `{name}`{}", self.closest(name))),
+                    Some(format!(
+                        "unknown intent `{}`{}",
+                        echo(name),
+                        self.closest(name)
+                    )),
                 );
                 return None;
             };
@@ -234,7 +239,13 @@ impl Engine {
         }
     }
 
+    /// The known intents nearest to an unknown name, for the reason. A name longer than any
+    /// answer repeats (`MAX_ECHO`) gets none: the edit distance costs its length times each
+    /// intent's, and a name that long is no typo.
     fn closest(&self, name: &str) -> String {
+        if name.len() > MAX_ECHO {
+            return String::new();
+        }
         let mut names: Vec<(usize, &str)> = self
             .plan
             .intents
@@ -268,7 +279,8 @@ impl Engine {
                     dr.end(
                         Outcome::Deny,
                         Some(format!(
-                            "the caller's lineage names an unknown intent `{name}`"
+                            "the caller's lineage names an unknown intent `{}`",
+                            echo(name)
                         )),
                     );
                     return None;

@@ -15,6 +15,8 @@ mod routes;
 pub use app::App;
 pub use routes::router;
 
+use crate::layer::headers::FieldHeaders;
+use crate::limits::MAX_BODY_LIMIT;
 use crate::plan::Plan;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,7 +36,7 @@ pub enum LogTarget {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    /// The largest request body accepted (413 beyond it).
+    /// The largest request body accepted (413 beyond it); at most `limits::MAX_BODY_LIMIT`.
     pub max_body: usize,
     /// The longest a request may take, body included (408 beyond it).
     pub request_timeout: Duration,
@@ -45,6 +47,8 @@ pub struct Config {
     /// On shutdown, how long in-flight requests may take to finish.
     pub drain_timeout: Duration,
     pub log: LogTarget,
+    /// What `/v1/authz` does with `x-intent-context-<field>` headers.
+    pub field_headers: FieldHeaders,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             reload_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(30),
             log: LogTarget::None,
+            field_headers: FieldHeaders::Merge,
         }
     }
 }
@@ -87,6 +92,12 @@ pub async fn serve(
     source: PlanSource,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), String> {
+    if config.max_body > MAX_BODY_LIMIT {
+        return Err(format!(
+            "--max-body {} is over the limit of {MAX_BODY_LIMIT} bytes (docs/serve.md, Limits)",
+            config.max_body
+        ));
+    }
     let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
     let app = Arc::new(App::load(&source, log)?);

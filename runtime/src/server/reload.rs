@@ -27,7 +27,9 @@ pub(crate) struct Store {
 
 /// The engine for `plan`, sharing `store`'s state when the plan's agents and humans are the
 /// ones the state was recorded for. `store` changes only when the plan is valid.
-pub(crate) fn engine_for(plan: Plan, store: &mut Store) -> Result<Engine, PlanError> {
+pub(crate) fn engine_for(mut plan: Plan, store: &mut Store) -> Result<Engine, PlanError> {
+    // Traces in answers name files relative to the mesh, not where it lives on this machine.
+    plan.relative_sources();
     let agents: Vec<String> = plan.agents.iter().map(|a| a.name.clone()).collect();
     let humans: Vec<String> = plan.humans.iter().map(|h| h.name.clone()).collect();
     let same = agents == store.agents && humans == store.humans;

@@ -3,17 +3,20 @@
 //! any sub-path, for Envoy `ext_authz` path prefixing and nginx `auth_request`), which reads
 //! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`.
 //! Every refusal is JSON `{"error": .., "help": ..}` with a 4xx status; nothing here panics.
+//! POST bodies must say they are JSON (415 otherwise) and are read strictly (`strict_json`:
+//! no key twice, bounded nesting), like the headers (`crate::limits`).
 
 use super::app::{unknown_fields, App};
 use super::Config;
 use crate::decision::Decision;
-use crate::layer::headers::{self, StatusSet};
+use crate::layer::headers::{self, FieldHeaders, StatusSet};
+use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request as HttpRequest, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -24,10 +27,14 @@ use std::time::{Duration, Instant};
 
 /// The sidecar's routes over `app`, with the body limit and request timeout of `config`.
 pub fn router(app: Arc<App>, config: &Config) -> Router {
+    let fields = config.field_headers;
+    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields);
+    let json =
+        |endpoint: &'static str| middleware::from_fn_with_state((app.clone(), endpoint), json_only);
     Router::new()
-        .route("/v1/decide", post(decide))
-        .route("/v1/review", post(review))
-        .route("/v1/failure", post(failure))
+        .route("/v1/decide", post(decide).route_layer(json("decide")))
+        .route("/v1/review", post(review).route_layer(json("review")))
+        .route("/v1/failure", post(failure).route_layer(json("failure")))
         .route("/v1/authz", any(authz))
         .route("/v1/authz/{*rest}", any(authz))
         .route("/healthz", get(healthz))
@@ -52,6 +59,31 @@ async fn deadline(State(limit): State<Duration>, req: HttpRequest, next: Next) -
             "send the whole request sooner",
         ),
     }
+}
+
+/// A POST body is JSON, and says so: any other `content-type`, or none, gets 415 before the body
+/// is read (a form or a text body is not read as JSON by accident).
+async fn json_only(
+    State((app, endpoint)): State<(Arc<App>, &'static str)>,
+    req: HttpRequest,
+    next: Next,
+) -> Response {
+    let ty = req.headers().get(CONTENT_TYPE).map(HeaderValue::as_bytes);
+    let essence = ty.map(|t| t.split(|b| *b == b';').next().unwrap_or(t).trim_ascii());
+    if req.method() == Method::POST
+        && !essence.is_some_and(|e| e.eq_ignore_ascii_case(b"application/json"))
+    {
+        app.metrics.bad_request(endpoint);
+        let got = ty.map_or("none".to_string(), |t| {
+            format!("`{}`", echo(&String::from_utf8_lossy(t)))
+        });
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("the body must be JSON; its content-type is {got}"),
+            "send the body with content-type: application/json",
+        );
+    }
+    next.run(req).await
 }
 
 /// Milliseconds since the Unix epoch.
@@ -222,7 +254,7 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
         app.metrics.bad_request("failure");
         error(
             StatusCode::NOT_FOUND,
-            format!("no agent `{}` in the plan", f.agent),
+            format!("no agent `{}` in the plan", echo(&f.agent)),
             "name an agent the plan declares",
         )
     }
@@ -230,15 +262,15 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
 
 /// The authorization endpoint (docs/serve.md): decides from the `x-intent-*` headers and
 /// answers with a status and `x-intent-*` headers.
-async fn authz(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let req = match headers::request_from_headers(&headers) {
+async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHeaders) -> Response {
+    let req = match headers::read_request(&headers, fields) {
         Ok(r) => r,
         Err(e) => {
             app.metrics.bad_request("authz");
             return error(
-                StatusCode::BAD_REQUEST,
+                e.status,
                 e.to_string(),
-                "see docs/serve.md for the x-intent-* request headers",
+                "see docs/serve.md for the x-intent-* request headers and their limits",
             );
         }
     };
