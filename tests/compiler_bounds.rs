@@ -114,3 +114,65 @@ fn a_route_arm_with_forty_or_pairs_makes_no_claim() {
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("W0100"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_in_a_mesh_are_read_once() {
+    let mesh = "package demo\ncapability invoices.read\nagent reader { provides invoices.read }\n\
+                intent read { requires invoices.read }\nroute read { otherwise => dispatch reader }\n";
+    let dir = workdir("links", &[("mesh/m.intent", mesh)]);
+    let m = dir.join("mesh");
+    // Two links back to the mesh itself (a loop each) and a second name for the file.
+    std::os::unix::fs::symlink(&m, m.join("again")).unwrap();
+    std::os::unix::fs::symlink(&m, m.join("more")).unwrap();
+    std::os::unix::fs::symlink(m.join("m.intent"), m.join("same.intent")).unwrap();
+    for command in ["check", "fmt"] {
+        let args: &[&str] = if command == "fmt" {
+            &["fmt", "--check", "mesh"]
+        } else {
+            &["check", "mesh"]
+        };
+        let out = capped(&dir, args);
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{command}: {err}");
+        assert!(!err.contains("E0110"), "{command}: {err}");
+        assert_eq!(err.matches("note: skipped").count(), 3, "{command}: {err}");
+        assert!(err.contains("note: skipped mesh/again"), "{command}: {err}");
+        assert!(
+            err.contains("note: skipped mesh/same.intent"),
+            "{command}: {err}"
+        );
+    }
+    let out = capped(&dir, &["check", "mesh"]);
+    assert!(text(&out.stderr).contains("checked 1 file: 0 errors, 0 warnings"));
+}
+
+#[test]
+fn a_file_with_carriage_return_line_ends_is_read_as_written() {
+    // Once, `\r` did not end a `//` comment: this file was one comment, an empty mesh that
+    // checked clean, built a plan with no agent and ran no test.
+    let mesh = "// a mesh saved with old Mac line ends\rpackage demo\rcapability invoices.read\r\
+                agent reader { provides invoices.read }\rintent read { requires invoices.read }\r\
+                route read { otherwise => dispatch reader }\r\
+                test \"reads\" { given { intent: read, confidence: 0.9 } expect dispatch reader }\r\
+                human lead { channel \"slack:#lead\" }\r";
+    let dir = workdir("cr", &[("m.intent", mesh)]);
+    let out = capped(&dir, &["test", "."]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("1 passed, 0 failed"), "{all}");
+    // Positions count `\r` as a line end: the unused human is on line 8.
+    let out = capped(&dir, &["check", "--format", "json", "."]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unused = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "W0001")
+        .unwrap();
+    assert_eq!((&unused["line"], &unused["column"]), (&8.into(), &7.into()));
+    // A mesh that declares nothing is said so.
+    let dir = workdir("comments-only", &[("m.intent", "// nothing here\n")]);
+    let out = capped(&dir, &["check", "."]);
+    assert!(text(&out.stderr).contains("W0006"), "{}", text(&out.stderr));
+}
