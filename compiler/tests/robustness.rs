@@ -102,7 +102,10 @@ fn long_non_ascii_runs_are_lexed_without_overflow() {
         ),
         // One mark at the start is the encoding's signature; the others are hidden
         // characters, one diagnostic for the run.
-        (format!("\u{FEFF}package p\nconst y = 1\n"), vec!["W0001"]),
+        (
+            "\u{FEFF}package p\nconst y = 1\n".to_string(),
+            vec!["W0001"],
+        ),
         (
             format!("{}package p\nconst y = 1\n", "\u{FEFF}".repeat(250_000)),
             vec!["E0009", "W0001"],
