@@ -124,7 +124,16 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
         .collect();
     let set = SourceSet::new(&db, files);
     let analysis = db::analyze(&db, set);
-    diagnostics.extend(analysis.diagnostics.iter().cloned());
+    // A file that is not UTF-8 is read as empty: it already has its diagnostic, and the mesh
+    // "declaring nothing" would be the same mistake said twice.
+    let unreadable = !diagnostics.is_empty();
+    diagnostics.extend(
+        analysis
+            .diagnostics
+            .iter()
+            .filter(|d| !(unreadable && d.code == Code::EMPTY_MESH))
+            .cloned(),
+    );
     let mut plan = analysis.plan.clone();
     if let (Stage::Build, Some(p)) = (stage, plan.as_mut()) {
         let part = cedar::generate(p);
@@ -192,22 +201,11 @@ fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::
     let Some(source) = sources.iter().find(|s| s.path == loc.file) else {
         return (loc.file.clone(), Default::default());
     };
-    let offset = source
-        .text
-        .split_inclusive('\n')
-        .take(loc.line.saturating_sub(1) as usize)
-        .map(str::len)
-        .sum::<usize>()
-        + source
-            .text
-            .lines()
-            .nth(loc.line.saturating_sub(1) as usize)
-            .map_or(0, |l| {
-                l.chars()
-                    .take(loc.col.saturating_sub(1) as usize)
-                    .map(char::len_utf8)
-                    .sum()
-            });
+    let offset = crate::lines::Lines::new(&source.text).offset(
+        &source.text,
+        loc.line as usize,
+        loc.col as usize,
+    );
     (
         loc.file.clone(),
         crate::syntax::ast::Span::new(offset, offset + 1),

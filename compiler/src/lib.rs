@@ -18,6 +18,7 @@ pub mod diagnostics;
 pub mod fmt;
 pub mod hir;
 pub mod ide;
+pub mod lines;
 pub mod render;
 pub mod stdlib;
 pub mod syntax;

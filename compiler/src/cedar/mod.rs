@@ -53,7 +53,7 @@ use intent_runtime::cedar::{decimal_json, decimal_text};
 /// A problem Cedar found in the generated part, attributed to a plan source location when the
 /// policy came from a rule (`src` is the rule's `src`, or the agent's for an `agent:` permit) or
 /// to nothing (schema, entities).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CedarProblem {
     pub src: Option<SrcId>,
     pub message: String,

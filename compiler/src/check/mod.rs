@@ -21,6 +21,7 @@ pub use test_blocks::TestCase;
 use crate::analysis;
 use crate::diagnostics::Diagnostic;
 use crate::hir::Workspace;
+use crate::lines::Lines;
 use crate::syntax::ast::Span;
 use intent_runtime::plan::{self, SourceLoc, SrcId};
 use std::collections::BTreeMap;
@@ -40,7 +41,7 @@ pub(crate) struct Checker<'w, 'a> {
     pub spans: Vec<(usize, Span)>,
     /// Where each route starts (its intent name), by intent.
     pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
-    line_starts: Vec<Vec<usize>>,
+    lines: Vec<Lines>,
 }
 
 impl<'w, 'a> Checker<'w, 'a> {
@@ -59,17 +60,8 @@ impl<'w, 'a> Checker<'w, 'a> {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: usize, offset: usize) -> (u32, u32) {
-        let starts = self
-            .line_starts
-            .get(file)
-            .map_or(&[0usize][..], Vec::as_slice);
-        let line = starts.partition_point(|s| *s <= offset).max(1);
-        let start = starts.get(line - 1).copied().unwrap_or(0);
-        let text = self.t.ws.file(file).map_or("", |f| f.text);
-        let col = text
-            .get(start..offset.min(text.len()))
-            .map_or(offset - start, |s| s.chars().count());
-        (line as u32, col as u32 + 1)
+        let (line, col) = self.lines.get(file).map_or((1, 1), |l| l.line_col(offset));
+        (line as u32, col as u32)
     }
 }
 
@@ -77,22 +69,14 @@ impl<'w, 'a> Checker<'w, 'a> {
 pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
-    let line_starts = ws
-        .files
-        .iter()
-        .map(|f| {
-            std::iter::once(0)
-                .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        })
-        .collect();
+    let lines = ws.files.iter().map(|f| Lines::new(f.text)).collect();
     let mut c = Checker {
         t,
         diags: local,
         source_map: Vec::new(),
         spans: Vec::new(),
         route_heads: BTreeMap::new(),
-        line_starts,
+        lines,
     };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())

@@ -235,10 +235,11 @@ pub enum Token {
 // character class that admits any non-ASCII character into states that call one another per
 // byte, which overflowed the stack on a long non-ASCII comment in an unoptimised build.
 
-/// After `//`: the rest of the line.
+/// After `//`: the rest of the line, which ends at `\n`, `\r\n` or a lone `\r`
+/// (`crate::lines`): a file saved with old Mac line endings is not one long comment.
 fn line_comment(lex: &mut logos::Lexer<Token>) {
     let rest = lex.remainder();
-    lex.bump(rest.find('\n').unwrap_or(rest.len()));
+    lex.bump(rest.find(['\n', '\r']).unwrap_or(rest.len()));
 }
 
 /// After `///`: the rest of the line, which is the doc text.
@@ -259,8 +260,8 @@ fn string_literal(lex: &mut logos::Lexer<Token>) -> Result<String, LexError> {
                 lex.bump(i + 1);
                 return Ok(lex.slice().to_string());
             }
-            (Some(b'\\'), Some(next)) if *next != b'\n' => i += 2,
-            (None | Some(b'\n') | Some(b'\\'), _) => {
+            (Some(b'\\'), Some(next)) if *next != b'\n' && *next != b'\r' => i += 2,
+            (None | Some(b'\n' | b'\r' | b'\\'), _) => {
                 lex.bump(i);
                 return Err(LexError::UnterminatedString);
             }

@@ -6,7 +6,7 @@
 //! the result says so. Intents are decided in parallel, one chunk per core, in a fixed order.
 
 use super::constants::applicable_rules;
-use super::region::{contains, describe, merge, CellBox};
+use super::region::{contains, merge_with_members, CellBox, Writer};
 use super::space::{space, Space};
 use super::{summary, DecisionSummary, NoLimits};
 use crate::engine::{Engine, PlanError};
@@ -294,10 +294,10 @@ fn intent_diff(space: Space, old: &Engine, new: &Engine, opts: DiffOptions) -> I
         }
     }
     let mut regions: Vec<(Vec<usize>, Region)> = Vec::new();
+    let writer = Writer::new(&s.vars);
     for cells in groups {
-        for bx in merge(&cells) {
-            let members: Vec<&Vec<usize>> = cells.iter().filter(|c| contains(&bx, c)).collect();
-            let Some(first) = members.first() else {
+        for (bx, members) in merge_with_members(&cells) {
+            let Some(first) = members.first().and_then(|n| cells.get(*n)) else {
                 continue;
             };
             let req = s.request(first);
@@ -309,7 +309,7 @@ fn intent_diff(space: Space, old: &Engine, new: &Engine, opts: DiffOptions) -> I
             regions.push((
                 (*first).clone(),
                 Region {
-                    condition: describe(&s.vars, &bx),
+                    condition: writer.describe(&bx),
                     cells: members.len() as u64,
                     example: serde_json::to_value(&req).unwrap_or_default(),
                     old: ea,

@@ -13,6 +13,7 @@ use super::PlanSource;
 use crate::engine::{Engine, PlanError};
 use crate::plan::Plan;
 use crate::state::{MemoryState, State, Subject};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -138,20 +139,24 @@ async fn fingerprint_async(paths: Vec<PathBuf>) -> Fingerprint {
 
 fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
     let mut out = Vec::new();
+    let mut walked = HashSet::new();
     for p in paths {
-        add(p, &mut out, 0);
+        add(p, &mut out, 0, &mut walked);
     }
     out.sort();
     out
 }
 
-fn add(path: &Path, out: &mut Fingerprint, depth: usize) {
+/// Walks each real directory once (`walked`, by canonical path): two links back to an
+/// ancestor would otherwise double the walk at every level.
+fn add(path: &Path, out: &mut Fingerprint, depth: usize, walked: &mut HashSet<PathBuf>) {
     let meta = std::fs::metadata(path).ok();
     match meta {
         Some(m) if m.is_dir() && depth < 16 => {
-            if let Ok(entries) = std::fs::read_dir(path) {
+            let first = path.canonicalize().map_or(true, |real| walked.insert(real));
+            if let (true, Ok(entries)) = (first, std::fs::read_dir(path)) {
                 for e in entries.flatten() {
-                    add(&e.path(), out, depth + 1);
+                    add(&e.path(), out, depth + 1, walked);
                 }
             }
         }
