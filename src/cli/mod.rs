@@ -152,6 +152,8 @@ enum Command {
         /// How often to look for a changed plan, in milliseconds; 0: never reload
         #[arg(long, default_value_t = 1000)]
         reload_ms: u64,
+        #[command(flatten)]
+        state: serve::StateArgs,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -243,6 +245,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            state,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -251,6 +254,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            state,
         }),
         Command::Diff {
             old,
