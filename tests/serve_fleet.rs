@@ -104,7 +104,7 @@ fn pong(port: u16) -> bool {
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
     let mut buf = [0u8; 7];
-    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && buf == *b"+PONG\r\n"
 }
 
 /// Reports a failure of `agent` to one replica. The one place that knows how `/v1/failure` is

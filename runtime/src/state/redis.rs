@@ -285,7 +285,11 @@ impl RedisState {
             let [i, kind, wait] = c else {
                 continue;
             };
-            let Some((t, _)) = usize::try_from(*i - 1).ok().and_then(|i| subjects.get(i)) else {
+            let Some((t, _)) = i
+                .checked_sub(1)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| subjects.get(i))
+            else {
                 continue;
             };
             let wait_ms = u64::try_from(*wait).unwrap_or(1).max(1);
