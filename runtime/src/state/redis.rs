@@ -333,8 +333,7 @@ impl RedisState {
     ) -> Result<(), String> {
         let keep = breaker
             .map_or(0, |b| b.failures)
-            .max(FAILURES_KEPT_WITHOUT_BREAKER)
-            .min(MAX_LOG);
+            .clamp(FAILURES_KEPT_WITHOUT_BREAKER, MAX_LOG);
         let cooldown = breaker.map_or(0, |b| b.cooldown_ms);
         let local = |why: String| match &self.fallback {
             Some((local, _)) => {
