@@ -225,7 +225,7 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(allowed.load(Ordering::Relaxed), 100);
-        assert!(state.take(&[take.clone()], 60_999).is_err());
+        assert!(state.take(std::slice::from_ref(&take), 60_999).is_err());
         assert!(state.take(&[take], 61_000).is_ok());
     }
 
@@ -244,7 +244,7 @@ mod tests {
                 why: Blocked::Rate { wait_ms: 990 }
             }])
         );
-        state.take(&[a.clone()], 20).unwrap();
+        state.take(std::slice::from_ref(&a), 20).unwrap();
         assert!(state.take(&[a], 30).is_err());
     }
 
