@@ -157,6 +157,8 @@ enum Command {
         /// authoritative), or refuse requests that send them
         #[arg(long, default_value = "merge", value_parser = ["merge", "ignore", "refuse"])]
         field_headers: String,
+        #[command(flatten)]
+        state: serve::StateArgs,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -249,6 +251,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             timeout_ms,
             reload_ms,
             field_headers,
+            state,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -258,6 +261,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             timeout_ms,
             reload_ms,
             field_headers,
+            state,
         }),
         Command::Diff {
             old,

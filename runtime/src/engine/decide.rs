@@ -12,21 +12,63 @@ use crate::eval::{holds, Env};
 use crate::limits::{echo, MAX_ECHO};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
-use crate::state::Subject;
+use crate::state::{Block, Blocked, Check, Refused, State, Take};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// A decision being built.
-pub(crate) struct Draft {
-    pub d: Decision,
+/// How many times one decision is worked out again after the state store refused what it
+/// claimed (each refusal names at least one subject the next attempt will not choose).
+pub const MAX_ATTEMPTS: usize = 8;
+
+/// A decision worked out but not yet committed: what it claims from the state store.
+#[derive(Debug)]
+pub struct Attempt {
+    pub decision: Decision,
+    /// The agents filling its steps or the human it escalates to, with their limits; empty
+    /// when it uses nothing limited.
+    pub claim: Vec<Take>,
 }
 
-impl Draft {
+/// What a decision knows of the state: the store's read, and what the store refused to
+/// earlier attempts of the same decision.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'v> {
+    check: &'v dyn Check,
+    learned: &'v [Block],
+}
+
+impl View<'_> {
+    /// Why `take` cannot be used now, if it cannot.
+    pub fn blocked(&self, take: &Take, now: u64) -> Option<Blocked> {
+        if take.rates.is_empty() && take.breaker.is_none() {
+            return None;
+        }
+        self.learned
+            .iter()
+            .find(|b| b.subject == take.subject)
+            .map(|b| b.why)
+            .or_else(|| self.check.check(take, now))
+    }
+}
+
+/// A decision being built, what it claims, and what it knows of the state.
+pub(crate) struct Draft<'v> {
+    pub d: Decision,
+    pub claim: Vec<Take>,
+    pub view: View<'v>,
+}
+
+impl<'v> Draft<'v> {
     /// An empty draft: a `deny` with nothing said yet (also the scratch draft of checks made
     /// outside `decide`, whose result is thrown away).
-    pub fn scratch(plan_hash: Arc<str>) -> Draft {
+    pub fn scratch(plan_hash: Arc<str>, check: &'v dyn Check) -> Draft<'v> {
         Draft {
+            claim: Vec::new(),
+            view: View {
+                check,
+                learned: &[],
+            },
             d: Decision {
                 outcome: Outcome::Deny,
                 intent: None,
@@ -75,6 +117,33 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// A check that finds nothing blocked (for drafts that decide nothing).
+struct NothingBlocked;
+
+impl Check for NothingBlocked {
+    fn check(&self, _: &Take, _: u64) -> Option<Blocked> {
+        None
+    }
+}
+
+static NOTHING_BLOCKED: NothingBlocked = NothingBlocked;
+
+/// How long a client is asked to wait when the state store cannot be asked.
+pub const UNAVAILABLE_RETRY_MS: u64 = 1_000;
+
+/// `decision` failed closed because the state store could not take its claim: a throttle
+/// naming the cause, with nothing chosen.
+pub fn unavailable(mut decision: Decision, why: &str) -> Decision {
+    decision.outcome = Outcome::Throttle;
+    decision.steps.clear();
+    decision.human = None;
+    decision.deadline_ms = None;
+    decision.obligations.clear();
+    decision.retry_after_ms = Some(UNAVAILABLE_RETRY_MS);
+    decision.reason = Some(format!("the state store is unavailable: {why}"));
+    decision
+}
+
 impl Engine {
     /// Decides a request now (system clock).
     pub fn decide(&self, req: &Request) -> Decision {
@@ -83,17 +152,73 @@ impl Engine {
 
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut draft = Draft::scratch(self.hash.clone());
-        draft.d.decision_id = DecisionId {
+        self.decide_with(req, now_ms, &*self.state)
+    }
+
+    /// Decides a request at `now_ms` with `state`: works the decision out on what the state
+    /// says, then takes what it uses in one atomic step; when the store refuses (another
+    /// decision took the room meanwhile), works it out again knowing that, at most
+    /// `MAX_ATTEMPTS` times. A store that cannot be asked fails closed (`unavailable`).
+    pub fn decide_with(&self, req: &Request, now_ms: u64, state: &dyn State) -> Decision {
+        let id = self.decision_id(now_ms);
+        let mut learned = Vec::new();
+        for _ in 0..MAX_ATTEMPTS {
+            let a = self.attempt(req, now_ms, id, state, &learned);
+            if a.claim.is_empty() {
+                return a.decision;
+            }
+            match state.take(&a.claim, now_ms) {
+                Ok(()) => return a.decision,
+                Err(Refused::Blocked(blocks)) => learned.extend(blocks),
+                Err(Refused::Unavailable(why)) => return unavailable(a.decision, &why),
+            }
+        }
+        self.contended(id, &learned)
+    }
+
+    /// A fresh decision id at `now_ms`.
+    pub fn decision_id(&self, now_ms: u64) -> DecisionId {
+        DecisionId {
             at_ms: now_ms,
-            seq: n,
-        };
+            seq: self.counter.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Works a decision out on `check` (the state as last known) and `learned` (what the store
+    /// refused to earlier attempts), without taking anything: the caller commits the claim
+    /// (`State::take`) and tries again on a refusal. `decide_with` is this loop; the sidecar
+    /// runs it against an asynchronous store.
+    pub fn attempt(
+        &self,
+        req: &Request,
+        now_ms: u64,
+        id: DecisionId,
+        check: &dyn Check,
+        learned: &[Block],
+    ) -> Attempt {
+        let mut draft = Draft::scratch(self.hash.clone(), check);
+        draft.view.learned = learned;
+        draft.d.decision_id = id;
         self.run(req, now_ms, &mut draft);
+        Attempt {
+            decision: draft.d,
+            claim: draft.claim,
+        }
+    }
+
+    /// The answer when the store refused `MAX_ATTEMPTS` claims in a row: a throttle.
+    pub fn contended(&self, id: DecisionId, learned: &[Block]) -> Decision {
+        let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
+        draft.d.decision_id = id;
+        draft.d.retry_after_ms = learned.iter().map(|b| b.why.wait_ms()).min();
+        draft.end(
+            Outcome::Throttle,
+            Some("the limits of the agents and humans it could use kept filling up".into()),
+        );
         draft.d
     }
 
-    fn run(&self, req: &Request, now: u64, dr: &mut Draft) {
+    fn run(&self, req: &Request, now: u64, dr: &mut Draft<'_>) {
         let Some((intent, confidence)) = self.resolve_intent(req, dr) else {
             return;
         };
@@ -156,7 +281,7 @@ impl Engine {
     }
 
     /// Step 1: the intent, from the request or from the classifier.
-    fn resolve_intent(&self, req: &Request, dr: &mut Draft) -> Option<(IntentId, f64)> {
+    fn resolve_intent(&self, req: &Request, dr: &mut Draft<'_>) -> Option<(IntentId, f64)> {
         if let Some(name) = &req.intent {
             let Some(&i) = self.intents_by_name.get(name) else {
                 dr.end(
@@ -267,7 +392,7 @@ impl Engine {
     }
 
     /// Step 2: lineage guards. Returns the delegation depth.
-    fn guards(&self, req: &Request, intent: IntentId, dr: &mut Draft) -> Option<u32> {
+    fn guards(&self, req: &Request, intent: IntentId, dr: &mut Draft<'_>) -> Option<u32> {
         let Some(caller) = &req.caller else {
             return Some(0);
         };
@@ -366,7 +491,7 @@ impl Engine {
         steps: &[StepInfo],
         env: &Env<'_>,
         now: u64,
-        dr: &mut Draft,
+        dr: &mut Draft<'_>,
     ) {
         match action {
             plan::Action::Clarify { question } => {
@@ -388,26 +513,19 @@ impl Engine {
     }
 
     /// Hands the request to the first of `humans` under their rate limit; `throttle` if none is.
-    fn escalate(&self, humans: &[u32], because: Option<String>, now: u64, dr: &mut Draft) {
+    /// The human is claimed (one use), not taken: the caller commits.
+    fn escalate(&self, humans: &[u32], because: Option<String>, now: u64, dr: &mut Draft<'_>) {
         let mut wait = u64::MAX;
         for &h in humans {
-            let w = self
-                .human_rates
-                .get(h as usize)
-                .into_iter()
-                .flatten()
-                .filter_map(|(count, per)| {
-                    self.state.rate_wait(Subject::Human(h), *count, *per, now)
-                })
-                .max();
-            match w {
-                Some(w) => {
+            let Some(take) = self.human_limits.get(h as usize) else {
+                continue;
+            };
+            match dr.view.blocked(take, now) {
+                Some(blocked) => {
+                    let w = blocked.wait_ms();
                     dr.trace(
                         "candidate",
-                        TraceWhat::Text(format!(
-                            "human {}",
-                            self.human_names.get(h as usize).map_or("?", |n| n)
-                        )),
+                        TraceWhat::Text(format!("human {}", take.subject.name())),
                         false,
                         Some(Arc::from(format!("rate limit: free in {w} ms"))),
                         None,
@@ -415,15 +533,9 @@ impl Engine {
                     wait = wait.min(w);
                 }
                 None => {
-                    let per = self
-                        .human_rates
-                        .get(h as usize)
-                        .into_iter()
-                        .flatten()
-                        .map(|(_, p)| *p)
-                        .max();
-                    if let Some(per) = per {
-                        self.state.rate_take(Subject::Human(h), per, now);
+                    dr.claim.clear();
+                    if !take.rates.is_empty() {
+                        dr.claim.push(take.clone());
                     }
                     let human = self.plan.humans.get(h as usize);
                     dr.d.human = self.human_names.get(h as usize).cloned();
@@ -449,7 +561,7 @@ impl Engine {
         intent: IntentId,
         env: &Env<'_>,
         now: u64,
-        dr: &mut Draft,
+        dr: &mut Draft<'_>,
     ) {
         let filled: Vec<Filled> = match self.fill(infos, env, now, dr) {
             Fill::Filled(f) => f,
@@ -567,16 +679,13 @@ impl Engine {
         if let Some((humans, because)) = escalate_to {
             return self.escalate(humans, because, now, dr);
         }
+        // The filled agents are claimed: the caller takes their uses (and checks their
+        // breakers once more) in one step when it commits the decision.
         for f in &filled {
-            let per = self
-                .agent_rates
-                .get(f.agent as usize)
-                .into_iter()
-                .flatten()
-                .map(|(_, p)| *p)
-                .max();
-            if let Some(per) = per {
-                self.state.rate_take(Subject::Agent(f.agent), per, now);
+            if let Some(take) = self.agent_limits.get(f.agent as usize) {
+                if !take.rates.is_empty() || take.breaker.is_some() {
+                    dr.claim.push(take.clone());
+                }
             }
         }
         dr.end(outcome, None);

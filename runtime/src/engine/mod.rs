@@ -10,7 +10,9 @@ mod review;
 
 use crate::classifier::Classifier;
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
-use crate::state::{MemoryState, State};
+use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
+pub(crate) use decide::now_ms;
+pub use decide::{unavailable, Attempt, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
 use std::collections::HashMap;
@@ -46,18 +48,17 @@ pub struct Engine {
     pub(crate) breaker_open: Arc<str>,
     /// `file:line:col` per source id.
     pub(crate) at: Vec<Arc<str>>,
-    /// Rate limits per agent and per human: (count, per_ms).
-    pub(crate) agent_rates: Vec<Vec<(u64, u64)>>,
-    pub(crate) human_rates: Vec<Vec<(u64, u64)>>,
-    /// Breaker per agent: (failures, cooldown_ms).
-    pub(crate) breakers: Vec<Option<(u64, u64)>>,
+    /// Per agent and per human: the subject by name, its rate limits and (agents) breaker;
+    /// what a decision that uses it claims from the state store.
+    pub(crate) agent_limits: Vec<Take>,
+    pub(crate) human_limits: Vec<Take>,
     /// The rules of each kind, filed by the agent and intent they can apply to.
     pub(crate) forbids: RuleIndex,
     pub(crate) permits: RuleIndex,
     pub(crate) escalations: RuleIndex,
     pub(crate) audits: RuleIndex,
     pub(crate) classifier: Classifier,
-    pub(crate) state: Box<dyn State>,
+    pub(crate) state: Arc<dyn State>,
     /// With the `cedar` feature and [`Engine::with_cedar`]: authorize through cedar-policy.
     #[cfg(feature = "cedar")]
     pub(crate) cedar: Option<crate::cedar::Oracle>,
@@ -77,7 +78,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Loads a plan, checking every index in it, with in-memory state.
     pub fn from_plan(plan: Plan) -> Result<Engine, PlanError> {
-        Engine::with_state(plan, Box::new(MemoryState::default()))
+        Engine::with_state(plan, Arc::new(MemoryState::default()))
     }
 
     /// Loads a plan from its JSON text.
@@ -87,8 +88,8 @@ impl Engine {
         Engine::from_plan(plan)
     }
 
-    /// Loads a plan with a given state store.
-    pub fn with_state(plan: Plan, state: Box<dyn State>) -> Result<Engine, PlanError> {
+    /// Loads a plan with a given state store (shared, e.g. by the engines of successive plans).
+    pub fn with_state(plan: Plan, state: Arc<dyn State>) -> Result<Engine, PlanError> {
         validate(&plan)?;
         let name_map = |names: Vec<&str>| {
             names
@@ -120,36 +121,7 @@ impl Engine {
                     .then(a.name.cmp(&b.name))
             });
         }
-        let mut agent_rates = vec![Vec::new(); plan.agents.len()];
-        let mut human_rates = vec![Vec::new(); plan.humans.len()];
-        for r in &plan.limits.rates {
-            let limit = (r.count, r.per_ms);
-            match r.target {
-                LimitTarget::Any => {
-                    agent_rates.iter_mut().for_each(|v| v.push(limit));
-                    human_rates.iter_mut().for_each(|v| v.push(limit));
-                }
-                LimitTarget::Agent(a) => agent_rates[a as usize].push(limit),
-                LimitTarget::Human(h) => human_rates[h as usize].push(limit),
-            }
-        }
-        let mut breakers = vec![None; plan.agents.len()];
-        // A breaker for one agent overrides `breaker any` for it.
-        for b in plan
-            .limits
-            .breakers
-            .iter()
-            .filter(|b| b.target == LimitTarget::Any)
-        {
-            breakers
-                .iter_mut()
-                .for_each(|x| *x = Some((b.failures, b.cooldown_ms)));
-        }
-        for b in &plan.limits.breakers {
-            if let LimitTarget::Agent(a) = b.target {
-                breakers[a as usize] = Some((b.failures, b.cooldown_ms));
-            }
-        }
+        let (agent_limits, human_limits) = limits(&plan);
         let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
         let by_kind = |k: plan::RuleKind| {
             RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
@@ -253,9 +225,8 @@ impl Engine {
                 .collect(),
             breaker_open: arc("breaker open"),
             at,
-            agent_rates,
-            human_rates,
-            breakers,
+            agent_limits,
+            human_limits,
             forbids,
             permits,
             escalations,
@@ -290,13 +261,30 @@ impl Engine {
     /// Records a failure of the named agent at `now_ms`: its breaker may open, so the next
     /// decisions use fallbacks and backups until the cooldown passes. Unknown names are ignored.
     pub fn report_failure(&self, agent: &str, now_ms: u64) -> bool {
-        match self.agents_by_name.get(agent) {
-            Some(a) => {
-                self.state.record_failure(*a, now_ms);
+        match self.agent_limits(agent) {
+            Some(t) => {
+                self.state.record_failure(&t.subject, t.breaker, now_ms);
                 true
             }
             None => false,
         }
+    }
+
+    /// The named agent as the state store knows it: its subject, rate limits and breaker.
+    pub fn agent_limits(&self, agent: &str) -> Option<&Take> {
+        self.agents_by_name
+            .get(agent)
+            .and_then(|a| self.agent_limits.get(*a as usize))
+    }
+
+    /// Every agent as the state store knows it, in plan order.
+    pub fn all_agent_limits(&self) -> &[Take] {
+        &self.agent_limits
+    }
+
+    /// The state store this engine decides with (`decide`, `decide_at`).
+    pub fn state(&self) -> &Arc<dyn State> {
+        &self.state
     }
 
     pub(crate) fn at(&self, src: u32) -> Option<Arc<str>> {
@@ -619,6 +607,73 @@ fn validate(plan: &Plan) -> Result<(), PlanError> {
         }
     }
     Ok(())
+}
+
+/// Each agent's and human's limits, as the state store takes them: rate limits (a limit for
+/// `any` applies to each one), and for agents the breaker (one for the agent overrides
+/// `breaker any`).
+fn limits(plan: &Plan) -> (Vec<Take>, Vec<Take>) {
+    let mut agent_rates = vec![Vec::new(); plan.agents.len()];
+    let mut human_rates = vec![Vec::new(); plan.humans.len()];
+    for r in &plan.limits.rates {
+        let limit = Rate {
+            count: r.count,
+            per_ms: r.per_ms,
+        };
+        let one = |v: &mut Vec<Vec<Rate>>, i: u32| {
+            if let Some(x) = v.get_mut(i as usize) {
+                x.push(limit);
+            }
+        };
+        match r.target {
+            LimitTarget::Any => {
+                agent_rates.iter_mut().for_each(|v| v.push(limit));
+                human_rates.iter_mut().for_each(|v| v.push(limit));
+            }
+            LimitTarget::Agent(a) => one(&mut agent_rates, a),
+            LimitTarget::Human(h) => one(&mut human_rates, h),
+        }
+    }
+    let breaker = |b: &plan::Breaker| Breaker {
+        failures: b.failures,
+        cooldown_ms: b.cooldown_ms,
+    };
+    let any = plan
+        .limits
+        .breakers
+        .iter()
+        .rfind(|b| b.target == LimitTarget::Any)
+        .map(breaker);
+    let mut breakers = vec![any; plan.agents.len()];
+    for b in &plan.limits.breakers {
+        if let LimitTarget::Agent(a) = b.target {
+            if let Some(x) = breakers.get_mut(a as usize) {
+                *x = Some(breaker(b));
+            }
+        }
+    }
+    let agents = plan
+        .agents
+        .iter()
+        .zip(agent_rates)
+        .zip(breakers)
+        .map(|((a, rates), breaker)| Take {
+            subject: Subject::Agent(Arc::from(a.name.as_str())),
+            rates: Arc::from(rates),
+            breaker,
+        })
+        .collect();
+    let humans = plan
+        .humans
+        .iter()
+        .zip(human_rates)
+        .map(|(h, rates)| Take {
+            subject: Subject::Human(Arc::from(h.name.as_str())),
+            rates: Arc::from(rates),
+            breaker: None,
+        })
+        .collect();
+    (agents, humans)
 }
 
 fn check_expr(e: &Expr, nc: usize, nd: usize, ni: usize) -> Result<(), PlanError> {

@@ -97,9 +97,9 @@ pub struct Region {
 
 /// Compares two plans intent by intent.
 pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanError> {
-    let old_engine = Engine::with_state(old.clone(), Box::new(NoLimits))
+    let old_engine = Engine::with_state(old.clone(), std::sync::Arc::new(NoLimits))
         .map_err(|e| PlanError(format!("old plan: {}", e.0)))?;
-    let new_engine = Engine::with_state(new.clone(), Box::new(NoLimits))
+    let new_engine = Engine::with_state(new.clone(), std::sync::Arc::new(NoLimits))
         .map_err(|e| PlanError(format!("new plan: {}", e.0)))?;
     let names =
         |p: &Plan| -> BTreeSet<String> { p.intents.iter().map(|i| i.name.clone()).collect() };

@@ -1,25 +1,30 @@
 //! What every request of the sidecar shares: the engine (behind an `ArcSwap`, so a reload
 //! swaps it in one atomic store while requests that already hold the old one finish with it),
-//! the state store carried across reloads, metrics, the decision log, and the draining flag.
+//! the state store every plan decides with (`store`), metrics, the decision log, and the
+//! draining flag.
 
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
-use super::reload::{self, Store};
+use super::reload;
+use super::store::Store;
 use super::PlanSource;
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::plan::Type;
 use crate::request::Request;
+use crate::state::State;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct App {
     engine: ArcSwap<Engine>,
-    /// The rate-limit and breaker state, and the agent and human names it is indexed by.
-    pub(crate) store: Mutex<Store>,
+    /// The rate-limit and breaker store every engine decides with (keyed by name), and the
+    /// same store as the engines hold it.
+    pub(crate) store: Arc<Store>,
+    pub(crate) state: Arc<dyn State>,
     pub(crate) metrics: Metrics,
     log: Option<DecisionLog>,
     draining: AtomicBool,
@@ -27,10 +32,13 @@ pub struct App {
 
 impl App {
     /// Loads the plan the source names; an error if it cannot be loaded.
-    pub(crate) fn load(source: &PlanSource, log: Option<DecisionLog>) -> Result<App, String> {
-        let mut store = Store::default();
+    pub(crate) fn load(
+        source: &PlanSource,
+        store: Store,
+        log: Option<DecisionLog>,
+    ) -> Result<App, String> {
         let plan = (source.load)()?;
-        let engine = reload::engine_for(plan, &mut store).map_err(|e| e.to_string())?;
+        let engine = reload::engine_for(plan, &store.for_engines()).map_err(|e| e.to_string())?;
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
         Ok(App::with_engine(engine, store, metrics, log))
@@ -44,7 +52,8 @@ impl App {
     ) -> App {
         App {
             engine: ArcSwap::from_pointee(engine),
-            store: Mutex::new(store),
+            state: store.for_engines(),
+            store: Arc::new(store),
             metrics,
             log,
             draining: AtomicBool::new(false),
@@ -55,12 +64,18 @@ impl App {
     pub fn new(engine: Engine) -> App {
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
-        App::with_engine(engine, Store::default(), metrics, None)
+        let store = Store::Local(engine.state().clone());
+        App::with_engine(engine, store, metrics, None)
     }
 
     /// The engine now serving; a request holds it for as long as it needs it.
     pub fn engine(&self) -> Guard<Arc<Engine>> {
         self.engine.load()
+    }
+
+    /// The engine now serving, held as long as needed (across an await on the store).
+    pub(crate) fn engine_full(&self) -> Arc<Engine> {
+        self.engine.load_full()
     }
 
     pub(crate) fn swap(&self, engine: Engine) {

@@ -1,7 +1,8 @@
 //! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
 //! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
 //! the endpoints, `reload` the plan watcher, `listen` the accept loop with its timeouts and
-//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer.
+//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer, `store`
+//! the state store (memory or Redis).
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
@@ -11,9 +12,12 @@ mod listen;
 mod metrics;
 mod reload;
 mod routes;
+mod store;
 
+pub use crate::state::redis::RedisConfig;
 pub use app::App;
 pub use routes::router;
+pub use store::StateConfig;
 
 use crate::layer::headers::FieldHeaders;
 use crate::limits::MAX_BODY_LIMIT;
@@ -49,6 +53,8 @@ pub struct Config {
     pub log: LogTarget,
     /// What `/v1/authz` does with `x-intent-context-<field>` headers.
     pub field_headers: FieldHeaders,
+    /// Where rate limits and breakers are counted.
+    pub state: StateConfig,
 }
 
 impl Config {
@@ -63,6 +69,7 @@ impl Config {
             drain_timeout: Duration::from_secs(30),
             log: LogTarget::None,
             field_headers: FieldHeaders::Merge,
+            state: StateConfig::Memory,
         }
     }
 }
@@ -100,7 +107,8 @@ pub async fn serve(
     }
     let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
-    let app = Arc::new(App::load(&source, log)?);
+    let app = Arc::new(App::load(&source, store::Store::open(&config.state)?, log)?);
+    let pinger = tokio::spawn(app.store.clone().watch());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -108,8 +116,9 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     eprintln!(
-        "intent serve: listening on http://{local} (plan {})",
-        app.engine().plan_hash()
+        "intent serve: listening on http://{local} (plan {}, state in {})",
+        app.engine().plan_hash(),
+        app.store.backend()
     );
     let watcher = (!config.reload_every.is_zero()).then(|| {
         tokio::spawn(reload::watch(
@@ -123,6 +132,7 @@ pub async fn serve(
     if let Some(w) = watcher {
         w.abort();
     }
+    pinger.abort();
     // The writer writes what is queued, flushes and ends.
     app.close_log();
     if let Some(w) = writer {

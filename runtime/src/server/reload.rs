@@ -3,67 +3,26 @@
 //! validates is swapped in atomically; one that does not is refused, logged and counted, and
 //! the old plan keeps serving. A plan with the same `plan_hash` is not swapped at all.
 //!
-//! Rate-limit and breaker state is indexed by agent and human number, so it carries over to
-//! the new plan only when the new plan has the same agents and humans in the same order
-//! (limits and breakers then apply their new settings to the recorded history); otherwise the
-//! new plan starts with empty state.
+//! Rate-limit and breaker state is keyed by agent and human name, so every plan the sidecar
+//! serves shares one store: a reload that reorders, adds or removes declarations keeps the
+//! history of every name the new plan still declares (limits and breakers apply their new
+//! settings to it).
 
 use super::app::App;
 use super::PlanSource;
 use crate::engine::{Engine, PlanError};
 use crate::plan::Plan;
-use crate::state::{MemoryState, State, Subject};
+use crate::state::State;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// The state store and the names it is indexed by.
-#[derive(Default)]
-pub(crate) struct Store {
-    state: Arc<MemoryState>,
-    agents: Vec<String>,
-    humans: Vec<String>,
-}
-
-/// The engine for `plan`, sharing `store`'s state when the plan's agents and humans are the
-/// ones the state was recorded for. `store` changes only when the plan is valid.
-pub(crate) fn engine_for(mut plan: Plan, store: &mut Store) -> Result<Engine, PlanError> {
+/// The engine for `plan`, deciding with the sidecar's one state store.
+pub(crate) fn engine_for(mut plan: Plan, state: &Arc<dyn State>) -> Result<Engine, PlanError> {
     // Traces in answers name files relative to the mesh, not where it lives on this machine.
     plan.relative_sources();
-    let agents: Vec<String> = plan.agents.iter().map(|a| a.name.clone()).collect();
-    let humans: Vec<String> = plan.humans.iter().map(|h| h.name.clone()).collect();
-    let same = agents == store.agents && humans == store.humans;
-    let state = if same {
-        store.state.clone()
-    } else {
-        Arc::new(MemoryState::default())
-    };
-    let engine = Engine::with_state(plan, Box::new(SharedState(state.clone())))?;
-    *store = Store {
-        state,
-        agents,
-        humans,
-    };
-    Ok(engine)
-}
-
-/// A state store shared by the engines of successive plans.
-struct SharedState(Arc<MemoryState>);
-
-impl State for SharedState {
-    fn rate_wait(&self, subject: Subject, count: u64, per_ms: u64, now_ms: u64) -> Option<u64> {
-        self.0.rate_wait(subject, count, per_ms, now_ms)
-    }
-    fn rate_take(&self, subject: Subject, per_ms: u64, now_ms: u64) {
-        self.0.rate_take(subject, per_ms, now_ms)
-    }
-    fn breaker_open(&self, agent: u32, failures: u64, cooldown_ms: u64, now_ms: u64) -> bool {
-        self.0.breaker_open(agent, failures, cooldown_ms, now_ms)
-    }
-    fn record_failure(&self, agent: u32, now_ms: u64) {
-        self.0.record_failure(agent, now_ms)
-    }
+    Engine::with_state(plan, state.clone())
 }
 
 /// What a reload did.
@@ -81,10 +40,7 @@ pub(crate) fn reload(app: &App, source: &PlanSource) -> Reloaded {
         Ok(plan) if plan.plan_hash == app.engine().plan_hash() => Reloaded::Unchanged,
         Ok(plan) => {
             let from = app.engine().plan_hash().to_string();
-            let built = match app.store.lock() {
-                Ok(mut store) => engine_for(plan, &mut store).map_err(|e| e.to_string()),
-                Err(_) => Err("the state store is poisoned".to_string()),
-            };
+            let built = engine_for(plan, &app.state).map_err(|e| e.to_string());
             match built {
                 Ok(engine) => {
                     let to = engine.plan_hash().to_string();

@@ -86,13 +86,6 @@ async fn json_only(
     next.run(req).await
 }
 
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn json(status: StatusCode, body: String) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
@@ -167,8 +160,8 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         Err(r) => return *r,
     };
     let start = Instant::now();
-    let engine = app.engine();
-    let d = engine.decide(&req);
+    let engine = app.engine_full();
+    let d = app.store.decide(&engine, &req).await;
     let unknown = unknown_fields(&engine, &req.context);
     let text = if unknown.is_empty() {
         serde_json::to_string(&d)
@@ -243,8 +236,17 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let engine = app.engine();
-    if engine.report_failure(&f.agent, f.at_ms.unwrap_or_else(now_ms)) {
+    let engine = app.engine_full();
+    let recorded = app.store.report_failure(&engine, &f.agent, f.at_ms).await;
+    if let Err(e) = recorded {
+        // Not recorded: the reporter should retry once the store is back.
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the failure could not be recorded: the state store is unavailable: {e}"),
+            "report it again later",
+        );
+    }
+    if recorded == Ok(true) {
         json(
             StatusCode::OK,
             serde_json::json!({ "agent": f.agent, "recorded": true, "plan_hash": engine.plan_hash() })
@@ -276,7 +278,9 @@ async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHea
     };
     let set = StatusSet::of(&headers);
     let start = Instant::now();
-    let d = app.engine().decide(&req);
+    let engine = app.engine_full();
+    let d = app.store.decide(&engine, &req).await;
+    drop(engine);
     let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
     headers::answer_headers(&d, set, r.headers_mut());
     let took = start.elapsed();
@@ -288,25 +292,32 @@ async fn healthz() -> Response {
     (StatusCode::OK, "ok\n").into_response()
 }
 
-/// Ready while a plan is loaded and the server is not draining.
+/// Ready while a plan is loaded and the server is not draining. The state store's health is
+/// reported, but a store that is down does not make the sidecar unready: it still answers
+/// (failing closed, or from the local fallback), and every replica shares the same store.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let hash = app.engine().plan_hash().to_string();
+    let state = app.store.status();
     if app.draining() {
         json(
             StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash })
+            serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash, "state": state })
                 .to_string(),
         )
     } else {
         json(
             StatusCode::OK,
-            serde_json::json!({ "ready": true, "plan_hash": hash }).to_string(),
+            serde_json::json!({ "ready": true, "plan_hash": hash, "state": state }).to_string(),
         )
     }
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let text = app.metrics.render(&app.engine(), now_ms());
+    let engine = app.engine_full();
+    let breakers = app.store.breakers(&engine).await;
+    let text = app
+        .metrics
+        .render(breakers.as_deref(), app.store.backend(), app.store.health());
     let mut r = Response::new(Body::from(text));
     r.headers_mut().insert(
         CONTENT_TYPE,
