@@ -152,6 +152,16 @@ enum Command {
         /// How often to look for a changed plan, in milliseconds; 0: never reload
         #[arg(long, default_value_t = 1000)]
         reload_ms: u64,
+        /// The most connections served at once; beyond it new clients wait to be accepted
+        #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// A file holding the bearer token that POST /v1/failure (which changes state) requires
+        #[arg(long, value_name = "FILE")]
+        admin_token_file: Option<PathBuf>,
+        /// Let anyone who can reach the port call POST /v1/failure, without a token (INSECURE:
+        /// only on a network where every caller is trusted)
+        #[arg(long, conflicts_with = "admin_token_file")]
+        admin_open: bool,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -243,6 +253,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            max_connections,
+            admin_token_file,
+            admin_open,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -251,6 +264,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            max_connections,
+            admin_token_file,
+            admin_open,
         }),
         Command::Diff {
             old,

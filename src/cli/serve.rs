@@ -5,7 +5,7 @@
 use super::sources;
 use intent_compiler::{compile, Stage};
 use intent_runtime::plan::Plan;
-use intent_runtime::server::{self, Config, LogTarget, PlanSource};
+use intent_runtime::server::{self, AdminAccess, AdminToken, Config, LogTarget, PlanSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +19,9 @@ pub struct ServeArgs {
     pub max_body: usize,
     pub timeout_ms: u64,
     pub reload_ms: u64,
+    pub max_connections: usize,
+    pub admin_token_file: Option<PathBuf>,
+    pub admin_open: bool,
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
@@ -46,6 +49,15 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     config.request_timeout = Duration::from_millis(a.timeout_ms);
     config.header_timeout = Duration::from_millis(a.timeout_ms);
     config.reload_every = Duration::from_millis(a.reload_ms);
+    if a.max_connections == 0 {
+        return Err("--max-connections must be at least 1".into());
+    }
+    config.max_connections = a.max_connections;
+    config.admin = match (a.admin_token_file, a.admin_open) {
+        (Some(file), _) => AdminAccess::Token(AdminToken::read(&file)?),
+        (None, true) => AdminAccess::Open,
+        (None, false) => AdminAccess::Closed,
+    };
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

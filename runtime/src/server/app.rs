@@ -23,6 +23,8 @@ pub struct App {
     pub(crate) metrics: Metrics,
     log: Option<DecisionLog>,
     draining: AtomicBool,
+    /// Why the latest reload was refused, while the plan it tried to load is still there.
+    refusal: Mutex<Option<String>>,
 }
 
 impl App {
@@ -48,6 +50,7 @@ impl App {
             metrics,
             log,
             draining: AtomicBool::new(false),
+            refusal: Mutex::new(None),
         }
     }
 
@@ -66,6 +69,17 @@ impl App {
     pub(crate) fn swap(&self, engine: Engine) {
         self.metrics.set_plan(&engine);
         self.engine.store(Arc::new(engine));
+    }
+
+    pub(crate) fn set_refusal(&self, why: Option<String>) {
+        if let Ok(mut r) = self.refusal.lock() {
+            *r = why;
+        }
+    }
+
+    /// Why the latest reload was refused, if it was.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        self.refusal.lock().ok().and_then(|r| r.clone())
     }
 
     pub(crate) fn set_draining(&self) {

@@ -1,10 +1,12 @@
 //! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
 //! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
-//! the endpoints, `reload` the plan watcher, `listen` the accept loop with its timeouts and
-//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer.
+//! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
+//! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
+//! the Prometheus registry, `decision_log` the log writer.
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
+mod admin;
 mod app;
 mod decision_log;
 mod listen;
@@ -12,8 +14,9 @@ mod metrics;
 mod reload;
 mod routes;
 
+pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
-pub use routes::router;
+pub use routes::{router, FAILURE_SKEW_MS};
 
 use crate::plan::Plan;
 use std::future::Future;
@@ -21,6 +24,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The default of [`Config::max_connections`]: well under the usual limit of 1024 open files,
+/// which the listener, the plan and the decision log share with the connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// Where the decision log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +52,11 @@ pub struct Config {
     /// On shutdown, how long in-flight requests may take to finish.
     pub drain_timeout: Duration,
     pub log: LogTarget,
+    /// Who may call the endpoints that change state (`POST /v1/failure`); default: nobody.
+    pub admin: AdminAccess,
+    /// The most connections served at once; beyond it the sidecar stops accepting until one
+    /// closes (the others wait in the listen backlog).
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -58,6 +70,8 @@ impl Config {
             reload_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(30),
             log: LogTarget::None,
+            admin: AdminAccess::Closed,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -89,6 +103,8 @@ pub async fn serve(
 ) -> Result<(), String> {
     let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
+    // The files as they are before the plan is read: the watcher's first comparison.
+    let files = reload::fingerprint_async(source.watch.clone()).await;
     let app = Arc::new(App::load(&source, log)?);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -100,11 +116,17 @@ pub async fn serve(
         "intent serve: listening on http://{local} (plan {})",
         app.engine().plan_hash()
     );
+    if let AdminAccess::Open = config.admin {
+        eprintln!(
+            "intent serve: warning: admin endpoints are open: anyone who can reach the port may report failures and open breakers"
+        );
+    }
     let watcher = (!config.reload_every.is_zero()).then(|| {
         tokio::spawn(reload::watch(
             app.clone(),
             source.clone(),
             config.reload_every,
+            files,
         ))
     });
     let routes = router(app.clone(), &config);
