@@ -29,6 +29,9 @@ fn build(path: &str) -> Plan {
     c.plan.unwrap()
 }
 
+/// A change made to a plan's JSON.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 /// The sidecar's mesh as plan JSON, with `edit` applied.
 fn edited(edit: impl Fn(&mut Value)) -> Result<Engine, String> {
     let mut v = serde_json::to_value(build("tests/serve/mesh.intent")).unwrap();
@@ -105,7 +108,7 @@ fn the_hash_follows_meaning_not_source_locations() {
 #[test]
 fn hand_edited_plans_that_break_the_engines_assumptions_are_refused() {
     // Each: the edit, and what the refusal says.
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "a step whose only target is `any` of what no agent provides",
             Box::new(|v| {
