@@ -285,6 +285,12 @@ fn a_bad_plan_is_refused_not_panicked_on() {
     );
     let mut plan = c.plan.unwrap();
     plan.agents[0].backups.push(99);
+    // An edited plan no longer has the hash it states: with the hash kept, that is the refusal.
+    assert!(Engine::from_plan(plan.clone())
+        .unwrap_err()
+        .to_string()
+        .contains("is not the hash of the plan's content"));
+    plan.plan_hash.clear();
     assert!(Engine::from_plan(plan.clone())
         .unwrap_err()
         .to_string()

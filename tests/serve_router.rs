@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use intent_compiler::{compile, Source, Stage};
-use intent_runtime::server::{router, App, Config};
+use intent_runtime::server::{router, AdminAccess, App, Config};
 use intent_runtime::Engine;
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ fn app() -> axum::Router {
 fn build() -> axum::Router {
     let mut config = Config::new("127.0.0.1:0".parse().unwrap());
     config.max_body = 1024;
+    // The failure endpoint's own answers are tested here; who may call it, in serve_ops.rs.
+    config.admin = AdminAccess::Open;
     build_with(&config)
 }
 

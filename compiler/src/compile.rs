@@ -5,8 +5,10 @@ use crate::codes::Code;
 use crate::db::{self, Database, SourceFile, SourceSet};
 use crate::diagnostics::{self, Diagnostic};
 use crate::{cedar, stdlib};
+/// The plan's hash: one definition, the runtime's, so a runtime loading a plan computes the
+/// same hash the compiler wrote.
+pub use intent_runtime::plan::plan_hash;
 use intent_runtime::plan::Plan;
-use sha2::{Digest, Sha256};
 
 /// A source file handed in by the caller.
 #[derive(Debug, Clone)]
@@ -169,27 +171,6 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
         plan,
         tests: analysis.tests.clone(),
         sources: all,
-    }
-}
-
-/// Hex SHA-256 of the plan's meaning (see `Plan::meaning`), with every source reference
-/// removed so that moving text around never changes it.
-pub fn plan_hash(plan: &Plan) -> String {
-    let mut meaning = plan.meaning();
-    strip_src(&mut meaning);
-    let bytes = serde_json::to_vec(&meaning).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn strip_src(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.remove("src");
-            m.values_mut().for_each(strip_src);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_src),
-        _ => {}
     }
 }
 

@@ -159,6 +159,16 @@ enum Command {
         field_headers: String,
         #[command(flatten)]
         state: serve::StateArgs,
+        /// The most connections served at once; beyond it new clients wait to be accepted
+        #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// A file holding the bearer token that POST /v1/failure (which changes state) requires
+        #[arg(long, value_name = "FILE")]
+        admin_token_file: Option<PathBuf>,
+        /// Let anyone who can reach the port call POST /v1/failure, without a token (INSECURE:
+        /// only on a network where every caller is trusted)
+        #[arg(long, conflicts_with = "admin_token_file")]
+        admin_open: bool,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -252,6 +262,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            max_connections,
+            admin_token_file,
+            admin_open,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -262,6 +275,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            max_connections,
+            admin_token_file,
+            admin_open,
         }),
         Command::Diff {
             old,

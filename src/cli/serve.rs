@@ -7,7 +7,9 @@ use super::sources;
 use intent_compiler::{compile, Stage};
 use intent_runtime::layer::headers::FieldHeaders;
 use intent_runtime::plan::Plan;
-use intent_runtime::server::{self, Config, LogTarget, PlanSource, RedisConfig, StateConfig};
+use intent_runtime::server::{
+    self, AdminAccess, AdminToken, Config, LogTarget, PlanSource, RedisConfig, StateConfig,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +26,9 @@ pub struct ServeArgs {
     /// `merge`, `ignore` or `refuse` (clap allows no other).
     pub field_headers: String,
     pub state: StateArgs,
+    pub max_connections: usize,
+    pub admin_token_file: Option<PathBuf>,
+    pub admin_open: bool,
 }
 
 /// Where rate limits and breakers are counted.
@@ -117,6 +122,15 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
             a.field_headers
         )
     })?;
+    if a.max_connections == 0 {
+        return Err("--max-connections must be at least 1".into());
+    }
+    config.max_connections = a.max_connections;
+    config.admin = match (a.admin_token_file, a.admin_open) {
+        (Some(file), _) => AdminAccess::Token(AdminToken::read(&file)?),
+        (None, true) => AdminAccess::Open,
+        (None, false) => AdminAccess::Closed,
+    };
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

@@ -7,6 +7,7 @@ mod decide;
 mod fill;
 mod index;
 mod review;
+mod validate;
 
 use crate::classifier::Classifier;
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
@@ -88,9 +89,11 @@ impl Engine {
         Engine::from_plan(plan)
     }
 
-    /// Loads a plan with a given state store (shared, e.g. by the engines of successive plans).
-    pub fn with_state(plan: Plan, state: Arc<dyn State>) -> Result<Engine, PlanError> {
-        validate(&plan)?;
+    /// Loads a plan with a given state store. The plan is validated first (`validate.rs`): a
+    /// plan the engine cannot act on as written, or whose stated `plan_hash` is not the hash of
+    /// its content, is refused. An empty `plan_hash` is computed.
+    pub fn with_state(mut plan: Plan, state: Arc<dyn State>) -> Result<Engine, PlanError> {
+        plan.plan_hash = validate::validate(&plan)?;
         let name_map = |names: Vec<&str>| {
             names
                 .into_iter()
@@ -476,137 +479,9 @@ impl StepInfo {
     }
 }
 
-/// Checks that every index in the plan points into its table, so evaluation never goes out
-/// of bounds.
-fn validate(plan: &Plan) -> Result<(), PlanError> {
-    if plan.format != plan::FORMAT {
-        return Err(PlanError(format!(
-            "format {} is not supported (this runtime reads format {})",
-            plan.format,
-            plan::FORMAT
-        )));
-    }
-    let (nc, nd, na, nh, ni, ns) = (
-        plan.capabilities.len(),
-        plan.data_classes.len(),
-        plan.agents.len(),
-        plan.humans.len(),
-        plan.intents.len(),
-        plan.source_map.len(),
-    );
-    let bad = |what: &str, i: u32, n: usize| -> Result<(), PlanError> {
-        if (i as usize) < n {
-            Ok(())
-        } else {
-            Err(PlanError(format!(
-                "{what} index {i} is out of range (there are {n})"
-            )))
-        }
-    };
-    let all = |what: &str, v: &[u32], n: usize| v.iter().try_for_each(|i| bad(what, *i, n));
-    let sorted = |what: &str, v: &[u32]| {
-        if v.windows(2).all(|w| w[0] < w[1]) {
-            Ok(())
-        } else {
-            Err(PlanError(format!("{what} must be sorted")))
-        }
-    };
-    for c in &plan.capabilities {
-        if let Some(p) = c.parent {
-            bad("capability", p, nc)?;
-        }
-    }
-    for d in &plan.data_classes {
-        if let Some(p) = d.parent {
-            bad("data class", p, nd)?;
-        }
-        all("data class", &d.covers, nd)?;
-    }
-    for a in &plan.agents {
-        all("capability", &a.provides, nc)?;
-        sorted("an agent's provides", &a.provides)?;
-        all("data class", &a.cleared, nd)?;
-        sorted("an agent's clearance", &a.cleared)?;
-        all("agent", &a.backups, na)?;
-        bad("source", a.src, ns)?;
-        if !(a.trust.is_finite() && a.cost.is_finite()) {
-            return Err(PlanError(format!(
-                "agent {} has a non-finite trust or cost",
-                a.name
-            )));
-        }
-    }
-    let check_expr = |e: &Expr| check_expr(e, nc, nd, ni);
-    let check_target = |t: &plan::Target| match t {
-        plan::Target::Agent(a) => bad("agent", *a, na),
-        plan::Target::Any(c) => bad("capability", *c, nc),
-    };
-    let check_arms = |arms: &[plan::Arm], nsteps_ok: bool| -> Result<(), PlanError> {
-        for arm in arms {
-            bad("source", arm.src, ns)?;
-            if let Some(w) = &arm.when {
-                check_expr(w)?;
-            }
-            let steps: &[plan::Step] = match &arm.action {
-                plan::Action::Dispatch { step } => std::slice::from_ref(step),
-                plan::Action::Plan { steps } => steps,
-                plan::Action::Escalate { humans, .. } => {
-                    all("human", humans, nh)?;
-                    &[]
-                }
-                plan::Action::Redact { data } => {
-                    all("data class", data, nd)?;
-                    &[]
-                }
-                _ => &[],
-            };
-            if !nsteps_ok && !steps.is_empty() {
-                return Err(PlanError("a review arm cannot dispatch".into()));
-            }
-            for s in steps {
-                check_target(&s.target)?;
-                s.fallbacks.iter().try_for_each(&check_target)?;
-                all("step", &s.after, steps.len())?;
-                all("capability", &s.needs, nc)?;
-                all("data class", &s.handles, nd)?;
-                bad("source", s.src, ns)?;
-            }
-        }
-        Ok(())
-    };
-    for it in &plan.intents {
-        all("capability", &it.requires, nc)?;
-        all("data class", &it.handles, nd)?;
-        all("intent", &it.delegates, ni)?;
-        check_arms(&it.route.arms, true)?;
-    }
-    for r in &plan.rules {
-        r.when.as_ref().map_or(Ok(()), &check_expr)?;
-        r.unless.as_ref().map_or(Ok(()), &check_expr)?;
-        all("human", &r.humans, nh)?;
-        bad("source", r.src, ns)?;
-    }
-    for r in &plan.reviews {
-        if let Some(a) = r.agent {
-            bad("agent", a, na)?;
-        }
-        check_arms(&r.arms, false)?;
-    }
-    for r in &plan.limits.rates {
-        match r.target {
-            LimitTarget::Agent(a) => bad("agent", a, na)?,
-            LimitTarget::Human(h) => bad("human", h, nh)?,
-            LimitTarget::Any => {}
-        }
-    }
-    for b in &plan.limits.breakers {
-        match b.target {
-            LimitTarget::Agent(a) => bad("agent", a, na)?,
-            LimitTarget::Human(h) => bad("human", h, nh)?,
-            LimitTarget::Any => {}
-        }
-    }
-    Ok(())
+/// Whether a sorted `provides` holds every capability in `needs`.
+pub(crate) fn covers(provides: &[CapId], needs: &[CapId]) -> bool {
+    needs.iter().all(|n| provides.binary_search(n).is_ok())
 }
 
 /// Each agent's and human's limits, as the state store takes them: rate limits (a limit for
@@ -674,37 +549,4 @@ fn limits(plan: &Plan) -> (Vec<Take>, Vec<Take>) {
         })
         .collect();
     (agents, humans)
-}
-
-fn check_expr(e: &Expr, nc: usize, nd: usize, ni: usize) -> Result<(), PlanError> {
-    let sorted_in = |v: &[u32], n: usize, what: &str| {
-        if v.iter().all(|i| (*i as usize) < n) && v.windows(2).all(|w| w[0] < w[1]) {
-            Ok(())
-        } else {
-            Err(PlanError(format!("{what} set is out of range or unsorted")))
-        }
-    };
-    match e {
-        Expr::IntentIs { intent } if (*intent as usize) >= ni => {
-            Err(PlanError(format!("intent index {intent} is out of range")))
-        }
-        Expr::AgentProvides { cap } if (*cap as usize) >= nc => {
-            Err(PlanError(format!("capability index {cap} is out of range")))
-        }
-        Expr::DataTouches { any } | Expr::ResponseDataTouches { any } => {
-            sorted_in(any, nd, "data class")
-        }
-        Expr::Not { e } => check_expr(e, nc, nd, ni),
-        Expr::And { all: v } | Expr::Or { any: v } => {
-            v.iter().try_for_each(|x| check_expr(x, nc, nd, ni))
-        }
-        Expr::Cmp { lhs, rhs, .. } => check_expr(lhs, nc, nd, ni).and(check_expr(rhs, nc, nd, ni)),
-        Expr::In { item, set, .. } => check_expr(item, nc, nd, ni).and(check_expr(set, nc, nd, ni)),
-        _ => Ok(()),
-    }
-}
-
-/// Whether a sorted `provides` holds every capability in `needs`.
-pub(crate) fn covers(provides: &[CapId], needs: &[CapId]) -> bool {
-    needs.iter().all(|n| provides.binary_search(n).is_ok())
 }

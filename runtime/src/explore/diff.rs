@@ -10,7 +10,7 @@ use super::region::{contains, merge_with_members, CellBox, Writer};
 use super::space::{space, Space};
 use super::{summary, DecisionSummary, NoLimits};
 use crate::engine::{Engine, PlanError};
-use crate::plan::Plan;
+use crate::plan::{strip_src, Plan};
 use crate::request::Request;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -198,17 +198,6 @@ fn unchanged_intents<'p>(old: &'p Plan, new: &Plan) -> BTreeSet<&'p str> {
 }
 
 /// Removes every `src` (a source-map index) from a plan's JSON.
-fn strip_src(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            o.remove("src");
-            o.values_mut().for_each(strip_src);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_src),
-        _ => {}
-    }
-}
-
 fn notes(old: &Plan, new: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     if old.limits.rates != new.limits.rates || old.limits.breakers != new.limits.breakers {

@@ -9,8 +9,11 @@
 //! `plan_hash`, which is why reformatting or renaming files never changes the hash.
 
 mod expr;
+mod hash;
 
 pub use expr::{CmpOp, Expr, Value};
+pub use hash::plan_hash;
+pub(crate) use hash::strip_src;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -31,7 +34,8 @@ pub type SrcId = u32;
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub format: u32,
-    /// Hex SHA-256 of the plan's meaning (see [`Plan::meaning`]).
+    /// Hex SHA-256 of the plan's meaning (see [`plan_hash`]). A runtime loading the plan
+    /// recomputes it and refuses the plan when they differ; empty: computed on loading.
     pub plan_hash: String,
     /// Every capability, groups included, sorted by name.
     pub capabilities: Vec<Capability>,

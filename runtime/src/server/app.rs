@@ -16,7 +16,7 @@ use crate::state::State;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub struct App {
@@ -28,6 +28,8 @@ pub struct App {
     pub(crate) metrics: Metrics,
     log: Option<DecisionLog>,
     draining: AtomicBool,
+    /// Why the latest reload was refused, while the plan it tried to load is still there.
+    refusal: Mutex<Option<String>>,
 }
 
 impl App {
@@ -57,6 +59,7 @@ impl App {
             metrics,
             log,
             draining: AtomicBool::new(false),
+            refusal: Mutex::new(None),
         }
     }
 
@@ -81,6 +84,17 @@ impl App {
     pub(crate) fn swap(&self, engine: Engine) {
         self.metrics.set_plan(&engine);
         self.engine.store(Arc::new(engine));
+    }
+
+    pub(crate) fn set_refusal(&self, why: Option<String>) {
+        if let Ok(mut r) = self.refusal.lock() {
+            *r = why;
+        }
+    }
+
+    /// Why the latest reload was refused, if it was.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        self.refusal.lock().ok().and_then(|r| r.clone())
     }
 
     pub(crate) fn set_draining(&self) {

@@ -1,11 +1,13 @@
 //! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
 //! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
-//! the endpoints, `reload` the plan watcher, `listen` the accept loop with its timeouts and
-//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer, `store`
-//! the state store (memory or Redis).
+//! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
+//! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
+//! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
+//! Redis).
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
+mod admin;
 mod app;
 mod decision_log;
 mod listen;
@@ -15,8 +17,9 @@ mod routes;
 mod store;
 
 pub use crate::state::redis::RedisConfig;
+pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
-pub use routes::router;
+pub use routes::{router, FAILURE_SKEW_MS};
 pub use store::StateConfig;
 
 use crate::layer::headers::FieldHeaders;
@@ -27,6 +30,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The default of [`Config::max_connections`]: well under the usual limit of 1024 open files,
+/// which the listener, the plan and the decision log share with the connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// Where the decision log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +62,11 @@ pub struct Config {
     pub field_headers: FieldHeaders,
     /// Where rate limits and breakers are counted.
     pub state: StateConfig,
+    /// Who may call the endpoints that change state (`POST /v1/failure`); default: nobody.
+    pub admin: AdminAccess,
+    /// The most connections served at once; beyond it the sidecar stops accepting until one
+    /// closes (the others wait in the listen backlog).
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -70,6 +82,8 @@ impl Config {
             log: LogTarget::None,
             field_headers: FieldHeaders::Merge,
             state: StateConfig::Memory,
+            admin: AdminAccess::Closed,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -107,6 +121,8 @@ pub async fn serve(
     }
     let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
+    // The files as they are before the plan is read: the watcher's first comparison.
+    let files = reload::fingerprint_async(source.watch.clone()).await;
     let app = Arc::new(App::load(&source, store::Store::open(&config.state)?, log)?);
     let pinger = tokio::spawn(app.store.clone().watch());
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -120,11 +136,17 @@ pub async fn serve(
         app.engine().plan_hash(),
         app.store.backend()
     );
+    if let AdminAccess::Open = config.admin {
+        eprintln!(
+            "intent serve: warning: admin endpoints are open: anyone who can reach the port may report failures and open breakers"
+        );
+    }
     let watcher = (!config.reload_every.is_zero()).then(|| {
         tokio::spawn(reload::watch(
             app.clone(),
             source.clone(),
             config.reload_every,
+            files,
         ))
     });
     let routes = router(app.clone(), &config);

@@ -6,6 +6,7 @@
 //! POST bodies must say they are JSON (415 otherwise) and are read strictly (`strict_json`:
 //! no key twice, bounded nesting), like the headers (`crate::limits`).
 
+use super::admin;
 use super::app::{unknown_fields, App};
 use super::Config;
 use crate::decision::Decision;
@@ -34,7 +35,19 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
     Router::new()
         .route("/v1/decide", post(decide).route_layer(json("decide")))
         .route("/v1/review", post(review).route_layer(json("review")))
-        .route("/v1/failure", post(failure).route_layer(json("failure")))
+        .route(
+            "/v1/failure",
+            post(failure)
+                .route_layer(json("failure"))
+                .route_layer(middleware::from_fn_with_state(
+                    admin::Guard {
+                        access: config.admin.clone(),
+                        app: app.clone(),
+                        endpoint: "failure",
+                    },
+                    admin::require,
+                )),
+        )
         .route("/v1/authz", any(authz))
         .route("/v1/authz/{*rest}", any(authz))
         .route("/healthz", get(healthz))
@@ -94,7 +107,7 @@ fn json(status: StatusCode, body: String) -> Response {
     r
 }
 
-fn error(status: StatusCode, message: String, help: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: String, help: &str) -> Response {
     json(
         status,
         serde_json::json!({ "error": message, "help": help }).to_string(),
@@ -211,6 +224,10 @@ async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
     }
 }
 
+/// How far in the future a reported failure may be (clock skew between hosts): a failure
+/// later than that would keep its breaker open until then.
+pub const FAILURE_SKEW_MS: u64 = 10_000;
+
 /// The body of `POST /v1/failure`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,6 +253,19 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
         Ok(f) => f,
         Err(r) => return *r,
     };
+    let now = crate::engine::now_ms();
+    let at = f.at_ms.unwrap_or(now);
+    if at > now.saturating_add(FAILURE_SKEW_MS) {
+        app.metrics.bad_request("failure");
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "at_ms {at} is {} ms in the future; at most {FAILURE_SKEW_MS} ms of clock skew is accepted",
+                at - now
+            ),
+            "send when the failure happened, in ms since the Unix epoch, or leave at_ms out (now)",
+        );
+    }
     let engine = app.engine_full();
     let recorded = app.store.report_failure(&engine, &f.agent, f.at_ms).await;
     if let Err(e) = recorded {
@@ -295,21 +325,24 @@ async fn healthz() -> Response {
 /// Ready while a plan is loaded and the server is not draining. The state store's health is
 /// reported, but a store that is down does not make the sidecar unready: it still answers
 /// (failing closed, or from the local fallback), and every replica shares the same store.
+/// Says why the latest reload was refused, if it was (the plan named still serves).
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let hash = app.engine().plan_hash().to_string();
     let state = app.store.status();
-    if app.draining() {
-        json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash, "state": state })
-                .to_string(),
-        )
+    let mut answer = if app.draining() {
+        serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash, "state": state })
     } else {
-        json(
-            StatusCode::OK,
-            serde_json::json!({ "ready": true, "plan_hash": hash, "state": state }).to_string(),
-        )
+        serde_json::json!({ "ready": true, "plan_hash": hash, "state": state })
+    };
+    if let (Some(why), Some(o)) = (app.refusal(), answer.as_object_mut()) {
+        o.insert("reload_refused".into(), why.into());
     }
+    let status = if app.draining() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    json(status, answer.to_string())
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
