@@ -42,7 +42,8 @@ fn the_sidecar_outlives_a_deeply_dotted_context_header() {
 
 #[test]
 fn post_bodies_must_say_they_are_json() {
-    let sidecar = Sidecar::start(&[MESH]);
+    // Open admin endpoints: this test is about content types, serve_ops.rs about the token.
+    let sidecar = Sidecar::start(&[MESH, "--admin-open"]);
     for (endpoint, body) in [
         ("/v1/decide", ORDER),
         ("/v1/review", r#"{"agent":"order_desk","channel":"web"}"#),

@@ -107,14 +107,21 @@ fn pong(port: u16) -> bool {
     s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && buf == *b"+PONG\r\n"
 }
 
-/// Reports a failure of `agent` to one replica. The one place that knows how `/v1/failure` is
-/// called (add the bearer token here when the endpoint asks for one).
+/// The admin token every replica is started with (`--admin-token-file`).
+const ADMIN_TOKEN: &str = "fleet-test-admin-token-0123456789";
+
+/// Reports a failure of `agent` to one replica, with the admin token. The one place that knows
+/// how `/v1/failure` is called.
 fn report_failure(addr: SocketAddr, agent: &str) -> support::Answer {
+    let bearer = format!("Bearer {ADMIN_TOKEN}");
     request(
         addr,
         "POST",
         "/v1/failure",
-        &[("content-type", "application/json")],
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &bearer),
+        ],
         &format!(r#"{{"agent":"{agent}"}}"#),
     )
 }
@@ -189,9 +196,13 @@ fn a_fleet_shares_exact_limits_and_breakers_through_redis_and_survives_its_outag
     let url = format!("redis://127.0.0.1:{port}/0");
     // A prefix of its own, so a Redis shared with another run counts nothing twice.
     let prefix = format!("fleet-test-{}:", std::process::id());
+    // /v1/failure changes state, so every replica asks for the admin token.
+    let token = dir.path().join("admin-token");
+    std::fs::write(&token, ADMIN_TOKEN).unwrap();
+    let token = token.to_str().unwrap().to_string();
     let replica = |extra: &[&str]| {
         let mut args = vec![FLEET, "--reload-ms", "0", "--state", &url];
-        args.extend(["--state-prefix", &prefix]);
+        args.extend(["--state-prefix", &prefix, "--admin-token-file", &token]);
         args.extend(extra);
         Sidecar::start(&args)
     };

@@ -124,7 +124,13 @@ fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
 /// the `.intent` files the loader reads (hidden directories, `target` and `node_modules`
 /// skipped, 16 levels at most). Each real directory is walked once (`walked`, by canonical
 /// path): two links back to an ancestor would otherwise double the walk at every level.
-fn add(path: &Path, out: &mut Fingerprint, depth: usize, named: bool, walked: &mut HashSet<PathBuf>) {
+fn add(
+    path: &Path,
+    out: &mut Fingerprint,
+    depth: usize,
+    named: bool,
+    walked: &mut HashSet<PathBuf>,
+) {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
             let skipped =

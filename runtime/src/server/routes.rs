@@ -37,8 +37,9 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
         .route("/v1/review", post(review).route_layer(json("review")))
         .route(
             "/v1/failure",
+            // The content type is checked first (the outer layer): it says nothing about the
+            // sidecar, and a form posted cross-origin is refused before anything else.
             post(failure)
-                .route_layer(json("failure"))
                 .route_layer(middleware::from_fn_with_state(
                     admin::Guard {
                         access: config.admin.clone(),
@@ -46,7 +47,8 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
                         endpoint: "failure",
                     },
                     admin::require,
-                )),
+                ))
+                .route_layer(json("failure")),
         )
         .route("/v1/authz", any(authz))
         .route("/v1/authz/{*rest}", any(authz))
