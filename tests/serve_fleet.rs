@@ -32,16 +32,6 @@ const QUOTE: &str = r#"{"intent":"get_quote","confidence":0.95,"channel":"web"}"
 const UNSURE: &str = r#"{"intent":"get_quote","confidence":0.6,"channel":"web"}"#;
 const PAY: &str = r#"{"intent":"send_payment","confidence":0.95,"channel":"api"}"#;
 
-fn redis_binary() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(["/usr/bin", "/usr/local/bin", "/usr/sbin"].map(PathBuf::from));
-    dirs.into_iter()
-        .map(|d| d.join("redis-server"))
-        .find(|p| p.is_file())
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -182,7 +172,9 @@ fn agent(answer: &serde_json::Value) -> String {
 
 #[test]
 fn a_fleet_shares_exact_limits_and_breakers_through_redis_and_survives_its_outage() {
-    let Some(binary) = redis_binary() else {
+    let Some(binary) =
+        support::system_binary("redis-server", &["/usr/bin", "/usr/local/bin", "/usr/sbin"])
+    else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "redis-server is missing: .ci/run installs the Debian package redis-server"
