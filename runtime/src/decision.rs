@@ -36,6 +36,10 @@ pub struct FilledStep {
     /// Where the agent is reached, if its declaration says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<Arc<str>>,
+    /// The data classes the step handles (ids into the plan's `data_classes`): what its
+    /// delegation token lists. Not in the decision's JSON: the plan says it.
+    #[serde(skip)]
+    pub handles: Arc<[crate::plan::DataId]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

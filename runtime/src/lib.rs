@@ -24,6 +24,8 @@ pub mod request;
 pub mod server;
 pub mod state;
 pub mod strict_json;
+#[cfg(feature = "trust")]
+pub mod trust;
 
 pub use decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,

@@ -6,6 +6,7 @@ mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod identity;
 mod lsp;
 mod plan_input;
 mod replay;
@@ -169,6 +170,21 @@ enum Command {
         /// only on a network where every caller is trusted)
         #[arg(long, conflicts_with = "admin_token_file")]
         admin_open: bool,
+        #[command(flatten)]
+        identity: identity::IdentityArgs,
+    },
+    /// Manage the keys delegation tokens are signed with (docs/identity.md)
+    Keys {
+        /// `generate`: write a new Ed25519 key pair, DIR/NAME.key.pem (private) and
+        /// DIR/NAME.pub.pem, never over an existing file
+        #[arg(value_enum)]
+        action: KeysAction,
+        /// The directory to write to
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+        /// The files' name
+        #[arg(long, default_value = "delegation")]
+        name: String,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -177,6 +193,11 @@ enum Command {
     },
     /// Start the language server on stdin/stdout (for editors)
     Lsp,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KeysAction {
+    Generate,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -265,6 +286,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_connections,
             admin_token_file,
             admin_open,
+            identity,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -278,7 +300,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_connections,
             admin_token_file,
             admin_open,
+            identity,
         }),
+        Command::Keys {
+            action: KeysAction::Generate,
+            out,
+            name,
+        } => identity::generate(&out, &name),
         Command::Diff {
             old,
             new,

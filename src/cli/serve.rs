@@ -29,6 +29,7 @@ pub struct ServeArgs {
     pub max_connections: usize,
     pub admin_token_file: Option<PathBuf>,
     pub admin_open: bool,
+    pub identity: super::identity::IdentityArgs,
 }
 
 /// Where rate limits and breakers are counted.
@@ -131,6 +132,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
         (None, true) => AdminAccess::Open,
         (None, false) => AdminAccess::Closed,
     };
+    config.trust = a.identity.config()?;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

@@ -583,6 +583,7 @@ impl Engine {
                     step: step.name.clone(),
                     agent: c.name.clone(),
                     endpoint: c.endpoint.clone(),
+                    handles: step.handles.clone(),
                 })
             })
             .collect();

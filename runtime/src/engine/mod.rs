@@ -257,6 +257,16 @@ impl Engine {
         &self.plan
     }
 
+    /// True when the plan declares an agent named `name`.
+    pub fn has_agent(&self, name: &str) -> bool {
+        self.agents_by_name.contains_key(name)
+    }
+
+    /// The name of data class `id`.
+    pub fn data_name(&self, id: plan::DataId) -> Option<&Arc<str>> {
+        self.data_names.get(id as usize)
+    }
+
     pub fn plan_hash(&self) -> &str {
         &self.hash
     }
@@ -317,7 +327,7 @@ pub(crate) struct StepInfo {
     pub(crate) name: Arc<str>,
     pub(crate) at: Option<Arc<str>>,
     /// The data classes the step handles.
-    pub(crate) handles: Box<[DataId]>,
+    pub(crate) handles: Arc<[DataId]>,
     /// The capabilities the step needs (authorized one by one in Cedar mode).
     #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
     pub(crate) needs: Box<[CapId]>,
@@ -472,7 +482,7 @@ impl StepInfo {
         StepInfo {
             name: Arc::from(step.name.as_str()),
             at: shared.at.get(step.src as usize).cloned(),
-            handles: step.handles.clone().into_boxed_slice(),
+            handles: Arc::from(step.handles.as_slice()),
             needs: step.needs.clone().into_boxed_slice(),
             candidates,
         }

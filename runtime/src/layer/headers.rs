@@ -489,9 +489,15 @@ fn www_authenticate(d: &Decision) -> HeaderValue {
 
 /// The JSON body of an answer: the decision without its trace.
 pub fn answer_body(d: &Decision) -> String {
+    answer_body_with(d, |_| {})
+}
+
+/// The answer's body, with more keys added by `extra` (the delegation tokens, say).
+pub fn answer_body_with(d: &Decision, extra: impl FnOnce(&mut Map<String, Json>)) -> String {
     let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
     if let Json::Object(map) = &mut v {
         map.remove("trace");
+        extra(map);
     }
     v.to_string()
 }

@@ -6,8 +6,14 @@
 //! status the sidecar's authorization endpoint would give; a request past a bound of
 //! `crate::limits` gets 431 or 400 with the reason, like a header that cannot be read. The
 //! engine sits behind an `ArcSwap`, so a gateway can swap in a new plan while requests run.
+//! With a trust broker (`IntentLayer::trust`, feature `trust`), the caller comes from the
+//! request's credentials (docs/identity.md): a refusal is answered with its 400/401/403, and a
+//! request let through reaches the inner service with the step's delegation token in
+//! `x-intent-token` (the client's own token never travels on).
 
 pub mod headers;
+#[cfg(feature = "trust")]
+mod trusted;
 
 use crate::decision::Decision;
 use crate::engine::Engine;
@@ -25,6 +31,8 @@ use std::task::{Context, Poll};
 pub struct IntentLayer {
     engine: Arc<ArcSwap<Engine>>,
     fields: FieldHeaders,
+    #[cfg(feature = "trust")]
+    trust: Option<Arc<crate::trust::Trust>>,
 }
 
 impl IntentLayer {
@@ -39,7 +47,18 @@ impl IntentLayer {
         IntentLayer {
             engine,
             fields: FieldHeaders::Merge,
+            #[cfg(feature = "trust")]
+            trust: None,
         }
+    }
+
+    /// Establish every request's caller with `trust` (bearer JWT, delegation token) instead of
+    /// reading it from `x-intent-caller` and `x-intent-lineage`, and hand the inner service
+    /// the delegation token of the step it serves.
+    #[cfg(feature = "trust")]
+    pub fn trust(mut self, trust: Arc<crate::trust::Trust>) -> IntentLayer {
+        self.trust = Some(trust);
+        self
     }
 
     /// What to do with `x-intent-context-<field>` headers (default: merge them with
@@ -60,6 +79,8 @@ impl<S> tower::Layer<S> for IntentLayer {
             inner,
             engine: self.engine.clone(),
             fields: self.fields,
+            #[cfg(feature = "trust")]
+            trust: self.trust.clone(),
         }
     }
 }
@@ -70,6 +91,8 @@ pub struct IntentService<S> {
     inner: S,
     engine: Arc<ArcSwap<Engine>>,
     fields: FieldHeaders,
+    #[cfg(feature = "trust")]
+    trust: Option<Arc<crate::trust::Trust>>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -90,6 +113,14 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        #[cfg(feature = "trust")]
+        if let Some(trust) = self.trust.clone() {
+            let engine = self.engine.load_full();
+            let fields = self.fields;
+            let clone = self.inner.clone();
+            let inner = std::mem::replace(&mut self.inner, clone);
+            return Box::pin(trusted::call(trust, engine, fields, inner, req));
+        }
         let decided = match headers::read_request(req.headers(), self.fields) {
             Ok(intent_req) => Ok(self.engine.load().decide(&intent_req)),
             Err(e) => Err(e),
@@ -117,7 +148,7 @@ where
     }
 }
 
-fn json_response<B: From<String>>(status: StatusCode, body: String) -> Response<B> {
+pub(crate) fn json_response<B: From<String>>(status: StatusCode, body: String) -> Response<B> {
     let mut r = Response::new(B::from(body));
     *r.status_mut() = status;
     r.headers_mut()
@@ -126,7 +157,7 @@ fn json_response<B: From<String>>(status: StatusCode, body: String) -> Response<
 }
 
 /// The answer to a request a decision does not let through.
-fn answer<B: From<String>>(d: &Decision, set: StatusSet) -> Response<B> {
+pub(crate) fn answer<B: From<String>>(d: &Decision, set: StatusSet) -> Response<B> {
     let mut r = json_response(headers::status_of(d.outcome, set), headers::answer_body(d));
     headers::answer_headers(d, set, r.headers_mut());
     r

@@ -13,6 +13,7 @@ use crate::engine::Engine;
 use crate::plan::Type;
 use crate::request::Request;
 use crate::state::State;
+use crate::trust::Trust;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,8 @@ pub struct App {
     draining: AtomicBool,
     /// Why the latest reload was refused, while the plan it tried to load is still there.
     refusal: Mutex<Option<String>>,
+    /// The trust broker: verified callers and delegation tokens (docs/identity.md).
+    pub(crate) trust: Option<Arc<Trust>>,
 }
 
 impl App {
@@ -60,6 +63,7 @@ impl App {
             log,
             draining: AtomicBool::new(false),
             refusal: Mutex::new(None),
+            trust: None,
         }
     }
 
@@ -69,6 +73,12 @@ impl App {
         metrics.set_plan(&engine);
         let store = Store::Local(engine.state().clone());
         App::with_engine(engine, store, metrics, None)
+    }
+
+    /// The app with a trust broker: every decision's caller comes from credentials.
+    pub fn with_trust(mut self, trust: Arc<Trust>) -> App {
+        self.trust = Some(trust);
+        self
     }
 
     /// The engine now serving; a request holds it for as long as it needs it.

@@ -1,7 +1,7 @@
 //! The sidecar's Prometheus metrics (prometheus-client, OpenMetrics text): decisions by intent
 //! and outcome, decision latency, escalations, throttles, breaker state per agent (read from
 //! the state store when scraped), plan reloads by result, bad requests, the `plan_hash` now
-//! serving as an info-style gauge, and the state store's health (up, failed calls, fallback use).
+//! serving as an info-style gauge, trust-broker refusals by reason and delegation tokens minted, and the state store's health (up, failed calls, fallback use).
 
 use super::reload::Reloaded;
 use crate::decision::{Decision, Outcome};
@@ -44,6 +44,11 @@ struct BackendLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
     endpoint: &'static str,
 }
@@ -58,6 +63,8 @@ pub(crate) struct Metrics {
     plan: Family<PlanLabels, Gauge>,
     reloads: Family<ResultLabels, Counter>,
     bad_requests: Family<EndpointLabels, Counter>,
+    refused: Family<ReasonLabels, Counter>,
+    minted: Counter,
     state_up: Family<BackendLabels, Gauge>,
     state_errors: Family<BackendLabels, Gauge>,
     state_fallback: Family<BackendLabels, Gauge>,
@@ -77,6 +84,8 @@ impl Metrics {
             plan: Family::default(),
             reloads: Family::default(),
             bad_requests: Family::default(),
+            refused: Family::default(),
+            minted: Counter::default(),
             state_up: Family::default(),
             state_errors: Family::default(),
             state_fallback: Family::default(),
@@ -124,6 +133,16 @@ impl Metrics {
             m.bad_requests.clone(),
         );
         r.register(
+            "intent_identity_refusals",
+            "Requests refused by the trust broker before a decision, by reason (docs/identity.md)",
+            m.refused.clone(),
+        );
+        r.register(
+            "intent_delegation_tokens_minted",
+            "Delegation tokens signed for filled steps",
+            m.minted.clone(),
+        );
+        r.register(
             "intent_state_up",
             "1 while the state store answers (a memory store always does)",
             m.state_up.clone(),
@@ -163,6 +182,14 @@ impl Metrics {
         self.bad_requests
             .get_or_create(&EndpointLabels { endpoint })
             .inc();
+    }
+
+    pub(crate) fn refused(&self, reason: &'static str) {
+        self.refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    pub(crate) fn minted(&self, n: usize) {
+        self.minted.inc_by(n as u64);
     }
 
     pub(crate) fn set_plan(&self, engine: &Engine) {

@@ -3,13 +3,14 @@
 //! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
 //! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
 //! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
-//! Redis).
+//! Redis), `identity` the trust broker's checks and tokens (`crate::trust`).
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
 mod admin;
 mod app;
 mod decision_log;
+mod identity;
 mod listen;
 mod metrics;
 mod reload;
@@ -25,6 +26,7 @@ pub use store::StateConfig;
 use crate::layer::headers::FieldHeaders;
 use crate::limits::MAX_BODY_LIMIT;
 use crate::plan::Plan;
+use crate::trust::{Trust, TrustConfig};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,6 +69,8 @@ pub struct Config {
     /// The most connections served at once; beyond it the sidecar stops accepting until one
     /// closes (the others wait in the listen backlog).
     pub max_connections: usize,
+    /// Verified callers and delegation tokens (docs/identity.md); default: neither.
+    pub trust: TrustConfig,
 }
 
 impl Config {
@@ -84,6 +88,7 @@ impl Config {
             state: StateConfig::Memory,
             admin: AdminAccess::Closed,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            trust: TrustConfig::default(),
         }
     }
 }
@@ -123,7 +128,12 @@ pub async fn serve(
     let (log, writer) = decision_log::start(&config.log).await?;
     // The files as they are before the plan is read: the watcher's first comparison.
     let files = reload::fingerprint_async(source.watch.clone()).await;
-    let app = Arc::new(App::load(&source, store::Store::open(&config.state)?, log)?);
+    let mut app = App::load(&source, store::Store::open(&config.state)?, log)?;
+    let trusted = config.trust.bearer.is_some() || config.trust.delegation.is_some();
+    if trusted {
+        app = app.with_trust(Arc::new(Trust::load(config.trust.clone()).await?));
+    }
+    let app = Arc::new(app);
     let pinger = tokio::spawn(app.store.clone().watch());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

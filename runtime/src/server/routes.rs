@@ -1,13 +1,16 @@
 //! The sidecar's endpoints. `POST /v1/decide` (a request as JSON → the decision as JSON),
 //! `POST /v1/review`, `POST /v1/failure`; the authorization endpoint `/v1/authz` (any method,
 //! any sub-path, for Envoy `ext_authz` path prefixing and nginx `auth_request`), which reads
-//! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`.
+//! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`,
+//! `/.well-known/jwks.json` (the delegation keys). With a trust broker, the caller of a decision
+//! comes from its credentials (`identity`).
 //! Every refusal is JSON `{"error": .., "help": ..}` with a 4xx status; nothing here panics.
 //! POST bodies must say they are JSON (415 otherwise) and are read strictly (`strict_json`:
 //! no key twice, bounded nesting), like the headers (`crate::limits`).
 
 use super::admin;
 use super::app::{unknown_fields, App};
+use super::identity;
 use super::Config;
 use crate::decision::Decision;
 use crate::layer::headers::{self, FieldHeaders, StatusSet};
@@ -55,6 +58,7 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/.well-known/jwks.json", get(identity::jwks))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body))
         .layer(middleware::from_fn_with_state(
@@ -151,20 +155,27 @@ fn parse<T: for<'de> Deserialize<'de>>(
     })
 }
 
-/// A decision with the context fields the plan does not declare.
+/// A decision with the context fields the plan does not declare and its delegation tokens.
 #[derive(Serialize)]
 struct DecisionAnswer<'a> {
     #[serde(flatten)]
     decision: &'a Decision,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     unknown_fields: Vec<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tokens: &'a [crate::trust::StepToken],
 }
 
-async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+async fn decide(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
     let bytes = match body(&app, "decide", b) {
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let req: Request = match parse(
+    let mut req: Request = match parse(
         &app,
         "decide",
         &bytes,
@@ -176,20 +187,32 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
     };
     let start = Instant::now();
     let engine = app.engine_full();
+    match identity::establish(&app, &headers, &engine, req.caller.is_some()).await {
+        Ok(Some(caller)) => req.caller = Some(caller),
+        Ok(None) => {}
+        Err(r) => return *r,
+    }
     let d = app.store.decide(&engine, &req).await;
+    let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
+    let tokens = identity::mint(&app, &engine, &d, lineage);
     let unknown = unknown_fields(&engine, &req.context);
-    let text = if unknown.is_empty() {
+    let text = if unknown.is_empty() && tokens.is_empty() {
         serde_json::to_string(&d)
     } else {
         serde_json::to_string(&DecisionAnswer {
             decision: &d,
             unknown_fields: unknown,
+            tokens: &tokens,
         })
     };
     drop(engine);
     let took = start.elapsed();
     let r = match text {
-        Ok(t) => json(StatusCode::OK, t),
+        Ok(t) => {
+            let mut r = json(StatusCode::OK, t);
+            identity::token_header(r.headers_mut(), &tokens);
+            r
+        }
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot write the decision: {e}"),
@@ -297,7 +320,7 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
 /// The authorization endpoint (docs/serve.md): decides from the `x-intent-*` headers and
 /// answers with a status and `x-intent-*` headers.
 async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHeaders) -> Response {
-    let req = match headers::read_request(&headers, fields) {
+    let mut req = match headers::read_request(&headers, fields) {
         Ok(r) => r,
         Err(e) => {
             app.metrics.bad_request("authz");
@@ -311,10 +334,19 @@ async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHea
     let set = StatusSet::of(&headers);
     let start = Instant::now();
     let engine = app.engine_full();
+    match identity::establish(&app, &headers, &engine, req.caller.is_some()).await {
+        Ok(Some(caller)) => req.caller = Some(caller),
+        Ok(None) => {}
+        Err(r) => return *r,
+    }
     let d = app.store.decide(&engine, &req).await;
+    let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
+    let tokens = identity::mint(&app, &engine, &d, lineage);
     drop(engine);
-    let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
+    let body = headers::answer_body_with(&d, |m| identity::add_tokens(m, &tokens));
+    let mut r = json(headers::status_of(d.outcome, set), body);
     headers::answer_headers(&d, set, r.headers_mut());
+    identity::token_header(r.headers_mut(), &tokens);
     let took = start.elapsed();
     app.record(req, d, took).await;
     r
@@ -365,6 +397,6 @@ async fn not_found(req: HttpRequest) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!("no endpoint {} {}", req.method(), req.uri().path()),
-        "the endpoints: POST /v1/decide, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics",
+        "the endpoints: POST /v1/decide, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics, /.well-known/jwks.json",
     )
 }

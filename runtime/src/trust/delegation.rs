@@ -1,0 +1,298 @@
+//! Delegation tokens: the sidecar's own short-lived JWTs (EdDSA over Ed25519, so any JWT library
+//! verifies them from `/.well-known/jwks.json`). Each filled step of a `dispatch` or `plan` gets
+//! one naming the step's agent (`sub`), the intent, the lineage it serves (outermost first, the
+//! intent last), the data classes the step handles, the decision and the plan. The agent shows
+//! it on the requests it raises while serving the step, and the sidecar takes the caller and
+//! the lineage from it, not from the client.
+//!
+//! Keys: one signing key (a PKCS#8 PEM, as `intent keys generate` writes and OpenSSL reads) and
+//! any number of older public keys that still verify (rotation); each key's id is its RFC 7638
+//! thumbprint, so it needs no name of its own.
+
+use super::{Refusal, MAX_TOKEN_BYTES};
+use base64::Engine as _;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{get_current_timestamp, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The most keys (signing and verifying) one sidecar holds.
+pub const MAX_KEYS: usize = 16;
+/// The clock skew allowed on a delegation token's `exp`, in seconds.
+pub const LEEWAY_S: u64 = 5;
+/// The default lifetime of a delegation token.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// The `aud` of every delegation token: the sidecars of the mesh.
+pub const AUDIENCE: &str = "intent-delegation";
+
+/// What a delegation token says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DelegationClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The agent the step was given to.
+    pub sub: String,
+    /// The intent the step serves.
+    pub intent: String,
+    /// The intents being served, outermost first; the last is `intent`.
+    pub lineage: Vec<String>,
+    /// The step's name.
+    pub step: String,
+    /// The data classes the step handles.
+    pub data: Vec<String>,
+    pub decision_id: String,
+    pub plan_hash: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+struct PublicKey {
+    kid: String,
+    key: DecodingKey,
+    jwk: Jwk,
+}
+
+/// The sidecar's delegation keys: one to sign with, every one to verify with.
+pub struct DelegationKeys {
+    issuer: String,
+    ttl: Duration,
+    signing: EncodingKey,
+    signing_kid: String,
+    /// The signing key's public half first, then the older keys.
+    public: Vec<PublicKey>,
+}
+
+impl std::fmt::Debug for DelegationKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DelegationKeys")
+            .field("issuer", &self.issuer)
+            .field("kid", &self.signing_kid)
+            .field("keys", &self.public.len())
+            .finish()
+    }
+}
+
+/// The PKCS#8 prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows.
+const PKCS8_ED25519: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+/// The SubjectPublicKeyInfo prefix of an Ed25519 public key: the 32-byte key follows.
+const SPKI_ED25519: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A new Ed25519 key pair, as PEM: (private PKCS#8, public SubjectPublicKeyInfo), and its key id.
+pub fn generate() -> Result<(String, String, String), String> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| format!("no randomness for a key: {e}"))?;
+    let mut der = PKCS8_ED25519.to_vec();
+    der.extend_from_slice(&seed);
+    let private = pem("PRIVATE KEY", &der);
+    let enc = EncodingKey::from_ed_der(&der);
+    let jwk = Jwk::from_encoding_key(&enc, Algorithm::EdDSA)
+        .map_err(|e| format!("cannot derive the public key: {e}"))?;
+    let x = match &jwk.algorithm {
+        jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(p) => {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&p.x)
+                .map_err(|e| format!("cannot derive the public key: {e}"))?
+        }
+        _ => return Err("cannot derive the public key".into()),
+    };
+    let mut spki = SPKI_ED25519.to_vec();
+    spki.extend_from_slice(&x);
+    let kid = thumbprint(&jwk)?;
+    Ok((private, pem("PUBLIC KEY", &spki), kid))
+}
+
+fn thumbprint(jwk: &Jwk) -> Result<String, String> {
+    jwk.thumbprint(ThumbprintHash::SHA256)
+        .map_err(|e| format!("cannot compute the key id: {e}"))
+}
+
+/// A public key (PEM) as a verifying key with its JWK and key id.
+fn public_key(pem: &[u8]) -> Result<PublicKey, String> {
+    let key = DecodingKey::from_ed_pem(pem)
+        .map_err(|e| format!("not an Ed25519 public key (PEM): {e}"))?;
+    if key.try_get_as_bytes().map(<[u8]>::len).ok() != Some(32) {
+        return Err("not an Ed25519 public key (PEM): the key is not 32 bytes".into());
+    }
+    let mut jwk = Jwk::from_decoding_key(&key, Some(Algorithm::EdDSA))
+        .map_err(|e| format!("not an Ed25519 public key: {e}"))?;
+    let kid = thumbprint(&jwk)?;
+    jwk.common.key_id = Some(kid.clone());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
+    Ok(PublicKey { kid, key, jwk })
+}
+
+impl DelegationKeys {
+    /// Keys from PEM text: the private signing key, and older public keys that still verify.
+    pub fn new(
+        issuer: String,
+        signing_pem: &[u8],
+        older_pems: &[Vec<u8>],
+        ttl: Duration,
+    ) -> Result<DelegationKeys, String> {
+        if older_pems.len() + 1 > MAX_KEYS {
+            return Err(format!(
+                "{} keys; a sidecar holds at most {MAX_KEYS}",
+                older_pems.len() + 1
+            ));
+        }
+        if ttl.is_zero() || ttl > Duration::from_secs(24 * 3600) {
+            return Err("the token lifetime must be from 1 s to 24 h".into());
+        }
+        let signing = EncodingKey::from_ed_pem(signing_pem)
+            .map_err(|e| format!("not an Ed25519 private key (PKCS#8 PEM): {e}"))?;
+        let jwk = Jwk::from_encoding_key(&signing, Algorithm::EdDSA)
+            .map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+        let x = match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(p) => p.x.clone(),
+            _ => return Err("not an Ed25519 private key".into()),
+        };
+        let own = DecodingKey::from_ed_components(&x)
+            .map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+        let mut own_jwk = Jwk::from_decoding_key(&own, Some(Algorithm::EdDSA))
+            .map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+        let signing_kid = thumbprint(&own_jwk)?;
+        own_jwk.common.key_id = Some(signing_kid.clone());
+        own_jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        own_jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
+        let mut public = vec![PublicKey {
+            kid: signing_kid.clone(),
+            key: own,
+            jwk: own_jwk,
+        }];
+        for p in older_pems {
+            let k = public_key(p)?;
+            if !public.iter().any(|q| q.kid == k.kid) {
+                public.push(k);
+            }
+        }
+        Ok(DelegationKeys {
+            issuer,
+            ttl,
+            signing,
+            signing_kid,
+            public,
+        })
+    }
+
+    /// The key id tokens are signed with now.
+    pub fn kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The public keys as a JWKS document (`/.well-known/jwks.json`).
+    pub fn jwks_json(&self) -> String {
+        let set = JwkSet {
+            keys: self.public.iter().map(|k| k.jwk.clone()).collect(),
+        };
+        serde_json::to_string(&set).unwrap_or_else(|_| r#"{"keys":[]}"#.into())
+    }
+
+    /// The claims of a token for `sub` issued now.
+    #[allow(clippy::too_many_arguments)]
+    pub fn claims(
+        &self,
+        sub: &str,
+        intent: &str,
+        lineage: Vec<String>,
+        step: &str,
+        data: Vec<String>,
+        decision_id: String,
+        plan_hash: &str,
+    ) -> DelegationClaims {
+        let iat = get_current_timestamp();
+        DelegationClaims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.into(),
+            sub: sub.into(),
+            intent: intent.into(),
+            lineage,
+            step: step.into(),
+            data,
+            decision_id,
+            plan_hash: plan_hash.into(),
+            iat,
+            exp: iat.saturating_add(self.ttl.as_secs()),
+        }
+    }
+
+    /// Signs `claims`.
+    pub fn mint(&self, claims: &DelegationClaims) -> Result<String, String> {
+        let mut h = Header::new(Algorithm::EdDSA);
+        h.kid = Some(self.signing_kid.clone());
+        encode(&h, claims, &self.signing).map_err(|e| format!("cannot sign a token: {e}"))
+    }
+
+    /// The claims of a valid token of this sidecar (signed by one of its keys, not expired),
+    /// or why it is refused (401).
+    pub fn verify(&self, token: &str) -> Result<DelegationClaims, Refusal> {
+        let bad = |reason: &'static str, what: String| {
+            Refusal::unauthenticated(reason, format!("the delegation token {what}"))
+        };
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(bad(
+                "too_large",
+                format!("has {} bytes, more than {MAX_TOKEN_BYTES}", token.len()),
+            ));
+        }
+        let header =
+            decode_header(token).map_err(|e| bad("malformed", format!("cannot be read: {e}")))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(bad("wrong_alg", format!("is signed with {:?}", header.alg)));
+        }
+        let kid = header.kid.unwrap_or_default();
+        let Some(k) = self.public.iter().find(|k| k.kid == kid) else {
+            return Err(bad(
+                "unknown_kid",
+                format!(
+                    "names key `{}`, which this sidecar does not have",
+                    crate::limits::echo(&kid)
+                ),
+            ));
+        };
+        let mut v = Validation::new(Algorithm::EdDSA);
+        v.leeway = LEEWAY_S;
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[AUDIENCE]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        decode::<DelegationClaims>(token, &k.key, &v)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => bad("expired", "has expired".into()),
+                ErrorKind::InvalidSignature => bad(
+                    "bad_signature",
+                    "has a signature that does not verify".into(),
+                ),
+                ErrorKind::InvalidIssuer => bad("wrong_issuer", "has another issuer".into()),
+                ErrorKind::InvalidAudience => {
+                    bad("wrong_audience", "is not a delegation token".into())
+                }
+                other => bad("malformed", format!("cannot be verified: {other:?}")),
+            })
+    }
+}

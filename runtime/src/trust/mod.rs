@@ -1,0 +1,369 @@
+//! The mesh's trust broker (feature `trust`, docs/identity.md): who is asking, and what it is
+//! serving, established from credentials instead of taken from the client. Shared by the
+//! sidecar (`server`), the tower Layer (`layer`, through its builder) and any other front end.
+//!
+//! Two kinds of credential. A bearer JWT from an identity provider (`jwt`, keys from `jwks`)
+//! names the calling agent; it must be an agent of the plan or a declared external caller. A
+//! delegation token (`delegation`), minted by a sidecar for each filled step it hands out,
+//! carries the caller and the lineage of the work being served. With either, the client's own
+//! `x-intent-caller`, `x-intent-lineage` (or `caller` in a JSON body) are refused, never merged.
+//! Every failure is a [`Refusal`] (401 or 403 with a reason, 400 for a client-named caller);
+//! nothing here allows on an error.
+
+pub mod delegation;
+pub mod jwks;
+pub mod jwt;
+#[cfg(test)]
+mod tests;
+
+use crate::decision::{Decision, Outcome};
+use crate::engine::Engine;
+use crate::request::Caller;
+use delegation::DelegationKeys;
+use http::header::{HeaderMap, AUTHORIZATION};
+use http::StatusCode;
+use jwt::{Bearer, BearerConfig};
+use std::sync::Arc;
+
+/// The largest token (bearer or delegation) read, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The most external callers that may be declared.
+pub const MAX_EXTERNAL_CALLERS: usize = 256;
+
+/// The request header that carries a delegation token, and the answer header that hands one
+/// to the upstream agent.
+pub const TOKEN_HEADER: &str = "x-intent-token";
+
+/// What the broker checks.
+#[derive(Debug, Clone, Default)]
+pub struct TrustConfig {
+    /// Require a bearer JWT on every decision.
+    pub bearer: Option<BearerConfig>,
+    /// Mint delegation tokens for filled steps and verify presented ones.
+    pub delegation: Option<Arc<DelegationKeys>>,
+    /// Callers that are not agents of the plan but may ask (a front end, a scheduler): they
+    /// start a lineage, so they need no delegation token.
+    pub external_callers: Vec<String>,
+}
+
+/// A request the broker refuses: the status, a short reason (a metric label), and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub(crate) fn unauthenticated(reason: &'static str, message: String) -> Refusal {
+        Refusal {
+            status: StatusCode::UNAUTHORIZED,
+            reason,
+            message,
+        }
+    }
+
+    fn forbidden(reason: &'static str, message: String) -> Refusal {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            reason,
+            message,
+        }
+    }
+
+    /// The `www-authenticate` value of a 401 (RFC 6750): no error code when no credential was
+    /// sent, `invalid_token` when one was and failed.
+    pub fn challenge(&self) -> Option<String> {
+        if self.status != StatusCode::UNAUTHORIZED {
+            return None;
+        }
+        Some(if self.reason == "missing_token" {
+            r#"Bearer realm="intent""#.to_string()
+        } else {
+            format!(
+                r#"Bearer realm="intent", error="invalid_token", error_description="{}""#,
+                self.reason
+            )
+        })
+    }
+
+    /// What the client can do about it.
+    pub fn help(&self) -> &'static str {
+        match self.reason {
+            "caller_from_client" => "leave out x-intent-caller, x-intent-lineage and `caller`: the caller comes from the credentials (docs/identity.md)",
+            "unknown_caller" => "call as an agent of the plan, or declare the caller with --external-caller",
+            "token_subject" => "present the delegation token given to you, not another agent's",
+            "delegation_required" => "present the x-intent-token given with the step you serve",
+            _ => "send a valid token (docs/identity.md)",
+        }
+    }
+}
+
+/// The trust broker.
+pub struct Trust {
+    bearer: Option<Bearer>,
+    delegation: Option<Arc<DelegationKeys>>,
+    external: Vec<String>,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trust")
+            .field("bearer", &self.bearer.is_some())
+            .field("delegation", &self.delegation)
+            .field("external", &self.external)
+            .finish()
+    }
+}
+
+/// A filled step's delegation token.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StepToken {
+    pub step: Arc<str>,
+    pub agent: Arc<str>,
+    pub token: String,
+}
+
+impl Trust {
+    /// Loads the bearer key set (an error if it cannot be had: the sidecar does not start).
+    pub async fn load(c: TrustConfig) -> Result<Trust, String> {
+        if c.external_callers.len() > MAX_EXTERNAL_CALLERS {
+            return Err(format!(
+                "{} external callers; at most {MAX_EXTERNAL_CALLERS}",
+                c.external_callers.len()
+            ));
+        }
+        let bearer = match c.bearer {
+            Some(b) => Some(Bearer::load(b).await?),
+            None => None,
+        };
+        Ok(Trust {
+            bearer,
+            delegation: c.delegation,
+            external: c.external_callers,
+        })
+    }
+
+    /// True when every decision needs a verified caller.
+    pub fn identity_required(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    /// The delegation keys, when tokens are minted.
+    pub fn delegation(&self) -> Option<&DelegationKeys> {
+        self.delegation.as_deref()
+    }
+
+    /// The caller of a request, from its credentials: `Ok(Some(caller))` replaces whatever the
+    /// client said, `Ok(None)` (no credential needed, none given) leaves the client's caller.
+    /// `client_caller` says whether the client named a caller or a lineage itself.
+    pub async fn establish(
+        &self,
+        headers: &HeaderMap,
+        engine: &Engine,
+        client_caller: bool,
+    ) -> Result<Option<Caller>, Refusal> {
+        let principal = match &self.bearer {
+            Some(b) => {
+                let token = bearer_token(headers)?;
+                let sub = b.verify(token).await?;
+                if !engine.has_agent(&sub) && !self.is_external(&sub) {
+                    return Err(Refusal::forbidden(
+                        "unknown_caller",
+                        format!(
+                            "`{}` is neither an agent of the plan nor a declared external caller",
+                            crate::limits::echo(&sub)
+                        ),
+                    ));
+                }
+                Some(sub)
+            }
+            None => None,
+        };
+        let presented = match headers.get(TOKEN_HEADER) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| {
+                Refusal::unauthenticated(
+                    "malformed",
+                    "the delegation token is not ASCII text".into(),
+                )
+            })?),
+        };
+        if client_caller && (principal.is_some() || presented.is_some()) {
+            return Err(Refusal {
+                status: StatusCode::BAD_REQUEST,
+                reason: "caller_from_client",
+                message: "the caller and lineage come from the credentials here; the request names them itself".into(),
+            });
+        }
+        match (presented, principal) {
+            (Some(t), principal) => {
+                let Some(keys) = &self.delegation else {
+                    return Err(Refusal::unauthenticated(
+                        "no_delegation_keys",
+                        "this sidecar verifies no delegation tokens (no --signing-key)".into(),
+                    ));
+                };
+                let claims = keys.verify(t.trim())?;
+                if let Some(p) = principal {
+                    if *p != *claims.sub {
+                        return Err(Refusal::forbidden(
+                            "token_subject",
+                            format!(
+                                "the delegation token was given to `{}`, not to `{}`",
+                                crate::limits::echo(&claims.sub),
+                                crate::limits::echo(&p)
+                            ),
+                        ));
+                    }
+                }
+                Ok(Some(Caller {
+                    agent: Some(claims.sub),
+                    lineage: claims.lineage,
+                }))
+            }
+            (None, Some(p)) => {
+                if self.delegation.is_some() && !self.is_external(&p) {
+                    return Err(Refusal::forbidden(
+                        "delegation_required",
+                        format!(
+                            "`{}` is an agent of the plan: it acts for a step it was given, and must present that step's delegation token",
+                            crate::limits::echo(&p)
+                        ),
+                    ));
+                }
+                Ok(Some(Caller {
+                    agent: Some(p.to_string()),
+                    lineage: Vec::new(),
+                }))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn is_external(&self, name: &str) -> bool {
+        self.external.iter().any(|e| e == name)
+    }
+
+    /// A delegation token for each filled step of a `dispatch` or `plan` (none for any other
+    /// outcome, or without delegation keys). `lineage` is the request's: the intents the caller
+    /// serves. A step whose token cannot be signed gets none (and the answer says so).
+    pub fn mint(&self, engine: &Engine, d: &Decision, lineage: &[String]) -> Vec<StepToken> {
+        let Some(keys) = &self.delegation else {
+            return Vec::new();
+        };
+        if !matches!(d.outcome, Outcome::Dispatch | Outcome::Plan) {
+            return Vec::new();
+        }
+        let Some(intent) = &d.intent else {
+            return Vec::new();
+        };
+        let mut served: Vec<String> = lineage.to_vec();
+        served.push(intent.to_string());
+        let id = d.decision_id.to_string();
+        d.steps
+            .iter()
+            .filter_map(|s| {
+                let data = s
+                    .handles
+                    .iter()
+                    .filter_map(|h| engine.data_name(*h))
+                    .map(|n| n.to_string())
+                    .collect();
+                let claims = keys.claims(
+                    &s.agent,
+                    intent,
+                    served.clone(),
+                    &s.step,
+                    data,
+                    id.clone(),
+                    &d.plan_hash,
+                );
+                let token = keys.mint(&claims).ok()?;
+                Some(StepToken {
+                    step: s.step.clone(),
+                    agent: s.agent.clone(),
+                    token,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The bearer token of `authorization: Bearer <token>`.
+fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(v) = values.next() else {
+        return Err(Refusal::unauthenticated(
+            "missing_token",
+            "a bearer token is required (authorization: Bearer <JWT>)".into(),
+        ));
+    };
+    if values.next().is_some() {
+        return Err(Refusal::unauthenticated(
+            "malformed",
+            "more than one authorization header".into(),
+        ));
+    }
+    let text = v.to_str().map_err(|_| {
+        Refusal::unauthenticated("malformed", "the authorization header is not ASCII".into())
+    })?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(Refusal::unauthenticated(
+            "malformed",
+            "the authorization header is not `Bearer <token>`".into(),
+        )),
+    }
+}
+
+/// GET `url` (`http://host[:port]/path`) and its body, at most `limit` bytes, within 5 s.
+pub(crate) async fn bounded_get(url: &str, limit: usize) -> Result<Vec<u8>, String> {
+    use http_body_util::{BodyExt, Empty, Limited};
+    let uri: http::Uri = url.parse().map_err(|e| format!("{url}: not a URL: {e}"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("{url}: no host"))?
+        .to_string();
+    let port = uri.port_u16().unwrap_or(80);
+    let path = uri
+        .path_and_query()
+        .map_or("/".to_string(), |p| p.as_str().to_string());
+    let work = async {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| format!("{url}: cannot connect: {e}"))?;
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+        let driver = tokio::spawn(conn);
+        let req = http::Request::get(path)
+            .header(http::header::HOST, host.as_str())
+            .body(Empty::<hyper::body::Bytes>::new())
+            .map_err(|e| format!("{url}: {e}"))?;
+        let resp = send
+            .send_request(req)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        if resp.status() != StatusCode::OK {
+            driver.abort();
+            return Err(format!("{url}: answered {}", resp.status()));
+        }
+        let body = Limited::new(resp.into_body(), limit)
+            .collect()
+            .await
+            .map_err(|e| format!("{url}: the body could not be read within {limit} bytes: {e}"))?
+            .to_bytes()
+            .to_vec();
+        driver.abort();
+        Ok(body)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), work)
+        .await
+        .map_err(|_| format!("{url}: no answer within 5 s"))?
+}

@@ -1,0 +1,236 @@
+//! Unit tests of the trust broker's pieces: key sets read within their bounds (symmetric and
+//! malformed keys left out), the unknown-kid refetch and its rate limit, delegation tokens
+//! minted, verified, rotated and refused, and `establish`'s rules without HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::delegation::{generate, DelegationKeys};
+use super::jwks::{Jwks, JwksSource, KeySet, Lookup, MAX_KEYS};
+use super::*;
+use crate::request::Request;
+use std::time::Duration;
+
+fn ed_jwk(kid: &str, x: &str) -> serde_json::Value {
+    serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid})
+}
+
+const X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+#[test]
+fn key_sets_keep_only_asymmetric_keys_of_the_right_size() {
+    let set = serde_json::json!({"keys": [
+        ed_jwk("ed", X),
+        {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
+        ed_jwk("short", "AAAA"),
+        {"kty": "OKP", "crv": "Ed25519", "x": X},
+        {"kty": "OKP", "crv": "Ed25519", "x": X, "kid": "enc", "use": "enc"},
+        {"kty": "OKP", "crv": "Ed25519", "x": X, "kid": "pinned-wrong", "alg": "RS256"},
+    ]});
+    let s = KeySet::parse(set.to_string().as_bytes()).unwrap();
+    assert_eq!(s.len(), 1);
+    assert!(s.key("ed").is_some());
+    assert!(s.key("hmac").is_none());
+    assert!(s.key("short").is_none());
+}
+
+#[test]
+fn key_sets_past_their_bounds_are_refused() {
+    let many: Vec<_> = (0..=MAX_KEYS)
+        .map(|i| ed_jwk(&format!("k{i}"), X))
+        .collect();
+    let e = KeySet::parse(serde_json::json!({ "keys": many }).to_string().as_bytes());
+    assert!(e.err().unwrap().contains("more than 32"));
+    let twice = serde_json::json!({"keys": [ed_jwk("a", X), ed_jwk("a", X)]});
+    assert!(KeySet::parse(twice.to_string().as_bytes())
+        .err()
+        .unwrap()
+        .contains("two keys"));
+    let big = vec![b' '; jwks::MAX_JWKS_BYTES + 1];
+    assert!(KeySet::parse(&big).is_err());
+    assert!(KeySet::parse(b"{\"keys\": 3}").is_err());
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("intent-trust-{}-{name}", std::process::id()));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[tokio::test]
+async fn an_unknown_kid_refetches_at_most_every_min_refetch() {
+    let one = serde_json::json!({"keys": [ed_jwk("a", X)]}).to_string();
+    let two = serde_json::json!({"keys": [ed_jwk("a", X), ed_jwk("b", X)]}).to_string();
+    let path = temp_file("refetch", &one);
+    let source = JwksSource::File(path.clone());
+    let slow = Jwks::load(
+        source.clone(),
+        Duration::from_secs(3600),
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let eager = Jwks::load(source, Duration::from_secs(3600), Duration::ZERO)
+        .await
+        .unwrap();
+    std::fs::write(&path, &two).unwrap();
+    // Fetched just now: the rate limit holds the unknown kid off.
+    assert!(matches!(slow.lookup("b").await, Lookup::Unknown));
+    // Without the limit, the unknown kid reads the set again and finds the key.
+    assert!(matches!(eager.lookup("b").await, Lookup::Found(_)));
+    // A set that cannot be read keeps the old keys.
+    std::fs::write(&path, "not json").unwrap();
+    assert!(matches!(eager.lookup("c").await, Lookup::Unknown));
+    assert!(matches!(eager.lookup("b").await, Lookup::Found(_)));
+    let _ = std::fs::remove_file(&path);
+}
+
+fn keys(ttl: Duration) -> (DelegationKeys, String) {
+    let (private, public, _) = generate().unwrap();
+    let k = DelegationKeys::new("test".into(), private.as_bytes(), &[], ttl).unwrap();
+    (k, public)
+}
+
+fn claims(k: &DelegationKeys, sub: &str) -> delegation::DelegationClaims {
+    k.claims(
+        sub,
+        "pay",
+        vec!["order".into(), "pay".into()],
+        "dispatch",
+        vec!["financial".into()],
+        "1-1".into(),
+        "abc",
+    )
+}
+
+#[test]
+fn delegation_tokens_round_trip_and_rotate() {
+    let (old, old_public) = keys(Duration::from_secs(60));
+    let t = old.mint(&claims(&old, "pay_bot")).unwrap();
+    let c = old.verify(&t).unwrap();
+    assert_eq!(c.sub, "pay_bot");
+    assert_eq!(c.lineage, ["order", "pay"]);
+    assert_eq!(c.exp - c.iat, 60);
+    // A new signing key with the old public key: old tokens verify, new ones are signed anew.
+    let (private, _, _) = generate().unwrap();
+    let new = DelegationKeys::new(
+        "test".into(),
+        private.as_bytes(),
+        &[old_public.into_bytes()],
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(new.verify(&t).unwrap().sub, "pay_bot");
+    assert_ne!(new.kid(), old.kid());
+    let jwks: serde_json::Value = serde_json::from_str(&new.jwks_json()).unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    // The old sidecar does not know the new key.
+    let t2 = new.mint(&claims(&new, "pay_bot")).unwrap();
+    assert_eq!(old.verify(&t2).unwrap_err().reason, "unknown_kid");
+}
+
+#[test]
+fn bad_delegation_tokens_are_refused() {
+    let (k, _) = keys(Duration::from_secs(60));
+    let t = k.mint(&claims(&k, "pay_bot")).unwrap();
+    // A changed payload breaks the signature.
+    let mut parts: Vec<&str> = t.split('.').collect();
+    let forged_claims = {
+        let mut c = claims(&k, "refund_bot");
+        c.lineage.clear();
+        c
+    };
+    let forged = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::to_vec(&forged_claims).unwrap(),
+    );
+    parts[1] = &forged;
+    assert_eq!(
+        k.verify(&parts.join(".")).unwrap_err().reason,
+        "bad_signature"
+    );
+    assert_eq!(k.verify("not a token").unwrap_err().reason, "malformed");
+    assert_eq!(
+        k.verify(&"a".repeat(MAX_TOKEN_BYTES + 1))
+            .unwrap_err()
+            .reason,
+        "too_large"
+    );
+    // Expired beyond the leeway.
+    let mut old = claims(&k, "pay_bot");
+    old.exp = old.iat - 60;
+    assert_eq!(
+        k.verify(&k.mint(&old).unwrap()).unwrap_err().reason,
+        "expired"
+    );
+    // Another issuer's token, with the same key.
+    let mut other = claims(&k, "pay_bot");
+    other.iss = "elsewhere".into();
+    assert_eq!(
+        k.verify(&k.mint(&other).unwrap()).unwrap_err().reason,
+        "wrong_issuer"
+    );
+}
+
+#[test]
+fn key_files_are_checked() {
+    let (_, public, _) = generate().unwrap();
+    let e = DelegationKeys::new("t".into(), public.as_bytes(), &[], Duration::from_secs(1));
+    assert!(e.is_err(), "a public key cannot sign");
+    let (private, _, _) = generate().unwrap();
+    let e = DelegationKeys::new(
+        "t".into(),
+        private.as_bytes(),
+        &[b"garbage".to_vec()],
+        Duration::from_secs(1),
+    );
+    assert!(e.is_err());
+    let e = DelegationKeys::new("t".into(), private.as_bytes(), &[], Duration::ZERO);
+    assert!(e.is_err());
+}
+
+/// The plan of tests/serve/trust.intent (`intent build`), so the runtime's tests need no compiler.
+fn engine() -> Engine {
+    Engine::from_json(include_str!("../../tests/fixtures/trust_plan.json")).unwrap()
+}
+
+fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.append(
+            http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    h
+}
+
+#[tokio::test]
+async fn establish_takes_the_caller_from_the_token_and_mints_for_each_step() {
+    let (k, _) = keys(Duration::from_secs(60));
+    let trust = Trust::load(TrustConfig {
+        delegation: Some(Arc::new(k)),
+        ..TrustConfig::default()
+    })
+    .await
+    .unwrap();
+    let e = engine();
+    // No token, no identity: the client's word (as without a broker).
+    assert_eq!(trust.establish(&headers(&[]), &e, true).await, Ok(None));
+    let d = e.decide(&Request::for_intent("order", 0.95).with("channel", "web".into()));
+    let minted = trust.mint(&e, &d, &[]);
+    assert_eq!(minted.len(), 1);
+    assert_eq!(&*minted[0].agent, "order_desk");
+    let h = headers(&[(TOKEN_HEADER, &minted[0].token)]);
+    let caller = trust.establish(&h, &e, false).await.unwrap().unwrap();
+    assert_eq!(caller.agent.as_deref(), Some("order_desk"));
+    assert_eq!(caller.lineage, ["order"]);
+    // With a token, the client's own caller or lineage is refused.
+    let r = trust.establish(&h, &e, true).await.unwrap_err();
+    assert_eq!(
+        (r.status, r.reason),
+        (StatusCode::BAD_REQUEST, "caller_from_client")
+    );
+    // A decision that hands out nothing mints nothing.
+    let denied = e.decide(&Request::for_intent("nope", 0.95));
+    assert!(trust.mint(&e, &denied, &[]).is_empty());
+}
