@@ -353,7 +353,7 @@ fn delegation_tokens_carry_the_lineage_through_a_three_hop_chain() {
     assert_eq!(claims["sub"], "order_desk");
     assert_eq!(claims["intent"], "order");
     assert_eq!(claims["lineage"], serde_json::json!(["order"]));
-    assert_eq!(claims["data"], serde_json::json!(["std.data.pii"]));
+    assert_eq!(claims["data"], serde_json::json!(["pii"]));
     assert_eq!(claims["step"], "dispatch");
     assert_eq!(
         claims["decision_id"],
@@ -401,7 +401,17 @@ fn delegation_tokens_carry_the_lineage_through_a_three_hop_chain() {
         "{a:?}"
     );
     // A forged or emptied lineage next to the token is refused, never merged.
-    for forged in ["", "pay", "refund,order"] {
+    // An empty header names no lineage at all: the token's lineage decides (drift).
+    let a = ask(
+        &sidecar,
+        &t,
+        "order_desk",
+        Some(&t1),
+        "refund",
+        &[("x-intent-lineage", "")],
+    );
+    assert_eq!(a.status, 403, "{a:?}");
+    for forged in ["pay", "refund,order"] {
         let a = ask(
             &sidecar,
             &t,

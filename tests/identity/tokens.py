@@ -64,6 +64,7 @@ def make(out: str, iss: str, aud: str) -> None:
         "rs256": enc(claims(), rsa_key, "RS256", "rsa-1"),
         "es256": enc(claims(), ec_key, "ES256", "ec-1"),
         "eddsa": enc(claims(), ed_key, "EdDSA", "ed-1"),
+        "order_desk": enc(claims("order_desk"), ed_key, "EdDSA", "ed-1"),
         "pay_bot": enc(claims("pay_bot"), ed_key, "EdDSA", "ed-1"),
         "refund_bot": enc(claims("refund_bot"), ed_key, "EdDSA", "ed-1"),
         "reporter": enc(claims("reporter"), ed_key, "EdDSA", "ed-1"),

@@ -51,9 +51,13 @@ pub(crate) struct Bearer {
     audience: String,
 }
 
+/// The claims read; both are required (`set_required_spec_claims`), and the defaults only let
+/// a token without them reach that check, which names the missing claim.
 #[derive(Deserialize)]
 struct Claims {
+    #[serde(default)]
     sub: String,
+    #[serde(default)]
     exp: u64,
 }
 
