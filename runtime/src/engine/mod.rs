@@ -12,6 +12,7 @@ mod validate;
 use crate::classifier::Classifier;
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
+#[cfg(feature = "server")]
 pub(crate) use decide::now_ms;
 pub use decide::{unavailable, Attempt, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
