@@ -99,7 +99,8 @@ fn failure_reports_name_known_agents_only() {
 fn a_plan_whose_stated_hash_is_not_its_content_is_refused() {
     let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
     plan["plan_hash"] = json!("0".repeat(64));
-    assert!(Engine::from_json(&plan.to_string()).is_err());
+    let refused = Engine::from_json(&plan.to_string()).unwrap_err().to_string();
+    assert!(refused.starts_with("invalid plan: ") && refused.contains("hash"), "{refused}");
     plan["plan_hash"] = json!("");
     let e = Engine::from_json(&plan.to_string()).unwrap();
     assert_eq!(
@@ -108,4 +109,35 @@ fn a_plan_whose_stated_hash_is_not_its_content_is_refused() {
         "an empty hash is computed on loading"
     );
     assert!(Engine::from_json("{").is_err());
+}
+
+/// A hand-edited plan may name, as a step's agent, one that does not provide what the step
+/// needs: the engine passes it over (the compiler never writes such a plan).
+#[test]
+fn an_agent_that_lacks_a_capability_is_passed_over() {
+    let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
+    let step = &mut plan["intents"][1]["route"]["arms"][0]["action"]["step"];
+    assert_eq!(
+        step["needs"],
+        json!([1]),
+        "send_payment needs payments.send"
+    );
+    step["target"] = json!({"kind": "agent", "id": 1});
+    plan["plan_hash"] = json!("");
+    let e = Engine::from_json(&plan.to_string()).unwrap();
+    let d = e.decide_at(
+        &Request::for_intent("send_payment", 0.95).with("channel", json!("api")),
+        1,
+    );
+    assert_eq!(d.steps[0].agent.as_ref(), "spare_payer", "{d:?}");
+    let passed_over = d
+        .trace
+        .iter()
+        .find(|t| t.what.to_string() == "step dispatch: quoter")
+        .unwrap();
+    assert_eq!(
+        passed_over.detail.as_deref(),
+        Some("does not provide payments.send"),
+        "{d:?}"
+    );
 }
