@@ -40,15 +40,23 @@ impl Sidecar {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr = first
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .parse()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        // The address is on the "listening on http://..." line; other lines may come first
+        // (the Redis store's watch reports "up" on its own task), so they are kept, not parsed.
+        let mut before = Vec::new();
+        let addr = loop {
+            let Some(Ok(line)) = lines.next() else {
+                panic!("intent serve ended before listening: {before:?}");
+            };
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+            before.push(line);
+            assert!(
+                before.len() < 50,
+                "intent serve does not say where it listens: {before:?}"
+            );
+        };
+        let stderr = Arc::new(Mutex::new(before));
         let sink = stderr.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
