@@ -61,15 +61,24 @@ fn eval_warns_about_a_misspelt_field_and_strict_refuses_it() {
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("error: `amout` is not a context field of the plan; did you mean `amount`?"),
+        stderr
+            .contains("error: `amout` is not a context field of the plan; did you mean `amount`?"),
         "{stderr}"
     );
     // Spelt right, --strict decides.
     let out = intent(
         &dir,
         &[
-            "eval", "mesh.intent", "--intent", "refund", "--confidence", "0.9", "--context",
-            "amount=9000", "--strict", "--json",
+            "eval",
+            "mesh.intent",
+            "--intent",
+            "refund",
+            "--confidence",
+            "0.9",
+            "--context",
+            "amount=9000",
+            "--strict",
+            "--json",
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));

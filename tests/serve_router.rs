@@ -130,7 +130,10 @@ fn a_strict_sidecar_refuses_undeclared_fields_by_name() {
         br#"{"agent":"order_desk","confidence":0.9,"data":[],"channel":"web","zzz":1}"#.to_vec(),
     ));
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("`zzz` is not a context field of the plan"), "{body}");
+    assert!(
+        body.contains("`zzz` is not a context field of the plan"),
+        "{body}"
+    );
     let req = Request::builder()
         .method("GET")
         .uri("/v1/authz")

@@ -4,8 +4,8 @@
 //! Protocol-free: the CLI prints the outcomes.
 
 use crate::check::{SceneEvent, TestCase};
-use intent_runtime::state::Take;
 use intent_runtime::plan::Plan;
+use intent_runtime::state::Take;
 use intent_runtime::{
     Decision, Engine, Obligation, Outcome, Request, Response, Verdict, VerdictOutcome,
 };
@@ -93,7 +93,9 @@ pub fn set_scene(engine: &Engine, scene: &[SceneEvent]) -> u64 {
         if e.failures {
             let keep = limits
                 .breaker
-                .map_or(intent_runtime::state::FAILURES_KEPT_WITHOUT_BREAKER, |b| b.failures);
+                .map_or(intent_runtime::state::FAILURES_KEPT_WITHOUT_BREAKER, |b| {
+                    b.failures
+                });
             for _ in 0..e.count.min(keep) {
                 engine.report_failure(&e.subject, at);
             }

@@ -25,7 +25,11 @@ fn check(text: &str) -> Compilation {
 fn one(name: &str, c: &Compilation, code: &str) {
     let shown = render::human(&c.diagnostics, &c.sources, false);
     let codes = common::codes(c);
-    assert_eq!(codes, vec![code], "{name}: expected one {code}, got:\n{shown}");
+    assert_eq!(
+        codes,
+        vec![code],
+        "{name}: expected one {code}, got:\n{shown}"
+    );
     insta::assert_snapshot!(name, shown);
 }
 
@@ -129,7 +133,10 @@ route refund {
     let help = &c.diagnostics[0].help;
     assert!(
         help.as_deref().unwrap_or_default().contains("`1h`")
-            && help.as_deref().unwrap_or_default().contains("`ms`, `s`, `m`, `h` and `d`"),
+            && help
+                .as_deref()
+                .unwrap_or_default()
+                .contains("`ms`, `s`, `m`, `h` and `d`"),
         "{help:?}"
     );
 }
@@ -269,6 +276,11 @@ route refund {{ otherwise => dispatch refunder }}
         let c = check(&format!(
             "{BASE}\ncontext {{ {key}: string }}\nroute refund {{ otherwise => dispatch refunder }}\n"
         ));
-        assert_eq!(common::codes(&c), vec!["E0113"], "{key}: {}", common::rendered(&c));
+        assert_eq!(
+            common::codes(&c),
+            vec!["E0113"],
+            "{key}: {}",
+            common::rendered(&c)
+        );
     }
 }

@@ -124,7 +124,10 @@ mod tests {
         );
         // The same request, spelt right, goes through; without `strict` the misspelt one is
         // decided (and, lacking its channel, denied by the engine).
-        let ok = strict.oneshot(req("x-intent-context-channel")).await.unwrap();
+        let ok = strict
+            .oneshot(req("x-intent-context-channel"))
+            .await
+            .unwrap();
         assert_eq!(ok.status(), StatusCode::OK);
         let (status, _, _) = call(&[
             ("x-intent-name", "take_order"),

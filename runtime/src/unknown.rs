@@ -67,7 +67,7 @@ fn walk(schema: &Type, context: &Map<String, Json>, prefix: &str, out: &mut Vec<
             (Some(_), _) => {}
             (None, _) => out.push(UnknownField {
                 path: path(key),
-                suggestion: closest(key, fields.iter().map(|f| f.name.as_str())).map(|c| path(c)),
+                suggestion: closest(key, fields.iter().map(|f| f.name.as_str())).map(&path),
             }),
         }
     }

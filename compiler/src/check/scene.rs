@@ -78,7 +78,10 @@ impl Checker<'_, '_> {
             self.bad_scene(
                 file,
                 name.span,
-                format!("`{}` is a human: humans have no breaker, so failures of one change nothing", name.text),
+                format!(
+                    "`{}` is a human: humans have no breaker, so failures of one change nothing",
+                    name.text
+                ),
                 format!(
                     "state its earlier escalations instead: `given 3 uses of {} within 1h`",
                     name.text
@@ -112,7 +115,10 @@ impl Checker<'_, '_> {
         };
         let names: Vec<String> = missing.iter().map(|(p, _)| format!("`{p}`")).collect();
         let message = if missing.len() == 1 {
-            format!("the test's request has no {}, a required context field", names.join(""))
+            format!(
+                "the test's request has no {}, a required context field",
+                names.join("")
+            )
         } else {
             format!(
                 "the test's request lacks the required context fields {}",

@@ -16,7 +16,10 @@ pub const REQUEST_KEYS: &[(&str, &str)] = &[
     ("intent", "the name of the intent"),
     ("text", "the text for the classifier"),
     ("confidence", "the classifier's confidence, from 0 to 1"),
-    ("caller", "the agent that raised the request and its lineage"),
+    (
+        "caller",
+        "the agent that raised the request and its lineage",
+    ),
     ("agent", "the agent that answered, in a response"),
     ("data", "the data classes a response carries"),
     ("response", "an agent's response, in a test"),

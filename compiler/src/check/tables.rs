@@ -391,7 +391,14 @@ impl<'w, 'a> Tables<'w, 'a> {
             .cloned()
     }
 
-    fn file_in_main(&self, kind: Kind, file: usize, name: &str, pkg: &str, span: Span) -> Diagnostic {
+    fn file_in_main(
+        &self,
+        kind: Kind,
+        file: usize,
+        name: &str,
+        pkg: &str,
+        span: Span,
+    ) -> Diagnostic {
         Diagnostic::new(
             Code::FILE_IN_MAIN,
             self.ws.path(file),

@@ -4,8 +4,8 @@
 
 use super::expr::literal;
 use super::scene::SceneEvent;
-use super::tables::Kind;
 use super::schema;
+use super::tables::Kind;
 use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::{closest, did_you_mean, Diagnostic};

@@ -252,10 +252,7 @@ fn split_items(tokens: &[Spanned]) -> Vec<&[Spanned]> {
             _ => false,
         };
         let segment = matches!(prev, Some(Token::Dot))
-            && !matches!(
-                next,
-                Some(Token::Ident(_) | Token::LBrace | Token::Str(_))
-            )
+            && !matches!(next, Some(Token::Ident(_) | Token::LBrace | Token::Str(_)))
             && !next.is_some_and(|n| !n.is_reserved() && n.static_text_is_word());
         // `import x.y` (for `use`) starts an item, so that it is reported once, by itself.
         let foreign_use = matches!(tok, Token::Ident(w) if w == "import" || w == "include")

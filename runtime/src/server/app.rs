@@ -3,7 +3,6 @@
 //! the state store every plan decides with (`store`), metrics, the decision log, and the
 //! draining flag.
 
-use crate::unknown::UnknownField;
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload;
@@ -13,6 +12,7 @@ use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::request::Request;
 use crate::state::State;
+use crate::unknown::UnknownField;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -8,12 +8,12 @@
 
 use super::admin;
 use super::app::{unknown_fields, App};
-use crate::unknown::UnknownField;
 use super::Config;
 use crate::decision::Decision;
 use crate::layer::headers::{self, FieldHeaders, StatusSet};
 use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
+use crate::unknown::UnknownField;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request as HttpRequest, State};
@@ -32,8 +32,10 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
     let fields = config.field_headers;
     let strict = config.strict;
     let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields, strict);
-    let decide = move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| decide(app, b, strict);
-    let review = move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
+    let decide =
+        move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| decide(app, b, strict);
+    let review =
+        move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
     let json =
         |endpoint: &'static str| middleware::from_fn_with_state((app.clone(), endpoint), json_only);
     Router::new()
