@@ -159,7 +159,7 @@ fn test_runs_every_example_and_reports_counts() {
     assert!(
         text(&out.stdout)
             .trim_end()
-            .ends_with("25 passed, 0 failed"),
+            .ends_with("29 passed, 0 failed"),
         "{}",
         text(&out.stdout)
     );

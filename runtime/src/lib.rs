@@ -24,6 +24,7 @@ pub mod request;
 pub mod server;
 pub mod state;
 pub mod strict_json;
+pub mod unknown;
 
 pub use decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,
@@ -32,3 +33,4 @@ pub use decision::{
 pub use engine::{unavailable, Attempt, Engine, PlanError, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub use log::LogRecord;
 pub use request::{Caller, Request, Response};
+pub use unknown::{unknown_fields, UnknownField};

@@ -22,6 +22,8 @@ pub struct EvalArgs<'a> {
     pub explain: bool,
     /// Append the decision's log record here.
     pub log: Option<&'a Path>,
+    /// Refuse context fields the plan does not declare instead of warning.
+    pub strict: bool,
 }
 
 pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
@@ -72,14 +74,32 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
             .ok_or_else(|| format!("--context takes key=value, not `{kv}`"))?;
         insert_dotted(&mut req.context, key, parse_value(value));
     }
+    // A misspelt field would be ignored by the engine: say so, or refuse under --strict.
+    let unknown = intent_runtime::unknown_fields(&engine.plan().context, &req.context);
+    if !unknown.is_empty() {
+        let text = intent_runtime::unknown::describe(&unknown);
+        if a.strict {
+            return Err(format!(
+                "{text}\n(--strict refuses context fields the plan does not declare)"
+            ));
+        }
+        for u in &unknown {
+            eprintln!("warning: {} (it is ignored)", u.message());
+        }
+    }
     let d = engine.decide(&req);
     if let Some(path) = a.log {
         append_log(path, &LogRecord::new(req, &d))?;
     }
     if a.json {
+        let mut shown = serde_json::to_value(&d).map_err(|e| e.to_string())?;
+        if let (Some(o), false) = (shown.as_object_mut(), unknown.is_empty()) {
+            let paths: Vec<&str> = unknown.iter().map(|u| u.path.as_str()).collect();
+            o.insert("unknown_fields".into(), serde_json::json!(paths));
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?
         );
     } else {
         println!(

@@ -86,6 +86,10 @@ enum Command {
         /// Also append the decision to this decision log (one JSON record per line)
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
+        /// Refuse a request with context fields the plan does not declare (an error naming
+        /// each, non-zero exit) instead of warning and deciding it
+        #[arg(long)]
+        strict: bool,
     },
     /// Per intent, the regions of the request space whose decision changes between two plans
     Diff {
@@ -169,6 +173,10 @@ enum Command {
         /// only on a network where every caller is trusted)
         #[arg(long, conflicts_with = "admin_token_file")]
         admin_open: bool,
+        /// Answer 400, naming the field, to a request with context fields the plan does not
+        /// declare (default: decide it and list them in `unknown_fields`)
+        #[arg(long)]
+        strict: bool,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -228,6 +236,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             explain,
             log,
+            strict,
         } => eval::run(eval::EvalArgs {
             plan: plan.as_deref(),
             paths: &paths,
@@ -239,6 +248,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             explain,
             log: log.as_deref(),
+            strict,
         }),
         Command::Fmt {
             paths,
@@ -265,6 +275,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_connections,
             admin_token_file,
             admin_open,
+            strict,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -278,6 +289,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_connections,
             admin_token_file,
             admin_open,
+            strict,
         }),
         Command::Diff {
             old,

@@ -29,6 +29,8 @@ pub struct ServeArgs {
     pub max_connections: usize,
     pub admin_token_file: Option<PathBuf>,
     pub admin_open: bool,
+    /// Refuse requests with undeclared context fields (400).
+    pub strict: bool,
 }
 
 /// Where rate limits and breakers are counted.
@@ -126,6 +128,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
         return Err("--max-connections must be at least 1".into());
     }
     config.max_connections = a.max_connections;
+    config.strict = a.strict;
     config.admin = match (a.admin_token_file, a.admin_open) {
         (Some(file), _) => AdminAccess::Token(AdminToken::read(&file)?),
         (None, true) => AdminAccess::Open,

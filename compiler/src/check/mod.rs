@@ -11,11 +11,13 @@ mod graph;
 mod items;
 mod routes;
 mod rules;
+mod scene;
 mod schema;
 mod tables;
 mod test_blocks;
 mod usage;
 
+pub use scene::{SceneEvent, MAX_SCENE_COUNT};
 pub use test_blocks::TestCase;
 
 use crate::analysis;
@@ -41,6 +43,9 @@ pub(crate) struct Checker<'w, 'a> {
     pub spans: Vec<(usize, Span)>,
     /// Where each route starts (its intent name), by intent.
     pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
+    /// The context fields a "did you mean" pointed at in the test being checked (dotted), so
+    /// that the misspelt field is not also reported missing.
+    pub suggested: Vec<String>,
     lines: Vec<Lines>,
 }
 
@@ -76,6 +81,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         source_map: Vec::new(),
         spans: Vec::new(),
         route_heads: BTreeMap::new(),
+        suggested: Vec::new(),
         lines,
     };
     let capabilities = c.t.caps.clone();
@@ -103,7 +109,10 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         route_heads,
         ..
     } = c;
-    let has_errors = found.iter().any(Diagnostic::is_error);
+    // Errors found before checking (syntax) count too: the analysis of a mesh with a broken
+    // declaration would report its consequences (an arm on a broken field "never matches").
+    let has_errors =
+        found.iter().any(Diagnostic::is_error) || diags.iter().any(Diagnostic::is_error);
     diags.extend(found);
     let mut plan = (!has_errors).then(|| plan::Plan {
         format: plan::FORMAT,

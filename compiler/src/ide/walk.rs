@@ -239,6 +239,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 if let Some(g) = &t.given {
                     self.expr(g);
                 }
+
                 for e in &t.expects {
                     match &e.kind {
                         ExpectKind::Dispatch(n) => self.name(Role::Named(AGENT), n),

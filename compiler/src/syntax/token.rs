@@ -213,6 +213,12 @@ pub enum Token {
     Question,
     #[token("|")]
     Pipe,
+    /// `&&` and `||`, which the language spells `and` and `or`: the lexer reports them once
+    /// and hands the parser the word meant, so nothing after them is reported as a consequence.
+    #[token("&&")]
+    AmpAmp,
+    #[token("||")]
+    PipePipe,
     #[token("=>")]
     FatArrow,
     #[token("=")]
@@ -450,6 +456,8 @@ impl Token {
             Colon => ":",
             Question => "?",
             Pipe => "|",
+            AmpAmp => "&&",
+            PipePipe => "||",
             FatArrow => "=>",
             Assign => "=",
             EqEq => "==",

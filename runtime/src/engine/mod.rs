@@ -281,6 +281,12 @@ impl Engine {
             .and_then(|a| self.agent_limits.get(*a as usize))
     }
 
+    /// The named human as the state store knows it: its subject and rate limits.
+    pub fn human_limits(&self, human: &str) -> Option<&Take> {
+        let i = self.human_names.iter().position(|n| &**n == human)?;
+        self.human_limits.get(i)
+    }
+
     /// Every agent as the state store knows it, in plan order.
     pub fn all_agent_limits(&self) -> &[Take] {
         &self.agent_limits

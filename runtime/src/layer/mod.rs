@@ -4,7 +4,8 @@
 //! (`dispatch`, `plan`) reaches the inner service with the decision's `x-intent-*` headers and
 //! the `Decision` itself in its extensions; any other answer is written by the layer, with the
 //! status the sidecar's authorization endpoint would give; a request past a bound of
-//! `crate::limits` gets 431 or 400 with the reason, like a header that cannot be read. The
+//! `crate::limits` gets 431 or 400 with the reason, like a header that cannot be read; with
+//! `IntentLayer::strict`, so does a request with context fields the plan does not declare. The
 //! engine sits behind an `ArcSwap`, so a gateway can swap in a new plan while requests run.
 
 pub mod headers;
@@ -25,6 +26,7 @@ use std::task::{Context, Poll};
 pub struct IntentLayer {
     engine: Arc<ArcSwap<Engine>>,
     fields: FieldHeaders,
+    strict: bool,
 }
 
 impl IntentLayer {
@@ -39,7 +41,16 @@ impl IntentLayer {
         IntentLayer {
             engine,
             fields: FieldHeaders::Merge,
+            strict: false,
         }
+    }
+
+    /// With `true`, a request with context fields the plan does not declare is answered 400,
+    /// naming each field (and the field meant, when one is close), as `intent serve --strict`
+    /// does; by default it is decided, the fields ignored.
+    pub fn strict(mut self, strict: bool) -> IntentLayer {
+        self.strict = strict;
+        self
     }
 
     /// What to do with `x-intent-context-<field>` headers (default: merge them with
@@ -60,6 +71,7 @@ impl<S> tower::Layer<S> for IntentLayer {
             inner,
             engine: self.engine.clone(),
             fields: self.fields,
+            strict: self.strict,
         }
     }
 }
@@ -70,6 +82,7 @@ pub struct IntentService<S> {
     inner: S,
     engine: Arc<ArcSwap<Engine>>,
     fields: FieldHeaders,
+    strict: bool,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -91,7 +104,24 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let decided = match headers::read_request(req.headers(), self.fields) {
-            Ok(intent_req) => Ok(self.engine.load().decide(&intent_req)),
+            Ok(intent_req) => {
+                let engine = self.engine.load();
+                let unknown = if self.strict {
+                    crate::unknown::unknown_fields(&engine.plan().context, &intent_req.context)
+                } else {
+                    Vec::new()
+                };
+                if !unknown.is_empty() {
+                    let body = serde_json::json!({
+                        "error": crate::unknown::describe(&unknown).replace('\n', "; "),
+                        "unknown_fields": unknown,
+                    })
+                    .to_string();
+                    let answer = json_response(StatusCode::BAD_REQUEST, body);
+                    return Box::pin(async move { Ok(answer) });
+                }
+                Ok(engine.decide(&intent_req))
+            }
             Err(e) => Err(e),
         };
         let decision = match decided {

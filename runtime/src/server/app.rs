@@ -10,9 +10,9 @@ use super::store::Store;
 use super::PlanSource;
 use crate::decision::Decision;
 use crate::engine::Engine;
-use crate::plan::Type;
 use crate::request::Request;
 use crate::state::State;
+use crate::unknown::UnknownField;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,15 +121,9 @@ impl App {
     }
 }
 
-/// The top-level fields of a request that the plan's context schema does not declare: the
-/// engine ignores them, the sidecar says so.
-pub(crate) fn unknown_fields<'r>(engine: &Engine, context: &'r Map<String, Json>) -> Vec<&'r str> {
-    let Type::Record { fields } = &engine.plan().context else {
-        return Vec::new();
-    };
-    context
-        .keys()
-        .filter(|k| !fields.iter().any(|f| &f.name == *k))
-        .map(String::as_str)
-        .collect()
+/// The fields of a request that the plan's context schema does not declare (dotted paths for
+/// nested ones): the engine ignores them, the sidecar says so, and refuses them under
+/// `--strict`.
+pub(crate) fn unknown_fields(engine: &Engine, context: &Map<String, Json>) -> Vec<UnknownField> {
+    crate::unknown::unknown_fields(&engine.plan().context, context)
 }

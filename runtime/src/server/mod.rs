@@ -67,6 +67,9 @@ pub struct Config {
     /// The most connections served at once; beyond it the sidecar stops accepting until one
     /// closes (the others wait in the listen backlog).
     pub max_connections: usize,
+    /// Refuse (400) a request with context fields the plan does not declare, naming them,
+    /// instead of deciding it and listing them in `unknown_fields`.
+    pub strict: bool,
 }
 
 impl Config {
@@ -84,6 +87,7 @@ impl Config {
             state: StateConfig::Memory,
             admin: AdminAccess::Closed,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            strict: false,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::decision::Decision;
 use crate::layer::headers::{self, FieldHeaders, StatusSet};
 use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
+use crate::unknown::UnknownField;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request as HttpRequest, State};
@@ -29,7 +30,12 @@ use std::time::{Duration, Instant};
 /// The sidecar's routes over `app`, with the body limit and request timeout of `config`.
 pub fn router(app: Arc<App>, config: &Config) -> Router {
     let fields = config.field_headers;
-    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields);
+    let strict = config.strict;
+    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields, strict);
+    let decide =
+        move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| decide(app, b, strict);
+    let review =
+        move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
     let json =
         |endpoint: &'static str| middleware::from_fn_with_state((app.clone(), endpoint), json_only);
     Router::new()
@@ -159,7 +165,30 @@ struct DecisionAnswer<'a> {
     unknown_fields: Vec<&'a str>,
 }
 
-async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+/// Under `--strict`, the 400 for a request with context fields the plan does not declare,
+/// naming each (with the field meant, when one is close).
+fn refuse_unknown(app: &App, endpoint: &'static str, unknown: &[UnknownField]) -> Response {
+    app.metrics.bad_request(endpoint);
+    let message = unknown
+        .iter()
+        .map(UnknownField::message)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut body = serde_json::json!({
+        "error": message,
+        "help": "the sidecar runs with --strict: send only the context fields the plan declares",
+    });
+    if let Some(o) = body.as_object_mut() {
+        o.insert("unknown_fields".into(), serde_json::json!(unknown));
+    }
+    json(StatusCode::BAD_REQUEST, body.to_string())
+}
+
+async fn decide(
+    State(app): State<Arc<App>>,
+    b: Result<Bytes, BytesRejection>,
+    strict: bool,
+) -> Response {
     let bytes = match body(&app, "decide", b) {
         Ok(b) => b,
         Err(r) => return *r,
@@ -176,14 +205,17 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
     };
     let start = Instant::now();
     let engine = app.engine_full();
-    let d = app.store.decide(&engine, &req).await;
     let unknown = unknown_fields(&engine, &req.context);
+    if strict && !unknown.is_empty() {
+        return refuse_unknown(&app, "decide", &unknown);
+    }
+    let d = app.store.decide(&engine, &req).await;
     let text = if unknown.is_empty() {
         serde_json::to_string(&d)
     } else {
         serde_json::to_string(&DecisionAnswer {
             decision: &d,
-            unknown_fields: unknown,
+            unknown_fields: unknown.iter().map(|u| u.path.as_str()).collect(),
         })
     };
     drop(engine);
@@ -200,7 +232,11 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
     r
 }
 
-async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+async fn review(
+    State(app): State<Arc<App>>,
+    b: Result<Bytes, BytesRejection>,
+    strict: bool,
+) -> Response {
     let bytes = match body(&app, "review", b) {
         Ok(b) => b,
         Err(r) => return *r,
@@ -215,7 +251,15 @@ async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         Ok(r) => r,
         Err(r) => return *r,
     };
-    let verdict = app.engine().review(&resp);
+    let engine = app.engine();
+    if strict {
+        let unknown = unknown_fields(&engine, &resp.context);
+        if !unknown.is_empty() {
+            return refuse_unknown(&app, "review", &unknown);
+        }
+    }
+    let verdict = engine.review(&resp);
+    drop(engine);
     match serde_json::to_string(&verdict) {
         Ok(t) => json(StatusCode::OK, t),
         Err(e) => error(
@@ -296,7 +340,12 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
 
 /// The authorization endpoint (docs/serve.md): decides from the `x-intent-*` headers and
 /// answers with a status and `x-intent-*` headers.
-async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHeaders) -> Response {
+async fn authz(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    fields: FieldHeaders,
+    strict: bool,
+) -> Response {
     let req = match headers::read_request(&headers, fields) {
         Ok(r) => r,
         Err(e) => {
@@ -311,6 +360,12 @@ async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHea
     let set = StatusSet::of(&headers);
     let start = Instant::now();
     let engine = app.engine_full();
+    if strict {
+        let unknown = unknown_fields(&engine, &req.context);
+        if !unknown.is_empty() {
+            return refuse_unknown(&app, "authz", &unknown);
+        }
+    }
     let d = app.store.decide(&engine, &req).await;
     drop(engine);
     let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
