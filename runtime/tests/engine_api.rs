@@ -99,8 +99,13 @@ fn failure_reports_name_known_agents_only() {
 fn a_plan_whose_stated_hash_is_not_its_content_is_refused() {
     let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
     plan["plan_hash"] = json!("0".repeat(64));
-    let refused = Engine::from_json(&plan.to_string()).unwrap_err().to_string();
-    assert!(refused.starts_with("invalid plan: ") && refused.contains("hash"), "{refused}");
+    let refused = Engine::from_json(&plan.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.starts_with("invalid plan: ") && refused.contains("hash"),
+        "{refused}"
+    );
     plan["plan_hash"] = json!("");
     let e = Engine::from_json(&plan.to_string()).unwrap();
     assert_eq!(
