@@ -19,6 +19,25 @@ pub struct ServeArgs {
     pub max_body: usize,
     pub timeout_ms: u64,
     pub reload_ms: u64,
+    pub classifier: Option<server::ExternalConfig>,
+}
+
+/// `--classifier-fallback`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FallbackArg {
+    /// The plan's built-in classifier
+    Builtin,
+    /// A `clarify` asking the caller to say it in other words
+    Clarify,
+}
+
+impl From<FallbackArg> for server::Fallback {
+    fn from(f: FallbackArg) -> server::Fallback {
+        match f {
+            FallbackArg::Builtin => server::Fallback::Builtin,
+            FallbackArg::Clarify => server::Fallback::Clarify,
+        }
+    }
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
@@ -46,6 +65,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     config.request_timeout = Duration::from_millis(a.timeout_ms);
     config.header_timeout = Duration::from_millis(a.timeout_ms);
     config.reload_every = Duration::from_millis(a.reload_ms);
+    config.classifier = a.classifier;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

@@ -5,6 +5,7 @@
 //! does not depend on declaration order or file names; the plan is kept only when no error
 //! was found.
 
+mod classifier;
 mod compare;
 mod expr;
 mod graph;
@@ -41,6 +42,8 @@ pub(crate) struct Checker<'w, 'a> {
     /// Where each route starts (its intent name), by intent.
     pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
     line_starts: Vec<Vec<usize>>,
+    /// `limits { confidence floor F }`, once checked.
+    pub floor: Option<f64>,
 }
 
 impl<'w, 'a> Checker<'w, 'a> {
@@ -93,6 +96,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         spans: Vec::new(),
         route_heads: BTreeMap::new(),
         line_starts,
+        floor: None,
     };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())
@@ -117,11 +121,17 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         source_map,
         spans,
         route_heads,
+        floor: limits_floor,
         ..
     } = c;
     let has_errors = found.iter().any(Diagnostic::is_error);
     diags.extend(found);
-    let mut plan = (!has_errors).then(|| plan::Plan {
+    let mut plan = (!has_errors).then(|| {
+        let classifier = plan::ClassifierParams {
+            weights: intent_runtime::classifier::Builtin::fit(&intents).to_vec(),
+            floor: limits_floor,
+        };
+        plan::Plan {
         format: plan::FORMAT,
         plan_hash: String::new(),
         capabilities,
@@ -133,8 +143,10 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         rules,
         reviews,
         limits,
+        classifier,
         cedar: plan::CedarPart::default(),
         source_map,
+    }
     });
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
@@ -148,6 +160,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
+        diags.extend(classifier::indistinct(p, &src));
         if found.iter().any(Diagnostic::is_error) {
             plan = None;
         }

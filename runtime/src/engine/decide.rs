@@ -4,7 +4,8 @@
 
 use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
-use crate::classifier::distance;
+use crate::classifier::text::MAX_TEXT_BYTES;
+use crate::classifier::{distance, Classification, Classifier};
 use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
 };
@@ -30,6 +31,8 @@ impl Draft {
                 outcome: Outcome::Deny,
                 intent: None,
                 confidence: None,
+                classifier: None,
+                none_of_these: None,
                 steps: Vec::new(),
                 human: None,
                 deadline_ms: None,
@@ -82,18 +85,51 @@ impl Engine {
 
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
+        self.decide_classified(req, now_ms, None)
+    }
+
+    /// Decides a request whose text another classifier already classified (the sidecar's HTTP
+    /// classifier, which is asynchronous): `pre` is its answer and the name decisions record.
+    /// With `None`, the engine's own classifier reads the text.
+    pub fn decide_classified(
+        &self,
+        req: &Request,
+        now_ms: u64,
+        pre: Option<(&Classification, Arc<str>)>,
+    ) -> Decision {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let mut draft = Draft::scratch(self.hash.clone());
         draft.d.decision_id = DecisionId {
             at_ms: now_ms,
             seq: n,
         };
-        self.run(req, now_ms, &mut draft);
+        self.run(req, now_ms, pre, &mut draft);
         draft.d
     }
 
-    fn run(&self, req: &Request, now: u64, dr: &mut Draft) {
-        let Some((intent, confidence)) = self.resolve_intent(req, dr) else {
+    /// A `clarify` for a text no classifier could read (the sidecar's HTTP classifier failed
+    /// and its declared fallback is `clarify`): no intent, the question, and why.
+    pub fn clarify_unclassified(&self, now_ms: u64, question: &str, reason: String) -> Decision {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut draft = Draft::scratch(self.hash.clone());
+        draft.d.decision_id = DecisionId {
+            at_ms: now_ms,
+            seq: n,
+        };
+        draft.d.classifier = Some(Arc::from("none (fallback: clarify)"));
+        draft.d.question = Some(Arc::from(question));
+        draft.end(Outcome::Clarify, Some(reason));
+        draft.d
+    }
+
+    fn run(
+        &self,
+        req: &Request,
+        now: u64,
+        pre: Option<(&Classification, Arc<str>)>,
+        dr: &mut Draft,
+    ) {
+        let Some((intent, confidence)) = self.resolve_intent(req, pre, dr) else {
             return;
         };
         let Some(info) = self.intents.get(intent as usize) else {
@@ -155,7 +191,12 @@ impl Engine {
     }
 
     /// Step 1: the intent, from the request or from the classifier.
-    fn resolve_intent(&self, req: &Request, dr: &mut Draft) -> Option<(IntentId, f64)> {
+    fn resolve_intent(
+        &self,
+        req: &Request,
+        pre: Option<(&Classification, Arc<str>)>,
+        dr: &mut Draft,
+    ) -> Option<(IntentId, f64)> {
         if let Some(name) = &req.intent {
             let Some(&i) = self.intents_by_name.get(name) else {
                 dr.end(
@@ -189,46 +230,81 @@ impl Engine {
             );
             return None;
         };
-        let ranked = self.classifier.rank(text);
-        let shown: Vec<String> = ranked
+        if text.len() > MAX_TEXT_BYTES {
+            dr.end(
+                Outcome::Deny,
+                Some(format!(
+                    "the text is {} bytes long; the classifier reads at most {MAX_TEXT_BYTES}",
+                    text.len()
+                )),
+            );
+            return None;
+        }
+        let own;
+        let (classified, by) = match pre {
+            Some((c, by)) => (c, by),
+            None => {
+                let c: &dyn Classifier = match &self.custom_classifier {
+                    Some(c) => c.as_ref(),
+                    None => &self.classifier,
+                };
+                own = match c.classify(text) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        dr.d.classifier = Some(Arc::from(c.name()));
+                        dr.end(Outcome::Deny, Some(format!("the classifier failed: {e}")));
+                        return None;
+                    }
+                };
+                (&own, Arc::from(c.name()))
+            }
+        };
+        dr.d.classifier = Some(by);
+        dr.d.none_of_these = Some(classified.none);
+        self.classified(classified, dr)
+    }
+
+    /// Step 1 for text: the best intent, unless it is below the plan's floor.
+    fn classified(&self, c: &Classification, dr: &mut Draft) -> Option<(IntentId, f64)> {
+        let name = |i: IntentId| self.intent_names.get(i as usize).map_or("?", |n| n);
+        let mut shown: Vec<String> = c
+            .ranked
             .iter()
             .take(3)
-            .map(|s| {
-                format!(
-                    "{} {:.2}",
-                    self.intent_names.get(s.intent as usize).map_or("?", |n| n),
-                    s.score
-                )
-            })
+            .map(|s| format!("{} {:.2}", name(s.intent), s.score))
             .collect();
-        match ranked.first() {
-            Some(best) if best.score > 0.0 => {
+        shown.push(format!("none of these {:.2}", c.none));
+        let detail = Some(Arc::from(shown.join(", ")));
+        let floor = self.plan.classifier.floor.unwrap_or(0.0);
+        match c.best() {
+            Some(best) if best.score > 0.0 && best.score >= floor => {
                 dr.trace(
                     "classifier",
-                    TraceWhat::Text(format!(
-                        "text classified as {}",
-                        self.intent_names
-                            .get(best.intent as usize)
-                            .map_or("?", |n| n)
-                    )),
+                    TraceWhat::Text(format!("text classified as {}", name(best.intent))),
                     true,
-                    Some(Arc::from(shown.join(", "))),
+                    detail,
                     None,
                 );
                 Some((best.intent, best.score))
             }
-            _ => {
+            best => {
                 dr.trace(
                     "classifier",
-                    TraceWhat::Text("text matches no intent's examples".into()),
+                    TraceWhat::Text("text matches no intent".into()),
                     false,
-                    None,
+                    detail,
                     None,
                 );
-                dr.end(
-                    Outcome::Deny,
-                    Some("the text matches no intent's examples".into()),
-                );
+                let why = match best {
+                    Some(b) if b.score > 0.0 => format!(
+                        "the text matches no intent: the best, {}, has confidence {:.2}, below the \
+                         floor {floor}",
+                        name(b.intent),
+                        b.score
+                    ),
+                    _ => "the text matches no intent".to_string(),
+                };
+                dr.end(Outcome::Deny, Some(why));
                 None
             }
         }

@@ -8,9 +8,10 @@ mod fill;
 mod index;
 mod review;
 
-use crate::classifier::Classifier;
+use crate::classifier::{Builtin, Classifier};
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{MemoryState, State};
+pub use decide::now_ms;
 pub(crate) use index::fault_free;
 use index::RuleIndex;
 use std::collections::HashMap;
@@ -56,7 +57,9 @@ pub struct Engine {
     pub(crate) permits: RuleIndex,
     pub(crate) escalations: RuleIndex,
     pub(crate) audits: RuleIndex,
-    pub(crate) classifier: Classifier,
+    /// The plan's built-in classifier, and another that replaces it (`with_classifier`).
+    pub(crate) classifier: Builtin,
+    pub(crate) custom_classifier: Option<Box<dyn Classifier>>,
     pub(crate) state: Box<dyn State>,
     /// With the `cedar` feature and [`Engine::with_cedar`]: authorize through cedar-policy.
     #[cfg(feature = "cedar")]
@@ -154,12 +157,8 @@ impl Engine {
         let by_kind = |k: plan::RuleKind| {
             RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
         };
-        let classifier = Classifier::new(
-            plan.intents
-                .iter()
-                .enumerate()
-                .flat_map(|(i, it)| it.examples.iter().map(move |e| (i as u32, e.as_str()))),
-        );
+        let weights = plan.classifier.weights.as_slice().try_into().ok();
+        let classifier = Builtin::new(&plan.intents, weights);
         let (forbids, permits, escalations, audits) = (
             by_kind(plan::RuleKind::Forbid),
             by_kind(plan::RuleKind::Permit),
@@ -261,6 +260,7 @@ impl Engine {
             escalations,
             audits,
             classifier,
+            custom_classifier: None,
             state,
             #[cfg(feature = "cedar")]
             cedar: None,
@@ -277,6 +277,22 @@ impl Engine {
         let oracle = crate::cedar::Oracle::new(&self.plan, &self.plan.cedar).map_err(PlanError)?;
         self.cedar = Some(oracle);
         Ok(self)
+    }
+
+    /// Replaces the built-in classifier for text requests (docs/classifier.md).
+    pub fn with_classifier(mut self, classifier: Box<dyn Classifier>) -> Engine {
+        self.custom_classifier = Some(classifier);
+        self
+    }
+
+    /// The index of the intent named `name`.
+    pub fn intent_id(&self, name: &str) -> Option<IntentId> {
+        self.intents_by_name.get(name).copied()
+    }
+
+    /// The plan's built-in classifier (for `intent classify`).
+    pub fn builtin_classifier(&self) -> &Builtin {
+        &self.classifier
     }
 
     pub fn plan(&self) -> &Plan {
@@ -491,6 +507,18 @@ impl StepInfo {
 /// Checks that every index in the plan points into its table, so evaluation never goes out
 /// of bounds.
 fn validate(plan: &Plan) -> Result<(), PlanError> {
+    let c = &plan.classifier;
+    if !(c.weights.is_empty() || c.weights.len() == crate::classifier::index::FEATURES)
+        || c.weights.iter().any(|w| !w.is_finite())
+    {
+        return Err(PlanError(format!(
+            "the classifier's weights must be {} finite numbers (or none)",
+            crate::classifier::index::FEATURES
+        )));
+    }
+    if c.floor.is_some_and(|f| !(0.0..=1.0).contains(&f)) {
+        return Err(PlanError("the confidence floor must be within 0..1".into()));
+    }
     if plan.format != plan::FORMAT {
         return Err(PlanError(format!(
             "format {} is not supported (this runtime reads format {})",

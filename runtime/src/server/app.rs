@@ -2,6 +2,7 @@
 //! swaps it in one atomic store while requests that already hold the old one finish with it),
 //! the state store carried across reloads, metrics, the decision log, and the draining flag.
 
+use super::classify::{External, ExternalConfig};
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload::{self, Store};
@@ -23,6 +24,8 @@ pub struct App {
     pub(crate) metrics: Metrics,
     log: Option<DecisionLog>,
     draining: AtomicBool,
+    /// The HTTP classifier for text requests, if the operator set one.
+    pub(crate) external: Option<External>,
 }
 
 impl App {
@@ -48,6 +51,7 @@ impl App {
             metrics,
             log,
             draining: AtomicBool::new(false),
+            external: None,
         }
     }
 
@@ -56,6 +60,24 @@ impl App {
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
         App::with_engine(engine, Store::default(), metrics, None)
+    }
+
+    /// Sends text requests to an HTTP classifier (docs/classifier.md); an error for a bad URL.
+    pub fn set_classifier(&mut self, c: &ExternalConfig) -> Result<(), String> {
+        self.external = Some(External::new(c)?);
+        Ok(())
+    }
+
+    /// Decides a request: through the HTTP classifier when one is set and the request is
+    /// text, else with the engine alone.
+    pub(crate) async fn decide(&self, req: &Request) -> Decision {
+        match (&self.external, &req.intent, &req.text) {
+            (Some(x), None, Some(text)) => {
+                let engine = self.engine.load_full();
+                super::classify::decide(x, &engine, req, text).await
+            }
+            _ => self.engine().decide(req),
+        }
     }
 
     /// The engine now serving; a request holds it for as long as it needs it.

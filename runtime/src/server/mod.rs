@@ -1,11 +1,13 @@
 //! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
 //! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
 //! the endpoints, `reload` the plan watcher, `listen` the accept loop with its timeouts and
-//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer.
+//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer,
+//! `classify` the optional HTTP classifier for text requests.
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
 mod app;
+mod classify;
 mod decision_log;
 mod listen;
 mod metrics;
@@ -13,6 +15,7 @@ mod reload;
 mod routes;
 
 pub use app::App;
+pub use classify::{ExternalConfig, Fallback, CLARIFY_QUESTION, MAX_ANSWER_BYTES};
 pub use routes::router;
 
 use crate::plan::Plan;
@@ -45,6 +48,8 @@ pub struct Config {
     /// On shutdown, how long in-flight requests may take to finish.
     pub drain_timeout: Duration,
     pub log: LogTarget,
+    /// An HTTP classifier for text requests instead of the plan's built-in one.
+    pub classifier: Option<ExternalConfig>,
 }
 
 impl Config {
@@ -58,6 +63,7 @@ impl Config {
             reload_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(30),
             log: LogTarget::None,
+            classifier: None,
         }
     }
 }
@@ -89,7 +95,11 @@ pub async fn serve(
 ) -> Result<(), String> {
     let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
-    let app = Arc::new(App::load(&source, log)?);
+    let mut app = App::load(&source, log)?;
+    if let Some(c) = &config.classifier {
+        app.set_classifier(c)?;
+    }
+    let app = Arc::new(app);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;

@@ -135,8 +135,8 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         Err(r) => return *r,
     };
     let start = Instant::now();
+    let d = app.decide(&req).await;
     let engine = app.engine();
-    let d = engine.decide(&req);
     let unknown = unknown_fields(&engine, &req.context);
     let text = if unknown.is_empty() {
         serde_json::to_string(&d)
@@ -244,7 +244,7 @@ async fn authz(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     };
     let set = StatusSet::of(&headers);
     let start = Instant::now();
-    let d = app.engine().decide(&req);
+    let d = app.decide(&req).await;
     let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
     headers::answer_headers(&d, set, r.headers_mut());
     let took = start.elapsed();
