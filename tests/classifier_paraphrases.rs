@@ -76,8 +76,18 @@ fn paraphrases_meet_the_goals() {
         m
     };
     let engines: Vec<(String, Engine)> = meshes.iter().map(|m| (m.clone(), engine(m))).collect();
+    let mut pooled = Vec::new();
     for (m, e) in &engines {
         println!("{m}: weights {:?}", e.plan().classifier.weights);
+        pooled.extend(intent_runtime::classifier::calibrate::leave_one_out(
+            e.builtin_classifier().index(),
+        ));
+    }
+    for precision in [0.01, 0.1, 1.0] {
+        println!(
+            "pooled fit (precision {precision}): {:?}",
+            intent_runtime::classifier::calibrate::fit_with(&pooled, &[0.0; 5], precision)
+        );
     }
     // No paraphrase copies an example (case and punctuation aside).
     let norm = |s: &str| -> String {
@@ -116,7 +126,10 @@ fn paraphrases_meet_the_goals() {
                 } else {
                     wrong.push(format!("{mesh}: {text:?} -> {got:?}, want {want}"));
                 }
-                println!("{conf:.3} {} {mesh}: {text}", if ok { "ok   " } else { "WRONG" });
+                println!(
+                    "{conf:.3} {} {mesh}: {text}",
+                    if ok { "ok   " } else { "WRONG" }
+                );
             }
             None => {
                 for (m, e) in &engines {
@@ -157,9 +170,16 @@ fn paraphrases_meet_the_goals() {
         println!("wrong: {w}");
     }
     assert!(in_domain >= 60 && engines.len() >= 4 && off_topic >= 10 * engines.len());
-    assert!(top1 >= 0.95, "top-1 accuracy {top1:.3} < 0.95:\n{}", wrong.join("\n"));
+    assert!(
+        top1 >= 0.95,
+        "top-1 accuracy {top1:.3} < 0.95:\n{}",
+        wrong.join("\n")
+    );
     assert!(ece <= 0.10, "expected calibration error {ece:.3} > 0.10");
-    assert!(median >= 0.75, "median correct confidence {median:.3} < 0.75");
+    assert!(
+        median >= 0.75,
+        "median correct confidence {median:.3} < 0.75"
+    );
     assert!(
         off_topic_bad.is_empty(),
         "off-topic texts at 0.30 or more:\n{}",

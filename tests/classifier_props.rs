@@ -41,7 +41,9 @@ proptest! {
 
 #[test]
 fn the_plan_hash_covers_the_calibration_and_the_floor() {
-    let plain = compile(&[Source::new("s.intent", SUPPORT)], Stage::Build).plan.unwrap();
+    let plain = compile(&[Source::new("s.intent", SUPPORT)], Stage::Build)
+        .plan
+        .unwrap();
     let floored = SUPPORT.replace(
         "route report_bug {",
         "limits {\n  confidence floor 0.3\n}\n\nroute report_bug {",
@@ -86,7 +88,10 @@ fn below_the_floor_a_text_matches_no_intent() {
     let d = e.decide(&req);
     assert_eq!(d.outcome, intent_runtime::Outcome::Deny, "{d:?}");
     let reason = d.reason.unwrap();
-    assert!(reason.starts_with("the text matches no intent: the best, "), "{reason}");
+    assert!(
+        reason.starts_with("the text matches no intent: the best, "),
+        "{reason}"
+    );
     assert!(reason.ends_with("below the floor 0.9"), "{reason}");
     assert_eq!(d.classifier.as_deref(), Some("builtin"));
     assert!(d.none_of_these.is_some());

@@ -56,7 +56,13 @@ fn service() -> Option<Service> {
 
 fn decide(s: &Sidecar, text: &str) -> serde_json::Value {
     let body = serde_json::json!({ "text": text, "channel": "web" }).to_string();
-    let a = request(s.addr, "POST", "/v1/decide", &[("content-type", "application/json")], &body);
+    let a = request(
+        s.addr,
+        "POST",
+        "/v1/decide",
+        &[("content-type", "application/json")],
+        &body,
+    );
     assert_eq!(a.status, 200, "{}", a.body);
     a.json()
 }
@@ -96,12 +102,15 @@ fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
     let d = decide(&s, "nonsense order");
     let by = d["classifier"].as_str().unwrap();
     assert!(
-        by.starts_with("builtin (fallback: external classifier answered an intent the plan does not have"),
+        by.starts_with(
+            "builtin (fallback: external classifier answered an intent the plan does not have"
+        ),
         "{d}"
     );
     let d = decide(&s, "broken order");
     assert_eq!(
-        d["classifier"], "builtin (fallback: external classifier answered 500 Internal Server Error)",
+        d["classifier"],
+        "builtin (fallback: external classifier answered 500 Internal Server Error)",
         "{d}"
     );
 
@@ -126,8 +135,7 @@ fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
     assert_eq!(d["classifier"], "none (fallback: clarify)", "{d}");
     assert!(d["intent"].is_null(), "{d}");
     assert_eq!(
-        d["reason"],
-        "the external classifier gave no answer (timed out after 300 ms)",
+        d["reason"], "the external classifier gave no answer (timed out after 300 ms)",
         "{d}"
     );
     drop(s);
@@ -137,5 +145,8 @@ fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
     let s = Sidecar::start(&[MESH, "--classifier", &url]);
     let d = decide(&s, "place an order for me");
     let by = d["classifier"].as_str().unwrap();
-    assert!(by.starts_with("builtin (fallback: external classifier unreachable"), "{d}");
+    assert!(
+        by.starts_with("builtin (fallback: external classifier unreachable"),
+        "{d}"
+    );
 }

@@ -12,16 +12,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn run(paths: &[PathBuf], texts: &[String], report: bool) -> Result<ExitCode, String> {
-    let path = match paths {
-        [] => PathBuf::from("."),
-        [one] => one.clone(),
-        _ => {
-            return Err(
+    let path =
+        match paths {
+            [] => PathBuf::from("."),
+            [one] => one.clone(),
+            _ => return Err(
                 "intent classify takes one mesh: a directory, an .intent file or a plan (.json)"
                     .into(),
-            )
-        }
-    };
+            ),
+        };
     let plan = plan_input::load(&path)?;
     let engine = Engine::from_plan(plan).map_err(|e| e.to_string())?;
     if texts.is_empty() && !report {
@@ -40,14 +39,22 @@ pub fn run(paths: &[PathBuf], texts: &[String], report: bool) -> Result<ExitCode
 }
 
 fn name(plan: &Plan, i: u32) -> &str {
-    plan.intents.get(i as usize).map_or("?", |it| it.name.as_str())
+    plan.intents
+        .get(i as usize)
+        .map_or("?", |it| it.name.as_str())
 }
 
 /// Every intent's probability for one text, best first; then "none of these".
 fn scores(engine: &Engine, text: &str, out: &mut String) {
     let plan = engine.plan();
     let c = engine.builtin_classifier().rank(text);
-    let width = plan.intents.iter().map(|i| i.name.len()).max().unwrap_or(0).max(13);
+    let width = plan
+        .intents
+        .iter()
+        .map(|i| i.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(13);
     let _ = writeln!(out, "{text:?}");
     for s in &c.ranked {
         let _ = writeln!(out, "  {:<width$}  {:.3}", name(plan, s.intent), s.score);
@@ -98,7 +105,13 @@ fn print_report(engine: &Engine, r: &Report, out: &mut String) {
             .floor
             .map_or(String::new(), |f| format!("; confidence floor {f}"))
     );
-    let width = plan.intents.iter().map(|i| i.name.len()).max().unwrap_or(0).max(7);
+    let width = plan
+        .intents
+        .iter()
+        .map(|i| i.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let _ = writeln!(out, "\naccuracy per intent");
     let _ = writeln!(out, "  {:<width$}  examples  correct  accuracy", "intent");
     let (mut all, mut ok) = (0, 0);
@@ -122,7 +135,10 @@ fn print_report(engine: &Engine, r: &Report, out: &mut String) {
         "overall",
         pct(ok, all)
     );
-    let _ = writeln!(out, "\nconfused pairs (an example of the first taken for the second)");
+    let _ = writeln!(
+        out,
+        "\nconfused pairs (an example of the first taken for the second)"
+    );
     if r.confusions.is_empty() {
         let _ = writeln!(out, "  none");
     }

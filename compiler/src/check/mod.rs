@@ -132,21 +132,21 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
             floor: limits_floor,
         };
         plan::Plan {
-        format: plan::FORMAT,
-        plan_hash: String::new(),
-        capabilities,
-        data_classes,
-        context: t.context.clone(),
-        agents,
-        humans,
-        intents,
-        rules,
-        reviews,
-        limits,
-        classifier,
-        cedar: plan::CedarPart::default(),
-        source_map,
-    }
+            format: plan::FORMAT,
+            plan_hash: String::new(),
+            capabilities,
+            data_classes,
+            context: t.context.clone(),
+            agents,
+            humans,
+            intents,
+            rules,
+            reviews,
+            limits,
+            classifier,
+            cedar: plan::CedarPart::default(),
+            source_map,
+        }
     });
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.

@@ -66,9 +66,7 @@ pub struct Candidate {
 
 impl Index {
     /// Indexes each intent's description and examples; `intents` is in plan order.
-    pub fn new<'e>(
-        intents: impl IntoIterator<Item = (Option<&'e str>, &'e [String])>,
-    ) -> Index {
+    pub fn new<'e>(intents: impl IntoIterator<Item = (Option<&'e str>, &'e [String])>) -> Index {
         let analyzer = Analyzer::default();
         let mut vocab: HashMap<String, u32> = HashMap::new();
         let mut counts: Vec<HashMap<u32, u32>> = Vec::new();

@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(best, Some(0), "{r:?}");
         let total: f64 = r.ranked.iter().map(|s| s.score).sum::<f64>() + r.none;
         assert!((total - 1.0).abs() < 1e-9, "{r:?}");
-        assert_eq!(c.rank("where's my pakage").best().map(|s| s.intent), Some(1));
+        assert_eq!(
+            c.rank("where's my pakage").best().map(|s| s.intent),
+            Some(1)
+        );
         let off = c.rank("tell me a joke");
         assert!(off.ranked.is_empty() && off.none == 1.0, "{off:?}");
     }

@@ -96,7 +96,10 @@ pub fn trigrams(term: &str) -> Vec<[char; 3]> {
         .chain(term.chars())
         .chain(std::iter::once('>'))
         .collect();
-    let mut out: Vec<[char; 3]> = padded.windows(3).filter_map(|w| w.try_into().ok()).collect();
+    let mut out: Vec<[char; 3]> = padded
+        .windows(3)
+        .filter_map(|w| w.try_into().ok())
+        .collect();
     out.sort_unstable();
     out.dedup();
     out

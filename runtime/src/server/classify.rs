@@ -37,7 +37,8 @@ pub struct ExternalConfig {
 }
 
 /// The question a `clarify` fallback asks.
-pub const CLARIFY_QUESTION: &str = "Sorry, what would you like to do? Please say it in other words.";
+pub const CLARIFY_QUESTION: &str =
+    "Sorry, what would you like to do? Please say it in other words.";
 
 pub(crate) struct External {
     uri: http::Uri,
@@ -115,7 +116,11 @@ impl External {
     }
 
     /// Asks the classifier about `text`; an error says why there is no usable answer.
-    pub(crate) async fn classify(&self, engine: &Engine, text: &str) -> Result<Classification, String> {
+    pub(crate) async fn classify(
+        &self,
+        engine: &Engine,
+        text: &str,
+    ) -> Result<Classification, String> {
         let body = format!(
             r#"{{"text":{},"plan_hash":{},"intents":{}}}"#,
             serde_json::Value::from(text),
@@ -151,8 +156,8 @@ impl External {
 
 /// Reads and checks an answer against the plan (docs/classifier.md).
 fn parse(engine: &Engine, bytes: &[u8]) -> Result<Classification, String> {
-    let a: Answer =
-        serde_json::from_slice(bytes).map_err(|e| format!("answer does not fit the contract: {e}"))?;
+    let a: Answer = serde_json::from_slice(bytes)
+        .map_err(|e| format!("answer does not fit the contract: {e}"))?;
     let id = |name: &str| {
         engine
             .intent_id(name)
@@ -182,7 +187,9 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<Classification, String> {
     }
     let total: f64 = ranked.iter().map(|s| s.score).sum::<f64>() + none;
     if total > 1.0 + 1e-6 {
-        return Err(format!("answered probabilities that add up to {total:.3} > 1"));
+        return Err(format!(
+            "answered probabilities that add up to {total:.3} > 1"
+        ));
     }
     if a.intent.is_some() {
         none = (1.0 - total).max(0.0);
@@ -195,7 +202,12 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<Classification, String> {
 }
 
 /// Decides a text request through the HTTP classifier, falling back as declared.
-pub(crate) async fn decide(x: &External, engine: &Engine, req: &crate::Request, text: &str) -> Decision {
+pub(crate) async fn decide(
+    x: &External,
+    engine: &Engine,
+    req: &crate::Request,
+    text: &str,
+) -> Decision {
     let now = crate::engine::now_ms();
     match x.classify(engine, text).await {
         Ok(c) => engine.decide_classified(req, now, Some((&c, Arc::from("external")))),

@@ -1,8 +1,9 @@
 //! How long the built-in classifier takes per text request, and its share of `decide`
 //! (docs/classifier.md, "Cost"). For 10, 100 and 1,000 intents with 5 examples each (a
-//! generated mesh of pseudo-words: each intent has its own topic words, every example mixes
-//! them with words common to all intents) it compiles the mesh once (the calibration's
-//! leave-one-out fit included, timed once and printed) and measures with criterion:
+//! generated plan of pseudo-words, built in code: each intent has its own topic words, every
+//! example mixes them with words common to all intents, each route is `when confidence < 0.5
+//! => clarify` then `otherwise => dispatch` one agent) it fits the calibration once as the
+//! compiler does (leave-one-out, timed once and printed) and measures with criterion:
 //!
 //! - `classify`: the built-in classifier alone on a text (`Builtin::rank`), over 200 texts
 //!   written like the examples (topic and common words, a misspelling in one text in four, a
@@ -13,16 +14,19 @@
 //!   words and trigrams, no calibration), reimplemented here as the peer figure.
 //!
 //! The classifier's share of `decide` is (`decide_text` − `decide_intent`) / `decide_text`.
-//! Run with `cargo bench -p intent-compiler --bench classify`; `INTENT_BENCH_QUICK=1` runs 10
+//! Run with `cargo bench -p intent-runtime --bench classify`; `INTENT_BENCH_QUICK=1` runs 10
 //! and 100 intents only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use intent_compiler::{compile, Source, Stage};
+use intent_runtime::classifier::Builtin;
+use intent_runtime::plan::{
+    Action, Agent, Arm, Capability, ClassifierParams, CmpOp, Expr, Intent, Limits, Plan, Route,
+    SourceLoc, Step, Target, Type, Value,
+};
 use intent_runtime::{Engine, Request};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -49,13 +53,92 @@ const SYLLABLES: &[&str] = &[
 ];
 
 fn word(rng: &mut Rng) -> String {
-    (0..3).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect()
+    (0..3)
+        .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+        .collect()
 }
 
 struct Mesh {
-    source: String,
+    intents: Vec<Intent>,
     texts: Vec<String>,
     names: Vec<String>,
+}
+
+fn route() -> Route {
+    Route {
+        arms: vec![
+            Arm {
+                when: Some(Expr::Cmp {
+                    cmp: CmpOp::Lt,
+                    lhs: Box::new(Expr::Confidence),
+                    rhs: Box::new(Expr::Lit {
+                        value: Value::Number(0.5),
+                    }),
+                }),
+                action: Action::Clarify {
+                    question: "which one?".into(),
+                },
+                src: 0,
+            },
+            Arm {
+                when: None,
+                action: Action::Dispatch {
+                    step: Step {
+                        name: "dispatch".into(),
+                        target: Target::Agent(0),
+                        fallbacks: vec![],
+                        after: vec![],
+                        needs: vec![0],
+                        handles: vec![],
+                        src: 0,
+                    },
+                },
+                src: 0,
+            },
+        ],
+    }
+}
+
+fn plan(intents: Vec<Intent>, weights: Vec<f64>) -> Plan {
+    Plan {
+        format: intent_runtime::plan::FORMAT,
+        plan_hash: "bench".into(),
+        capabilities: vec![Capability {
+            name: "work".into(),
+            parent: None,
+            group_only: false,
+        }],
+        data_classes: vec![],
+        context: Type::Record { fields: vec![] },
+        agents: vec![Agent {
+            name: "worker".into(),
+            provides: vec![0],
+            cleared: vec![],
+            trust: 0.9,
+            cost: 0.0,
+            region: String::new(),
+            zone: String::new(),
+            endpoint: None,
+            backups: vec![],
+            labels: Default::default(),
+            src: 0,
+        }],
+        humans: vec![],
+        intents,
+        rules: vec![],
+        reviews: vec![],
+        limits: Limits::default(),
+        classifier: ClassifierParams {
+            weights,
+            floor: None,
+        },
+        cedar: Default::default(),
+        source_map: vec![SourceLoc {
+            file: "bench".into(),
+            line: 1,
+            col: 1,
+        }],
+    }
 }
 
 fn mesh(intents: usize) -> Mesh {
@@ -64,9 +147,7 @@ fn mesh(intents: usize) -> Mesh {
     let topics: Vec<Vec<String>> = (0..intents)
         .map(|_| (0..6).map(|_| word(&mut rng)).collect())
         .collect();
-    let mut src = String::from(
-        "package bench\ncapability work.do\nagent worker { provides work.do  trust 0.9 }\n",
-    );
+    let mut list = Vec::new();
     let mut names = Vec::new();
     for (i, topic) in topics.iter().enumerate() {
         let name = format!("intent_{i:04}");
@@ -74,16 +155,19 @@ fn mesh(intents: usize) -> Mesh {
         for _ in 0..5 {
             let mut words: Vec<&str> = (0..3).map(|_| topic[rng.below(6)].as_str()).collect();
             words.extend((0..3).map(|_| common[rng.below(common.len())].as_str()));
-            examples.push(format!("\"{}\"", words.join(" ")));
+            examples.push(words.join(" "));
         }
-        let _ = writeln!(
-            src,
-            "intent {name} {{\n  description \"{} {}\"\n  examples [{}]\n  requires work.do\n}}\n\
-             route {name} {{\n  when confidence < 0.5 => clarify \"which one?\"\n  otherwise => dispatch worker\n}}",
-            topic[0],
-            topic[1],
-            examples.join(", ")
-        );
+        list.push(Intent {
+            name: name.clone(),
+            description: Some(format!("{} {}", topic[0], topic[1])),
+            examples,
+            requires: vec![0],
+            handles: vec![],
+            delegates: vec![],
+            input: None,
+            route: route(),
+            src: 0,
+        });
         names.push(name);
     }
     let texts = (0..200)
@@ -103,7 +187,7 @@ fn mesh(intents: usize) -> Mesh {
         })
         .collect();
     Mesh {
-        source: src,
+        intents: list,
         texts,
         names,
     }
@@ -117,7 +201,10 @@ struct TfIdf {
 
 fn features(text: &str) -> HashMap<String, f32> {
     let mut m = HashMap::new();
-    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let w = w.to_lowercase();
         let padded: Vec<char> = format!("<{w}>").chars().collect();
         for tri in padded.windows(3) {
@@ -155,9 +242,17 @@ impl TfIdf {
         let vocab: HashMap<String, (u32, f32)> = df
             .iter()
             .enumerate()
-            .map(|(i, (f, d))| (f.to_string(), (i as u32, ((1.0 + n) / (1.0 + d)).ln() + 1.0)))
+            .map(|(i, (f, d))| {
+                (
+                    f.to_string(),
+                    (i as u32, ((1.0 + n) / (1.0 + d)).ln() + 1.0),
+                )
+            })
             .collect();
-        let examples = docs.iter().map(|(i, c)| (*i, vectorize(&vocab, c))).collect();
+        let examples = docs
+            .iter()
+            .map(|(i, c)| (*i, vectorize(&vocab, c)))
+            .collect();
         TfIdf { vocab, examples }
     }
 
@@ -198,19 +293,13 @@ fn bench(c: &mut Criterion) {
     for &n in sizes {
         let m = mesh(n);
         let start = Instant::now();
-        let compiled = compile(&[Source::new("bench.intent", m.source.clone())], Stage::Build);
+        let weights = Builtin::fit(&m.intents).to_vec();
         let took = start.elapsed();
-        let plan = compiled.plan.unwrap_or_else(|| {
-            panic!(
-                "the generated mesh does not build:\n{}",
-                intent_compiler::render::human(&compiled.diagnostics, &compiled.sources, false)
-            )
-        });
         println!(
-            "{n} intents: compile (with the leave-one-out fit) {:.1} ms; weights {:?}",
+            "{n} intents: leave-one-out fit {:.1} ms; weights {weights:?}",
             took.as_secs_f64() * 1e3,
-            plan.classifier.weights
         );
+        let plan = plan(m.intents.clone(), weights);
         let peer = TfIdf::new(
             &plan
                 .intents
