@@ -75,7 +75,7 @@ fn the_plan_hash_covers_the_calibration_and_the_floor() {
 fn below_the_floor_a_text_matches_no_intent() {
     let floored = SUPPORT.replace(
         "route report_bug {",
-        "limits {\n  confidence floor 0.9\n}\n\nroute report_bug {",
+        "limits {\n  confidence floor 1\n}\n\nroute report_bug {",
     );
     let plan = compile(&[Source::new("s.intent", floored.as_str())], Stage::Build)
         .plan
@@ -92,7 +92,7 @@ fn below_the_floor_a_text_matches_no_intent() {
         reason.starts_with("the text matches no intent: the best, "),
         "{reason}"
     );
-    assert!(reason.ends_with("below the floor 0.9"), "{reason}");
+    assert!(reason.ends_with("below the floor 1"), "{reason}");
     assert_eq!(d.classifier.as_deref(), Some("builtin"));
     assert!(d.none_of_these.is_some());
 }
