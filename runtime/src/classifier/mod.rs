@@ -218,8 +218,14 @@ mod tests {
             c.rank("where's my pakage").best().map(|s| s.intent),
             Some(1)
         );
+        // Shares only the common word "tell" with a description: more likely none of these.
         let off = c.rank("tell me a joke");
-        assert!(off.ranked.is_empty() && off.none == 1.0, "{off:?}");
+        assert!(off.none > 0.5, "{off:?}");
+        let nothing = c.rank("quantum entanglement");
+        assert!(
+            nothing.ranked.is_empty() && nothing.none == 1.0,
+            "{nothing:?}"
+        );
     }
 
     #[test]
