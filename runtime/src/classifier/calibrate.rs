@@ -132,8 +132,9 @@ fn solve(mut h: [[f64; FEATURES]; FEATURES], mut g: [f64; FEATURES]) -> Option<[
         g.swap(col, pivot);
         for row in col + 1..FEATURES {
             let f = h[row][col] / h[col][col];
-            for k in col..FEATURES {
-                h[row][k] -= f * h[col][k];
+            let pivot_row = h[col];
+            for (x, p) in h[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             g[row] -= f * g[col];
         }
