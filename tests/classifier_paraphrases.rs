@@ -63,6 +63,13 @@ fn classify(e: &Engine, text: &str) -> Option<(String, f64)> {
         .map(|b| (e.plan().intents[b.intent as usize].name.clone(), b.score))
 }
 
+/// The best intent's features `[1, share, margin, coverage, ln(1 + length)]`, for the log.
+fn features(e: &Engine, text: &str) -> String {
+    let s = e.builtin_classifier().index().candidates(text, None);
+    s.features()
+        .map_or("(no candidate)".into(), |f| format!("{:.2?}", &f[1..]))
+}
+
 #[test]
 fn paraphrases_meet_the_goals() {
     let cases = cases();
@@ -78,7 +85,11 @@ fn paraphrases_meet_the_goals() {
     let engines: Vec<(String, Engine)> = meshes.iter().map(|m| (m.clone(), engine(m))).collect();
     let mut pooled = Vec::new();
     for (m, e) in &engines {
-        println!("{m}: weights {:?}", e.plan().classifier.weights);
+        println!(
+            "{m}: weights {:?}, reference coverage {:?}",
+            e.plan().classifier.weights,
+            e.plan().classifier.coverage
+        );
         pooled.extend(intent_runtime::classifier::calibrate::leave_one_out(
             e.builtin_classifier().index(),
         ));
@@ -127,8 +138,9 @@ fn paraphrases_meet_the_goals() {
                     wrong.push(format!("{mesh}: {text:?} -> {got:?}, want {want}"));
                 }
                 println!(
-                    "{conf:.3} {} {mesh}: {text}",
-                    if ok { "ok   " } else { "WRONG" }
+                    "{conf:.3} {} {mesh}: {text} {}",
+                    if ok { "ok   " } else { "WRONG" },
+                    features(e, text)
                 );
             }
             None => {
@@ -136,7 +148,10 @@ fn paraphrases_meet_the_goals() {
                     off_topic += 1;
                     let got = classify(e, text);
                     let conf = got.as_ref().map_or(0.0, |g| g.1);
-                    println!("{conf:.3} off   {m}: {text} -> {got:?}");
+                    println!(
+                        "{conf:.3} off   {m}: {text} -> {got:?} {}",
+                        features(e, text)
+                    );
                     if conf > off_topic_max.0 {
                         off_topic_max = (conf, format!("{text:?} in {m}"));
                     }

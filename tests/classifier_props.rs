@@ -48,18 +48,32 @@ fn the_plan_hash_covers_the_calibration_and_the_floor() {
         "route report_bug {",
         "limits {\n  confidence floor 0.3\n}\n\nroute report_bug {",
     );
-    let floored = compile(&[Source::new("s.intent", floored.as_str())], Stage::Build)
+    let floored = compile(&[Source::new("s.intent", floored.as_str())], Stage::Build);
+    let floored = floored
         .plan
-        .unwrap();
+        .unwrap_or_else(|| panic!("{:?}", floored.diagnostics));
     assert_eq!(floored.classifier.floor, Some(0.3));
     assert_ne!(plain.plan_hash, floored.plan_hash);
     assert_eq!(plain.classifier.weights.len(), 5);
     let mut reweighted = plain.clone();
     reweighted.classifier.weights[1] += 0.5;
     assert_ne!(
-        intent_compiler::compile::plan_hash(&plain),
-        intent_compiler::compile::plan_hash(&reweighted)
+        intent_runtime::plan::plan_hash(&plain),
+        intent_runtime::plan::plan_hash(&reweighted)
     );
+    // The runtime checks the stated hash: a plan whose calibration was edited after it was
+    // built is refused, and so is one whose reference coverage was.
+    let refused = Engine::from_plan(reweighted).unwrap_err().to_string();
+    assert!(refused.contains("plan_hash"), "{refused}");
+    let mut recovered = plain.clone();
+    recovered.classifier.coverage = Some(0.99);
+    assert!(Engine::from_plan(recovered).is_err());
+    // Weights that are not one finite number per feature are refused even without a hash.
+    let mut bad = plain.clone();
+    bad.plan_hash.clear();
+    bad.classifier.weights.push(1.0);
+    let why = Engine::from_plan(bad).unwrap_err().to_string();
+    assert!(why.contains("weights"), "{why}");
     // Another example changes the fit, so the weights and the hash.
     let more = SUPPORT.replace(
         "\"I forgot my password\",",

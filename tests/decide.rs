@@ -1,4 +1,4 @@
-//! The runtime API against LANGUAGE.md §6: the `.intent` semantics tests, and what `.intent`
+//! The runtime API against docs/concepts.md ("One decision, step by step"): the `.intent` semantics tests, and what `.intent`
 //! tests cannot express (time, state, reasons, JSON shape, robustness).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -91,6 +91,28 @@ fn guards_say_why_they_deny() {
     assert_eq!(reason(&d), "delegation depth 3 is over the limit of 2");
     let d = e.decide_at(&with_lineage("check_stock", &["take_order", "nope"]), 0);
     assert!(reason(&d).contains("unknown intent `nope`"));
+}
+
+/// Regression (#10): an unknown intent name was repeated whole in the reason, so a 60 KB name
+/// made a 60 KB answer (and log record), after an edit distance over every intent.
+#[test]
+fn unknown_names_are_cut_in_the_reason() {
+    let e = guards();
+    let long = "x".repeat(60_000);
+    let d = e.decide_at(
+        &Request::for_intent(&long, 0.9).with("channel", json!("web")),
+        0,
+    );
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert_eq!(reason(&d), format!("unknown intent `{}…`", "x".repeat(64)));
+    let d = e.decide_at(&with_lineage("check_stock", &["take_order", &long]), 0);
+    assert_eq!(
+        reason(&d),
+        format!(
+            "the caller's lineage names an unknown intent `{}…`",
+            "x".repeat(64)
+        )
+    );
 }
 
 #[test]
@@ -263,6 +285,12 @@ fn a_bad_plan_is_refused_not_panicked_on() {
     );
     let mut plan = c.plan.unwrap();
     plan.agents[0].backups.push(99);
+    // An edited plan no longer has the hash it states: with the hash kept, that is the refusal.
+    assert!(Engine::from_plan(plan.clone())
+        .unwrap_err()
+        .to_string()
+        .contains("is not the hash of the plan's content"));
+    plan.plan_hash.clear();
     assert!(Engine::from_plan(plan.clone())
         .unwrap_err()
         .to_string()

@@ -348,12 +348,12 @@ fn replay_reports_what_a_new_plan_decides_differently() {
 }
 
 /// A log written by hand: fixed times and ids, one change, two bad lines, a blank line.
-const LOG: &str = r#"{"at_ms":1000,"decision_id":"3e8-0","plan_hash":"x","request":{"intent":"pay","confidence":0.55,"region":"eu","channel":"web"},"outcome":"dispatch","intent":"pay","steps":["dispatch=payer"]}
+const LOG: &str = r#"{"at_ms":1000,"decision_id":"3e8-0","plan_hash":"x","request":{"intent":"pay","confidence":0.55,"context":{"region":"eu","channel":"web"}},"outcome":"dispatch","intent":"pay","steps":["dispatch=payer"]}
 this is not json
-{"at_ms":2000,"decision_id":"7d0-1","plan_hash":"x","request":{"intent":"pay","confidence":0.9,"region":"us","channel":"web","amount":50000},"outcome":"escalate","intent":"pay","human":"treasurer","reason":"large payment"}
+{"at_ms":2000,"decision_id":"7d0-1","plan_hash":"x","request":{"intent":"pay","confidence":0.9,"context":{"region":"us","channel":"web","amount":50000}},"outcome":"escalate","intent":"pay","human":"treasurer","reason":"large payment"}
 
 {"at_ms":3000,"decision_id":"bb8-2","outcome":"deny"}
-{"at_ms":4000,"decision_id":"fa0-3","plan_hash":"x","request":{"intent":"pay","confidence":0.3,"region":"us","channel":"api"},"outcome":"clarify","intent":"pay"}
+{"at_ms":4000,"decision_id":"fa0-3","plan_hash":"x","request":{"intent":"pay","confidence":0.3,"context":{"region":"us","channel":"api"}},"outcome":"clarify","intent":"pay"}
 "#;
 
 #[test]

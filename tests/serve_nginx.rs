@@ -17,16 +17,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{request, Sidecar, TempDir, MESH};
 
-fn nginx_binary() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"].map(PathBuf::from));
-    dirs.into_iter()
-        .map(|d| d.join("nginx"))
-        .find(|p| p.is_file())
-}
-
 /// An upstream that answers every request with the `x-intent-*` headers it was sent.
 fn upstream() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -155,7 +145,10 @@ http {{
 
 #[test]
 fn nginx_auth_request_passes_the_sidecars_answers_on() {
-    let Some(bin) = nginx_binary() else {
+    let Some(bin) = support::system_binary(
+        "nginx",
+        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
+    ) else {
         eprintln!(
             "SKIPPED nginx_auth_request_passes_the_sidecars_answers_on: no nginx binary found \
              (apt-get install -y nginx-light; .ci/run does)"

@@ -2,7 +2,9 @@
 //! requests, the new plan answers once swapped in; a broken plan (bad JSON, then an invalid
 //! plan) is refused while the old one keeps answering; SIGTERM drains an in-flight request;
 //! the decision log holds one `LogRecord` line per decision; a plan that cannot load stops the
-//! start with the reason; a client that never finishes its headers is cut off.
+//! start with the reason; a client that never finishes its headers is cut off. The watcher looks
+//! at content: a symlink swapped to a file of the same size and time is reloaded, and new
+//! content under the old `plan_hash` (a valid plan or not) is refused, shown by `/readyz`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -169,7 +171,7 @@ fn sigterm_lets_an_in_flight_request_finish() {
     let (head, tail) = ORDER.split_at(20);
     write!(
         s,
-        "POST /v1/decide HTTP/1.1\r\nhost: t\r\ncontent-length: {}\r\n\r\n{head}",
+        "POST /v1/decide HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{head}",
         ORDER.len()
     )
     .unwrap();
@@ -229,4 +231,101 @@ fn headers_that_never_end_are_cut_off() {
     let _ = s.read_to_end(&mut raw);
     assert!(start.elapsed() < Duration::from_secs(10));
     assert!(!String::from_utf8_lossy(&raw).contains(" 200 "));
+}
+
+/// Replaces the file at `path` with `text` in one rename, so no poll sees it half written.
+fn replace(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Writes `text` padded with spaces to `len` bytes, then sets the file's modification time.
+fn write_padded(path: &std::path::Path, text: &str, len: usize, modified: std::time::SystemTime) {
+    assert!(text.len() <= len);
+    std::fs::write(path, format!("{text}{}", " ".repeat(len - text.len()))).unwrap();
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(modified).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_swapped_to_a_file_of_the_same_size_and_time_is_reloaded() {
+    let dir = TempDir::new("reload-symlink");
+    let (a, hash_a) = plan_json(|s| s);
+    let (b, hash_b) = plan_json(|s| s.replace("confidence < 0.8 ", "confidence < 0.97 "));
+    let len = a.len().max(b.len()) + 8;
+    let when = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    write_padded(&dir.path().join("a.json"), &a, len, when);
+    write_padded(&dir.path().join("b.json"), &b, len, when);
+    let link = dir.path().join("plan.json");
+    std::os::unix::fs::symlink("a.json", &link).unwrap();
+    let sidecar = Sidecar::start(&["--plan", link.to_str().unwrap(), "--reload-ms", "20"]);
+    let ready = request(sidecar.addr, "GET", "/readyz", &[], "").json();
+    assert_eq!(ready["plan_hash"], hash_a.as_str());
+    // Swap the link in one rename, as a deployment tool does.
+    let next = dir.path().join("plan.json.next");
+    std::os::unix::fs::symlink("b.json", &next).unwrap();
+    std::fs::rename(&next, &link).unwrap();
+    sidecar.wait_for_stderr(&format!("reloaded the plan: {hash_a} -> {hash_b}"));
+    let d = request(sidecar.addr, "POST", "/v1/decide", &[], ORDER).json();
+    assert_eq!(
+        (d["plan_hash"].as_str(), d["outcome"].as_str()),
+        (Some(hash_b.as_str()), Some("escalate"))
+    );
+}
+
+#[test]
+fn new_content_under_the_old_hash_is_refused_and_the_old_plan_serves() {
+    let dir = TempDir::new("reload-hash");
+    let plan_path = dir.path().join("plan.json");
+    let (a, hash_a) = plan_json(|s| s);
+    let (b, hash_b) = plan_json(|s| s.replace("confidence < 0.8 ", "confidence < 0.97 "));
+    std::fs::write(&plan_path, &a).unwrap();
+    let sidecar = Sidecar::start(&["--plan", plan_path.to_str().unwrap(), "--reload-ms", "20"]);
+    let addr = sidecar.addr;
+
+    // Plan B's content under plan A's hash: not "unchanged", refused.
+    let mut forged: serde_json::Value = serde_json::from_str(&b).unwrap();
+    forged["plan_hash"] = serde_json::json!(hash_a);
+    replace(&plan_path, &forged.to_string());
+    let line = sidecar.wait_for_stderr_count("refused the changed plan", 1);
+    assert!(line.contains(&format!("still serving {hash_a}")), "{line}");
+    assert!(
+        line.contains("is not the hash of the plan's content"),
+        "{line}"
+    );
+    let ready = request(addr, "GET", "/readyz", &[], "").json();
+    assert_eq!(ready["plan_hash"], hash_a.as_str());
+    assert!(
+        ready["reload_refused"]
+            .as_str()
+            .unwrap()
+            .contains("is not the hash"),
+        "{ready}"
+    );
+    let d = request(addr, "POST", "/v1/decide", &[], ORDER).json();
+    assert_eq!(
+        (d["plan_hash"].as_str(), d["outcome"].as_str()),
+        (Some(hash_a.as_str()), Some("dispatch"))
+    );
+
+    // An invalid plan under the old hash: refused too, never served.
+    let mut broken: serde_json::Value = serde_json::from_str(&a).unwrap();
+    broken["agents"] = serde_json::json!([]);
+    replace(&plan_path, &broken.to_string());
+    let line = sidecar.wait_for_stderr_count("refused the changed plan", 2);
+    assert!(line.contains(&format!("still serving {hash_a}")), "{line}");
+
+    // The real plan B: swapped in, and /readyz no longer reports a refusal.
+    replace(&plan_path, &b);
+    sidecar.wait_for_stderr(&format!("reloaded the plan: {hash_a} -> {hash_b}"));
+    let ready = request(addr, "GET", "/readyz", &[], "").json();
+    assert_eq!(ready["plan_hash"], hash_b.as_str());
+    assert!(ready.get("reload_refused").is_none(), "{ready}");
+    let metrics = request(addr, "GET", "/metrics", &[], "").body;
+    assert!(
+        metrics.contains(r#"intent_plan_reloads_total{result="swapped"} 1"#),
+        "{metrics}"
+    );
 }

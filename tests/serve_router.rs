@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use intent_compiler::{compile, Source, Stage};
-use intent_runtime::server::{router, App, Config};
+use intent_runtime::server::{router, AdminAccess, App, Config};
 use intent_runtime::Engine;
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ fn app() -> axum::Router {
 fn build() -> axum::Router {
     let mut config = Config::new("127.0.0.1:0".parse().unwrap());
     config.max_body = 1024;
+    // The failure endpoint's own answers are tested here; who may call it, in serve_ops.rs.
+    config.admin = AdminAccess::Open;
     build_with(&config)
 }
 
@@ -56,6 +58,7 @@ fn a_body_that_never_comes_gets_408() {
     let req = Request::builder()
         .method("POST")
         .uri("/v1/decide")
+        .header("content-type", "application/json")
         .body(Body::new(Stalled))
         .unwrap();
     let resp = rt().block_on(app.oneshot(req)).unwrap();
@@ -73,6 +76,7 @@ async fn send(app: &axum::Router, method: &str, path: &str, body: Vec<u8>) -> (S
     let req = Request::builder()
         .method(method)
         .uri(path)
+        .header("content-type", "application/json")
         .body(Body::from(body))
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -185,6 +189,43 @@ fn review_answers_with_a_verdict() {
     assert_eq!(status, StatusCode::OK);
     let j: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(j["outcome"], "pass", "{body}");
+}
+
+/// Runs `f` on a thread with a 1 MiB stack (a tokio worker has 2 MiB): a parser that recurses
+/// per byte of input overflows it and aborts the test binary, as it aborted the sidecar.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+/// Regression (#10): `x-intent-context-` followed by 7,500 `a.` segments made the header
+/// parser recurse once per dot until the stack overflowed and the process aborted. It is
+/// refused now, with a reason.
+#[test]
+fn a_deeply_dotted_context_header_is_refused_not_a_stack_overflow() {
+    let app = app();
+    let (status, body) = on_small_stack(move || {
+        let name = format!("x-intent-context-{}a", "a.".repeat(7_500));
+        let req = Request::builder()
+            .uri("/v1/authz")
+            .header("x-intent-name", "take_order")
+            .header("x-intent-confidence", "0.95")
+            .header(name.as_str(), "1")
+            .body(Body::empty())
+            .unwrap();
+        rt().block_on(async {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        })
+    });
+    assert!(status.is_client_error(), "{status}: {body}");
+    assert!(body.contains("x-intent-context-a.a.a."), "{body}");
 }
 
 proptest! {

@@ -50,6 +50,7 @@ codes! {
     TOO_DEEP = "E0006", Error, "nesting too deep";
     RESERVED_NAME = "E0007", Error, "reserved word used as a name";
     MISPLACED_PACKAGE = "E0008", Error, "misplaced package declaration";
+    HIDDEN_CHAR = "E0009", Error, "hidden or bidirectional character";
     UNKNOWN_NAME = "E0100", Error, "unknown name";
     UNKNOWN_CAPABILITY = "E0101", Error, "unknown capability";
     UNKNOWN_AGENT = "E0102", Error, "unknown agent";
@@ -86,7 +87,8 @@ codes! {
     OPTIONAL_WITHOUT_HAS = "W0003", Warning, "optional field used without `has`";
     DELEGATION_TOO_DEEP = "W0004", Warning, "delegation chain deeper than the limit";
     CLEARANCE_BY_PERMIT = "W0005", Warning, "clearance only through a `permit`";
-    INDISTINCT_INTENTS = "W0006", Warning, "intents the classifier cannot tell apart";
+    EMPTY_MESH = "W0006", Warning, "mesh that declares nothing";
+    INDISTINCT_INTENTS = "W0007", Warning, "intents the classifier cannot tell apart";
     DEAD_ARM = "W0100", Warning, "arm that is never taken";
     PERMIT_GRANTS_NOTHING = "W0101", Warning, "permit that grants nothing";
     PERMIT_OVERRIDDEN = "W0102", Warning, "permit that a forbid always overrides";

@@ -5,8 +5,10 @@ use crate::codes::Code;
 use crate::db::{self, Database, SourceFile, SourceSet};
 use crate::diagnostics::{self, Diagnostic};
 use crate::{cedar, stdlib};
+/// The plan's hash: one definition, the runtime's, so a runtime loading a plan computes the
+/// same hash the compiler wrote.
+pub use intent_runtime::plan::plan_hash;
 use intent_runtime::plan::Plan;
-use sha2::{Digest, Sha256};
 
 /// A source file handed in by the caller.
 #[derive(Debug, Clone)]
@@ -124,7 +126,16 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
         .collect();
     let set = SourceSet::new(&db, files);
     let analysis = db::analyze(&db, set);
-    diagnostics.extend(analysis.diagnostics.iter().cloned());
+    // A file that is not UTF-8 is read as empty: it already has its diagnostic, and the mesh
+    // "declaring nothing" would be the same mistake said twice.
+    let unreadable = !diagnostics.is_empty();
+    diagnostics.extend(
+        analysis
+            .diagnostics
+            .iter()
+            .filter(|d| !(unreadable && d.code == Code::EMPTY_MESH))
+            .cloned(),
+    );
     let mut plan = analysis.plan.clone();
     if let (Stage::Build, Some(p)) = (stage, plan.as_mut()) {
         let part = cedar::generate(p);
@@ -163,27 +174,6 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
     }
 }
 
-/// Hex SHA-256 of the plan's meaning (see `Plan::meaning`), with every source reference
-/// removed so that moving text around never changes it.
-pub fn plan_hash(plan: &Plan) -> String {
-    let mut meaning = plan.meaning();
-    strip_src(&mut meaning);
-    let bytes = serde_json::to_vec(&meaning).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn strip_src(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.remove("src");
-            m.values_mut().for_each(strip_src);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_src),
-        _ => {}
-    }
-}
-
 /// The file and span of a plan source location, for mapping Cedar problems back.
 fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::syntax::ast::Span) {
     let Some(loc) = src.and_then(|s| plan.source(s)) else {
@@ -192,22 +182,11 @@ fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::
     let Some(source) = sources.iter().find(|s| s.path == loc.file) else {
         return (loc.file.clone(), Default::default());
     };
-    let offset = source
-        .text
-        .split_inclusive('\n')
-        .take(loc.line.saturating_sub(1) as usize)
-        .map(str::len)
-        .sum::<usize>()
-        + source
-            .text
-            .lines()
-            .nth(loc.line.saturating_sub(1) as usize)
-            .map_or(0, |l| {
-                l.chars()
-                    .take(loc.col.saturating_sub(1) as usize)
-                    .map(char::len_utf8)
-                    .sum()
-            });
+    let offset = crate::lines::Lines::new(&source.text).offset(
+        &source.text,
+        loc.line as usize,
+        loc.col as usize,
+    );
     (
         loc.file.clone(),
         crate::syntax::ast::Span::new(offset, offset + 1),

@@ -87,6 +87,9 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
             is_std: *f.is_std(db),
         })
         .collect();
+    if let Some(d) = declares_nothing(db, files, &parsed) {
+        diags.push(d);
+    }
     let ws = hir::collect(inputs, &mut diags);
     let checked = check::check(&ws, &mut diags);
     // A declaration that did not parse, or a name that did not resolve, may be what was
@@ -115,6 +118,40 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     }
 }
 
+/// W0006 when the user's files, read without a problem, declare nothing at all: a mesh that
+/// parses to nothing (once, a file with `\r` line ends was one long comment) must never pass
+/// as an empty plan in silence.
+fn declares_nothing(
+    db: &dyn salsa::Database,
+    files: &[SourceFile],
+    parsed: &[&Parsed],
+) -> Option<Diagnostic> {
+    let user: Vec<(&SourceFile, &&Parsed)> = files
+        .iter()
+        .zip(parsed)
+        .filter(|(f, _)| !*f.is_std(db))
+        .collect();
+    let (first, _) = user.first()?;
+    let empty = user
+        .iter()
+        .all(|(_, p)| p.tree.items.is_empty() && p.problems.is_empty());
+    empty.then(|| {
+        let (what, help) = if user.len() == 1 {
+            ("this file declares nothing", "a mesh needs declarations: capabilities, agents, intents and their routes; if the file looks full, check its encoding and line ends")
+        } else {
+            ("the files of this mesh declare nothing", "a mesh needs declarations: capabilities, agents, intents and their routes; if the files look full, check their encoding and line ends")
+        };
+        Diagnostic::new(
+            crate::codes::Code::EMPTY_MESH,
+            first.path(db),
+            crate::syntax::ast::Span::new(0, 0),
+            what,
+        )
+        .with_label("nothing declared")
+        .with_help(help)
+    })
+}
+
 fn label_for(code: crate::codes::Code) -> &'static str {
     use crate::codes::Code;
     match code {
@@ -122,6 +159,7 @@ fn label_for(code: crate::codes::Code) -> &'static str {
         Code::UNTERMINATED_COMMENT => "comment starts here",
         Code::RESERVED_NAME => "reserved word",
         Code::TOO_DEEP => "too deep",
+        Code::HIDDEN_CHAR => "hidden character",
         _ => "here",
     }
 }

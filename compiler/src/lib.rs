@@ -2,7 +2,7 @@
 //!
 //! Pipeline: `syntax` (logos lexer → lalrpop parser → tree with spans) → `db` (salsa queries
 //! over source-file inputs) → `hir` (declarations gathered by package, per-file scopes) →
-//! `check` (names, types and the rules of LANGUAGE.md §8, lowering to the plan in the same
+//! `check` (names, types and the checks of `intent check`, lowering to the plan in the same
 //! pass, then `analysis` of the lowered plan: route coverage, dead arms and rules,
 //! over-alignment) → `cedar` (the plan's policies as Cedar, validated by cedar-policy) → `compile`
 //! (the front door). `render` turns diagnostics into text, JSON or GitHub annotations.
@@ -18,6 +18,7 @@ pub mod diagnostics;
 pub mod fmt;
 pub mod hir;
 pub mod ide;
+pub mod lines;
 pub mod render;
 pub mod stdlib;
 pub mod syntax;

@@ -4,24 +4,49 @@
 
 use crate::compile::Source;
 use crate::diagnostics::{Diagnostic, Severity};
+use crate::lines::Lines;
 use ariadne::{Config, IndexType, Label, Report, ReportKind};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 /// 1-based line and column (in characters) of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, col)
+    Lines::new(text).line_col(offset)
 }
 
-fn text_of<'s>(sources: &'s [Source], path: &str) -> &'s str {
-    sources
-        .iter()
-        .find(|s| s.path == path)
-        .map_or("", |s| s.text.as_str())
+/// Positions in the sources, each file's lines indexed once, when a diagnostic first points
+/// into it: rendering is then linear in the number of diagnostics (a scan of the text per
+/// diagnostic made 20,000 of them take minutes).
+struct Positions<'s> {
+    by_path: HashMap<&'s str, &'s str>,
+    lines: HashMap<&'s str, Lines>,
+}
+
+impl<'s> Positions<'s> {
+    fn new(sources: &'s [Source]) -> Positions<'s> {
+        Positions {
+            by_path: sources
+                .iter()
+                .map(|s| (s.path.as_str(), s.text.as_str()))
+                .collect(),
+            lines: HashMap::new(),
+        }
+    }
+
+    /// The text of the file at `path` (empty for an unknown file).
+    fn text(&self, path: &str) -> &'s str {
+        self.by_path.get(path).copied().unwrap_or("")
+    }
+
+    /// 1-based line and column of `offset` in the file at `path` (1:1 for an unknown file).
+    fn line_col(&mut self, path: &'s str, offset: u32) -> (usize, usize) {
+        let text = self.text(path);
+        self.lines
+            .entry(path)
+            .or_insert_with(|| Lines::new(text))
+            .line_col(offset as usize)
+    }
 }
 
 /// A byte range ariadne can show: inside the text and on character boundaries.
@@ -70,13 +95,14 @@ pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
             .filter(|s| wanted.contains(s.path.as_str()))
             .map(|s| (s.path.clone(), s.text.clone())),
     );
+    let mut at = Positions::new(sources);
     for d in diags {
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
         };
         let file = d.primary.file.clone();
-        let text = text_of(sources, &file);
+        let text = at.text(&file);
         let range = clamp(text, d.primary.span.start, d.primary.span.end);
         let mut report = Report::build(kind, (file.clone(), range.clone()))
             .with_config(
@@ -88,14 +114,14 @@ pub fn human(diags: &[Diagnostic], sources: &[Source], color: bool) -> String {
             .with_message(&d.message)
             .with_label(Label::new((file.clone(), range)).with_message(&d.primary.message));
         for s in &d.secondary {
-            let r = clamp(text_of(sources, &s.file), s.span.start, s.span.end);
+            let r = clamp(at.text(&s.file), s.span.start, s.span.end);
             report = report.with_label(Label::new((s.file.clone(), r)).with_message(&s.message));
         }
         if let Some(help) = &d.help {
             report = report.with_help(help);
         }
         if report.finish().write(&mut cache, &mut out).is_err() {
-            let (l, c) = line_col(text, d.primary.span.start as usize);
+            let (l, c) = at.line_col(&d.primary.file, d.primary.span.start);
             out.extend(
                 format!(
                     "{}[{}]: {}\n  --> {file}:{l}:{c}\n",
@@ -143,12 +169,12 @@ struct JsonDiagnostic<'a> {
 
 /// One JSON array of diagnostics with 1-based positions.
 pub fn json(diags: &[Diagnostic], sources: &[Source]) -> String {
+    let mut at = Positions::new(sources);
     let items: Vec<JsonDiagnostic> = diags
         .iter()
         .map(|d| {
-            let text = text_of(sources, &d.primary.file);
-            let (line, column) = line_col(text, d.primary.span.start as usize);
-            let (end_line, end_column) = line_col(text, d.primary.span.end as usize);
+            let (line, column) = at.line_col(&d.primary.file, d.primary.span.start);
+            let (end_line, end_column) = at.line_col(&d.primary.file, d.primary.span.end);
             JsonDiagnostic {
                 code: d.code.as_str(),
                 severity: d.severity,
@@ -163,9 +189,8 @@ pub fn json(diags: &[Diagnostic], sources: &[Source]) -> String {
                     .secondary
                     .iter()
                     .map(|s| {
-                        let t = text_of(sources, &s.file);
-                        let (line, column) = line_col(t, s.span.start as usize);
-                        let (end_line, end_column) = line_col(t, s.span.end as usize);
+                        let (line, column) = at.line_col(&s.file, s.span.start);
+                        let (end_line, end_column) = at.line_col(&s.file, s.span.end);
                         JsonLabel {
                             file: &s.file,
                             line,
@@ -185,22 +210,23 @@ pub fn json(diags: &[Diagnostic], sources: &[Source]) -> String {
 /// GitHub Actions workflow commands: `::error file=..,line=..,col=..,title=CODE::message`.
 pub fn github(diags: &[Diagnostic], sources: &[Source]) -> String {
     let mut out = String::new();
+    let mut at = Positions::new(sources);
     for d in diags {
-        let text = text_of(sources, &d.primary.file);
-        let (line, col) = line_col(text, d.primary.span.start as usize);
-        let (end_line, end_col) = line_col(text, d.primary.span.end as usize);
+        let (line, col) = at.line_col(&d.primary.file, d.primary.span.start);
+        let (end_line, end_col) = at.line_col(&d.primary.file, d.primary.span.end);
         let mut message = d.message.clone();
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
             message.push_str(h);
         }
-        out.push_str(&format!(
-            "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
+        let _ = writeln!(
+            out,
+            "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
             severity_word(d.severity),
             escape_property(&d.primary.file),
             d.code,
             escape_data(&message)
-        ));
+        );
     }
     out
 }

@@ -1,6 +1,6 @@
 //! The Cedar part of a plan, end to end through cedar-policy: generated text (snapshots and the
 //! shapes that matter), Cedar's strict validator accepting a realistic plan and rejecting a broken
-//! rule at the rule's source, and Cedar's authorizer answering like LANGUAGE.md §6–7 say.
+//! rule at the rule's source, and Cedar's authorizer answering as docs/concepts.md says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

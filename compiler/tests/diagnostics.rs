@@ -82,7 +82,9 @@ fn explanation_examples_of_problems_trigger_their_code() {
     // The first ```intent block of each explanation shows the problem; it must report the code.
     for info in ALL {
         let code = info.code.as_str();
-        if matches!(code, "E0400" | "E0006" | "E0002") {
+        // E0009's example would have to hold the hidden character it warns about: its fixture
+        // does, the explanation stays readable.
+        if matches!(code, "E0400" | "E0006" | "E0002" | "E0009") {
             continue;
         }
         let text = info.explanation;

@@ -138,4 +138,38 @@ mod tests {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(body.contains("x-intent-confidence"), "{body}");
     }
+
+    /// Regression (#10): `x-intent-context-` followed by 7,500 `a.` segments made the header
+    /// parser recurse once per dot until the stack overflowed and the process aborted. On a
+    /// thread with a 1 MiB stack (a tokio worker has 2 MiB) the layer refuses it with a reason.
+    #[test]
+    fn a_deeply_dotted_context_header_is_refused_not_a_stack_overflow() {
+        let engine = mesh();
+        let (status, body) = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let name = format!("x-intent-context-{}a", "a.".repeat(7_500));
+                let req = Request::builder()
+                    .uri("/orders/new")
+                    .header("x-intent-name", "take_order")
+                    .header("x-intent-confidence", "0.95")
+                    .header(name.as_str(), "1")
+                    .body(Body::empty())
+                    .unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    let resp = app(engine).oneshot(req).await.unwrap();
+                    let status = resp.status();
+                    let body = resp.into_body().collect().await.unwrap().to_bytes();
+                    (status, String::from_utf8_lossy(&body).into_owned())
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(status.is_client_error(), "{status}: {body}");
+        assert!(body.contains("x-intent-context-a.a.a."), "{body}");
+    }
 }

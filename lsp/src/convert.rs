@@ -142,7 +142,7 @@ pub fn semantic_tokens(snap: &Snapshot, path: &str) -> Vec<lsp::SemanticToken> {
         let slice = text
             .get(t.span.start as usize..t.span.end as usize)
             .unwrap_or("");
-        let first = slice.split('\n').next().unwrap_or("");
+        let first = slice.split(['\n', '\r']).next().unwrap_or("");
         let length: u32 = first.chars().map(|c| c.len_utf16() as u32).sum();
         if length == 0 {
             continue;

@@ -109,7 +109,9 @@ impl Backend {
     }
 }
 
-/// The other `.intent` files of a file's directory, read from disk (IO stays here).
+/// The other `.intent` files of a file's directory, read from disk (IO stays here). Each
+/// real file once: a link to a file already taken (the open one included) would declare
+/// everything twice.
 fn siblings(path: &str) -> Vec<(String, String)> {
     let dir = match std::path::Path::new(path).parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -118,10 +120,19 @@ fn siblings(path: &str) -> Vec<(String, String)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    entries
+    let mut paths: Vec<std::path::PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "intent") && p.is_file())
+        .collect();
+    paths.sort();
+    let mut seen: std::collections::HashSet<std::path::PathBuf> = std::path::Path::new(path)
+        .canonicalize()
+        .into_iter()
+        .collect();
+    paths
+        .into_iter()
+        .filter(|p| p.canonicalize().map_or(true, |real| seen.insert(real)))
         .filter_map(|p| {
             let text = std::fs::read_to_string(&p).ok()?;
             Some((p.to_string_lossy().into_owned(), text))

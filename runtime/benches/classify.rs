@@ -99,7 +99,7 @@ fn route() -> Route {
     }
 }
 
-fn plan(intents: Vec<Intent>, weights: Vec<f64>) -> Plan {
+fn plan(intents: Vec<Intent>, classifier: ClassifierParams) -> Plan {
     Plan {
         format: intent_runtime::plan::FORMAT,
         plan_hash: "bench".into(),
@@ -128,10 +128,7 @@ fn plan(intents: Vec<Intent>, weights: Vec<f64>) -> Plan {
         rules: vec![],
         reviews: vec![],
         limits: Limits::default(),
-        classifier: ClassifierParams {
-            weights,
-            floor: None,
-        },
+        classifier,
         cedar: Default::default(),
         source_map: vec![SourceLoc {
             file: "bench".into(),
@@ -293,13 +290,20 @@ fn bench(c: &mut Criterion) {
     for &n in sizes {
         let m = mesh(n);
         let start = Instant::now();
-        let weights = Builtin::fit(&m.intents).to_vec();
+        let fitted = Builtin::fit(&m.intents);
         let took = start.elapsed();
         println!(
-            "{n} intents: leave-one-out fit {:.1} ms; weights {weights:?}",
+            "{n} intents: leave-one-out fit {:.1} ms; calibration {fitted:?}",
             took.as_secs_f64() * 1e3,
         );
-        let plan = plan(m.intents.clone(), weights);
+        let plan = plan(
+            m.intents.clone(),
+            ClassifierParams {
+                weights: fitted.weights.to_vec(),
+                coverage: Some(fitted.reference),
+                floor: None,
+            },
+        );
         let peer = TfIdf::new(
             &plan
                 .intents

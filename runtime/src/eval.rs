@@ -1,6 +1,6 @@
 //! Evaluation of plan expressions. Total: every expression yields a boolean or a fault, and a
 //! fault is never read as "allowed" by the caller. Comparisons with an absent optional field
-//! are false (LANGUAGE.md §5), exactly as the generated Cedar guards them with `has`.
+//! are false (docs/reference/expressions.md), exactly as the generated Cedar guards them with `has`.
 
 use crate::plan::{Agent, CmpOp, DataId, Expr, IntentId, Value};
 use serde_json::{Map, Value as Json};

@@ -1,7 +1,7 @@
 //! The Intent runtime: loads a routing plan and decides requests against it.
 //!
 //! `plan` holds the plan types (the one contract with the compiler); `Engine` validates a plan
-//! and precomputes what makes decisions cheap; `decide` routes a request (LANGUAGE.md §6),
+//! and precomputes what makes decisions cheap; `decide` routes a request (docs/concepts.md),
 //! `review` checks an agent's response, `report_failure` feeds circuit breakers. Evaluation
 //! is total and fails closed. Never a dependency on the compiler; no async and no IO in the
 //! default build — the feature `tower` adds `layer` (a tower Layer) and `server` adds `server`
@@ -16,17 +16,19 @@ pub mod eval;
 pub mod explore;
 #[cfg(feature = "tower")]
 pub mod layer;
+pub mod limits;
 pub mod log;
 pub mod plan;
 pub mod request;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod state;
+pub mod strict_json;
 
 pub use decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,
     VerdictOutcome,
 };
-pub use engine::{Engine, PlanError};
+pub use engine::{unavailable, Attempt, Engine, PlanError, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub use log::LogRecord;
 pub use request::{Caller, Request, Response};

@@ -3,10 +3,19 @@
 //! decided again), the time it was decided at, and a summary of the answer: outcome, chosen
 //! agents, person, reason, plan hash and decision id. The trace is left out: it is large, and a
 //! replay recomputes it.
+//!
+//! The request is kept apart from the record's own fields, and its context apart from its
+//! reserved keys: `"request": {"intent": .., "confidence": .., "caller": .., "text": ..,
+//! "context": {..}}`. A context field named `intent` or `outcome` therefore never makes a second
+//! key of that name, so every reader (jq, Python, `intent replay`) reads the record as written,
+//! and every record reads back as the request it holds. Lines escape U+2028 and U+2029, which
+//! some line readers take for line ends and serde_json writes raw.
 
 use crate::decision::{Decision, Outcome};
-use crate::request::Request;
-use serde::{Deserialize, Serialize};
+use crate::request::{Caller, Request};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::io;
 
 /// One line of the decision log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,6 +24,7 @@ pub struct LogRecord {
     pub at_ms: u64,
     pub decision_id: String,
     pub plan_hash: String,
+    #[serde(serialize_with = "write_request", deserialize_with = "read_request")]
     pub request: Request,
     pub outcome: Outcome,
     /// The intent decided on, when one was found.
@@ -47,13 +57,103 @@ impl LogRecord {
 
     /// One line of JSON, without the newline.
     pub fn to_line(&self) -> String {
-        // A record holds only strings, numbers and JSON values: serialising cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = Vec::new();
+        self.write_line(&mut out);
+        // The serializer writes only UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the record to `out` as one line of JSON, without the newline.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        let mut ser = serde_json::Serializer::with_formatter(out, LineFormatter);
+        // A record holds only strings, numbers and JSON values, written to memory: serialising
+        // cannot fail.
+        let _ = self.serialize(&mut ser);
     }
 
     /// Reads one line of the log.
     pub fn from_line(line: &str) -> Result<LogRecord, serde_json::Error> {
         serde_json::from_str(line)
+    }
+}
+
+/// The request of a record: its reserved keys, and its context as one object of its own.
+#[derive(Serialize)]
+struct RequestOut<'r> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intent: &'r Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: &'r Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: &'r Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    caller: &'r Option<Caller>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    context: &'r Map<String, Value>,
+}
+
+fn write_request<S: Serializer>(r: &Request, s: S) -> Result<S::Ok, S::Error> {
+    RequestOut {
+        intent: &r.intent,
+        text: &r.text,
+        confidence: &r.confidence,
+        caller: &r.caller,
+        context: &r.context,
+    }
+    .serialize(s)
+}
+
+/// What `RequestOut` writes; a key given twice, in the request or its context, is an error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestIn {
+    #[serde(default)]
+    intent: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    confidence: Option<f64>,
+    #[serde(default)]
+    caller: Option<Caller>,
+    #[serde(default, deserialize_with = "crate::strict_json::context")]
+    context: Map<String, Value>,
+}
+
+fn read_request<'de, D: Deserializer<'de>>(d: D) -> Result<Request, D::Error> {
+    let r = RequestIn::deserialize(d)?;
+    Ok(Request {
+        intent: r.intent,
+        text: r.text,
+        confidence: r.confidence,
+        caller: r.caller,
+        context: r.context,
+    })
+}
+
+/// serde_json's compact output, with U+2028 and U+2029 escaped in strings: JSON allows them raw,
+/// but JavaScript's line readers (and Python's `str.splitlines`) end a line there.
+struct LineFormatter;
+
+impl serde_json::ser::Formatter for LineFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(i) = rest.find(['\u{2028}', '\u{2029}']) {
+            let (head, tail) = rest.split_at(i);
+            w.write_all(head.as_bytes())?;
+            let escaped: &[u8] = if tail.starts_with('\u{2028}') {
+                b"\\u2028"
+            } else {
+                b"\\u2029"
+            };
+            w.write_all(escaped)?;
+            // Both are three bytes in UTF-8.
+            rest = tail.get(3..).unwrap_or("");
+        }
+        w.write_all(rest.as_bytes())
     }
 }
 
@@ -72,12 +172,135 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    use crate::limits::MAX_DEPTH;
+    use proptest::prelude::*;
+    use serde_json::json;
+
     #[test]
     fn a_record_reads_back_as_written() {
-        let line = r#"{"at_ms":5,"decision_id":"5-1","plan_hash":"sha256:ab","request":{"intent":"pay","confidence":0.9,"region":"eu"},"outcome":"dispatch","intent":"pay","steps":["pay=ledger"]}"#;
+        let line = r#"{"at_ms":5,"decision_id":"5-1","plan_hash":"sha256:ab","request":{"intent":"pay","confidence":0.9,"context":{"region":"eu"}},"outcome":"dispatch","intent":"pay","steps":["pay=ledger"]}"#;
         let record = LogRecord::from_line(line).unwrap();
         assert_eq!(record.outcome, Outcome::Dispatch);
         assert_eq!(record.request.context["region"], "eu");
-        assert_eq!(LogRecord::from_line(&record.to_line()).unwrap(), record);
+        assert_eq!(record.to_line(), line);
+    }
+
+    fn record(request: Request) -> LogRecord {
+        LogRecord {
+            at_ms: 5,
+            decision_id: "5-1".into(),
+            plan_hash: "sha256:ab".into(),
+            request,
+            outcome: Outcome::Deny,
+            intent: Some("pay".into()),
+            steps: Vec::new(),
+            human: None,
+            reason: Some("no".into()),
+        }
+    }
+
+    /// Regression (#10): context fields named like the record's or the request's own keys made
+    /// a second key of that name in the line, so jq and Python read the caller's value and
+    /// `intent replay` refused the line.
+    #[test]
+    fn context_fields_named_like_reserved_keys_stay_in_the_context() {
+        let mut r = Request::for_intent("pay", 0.9);
+        for k in [
+            "intent",
+            "confidence",
+            "caller",
+            "text",
+            "outcome",
+            "request",
+            "context",
+        ] {
+            r.context.insert(k.into(), json!("evil"));
+        }
+        let line = record(r.clone()).to_line();
+        let read: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(read["intent"], "pay");
+        assert_eq!(read["outcome"], "deny");
+        assert_eq!(read["request"]["intent"], "pay");
+        assert_eq!(read["request"]["context"]["intent"], "evil");
+        assert_eq!(LogRecord::from_line(&line).unwrap().request, r);
+        let e = LogRecord::from_line(r#"{"at_ms":5,"decision_id":"5-1","plan_hash":"x","request":{"context":{"a":1,"a":2}},"outcome":"deny"}"#).unwrap_err();
+        assert!(e.to_string().starts_with("duplicate key `a`"), "{e}");
+    }
+
+    #[test]
+    fn line_separators_are_escaped() {
+        let r = Request::default().with("note\u{2028}", json!("a\u{2028}b\u{2029}c"));
+        let line = record(r.clone()).to_line();
+        assert!(line.contains(r#""note\u2028":"a\u2028b\u2029c""#), "{line}");
+        assert_eq!(line.lines().count(), 1);
+        assert_eq!(LogRecord::from_line(&line).unwrap().request, r);
+    }
+
+    /// JSON values nested at most `depth` deep, with keys that collide with reserved names.
+    fn json_value(depth: u32) -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(|x| json!(x)),
+            any::<String>().prop_map(Value::String),
+            "[\u{2028}\u{2029}\"\\\\a\n]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(depth, 64, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(key(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("intent".to_string()),
+            Just("confidence".to_string()),
+            Just("caller".to_string()),
+            Just("text".to_string()),
+            Just("context".to_string()),
+            Just("outcome".to_string()),
+            any::<String>(),
+        ]
+    }
+
+    fn request() -> impl Strategy<Value = Request> {
+        (
+            proptest::option::of(any::<String>()),
+            proptest::option::of(any::<String>()),
+            proptest::option::of(0.0..=1.0f64),
+            proptest::option::of((
+                proptest::option::of(any::<String>()),
+                proptest::collection::vec(any::<String>(), 0..3),
+            )),
+            proptest::collection::btree_map(key(), json_value(MAX_DEPTH as u32 - 1), 0..6),
+        )
+            .prop_map(|(intent, text, confidence, caller, context)| Request {
+                intent,
+                text,
+                confidence,
+                caller: caller.map(|(agent, lineage)| Caller { agent, lineage }),
+                context: context.into_iter().collect(),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Every request a record can hold reads back from its line as the same request.
+        #[test]
+        fn every_record_round_trips(r in request()) {
+            let line = record(r.clone()).to_line();
+            prop_assert_eq!(line.lines().count(), 1);
+            prop_assert!(!line.contains(['\u{2028}', '\u{2029}']), "raw separator");
+            let back = LogRecord::from_line(&line);
+            prop_assert!(back.is_ok(), "{line}: {back:?}");
+            prop_assert_eq!(back.map(|b| b.request).ok(), Some(r));
+        }
     }
 }

@@ -89,18 +89,20 @@ fn pct(n: usize, of: usize) -> String {
 
 fn print_report(engine: &Engine, r: &Report, out: &mut String) {
     let plan = engine.plan();
-    let weights: Vec<String> = engine
-        .builtin_classifier()
-        .weights()
+    let calibration = engine.builtin_classifier().calibration();
+    let weights: Vec<String> = calibration
+        .weights
         .iter()
         .map(|w| format!("{w:.3}"))
         .collect();
     let _ = writeln!(
         out,
-        "leave-one-out over {} examples of {} intents; calibration weights [{}]{}",
+        "leave-one-out over {} examples of {} intents; calibration weights [{}], reference \
+         coverage {:.3}{}",
         r.outcomes.len(),
         plan.intents.len(),
         weights.join(", "),
+        calibration.reference,
         plan.classifier
             .floor
             .map_or(String::new(), |f| format!("; confidence floor {f}"))

@@ -130,7 +130,7 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
+            out.extend(super::sources::intent_files(p)?);
         } else if p.exists() {
             if p.extension().is_some_and(|x| x == "intent") {
                 out.push(p.clone());
@@ -145,26 +145,6 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     out.sort();
     out.dedup();
     Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.path());
-    for e in entries {
-        let p = e.path();
-        let name = e.file_name();
-        if p.is_dir() {
-            let skip = name.to_string_lossy().starts_with('.')
-                || name == "target"
-                || name == "node_modules";
-            if !skip {
-                walk(&p, out)?;
-            }
-        } else if p.extension().is_some_and(|x| x == "intent") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 fn display(p: &Path) -> String {

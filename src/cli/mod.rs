@@ -167,6 +167,23 @@ enum Command {
         /// How often to look for a changed plan, in milliseconds; 0: never reload
         #[arg(long, default_value_t = 1000)]
         reload_ms: u64,
+        /// What /v1/authz does with x-intent-context-<field> headers: merge them with
+        /// x-intent-context (a field given twice is refused), ignore them (x-intent-context is
+        /// authoritative), or refuse requests that send them
+        #[arg(long, default_value = "merge", value_parser = ["merge", "ignore", "refuse"])]
+        field_headers: String,
+        #[command(flatten)]
+        state: serve::StateArgs,
+        /// The most connections served at once; beyond it new clients wait to be accepted
+        #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// A file holding the bearer token that POST /v1/failure (which changes state) requires
+        #[arg(long, value_name = "FILE")]
+        admin_token_file: Option<PathBuf>,
+        /// Let anyone who can reach the port call POST /v1/failure, without a token (INSECURE:
+        /// only on a network where every caller is trusted)
+        #[arg(long, conflicts_with = "admin_token_file")]
+        admin_open: bool,
         /// Classify text requests with this HTTP classifier (docs/classifier.md) instead of the
         /// plan's built-in one
         #[arg(long, value_name = "URL")]
@@ -268,6 +285,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            field_headers,
+            state,
+            max_connections,
+            admin_token_file,
+            admin_open,
             classifier,
             classifier_timeout_ms,
             classifier_fallback,
@@ -279,6 +301,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             max_body,
             timeout_ms,
             reload_ms,
+            field_headers,
+            state,
+            max_connections,
+            admin_token_file,
+            admin_open,
             classifier: classifier.map(|url| server::ExternalConfig {
                 url,
                 timeout: std::time::Duration::from_millis(classifier_timeout_ms),

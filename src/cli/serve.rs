@@ -1,11 +1,15 @@
 //! `intent serve`: the HTTP sidecar (intent_runtime::server). Turns the arguments into a
 //! server config and a plan source — a plan file read as JSON, or sources compiled at start
-//! and again on every change — and runs until ctrl-c or SIGTERM.
+//! and again on every change — and runs until ctrl-c or SIGTERM. `--state` chooses where rate
+//! limits and breakers are counted (docs/serve.md, "State").
 
 use super::sources;
 use intent_compiler::{compile, Stage};
+use intent_runtime::layer::headers::FieldHeaders;
 use intent_runtime::plan::Plan;
-use intent_runtime::server::{self, Config, LogTarget, PlanSource};
+use intent_runtime::server::{
+    self, AdminAccess, AdminToken, Config, LogTarget, PlanSource, RedisConfig, StateConfig,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +23,72 @@ pub struct ServeArgs {
     pub max_body: usize,
     pub timeout_ms: u64,
     pub reload_ms: u64,
+    /// `merge`, `ignore` or `refuse` (clap allows no other).
+    pub field_headers: String,
+    pub state: StateArgs,
+    pub max_connections: usize,
+    pub admin_token_file: Option<PathBuf>,
+    pub admin_open: bool,
     pub classifier: Option<server::ExternalConfig>,
+}
+
+/// Where rate limits and breakers are counted.
+#[derive(clap::Args, Clone, Debug)]
+pub struct StateArgs {
+    /// `memory` (this process alone), or a Redis URL (`redis://127.0.0.1:6379/0`) shared by a fleet
+    #[arg(long, value_name = "memory|redis://..", default_value = "memory")]
+    pub state: String,
+    /// Put before every Redis key, so several fleets can share one Redis
+    #[arg(long, default_value = "intent:")]
+    pub state_prefix: String,
+    /// The longest one call to Redis may take, in milliseconds, before the store counts as down
+    #[arg(long, default_value_t = 200)]
+    pub state_timeout_ms: u64,
+    /// While Redis is down: `closed` throttles every decision that uses a limit or breaker;
+    /// `local` enforces each limit's share (count / --replicas) in this process
+    #[arg(long, value_enum, default_value_t = Fallback::Closed)]
+    pub state_fallback: Fallback,
+    /// How many replicas share the limits (for --state-fallback local)
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fallback {
+    Closed,
+    Local,
+}
+
+impl StateArgs {
+    fn config(&self) -> Result<StateConfig, String> {
+        if self.state == "memory" {
+            if self.state_fallback == Fallback::Local {
+                return Err("--state-fallback local needs --state redis://..".into());
+            }
+            return Ok(StateConfig::Memory);
+        }
+        if !["redis://", "rediss://", "unix://", "redis+unix://"]
+            .iter()
+            .any(|p| self.state.starts_with(p))
+        {
+            return Err(format!(
+                "--state {}: expected `memory` or a Redis URL (redis://host:port/db)",
+                self.state
+            ));
+        }
+        if self.replicas == 0 {
+            return Err("--replicas must be at least 1".into());
+        }
+        if self.state_timeout_ms == 0 {
+            return Err("--state-timeout-ms must be at least 1".into());
+        }
+        Ok(StateConfig::Redis(RedisConfig {
+            url: self.state.clone(),
+            prefix: self.state_prefix.clone(),
+            timeout: Duration::from_millis(self.state_timeout_ms),
+            fallback_replicas: (self.state_fallback == Fallback::Local).then_some(self.replicas),
+        }))
+    }
 }
 
 /// `--classifier-fallback`.
@@ -61,10 +130,26 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
         }
     };
     let mut config = Config::new(a.addr);
+    config.state = a.state.config()?;
     config.max_body = a.max_body;
     config.request_timeout = Duration::from_millis(a.timeout_ms);
     config.header_timeout = Duration::from_millis(a.timeout_ms);
     config.reload_every = Duration::from_millis(a.reload_ms);
+    config.field_headers = FieldHeaders::named(&a.field_headers).ok_or_else(|| {
+        format!(
+            "--field-headers {}: merge, ignore or refuse",
+            a.field_headers
+        )
+    })?;
+    if a.max_connections == 0 {
+        return Err("--max-connections must be at least 1".into());
+    }
+    config.max_connections = a.max_connections;
+    config.admin = match (a.admin_token_file, a.admin_open) {
+        (Some(file), _) => AdminAccess::Token(AdminToken::read(&file)?),
+        (None, true) => AdminAccess::Open,
+        (None, false) => AdminAccess::Closed,
+    };
     config.classifier = a.classifier;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,

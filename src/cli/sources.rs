@@ -1,7 +1,13 @@
 //! Finding and reading `.intent` files, and printing diagnostics in the chosen format.
+//!
+//! A directory is walked once per real directory: symbolic links are followed, but a
+//! directory reached again (a link back to an ancestor, or a second link to the same place)
+//! and a file reached again are skipped with a note, so a link loop costs one visit and
+//! never gives a mesh the same declarations twice.
 
 use super::{Color, Format, OutputArgs};
 use intent_compiler::{render, Compilation, Source};
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -24,9 +30,7 @@ pub fn load_meshes(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, String> {
     let mut loose = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut files = Vec::new();
-            walk(p, &mut files)
-                .map_err(|e| format!("cannot read directory {}: {e}", p.display()))?;
+            let files = intent_files(p)?;
             if files.is_empty() {
                 // A glob (`examples/*`) also names directories that hold no mesh, such as a Rust
                 // example: skipped like a README, unless it is the only path given.
@@ -83,22 +87,69 @@ fn display(p: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.path());
-    for e in entries {
-        let p = e.path();
-        let name = e.file_name();
-        let hidden = name.to_string_lossy().starts_with('.');
-        if p.is_dir() {
-            if !hidden && name != "target" && name != "node_modules" {
-                walk(&p, out)?;
-            }
-        } else if p.extension().is_some_and(|x| x == "intent") {
-            out.push(p);
-        }
+/// The `.intent` files below `dir`, sorted, each file once; hidden directories, `target` and
+/// `node_modules` are skipped. What was skipped because it was reached twice is said on
+/// stderr.
+pub fn intent_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut notes = Vec::new();
+    let files = walk(dir, &mut notes)?;
+    for n in notes {
+        eprintln!("note: {n}");
     }
-    Ok(())
+    Ok(files)
+}
+
+/// [`intent_files`], with the notes returned instead of printed.
+fn walk(dir: &Path, notes: &mut Vec<String>) -> Result<Vec<PathBuf>, String> {
+    let cannot =
+        |d: &Path, e: std::io::Error| format!("cannot read directory {}: {e}", d.display());
+    // Real directories and files seen, by canonical path, with the path first seen.
+    let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let real = d.canonicalize().map_err(|e| cannot(&d, e))?;
+        if let Some(first) = dirs.get(&real) {
+            notes.push(format!(
+                "skipped {}: it is {}, already read (a symbolic link loop, or two links to one directory)",
+                display(&d),
+                display(first)
+            ));
+            continue;
+        }
+        dirs.insert(real, d.clone());
+        let mut entries: Vec<_> = std::fs::read_dir(&d)
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| cannot(&d, e))?;
+        entries.sort_by_key(|e| e.path());
+        // Subdirectories go on the stack last first, so they are read in name order.
+        let mut below = Vec::new();
+        for e in entries {
+            let p = e.path();
+            let name = e.file_name();
+            let hidden = name.to_string_lossy().starts_with('.');
+            if p.is_dir() {
+                if !hidden && name != "target" && name != "node_modules" {
+                    below.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "intent") {
+                // A file that cannot be resolved (a dangling link) is kept: reading it says why.
+                let real = p.canonicalize().unwrap_or_else(|_| p.clone());
+                if seen.insert(real) {
+                    out.push(p);
+                } else {
+                    notes.push(format!(
+                        "skipped {}: the same file was already read under another name",
+                        display(&p)
+                    ));
+                }
+            }
+        }
+        stack.extend(below.into_iter().rev());
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Prints the diagnostics (to stdout for json/github, to stderr for people).

@@ -24,10 +24,17 @@ pub struct Sidecar {
 impl Sidecar {
     /// Starts `intent serve ARGS --addr 127.0.0.1:0` and waits until it listens.
     pub fn start(args: &[&str]) -> Sidecar {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_intent"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_intent"));
+        command
             .arg("serve")
             .args(args)
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0"]);
+        Sidecar::spawn(command)
+    }
+
+    /// Starts `command` (which runs `intent serve`) and waits until it listens.
+    pub fn spawn(mut command: Command) -> Sidecar {
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -53,6 +60,30 @@ impl Sidecar {
             addr,
             stderr,
         }
+    }
+
+    /// Waits (up to 20 s) until stderr has `n` lines containing `text`; the last of them.
+    pub fn wait_for_stderr_count(&self, text: &str, n: usize) -> String {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            let lines = self.stderr.lock().unwrap();
+            let found: Vec<&String> = lines.iter().filter(|l| l.contains(text)).collect();
+            if found.len() >= n {
+                return found[n - 1].clone();
+            }
+            drop(lines);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "no {n} `{text}` on stderr: {:?}",
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    /// The stderr lines so far that contain `text`.
+    pub fn stderr_lines(&self, text: &str) -> Vec<String> {
+        let lines = self.stderr.lock().unwrap();
+        lines.iter().filter(|l| l.contains(text)).cloned().collect()
     }
 
     /// Waits (up to 20 s) until stderr has a line containing `text`.
@@ -115,6 +146,14 @@ pub fn try_request(
     let mut req = format!("{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    // The sidecar reads POST bodies as JSON only (415 otherwise).
+    if method == "POST"
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        req.push_str("content-type: application/json\r\n");
     }
     req.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
     s.write_all(req.as_bytes())?;
@@ -196,4 +235,14 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A system program (`redis-server`, `nginx`) on `PATH` or in one of `also` (Debian puts some
+/// in sbin directories that a test's `PATH` may lack).
+pub fn system_binary(name: &str, also: &[&str]) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(also.iter().map(PathBuf::from));
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }

@@ -21,8 +21,11 @@ pub struct Site<'p> {
     pub data: &'p [DataId],
 }
 
-/// A condition larger than this many cubes (in disjunctive form) is kept opaque.
-const MAX_DNF: usize = 256;
+/// A condition larger than this many cubes (in disjunctive form) is kept opaque. The bound is
+/// applied to every conjunction and disjunction while it is lowered, before the next part is
+/// multiplied in, so a condition such as `(a or b) and (c or d) and ...` (2^n cubes) costs
+/// time and memory linear in its size: past the bound it is one opaque boolean.
+pub const MAX_DNF: usize = 256;
 
 /// The variables of one plan and their domains; opaque conditions get numbered here.
 pub struct Space<'p> {
@@ -125,15 +128,30 @@ impl<'p> Space<'p> {
     }
 
     fn opaque(&mut self, e: &Expr, pos: bool) -> Region {
-        let key = format!("{e:?}");
+        Region {
+            cubes: vec![self.opaque_cube(format!("{e:?}"), pos)],
+        }
+    }
+
+    /// An independent boolean named by `key` (an expression's debug text, or a name such as
+    /// `rule 3` that no expression prints as), true (`pos`) or false.
+    pub fn opaque_cube(&mut self, key: String, pos: bool) -> Cube {
         let n = self.opaque.len() as u32;
         let id = *self.opaque.entry(key).or_insert(n);
         let v = Var::Opaque(id);
-        self.domains.of.entry(v.clone()).or_insert(VarSet {
+        let mut c = Cube::default();
+        c.vars.insert(
+            v.clone(),
+            VarSet {
+                absent: false,
+                vals: Vals::Str(StrSet::one(if pos { "true" } else { "false" })),
+            },
+        );
+        self.domains.of.entry(v).or_insert(VarSet {
             absent: false,
             vals: bools(),
         });
-        self.atom(v, Vals::Str(StrSet::one("true")), pos)
+        c
     }
 
     /// A constraint `var ∈ vals` (present), or its negation (which admits absence).
@@ -174,8 +192,8 @@ impl<'p> Space<'p> {
             Expr::Not { e } => self.lower(e, !pos, site),
             Expr::And { all } if pos => self.product(e, all, true, site),
             Expr::Or { any } if !pos => self.product(e, any, false, site),
-            Expr::And { all } => self.sum(all, false, site),
-            Expr::Or { any } => self.sum(any, true, site),
+            Expr::And { all } => self.sum(e, all, false, site),
+            Expr::Or { any } => self.sum(e, any, true, site),
             Expr::Lit {
                 value: Value::Bool(b),
             } => Space::constant(*b == pos),
@@ -196,7 +214,7 @@ impl<'p> Space<'p> {
                 }
                 None => self.opaque(e, pos),
             },
-            Expr::ResponseDataTouches { any } if pos => {
+            Expr::ResponseDataTouches { any } if pos && any.len() <= MAX_DNF => {
                 let mut r = Region::empty();
                 for d in any {
                     let a = self.response_data(*d, true);
@@ -204,11 +222,15 @@ impl<'p> Space<'p> {
                 }
                 r
             }
-            Expr::ResponseDataTouches { any } => {
+            Expr::ResponseDataTouches { any } if !pos => {
+                // One cube: "touches none of them".
                 let mut r = Region::all();
                 for d in any {
                     let a = self.response_data(*d, false);
-                    r = r.intersect(&a);
+                    match a.cubes.first() {
+                        Some(c) => r = r.restrict(c),
+                        None => return Region::empty(),
+                    }
                 }
                 r
             }
@@ -232,26 +254,31 @@ impl<'p> Space<'p> {
     }
 
     /// A conjunction (or a negated disjunction): the product of its parts' regions.
+    /// Past [`MAX_DNF`] cubes the whole is opaque: the bound holds at every step, and every
+    /// part's region is itself within it, so no step multiplies more than `MAX_DNF²` pairs.
     fn product(&mut self, whole: &Expr, parts: &[Expr], pos: bool, site: Site<'_>) -> Region {
         let mut r = Region::all();
         for p in parts {
             let next = self.lower(p, pos, site);
-            r = r.intersect(&next);
-            if r.is_empty() {
-                return r;
-            }
-            if r.cubes.len() > MAX_DNF {
-                return self.opaque(whole, pos);
+            match r.intersect(&next) {
+                Some(x) if x.is_empty() => return x,
+                Some(x) if x.cubes.len() <= MAX_DNF => r = x,
+                _ => return self.opaque(whole, pos),
             }
         }
         r
     }
 
-    fn sum(&mut self, parts: &[Expr], pos: bool, site: Site<'_>) -> Region {
+    /// A disjunction (or a negated conjunction): the union of its parts' regions, opaque past
+    /// [`MAX_DNF`] cubes like a product.
+    fn sum(&mut self, whole: &Expr, parts: &[Expr], pos: bool, site: Site<'_>) -> Region {
         let mut r = Region::empty();
         for p in parts {
             let next = self.lower(p, pos, site);
             r = r.union(next);
+            if r.cubes.len() > MAX_DNF {
+                return self.opaque(whole, pos);
+            }
         }
         r
     }
@@ -381,12 +408,23 @@ impl<'p> Space<'p> {
         };
         let vals = match &dom.vals {
             Vals::Num { integer, .. } => {
-                let mut s = NumSet::default();
-                for m in members {
-                    if let Value::Number(x) = m {
-                        s = s.union(&NumSet::point(*x));
-                    }
-                }
+                // Points sorted and without repeats are already a union of disjoint intervals
+                // (built at once: a union per member would be quadratic in a long list).
+                let mut xs: Vec<f64> = members
+                    .iter()
+                    .filter_map(|m| match m {
+                        Value::Number(x) if !x.is_nan() => Some(*x),
+                        _ => None,
+                    })
+                    .collect();
+                xs.sort_by(f64::total_cmp);
+                xs.dedup();
+                let s = NumSet {
+                    parts: xs
+                        .into_iter()
+                        .flat_map(|x| NumSet::point(x).parts)
+                        .collect(),
+                };
                 num(if negated { s.complement() } else { s }, *integer)
             }
             Vals::Str(_) => {

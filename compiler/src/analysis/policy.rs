@@ -330,7 +330,7 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
             let mut agent_parts = Vec::new();
             let mut site_parts = Vec::new();
             let mut data_parts = Vec::new();
-            let mut request = Region::all();
+            let mut request_parts = Vec::new();
             let mut mixed = Vec::new();
             for p in parts {
                 let r = reads(p);
@@ -338,12 +338,20 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
                     (_, false, false) => agent_parts.push(p),
                     (false, true, false) if !r.intent => data_parts.push(p),
                     (_, true, false) => site_parts.push(p),
-                    (false, false, true) => {
-                        request = request.intersect(&space.lower(p, true, none));
-                    }
+                    (false, false, true) => request_parts.push(p),
                     _ => mixed.push(p),
                 }
             }
+            // Lowered as one conjunction, so that its bound applies to the product of the
+            // parts (not only to each part): past it, the parts are one opaque boolean.
+            let request = match request_parts.as_slice() {
+                [] => Region::all(),
+                [one] => space.lower(one, true, none),
+                many => {
+                    let all = many.iter().map(|p| (*p).clone()).collect();
+                    space.lower(&Expr::And { all }, true, none)
+                }
+            };
             // A fault (or an unexpected type) keeps the rule in play: only a sure "false" drops it.
             if rule.kind != RuleKind::RequireAudit {
                 for (a, list) in plan.agents.iter().zip(by_agent.iter_mut()) {
@@ -463,10 +471,10 @@ fn site(
                 continue;
             }
             let base = match within.get_mut(region).and_then(|w| w.get_mut(k)) {
-                Some(slot) => {
-                    Rc::clone(slot.get_or_insert_with(|| Rc::new(reach.intersect(&pre.request))))
-                }
-                None => Rc::new(reach.intersect(&pre.request)),
+                Some(slot) => Rc::clone(
+                    slot.get_or_insert_with(|| Rc::new(matching(space, reach, &pre.request, k))),
+                ),
+                None => Rc::new(matching(space, reach, &pre.request, k)),
             };
             let when = if unsure.is_empty() && pre.mixed.is_empty() {
                 base
@@ -476,7 +484,8 @@ fn site(
                     if when.is_empty() {
                         break;
                     }
-                    when = when.intersect(&space.lower(p, true, at));
+                    let part = space.lower(p, true, at);
+                    when = matching(space, &when, &part, k);
                 }
                 Rc::new(when)
             };
@@ -487,8 +496,11 @@ fn site(
                 RuleKind::Forbid => {
                     let r = match (&rule.unless, &pre.unless_fails) {
                         (None, _) => when,
-                        (Some(_), Some(fails)) => Rc::new(when.intersect(fails)),
-                        (Some(u), None) => Rc::new(when.intersect(&space.lower(u, false, at))),
+                        (Some(_), Some(fails)) => Rc::new(matching(space, &when, fails, k)),
+                        (Some(u), None) => {
+                            let fails = space.lower(u, false, at);
+                            Rc::new(matching(space, &when, &fails, k))
+                        }
                     };
                     if !r.is_empty() {
                         s.forbids.push((k, r));
@@ -503,6 +515,17 @@ fn site(
         }
     }
     s
+}
+
+/// Where rule `k` matches within `reach`: `reach` and `cond` both, or, when that product is
+/// too large to build, `reach` and an independent boolean standing for "rule `k` applies
+/// here" (never larger than `reach`). The boolean makes the site claim nothing about the rule
+/// that depends on where exactly it matches.
+fn matching(space: &mut Space<'_>, reach: &Region, cond: &Region, k: usize) -> Region {
+    match reach.intersect(cond) {
+        Some(r) => r,
+        None => reach.restrict(&space.opaque_cube(format!("rule {k}"), true)),
+    }
 }
 
 /// Where the agent of a site is authorized: cleared (or granted by a permit), and no forbid.

@@ -79,7 +79,7 @@ fn always_escalates(space: &Space<'_>, st: &StepAt<'_>) -> Option<Vec<String>> {
         }
         for (k, r) in &s.escalates {
             let id = rule_id(space, *k);
-            if !r.intersect(allowed).is_empty() && !ids.contains(&id) {
+            if r.meets(allowed) && !ids.contains(&id) {
                 ids.push(id);
             }
         }

@@ -40,7 +40,8 @@ pub struct Region {
     pub cubes: Vec<Cube>,
 }
 
-/// How many cubes a region may hold before the analysis stops splitting it further.
+/// How many cubes a region may hold: an intersection or a difference that would grow past
+/// this stops while it is being built (never after), and the caller makes no claim from it.
 pub const MAX_CUBES: usize = 2048;
 
 impl Cube {
@@ -139,14 +140,39 @@ impl Region {
         }
     }
 
-    pub fn intersect(&self, o: &Region) -> Region {
+    /// `self` and `o` both; `None` when that would hold more than [`MAX_CUBES`] cubes (the
+    /// product of two unions grows as the product of their sizes: it stops at the bound while
+    /// it is built, so no condition can take more than bounded time and memory).
+    pub fn intersect(&self, o: &Region) -> Option<Region> {
         let mut cubes = Vec::new();
         for a in &self.cubes {
             for b in &o.cubes {
-                cubes.extend(a.intersect(b));
+                if a.disjoint(b) {
+                    continue;
+                }
+                if let Some(c) = a.intersect(b) {
+                    if cubes.len() >= MAX_CUBES {
+                        return None;
+                    }
+                    cubes.push(c);
+                }
             }
         }
-        Region { cubes }
+        Some(Region { cubes })
+    }
+
+    /// `self` within one cube: never larger than `self`, so it needs no bound.
+    pub fn restrict(&self, c: &Cube) -> Region {
+        Region {
+            cubes: self.cubes.iter().filter_map(|a| a.intersect(c)).collect(),
+        }
+    }
+
+    /// Whether the two share a point (`intersect` non-empty), without building anything.
+    pub fn meets(&self, o: &Region) -> bool {
+        self.cubes
+            .iter()
+            .any(|a| o.cubes.iter().any(|b| !a.disjoint(b)))
     }
 
     /// `self` minus `o`; `None` when the result would grow past [`MAX_CUBES`] (the caller

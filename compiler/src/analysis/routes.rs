@@ -44,7 +44,7 @@ pub fn dead_arms(space: &Space<'_>, conds: &[Region]) -> Vec<(usize, Vec<usize>,
             let mut by: Vec<usize> = earlier
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| !e.intersect(c).is_empty())
+                .filter(|(_, e)| e.meets(c))
                 .map(|(j, _)| j)
                 .collect();
             // Name a minimal cover: drop every arm the others already make unnecessary.

@@ -4,7 +4,7 @@
 //! `decimal` and which are `Long` (a number literal takes the kind of what it is compared with,
 //! so a literal compared with a `duration` field is a `Long`), and which reads may hit an absent
 //! optional attribute (those are guarded with `has`, so that a comparison on an absent field is
-//! false, as LANGUAGE.md §5 says, instead of a Cedar error). Operator precedence is tracked too,
+//! false, as docs/reference/expressions.md says, instead of a Cedar error). Operator precedence is tracked too,
 //! so the text carries only the parentheses it needs, plus those around nested `&&`/`||` groups
 //! for the reader.
 

@@ -1,6 +1,6 @@
 //! The Cedar part of a routing plan: a Cedar schema, Cedar policies and Cedar entities generated
 //! from the plan, checked with cedar-policy's own validator, and an authorization oracle that asks
-//! cedar-policy itself (LANGUAGE.md §7, SYSTEM.md "Authorization").
+//! cedar-policy itself (docs/concepts.md, "Policies, with Cedar's meaning").
 //!
 //! The runtime never evaluates this text on its hot path; it evaluates the plan's indexed rules.
 //! Cedar is the oracle those rules must agree with, so the encoding below is the *meaning* of
@@ -53,7 +53,7 @@ use intent_runtime::cedar::{decimal_json, decimal_text};
 /// A problem Cedar found in the generated part, attributed to a plan source location when the
 /// policy came from a rule (`src` is the rule's `src`, or the agent's for an `agent:` permit) or
 /// to nothing (schema, entities).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CedarProblem {
     pub src: Option<SrcId>,
     pub message: String,

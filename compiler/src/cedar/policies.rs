@@ -21,7 +21,7 @@ pub(super) fn id_annotation(id: &str) -> String {
 }
 
 /// The id of the generated permit for an agent.
-fn agent_policy_id(name: &str) -> String {
+pub(super) fn agent_policy_id(name: &str) -> String {
     format!("agent:{name}")
 }
 

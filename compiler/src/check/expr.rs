@@ -1,4 +1,4 @@
-//! Type checking of expressions (LANGUAGE.md §5), lowering each to a plan expression as it
+//! Type checking of expressions (docs/reference/expressions.md), lowering each to a plan expression as it
 //! goes. Operands are resolved by where the expression stands: `agent` and `data` only in
 //! policies, `response` only in reviews; context fields and consts everywhere.
 

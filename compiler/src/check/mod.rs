@@ -1,4 +1,4 @@
-//! Checking and lowering: every rule of LANGUAGE.md §8 that needs no deep analysis, done in
+//! Checking and lowering: every check of `intent check` that needs no deep analysis, done in
 //! the same pass that builds the routing plan, so that what is checked is exactly what runs.
 //!
 //! The pass walks declarations in a canonical order (sorted by name), so the plan it builds
@@ -22,6 +22,7 @@ pub use test_blocks::TestCase;
 use crate::analysis;
 use crate::diagnostics::Diagnostic;
 use crate::hir::Workspace;
+use crate::lines::Lines;
 use crate::syntax::ast::Span;
 use intent_runtime::plan::{self, SourceLoc, SrcId};
 use std::collections::BTreeMap;
@@ -41,7 +42,7 @@ pub(crate) struct Checker<'w, 'a> {
     pub spans: Vec<(usize, Span)>,
     /// Where each route starts (its intent name), by intent.
     pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
-    line_starts: Vec<Vec<usize>>,
+    lines: Vec<Lines>,
     /// `limits { confidence floor F }`, once checked.
     pub floor: Option<f64>,
 }
@@ -62,17 +63,8 @@ impl<'w, 'a> Checker<'w, 'a> {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: usize, offset: usize) -> (u32, u32) {
-        let starts = self
-            .line_starts
-            .get(file)
-            .map_or(&[0usize][..], Vec::as_slice);
-        let line = starts.partition_point(|s| *s <= offset).max(1);
-        let start = starts.get(line - 1).copied().unwrap_or(0);
-        let text = self.t.ws.file(file).map_or("", |f| f.text);
-        let col = text
-            .get(start..offset.min(text.len()))
-            .map_or(offset - start, |s| s.chars().count());
-        (line as u32, col as u32 + 1)
+        let (line, col) = self.lines.get(file).map_or((1, 1), |l| l.line_col(offset));
+        (line as u32, col as u32)
     }
 }
 
@@ -80,22 +72,14 @@ impl<'w, 'a> Checker<'w, 'a> {
 pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
-    let line_starts = ws
-        .files
-        .iter()
-        .map(|f| {
-            std::iter::once(0)
-                .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        })
-        .collect();
+    let lines = ws.files.iter().map(|f| Lines::new(f.text)).collect();
     let mut c = Checker {
         t,
         diags: local,
         source_map: Vec::new(),
         spans: Vec::new(),
         route_heads: BTreeMap::new(),
-        line_starts,
+        lines,
         floor: None,
     };
     let capabilities = c.t.caps.clone();
@@ -127,8 +111,10 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let has_errors = found.iter().any(Diagnostic::is_error);
     diags.extend(found);
     let mut plan = (!has_errors).then(|| {
+        let fitted = intent_runtime::classifier::Builtin::fit(&intents);
         let classifier = plan::ClassifierParams {
-            weights: intent_runtime::classifier::Builtin::fit(&intents).to_vec(),
+            weights: fitted.weights.to_vec(),
+            coverage: Some(fitted.reference),
             floor: limits_floor,
         };
         plan::Plan {

@@ -1,6 +1,6 @@
-//! `test` blocks: the `given` request is checked against what a request may hold (LANGUAGE.md
-//! §1, §6) and turned into request JSON; every name in an `expect` is resolved. The result is
-//! what `intent test` runs.
+//! `test` blocks: the `given` request is checked against what a request may hold
+//! (docs/reference/tests.md) and turned into request JSON; every name in an `expect` is
+//! resolved. The result is what `intent test` runs.
 
 use super::expr::literal;
 use super::schema;

@@ -3,7 +3,7 @@
 //! A block is written on one line (`agent a { trust 0.9  region "eu" }`, entries two spaces
 //! apart) when the source has it on one line without comments, and one entry a line otherwise.
 //! In a block of fields (agent, human, intent) and in a plan, the values of consecutive
-//! one-line entries line up one column past the longest key, as in LANGUAGE.md §1; so do the
+//! one-line entries line up one column past the longest key, as in examples/finance; so do the
 //! `=>` of a route's one-line `when` arms, two columns past the longest condition.
 
 use super::items::width;

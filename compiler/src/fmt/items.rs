@@ -1,5 +1,5 @@
 //! Items: what each declaration prints as its head and its block, and the one-line items
-//! that follow each other lined up as LANGUAGE.md §1 lines up its one-line agents (their `{`,
+//! that follow each other lined up as examples/finance lines up its one-line agents (their `{`,
 //! then their second field).
 
 use super::block::{block, body, inline, Align, Entry};
@@ -186,7 +186,7 @@ pub fn is_inline_block(w: &Writer, item: &Item) -> bool {
     }
 }
 
-/// Prints a run of consecutive one-line items of one kind as a table, as LANGUAGE.md §1 lays
+/// Prints a run of consecutive one-line items of one kind as a table, as examples/finance lays
 /// out its one-line agents: heads padded so that the `{` line up, and the first field padded
 /// so that the second one lines up; the other fields follow two spaces apart.
 pub fn table(w: &mut Writer, items: &[&Item]) {

@@ -29,6 +29,8 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
 
 /// Formats one file's text; diagnostics name `file`.
 pub fn format_file(file: &str, text: &str) -> Result<String, Vec<Diagnostic>> {
+    // Lone `\r` line ends become `\n` (same offsets): the writer looks for `\n` only.
+    let text = &*crate::lines::with_line_feeds(text);
     let parsed = parse(text);
     if !parsed.problems.is_empty() {
         return Err(parsed

@@ -2,7 +2,7 @@
 //! per-file scopes (`use` imports) needed to resolve a name written in a file.
 //!
 //! Building it reports what needs no types: misplaced and duplicate declarations, unknown
-//! imports. Everything else (types, the rules of LANGUAGE.md §8, lowering) reads this model.
+//! imports. Everything else (types, the checks of `intent check`, lowering) reads this model.
 
 mod collect;
 mod scope;

@@ -65,7 +65,7 @@ impl Snapshot {
         };
         let body = text.get(item.span.start as usize..item.span.end as usize)?;
         let brace = item.span.start as usize + body.rfind('}')?;
-        let line_start = text.get(..brace)?.rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text.get(..brace)?.rfind(['\n', '\r']).map_or(0, |i| i + 1);
         let indent = text.get(line_start..brace)?;
         let (at, new_text) = if indent.trim().is_empty() {
             (line_start, format!("{indent}  {arm}\n"))
@@ -105,7 +105,10 @@ impl Snapshot {
             });
         let (at, new_text) = match after {
             Some(end) => {
-                let line_end = text.get(end..)?.find('\n').map_or(text.len(), |i| end + i);
+                let line_end = text
+                    .get(end..)?
+                    .find(['\n', '\r'])
+                    .map_or(text.len(), |i| end + i);
                 (line_end, format!("\ncapability {name}"))
             }
             None => (0, format!("capability {name}\n")),

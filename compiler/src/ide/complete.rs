@@ -215,7 +215,7 @@ impl Snapshot {
                 .find(|i| (i.span.start as usize) < offset && offset < i.span.end as usize)
                 .map(|i| &i.kind);
             let line_start = head
-                .rsplit('\n')
+                .rsplit(['\n', '\r'])
                 .next()
                 .is_some_and(|l| l.trim().is_empty());
             match item {

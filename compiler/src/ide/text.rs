@@ -1,7 +1,7 @@
 //! Byte offsets to lines and columns and back, with columns counted in UTF-16 code units as
 //! the Language Server Protocol counts them. Total: every offset and every position maps to
 //! something (positions past the end clamp to the end; a column inside a character snaps to
-//! its start).
+//! its start). Lines end where [`crate::lines`] says: at `\n`, `\r\n` or a lone `\r`.
 
 /// Where each line of a text starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,12 +12,9 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         LineIndex {
             text_len: text.len(),
-            starts,
+            starts: crate::lines::line_starts(text),
         }
     }
 
@@ -41,10 +38,7 @@ impl LineIndex {
         let Some(start) = self.starts.get(line as usize).copied() else {
             return self.text_len;
         };
-        let end = self
-            .starts
-            .get(line as usize + 1)
-            .map_or(self.text_len, |next| next.saturating_sub(1));
+        let end = crate::lines::line_end(text, start);
         let mut units = 0usize;
         let line_text = text.get(start..end).unwrap_or("");
         for (i, c) in line_text.char_indices() {
@@ -87,5 +81,17 @@ mod tests {
         assert_eq!(idx.offset(text, 0, 2), 2);
         // An offset inside a character snaps back to its start.
         assert_eq!(idx.position(text, 3), (0, 1));
+    }
+
+    #[test]
+    fn carriage_returns_alone_or_before_line_feeds_end_lines() {
+        for text in ["ab\rcd\ref", "ab\r\ncd\r\nef"] {
+            let idx = LineIndex::new(text);
+            let e = text.find('e').unwrap_or(0);
+            assert_eq!(idx.position(text, e), (2, 0), "{text:?}");
+            assert_eq!(idx.offset(text, 2, 1), e + 1, "{text:?}");
+            // Past the end of line 0 is its end, before the line break.
+            assert_eq!(idx.offset(text, 0, 9), 2, "{text:?}");
+        }
     }
 }

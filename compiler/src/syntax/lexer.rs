@@ -4,9 +4,11 @@
 //! unterminated string becomes a string token (so the parser does not report it again), and
 //! comments are set aside (doc comments are kept for the items they document). Brackets nested
 //! deeper than [`MAX_NESTING`] stop the lexer with one clear error, which keeps every later
-//! phase free of deep recursion.
+//! phase free of deep recursion. Characters that hide or reorder text (`hidden`) are refused
+//! wherever they stand, once per string, comment or stretch of code that holds them.
 
 use super::ast::Span;
+use super::hidden;
 use super::token::{LexError, Token};
 use crate::codes::Code;
 use logos::Logos;
@@ -43,6 +45,9 @@ pub fn lex(text: &str) -> Lexed {
     let mut out = Lexed::default();
     let mut depth = 0usize;
     let mut lexer = Token::lexer(text);
+    // The last hidden character reported outside strings and comments: (its problem, where
+    // the run of them ends, how many); a run is one mistake, reported once.
+    let mut run: Option<(usize, usize, usize)> = None;
     while let Some(result) = lexer.next() {
         if out.problems.len() >= MAX_PROBLEMS {
             let at = lexer.span().start;
@@ -59,6 +64,34 @@ pub fn lex(text: &str) -> Lexed {
         }
         let range = lexer.span();
         let span = Span::new(range.start, range.end);
+        let what = match &result {
+            Ok(Token::Str(_)) | Err(LexError::UnterminatedString) => Some(Holder::String),
+            Ok(Token::DocComment(_) | Token::LineComment | Token::BlockComment)
+            | Err(LexError::UnterminatedComment) => Some(Holder::Comment),
+            // A mark at the very start is the file's encoding signature; anywhere else it
+            // is an invisible character like any other.
+            Ok(Token::ByteOrderMark) if range.start > 0 => Some(Holder::Code),
+            Err(LexError::UnexpectedChar) => Some(Holder::Code),
+            _ => None,
+        };
+        let outside = matches!(what, Some(Holder::Code));
+        match (run, outside) {
+            (Some((k, end, n)), true) if end == range.start && hidden_at(text, end) => {
+                run = Some((k, range.end, n + 1));
+                if let Some(p) = out.problems.get_mut(k) {
+                    p.message = run_message(&p.message, n + 1);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(h) = what.and_then(|w| hidden_problem(text, range.clone(), w)) {
+            out.problems.push(h);
+            if outside {
+                run = Some((out.problems.len() - 1, range.end, 1));
+                continue;
+            }
+        }
         match result {
             Ok(Token::DocComment(doc)) => {
                 out.comments.push(span);
@@ -128,6 +161,61 @@ pub fn lex(text: &str) -> Lexed {
         }
     }
     out
+}
+
+/// Where a hidden character stands: what the diagnostic calls it and what it suggests.
+#[derive(Clone, Copy)]
+enum Holder {
+    String,
+    Comment,
+    Code,
+}
+
+/// E0009 for the first hidden character of the token at `range`, if it holds any.
+fn hidden_problem(text: &str, range: std::ops::Range<usize>, holder: Holder) -> Option<LexProblem> {
+    let h = hidden::find(text.get(range.clone())?)?;
+    let at = range.start + h.at;
+    let what = h.describe();
+    let more = h.more();
+    let (place, help) = match holder {
+        Holder::String => (
+            "a string",
+            format!(
+                "if the string needs it, write it as the escape `\\u{{{:X}}}`; otherwise delete it: \
+                 it makes the text display differently from what it says",
+                u32::from(h.ch)
+            ),
+        ),
+        Holder::Comment => (
+            "a comment",
+            "delete it: it makes the text around it display differently from what it says"
+                .to_string(),
+        ),
+        Holder::Code => (
+            "the source",
+            "delete it: it is not shown, and can make the code display differently from what it says"
+                .to_string(),
+        ),
+    };
+    Some(LexProblem {
+        code: Code::HIDDEN_CHAR,
+        span: Span::new(at, at + h.width()),
+        message: format!("hidden character {what} in {place}{more}"),
+        help,
+    })
+}
+
+/// Whether a hidden character starts at `at`.
+fn hidden_at(text: &str, at: usize) -> bool {
+    text.get(at..)
+        .and_then(|t| t.chars().next())
+        .is_some_and(hidden::is_hidden)
+}
+
+/// The message of a run of `n` hidden characters outside strings and comments.
+fn run_message(first: &str, n: usize) -> String {
+    let base = first.split(" and ").next().unwrap_or(first);
+    format!("{base} and {} more", n - 1)
 }
 
 fn help_for_char(ch: &str) -> String {

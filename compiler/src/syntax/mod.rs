@@ -1,6 +1,7 @@
 //! Syntax: the lexer, the grammar and the syntax tree. Knows nothing of salsa, names or types.
 
 pub mod ast;
+pub mod hidden;
 pub mod lexer;
 pub mod parser;
 pub mod token;

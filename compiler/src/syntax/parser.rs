@@ -400,7 +400,7 @@ fn expected_help(expected: &[String]) -> String {
         }
     }
     match shown.len() {
-        0 => "check the syntax against the language reference".into(),
+        0 => "check the syntax against the language reference, docs/reference/language.md".into(),
         1 => format!("expected {}", shown.join("")),
         n if n > 12 => format!("expected one of {}, ...", shown[..12].join(", ")),
         _ => format!("expected one of {}", shown.join(", ")),

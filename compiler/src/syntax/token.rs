@@ -1,6 +1,6 @@
 //! The tokens of the Intent language, recognised by a `logos` lexer.
 //!
-//! Reserved words (LANGUAGE.md §2) are their own tokens. The *contextual* field words
+//! Reserved words (docs/reference/language.md, "Keywords") are their own tokens. The *contextual* field words
 //! (`clearance`, `trust`, `depth`, ...) are tokens too, so that the grammar can tell a field
 //! from a name without lookahead; the grammar accepts them wherever a plain name is allowed,
 //! which is what keeps them usable as names (a context field may be called `channel`).
@@ -237,10 +237,11 @@ pub enum Token {
 // character class that admits any non-ASCII character into states that call one another per
 // byte, which overflowed the stack on a long non-ASCII comment in an unoptimised build.
 
-/// After `//`: the rest of the line.
+/// After `//`: the rest of the line, which ends at `\n`, `\r\n` or a lone `\r`
+/// (`crate::lines`): a file saved with old Mac line endings is not one long comment.
 fn line_comment(lex: &mut logos::Lexer<Token>) {
     let rest = lex.remainder();
-    lex.bump(rest.find('\n').unwrap_or(rest.len()));
+    lex.bump(rest.find(['\n', '\r']).unwrap_or(rest.len()));
 }
 
 /// After `///`: the rest of the line, which is the doc text.
@@ -261,8 +262,8 @@ fn string_literal(lex: &mut logos::Lexer<Token>) -> Result<String, LexError> {
                 lex.bump(i + 1);
                 return Ok(lex.slice().to_string());
             }
-            (Some(b'\\'), Some(next)) if *next != b'\n' => i += 2,
-            (None | Some(b'\n') | Some(b'\\'), _) => {
+            (Some(b'\\'), Some(next)) if *next != b'\n' && *next != b'\r' => i += 2,
+            (None | Some(b'\n' | b'\r' | b'\\'), _) => {
                 lex.bump(i);
                 return Err(LexError::UnterminatedString);
             }
@@ -298,7 +299,7 @@ fn block_comment(lex: &mut logos::Lexer<Token>) -> FilterResult<(), LexError> {
 }
 
 impl Token {
-    /// The reserved words, as LANGUAGE.md §2 lists them.
+    /// The reserved words, as docs/reference/language.md lists them.
     pub const RESERVED: &'static [&'static str] = &[
         "package",
         "use",

@@ -1,18 +1,26 @@
-//! Calibration: from a text's features against an intent to the probability that the text
-//! means that intent, fitted when the plan is built.
+//! Calibration: from how a text scores against the evidence to the probability that its best
+//! intent is the one it means, fitted when the plan is built.
 //!
-//! Each (text, intent) pair gets `p = σ(w · features)`, a logistic regression. Its weights are
-//! fitted by leave-one-out over the mesh's own examples: every example is scored against the
-//! evidence of the whole mesh without itself, and each intent it shares a term with is one
-//! training pair, labelled by whether it is the example's intent. Wrong intents that share a
-//! word or two with the example are the negatives; they teach the model what a chance overlap
-//! looks like, which is also what an off-topic text that happens to use one of the mesh's words
-//! looks like. The fit is a maximum a posteriori estimate: a Gaussian prior centred on
-//! [`PRIOR`] keeps a mesh with a handful of examples from fitting its noise, and weighs less as
-//! the mesh has more examples. Newton's method, a fixed number of steps, no randomness: the same
-//! mesh always gives the same weights, and they go into the plan (and its hash).
+//! Two parts, multiplied (docs/classifier.md, "What the number means"):
+//!
+//! - **Which intent, if any of these.** `q = σ(w · features)`, a logistic regression on the
+//!   best intent's features (its share, its margin over the runner-up, the text's coverage and
+//!   length). Its weights are fitted by leave-one-out over the mesh's own examples: every
+//!   example is scored against the evidence of the whole mesh without itself, and is one
+//!   training pair labelled by whether its best intent is its own. The fit is a maximum a
+//!   posteriori estimate: a Gaussian prior centred on [`PRIOR`] keeps a mesh with a handful of
+//!   examples from fitting its noise, and weighs less as the mesh has more examples. Newton's
+//!   method, a fixed number of steps, no randomness: the same mesh always gives the same
+//!   weights, and they go into the plan (and its hash).
+//! - **Whether the text is about this mesh at all.** The examples are all about the mesh, so
+//!   they cannot teach what an off-topic text looks like; that signal is explicit instead:
+//!   `d = min(1, coverage / reference)`, where `coverage` is the share of the text's words the
+//!   mesh's evidence knows (common words weighted down) and `reference` the coverage that
+//!   [`REFERENCE_QUANTILE`] of the mesh's own examples reach when left out (fitted with the
+//!   weights, stored in the plan). A text the mesh knows as well as its own examples keeps its
+//!   `q`; one the mesh knows a third as well keeps a third of it.
 
-use super::index::{Candidate, Exclude, Features, Index, FEATURES};
+use super::index::{Exclude, Features, Index, Scores, FEATURES};
 
 /// The prior's centre: weights fitted (with [`fit_with`], centred on 0, precision 0.1) on the
 /// pooled leave-one-out pairs of the three bundled example meshes and the support mesh in
@@ -24,8 +32,44 @@ const PRIOR_WEIGHT: f64 = 2.0;
 const STEPS: usize = 50;
 /// At most this many examples take part in the fit (the first ones, in plan order).
 pub const MAX_FIT_EXAMPLES: usize = 5_000;
-/// Per left-out example, the intents with the best shares that become training pairs.
-const PAIRS_PER_EXAMPLE: usize = 8;
+/// The share of a mesh's own (left-out) examples whose coverage is at least the reference.
+pub const REFERENCE_QUANTILE: f64 = 0.9;
+/// The reference coverage of a plan that carries none, and the least a fit may give: a mesh
+/// whose examples share almost no words would otherwise take any text for its own.
+pub const DEFAULT_REFERENCE: f64 = 0.5;
+const MIN_REFERENCE: f64 = 0.2;
+
+/// The fitted calibration of a mesh: what the plan stores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    pub weights: Features,
+    /// The coverage a text needs to count as fully about the mesh (0..1].
+    pub reference: f64,
+}
+
+impl Default for Calibration {
+    fn default() -> Calibration {
+        Calibration {
+            weights: PRIOR,
+            reference: DEFAULT_REFERENCE,
+        }
+    }
+}
+
+impl Calibration {
+    /// The probability that the best intent is right, for a text scored as `s`: `q · d`.
+    pub fn confidence(&self, s: &Scores) -> f64 {
+        match s.features() {
+            Some(x) => probability(&self.weights, &x) * self.in_domain(s.coverage),
+            None => 0.0,
+        }
+    }
+
+    /// `d`: how far the text is about the mesh at all, from its coverage.
+    pub fn in_domain(&self, coverage: f64) -> f64 {
+        (coverage / self.reference.max(MIN_REFERENCE)).clamp(0.0, 1.0)
+    }
+}
 
 /// σ(w · x), the probability a pair is right.
 pub fn probability(w: &Features, x: &Features) -> f64 {
@@ -33,12 +77,19 @@ pub fn probability(w: &Features, x: &Features) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// One example scored without itself: its intent and its candidates.
+/// One example scored without itself: its intent and its scores.
 pub struct HeldOut {
     pub intent: u32,
     /// Its index among the intent's examples.
     pub example: usize,
-    pub candidates: Vec<Candidate>,
+    pub scores: Scores,
+}
+
+impl HeldOut {
+    /// Whether its best intent is its own.
+    pub fn correct(&self) -> bool {
+        self.scores.candidates.first().map(|c| c.intent) == Some(self.intent)
+    }
 }
 
 /// Every example (up to [`MAX_FIT_EXAMPLES`]) scored against the evidence without itself.
@@ -57,29 +108,45 @@ pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
             out.push(HeldOut {
                 intent: i as u32,
                 example: e,
-                candidates: index.score(&looked, Some(ex)),
+                scores: index.score(&looked, Some(ex)),
             });
         }
     }
     out
 }
 
-/// Fits the weights on held-out examples (see the module comment).
-pub fn fit(held: &[HeldOut]) -> Features {
-    fit_with(held, &PRIOR, PRIOR_WEIGHT)
+/// Fits the calibration on held-out examples (see the module comment).
+pub fn fit(held: &[HeldOut]) -> Calibration {
+    Calibration {
+        weights: fit_with(held, &PRIOR, PRIOR_WEIGHT),
+        reference: reference(held),
+    }
+}
+
+/// The coverage that [`REFERENCE_QUANTILE`] of the held-out examples reach (the default for
+/// none), at least `MIN_REFERENCE`.
+pub fn reference(held: &[HeldOut]) -> f64 {
+    let mut c: Vec<f64> = held
+        .iter()
+        .filter(|h| !h.scores.candidates.is_empty())
+        .map(|h| h.scores.coverage)
+        .collect();
+    if c.is_empty() {
+        return DEFAULT_REFERENCE;
+    }
+    c.sort_by(f64::total_cmp);
+    let at = ((1.0 - REFERENCE_QUANTILE) * c.len() as f64).floor() as usize;
+    let r = c.get(at).copied().unwrap_or(DEFAULT_REFERENCE);
+    // Rounded, so the plan's JSON is short and reads the same back.
+    ((r * 1e4).round() / 1e4).clamp(MIN_REFERENCE, 1.0)
 }
 
 /// Fits the weights with a prior centred on `prior` of precision `precision` (how
 /// [`PRIOR`] itself was fitted: on the pooled examples of several meshes, centred on 0).
 pub fn fit_with(held: &[HeldOut], prior: &Features, precision: f64) -> Features {
-    let pairs: Vec<(&Features, f64)> = held
+    let pairs: Vec<(Features, f64)> = held
         .iter()
-        .flat_map(|h| {
-            h.candidates
-                .iter()
-                .take(PAIRS_PER_EXAMPLE)
-                .map(move |c| (&c.features, if c.intent == h.intent { 1.0 } else { 0.0 }))
-        })
+        .filter_map(|h| Some((h.scores.features()?, f64::from(u8::from(h.correct())))))
         .collect();
     let mut w = *prior;
     for _ in 0..STEPS {
@@ -114,7 +181,8 @@ pub fn fit_with(held: &[HeldOut], prior: &Features, precision: f64) -> Features 
         }
     }
     if w.iter().all(|x| x.is_finite()) {
-        w
+        // Rounded, so the plan's JSON is short and reads the same back.
+        w.map(|x| (x * 1e4).round() / 1e4)
     } else {
         *prior
     }

@@ -1,5 +1,6 @@
-//! The evidence index: every intent's description and examples as terms, and the features of
-//! a text against each intent that the calibration turns into a probability.
+//! The evidence index: every intent's description and examples as terms, and what a text
+//! looks like against them (`Scores`): each intent's share, and how much of the text the mesh
+//! knows at all. The calibration (`calibrate.rs`) turns these into probabilities.
 //!
 //! Scoring is BM25 with each intent as one document whose "term frequency" is the number of its
 //! evidence texts (description and examples) that hold the term, so a word every example of an
@@ -9,6 +10,10 @@
 //! A term the mesh has never seen weighs as much as the rarest known term, so off-topic words
 //! pull the share down. A word that is not a term of the mesh but shares most of its trigrams
 //! with one counts as that term, scaled by its similarity (typos).
+//!
+//! The text's *coverage* is the share of its words (common words weighted down) that are terms
+//! of some intent's evidence: a text about the weather shares at most a common word or two with
+//! a mesh about invoices, whatever intent it is closest to.
 //!
 //! Every function can leave one example out (`Exclude`): the calibration is fitted on how each
 //! example scores against all the evidence *but itself* — leave-one-out — without rebuilding.
@@ -26,11 +31,11 @@ const FUZZY_MIN_CHARS: usize = 4;
 /// At most this many distinct terms of a text are scored (the first ones).
 pub const MAX_TERMS: usize = 256;
 
-/// The number of features per (text, intent) pair, bias included.
+/// The number of features of a text's best intent, bias included.
 pub const FEATURES: usize = 5;
 
-/// The features of a text against one intent (see `docs/classifier.md`):
-/// `[1, share, margin, matched, ln(1 + matched terms)]`.
+/// The features of a text's best intent (see `docs/classifier.md`):
+/// `[1, share, margin, coverage, ln(1 + length)]`.
 pub type Features = [f64; FEATURES];
 
 pub struct Index {
@@ -57,11 +62,40 @@ pub struct Exclude<'a> {
     pub terms: &'a [u32],
 }
 
-/// A text's features against one intent.
-#[derive(Debug, Clone, PartialEq)]
+/// A text's share against one intent.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     pub intent: u32,
-    pub features: Features,
+    /// 0..1: how much of what the text says (rare terms weighing more) the intent's evidence
+    /// covers.
+    pub share: f64,
+}
+
+/// A text against the whole evidence.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scores {
+    /// Every intent the text shares a term with, best share first (ties by intent index).
+    pub candidates: Vec<Candidate>,
+    /// 0..1: the weighted share of the text's terms that some intent's evidence holds
+    /// (misspellings counted by their similarity; common words weigh `text::GENERIC_WEIGHT`).
+    pub coverage: f64,
+    /// The text's weighted number of distinct terms (a common word counts 0.2).
+    pub length: f64,
+}
+
+impl Scores {
+    /// The features of the best intent; `None` when the text shares no term with any intent.
+    pub fn features(&self) -> Option<Features> {
+        let first = self.candidates.first()?.share;
+        let second = self.candidates.get(1).map_or(0.0, |c| c.share);
+        Some([
+            1.0,
+            first,
+            first - second,
+            self.coverage,
+            (1.0 + self.length).ln(),
+        ])
+    }
 }
 
 impl Index {
@@ -217,15 +251,14 @@ impl Index {
         best
     }
 
-    /// The features of a text against every intent it shares a term with, best share first
-    /// (ties by intent index).
-    pub fn candidates(&self, text: &str, ex: Option<Exclude>) -> Vec<Candidate> {
+    /// A text against every intent (see [`Scores`]).
+    pub fn candidates(&self, text: &str, ex: Option<Exclude>) -> Scores {
         let terms = self.lookup(text);
         self.score(&terms, ex)
     }
 
     /// As [`Index::candidates`], from looked-up terms.
-    pub fn score(&self, terms: &[Result<u32, String>], ex: Option<Exclude>) -> Vec<Candidate> {
+    pub fn score(&self, terms: &[Result<u32, String>], ex: Option<Exclude>) -> Scores {
         let docs_of = |i: u32| -> u32 {
             let d = self.docs.get(i as usize).copied().unwrap_or(0);
             match ex {
@@ -243,10 +276,11 @@ impl Index {
         let avgdl = (total_docs / classifiable).max(1.0);
         let idf = |df: usize| (1.0 + (classifiable - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
         let unknown_idf = idf(0);
-        // Per intent: (BM25 sum, matched weight).
-        let mut acc: HashMap<u32, (f64, f64)> = HashMap::new();
+        // Per intent: its BM25 sum.
+        let mut acc: HashMap<u32, f64> = HashMap::new();
         let mut norm = 0.0;
-        let mut count = 0.0;
+        let mut length = 0.0;
+        let mut known = 0.0;
         for term in terms {
             let resolved = match term {
                 Ok(t) if self.posting(*t, ex).next().is_some() => Some((*t, 1.0)),
@@ -263,12 +297,13 @@ impl Index {
                     .map_or(1.0, |n| self.analyzer.weight(n)),
                 Err(word) => self.analyzer.weight(word),
             };
-            count += g;
+            length += g;
             let Some((t, sim)) = resolved else {
                 norm += g * unknown_idf;
                 continue;
             };
             let sim = sim * g;
+            known += sim;
             let post: Vec<(u32, u32)> = self.posting(t, ex).collect();
             let w = idf(post.len());
             norm += g * w;
@@ -276,36 +311,24 @@ impl Index {
                 let dl = f64::from(docs_of(i));
                 let n = f64::from(n);
                 let tf = n * (K1 + 1.0) / (n + K1 * (1.0 - B + B * dl / avgdl));
-                let e = acc.entry(i).or_insert((0.0, 0.0));
-                e.0 += sim * w * tf / (K1 + 1.0);
-                e.1 += sim;
+                *acc.entry(i).or_insert(0.0) += sim * w * tf / (K1 + 1.0);
             }
         }
-        if norm <= 0.0 || count <= 0.0 {
-            return Vec::new();
+        if norm <= 0.0 || length <= 0.0 {
+            return Scores::default();
         }
-        let mut shares: Vec<(u32, f64, f64)> = acc
+        let mut candidates: Vec<Candidate> = acc
             .into_iter()
-            .map(|(i, (s, m))| (i, s / norm, m))
-            .collect();
-        shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let first = shares.first().map_or(0.0, |s| s.1);
-        let second = shares.get(1).map_or(0.0, |s| s.1);
-        shares
-            .iter()
-            .map(|(i, share, matched)| {
-                let rival = if *share >= first { second } else { first };
-                Candidate {
-                    intent: *i,
-                    features: [
-                        1.0,
-                        *share,
-                        share - rival,
-                        matched / count,
-                        (1.0 + matched).ln(),
-                    ],
-                }
+            .map(|(intent, s)| Candidate {
+                intent,
+                share: (s / norm).clamp(0.0, 1.0),
             })
-            .collect()
+            .collect();
+        candidates.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent)));
+        Scores {
+            candidates,
+            coverage: (known / length).clamp(0.0, 1.0),
+            length,
+        }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! [`Classifier`] is what `decide` asks; [`Builtin`] is the one every plan carries, offline and
 //! deterministic: an evidence index over the intents' descriptions and examples (`index.rs`,
-//! BM25 over stemmed terms with trigram matching for typos, from `text.rs`) and a logistic
-//! calibration fitted by leave-one-out when the plan is built (`calibrate.rs`). Another
+//! BM25 over stemmed terms with trigram matching for typos, from `text.rs`) and a calibration
+//! fitted by leave-one-out when the plan is built (`calibrate.rs`): a logistic regression on
+//! the best intent's features times an explicit "is this text about the mesh" factor. Another
 //! classifier (an embedding model, an LLM, a service) plugs in through the same trait, or, in
 //! the sidecar, over HTTP (`server/classify.rs`).
 
@@ -12,9 +13,9 @@ pub mod index;
 pub mod report;
 pub mod text;
 
-use crate::plan::{Intent, IntentId};
-use calibrate::probability;
-use index::{Features, Index};
+use crate::plan::{ClassifierParams, Intent, IntentId};
+use calibrate::Calibration;
+use index::{Index, Scores};
 
 /// One intent and the probability that the text means it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,8 +27,10 @@ pub struct Scored {
 /// What a classifier says about a text.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Classification {
-    /// The intents the text may mean, most probable first (ties by intent index); each score is
-    /// the probability that the text means that intent. Intents left out have probability 0.
+    /// The intents the text may mean, most probable first (ties by intent index). The first
+    /// one's score is the probability that it is the intent the text means; the runners-up
+    /// share the rest of the probability that the text is about the mesh, by their evidence.
+    /// Intents left out have probability 0.
     pub ranked: Vec<Scored>,
     /// The probability that the text means none of the plan's intents: `1 - Σ scores`.
     pub none: f64,
@@ -62,44 +65,51 @@ pub trait Classifier: Send + Sync {
 /// The built-in classifier of a plan.
 pub struct Builtin {
     index: Index,
-    weights: Features,
+    calibration: Calibration,
 }
 
 impl std::fmt::Debug for Builtin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builtin")
             .field("intents", &self.index.intents())
-            .field("weights", &self.weights)
+            .field("calibration", &self.calibration)
             .finish()
     }
 }
 
+fn index_of(intents: &[Intent]) -> Index {
+    Index::new(
+        intents
+            .iter()
+            .map(|i| (i.description.as_deref(), i.examples.as_slice())),
+    )
+}
+
 impl Builtin {
-    /// Indexes the intents' evidence; `weights` are the plan's fitted ones, or `None` for the
-    /// prior (a plan that carries none).
-    pub fn new(intents: &[Intent], weights: Option<Features>) -> Builtin {
+    /// Indexes the intents' evidence, with the plan's fitted calibration (the defaults for a
+    /// plan that carries none). The engine has validated `params`.
+    pub fn new(intents: &[Intent], params: &ClassifierParams) -> Builtin {
+        let default = Calibration::default();
         Builtin {
-            index: Index::new(
-                intents
-                    .iter()
-                    .map(|i| (i.description.as_deref(), i.examples.as_slice())),
-            ),
-            weights: weights.unwrap_or(calibrate::PRIOR),
+            index: index_of(intents),
+            calibration: Calibration {
+                weights: params
+                    .weights
+                    .as_slice()
+                    .try_into()
+                    .unwrap_or(default.weights),
+                reference: params.coverage.unwrap_or(default.reference),
+            },
         }
     }
 
     /// Fits the calibration of a plan's intents: what the compiler stores in the plan.
-    pub fn fit(intents: &[Intent]) -> Features {
-        let index = Index::new(
-            intents
-                .iter()
-                .map(|i| (i.description.as_deref(), i.examples.as_slice())),
-        );
-        calibrate::fit(&calibrate::leave_one_out(&index))
+    pub fn fit(intents: &[Intent]) -> Calibration {
+        calibrate::fit(&calibrate::leave_one_out(&index_of(intents)))
     }
 
-    pub fn weights(&self) -> &Features {
-        &self.weights
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
     }
 
     pub fn index(&self) -> &Index {
@@ -111,23 +121,32 @@ impl Builtin {
         self.index.is_empty()
     }
 
-    /// Calibrated probabilities from candidates (see [`Classification`]).
-    pub fn calibrate(&self, candidates: &[index::Candidate]) -> Classification {
-        let p: Vec<(IntentId, f64)> = candidates
-            .iter()
-            .map(|c| (c.intent, probability(&self.weights, &c.features)))
-            .collect();
-        let total: f64 = p.iter().map(|(_, x)| x).sum();
-        let scale = if total > 1.0 { 1.0 / total } else { 1.0 };
-        let mut ranked: Vec<Scored> = p
-            .into_iter()
-            .map(|(intent, x)| Scored {
-                intent,
-                score: x * scale,
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.intent.cmp(&b.intent)));
-        let none = (1.0 - ranked.iter().map(|s| s.score).sum::<f64>()).clamp(0.0, 1.0);
+    /// Probabilities from a text's scores (see [`Classification`]): the best intent gets the
+    /// calibrated confidence `q · d`; the others share `d · (1 − q)` in proportion to their
+    /// shares; `none` is the rest.
+    pub fn calibrate(&self, s: &Scores) -> Classification {
+        let Some(first) = s.candidates.first() else {
+            return Classification {
+                ranked: Vec::new(),
+                none: 1.0,
+            };
+        };
+        let best = self.calibration.confidence(s);
+        let d = self.calibration.in_domain(s.coverage);
+        let rest = (d - best).max(0.0);
+        let others: f64 = s.candidates.iter().skip(1).map(|c| c.share).sum();
+        let mut ranked = vec![Scored {
+            intent: first.intent,
+            score: best,
+        }];
+        if others > 0.0 {
+            ranked.extend(s.candidates.iter().skip(1).map(|c| Scored {
+                intent: c.intent,
+                // Never above the best: the order is the evidence's.
+                score: (rest * c.share / others).min(best),
+            }));
+        }
+        let none = (1.0 - ranked.iter().map(|x| x.score).sum::<f64>()).clamp(0.0, 1.0);
         Classification { ranked, none }
     }
 
@@ -208,7 +227,13 @@ mod tests {
     #[test]
     fn picks_the_intent_whose_evidence_is_closest_and_calibrates() {
         let intents = mesh();
-        let c = Builtin::new(&intents, Some(Builtin::fit(&intents)));
+        let fitted = Builtin::fit(&intents);
+        let params = ClassifierParams {
+            weights: fitted.weights.to_vec(),
+            coverage: Some(fitted.reference),
+            floor: None,
+        };
+        let c = Builtin::new(&intents, &params);
         let r = c.rank("which of our invoices are overdue?");
         let best = r.best().map(|s| s.intent);
         assert_eq!(best, Some(0), "{r:?}");

@@ -73,7 +73,7 @@ pub fn report(plan: &Plan, classifier: &Builtin) -> Report {
     let outcomes: Vec<Outcome> = held
         .iter()
         .map(|h| {
-            let c = classifier.calibrate(&h.candidates);
+            let c = classifier.calibrate(&h.scores);
             Outcome {
                 intent: h.intent,
                 example: h.example,

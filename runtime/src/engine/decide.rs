@@ -1,32 +1,77 @@
-//! `decide`: one request to one decision, in the order LANGUAGE.md §6 gives — intent, lineage
+//! `decide`: one request to one decision, in the order docs/concepts.md ("One decision, step by step") gives — intent, lineage
 //! guards, context check, first matching arm, filling steps, escalation rules, obligations.
 //! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
 
 use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
-use crate::classifier::text::MAX_TEXT_BYTES;
 use crate::classifier::{distance, Classification, Classifier};
 use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
 };
 use crate::eval::{holds, Env};
+use crate::limits::{echo, MAX_ECHO, MAX_TEXT};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
-use crate::state::Subject;
+use crate::state::{Block, Blocked, Check, Refused, State, Take};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// A decision being built.
-pub(crate) struct Draft {
-    pub d: Decision,
+/// A text already classified by another classifier, and the name decisions record for it.
+pub type Preclassified<'c> = Option<(&'c Classification, Arc<str>)>;
+
+/// How many times one decision is worked out again after the state store refused what it
+/// claimed (each refusal names at least one subject the next attempt will not choose).
+pub const MAX_ATTEMPTS: usize = 8;
+
+/// A decision worked out but not yet committed: what it claims from the state store.
+#[derive(Debug)]
+pub struct Attempt {
+    pub decision: Decision,
+    /// The agents filling its steps or the human it escalates to, with their limits; empty
+    /// when it uses nothing limited.
+    pub claim: Vec<Take>,
 }
 
-impl Draft {
+/// What a decision knows of the state: the store's read, and what the store refused to
+/// earlier attempts of the same decision.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'v> {
+    check: &'v dyn Check,
+    learned: &'v [Block],
+}
+
+impl View<'_> {
+    /// Why `take` cannot be used now, if it cannot.
+    pub fn blocked(&self, take: &Take, now: u64) -> Option<Blocked> {
+        if take.rates.is_empty() && take.breaker.is_none() {
+            return None;
+        }
+        self.learned
+            .iter()
+            .find(|b| b.subject == take.subject)
+            .map(|b| b.why)
+            .or_else(|| self.check.check(take, now))
+    }
+}
+
+/// A decision being built, what it claims, and what it knows of the state.
+pub(crate) struct Draft<'v> {
+    pub d: Decision,
+    pub claim: Vec<Take>,
+    pub view: View<'v>,
+}
+
+impl<'v> Draft<'v> {
     /// An empty draft: a `deny` with nothing said yet (also the scratch draft of checks made
     /// outside `decide`, whose result is thrown away).
-    pub fn scratch(plan_hash: Arc<str>) -> Draft {
+    pub fn scratch(plan_hash: Arc<str>, check: &'v dyn Check) -> Draft<'v> {
         Draft {
+            claim: Vec::new(),
+            view: View {
+                check,
+                learned: &[],
+            },
             d: Decision {
                 outcome: Outcome::Deny,
                 intent: None,
@@ -77,6 +122,33 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// A check that finds nothing blocked (for drafts that decide nothing).
+struct NothingBlocked;
+
+impl Check for NothingBlocked {
+    fn check(&self, _: &Take, _: u64) -> Option<Blocked> {
+        None
+    }
+}
+
+static NOTHING_BLOCKED: NothingBlocked = NothingBlocked;
+
+/// How long a client is asked to wait when the state store cannot be asked.
+pub const UNAVAILABLE_RETRY_MS: u64 = 1_000;
+
+/// `decision` failed closed because the state store could not take its claim: a throttle
+/// naming the cause, with nothing chosen.
+pub fn unavailable(mut decision: Decision, why: &str) -> Decision {
+    decision.outcome = Outcome::Throttle;
+    decision.steps.clear();
+    decision.human = None;
+    decision.deadline_ms = None;
+    decision.obligations.clear();
+    decision.retry_after_ms = Some(UNAVAILABLE_RETRY_MS);
+    decision.reason = Some(format!("the state store is unavailable: {why}"));
+    decision
+}
+
 impl Engine {
     /// Decides a request now (system clock).
     pub fn decide(&self, req: &Request) -> Decision {
@@ -85,50 +157,93 @@ impl Engine {
 
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
-        self.decide_classified(req, now_ms, None)
+        self.decide_with(req, now_ms, &*self.state, None)
     }
 
-    /// Decides a request whose text another classifier already classified (the sidecar's HTTP
-    /// classifier, which is asynchronous): `pre` is its answer and the name decisions record.
-    /// With `None`, the engine's own classifier reads the text.
-    pub fn decide_classified(
+    /// Decides a request at `now_ms` with `state`: works the decision out on what the state
+    /// says, then takes what it uses in one atomic step; when the store refuses (another
+    /// decision took the room meanwhile), works it out again knowing that, at most
+    /// `MAX_ATTEMPTS` times. A store that cannot be asked fails closed (`unavailable`).
+    /// `pre`: the text already classified by another classifier (the sidecar's HTTP one) and
+    /// the name decisions record; with `None` the engine's own classifier reads the text.
+    pub fn decide_with(
         &self,
         req: &Request,
         now_ms: u64,
-        pre: Option<(&Classification, Arc<str>)>,
+        state: &dyn State,
+        pre: Preclassified<'_>,
     ) -> Decision {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut draft = Draft::scratch(self.hash.clone());
-        draft.d.decision_id = DecisionId {
-            at_ms: now_ms,
-            seq: n,
-        };
-        self.run(req, now_ms, pre, &mut draft);
-        draft.d
+        let id = self.decision_id(now_ms);
+        let mut learned = Vec::new();
+        for _ in 0..MAX_ATTEMPTS {
+            let a = self.attempt(req, now_ms, id, state, &learned, pre.clone());
+            if a.claim.is_empty() {
+                return a.decision;
+            }
+            match state.take(&a.claim, now_ms) {
+                Ok(()) => return a.decision,
+                Err(Refused::Blocked(blocks)) => learned.extend(blocks),
+                Err(Refused::Unavailable(why)) => return unavailable(a.decision, &why),
+            }
+        }
+        self.contended(id, &learned)
     }
 
     /// A `clarify` for a text no classifier could read (the sidecar's HTTP classifier failed
     /// and its declared fallback is `clarify`): no intent, the question, and why.
     pub fn clarify_unclassified(&self, now_ms: u64, question: &str, reason: String) -> Decision {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut draft = Draft::scratch(self.hash.clone());
-        draft.d.decision_id = DecisionId {
-            at_ms: now_ms,
-            seq: n,
-        };
+        let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
+        draft.d.decision_id = self.decision_id(now_ms);
         draft.d.classifier = Some(Arc::from("none (fallback: clarify)"));
         draft.d.question = Some(Arc::from(question));
         draft.end(Outcome::Clarify, Some(reason));
         draft.d
     }
 
-    fn run(
+    /// A fresh decision id at `now_ms`.
+    pub fn decision_id(&self, now_ms: u64) -> DecisionId {
+        DecisionId {
+            at_ms: now_ms,
+            seq: self.counter.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Works a decision out on `check` (the state as last known) and `learned` (what the store
+    /// refused to earlier attempts), without taking anything: the caller commits the claim
+    /// (`State::take`) and tries again on a refusal. `decide_with` is this loop; the sidecar
+    /// runs it against an asynchronous store.
+    pub fn attempt(
         &self,
         req: &Request,
-        now: u64,
-        pre: Option<(&Classification, Arc<str>)>,
-        dr: &mut Draft,
-    ) {
+        now_ms: u64,
+        id: DecisionId,
+        check: &dyn Check,
+        learned: &[Block],
+        pre: Preclassified<'_>,
+    ) -> Attempt {
+        let mut draft = Draft::scratch(self.hash.clone(), check);
+        draft.view.learned = learned;
+        draft.d.decision_id = id;
+        self.run(req, now_ms, pre, &mut draft);
+        Attempt {
+            decision: draft.d,
+            claim: draft.claim,
+        }
+    }
+
+    /// The answer when the store refused `MAX_ATTEMPTS` claims in a row: a throttle.
+    pub fn contended(&self, id: DecisionId, learned: &[Block]) -> Decision {
+        let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
+        draft.d.decision_id = id;
+        draft.d.retry_after_ms = learned.iter().map(|b| b.why.wait_ms()).min();
+        draft.end(
+            Outcome::Throttle,
+            Some("the limits of the agents and humans it could use kept filling up".into()),
+        );
+        draft.d
+    }
+
+    fn run(&self, req: &Request, now: u64, pre: Preclassified<'_>, dr: &mut Draft<'_>) {
         let Some((intent, confidence)) = self.resolve_intent(req, pre, dr) else {
             return;
         };
@@ -194,14 +309,18 @@ impl Engine {
     fn resolve_intent(
         &self,
         req: &Request,
-        pre: Option<(&Classification, Arc<str>)>,
-        dr: &mut Draft,
+        pre: Preclassified<'_>,
+        dr: &mut Draft<'_>,
     ) -> Option<(IntentId, f64)> {
         if let Some(name) = &req.intent {
             let Some(&i) = self.intents_by_name.get(name) else {
                 dr.end(
                     Outcome::Deny,
-                    Some(format!("unknown intent `{name}`{}", self.closest(name))),
+                    Some(format!(
+                        "unknown intent `{}`{}",
+                        echo(name),
+                        self.closest(name)
+                    )),
                 );
                 return None;
             };
@@ -230,11 +349,11 @@ impl Engine {
             );
             return None;
         };
-        if text.len() > MAX_TEXT_BYTES {
+        if text.len() > MAX_TEXT {
             dr.end(
                 Outcome::Deny,
                 Some(format!(
-                    "the text is {} bytes long; the classifier reads at most {MAX_TEXT_BYTES}",
+                    "the text is {} bytes long; the classifier reads at most {MAX_TEXT}",
                     text.len()
                 )),
             );
@@ -265,7 +384,7 @@ impl Engine {
     }
 
     /// Step 1 for text: the best intent, unless it is below the plan's floor.
-    fn classified(&self, c: &Classification, dr: &mut Draft) -> Option<(IntentId, f64)> {
+    fn classified(&self, c: &Classification, dr: &mut Draft<'_>) -> Option<(IntentId, f64)> {
         let name = |i: IntentId| self.intent_names.get(i as usize).map_or("?", |n| n);
         let mut shown: Vec<String> = c
             .ranked
@@ -310,7 +429,13 @@ impl Engine {
         }
     }
 
+    /// The known intents nearest to an unknown name, for the reason. A name longer than any
+    /// answer repeats (`MAX_ECHO`) gets none: the edit distance costs its length times each
+    /// intent's, and a name that long is no typo.
     fn closest(&self, name: &str) -> String {
+        if name.len() > MAX_ECHO {
+            return String::new();
+        }
         let mut names: Vec<(usize, &str)> = self
             .plan
             .intents
@@ -332,7 +457,7 @@ impl Engine {
     }
 
     /// Step 2: lineage guards. Returns the delegation depth.
-    fn guards(&self, req: &Request, intent: IntentId, dr: &mut Draft) -> Option<u32> {
+    fn guards(&self, req: &Request, intent: IntentId, dr: &mut Draft<'_>) -> Option<u32> {
         let Some(caller) = &req.caller else {
             return Some(0);
         };
@@ -344,7 +469,8 @@ impl Engine {
                     dr.end(
                         Outcome::Deny,
                         Some(format!(
-                            "the caller's lineage names an unknown intent `{name}`"
+                            "the caller's lineage names an unknown intent `{}`",
+                            echo(name)
                         )),
                     );
                     return None;
@@ -430,7 +556,7 @@ impl Engine {
         steps: &[StepInfo],
         env: &Env<'_>,
         now: u64,
-        dr: &mut Draft,
+        dr: &mut Draft<'_>,
     ) {
         match action {
             plan::Action::Clarify { question } => {
@@ -452,26 +578,19 @@ impl Engine {
     }
 
     /// Hands the request to the first of `humans` under their rate limit; `throttle` if none is.
-    fn escalate(&self, humans: &[u32], because: Option<String>, now: u64, dr: &mut Draft) {
+    /// The human is claimed (one use), not taken: the caller commits.
+    fn escalate(&self, humans: &[u32], because: Option<String>, now: u64, dr: &mut Draft<'_>) {
         let mut wait = u64::MAX;
         for &h in humans {
-            let w = self
-                .human_rates
-                .get(h as usize)
-                .into_iter()
-                .flatten()
-                .filter_map(|(count, per)| {
-                    self.state.rate_wait(Subject::Human(h), *count, *per, now)
-                })
-                .max();
-            match w {
-                Some(w) => {
+            let Some(take) = self.human_limits.get(h as usize) else {
+                continue;
+            };
+            match dr.view.blocked(take, now) {
+                Some(blocked) => {
+                    let w = blocked.wait_ms();
                     dr.trace(
                         "candidate",
-                        TraceWhat::Text(format!(
-                            "human {}",
-                            self.human_names.get(h as usize).map_or("?", |n| n)
-                        )),
+                        TraceWhat::Text(format!("human {}", take.subject.name())),
                         false,
                         Some(Arc::from(format!("rate limit: free in {w} ms"))),
                         None,
@@ -479,15 +598,9 @@ impl Engine {
                     wait = wait.min(w);
                 }
                 None => {
-                    let per = self
-                        .human_rates
-                        .get(h as usize)
-                        .into_iter()
-                        .flatten()
-                        .map(|(_, p)| *p)
-                        .max();
-                    if let Some(per) = per {
-                        self.state.rate_take(Subject::Human(h), per, now);
+                    dr.claim.clear();
+                    if !take.rates.is_empty() {
+                        dr.claim.push(take.clone());
                     }
                     let human = self.plan.humans.get(h as usize);
                     dr.d.human = self.human_names.get(h as usize).cloned();
@@ -513,7 +626,7 @@ impl Engine {
         intent: IntentId,
         env: &Env<'_>,
         now: u64,
-        dr: &mut Draft,
+        dr: &mut Draft<'_>,
     ) {
         let filled: Vec<Filled> = match self.fill(infos, env, now, dr) {
             Fill::Filled(f) => f,
@@ -631,16 +744,13 @@ impl Engine {
         if let Some((humans, because)) = escalate_to {
             return self.escalate(humans, because, now, dr);
         }
+        // The filled agents are claimed: the caller takes their uses (and checks their
+        // breakers once more) in one step when it commits the decision.
         for f in &filled {
-            let per = self
-                .agent_rates
-                .get(f.agent as usize)
-                .into_iter()
-                .flatten()
-                .map(|(_, p)| *p)
-                .max();
-            if let Some(per) = per {
-                self.state.rate_take(Subject::Agent(f.agent), per, now);
+            if let Some(take) = self.agent_limits.get(f.agent as usize) {
+                if !take.rates.is_empty() || take.breaker.is_some() {
+                    dr.claim.push(take.clone());
+                }
             }
         }
         dr.end(outcome, None);

@@ -1,4 +1,4 @@
-//! Filling steps (LANGUAGE.md §6 step 4): for each step, the candidates in order — the target
+//! Filling steps (step 4 of a decision, docs/concepts.md): for each step, the candidates in order — the target
 //! (for `any CAP`, every provider, best first), the fallbacks, then the backups of the agents
 //! named — and the first that provides what the step needs, is permitted by the policies
 //! (Cedar's meaning: a matching forbid wins; otherwise clearance or a matching permit grants),
@@ -10,7 +10,7 @@ use super::{Candidate, Engine, StepInfo};
 use crate::decision::TraceWhat;
 use crate::eval::{holds, Env, Fault};
 use crate::plan::{self, AgentId, DataId};
-use crate::state::Subject;
+use crate::state::Blocked;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -55,7 +55,13 @@ enum Refusal {
 impl Engine {
     /// Fills each step (as the engine worked it out: `StepInfo`) with its first candidate that
     /// can take it.
-    pub(crate) fn fill(&self, steps: &[StepInfo], env: &Env<'_>, now: u64, dr: &mut Draft) -> Fill {
+    pub(crate) fn fill(
+        &self,
+        steps: &[StepInfo],
+        env: &Env<'_>,
+        now: u64,
+        dr: &mut Draft<'_>,
+    ) -> Fill {
         let mut out = Vec::with_capacity(steps.len());
         for (i, step) in steps.iter().enumerate() {
             let mut wait: Option<u64> = None;
@@ -139,7 +145,7 @@ impl Engine {
         step: &StepInfo,
         env: &Env<'_>,
         now: u64,
-        dr: &mut Draft,
+        dr: &mut Draft<'_>,
     ) -> Result<Option<Refusal>, Fault> {
         let a = c.agent;
         let Some(agent) = self.plan.agents.get(a as usize) else {
@@ -173,30 +179,23 @@ impl Engine {
                     return Ok(Some(Refusal::CedarDenied));
                 }
             }
-            return Ok(self.limits_refusal(a, now));
+            return Ok(self.limits_refusal(a, now, dr));
         }
         let needs_permit = c.not_cleared.is_some();
         if let Some(refusal) = self.authorize(agent, &step.handles, needs_permit, rules, env, dr)? {
             return Ok(Some(refusal));
         }
-        Ok(self.limits_refusal(a, now))
+        Ok(self.limits_refusal(a, now, dr))
     }
 
-    /// The breaker and rate-limit checks of a candidate that policies permit.
-    fn limits_refusal(&self, a: AgentId, now: u64) -> Option<Refusal> {
-        if let Some(Some((failures, cooldown))) = self.breakers.get(a as usize) {
-            if self.state.breaker_open(a, *failures, *cooldown, now) {
-                return Some(Refusal::BreakerOpen);
-            }
+    /// The breaker and rate-limit checks of a candidate that policies permit, on what the
+    /// draft knows of the state.
+    fn limits_refusal(&self, a: AgentId, now: u64, dr: &Draft<'_>) -> Option<Refusal> {
+        let take = self.agent_limits.get(a as usize)?;
+        match dr.view.blocked(take, now)? {
+            Blocked::Breaker { .. } => Some(Refusal::BreakerOpen),
+            Blocked::Rate { wait_ms } => Some(Refusal::RateLimited(wait_ms)),
         }
-        let wait = self
-            .agent_rates
-            .get(a as usize)
-            .into_iter()
-            .flatten()
-            .filter_map(|(count, per)| self.state.rate_wait(Subject::Agent(a), *count, *per, now))
-            .max();
-        wait.map(Refusal::RateLimited)
     }
 
     /// Whether the policies let `agent` handle `data` for a request (Cedar's meaning: a
@@ -228,7 +227,7 @@ impl Engine {
             data: &[],
             response: None,
         };
-        let mut scratch = Draft::scratch(self.hash.clone());
+        let mut scratch = Draft::scratch(self.hash.clone(), &*self.state);
         let needs_permit = data.iter().any(|d| a.cleared.binary_search(d).is_err());
         let name = self.agent_name(agent);
         let rules = PolicyRules {
@@ -254,7 +253,7 @@ impl Engine {
         needs_permit: bool,
         rules: PolicyRules<'_>,
         env: &Env<'_>,
-        dr: &mut Draft,
+        dr: &mut Draft<'_>,
     ) -> Result<Option<Refusal>, Fault> {
         let env = Env {
             agent: Some(agent),

@@ -7,11 +7,13 @@ mod decide;
 mod fill;
 mod index;
 mod review;
+mod validate;
 
 use crate::classifier::{Builtin, Classifier};
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
-use crate::state::{MemoryState, State};
-pub use decide::now_ms;
+use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
+pub(crate) use decide::now_ms;
+pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
 use std::collections::HashMap;
@@ -47,11 +49,10 @@ pub struct Engine {
     pub(crate) breaker_open: Arc<str>,
     /// `file:line:col` per source id.
     pub(crate) at: Vec<Arc<str>>,
-    /// Rate limits per agent and per human: (count, per_ms).
-    pub(crate) agent_rates: Vec<Vec<(u64, u64)>>,
-    pub(crate) human_rates: Vec<Vec<(u64, u64)>>,
-    /// Breaker per agent: (failures, cooldown_ms).
-    pub(crate) breakers: Vec<Option<(u64, u64)>>,
+    /// Per agent and per human: the subject by name, its rate limits and (agents) breaker;
+    /// what a decision that uses it claims from the state store.
+    pub(crate) agent_limits: Vec<Take>,
+    pub(crate) human_limits: Vec<Take>,
     /// The rules of each kind, filed by the agent and intent they can apply to.
     pub(crate) forbids: RuleIndex,
     pub(crate) permits: RuleIndex,
@@ -60,7 +61,7 @@ pub struct Engine {
     /// The plan's built-in classifier, and another that replaces it (`with_classifier`).
     pub(crate) classifier: Builtin,
     pub(crate) custom_classifier: Option<Box<dyn Classifier>>,
-    pub(crate) state: Box<dyn State>,
+    pub(crate) state: Arc<dyn State>,
     /// With the `cedar` feature and [`Engine::with_cedar`]: authorize through cedar-policy.
     #[cfg(feature = "cedar")]
     pub(crate) cedar: Option<crate::cedar::Oracle>,
@@ -80,7 +81,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Loads a plan, checking every index in it, with in-memory state.
     pub fn from_plan(plan: Plan) -> Result<Engine, PlanError> {
-        Engine::with_state(plan, Box::new(MemoryState::default()))
+        Engine::with_state(plan, Arc::new(MemoryState::default()))
     }
 
     /// Loads a plan from its JSON text.
@@ -90,9 +91,11 @@ impl Engine {
         Engine::from_plan(plan)
     }
 
-    /// Loads a plan with a given state store.
-    pub fn with_state(plan: Plan, state: Box<dyn State>) -> Result<Engine, PlanError> {
-        validate(&plan)?;
+    /// Loads a plan with a given state store. The plan is validated first (`validate.rs`): a
+    /// plan the engine cannot act on as written, or whose stated `plan_hash` is not the hash of
+    /// its content, is refused. An empty `plan_hash` is computed.
+    pub fn with_state(mut plan: Plan, state: Arc<dyn State>) -> Result<Engine, PlanError> {
+        plan.plan_hash = validate::validate(&plan)?;
         let name_map = |names: Vec<&str>| {
             names
                 .into_iter()
@@ -123,42 +126,12 @@ impl Engine {
                     .then(a.name.cmp(&b.name))
             });
         }
-        let mut agent_rates = vec![Vec::new(); plan.agents.len()];
-        let mut human_rates = vec![Vec::new(); plan.humans.len()];
-        for r in &plan.limits.rates {
-            let limit = (r.count, r.per_ms);
-            match r.target {
-                LimitTarget::Any => {
-                    agent_rates.iter_mut().for_each(|v| v.push(limit));
-                    human_rates.iter_mut().for_each(|v| v.push(limit));
-                }
-                LimitTarget::Agent(a) => agent_rates[a as usize].push(limit),
-                LimitTarget::Human(h) => human_rates[h as usize].push(limit),
-            }
-        }
-        let mut breakers = vec![None; plan.agents.len()];
-        // A breaker for one agent overrides `breaker any` for it.
-        for b in plan
-            .limits
-            .breakers
-            .iter()
-            .filter(|b| b.target == LimitTarget::Any)
-        {
-            breakers
-                .iter_mut()
-                .for_each(|x| *x = Some((b.failures, b.cooldown_ms)));
-        }
-        for b in &plan.limits.breakers {
-            if let LimitTarget::Agent(a) = b.target {
-                breakers[a as usize] = Some((b.failures, b.cooldown_ms));
-            }
-        }
+        let (agent_limits, human_limits) = limits(&plan);
         let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
         let by_kind = |k: plan::RuleKind| {
             RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
         };
-        let weights = plan.classifier.weights.as_slice().try_into().ok();
-        let classifier = Builtin::new(&plan.intents, weights);
+        let classifier = Builtin::new(&plan.intents, &plan.classifier);
         let (forbids, permits, escalations, audits) = (
             by_kind(plan::RuleKind::Forbid),
             by_kind(plan::RuleKind::Permit),
@@ -252,9 +225,8 @@ impl Engine {
                 .collect(),
             breaker_open: arc("breaker open"),
             at,
-            agent_rates,
-            human_rates,
-            breakers,
+            agent_limits,
+            human_limits,
             forbids,
             permits,
             escalations,
@@ -306,13 +278,30 @@ impl Engine {
     /// Records a failure of the named agent at `now_ms`: its breaker may open, so the next
     /// decisions use fallbacks and backups until the cooldown passes. Unknown names are ignored.
     pub fn report_failure(&self, agent: &str, now_ms: u64) -> bool {
-        match self.agents_by_name.get(agent) {
-            Some(a) => {
-                self.state.record_failure(*a, now_ms);
+        match self.agent_limits(agent) {
+            Some(t) => {
+                self.state.record_failure(&t.subject, t.breaker, now_ms);
                 true
             }
             None => false,
         }
+    }
+
+    /// The named agent as the state store knows it: its subject, rate limits and breaker.
+    pub fn agent_limits(&self, agent: &str) -> Option<&Take> {
+        self.agents_by_name
+            .get(agent)
+            .and_then(|a| self.agent_limits.get(*a as usize))
+    }
+
+    /// Every agent as the state store knows it, in plan order.
+    pub fn all_agent_limits(&self) -> &[Take] {
+        &self.agent_limits
+    }
+
+    /// The state store this engine decides with (`decide`, `decide_at`).
+    pub fn state(&self) -> &Arc<dyn State> {
+        &self.state
     }
 
     pub(crate) fn at(&self, src: u32) -> Option<Arc<str>> {
@@ -504,180 +493,74 @@ impl StepInfo {
     }
 }
 
-/// Checks that every index in the plan points into its table, so evaluation never goes out
-/// of bounds.
-fn validate(plan: &Plan) -> Result<(), PlanError> {
-    let c = &plan.classifier;
-    if !(c.weights.is_empty() || c.weights.len() == crate::classifier::index::FEATURES)
-        || c.weights.iter().any(|w| !w.is_finite())
-    {
-        return Err(PlanError(format!(
-            "the classifier's weights must be {} finite numbers (or none)",
-            crate::classifier::index::FEATURES
-        )));
-    }
-    if c.floor.is_some_and(|f| !(0.0..=1.0).contains(&f)) {
-        return Err(PlanError("the confidence floor must be within 0..1".into()));
-    }
-    if plan.format != plan::FORMAT {
-        return Err(PlanError(format!(
-            "format {} is not supported (this runtime reads format {})",
-            plan.format,
-            plan::FORMAT
-        )));
-    }
-    let (nc, nd, na, nh, ni, ns) = (
-        plan.capabilities.len(),
-        plan.data_classes.len(),
-        plan.agents.len(),
-        plan.humans.len(),
-        plan.intents.len(),
-        plan.source_map.len(),
-    );
-    let bad = |what: &str, i: u32, n: usize| -> Result<(), PlanError> {
-        if (i as usize) < n {
-            Ok(())
-        } else {
-            Err(PlanError(format!(
-                "{what} index {i} is out of range (there are {n})"
-            )))
-        }
-    };
-    let all = |what: &str, v: &[u32], n: usize| v.iter().try_for_each(|i| bad(what, *i, n));
-    let sorted = |what: &str, v: &[u32]| {
-        if v.windows(2).all(|w| w[0] < w[1]) {
-            Ok(())
-        } else {
-            Err(PlanError(format!("{what} must be sorted")))
-        }
-    };
-    for c in &plan.capabilities {
-        if let Some(p) = c.parent {
-            bad("capability", p, nc)?;
-        }
-    }
-    for d in &plan.data_classes {
-        if let Some(p) = d.parent {
-            bad("data class", p, nd)?;
-        }
-        all("data class", &d.covers, nd)?;
-    }
-    for a in &plan.agents {
-        all("capability", &a.provides, nc)?;
-        sorted("an agent's provides", &a.provides)?;
-        all("data class", &a.cleared, nd)?;
-        sorted("an agent's clearance", &a.cleared)?;
-        all("agent", &a.backups, na)?;
-        bad("source", a.src, ns)?;
-        if !(a.trust.is_finite() && a.cost.is_finite()) {
-            return Err(PlanError(format!(
-                "agent {} has a non-finite trust or cost",
-                a.name
-            )));
-        }
-    }
-    let check_expr = |e: &Expr| check_expr(e, nc, nd, ni);
-    let check_target = |t: &plan::Target| match t {
-        plan::Target::Agent(a) => bad("agent", *a, na),
-        plan::Target::Any(c) => bad("capability", *c, nc),
-    };
-    let check_arms = |arms: &[plan::Arm], nsteps_ok: bool| -> Result<(), PlanError> {
-        for arm in arms {
-            bad("source", arm.src, ns)?;
-            if let Some(w) = &arm.when {
-                check_expr(w)?;
-            }
-            let steps: &[plan::Step] = match &arm.action {
-                plan::Action::Dispatch { step } => std::slice::from_ref(step),
-                plan::Action::Plan { steps } => steps,
-                plan::Action::Escalate { humans, .. } => {
-                    all("human", humans, nh)?;
-                    &[]
-                }
-                plan::Action::Redact { data } => {
-                    all("data class", data, nd)?;
-                    &[]
-                }
-                _ => &[],
-            };
-            if !nsteps_ok && !steps.is_empty() {
-                return Err(PlanError("a review arm cannot dispatch".into()));
-            }
-            for s in steps {
-                check_target(&s.target)?;
-                s.fallbacks.iter().try_for_each(&check_target)?;
-                all("step", &s.after, steps.len())?;
-                all("capability", &s.needs, nc)?;
-                all("data class", &s.handles, nd)?;
-                bad("source", s.src, ns)?;
-            }
-        }
-        Ok(())
-    };
-    for it in &plan.intents {
-        all("capability", &it.requires, nc)?;
-        all("data class", &it.handles, nd)?;
-        all("intent", &it.delegates, ni)?;
-        check_arms(&it.route.arms, true)?;
-    }
-    for r in &plan.rules {
-        r.when.as_ref().map_or(Ok(()), &check_expr)?;
-        r.unless.as_ref().map_or(Ok(()), &check_expr)?;
-        all("human", &r.humans, nh)?;
-        bad("source", r.src, ns)?;
-    }
-    for r in &plan.reviews {
-        if let Some(a) = r.agent {
-            bad("agent", a, na)?;
-        }
-        check_arms(&r.arms, false)?;
-    }
-    for r in &plan.limits.rates {
-        match r.target {
-            LimitTarget::Agent(a) => bad("agent", a, na)?,
-            LimitTarget::Human(h) => bad("human", h, nh)?,
-            LimitTarget::Any => {}
-        }
-    }
-    for b in &plan.limits.breakers {
-        match b.target {
-            LimitTarget::Agent(a) => bad("agent", a, na)?,
-            LimitTarget::Human(h) => bad("human", h, nh)?,
-            LimitTarget::Any => {}
-        }
-    }
-    Ok(())
-}
-
-fn check_expr(e: &Expr, nc: usize, nd: usize, ni: usize) -> Result<(), PlanError> {
-    let sorted_in = |v: &[u32], n: usize, what: &str| {
-        if v.iter().all(|i| (*i as usize) < n) && v.windows(2).all(|w| w[0] < w[1]) {
-            Ok(())
-        } else {
-            Err(PlanError(format!("{what} set is out of range or unsorted")))
-        }
-    };
-    match e {
-        Expr::IntentIs { intent } if (*intent as usize) >= ni => {
-            Err(PlanError(format!("intent index {intent} is out of range")))
-        }
-        Expr::AgentProvides { cap } if (*cap as usize) >= nc => {
-            Err(PlanError(format!("capability index {cap} is out of range")))
-        }
-        Expr::DataTouches { any } | Expr::ResponseDataTouches { any } => {
-            sorted_in(any, nd, "data class")
-        }
-        Expr::Not { e } => check_expr(e, nc, nd, ni),
-        Expr::And { all: v } | Expr::Or { any: v } => {
-            v.iter().try_for_each(|x| check_expr(x, nc, nd, ni))
-        }
-        Expr::Cmp { lhs, rhs, .. } => check_expr(lhs, nc, nd, ni).and(check_expr(rhs, nc, nd, ni)),
-        Expr::In { item, set, .. } => check_expr(item, nc, nd, ni).and(check_expr(set, nc, nd, ni)),
-        _ => Ok(()),
-    }
-}
-
 /// Whether a sorted `provides` holds every capability in `needs`.
 pub(crate) fn covers(provides: &[CapId], needs: &[CapId]) -> bool {
     needs.iter().all(|n| provides.binary_search(n).is_ok())
+}
+
+/// Each agent's and human's limits, as the state store takes them: rate limits (a limit for
+/// `any` applies to each one), and for agents the breaker (one for the agent overrides
+/// `breaker any`).
+fn limits(plan: &Plan) -> (Vec<Take>, Vec<Take>) {
+    let mut agent_rates = vec![Vec::new(); plan.agents.len()];
+    let mut human_rates = vec![Vec::new(); plan.humans.len()];
+    for r in &plan.limits.rates {
+        let limit = Rate {
+            count: r.count,
+            per_ms: r.per_ms,
+        };
+        let one = |v: &mut Vec<Vec<Rate>>, i: u32| {
+            if let Some(x) = v.get_mut(i as usize) {
+                x.push(limit);
+            }
+        };
+        match r.target {
+            LimitTarget::Any => {
+                agent_rates.iter_mut().for_each(|v| v.push(limit));
+                human_rates.iter_mut().for_each(|v| v.push(limit));
+            }
+            LimitTarget::Agent(a) => one(&mut agent_rates, a),
+            LimitTarget::Human(h) => one(&mut human_rates, h),
+        }
+    }
+    let breaker = |b: &plan::Breaker| Breaker {
+        failures: b.failures,
+        cooldown_ms: b.cooldown_ms,
+    };
+    let any = plan
+        .limits
+        .breakers
+        .iter()
+        .rfind(|b| b.target == LimitTarget::Any)
+        .map(breaker);
+    let mut breakers = vec![any; plan.agents.len()];
+    for b in &plan.limits.breakers {
+        if let LimitTarget::Agent(a) = b.target {
+            if let Some(x) = breakers.get_mut(a as usize) {
+                *x = Some(breaker(b));
+            }
+        }
+    }
+    let agents = plan
+        .agents
+        .iter()
+        .zip(agent_rates)
+        .zip(breakers)
+        .map(|((a, rates), breaker)| Take {
+            subject: Subject::Agent(Arc::from(a.name.as_str())),
+            rates: Arc::from(rates),
+            breaker,
+        })
+        .collect();
+    let humans = plan
+        .humans
+        .iter()
+        .zip(human_rates)
+        .map(|(h, rates)| Take {
+            subject: Subject::Human(Arc::from(h.name.as_str())),
+            rates: Arc::from(rates),
+            breaker: None,
+        })
+        .collect();
+    (agents, humans)
 }

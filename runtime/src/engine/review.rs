@@ -7,7 +7,6 @@ use crate::decision::{TraceEntry, TraceWhat, Verdict, VerdictOutcome};
 use crate::eval::{holds, Env};
 use crate::plan;
 use crate::request::Response;
-use crate::state::Subject;
 use std::sync::Arc;
 
 impl Engine {
@@ -119,16 +118,12 @@ impl Engine {
                 (VerdictOutcome::Redact, None)
             }
             plan::Action::Escalate { humans, because } => {
-                let free =
-                    humans.iter().copied().find(|h| {
-                        self.human_rates.get(*h as usize).into_iter().flatten().all(
-                            |(count, per)| {
-                                self.state
-                                    .rate_wait(Subject::Human(*h), *count, *per, now)
-                                    .is_none()
-                            },
-                        )
-                    });
+                // A review's escalation checks the humans' limits; it takes no use of them.
+                let free = humans.iter().copied().find(|h| {
+                    self.human_limits
+                        .get(*h as usize)
+                        .is_some_and(|t| t.rates.is_empty() || self.state.check(t, now).is_none())
+                });
                 match free {
                     Some(h) => {
                         if rank(VerdictOutcome::Escalate) > rank(v.outcome) {

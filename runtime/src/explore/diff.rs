@@ -6,11 +6,11 @@
 //! the result says so. Intents are decided in parallel, one chunk per core, in a fixed order.
 
 use super::constants::applicable_rules;
-use super::region::{contains, describe, merge, CellBox};
+use super::region::{contains, merge_with_members, CellBox, Writer};
 use super::space::{space, Space};
 use super::{summary, DecisionSummary, NoLimits};
 use crate::engine::{Engine, PlanError};
-use crate::plan::Plan;
+use crate::plan::{strip_src, Plan};
 use crate::request::Request;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -97,9 +97,9 @@ pub struct Region {
 
 /// Compares two plans intent by intent.
 pub fn diff(old: &Plan, new: &Plan, opts: DiffOptions) -> Result<PlanDiff, PlanError> {
-    let old_engine = Engine::with_state(old.clone(), Box::new(NoLimits))
+    let old_engine = Engine::with_state(old.clone(), std::sync::Arc::new(NoLimits))
         .map_err(|e| PlanError(format!("old plan: {}", e.0)))?;
-    let new_engine = Engine::with_state(new.clone(), Box::new(NoLimits))
+    let new_engine = Engine::with_state(new.clone(), std::sync::Arc::new(NoLimits))
         .map_err(|e| PlanError(format!("new plan: {}", e.0)))?;
     let names =
         |p: &Plan| -> BTreeSet<String> { p.intents.iter().map(|i| i.name.clone()).collect() };
@@ -198,17 +198,6 @@ fn unchanged_intents<'p>(old: &'p Plan, new: &Plan) -> BTreeSet<&'p str> {
 }
 
 /// Removes every `src` (a source-map index) from a plan's JSON.
-fn strip_src(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            o.remove("src");
-            o.values_mut().for_each(strip_src);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_src),
-        _ => {}
-    }
-}
-
 fn notes(old: &Plan, new: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     if old.limits.rates != new.limits.rates || old.limits.breakers != new.limits.breakers {
@@ -294,10 +283,10 @@ fn intent_diff(space: Space, old: &Engine, new: &Engine, opts: DiffOptions) -> I
         }
     }
     let mut regions: Vec<(Vec<usize>, Region)> = Vec::new();
+    let writer = Writer::new(&s.vars);
     for cells in groups {
-        for bx in merge(&cells) {
-            let members: Vec<&Vec<usize>> = cells.iter().filter(|c| contains(&bx, c)).collect();
-            let Some(first) = members.first() else {
+        for (bx, members) in merge_with_members(&cells) {
+            let Some(first) = members.first().and_then(|n| cells.get(*n)) else {
                 continue;
             };
             let req = s.request(first);
@@ -309,7 +298,7 @@ fn intent_diff(space: Space, old: &Engine, new: &Engine, opts: DiffOptions) -> I
             regions.push((
                 (*first).clone(),
                 Region {
-                    condition: describe(&s.vars, &bx),
+                    condition: writer.describe(&bx),
                     cells: members.len() as u64,
                     example: serde_json::to_value(&req).unwrap_or_default(),
                     old: ea,

@@ -15,7 +15,7 @@ pub use replay::{replay, BadLine, ChangedRecord, IntentCount, ReplayReport};
 
 use crate::decision::{Decision, Outcome};
 use crate::log::step_list;
-use crate::state::{State, Subject};
+use crate::state::{Blocked, Breaker, Check, Refused, State, Subject, Take};
 use serde::Serialize;
 
 /// What a decision came to: what `diff` and `replay` compare (outcome, steps, person) and
@@ -89,13 +89,15 @@ pub fn summary(d: &Decision) -> DecisionSummary {
 /// compares what the policies decide, not how busy the agents were.
 struct NoLimits;
 
-impl State for NoLimits {
-    fn rate_wait(&self, _: Subject, _: u64, _: u64, _: u64) -> Option<u64> {
+impl Check for NoLimits {
+    fn check(&self, _: &Take, _: u64) -> Option<Blocked> {
         None
     }
-    fn rate_take(&self, _: Subject, _: u64, _: u64) {}
-    fn breaker_open(&self, _: u32, _: u64, _: u64, _: u64) -> bool {
-        false
+}
+
+impl State for NoLimits {
+    fn take(&self, _: &[Take], _: u64) -> Result<(), Refused> {
+        Ok(())
     }
-    fn record_failure(&self, _: u32, _: u64) {}
+    fn record_failure(&self, _: &Subject, _: Option<Breaker>, _: u64) {}
 }

@@ -10,41 +10,49 @@ use std::collections::{BTreeSet, HashMap};
 /// A box: for each variable, the indexes of its cells that the box takes (sorted).
 pub type CellBox = Vec<BTreeSet<usize>>;
 
-/// Merges cells (each a cell index per variable) into disjoint boxes covering exactly them.
-pub fn merge(cells: &[Vec<usize>]) -> Vec<CellBox> {
-    let mut boxes: Vec<CellBox> = cells
+/// Merges cells (each a cell index per variable) into disjoint boxes covering exactly them,
+/// each box with the cells it holds (indexes into `cells`, ascending): a cell belongs to the
+/// box it was merged into, so nobody has to test every cell against every box.
+pub fn merge_with_members(cells: &[Vec<usize>]) -> Vec<(CellBox, Vec<usize>)> {
+    let mut boxes: Vec<(CellBox, Vec<usize>)> = cells
         .iter()
-        .map(|c| c.iter().map(|i| BTreeSet::from([*i])).collect())
+        .enumerate()
+        .map(|(n, c)| (c.iter().map(|i| BTreeSet::from([*i])).collect(), vec![n]))
         .collect();
     let dims = cells.first().map_or(0, Vec::len);
     loop {
         let mut changed = false;
         for d in 0..dims {
-            let mut out: Vec<CellBox> = Vec::with_capacity(boxes.len());
+            let mut out: Vec<(CellBox, Vec<usize>)> = Vec::with_capacity(boxes.len());
             let mut by_rest: HashMap<CellBox, usize> = HashMap::new();
-            for b in boxes {
+            for (b, members) in boxes {
                 let mut rest = b.clone();
                 if let Some(slot) = rest.get_mut(d) {
                     slot.clear();
                 }
                 match by_rest.get(&rest) {
                     Some(&i) => {
-                        if let (Some(into), Some(from)) = (out.get_mut(i), b.get(d)) {
+                        if let (Some((into, into_members)), Some(from)) = (out.get_mut(i), b.get(d))
+                        {
                             if let Some(slot) = into.get_mut(d) {
                                 slot.extend(from.iter().copied());
                             }
+                            into_members.extend(members);
                         }
                         changed = true;
                     }
                     None => {
                         by_rest.insert(rest, out.len());
-                        out.push(b);
+                        out.push((b, members));
                     }
                 }
             }
             boxes = out;
         }
         if !changed {
+            for (_, members) in &mut boxes {
+                members.sort_unstable();
+            }
             return boxes;
         }
     }
@@ -55,48 +63,79 @@ pub fn contains(b: &CellBox, cell: &[usize]) -> bool {
     b.iter().zip(cell).all(|(set, i)| set.contains(i))
 }
 
-/// The condition a box stands for: one part per variable it restricts, joined with `, `;
-/// `every request` when it restricts none.
-pub fn describe(vars: &[Var], b: &CellBox) -> String {
-    let parts: Vec<String> = vars
-        .iter()
-        .zip(b)
-        .filter(|(v, set)| set.len() < v.cells.len())
-        .map(|(v, set)| describe_var(v, set))
-        .collect();
-    if parts.is_empty() {
-        "every request".into()
-    } else {
-        parts.join(", ")
+/// Writes boxes of one space as conditions. What it needs to know of each variable (which
+/// cells hold a value, and where each stands among them) is worked out once, so a box costs
+/// what it takes, not what its variables hold: a diff writes thousands of boxes.
+pub struct Writer<'v> {
+    vars: &'v [Var],
+    /// Per variable, its cells that hold a value (not `Absent`), ascending.
+    present: Vec<Vec<usize>>,
+    /// Per variable, whether those cells are all numeric (written as intervals).
+    numeric: Vec<bool>,
+}
+
+impl<'v> Writer<'v> {
+    pub fn new(vars: &'v [Var]) -> Writer<'v> {
+        let present = vars
+            .iter()
+            .map(|v| {
+                (0..v.cells.len())
+                    .filter(|i| !matches!(v.cells.get(*i), Some(Cell::Absent)))
+                    .collect()
+            })
+            .collect();
+        let numeric = vars
+            .iter()
+            .zip(&present)
+            .map(|(v, p): (&Var, &Vec<usize>)| {
+                p.iter()
+                    .all(|i| matches!(v.cells.get(*i), Some(Cell::Num(_))))
+            })
+            .collect();
+        Writer {
+            vars,
+            present,
+            numeric,
+        }
+    }
+
+    /// The condition a box stands for: one part per variable it restricts, joined with `, `;
+    /// `every request` when it restricts none.
+    pub fn describe(&self, b: &CellBox) -> String {
+        let parts: Vec<String> = self
+            .vars
+            .iter()
+            .zip(self.present.iter().zip(&self.numeric))
+            .zip(b)
+            .filter(|((v, _), set)| set.len() < v.cells.len())
+            .map(|((v, (present, numeric)), set)| describe_var(v, present, *numeric, set))
+            .collect();
+        if parts.is_empty() {
+            "every request".into()
+        } else {
+            parts.join(", ")
+        }
     }
 }
 
-fn describe_var(v: &Var, set: &BTreeSet<usize>) -> String {
+fn describe_var(v: &Var, present: &[usize], numeric: bool, set: &BTreeSet<usize>) -> String {
     let name = v.name();
-    let absent_taken = v
-        .cells
+    let absent_taken = set
         .iter()
-        .enumerate()
-        .any(|(i, c)| matches!(c, Cell::Absent) && set.contains(&i));
-    let present: Vec<usize> = (0..v.cells.len())
-        .filter(|i| !matches!(v.cells.get(*i), Some(Cell::Absent)))
-        .collect();
-    let taken: Vec<usize> = present
+        .any(|i| matches!(v.cells.get(*i), Some(Cell::Absent)));
+    let taken: Vec<usize> = set
         .iter()
         .copied()
-        .filter(|i| set.contains(i))
+        .filter(|i| !matches!(v.cells.get(*i), Some(Cell::Absent) | None))
         .collect();
     let mut parts = Vec::new();
     if !taken.is_empty() && taken.len() == present.len() {
         parts.push(format!("has {name}"));
     } else if !taken.is_empty() {
-        let numeric = present
-            .iter()
-            .all(|i| matches!(v.cells.get(*i), Some(Cell::Num(_))));
         if numeric {
-            parts.extend(numeric_runs(&name, v, &present, &taken));
+            parts.extend(numeric_runs(&name, v, present, &taken));
         } else {
-            parts.push(discrete(&name, v, &present, &taken));
+            parts.push(discrete(&name, v, present, &taken));
         }
     }
     if absent_taken {
@@ -112,10 +151,10 @@ fn describe_var(v: &Var, set: &BTreeSet<usize>) -> String {
 /// Runs of consecutive numeric cells, each written as an interval.
 fn numeric_runs(name: &str, v: &Var, present: &[usize], taken: &[usize]) -> Vec<String> {
     let last = present.len().saturating_sub(1);
-    // Positions among the present cells; runs of consecutive positions.
+    // Positions among the present cells (both ascending); runs of consecutive positions.
     let pos: Vec<usize> = taken
         .iter()
-        .filter_map(|t| present.iter().position(|p| p == t))
+        .filter_map(|t| present.binary_search(t).ok())
         .collect();
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for p in pos {
@@ -175,7 +214,7 @@ fn discrete(name: &str, v: &Var, present: &[usize], taken: &[usize]) -> String {
     if other_taken {
         let left: Vec<String> = present
             .iter()
-            .filter(|i| !taken.contains(i))
+            .filter(|i| taken.binary_search(i).is_err())
             .filter_map(shown)
             .collect();
         return format!("{name} not in {{{}}}", left.join(", "));
@@ -238,8 +277,14 @@ mod tests {
             }
         }
         cells.push(vec![6, 0]);
-        let boxes = merge(&cells);
-        let written: Vec<String> = boxes.iter().map(|b| describe(&vars, b)).collect();
+        let boxes: Vec<CellBox> = merge_with_members(&cells)
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect();
+        let written: Vec<String> = boxes
+            .iter()
+            .map(|b| Writer::new(&vars).describe(b))
+            .collect();
         assert_eq!(
             written,
             [
@@ -259,14 +304,17 @@ mod tests {
     fn open_ends_and_whole_variables_are_left_out() {
         let vars = [confidence(), channel()];
         let b: CellBox = vec![(0..4).collect(), (0..4).collect()];
-        assert_eq!(describe(&vars, &b), "confidence < 0.8");
+        assert_eq!(Writer::new(&vars).describe(&b), "confidence < 0.8");
         let b: CellBox = vec![(4..7).collect(), (0..3).collect()];
-        assert_eq!(describe(&vars, &b), "confidence >= 0.8, has channel");
+        assert_eq!(
+            Writer::new(&vars).describe(&b),
+            "confidence >= 0.8, has channel"
+        );
         let b: CellBox = vec![(0..7).collect(), (0..4).collect()];
-        assert_eq!(describe(&vars, &b), "every request");
+        assert_eq!(Writer::new(&vars).describe(&b), "every request");
         let b: CellBox = vec![[1, 5].into(), [0, 1].into()];
         assert_eq!(
-            describe(&vars, &b),
+            Writer::new(&vars).describe(&b),
             "(confidence in (0, 0.5) or confidence in (0.8, 1)), channel in {\"api\", \"web\"}"
         );
     }

@@ -4,7 +4,11 @@
 //! `ext_authz` (HTTP mode) and nginx's `auth_request` pass on without glue.
 
 use crate::decision::{Decision, Obligation, Outcome};
+use crate::limits::{
+    echo, MAX_DEPTH, MAX_HEADERS, MAX_HEADERS_TOTAL, MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_TEXT,
+};
 use crate::request::{Caller, Request};
+use crate::strict_json;
 use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::StatusCode;
 use serde_json::{Map, Value as Json};
@@ -58,11 +62,14 @@ pub const ANSWER_HEADERS: [&str; 12] = [
     RETRY_AFTER_MS,
 ];
 
-/// A request header that cannot be read.
+/// A request header that cannot be read, or that is past a bound (`crate::limits`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderError {
+    /// The header's name (cut to `limits::MAX_ECHO` characters when it is too long).
     pub header: String,
     pub message: String,
+    /// 431 for a header past a size bound, 400 for anything else.
+    pub status: StatusCode,
 }
 
 impl std::fmt::Display for HeaderError {
@@ -75,43 +82,195 @@ impl std::error::Error for HeaderError {}
 
 fn bad(header: &str, message: impl Into<String>) -> HeaderError {
     HeaderError {
-        header: header.to_string(),
+        header: echo(header).into_owned(),
         message: message.into(),
+        status: StatusCode::BAD_REQUEST,
     }
 }
 
-/// The one value of a header, as UTF-8. A header given twice is refused: two values for the
-/// intent or the caller would let a client smuggle one past a proxy that checks the other.
-fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, HeaderError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(bad(name, "given more than once; send it once"));
+fn too_large(header: &str, message: impl Into<String>) -> HeaderError {
+    HeaderError {
+        status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ..bad(header, message)
     }
-    std::str::from_utf8(first.as_bytes())
-        .map(|s| Some(s.trim()))
+}
+
+/// What to do with `x-intent-context-<field>` headers (docs/serve.md, "Context").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FieldHeaders {
+    /// Read them: each adds a field that `x-intent-context` and the other headers do not give;
+    /// a field given twice is refused, so neither source overrides the other.
+    #[default]
+    Merge,
+    /// `x-intent-context` is authoritative: per-field headers are not read at all.
+    Ignore,
+    /// A request with any per-field header is refused.
+    Refuse,
+}
+
+impl FieldHeaders {
+    /// Every choice, by the name `intent serve --field-headers` takes.
+    pub const ALL: [(&'static str, FieldHeaders); 3] = [
+        ("merge", FieldHeaders::Merge),
+        ("ignore", FieldHeaders::Ignore),
+        ("refuse", FieldHeaders::Refuse),
+    ];
+
+    /// The choice named `name`.
+    pub fn named(name: &str) -> Option<FieldHeaders> {
+        FieldHeaders::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+}
+
+/// The `x-intent-*` request headers of one request, each at most once, found in one pass.
+#[derive(Default)]
+struct Found<'h> {
+    name: Option<&'h HeaderValue>,
+    confidence: Option<&'h HeaderValue>,
+    text: Option<&'h HeaderValue>,
+    caller: Option<&'h HeaderValue>,
+    lineage: Option<&'h HeaderValue>,
+    context: Option<&'h HeaderValue>,
+    /// `x-intent-context-<field>`: the header's name and value, in the order they came.
+    fields: Vec<(&'h str, &'h HeaderValue)>,
+}
+
+impl<'h> Found<'h> {
+    /// Looks at every header once: counts and sizes the `x-intent-*` ones against the limits
+    /// and files the ones a request is read from. A header given twice is refused: two values
+    /// for the intent or the caller would let a client smuggle one past a proxy that checks
+    /// the other.
+    fn scan(headers: &'h HeaderMap, fields: FieldHeaders) -> Result<Found<'h>, HeaderError> {
+        let mut found = Found::default();
+        let (mut count, mut total) = (0usize, 0usize);
+        for (name, value) in headers {
+            let n = name.as_str();
+            let Some(rest) = n.strip_prefix("x-intent-") else {
+                continue;
+            };
+            count += 1;
+            total += n.len() + value.len();
+            if n.len() > MAX_HEADER_NAME {
+                return Err(too_large(
+                    n,
+                    format!(
+                        "the name has {} bytes, more than {MAX_HEADER_NAME}",
+                        n.len()
+                    ),
+                ));
+            }
+            if value.len() > MAX_HEADER_VALUE {
+                return Err(too_large(
+                    n,
+                    format!(
+                        "the value has {} bytes, more than {MAX_HEADER_VALUE}",
+                        value.len()
+                    ),
+                ));
+            }
+            if count > MAX_HEADERS {
+                return Err(too_large(
+                    n,
+                    format!("more than {MAX_HEADERS} x-intent-* headers in one request"),
+                ));
+            }
+            if total > MAX_HEADERS_TOTAL {
+                return Err(too_large(
+                    n,
+                    format!(
+                        "the x-intent-* headers have more than {MAX_HEADERS_TOTAL} bytes together"
+                    ),
+                ));
+            }
+            let slot = match rest {
+                "name" => &mut found.name,
+                "confidence" => &mut found.confidence,
+                "text" => &mut found.text,
+                "caller" => &mut found.caller,
+                "lineage" => &mut found.lineage,
+                "context" => &mut found.context,
+                _ => {
+                    if rest.starts_with("context-") {
+                        match fields {
+                            FieldHeaders::Merge => found.fields.push((n, value)),
+                            FieldHeaders::Ignore => {}
+                            FieldHeaders::Refuse => {
+                                return Err(bad(
+                                    n,
+                                    "per-field context headers are refused here; send the context in x-intent-context",
+                                ))
+                            }
+                        }
+                    }
+                    // Answer headers, `x-intent-answer` and the like: not part of the request.
+                    continue;
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(bad(n, "given more than once; send it once"));
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A header's value as UTF-8 text, trimmed.
+fn text_of<'h>(name: &str, value: &'h HeaderValue) -> Result<&'h str, HeaderError> {
+    std::str::from_utf8(value.as_bytes())
+        .map(str::trim)
         .map_err(|_| bad(name, "is not UTF-8 text"))
 }
 
-/// Reads the request to decide from the `x-intent-*` headers (docs/serve.md).
+fn text_in<'h>(name: &str, value: Option<&'h HeaderValue>) -> Result<Option<&'h str>, HeaderError> {
+    value.map(|v| text_of(name, v)).transpose()
+}
+
+/// Reads the request to decide from the `x-intent-*` headers (docs/serve.md), reading
+/// `x-intent-context-<field>` headers too (`FieldHeaders::Merge`).
 pub fn request_from_headers(headers: &HeaderMap) -> Result<Request, HeaderError> {
+    read_request(headers, FieldHeaders::Merge)
+}
+
+/// Reads the request to decide from the `x-intent-*` headers (docs/serve.md), with `fields`
+/// saying what to do with `x-intent-context-<field>` headers. Every bound of `crate::limits`
+/// is checked before anything is parsed.
+pub fn read_request(headers: &HeaderMap, fields: FieldHeaders) -> Result<Request, HeaderError> {
+    let found = Found::scan(headers, fields)?;
+    let text = text_in(TEXT, found.text)?;
+    if let Some(t) = text {
+        if t.len() > MAX_TEXT {
+            return Err(too_large(
+                TEXT,
+                format!(
+                    "the text has {} bytes, more than the {MAX_TEXT} the classifier reads",
+                    t.len()
+                ),
+            ));
+        }
+    }
     let mut req = Request {
-        intent: single(headers, NAME)?.map(str::to_string),
-        text: single(headers, TEXT)?.map(str::to_string),
+        intent: text_in(NAME, found.name)?.map(str::to_string),
+        text: text.map(str::to_string),
         ..Request::default()
     };
-    if let Some(c) = single(headers, CONFIDENCE)? {
+    if let Some(c) = text_in(CONFIDENCE, found.confidence)? {
         let x: f64 = c
             .parse()
             .ok()
             .filter(|x: &f64| (0.0..=1.0).contains(x))
-            .ok_or_else(|| bad(CONFIDENCE, format!("`{c}` is not a number from 0 to 1")))?;
+            .ok_or_else(|| {
+                bad(
+                    CONFIDENCE,
+                    format!("`{}` is not a number from 0 to 1", echo(c)),
+                )
+            })?;
         req.confidence = Some(x);
     }
-    let agent = single(headers, CALLER)?.map(str::to_string);
-    let lineage: Vec<String> = single(headers, LINEAGE)?
+    let agent = text_in(CALLER, found.caller)?.map(str::to_string);
+    let lineage: Vec<String> = text_in(LINEAGE, found.lineage)?
         .map(|l| {
             l.split(',')
                 .map(str::trim)
@@ -123,47 +282,76 @@ pub fn request_from_headers(headers: &HeaderMap) -> Result<Request, HeaderError>
     if agent.is_some() || !lineage.is_empty() {
         req.caller = Some(Caller { agent, lineage });
     }
-    if let Some(c) = single(headers, CONTEXT)? {
-        match serde_json::from_str::<Json>(c) {
+    if let Some(c) = text_in(CONTEXT, found.context)? {
+        match strict_json::value_from_str(c, 0) {
             Ok(Json::Object(map)) => req.context = map,
             Ok(_) => return Err(bad(CONTEXT, "should be a JSON object")),
+            Err(e) if e.is_data() => return Err(bad(CONTEXT, e.to_string())),
             Err(e) => return Err(bad(CONTEXT, format!("is not JSON: {e}"))),
         }
     }
-    for name in headers.keys() {
-        let Some(field) = name.as_str().strip_prefix(CONTEXT_FIELD) else {
-            continue;
-        };
-        let Some(text) = single(headers, name.as_str())? else {
-            continue;
-        };
-        if field.is_empty() || field.split('.').any(str::is_empty) {
-            return Err(bad(name.as_str(), "names no context field"));
-        }
-        // JSON when it reads as JSON (numbers, booleans, quoted strings, objects), else a string.
-        let value = serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.into()));
-        insert_dotted(&mut req.context, field, value);
+    for (name, value) in found.fields {
+        let text = text_of(name, value)?;
+        let path = name.get(CONTEXT_FIELD.len()..).unwrap_or("");
+        add_field(&mut req.context, name, path, text)?;
     }
     Ok(req)
 }
 
-/// Sets `a.b.c` in a JSON object, making the objects on the way.
-fn insert_dotted(map: &mut Map<String, Json>, path: &str, value: Json) {
-    match path.split_once('.') {
-        None => {
-            map.insert(path.to_string(), value);
-        }
-        Some((head, rest)) => {
+/// Adds the field `path` (`a.b.c`) of header `name` to the context, making the objects on the
+/// way, in a loop: the path's length is bounded by the header's, its depth by `MAX_DEPTH`. A
+/// field the context already has, or a path through a value that is not an object, is refused:
+/// a field is given once, so no header overrides `x-intent-context` or another header.
+fn add_field(
+    context: &mut Map<String, Json>,
+    name: &str,
+    path: &str,
+    text: &str,
+) -> Result<(), HeaderError> {
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(bad(name, "names no context field"));
+    }
+    let depth = path.split('.').count();
+    if depth > MAX_DEPTH {
+        return Err(bad(
+            name,
+            format!("nests the field deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    // JSON when it reads as JSON (numbers, booleans, quoted strings, objects), else a string;
+    // JSON that breaks a rule (a repeated key, too deep) is refused, not taken as a string.
+    let value = match strict_json::value_from_str(text, depth) {
+        Ok(v) => v,
+        Err(e) if e.is_data() => return Err(bad(name, e.to_string())),
+        Err(_) => Json::String(text.to_string()),
+    };
+    let twice = || {
+        bad(
+            name,
+            format!(
+                "gives the context field `{path}` a second time (in x-intent-context or another header); give each field once"
+            ),
+        )
+    };
+    let (parents, last) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
+    let mut map = context;
+    if !parents.is_empty() {
+        for segment in parents.split('.') {
             let entry = map
-                .entry(head.to_string())
+                .entry(segment)
                 .or_insert_with(|| Json::Object(Map::new()));
-            if !entry.is_object() {
-                *entry = Json::Object(Map::new());
-            }
-            if let Json::Object(inner) = entry {
-                insert_dotted(inner, rest, value);
-            }
+            map = match entry {
+                Json::Object(inner) => inner,
+                _ => return Err(twice()),
+            };
         }
+    }
+    match map.entry(last) {
+        serde_json::map::Entry::Vacant(v) => {
+            v.insert(value);
+            Ok(())
+        }
+        serde_json::map::Entry::Occupied(_) => Err(twice()),
     }
 }
 
@@ -339,7 +527,7 @@ mod tests {
             (CONFIDENCE, "0.9"),
             (CALLER, "desk"),
             (LINEAGE, "order, pay"),
-            (CONTEXT, r#"{"channel":"web","amount":5}"#),
+            (CONTEXT, r#"{"channel":"web","subject":{"id":7}}"#),
             ("x-intent-context-amount", "12000"),
             ("x-intent-context-subject.residency", "EU"),
             ("x-intent-context-urgent", "true"),
@@ -352,8 +540,159 @@ mod tests {
         assert_eq!(caller.lineage, ["order", "pay"]);
         assert_eq!(
             json!(r.context),
-            json!({"channel": "web", "amount": 12000, "subject": {"residency": "EU"}, "urgent": true})
+            json!({"channel": "web", "amount": 12000, "subject": {"id": 7, "residency": "EU"}, "urgent": true})
         );
+    }
+
+    /// Regression (#10): a per-field header overrode `x-intent-context` (and could replace a
+    /// whole object of it), and JSON keys given twice were last-wins: `residency` decided as US.
+    #[test]
+    fn a_context_field_given_twice_is_refused_wherever_it_comes_from() {
+        let twice = |pairs: &[(&str, &str)]| {
+            let e = request_from_headers(&headers(pairs)).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{e}");
+            e.to_string()
+        };
+        let e = twice(&[
+            (CONTEXT, r#"{"residency":"EU"}"#),
+            ("x-intent-context-residency", "US"),
+        ]);
+        assert_eq!(e, "header `x-intent-context-residency`: gives the context field `residency` a second time (in x-intent-context or another header); give each field once");
+        // Replacing an object, or going through a value that is not one.
+        twice(&[
+            (CONTEXT, r#"{"subject":{"residency":"EU"}}"#),
+            ("x-intent-context-subject", r#"{"residency":"US"}"#),
+        ]);
+        twice(&[
+            (CONTEXT, r#"{"subject":"EU"}"#),
+            ("x-intent-context-subject.residency", "US"),
+        ]);
+        twice(&[
+            ("x-intent-context-subject", "EU"),
+            ("x-intent-context-subject.residency", "US"),
+        ]);
+        let e = twice(&[
+            ("x-intent-context-residency", "EU"),
+            ("x-intent-context-residency", "US"),
+        ]);
+        assert!(e.contains("a second time"), "{e}");
+        // Keys given twice inside JSON, in the context or in a field's value.
+        let e = twice(&[(CONTEXT, r#"{"residency":"EU","residency":"US"}"#)]);
+        assert!(e.contains("duplicate key `residency`"), "{e}");
+        let e = twice(&[("x-intent-context-subject", r#"{"r":"EU","r":"US"}"#)]);
+        assert!(e.contains("duplicate key `r`"), "{e}");
+    }
+
+    #[test]
+    fn a_gateway_can_ignore_or_refuse_per_field_headers() {
+        let h = headers(&[
+            (CONTEXT, r#"{"residency":"EU"}"#),
+            ("x-intent-context-residency", "US"),
+            ("x-intent-context-urgent", "true"),
+        ]);
+        let r = read_request(&h, FieldHeaders::Ignore).unwrap();
+        assert_eq!(json!(r.context), json!({"residency": "EU"}));
+        let e = read_request(&h, FieldHeaders::Refuse).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(
+            e.message
+                .starts_with("per-field context headers are refused"),
+            "{e}"
+        );
+        assert_eq!(FieldHeaders::named("ignore"), Some(FieldHeaders::Ignore));
+        assert_eq!(FieldHeaders::named("override"), None);
+    }
+
+    #[test]
+    fn headers_past_a_limit_are_refused_with_the_limit() {
+        let refused = |h: HeaderMap| {
+            let e = read_request(&h, FieldHeaders::Merge).unwrap_err();
+            (e.status.as_u16(), e.message)
+        };
+        let (status, m) = refused(headers(&[(TEXT, &"a".repeat(MAX_TEXT + 1))]));
+        assert_eq!(
+            (status, m.as_str()),
+            (
+                431,
+                "the text has 4097 bytes, more than the 4096 the classifier reads"
+            )
+        );
+        assert!(read_request(
+            &headers(&[(TEXT, &"a".repeat(MAX_TEXT))]),
+            FieldHeaders::Merge
+        )
+        .is_ok());
+        let (status, m) = refused(headers(&[(CONTEXT, &"1".repeat(MAX_HEADER_VALUE + 1))]));
+        assert_eq!(
+            (status, m.as_str()),
+            (431, "the value has 8193 bytes, more than 8192")
+        );
+        let long = format!("x-intent-context-{}", "a".repeat(MAX_HEADER_NAME));
+        let (status, m) = refused(headers(&[(long.as_str(), "1")]));
+        assert_eq!(
+            (status, m.as_str()),
+            (431, "the name has 145 bytes, more than 128")
+        );
+        let many: Vec<(String, String)> = (0..=MAX_HEADERS)
+            .map(|i| (format!("x-intent-context-f{i}"), "1".into()))
+            .collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, m) = refused(headers(&many));
+        assert_eq!(
+            (status, m.as_str()),
+            (431, "more than 64 x-intent-* headers in one request")
+        );
+        let big = "1".repeat(MAX_HEADER_VALUE - 100);
+        let (status, m) = refused(headers(&[(CONTEXT, &big), (NAME, &big), (CALLER, &big)]));
+        assert_eq!(
+            (status, m.as_str()),
+            (
+                431,
+                "the x-intent-* headers have more than 16384 bytes together"
+            )
+        );
+        // Other headers do not count.
+        let mut h = headers(&[(NAME, "pay")]);
+        h.insert("x-other", HeaderValue::from_str(&big).unwrap());
+        h.insert("x-other-2", HeaderValue::from_str(&big).unwrap());
+        h.insert("x-other-3", HeaderValue::from_str(&big).unwrap());
+        assert!(read_request(&h, FieldHeaders::Merge).is_ok());
+    }
+
+    #[test]
+    fn context_nesting_is_bounded_in_headers() {
+        let path = |n: usize| format!("x-intent-context-{}", vec!["a"; n].join("."));
+        let r = read_request(
+            &headers(&[(path(MAX_DEPTH).as_str(), "1")]),
+            FieldHeaders::Merge,
+        );
+        assert!(r.is_ok(), "{r:?}");
+        let (status, m) = {
+            let e = read_request(
+                &headers(&[(path(MAX_DEPTH + 1).as_str(), "1")]),
+                FieldHeaders::Merge,
+            )
+            .unwrap_err();
+            (e.status.as_u16(), e.message)
+        };
+        assert_eq!(
+            (status, m.as_str()),
+            (400, "nests the field deeper than 32 levels")
+        );
+        // The value's own nesting counts from the field's depth.
+        let e = read_request(
+            &headers(&[(path(MAX_DEPTH).as_str(), "[1]")]),
+            FieldHeaders::Merge,
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("nested deeper than 32 levels"), "{e}");
+        let deep = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let e = read_request(
+            &headers(&[(CONTEXT, &format!(r#"{{"a":{deep}}}"#))]),
+            FieldHeaders::Merge,
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("nested deeper than 32 levels"), "{e}");
     }
 
     #[test]

@@ -3,15 +3,16 @@
 //! the `x-intent-*` headers (`headers`, docs/serve.md). A request the decision lets through
 //! (`dispatch`, `plan`) reaches the inner service with the decision's `x-intent-*` headers and
 //! the `Decision` itself in its extensions; any other answer is written by the layer, with the
-//! status the sidecar's authorization endpoint would give. The engine sits behind an
-//! `ArcSwap`, so a gateway can swap in a new plan while requests run.
+//! status the sidecar's authorization endpoint would give; a request past a bound of
+//! `crate::limits` gets 431 or 400 with the reason, like a header that cannot be read. The
+//! engine sits behind an `ArcSwap`, so a gateway can swap in a new plan while requests run.
 
 pub mod headers;
 
 use crate::decision::Decision;
 use crate::engine::Engine;
 use arc_swap::ArcSwap;
-use headers::StatusSet;
+use headers::{FieldHeaders, StatusSet};
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Request, Response, StatusCode};
 use std::future::Future;
@@ -23,6 +24,7 @@ use std::task::{Context, Poll};
 #[derive(Clone)]
 pub struct IntentLayer {
     engine: Arc<ArcSwap<Engine>>,
+    fields: FieldHeaders,
 }
 
 impl IntentLayer {
@@ -34,7 +36,19 @@ impl IntentLayer {
     /// A layer deciding with whatever engine `engine` holds at each request: store a new one
     /// in it to reload the plan.
     pub fn shared(engine: Arc<ArcSwap<Engine>>) -> IntentLayer {
-        IntentLayer { engine }
+        IntentLayer {
+            engine,
+            fields: FieldHeaders::Merge,
+        }
+    }
+
+    /// What to do with `x-intent-context-<field>` headers (default: merge them with
+    /// `x-intent-context`, refusing a field given twice). A gateway that sets
+    /// `x-intent-context` itself makes it authoritative with `FieldHeaders::Ignore`, or
+    /// refuses per-field headers with `FieldHeaders::Refuse`.
+    pub fn field_headers(mut self, fields: FieldHeaders) -> IntentLayer {
+        self.fields = fields;
+        self
     }
 }
 
@@ -45,6 +59,7 @@ impl<S> tower::Layer<S> for IntentLayer {
         IntentService {
             inner,
             engine: self.engine.clone(),
+            fields: self.fields,
         }
     }
 }
@@ -54,6 +69,7 @@ impl<S> tower::Layer<S> for IntentLayer {
 pub struct IntentService<S> {
     inner: S,
     engine: Arc<ArcSwap<Engine>>,
+    fields: FieldHeaders,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -74,7 +90,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let decided = match headers::request_from_headers(req.headers()) {
+        let decided = match headers::read_request(req.headers(), self.fields) {
             Ok(intent_req) => Ok(self.engine.load().decide(&intent_req)),
             Err(e) => Err(e),
         };
@@ -86,7 +102,7 @@ where
             }
             Err(e) => {
                 let body = serde_json::json!({ "error": e.to_string() }).to_string();
-                let answer = json_response(StatusCode::BAD_REQUEST, body);
+                let answer = json_response(e.status, body);
                 return Box::pin(async move { Ok(answer) });
             }
         };

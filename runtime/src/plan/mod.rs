@@ -9,8 +9,11 @@
 //! `plan_hash`, which is why reformatting or renaming files never changes the hash.
 
 mod expr;
+mod hash;
 
 pub use expr::{CmpOp, Expr, Value};
+pub use hash::plan_hash;
+pub(crate) use hash::strip_src;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -31,7 +34,8 @@ pub type SrcId = u32;
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub format: u32,
-    /// Hex SHA-256 of the plan's meaning (see [`Plan::meaning`]).
+    /// Hex SHA-256 of the plan's meaning (see [`plan_hash`]). A runtime loading the plan
+    /// recomputes it and refuses the plan when they differ; empty: computed on loading.
     pub plan_hash: String,
     /// Every capability, groups included, sorted by name.
     pub capabilities: Vec<Capability>,
@@ -50,7 +54,7 @@ pub struct Plan {
     /// (docs/classifier.md). Part of the plan's meaning, so of `plan_hash`.
     #[serde(default)]
     pub classifier: ClassifierParams,
-    /// The generated Cedar schema, policies and entities (LANGUAGE.md §7).
+    /// The generated Cedar schema, policies and entities (docs/concepts.md, "Policies, with Cedar's meaning").
     pub cedar: CedarPart,
     /// `file:line:col` of arms, rules, steps and declarations.
     pub source_map: Vec<SourceLoc>,
@@ -243,6 +247,10 @@ pub struct ClassifierParams {
     /// runtime's prior.
     #[serde(default)]
     pub weights: Vec<f64>,
+    /// The coverage (share of a text's words the mesh knows) at which a text counts as fully
+    /// about the mesh; fitted with the weights; `None`: the runtime's default.
+    #[serde(default)]
+    pub coverage: Option<f64>,
     /// `limits { confidence floor F }`: a text whose best intent has a confidence below `F` is
     /// denied as matching no intent.
     #[serde(default)]
@@ -349,5 +357,92 @@ impl Plan {
 
     pub fn source(&self, src: SrcId) -> Option<&SourceLoc> {
         self.source_map.get(src as usize)
+    }
+
+    /// Writes the source map's files relative to the mesh: the directory they all share is cut
+    /// off (`/srv/meshes/finance/pay.intent` → `pay.intent`), so a trace in an answer points at
+    /// the arm without telling the caller where the plan lives on the server. `plan_hash` does
+    /// not cover the source map, so the hash does not change.
+    pub fn relative_sources(&mut self) {
+        relative_files(&mut self.source_map);
+    }
+}
+
+/// Cuts the directory that all `locs` share off their files.
+fn relative_files(locs: &mut [SourceLoc]) {
+    let mut shared: Option<&str> = None;
+    for s in locs.iter() {
+        let dir = s
+            .file
+            .rfind('/')
+            .and_then(|i| s.file.get(..=i))
+            .unwrap_or("");
+        shared = Some(match shared {
+            None => dir,
+            Some(p) => {
+                // The longest run of whole directories both start with.
+                let len: usize = p
+                    .split_inclusive('/')
+                    .zip(dir.split_inclusive('/'))
+                    .take_while(|(a, b)| a == b)
+                    .map(|(a, _)| a.len())
+                    .sum();
+                p.get(..len).unwrap_or("")
+            }
+        });
+    }
+    let cut = shared.map_or(0, str::len);
+    if cut == 0 {
+        return;
+    }
+    for s in locs.iter_mut() {
+        if let Some(rest) = s.file.get(cut..) {
+            s.file = rest.to_string();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(names: &[&str]) -> Vec<String> {
+        let mut locs: Vec<SourceLoc> = names
+            .iter()
+            .map(|f| SourceLoc {
+                file: f.to_string(),
+                line: 1,
+                col: 1,
+            })
+            .collect();
+        relative_files(&mut locs);
+        locs.into_iter().map(|l| l.file).collect()
+    }
+
+    #[test]
+    fn source_files_lose_the_directory_they_share() {
+        assert_eq!(
+            files(&["/srv/m/a.intent", "/srv/m/a.intent"]),
+            ["a.intent", "a.intent"]
+        );
+        assert_eq!(
+            files(&[
+                "/srv/m/a.intent",
+                "/srv/m/sub/b.intent",
+                "/srv/m/sub/b.intent"
+            ]),
+            ["a.intent", "sub/b.intent", "sub/b.intent"]
+        );
+        // Whole directories only: `/srv/ma` and `/srv/mb` share `/srv/`.
+        assert_eq!(
+            files(&["/srv/ma/a.intent", "/srv/mb/b.intent"]),
+            ["ma/a.intent", "mb/b.intent"]
+        );
+        assert_eq!(
+            files(&["a.intent", "d/b.intent"]),
+            ["a.intent", "d/b.intent"]
+        );
+        assert_eq!(files(&["/é/ü/a.intent"]), ["a.intent"]);
+        assert!(files(&[]).is_empty());
     }
 }

@@ -1,16 +1,19 @@
 //! What every request of the sidecar shares: the engine (behind an `ArcSwap`, so a reload
 //! swaps it in one atomic store while requests that already hold the old one finish with it),
-//! the state store carried across reloads, metrics, the decision log, and the draining flag.
+//! the state store every plan decides with (`store`), metrics, the decision log, and the
+//! draining flag.
 
 use super::classify::{External, ExternalConfig};
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
-use super::reload::{self, Store};
+use super::reload;
+use super::store::Store;
 use super::PlanSource;
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::plan::Type;
 use crate::request::Request;
+use crate::state::State;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,21 +22,28 @@ use std::time::Duration;
 
 pub struct App {
     engine: ArcSwap<Engine>,
-    /// The rate-limit and breaker state, and the agent and human names it is indexed by.
-    pub(crate) store: Mutex<Store>,
+    /// The rate-limit and breaker store every engine decides with (keyed by name), and the
+    /// same store as the engines hold it.
+    pub(crate) store: Arc<Store>,
+    pub(crate) state: Arc<dyn State>,
     pub(crate) metrics: Metrics,
     log: Option<DecisionLog>,
     draining: AtomicBool,
+    /// Why the latest reload was refused, while the plan it tried to load is still there.
+    refusal: Mutex<Option<String>>,
     /// The HTTP classifier for text requests, if the operator set one.
     pub(crate) external: Option<External>,
 }
 
 impl App {
     /// Loads the plan the source names; an error if it cannot be loaded.
-    pub(crate) fn load(source: &PlanSource, log: Option<DecisionLog>) -> Result<App, String> {
-        let mut store = Store::default();
+    pub(crate) fn load(
+        source: &PlanSource,
+        store: Store,
+        log: Option<DecisionLog>,
+    ) -> Result<App, String> {
         let plan = (source.load)()?;
-        let engine = reload::engine_for(plan, &mut store).map_err(|e| e.to_string())?;
+        let engine = reload::engine_for(plan, &store.for_engines()).map_err(|e| e.to_string())?;
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
         Ok(App::with_engine(engine, store, metrics, log))
@@ -47,10 +57,12 @@ impl App {
     ) -> App {
         App {
             engine: ArcSwap::from_pointee(engine),
-            store: Mutex::new(store),
+            state: store.for_engines(),
+            store: Arc::new(store),
             metrics,
             log,
             draining: AtomicBool::new(false),
+            refusal: Mutex::new(None),
             external: None,
         }
     }
@@ -59,7 +71,8 @@ impl App {
     pub fn new(engine: Engine) -> App {
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
-        App::with_engine(engine, Store::default(), metrics, None)
+        let store = Store::Local(engine.state().clone());
+        App::with_engine(engine, store, metrics, None)
     }
 
     /// Sends text requests to an HTTP classifier (docs/classifier.md); an error for a bad URL.
@@ -68,15 +81,14 @@ impl App {
         Ok(())
     }
 
-    /// Decides a request: through the HTTP classifier when one is set and the request is
-    /// text, else with the engine alone.
-    pub(crate) async fn decide(&self, req: &Request) -> Decision {
+    /// Decides a request on `engine`, taking what it uses from the store: through the HTTP
+    /// classifier when one is set and the request is text, else with the engine's own.
+    pub(crate) async fn decide(&self, engine: &Engine, req: &Request) -> Decision {
         match (&self.external, &req.intent, &req.text) {
             (Some(x), None, Some(text)) => {
-                let engine = self.engine.load_full();
-                super::classify::decide(x, &engine, req, text).await
+                super::classify::decide(x, &self.store, engine, req, text).await
             }
-            _ => self.engine().decide(req),
+            _ => self.store.decide(engine, req, None).await,
         }
     }
 
@@ -85,9 +97,25 @@ impl App {
         self.engine.load()
     }
 
+    /// The engine now serving, held as long as needed (across an await on the store).
+    pub(crate) fn engine_full(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
     pub(crate) fn swap(&self, engine: Engine) {
         self.metrics.set_plan(&engine);
         self.engine.store(Arc::new(engine));
+    }
+
+    pub(crate) fn set_refusal(&self, why: Option<String>) {
+        if let Ok(mut r) = self.refusal.lock() {
+            *r = why;
+        }
+    }
+
+    /// Why the latest reload was refused, if it was.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        self.refusal.lock().ok().and_then(|r| r.clone())
     }
 
     pub(crate) fn set_draining(&self) {

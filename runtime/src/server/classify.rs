@@ -4,6 +4,7 @@
 //! `clarify` — when it is late, unreachable or answers something that does not fit the plan.
 //! The JSON contract is in docs/classifier.md; a pooled hyper client (hyper-util) does the IO.
 
+use super::store::Store;
 use crate::classifier::{Classification, Scored};
 use crate::decision::Decision;
 use crate::engine::Engine;
@@ -204,23 +205,27 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<Classification, String> {
 /// Decides a text request through the HTTP classifier, falling back as declared.
 pub(crate) async fn decide(
     x: &External,
+    store: &Store,
     engine: &Engine,
     req: &crate::Request,
     text: &str,
 ) -> Decision {
-    let now = crate::engine::now_ms();
     match x.classify(engine, text).await {
-        Ok(c) => engine.decide_classified(req, now, Some((&c, Arc::from("external")))),
+        Ok(c) => {
+            store
+                .decide(engine, req, Some((&c, Arc::from("external"))))
+                .await
+        }
         Err(why) => match x.fallback {
             Fallback::Builtin => {
-                let mut d = engine.decide_at(req, now);
+                let mut d = store.decide(engine, req, None).await;
                 d.classifier = Some(Arc::from(format!(
                     "builtin (fallback: external classifier {why})"
                 )));
                 d
             }
             Fallback::Clarify => engine.clarify_unclassified(
-                now,
+                crate::engine::now_ms(),
                 CLARIFY_QUESTION,
                 format!("the external classifier gave no answer ({why})"),
             ),

@@ -59,7 +59,7 @@ async fn write_lines(
     mut closed: watch::Receiver<bool>,
     mut out: BufWriter<Box<dyn AsyncWrite + Send + Unpin>>,
 ) {
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         let next = tokio::select! {
             next = rx.recv() => next,
@@ -71,9 +71,9 @@ async fn write_lines(
         let mut item = Some(first);
         while let Some((req, d)) = item.take() {
             line.clear();
-            line.push_str(&LogRecord::new(req, &d).to_line());
-            line.push('\n');
-            if out.write_all(line.as_bytes()).await.is_err() {
+            LogRecord::new(req, &d).write_line(&mut line);
+            line.push(b'\n');
+            if out.write_all(&line).await.is_err() {
                 eprintln!("intent serve: cannot write the decision log; it stops here");
                 return;
             }
@@ -83,8 +83,10 @@ async fn write_lines(
     }
     // Closing: write what is still queued.
     while let Ok((req, d)) = rx.try_recv() {
-        let line = LogRecord::new(req, &d).to_line() + "\n";
-        let _ = out.write_all(line.as_bytes()).await;
+        line.clear();
+        LogRecord::new(req, &d).write_line(&mut line);
+        line.push(b'\n');
+        let _ = out.write_all(&line).await;
     }
     let _ = out.flush().await;
 }

@@ -1,11 +1,12 @@
 //! The sidecar's Prometheus metrics (prometheus-client, OpenMetrics text): decisions by intent
 //! and outcome, decision latency, escalations, throttles, breaker state per agent (read from
-//! the state store when scraped), plan reloads by result, bad requests, and the `plan_hash` now
-//! serving as an info-style gauge.
+//! the state store when scraped), plan reloads by result, bad requests, the `plan_hash` now
+//! serving as an info-style gauge, and the state store's health (up, failed calls, fallback use).
 
 use super::reload::Reloaded;
 use crate::decision::{Decision, Outcome};
 use crate::engine::Engine;
+use crate::state::redis::Health;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -38,6 +39,11 @@ struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
     endpoint: &'static str,
 }
@@ -52,6 +58,9 @@ pub(crate) struct Metrics {
     plan: Family<PlanLabels, Gauge>,
     reloads: Family<ResultLabels, Counter>,
     bad_requests: Family<EndpointLabels, Counter>,
+    state_up: Family<BackendLabels, Gauge>,
+    state_errors: Family<BackendLabels, Gauge>,
+    state_fallback: Family<BackendLabels, Gauge>,
     no_intent: Arc<str>,
 }
 
@@ -68,6 +77,9 @@ impl Metrics {
             plan: Family::default(),
             reloads: Family::default(),
             bad_requests: Family::default(),
+            state_up: Family::default(),
+            state_errors: Family::default(),
+            state_fallback: Family::default(),
             no_intent: Arc::from(""),
         };
         let mut r = m.registry;
@@ -110,6 +122,21 @@ impl Metrics {
             "intent_bad_requests",
             "Requests refused before a decision (bad JSON, bad headers, too large), by endpoint",
             m.bad_requests.clone(),
+        );
+        r.register(
+            "intent_state_up",
+            "1 while the state store answers (a memory store always does)",
+            m.state_up.clone(),
+        );
+        r.register(
+            "intent_state_errors",
+            "Calls to the state store that failed or timed out, since start",
+            m.state_errors.clone(),
+        );
+        r.register(
+            "intent_state_fallback_decisions",
+            "Decisions whose limits the local fallback took while the shared store was down",
+            m.state_fallback.clone(),
         );
         Metrics { registry: r, ..m }
     }
@@ -157,22 +184,31 @@ impl Metrics {
         self.reloads.get_or_create(&ResultLabels { result }).inc();
     }
 
-    /// The metrics as OpenMetrics text, breaker states read from `engine` at `now_ms`.
-    pub(crate) fn render(&self, engine: &Engine, now_ms: u64) -> String {
-        for (a, breaker) in engine.breakers.iter().enumerate() {
-            let (Some((failures, cooldown)), Some(name)) = (breaker, engine.agent_names.get(a))
-            else {
-                continue;
-            };
-            let open = engine
-                .state
-                .breaker_open(a as u32, *failures, *cooldown, now_ms);
+    /// The metrics as OpenMetrics text, with the breaker states read from the store (`None`:
+    /// it could not be asked, the last states stay) and the store's health (`None`: memory).
+    pub(crate) fn render(
+        &self,
+        breakers: Option<&[(String, bool)]>,
+        backend: &'static str,
+        health: Option<Health>,
+    ) -> String {
+        for (agent, open) in breakers.unwrap_or_default() {
             self.breaker_open
                 .get_or_create(&AgentLabels {
-                    agent: name.to_string(),
+                    agent: agent.clone(),
                 })
-                .set(i64::from(open));
+                .set(i64::from(*open));
         }
+        let labels = BackendLabels { backend };
+        let (up, errors, fallback) =
+            health.map_or((true, 0, 0), |h| (h.up, h.errors, h.fallback_takes));
+        self.state_up.get_or_create(&labels).set(i64::from(up));
+        self.state_errors
+            .get_or_create(&labels)
+            .set(i64::try_from(errors).unwrap_or(i64::MAX));
+        self.state_fallback
+            .get_or_create(&labels)
+            .set(i64::try_from(fallback).unwrap_or(i64::MAX));
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out = "# the metrics could not be written\n".into();

@@ -1,11 +1,13 @@
 //! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
 //! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
-//! the endpoints, `reload` the plan watcher, `listen` the accept loop with its timeouts and
-//! graceful shutdown, `metrics` the Prometheus registry, `decision_log` the log writer,
-//! `classify` the optional HTTP classifier for text requests.
+//! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
+//! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
+//! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
+//! Redis), `classify` the optional HTTP classifier for text requests.
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
+mod admin;
 mod app;
 mod classify;
 mod decision_log;
@@ -13,17 +15,27 @@ mod listen;
 mod metrics;
 mod reload;
 mod routes;
+mod store;
 
+pub use crate::state::redis::RedisConfig;
+pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
 pub use classify::{ExternalConfig, Fallback, CLARIFY_QUESTION, MAX_ANSWER_BYTES};
-pub use routes::router;
+pub use routes::{router, FAILURE_SKEW_MS};
+pub use store::StateConfig;
 
+use crate::layer::headers::FieldHeaders;
+use crate::limits::MAX_BODY_LIMIT;
 use crate::plan::Plan;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The default of [`Config::max_connections`]: well under the usual limit of 1024 open files,
+/// which the listener, the plan and the decision log share with the connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// Where the decision log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +49,7 @@ pub enum LogTarget {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    /// The largest request body accepted (413 beyond it).
+    /// The largest request body accepted (413 beyond it); at most `limits::MAX_BODY_LIMIT`.
     pub max_body: usize,
     /// The longest a request may take, body included (408 beyond it).
     pub request_timeout: Duration,
@@ -48,6 +60,15 @@ pub struct Config {
     /// On shutdown, how long in-flight requests may take to finish.
     pub drain_timeout: Duration,
     pub log: LogTarget,
+    /// What `/v1/authz` does with `x-intent-context-<field>` headers.
+    pub field_headers: FieldHeaders,
+    /// Where rate limits and breakers are counted.
+    pub state: StateConfig,
+    /// Who may call the endpoints that change state (`POST /v1/failure`); default: nobody.
+    pub admin: AdminAccess,
+    /// The most connections served at once; beyond it the sidecar stops accepting until one
+    /// closes (the others wait in the listen backlog).
+    pub max_connections: usize,
     /// An HTTP classifier for text requests instead of the plan's built-in one.
     pub classifier: Option<ExternalConfig>,
 }
@@ -63,6 +84,10 @@ impl Config {
             reload_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(30),
             log: LogTarget::None,
+            field_headers: FieldHeaders::Merge,
+            state: StateConfig::Memory,
+            admin: AdminAccess::Closed,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             classifier: None,
         }
     }
@@ -93,13 +118,22 @@ pub async fn serve(
     source: PlanSource,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), String> {
+    if config.max_body > MAX_BODY_LIMIT {
+        return Err(format!(
+            "--max-body {} is over the limit of {MAX_BODY_LIMIT} bytes (docs/serve.md, Limits)",
+            config.max_body
+        ));
+    }
     let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
-    let mut app = App::load(&source, log)?;
+    // The files as they are before the plan is read: the watcher's first comparison.
+    let files = reload::fingerprint_async(source.watch.clone()).await;
+    let mut app = App::load(&source, store::Store::open(&config.state)?, log)?;
     if let Some(c) = &config.classifier {
         app.set_classifier(c)?;
     }
     let app = Arc::new(app);
+    let pinger = tokio::spawn(app.store.clone().watch());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -107,14 +141,21 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     eprintln!(
-        "intent serve: listening on http://{local} (plan {})",
-        app.engine().plan_hash()
+        "intent serve: listening on http://{local} (plan {}, state in {})",
+        app.engine().plan_hash(),
+        app.store.backend()
     );
+    if let AdminAccess::Open = config.admin {
+        eprintln!(
+            "intent serve: warning: admin endpoints are open: anyone who can reach the port may report failures and open breakers"
+        );
+    }
     let watcher = (!config.reload_every.is_zero()).then(|| {
         tokio::spawn(reload::watch(
             app.clone(),
             source.clone(),
             config.reload_every,
+            files,
         ))
     });
     let routes = router(app.clone(), &config);
@@ -122,6 +163,7 @@ pub async fn serve(
     if let Some(w) = watcher {
         w.abort();
     }
+    pinger.abort();
     // The writer writes what is queued, flushes and ends.
     app.close_log();
     if let Some(w) = writer {

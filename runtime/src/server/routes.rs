@@ -3,17 +3,21 @@
 //! any sub-path, for Envoy `ext_authz` path prefixing and nginx `auth_request`), which reads
 //! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`.
 //! Every refusal is JSON `{"error": .., "help": ..}` with a 4xx status; nothing here panics.
+//! POST bodies must say they are JSON (415 otherwise) and are read strictly (`strict_json`:
+//! no key twice, bounded nesting), like the headers (`crate::limits`).
 
+use super::admin;
 use super::app::{unknown_fields, App};
 use super::Config;
 use crate::decision::Decision;
-use crate::layer::headers::{self, StatusSet};
+use crate::layer::headers::{self, FieldHeaders, StatusSet};
+use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request as HttpRequest, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -24,10 +28,28 @@ use std::time::{Duration, Instant};
 
 /// The sidecar's routes over `app`, with the body limit and request timeout of `config`.
 pub fn router(app: Arc<App>, config: &Config) -> Router {
+    let fields = config.field_headers;
+    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields);
+    let json =
+        |endpoint: &'static str| middleware::from_fn_with_state((app.clone(), endpoint), json_only);
     Router::new()
-        .route("/v1/decide", post(decide))
-        .route("/v1/review", post(review))
-        .route("/v1/failure", post(failure))
+        .route("/v1/decide", post(decide).route_layer(json("decide")))
+        .route("/v1/review", post(review).route_layer(json("review")))
+        .route(
+            "/v1/failure",
+            // The content type is checked first (the outer layer): it says nothing about the
+            // sidecar, and a form posted cross-origin is refused before anything else.
+            post(failure)
+                .route_layer(middleware::from_fn_with_state(
+                    admin::Guard {
+                        access: config.admin.clone(),
+                        app: app.clone(),
+                        endpoint: "failure",
+                    },
+                    admin::require,
+                ))
+                .route_layer(json("failure")),
+        )
         .route("/v1/authz", any(authz))
         .route("/v1/authz/{*rest}", any(authz))
         .route("/healthz", get(healthz))
@@ -54,11 +76,29 @@ async fn deadline(State(limit): State<Duration>, req: HttpRequest, next: Next) -
     }
 }
 
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// A POST body is JSON, and says so: any other `content-type`, or none, gets 415 before the body
+/// is read (a form or a text body is not read as JSON by accident).
+async fn json_only(
+    State((app, endpoint)): State<(Arc<App>, &'static str)>,
+    req: HttpRequest,
+    next: Next,
+) -> Response {
+    let ty = req.headers().get(CONTENT_TYPE).map(HeaderValue::as_bytes);
+    let essence = ty.map(|t| t.split(|b| *b == b';').next().unwrap_or(t).trim_ascii());
+    if req.method() == Method::POST
+        && !essence.is_some_and(|e| e.eq_ignore_ascii_case(b"application/json"))
+    {
+        app.metrics.bad_request(endpoint);
+        let got = ty.map_or("none".to_string(), |t| {
+            format!("`{}`", echo(&String::from_utf8_lossy(t)))
+        });
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("the body must be JSON; its content-type is {got}"),
+            "send the body with content-type: application/json",
+        );
+    }
+    next.run(req).await
 }
 
 fn json(status: StatusCode, body: String) -> Response {
@@ -69,7 +109,7 @@ fn json(status: StatusCode, body: String) -> Response {
     r
 }
 
-fn error(status: StatusCode, message: String, help: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: String, help: &str) -> Response {
     json(
         status,
         serde_json::json!({ "error": message, "help": help }).to_string(),
@@ -135,8 +175,8 @@ async fn decide(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         Err(r) => return *r,
     };
     let start = Instant::now();
-    let d = app.decide(&req).await;
-    let engine = app.engine();
+    let engine = app.engine_full();
+    let d = app.decide(&engine, &req).await;
     let unknown = unknown_fields(&engine, &req.context);
     let text = if unknown.is_empty() {
         serde_json::to_string(&d)
@@ -186,6 +226,10 @@ async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
     }
 }
 
+/// How far in the future a reported failure may be (clock skew between hosts): a failure
+/// later than that would keep its breaker open until then.
+pub const FAILURE_SKEW_MS: u64 = 10_000;
+
 /// The body of `POST /v1/failure`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,8 +255,30 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let engine = app.engine();
-    if engine.report_failure(&f.agent, f.at_ms.unwrap_or_else(now_ms)) {
+    let now = crate::engine::now_ms();
+    let at = f.at_ms.unwrap_or(now);
+    if at > now.saturating_add(FAILURE_SKEW_MS) {
+        app.metrics.bad_request("failure");
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "at_ms {at} is {} ms in the future; at most {FAILURE_SKEW_MS} ms of clock skew is accepted",
+                at - now
+            ),
+            "send when the failure happened, in ms since the Unix epoch, or leave at_ms out (now)",
+        );
+    }
+    let engine = app.engine_full();
+    let recorded = app.store.report_failure(&engine, &f.agent, f.at_ms).await;
+    if let Err(e) = recorded {
+        // Not recorded: the reporter should retry once the store is back.
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the failure could not be recorded: the state store is unavailable: {e}"),
+            "report it again later",
+        );
+    }
+    if recorded == Ok(true) {
         json(
             StatusCode::OK,
             serde_json::json!({ "agent": f.agent, "recorded": true, "plan_hash": engine.plan_hash() })
@@ -222,7 +288,7 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
         app.metrics.bad_request("failure");
         error(
             StatusCode::NOT_FOUND,
-            format!("no agent `{}` in the plan", f.agent),
+            format!("no agent `{}` in the plan", echo(&f.agent)),
             "name an agent the plan declares",
         )
     }
@@ -230,21 +296,23 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
 
 /// The authorization endpoint (docs/serve.md): decides from the `x-intent-*` headers and
 /// answers with a status and `x-intent-*` headers.
-async fn authz(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let req = match headers::request_from_headers(&headers) {
+async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHeaders) -> Response {
+    let req = match headers::read_request(&headers, fields) {
         Ok(r) => r,
         Err(e) => {
             app.metrics.bad_request("authz");
             return error(
-                StatusCode::BAD_REQUEST,
+                e.status,
                 e.to_string(),
-                "see docs/serve.md for the x-intent-* request headers",
+                "see docs/serve.md for the x-intent-* request headers and their limits",
             );
         }
     };
     let set = StatusSet::of(&headers);
     let start = Instant::now();
-    let d = app.decide(&req).await;
+    let engine = app.engine_full();
+    let d = app.decide(&engine, &req).await;
+    drop(engine);
     let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
     headers::answer_headers(&d, set, r.headers_mut());
     let took = start.elapsed();
@@ -256,25 +324,35 @@ async fn healthz() -> Response {
     (StatusCode::OK, "ok\n").into_response()
 }
 
-/// Ready while a plan is loaded and the server is not draining.
+/// Ready while a plan is loaded and the server is not draining. The state store's health is
+/// reported, but a store that is down does not make the sidecar unready: it still answers
+/// (failing closed, or from the local fallback), and every replica shares the same store.
+/// Says why the latest reload was refused, if it was (the plan named still serves).
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let hash = app.engine().plan_hash().to_string();
-    if app.draining() {
-        json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash })
-                .to_string(),
-        )
+    let state = app.store.status();
+    let mut answer = if app.draining() {
+        serde_json::json!({ "ready": false, "reason": "shutting down", "plan_hash": hash, "state": state })
     } else {
-        json(
-            StatusCode::OK,
-            serde_json::json!({ "ready": true, "plan_hash": hash }).to_string(),
-        )
+        serde_json::json!({ "ready": true, "plan_hash": hash, "state": state })
+    };
+    if let (Some(why), Some(o)) = (app.refusal(), answer.as_object_mut()) {
+        o.insert("reload_refused".into(), why.into());
     }
+    let status = if app.draining() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    json(status, answer.to_string())
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let text = app.metrics.render(&app.engine(), now_ms());
+    let engine = app.engine_full();
+    let breakers = app.store.breakers(&engine).await;
+    let text = app
+        .metrics
+        .render(breakers.as_deref(), app.store.backend(), app.store.health());
     let mut r = Response::new(Body::from(text));
     r.headers_mut().insert(
         CONTENT_TYPE,
