@@ -94,6 +94,17 @@ fn paraphrases_meet_the_goals() {
             e.builtin_classifier().index(),
         ));
     }
+    if let Some(path) = std::env::var_os("CLASSIFIER_DUMP") {
+        // The pooled held-out features and labels, for studying the calibration offline.
+        let rows: Vec<String> = pooled
+            .iter()
+            .filter_map(|h| {
+                let f = h.scores.features()?;
+                Some(format!("{} {:?}", u8::from(h.correct()), f))
+            })
+            .collect();
+        std::fs::write(path, rows.join("\n")).unwrap();
+    }
     for precision in [0.01, 0.1, 1.0] {
         println!(
             "pooled fit (precision {precision}): {:?}",

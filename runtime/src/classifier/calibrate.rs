@@ -14,17 +14,22 @@
 //!   weights, and they go into the plan (and its hash).
 //! - **Whether the text is about this mesh at all.** The examples are all about the mesh, so
 //!   they cannot teach what an off-topic text looks like; that signal is explicit instead:
-//!   `d = min(1, coverage / reference)`, where `coverage` is the share of the text's words the
-//!   mesh's evidence knows (common words weighted down) and `reference` the coverage that
-//!   [`REFERENCE_QUANTILE`] of the mesh's own examples reach when left out (fitted with the
-//!   weights, stored in the plan). A text the mesh knows as well as its own examples keeps its
-//!   `q`; one the mesh knows a third as well keeps a third of it.
+//!   `d = clamp((coverage − LOW) / (HIGH − LOW), 0, 1)`, where `coverage` is the share of the
+//!   text's words the mesh's evidence knows (common words weighted down). A text whose only
+//!   known words are a common word or two (coverage at most [`LOW`]) is none of these intents;
+//!   one whose known words make up [`HIGH`] of it or more keeps its `q`. The ends of the ramp
+//!   are constants of the runtime, not fitted (docs/classifier.md says how they were chosen).
+//!   The plan also stores the coverage that most of the mesh's own examples reach when left
+//!   out (`reference`), which `intent classify --report` prints: a mesh whose examples reach
+//!   less than [`HIGH`] will see its own users' texts discounted too.
 
 use super::index::{Exclude, Features, Index, Scores, FEATURES};
 
 /// The prior's centre: weights fitted (with [`fit_with`], centred on 0, precision 0.1) on the
 /// pooled leave-one-out pairs of the three bundled example meshes and the support mesh in
-/// `tests/classifier/` — their examples, never the paraphrase set (docs/classifier.md).
+/// `tests/classifier/` — their examples, never the paraphrase set — by the earlier per-intent
+/// model, whose fourth feature was the share of the text's terms the intent matched rather than
+/// the text's coverage (docs/classifier.md, "Fitting").
 pub const PRIOR: Features = [-2.28, 0.58, 5.97, 0.12, 3.04];
 /// The prior's precision (per weight). One pair of evidence weighs like 1/PRIOR_WEIGHT of it.
 const PRIOR_WEIGHT: f64 = 2.0;
@@ -34,16 +39,19 @@ const STEPS: usize = 50;
 pub const MAX_FIT_EXAMPLES: usize = 5_000;
 /// The share of a mesh's own (left-out) examples whose coverage is at least the reference.
 pub const REFERENCE_QUANTILE: f64 = 0.9;
-/// The reference coverage of a plan that carries none, and the least a fit may give: a mesh
-/// whose examples share almost no words would otherwise take any text for its own.
+/// The reference coverage of a plan that carries none.
 pub const DEFAULT_REFERENCE: f64 = 0.5;
-const MIN_REFERENCE: f64 = 0.2;
+/// At or below this coverage a text is about none of the mesh's intents.
+pub const LOW: f64 = 0.1;
+/// From this coverage on a text counts as fully about the mesh.
+pub const HIGH: f64 = 0.35;
 
 /// The fitted calibration of a mesh: what the plan stores.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
     pub weights: Features,
-    /// The coverage a text needs to count as fully about the mesh (0..1].
+    /// The coverage that [`REFERENCE_QUANTILE`] of the mesh's own examples reach when left
+    /// out (0..1]; reported, so an author sees whether the examples are rich enough.
     pub reference: f64,
 }
 
@@ -67,7 +75,7 @@ impl Calibration {
 
     /// `d`: how far the text is about the mesh at all, from its coverage.
     pub fn in_domain(&self, coverage: f64) -> f64 {
-        (coverage / self.reference.max(MIN_REFERENCE)).clamp(0.0, 1.0)
+        ((coverage - LOW) / (HIGH - LOW)).clamp(0.0, 1.0)
     }
 }
 
@@ -124,7 +132,7 @@ pub fn fit(held: &[HeldOut]) -> Calibration {
 }
 
 /// The coverage that [`REFERENCE_QUANTILE`] of the held-out examples reach (the default for
-/// none), at least `MIN_REFERENCE`.
+/// none).
 pub fn reference(held: &[HeldOut]) -> f64 {
     let mut c: Vec<f64> = held
         .iter()
@@ -138,7 +146,7 @@ pub fn reference(held: &[HeldOut]) -> f64 {
     let at = ((1.0 - REFERENCE_QUANTILE) * c.len() as f64).floor() as usize;
     let r = c.get(at).copied().unwrap_or(DEFAULT_REFERENCE);
     // Rounded, so the plan's JSON is short and reads the same back.
-    ((r * 1e4).round() / 1e4).clamp(MIN_REFERENCE, 1.0)
+    ((r * 1e4).round() / 1e4).clamp(1e-4, 1.0)
 }
 
 /// Fits the weights with a prior centred on `prior` of precision `precision` (how
