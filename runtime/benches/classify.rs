@@ -102,7 +102,7 @@ fn route() -> Route {
 fn plan(intents: Vec<Intent>, classifier: ClassifierParams) -> Plan {
     Plan {
         format: intent_runtime::plan::FORMAT,
-        plan_hash: "bench".into(),
+        plan_hash: String::new(),
         capabilities: vec![Capability {
             name: "work".into(),
             parent: None,
