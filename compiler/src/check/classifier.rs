@@ -1,7 +1,7 @@
 //! W0007: intents whose examples the built-in classifier cannot tell apart. Each example is
 //! classified against the evidence without itself (the runtime's leave-one-out report, with
 //! the weights just fitted for the plan); when most examples of one intent are taken for the
-//! same other intent *with a confidence of at least one half*, text requests for the first will
+//! same other intent *with a confidence of at least 0.3*, text requests for the first will
 //! mostly be routed as the second, and the compiler says so at the intent's declaration. (A
 //! confusion at a low confidence is two examples sharing a common word by chance: the route's
 //! low-confidence arm, not the wrong intent's, takes such texts.)
@@ -14,7 +14,7 @@ use intent_runtime::classifier::Builtin;
 use intent_runtime::plan::{Plan, SrcId};
 
 /// The confidence from which a wrong answer counts as a confusion.
-const CONFIDENT: f64 = 0.5;
+const CONFIDENT: f64 = 0.3;
 
 /// One warning per intent whose examples are mostly taken for one other intent.
 pub(super) fn indistinct(
