@@ -95,6 +95,7 @@ codes! {
     DELEGATION_TOO_DEEP = "W0004", Warning, "delegation chain deeper than the limit";
     CLEARANCE_BY_PERMIT = "W0005", Warning, "clearance only through a `permit`";
     EMPTY_MESH = "W0006", Warning, "mesh that declares nothing";
+    INDISTINCT_INTENTS = "W0007", Warning, "intents the classifier cannot tell apart";
     DEAD_ARM = "W0100", Warning, "arm that is never taken";
     PERMIT_GRANTS_NOTHING = "W0101", Warning, "permit that grants nothing";
     PERMIT_OVERRIDDEN = "W0102", Warning, "permit that a forbid always overrides";

@@ -146,6 +146,13 @@ pub struct Decision {
     /// The intent decided on, when one was found.
     pub intent: Option<Arc<str>>,
     pub confidence: Option<f64>,
+    /// For a request given as text: the classifier that answered (`builtin`, `external`, or
+    /// `builtin (fallback: ...)`), and the probability it gave that the text means none of the
+    /// plan's intents (docs/classifier.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub none_of_these: Option<f64>,
     /// The filled steps: for `dispatch` and `plan`, and the plan an escalation carries.
     pub steps: Vec<FilledStep>,
     /// For `escalate`: the person chosen, and when the answer is due.

@@ -30,7 +30,9 @@ pub use decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,
     VerdictOutcome,
 };
-pub use engine::{unavailable, Attempt, Engine, PlanError, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
+pub use engine::{
+    unavailable, Attempt, Engine, PlanError, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS,
+};
 pub use log::LogRecord;
 pub use request::{Caller, Request, Response};
 pub use unknown::{unknown_fields, UnknownField};

@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod classify;
 mod diff;
 mod eval;
 mod explain;
@@ -14,6 +15,7 @@ mod sources;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use intent_runtime::server;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -90,6 +92,19 @@ enum Command {
         /// each, non-zero exit) instead of warning and deciding it
         #[arg(long)]
         strict: bool,
+    },
+    /// What the built-in classifier makes of texts, and with --report how well it does on the
+    /// mesh's own examples (leave-one-out accuracy, confusions, reliability, route shares)
+    Classify {
+        /// The mesh: a directory, an .intent file or a plan (.json); default: the current directory
+        paths: Vec<PathBuf>,
+        /// A text to classify (repeatable): every intent's probability and "none of these"
+        #[arg(long)]
+        text: Vec<String>,
+        /// Leave-one-out accuracy per intent, confused pairs, a reliability table, and the
+        /// share of the mesh's example texts each route arm would take
+        #[arg(long)]
+        report: bool,
     },
     /// Per intent, the regions of the request space whose decision changes between two plans
     Diff {
@@ -177,6 +192,16 @@ enum Command {
         /// declare (default: decide it and list them in `unknown_fields`)
         #[arg(long)]
         strict: bool,
+        /// Classify text requests with this HTTP classifier (docs/classifier.md) instead of the
+        /// plan's built-in one
+        #[arg(long, value_name = "URL")]
+        classifier: Option<String>,
+        /// How long to wait for the HTTP classifier, in milliseconds
+        #[arg(long, default_value_t = 200, requires = "classifier")]
+        classifier_timeout_ms: u64,
+        /// What decides when the HTTP classifier is late, unreachable or answers nonsense
+        #[arg(long, value_enum, default_value_t = serve::FallbackArg::Builtin, requires = "classifier")]
+        classifier_fallback: serve::FallbackArg,
     },
     /// Print the long explanation of a diagnostic code, e.g. `intent explain E0101`
     Explain {
@@ -276,6 +301,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             admin_token_file,
             admin_open,
             strict,
+            classifier,
+            classifier_timeout_ms,
+            classifier_fallback,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -290,7 +318,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             admin_token_file,
             admin_open,
             strict,
+            classifier: classifier.map(|url| server::ExternalConfig {
+                url,
+                timeout: std::time::Duration::from_millis(classifier_timeout_ms),
+                fallback: classifier_fallback.into(),
+            }),
         }),
+        Command::Classify {
+            paths,
+            text,
+            report,
+        } => classify::run(&paths, &text, report),
         Command::Diff {
             old,
             new,

@@ -31,6 +31,7 @@ pub struct ServeArgs {
     pub admin_open: bool,
     /// Refuse requests with undeclared context fields (400).
     pub strict: bool,
+    pub classifier: Option<server::ExternalConfig>,
 }
 
 /// Where rate limits and breakers are counted.
@@ -92,6 +93,24 @@ impl StateArgs {
     }
 }
 
+/// `--classifier-fallback`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FallbackArg {
+    /// The plan's built-in classifier
+    Builtin,
+    /// A `clarify` asking the caller to say it in other words
+    Clarify,
+}
+
+impl From<FallbackArg> for server::Fallback {
+    fn from(f: FallbackArg) -> server::Fallback {
+        match f {
+            FallbackArg::Builtin => server::Fallback::Builtin,
+            FallbackArg::Clarify => server::Fallback::Clarify,
+        }
+    }
+}
+
 pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     let source = match a.plan {
         Some(p) => PlanSource {
@@ -134,6 +153,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
         (None, true) => AdminAccess::Open,
         (None, false) => AdminAccess::Closed,
     };
+    config.classifier = a.classifier;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

@@ -5,6 +5,7 @@
 //! does not depend on declaration order or file names; the plan is kept only when no error
 //! was found.
 
+mod classifier;
 mod compare;
 mod expr;
 mod graph;
@@ -47,6 +48,8 @@ pub(crate) struct Checker<'w, 'a> {
     /// that the misspelt field is not also reported missing.
     pub suggested: Vec<String>,
     lines: Vec<Lines>,
+    /// `limits { confidence floor F }`, once checked.
+    pub floor: Option<f64>,
 }
 
 impl<'w, 'a> Checker<'w, 'a> {
@@ -83,6 +86,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         route_heads: BTreeMap::new(),
         suggested: Vec::new(),
         lines,
+        floor: None,
     };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())
@@ -107,6 +111,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         source_map,
         spans,
         route_heads,
+        floor: limits_floor,
         ..
     } = c;
     // Errors found before checking (syntax) count too: the analysis of a mesh with a broken
@@ -114,20 +119,29 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let has_errors =
         found.iter().any(Diagnostic::is_error) || diags.iter().any(Diagnostic::is_error);
     diags.extend(found);
-    let mut plan = (!has_errors).then(|| plan::Plan {
-        format: plan::FORMAT,
-        plan_hash: String::new(),
-        capabilities,
-        data_classes,
-        context: t.context.clone(),
-        agents,
-        humans,
-        intents,
-        rules,
-        reviews,
-        limits,
-        cedar: plan::CedarPart::default(),
-        source_map,
+    let mut plan = (!has_errors).then(|| {
+        let fitted = intent_runtime::classifier::Builtin::fit(&intents);
+        let classifier = plan::ClassifierParams {
+            weights: fitted.weights.to_vec(),
+            coverage: Some(fitted.reference),
+            floor: limits_floor,
+        };
+        plan::Plan {
+            format: plan::FORMAT,
+            plan_hash: String::new(),
+            capabilities,
+            data_classes,
+            context: t.context.clone(),
+            agents,
+            humans,
+            intents,
+            rules,
+            reviews,
+            limits,
+            classifier,
+            cedar: plan::CedarPart::default(),
+            source_map,
+        }
     });
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
@@ -141,6 +155,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
+        diags.extend(classifier::indistinct(p, &src));
         if found.iter().any(Diagnostic::is_error) {
             plan = None;
         }

@@ -318,6 +318,17 @@ pub(super) fn limit(l: &Limit) -> Entry<'_> {
             w.space();
             expr::expr(w, cooldown);
         }),
+        Limit::Floor {
+            subject,
+            value,
+            span,
+        } => plain(*span, move |w| {
+            w.tok(&subject.text, subject.span);
+            w.space();
+            w.put("floor");
+            w.space();
+            expr::expr(w, value);
+        }),
         Limit::Error(span) => plain(*span, move |w| w.tok(w.text_of(*span), *span)),
     }
 }

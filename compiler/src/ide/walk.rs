@@ -230,6 +230,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                             self.expr(failures);
                             self.expr(cooldown);
                         }
+                        Limit::Floor { value, .. } => self.expr(value),
                         Limit::Error(_) => {}
                     }
                 }

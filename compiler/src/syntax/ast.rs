@@ -423,6 +423,12 @@ pub enum Limit {
         cooldown: Expr,
         span: Span,
     },
+    /// `confidence floor VALUE`: text whose best intent scores below it matches no intent.
+    Floor {
+        subject: Name,
+        value: Expr,
+        span: Span,
+    },
     Error(Span),
 }
 

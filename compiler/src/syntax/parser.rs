@@ -420,6 +420,7 @@ fn expected_help(expected: &[String]) -> String {
         "\"breaker\"",
         "\"failures\"",
         "\"cooldown\"",
+        "\"floor\"",
     ];
     let has_name = expects_name(expected);
     let mut shown: Vec<String> = Vec::new();

@@ -189,6 +189,8 @@ pub enum Token {
     Failures,
     #[token("cooldown")]
     Cooldown,
+    #[token("floor")]
+    Floor,
 
     // ---- punctuation and operators ----
     #[token("{")]
@@ -445,6 +447,7 @@ impl Token {
             Breaker => "breaker",
             Failures => "failures",
             Cooldown => "cooldown",
+            Floor => "floor",
             LBrace => "{",
             RBrace => "}",
             LParen => "(",

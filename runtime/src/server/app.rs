@@ -3,6 +3,7 @@
 //! the state store every plan decides with (`store`), metrics, the decision log, and the
 //! draining flag.
 
+use super::classify::{External, ExternalConfig};
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload;
@@ -30,6 +31,8 @@ pub struct App {
     draining: AtomicBool,
     /// Why the latest reload was refused, while the plan it tried to load is still there.
     refusal: Mutex<Option<String>>,
+    /// The HTTP classifier for text requests, if the operator set one.
+    pub(crate) external: Option<External>,
 }
 
 impl App {
@@ -60,6 +63,7 @@ impl App {
             log,
             draining: AtomicBool::new(false),
             refusal: Mutex::new(None),
+            external: None,
         }
     }
 
@@ -69,6 +73,23 @@ impl App {
         metrics.set_plan(&engine);
         let store = Store::Local(engine.state().clone());
         App::with_engine(engine, store, metrics, None)
+    }
+
+    /// Sends text requests to an HTTP classifier (docs/classifier.md); an error for a bad URL.
+    pub fn set_classifier(&mut self, c: &ExternalConfig) -> Result<(), String> {
+        self.external = Some(External::new(c)?);
+        Ok(())
+    }
+
+    /// Decides a request on `engine`, taking what it uses from the store: through the HTTP
+    /// classifier when one is set and the request is text, else with the engine's own.
+    pub(crate) async fn decide(&self, engine: &Engine, req: &Request) -> Decision {
+        match (&self.external, &req.intent, &req.text) {
+            (Some(x), None, Some(text)) => {
+                super::classify::decide(x, &self.store, engine, req, text).await
+            }
+            _ => self.store.decide(engine, req, None).await,
+        }
     }
 
     /// The engine now serving; a request holds it for as long as it needs it.

@@ -3,12 +3,13 @@
 //! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
 //! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
 //! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
-//! Redis).
+//! Redis), `classify` the optional HTTP classifier for text requests.
 //! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
 //! `intent` program passes one that compiles sources when it is given sources).
 
 mod admin;
 mod app;
+mod classify;
 mod decision_log;
 mod listen;
 mod metrics;
@@ -19,6 +20,7 @@ mod store;
 pub use crate::state::redis::RedisConfig;
 pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
+pub use classify::{ExternalConfig, Fallback, CLARIFY_QUESTION, MAX_ANSWER_BYTES};
 pub use routes::{router, FAILURE_SKEW_MS};
 pub use store::StateConfig;
 
@@ -70,6 +72,8 @@ pub struct Config {
     /// Refuse (400) a request with context fields the plan does not declare, naming them,
     /// instead of deciding it and listing them in `unknown_fields`.
     pub strict: bool,
+    /// An HTTP classifier for text requests instead of the plan's built-in one.
+    pub classifier: Option<ExternalConfig>,
 }
 
 impl Config {
@@ -88,6 +92,7 @@ impl Config {
             admin: AdminAccess::Closed,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             strict: false,
+            classifier: None,
         }
     }
 }
@@ -127,7 +132,11 @@ pub async fn serve(
     let (log, writer) = decision_log::start(&config.log).await?;
     // The files as they are before the plan is read: the watcher's first comparison.
     let files = reload::fingerprint_async(source.watch.clone()).await;
-    let app = Arc::new(App::load(&source, store::Store::open(&config.state)?, log)?);
+    let mut app = App::load(&source, store::Store::open(&config.state)?, log)?;
+    if let Some(c) = &config.classifier {
+        app.set_classifier(c)?;
+    }
+    let app = Arc::new(app);
     let pinger = tokio::spawn(app.store.clone().watch());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

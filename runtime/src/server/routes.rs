@@ -209,7 +209,7 @@ async fn decide(
     if strict && !unknown.is_empty() {
         return refuse_unknown(&app, "decide", &unknown);
     }
-    let d = app.store.decide(&engine, &req).await;
+    let d = app.decide(&engine, &req).await;
     let text = if unknown.is_empty() {
         serde_json::to_string(&d)
     } else {
@@ -366,7 +366,7 @@ async fn authz(
             return refuse_unknown(&app, "authz", &unknown);
         }
     }
-    let d = app.store.decide(&engine, &req).await;
+    let d = app.decide(&engine, &req).await;
     drop(engine);
     let mut r = json(headers::status_of(d.outcome, set), headers::answer_body(&d));
     headers::answer_headers(&d, set, r.headers_mut());
