@@ -609,6 +609,7 @@ impl Engine {
                 data: &step.handles,
                 ..*env
             };
+            let agent_name = self.agent_name(f.agent);
             for r in escalations {
                 let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
@@ -626,6 +627,8 @@ impl Engine {
                             "rule",
                             TraceWhat::EscalateRule {
                                 rule: info.id.clone(),
+                                agent: agent_name.clone(),
+                                step: step.name.clone(),
                             },
                             hit,
                             None,
@@ -658,6 +661,8 @@ impl Engine {
                             "rule",
                             TraceWhat::AuditRule {
                                 rule: info.id.clone(),
+                                agent: agent_name.clone(),
+                                step: step.name.clone(),
                             },
                             hit,
                             None,
