@@ -4,6 +4,7 @@
 //! Protocol-free: the CLI prints the outcomes.
 
 use crate::check::{SceneEvent, TestCase};
+use intent_runtime::decision::TraceWhat;
 use intent_runtime::plan::Plan;
 use intent_runtime::state::Take;
 use intent_runtime::{
@@ -255,7 +256,8 @@ pub fn summary(actual: &Actual) -> String {
     }
 }
 
-/// The trace of the actual result, one entry a line.
+/// The trace of the actual result, one entry a line: `✓` what matched, `·` what did not, `✗
+/// refused` a forbid that refused an agent.
 pub fn trace_lines(actual: &Actual) -> Vec<String> {
     let trace = match actual {
         Actual::Decision(d) => &d.trace,
@@ -265,10 +267,15 @@ pub fn trace_lines(actual: &Actual) -> Vec<String> {
     trace
         .iter()
         .map(|t| {
+            // A forbid that fired refused the agent: it reads as a refusal, not as a match.
+            let refused = t.matched && matches!(t.what, TraceWhat::Forbid { .. });
+            let (mark, kind) = match (refused, t.matched) {
+                (true, _) => ("✗", "refused"),
+                (false, true) => ("✓", t.kind),
+                (false, false) => ("·", t.kind),
+            };
             format!(
-                "{} {:<9} {}{}{}",
-                if t.matched { "✓" } else { "·" },
-                t.kind,
+                "{mark} {kind:<9} {}{}{}",
                 t.what,
                 t.detail
                     .as_ref()

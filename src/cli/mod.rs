@@ -3,16 +3,21 @@
 mod build;
 mod check;
 mod classify;
+mod completions;
 mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod graph;
 mod lsp;
 mod plan_input;
 mod replay;
 mod serve;
 mod sources;
+mod story;
 mod test;
+mod test_report;
+mod version;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use intent_runtime::server;
@@ -20,10 +25,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "intent", version, about = "Policy-as-code for meshes of AI agents", long_about = None)]
+#[command(name = "intent", version = version::LONG, about = "Policy-as-code for meshes of AI agents", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// True for the commands that serve (the sidecar, the language server): they keep running
+    /// when a reader goes away, so a closed pipe must stay an error they handle, never a signal
+    /// that ends them.
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve { .. } | Command::Lsp)
+    }
 }
 
 #[derive(Subcommand)]
@@ -34,19 +48,30 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         output: OutputArgs,
+        /// Exit 1 on warnings too, not only on errors
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Check, then write the routing plan (JSON) with its Cedar policies validated by Cedar
     Build {
+        /// Files or directories of one mesh (searched for *.intent); default: the current directory
         paths: Vec<PathBuf>,
         /// Where to write the plan
         #[arg(short, long, default_value = "plan.json")]
         output: PathBuf,
+        /// Also write the Cedar schema, policies and entities into DIR (created if needed)
+        #[arg(long, value_name = "DIR")]
+        cedar_out: Option<PathBuf>,
         #[command(flatten)]
         format: OutputArgs,
     },
     /// Run the `test` blocks; print failures with the trace; end with `N passed, M failed`
     Test {
+        /// Files or directories (searched for *.intent); default: the current directory
         paths: Vec<PathBuf>,
+        /// Run only the tests whose name contains PATTERN
+        #[arg(long, value_name = "PATTERN")]
+        run: Option<String>,
         /// Also write the results as JUnit XML
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -54,8 +79,13 @@ enum Command {
         /// a test for each route arm no test takes
         #[arg(long)]
         coverage: bool,
-        #[command(flatten)]
-        output: OutputArgs,
+        /// How to print the results: for people, one JSON document, or people's text plus
+        /// GitHub annotations for failed tests and diagnostics
+        #[arg(long, value_enum, default_value_t = test::TestFormat::Human)]
+        format: test::TestFormat,
+        /// Colour in human output
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
     },
     /// Decide one request: from a request file, or an intent/text plus context values
     Eval {
@@ -64,8 +94,9 @@ enum Command {
         /// A plan written by `intent build`
         #[arg(long)]
         plan: Option<PathBuf>,
-        /// A request as JSON: {"intent": .., "confidence": .., "text": .., "caller": .., <context fields>}
-        #[arg(long)]
+        /// A request as JSON, from FILE or `-` for standard input: {"intent": .., "confidence":
+        /// .., "text": .., "caller": .., <context fields>}
+        #[arg(long, value_name = "FILE|-")]
         request: Option<PathBuf>,
         /// Free text for the built-in classifier
         #[arg(long)]
@@ -92,6 +123,9 @@ enum Command {
         /// each, non-zero exit) instead of warning and deciding it
         #[arg(long)]
         strict: bool,
+        /// Exit 1 when the outcome is one of these (comma-separated), e.g. `deny,escalate`
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "OUTCOME,...")]
+        fail_on: Vec<eval::OutcomeArg>,
     },
     /// What the built-in classifier makes of texts, and with --report how well it does on the
     /// mesh's own examples (leave-one-out accuracy, confusions, reliability, route shares)
@@ -143,6 +177,10 @@ enum Command {
         /// Change nothing: list the files that are not formatted and exit 1 if there are any
         #[arg(long)]
         check: bool,
+        /// Change nothing: print what formatting would change as a unified diff, and exit 1 if
+        /// it would change anything
+        #[arg(long, conflicts_with = "check")]
+        diff: bool,
         /// Format standard input to standard output (for editors)
         #[arg(long, conflicts_with = "paths")]
         stdin: bool,
@@ -208,6 +246,25 @@ enum Command {
         /// The code; without one, list every code
         code: Option<String>,
     },
+    /// Draw the mesh: agents, capabilities, backups and fallbacks, routes and delegations
+    Graph {
+        /// Sources to compile (ignored with --plan); default: the current directory
+        paths: Vec<PathBuf>,
+        /// A plan written by `intent build`
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Graphviz DOT (render with `dot -Tsvg`) or a Mermaid flowchart
+        #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
+        format: graph::GraphFormat,
+    },
+    /// Print a completion script for SHELL (e.g. `intent completions bash > /etc/bash_completion.d/intent`)
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the version and the commit it was built from
+    Version,
     /// Start the language server on stdin/stdout (for editors)
     Lsp,
 }
@@ -227,6 +284,8 @@ pub enum Format {
     Human,
     Json,
     Github,
+    /// SARIF 2.1.0, for code-scanning tools
+    Sarif,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -238,18 +297,32 @@ pub enum Color {
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Check { paths, output } => check::run(&paths, output),
+        Command::Check {
+            paths,
+            output,
+            deny_warnings,
+        } => check::run(&paths, output, deny_warnings),
         Command::Build {
             paths,
             output,
+            cedar_out,
             format,
-        } => build::run(&paths, &output, format),
+        } => build::run(&paths, &output, cedar_out.as_deref(), format),
         Command::Test {
             paths,
+            run,
             junit,
             coverage,
-            output,
-        } => test::run(&paths, junit.as_deref(), coverage, output),
+            format,
+            color,
+        } => test::run(test::TestArgs {
+            paths: &paths,
+            run: run.as_deref(),
+            junit: junit.as_deref(),
+            coverage,
+            format,
+            color,
+        }),
         Command::Eval {
             paths,
             plan,
@@ -262,6 +335,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             explain,
             log,
             strict,
+            fail_on,
         } => eval::run(eval::EvalArgs {
             plan: plan.as_deref(),
             paths: &paths,
@@ -274,17 +348,20 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             explain,
             log: log.as_deref(),
             strict,
+            fail_on: &fail_on,
         }),
         Command::Fmt {
             paths,
             check,
+            diff,
             stdin,
             output,
         } => {
+            let mode = fmt::Mode::new(check, diff);
             if stdin {
-                fmt::run_stdin(check, output)
+                fmt::run_stdin(mode, output)
             } else {
-                fmt::run(&paths, check, output)
+                fmt::run(&paths, mode, output)
             }
         }
         Command::Serve {
@@ -343,6 +420,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             fail_on_change,
         } => replay::run(&log, &plan, format, fail_on_change),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
+        Command::Graph {
+            paths,
+            plan,
+            format,
+        } => graph::run(&paths, plan.as_deref(), format),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Version => Ok(version::run()),
         Command::Lsp => lsp::run(),
     }
 }

@@ -244,13 +244,3 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
-
-/// A system program (`redis-server`, `nginx`) on `PATH` or in one of `also` (Debian puts some
-/// in sbin directories that a test's `PATH` may lack).
-pub fn system_binary(name: &str, also: &[&str]) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(also.iter().map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
-}

@@ -674,6 +674,7 @@ impl Engine {
                 data: &step.handles,
                 ..*env
             };
+            let agent_name = self.agent_name(f.agent);
             for r in escalations {
                 let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
@@ -691,6 +692,8 @@ impl Engine {
                             "rule",
                             TraceWhat::EscalateRule {
                                 rule: info.id.clone(),
+                                agent: agent_name.clone(),
+                                step: step.name.clone(),
                             },
                             hit,
                             None,
@@ -723,6 +726,8 @@ impl Engine {
                             "rule",
                             TraceWhat::AuditRule {
                                 rule: info.id.clone(),
+                                agent: agent_name.clone(),
+                                step: step.name.clone(),
                             },
                             hit,
                             None,
