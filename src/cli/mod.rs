@@ -40,6 +40,8 @@ enum Command {
         #[arg(short, long, default_value = "plan.json")]
         output: PathBuf,
         #[command(flatten)]
+        bundle: build::BundleArgs,
+        #[command(flatten)]
         format: OutputArgs,
     },
     /// Run the `test` blocks; print failures with the trace; end with `N passed, M failed`
@@ -159,6 +161,8 @@ enum Command {
         field_headers: String,
         #[command(flatten)]
         state: serve::StateArgs,
+        #[command(flatten)]
+        bundle: serve::BundleArgs,
         /// The most connections served at once; beyond it new clients wait to be accepted
         #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
@@ -209,8 +213,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Build {
             paths,
             output,
+            bundle,
             format,
-        } => build::run(&paths, &output, format),
+        } => build::run(&paths, &output, &bundle, format),
         Command::Test {
             paths,
             junit,
@@ -262,6 +267,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            bundle,
             max_connections,
             admin_token_file,
             admin_open,
@@ -275,6 +281,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            bundle,
             max_connections,
             admin_token_file,
             admin_open,
