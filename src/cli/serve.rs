@@ -96,7 +96,7 @@ impl BundleArgs {
             Duration::from_millis(self.bundle_timeout_ms),
             self.bundle_max_bytes,
         )?;
-        Ok(Some(PlanSource::Bundle(config)))
+        Ok(Some(PlanSource::Bundle(Box::new(config))))
     }
 }
 

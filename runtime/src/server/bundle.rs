@@ -108,7 +108,7 @@ pub(crate) struct BundleStatus {
     pub(crate) source: &'static str,
     /// The `plan_hash` of the last bundle loaded.
     pub(crate) plan_hash: String,
-    /// The ETag of the last bundle looked at (sent as `If-None-Match`).
+    /// The ETag of the bundle loaded (`None` when it came from the cache).
     pub(crate) etag: Option<String>,
     /// When the server last answered with a bundle that was loaded, or a 304 for it (ms since
     /// the epoch).
@@ -116,6 +116,13 @@ pub(crate) struct BundleStatus {
     pub(crate) last_error: Option<String>,
     pub(crate) last_error_ms: Option<u64>,
     pub(crate) cache: String,
+}
+
+/// The last bundle the server gave: its ETag (sent as `If-None-Match`), and whether it was
+/// refused (then a 304 for it is no success).
+pub(crate) struct Polled {
+    etag: Option<String>,
+    refused: bool,
 }
 
 /// What one fetch brought.
@@ -262,7 +269,7 @@ async fn read_cache(path: &Path, max: usize) -> Result<Bytes, String> {
 pub(crate) async fn first(
     config: &BundleConfig,
     state: &Arc<dyn State>,
-) -> Result<(Engine, BundleStatus), String> {
+) -> Result<(Engine, BundleStatus, Polled), String> {
     let mut status = BundleStatus {
         url: config.url.to_string(),
         key: bundle::key_id(&config.key),
@@ -275,9 +282,11 @@ pub(crate) async fn first(
         cache: config.cache.display().to_string(),
     };
     let client = client(config);
+    // The ETag of the server's bundle, loaded or refused: the first poll sends it.
+    let mut seen = None;
     let from_server = match fetch(&client, config, None).await {
         Ok(Fetched::Bundle { bytes, etag }) => {
-            status.etag = etag;
+            seen = etag;
             match engine_of(bytes.clone(), config.key, config.max_bytes, state.clone()).await {
                 Ok(ok) => {
                     if let Err(e) = write_cache(&config.cache, bytes).await {
@@ -297,8 +306,16 @@ pub(crate) async fn first(
     match from_server {
         Ok((engine, v)) => {
             status.plan_hash = v.plan_hash;
+            status.etag = seen.clone();
             status.last_success_ms = Some(now);
-            Ok((engine, status))
+            Ok((
+                engine,
+                status,
+                Polled {
+                    etag: seen,
+                    refused: false,
+                },
+            ))
         }
         Err(server_error) => {
             let cached = match read_cache(&config.cache, config.max_bytes).await {
@@ -316,18 +333,28 @@ pub(crate) async fn first(
             status.plan_hash = v.plan_hash;
             status.last_error = Some(server_error);
             status.last_error_ms = Some(now);
-            Ok((engine, status))
+            // A refused server bundle is not downloaded again until it changes.
+            let refused = seen.is_some();
+            Ok((
+                engine,
+                status,
+                Polled {
+                    etag: seen,
+                    refused,
+                },
+            ))
         }
     }
 }
 
 /// Polls the bundle server until aborted, swapping in each new bundle that checks.
-pub(crate) async fn poll(app: Arc<App>, config: BundleConfig) {
+pub(crate) async fn poll(app: Arc<App>, config: BundleConfig, last: Polled) {
     let client = client(&config);
     // The ETag of the last bundle looked at, and whether it was refused.
-    let (mut etag, mut refused) = app.bundle_status().map_or((None, false), |s| {
-        (s.etag, s.source == "cache" && s.last_error.is_some())
-    });
+    let Polled {
+        mut etag,
+        mut refused,
+    } = last;
     let mut wait = config.poll_every;
     let mut failures = 0u32;
     loop {
@@ -371,7 +398,6 @@ pub(crate) async fn poll(app: Arc<App>, config: BundleConfig) {
                         );
                         app.set_refusal(Some(e.clone()));
                         report_error(&app, e);
-                        app.update_bundle(|s| s.etag = etag.clone());
                         continue;
                     }
                 };

@@ -102,7 +102,7 @@ pub enum PlanSource {
         watch: Vec<PathBuf>,
     },
     /// A signed bundle polled from a URL, the last good one cached on disk.
-    Bundle(BundleConfig),
+    Bundle(Box<BundleConfig>),
 }
 
 /// Starts what keeps the plan current (a file watcher or a bundle poller), if anything does.
@@ -146,12 +146,12 @@ pub async fn serve(
             (app, Box::new(watcher))
         }
         PlanSource::Bundle(b) => {
-            let (engine, status) = bundle::first(&b, &store.for_engines()).await?;
+            let (engine, status, last) = bundle::first(&b, &store.for_engines()).await?;
             let app = Arc::new(App::start(engine, store, log));
             app.set_bundle_status(status);
             (
                 app,
-                Box::new(move |app| Some(tokio::spawn(bundle::poll(app, b)))),
+                Box::new(move |app| Some(tokio::spawn(bundle::poll(app, *b, last)))),
             )
         }
     };
