@@ -4,9 +4,11 @@
 //! and precomputes what makes decisions cheap; `decide` routes a request (docs/concepts.md),
 //! `review` checks an agent's response, `report_failure` feeds circuit breakers. Evaluation
 //! is total and fails closed. Never a dependency on the compiler; no async and no IO in the
-//! default build — the feature `tower` adds `layer` (a tower Layer) and `server` adds `server`
-//! (the HTTP sidecar on tokio).
+//! default build — the feature `tower` adds `layer` (a tower Layer), `server` adds `server`
+//! (the HTTP sidecar on tokio) and `bundle` adds `bundle` (signed plan bundles).
 
+#[cfg(feature = "bundle")]
+pub mod bundle;
 #[cfg(feature = "cedar")]
 pub mod cedar;
 pub mod classifier;

@@ -63,6 +63,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         cedar_out: Option<PathBuf>,
         #[command(flatten)]
+        bundle: build::BundleArgs,
+        #[command(flatten)]
         format: OutputArgs,
     },
     /// Run the `test` blocks; print failures with the trace; end with `N passed, M failed`
@@ -216,6 +218,8 @@ enum Command {
         field_headers: String,
         #[command(flatten)]
         state: serve::StateArgs,
+        #[command(flatten)]
+        bundle: serve::BundleArgs,
         /// The most connections served at once; beyond it new clients wait to be accepted
         #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
@@ -306,8 +310,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             paths,
             output,
             cedar_out,
+            bundle,
             format,
-        } => build::run(&paths, &output, cedar_out.as_deref(), format),
+        } => build::run(&paths, &output, cedar_out.as_deref(), &bundle, format),
         Command::Test {
             paths,
             run,
@@ -374,6 +379,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            bundle,
             max_connections,
             admin_token_file,
             admin_open,
@@ -391,6 +397,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            bundle,
             max_connections,
             admin_token_file,
             admin_open,

@@ -4,11 +4,12 @@
 //! draining flag.
 
 use super::classify::{External, ExternalConfig};
+use super::bundle::BundleStatus;
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload;
 use super::store::Store;
-use super::PlanSource;
+use super::LoadPlan;
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::request::Request;
@@ -33,20 +34,27 @@ pub struct App {
     refusal: Mutex<Option<String>>,
     /// The HTTP classifier for text requests, if the operator set one.
     pub(crate) external: Option<External>,
+    /// Where the plan's bundle comes from and how fetching it goes (`--bundle-url` only).
+    bundle: Mutex<Option<BundleStatus>>,
 }
 
 impl App {
-    /// Loads the plan the source names; an error if it cannot be loaded.
+    /// Loads the plan `load` gives; an error if it cannot be loaded.
     pub(crate) fn load(
-        source: &PlanSource,
+        load: &LoadPlan,
         store: Store,
         log: Option<DecisionLog>,
     ) -> Result<App, String> {
-        let plan = (source.load)()?;
+        let plan = load()?;
         let engine = reload::engine_for(plan, &store.for_engines()).map_err(|e| e.to_string())?;
+        Ok(App::start(engine, store, log))
+    }
+
+    /// An app serving `engine` (built on `store`'s state).
+    pub(crate) fn start(engine: Engine, store: Store, log: Option<DecisionLog>) -> App {
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
-        Ok(App::with_engine(engine, store, metrics, log))
+        App::with_engine(engine, store, metrics, log)
     }
 
     fn with_engine(
@@ -64,6 +72,7 @@ impl App {
             draining: AtomicBool::new(false),
             refusal: Mutex::new(None),
             external: None,
+            bundle: Mutex::new(None),
         }
     }
 
@@ -116,6 +125,26 @@ impl App {
     /// Why the latest reload was refused, if it was.
     pub(crate) fn refusal(&self) -> Option<String> {
         self.refusal.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// The bundle's status now; `None` when the plan does not come from a bundle.
+    pub(crate) fn bundle_status(&self) -> Option<BundleStatus> {
+        self.bundle.lock().ok().and_then(|b| b.clone())
+    }
+
+    pub(crate) fn set_bundle_status(&self, status: BundleStatus) {
+        if let Ok(mut b) = self.bundle.lock() {
+            *b = Some(status);
+        }
+    }
+
+    /// Changes the bundle's status, if there is one.
+    pub(crate) fn update_bundle(&self, change: impl FnOnce(&mut BundleStatus)) {
+        if let Ok(mut b) = self.bundle.lock() {
+            if let Some(s) = b.as_mut() {
+                change(s);
+            }
+        }
     }
 
     pub(crate) fn set_draining(&self) {

@@ -382,7 +382,8 @@ async fn healthz() -> Response {
 /// Ready while a plan is loaded and the server is not draining. The state store's health is
 /// reported, but a store that is down does not make the sidecar unready: it still answers
 /// (failing closed, or from the local fallback), and every replica shares the same store.
-/// Says why the latest reload was refused, if it was (the plan named still serves).
+/// Says why the latest reload was refused, if it was (the plan named still serves), and with
+/// `--bundle-url` the bundle's status (its hash and ETag, the last success and the last error).
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let hash = app.engine().plan_hash().to_string();
     let state = app.store.status();
@@ -393,6 +394,9 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     };
     if let (Some(why), Some(o)) = (app.refusal(), answer.as_object_mut()) {
         o.insert("reload_refused".into(), why.into());
+    }
+    if let (Some(b), Some(o)) = (app.bundle_status(), answer.as_object_mut()) {
+        o.insert("bundle".into(), serde_json::to_value(b).unwrap_or_default());
     }
     let status = if app.draining() {
         StatusCode::SERVICE_UNAVAILABLE
@@ -405,9 +409,13 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let engine = app.engine_full();
     let breakers = app.store.breakers(&engine).await;
-    let text = app
-        .metrics
-        .render(breakers.as_deref(), app.store.backend(), app.store.health());
+    let bundle = app.bundle_status();
+    let text = app.metrics.render(
+        breakers.as_deref(),
+        app.store.backend(),
+        app.store.health(),
+        bundle.as_ref(),
+    );
     let mut r = Response::new(Body::from(text));
     r.headers_mut().insert(
         CONTENT_TYPE,
