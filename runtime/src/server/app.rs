@@ -3,8 +3,8 @@
 //! the state store every plan decides with (`store`), metrics, the decision log, and the
 //! draining flag.
 
-use super::classify::{External, ExternalConfig};
 use super::bundle::BundleStatus;
+use super::classify::{External, ExternalConfig};
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload;
