@@ -103,6 +103,11 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         (vec!["explain"], b""),
         (vec!["explain", "E0101"], b""),
         (vec!["graph", finance], b""),
+        (vec!["classify", finance, "--report"], b""),
+        (
+            vec!["classify", finance, "--text", "which invoices are overdue?"],
+            b"",
+        ),
         (vec!["graph", "--format", "mermaid", finance], b""),
         (vec!["completions", "bash"], b""),
         (vec!["version"], b""),
