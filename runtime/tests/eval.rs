@@ -307,3 +307,17 @@ fn what_is_not_there_to_read_is_a_fault() {
     )
     .is_err());
 }
+
+/// Membership in a literal set compares by value and by type: a number, a boolean, a list of
+/// the same length and members (mutants of these comparisons survived the cases above).
+#[test]
+fn literal_set_members_are_compared_exactly() {
+    let member = |item: &str, set: Value| json!({"op": "in", "item": field(item), "set": lit(set), "negated": false});
+    is(member("vip", json!([true])), true);
+    is(member("vip", json!([false])), false);
+    is(member("amount", json!([120])), true);
+    is(member("amount", json!([1])), false);
+    is(member("tags", json!([["a", "b"]])), true);
+    is(member("tags", json!([["a"]])), false);
+    is(member("tags", json!([["a", "c"]])), false);
+}
