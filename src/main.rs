@@ -1,5 +1,9 @@
-//! The `intent` command-line program: parses arguments and calls the crates. It owns the
-//! filesystem (reading sources, writing plans); everything else happens in `intent-compiler`.
+//! The `intent` program: parses arguments and calls the crates. It owns the filesystem
+//! (reading sources, writing plans); everything else happens in `intent-compiler`.
+//!
+//! A closed pipe (`intent explain | head -1`) ends a command quietly, as it ends `cat`: SIGPIPE
+//! is given back its default action for every command but the two that serve (`serve`, `lsp`),
+//! which handle a write that fails like any other error.
 
 mod cli;
 
@@ -8,6 +12,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if !args.serves() {
+        sigpipe::reset();
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

@@ -126,8 +126,9 @@ fn explain_prints_codes() {
     let out = intent(&root(), &["explain", "e0101"]);
     assert!(out.status.success());
     assert!(text(&out.stdout).starts_with("# E0101"));
+    // An unknown code is a bad argument: exit 2, as for any misuse.
     let out = intent(&root(), &["explain", "E9999"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let out = intent(&root(), &["explain"]);
     assert!(text(&out.stdout).lines().count() >= 40);
 }
@@ -159,7 +160,7 @@ fn test_runs_every_example_and_reports_counts() {
     assert!(
         text(&out.stdout)
             .trim_end()
-            .ends_with("25 passed, 0 failed"),
+            .ends_with("29 passed, 0 failed"),
         "{}",
         text(&out.stdout)
     );

@@ -422,19 +422,21 @@ fn trace_and_reasons_keep_their_words() {
         lines(&d),
         [
             "arm route parse_docs arm 1 (otherwise) true -",
-            "rule forbid semantics.filling.residency#0 for parse_e true EU data stays in eu-west-1",
+            "rule forbid semantics.filling.residency#0 for parse_e in step dispatch true EU data stays in eu-west-1",
             "candidate step dispatch: parse_e false forbidden by semantics.filling.residency#0 (\"EU data stays in eu-west-1\")",
             "candidate step dispatch: parse_d false not cleared for pii",
-            "rule forbid semantics.filling.residency#0 for parse_b true EU data stays in eu-west-1",
+            "rule forbid semantics.filling.residency#0 for parse_b in step dispatch true EU data stays in eu-west-1",
             "candidate step dispatch: parse_b false forbidden by semantics.filling.residency#0 (\"EU data stays in eu-west-1\")",
             "candidate step dispatch: parse_c true -",
-            "rule escalate rule semantics.filling.gold_review#0 false -",
+            "rule escalate rule semantics.filling.gold_review#0 for parse_c in step dispatch false -",
         ]
     );
     let d = e.decide_at(&r.clone().with("tier", json!("gold")), 0x2a);
     assert!(
-        lines(&d)
-            .contains(&"rule permit semantics.filling.residency#1 for parse_d true -".to_string()),
+        lines(&d).contains(
+            &"rule permit semantics.filling.residency#1 for parse_d in step dispatch true -"
+                .to_string()
+        ),
         "{:?}",
         lines(&d)
     );
@@ -448,7 +450,9 @@ fn trace_and_reasons_keep_their_words() {
     let v = serde_json::to_value(&d).unwrap();
     assert!(
         v["trace"].as_array().unwrap().iter().any(|t| t["what"]
-            == "escalate rule semantics.filling.gold_review#0"
+            .as_str()
+            .unwrap()
+            .starts_with("escalate rule semantics.filling.gold_review#0 for ")
             && t["matched"] == true),
         "{v}"
     );

@@ -1,27 +1,25 @@
 //! The VS Code grammar against its sample files (`editors/vscode/tests/*.intent`, scope
 //! assertions checked by vscode-tmgrammar-test), so `cargo test` covers the editor support.
-//! Needs Node: without `npx` on PATH the test says it is skipped (CI installs Node in
-//! `.ci/run`). Without `node_modules` it runs `npm ci` first (the lock file pins the tools).
+//! Needs Node: without `npx` on PATH the test says it is skipped, except under `CI=true`, where
+//! it fails (`.ci/run` installs Node; `tests/common/tools.rs`). Without `node_modules` it runs
+//! `npm ci` first (the lock file pins the tools).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-fn available(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn vscode_grammar_passes_its_scope_assertions() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("editors/vscode");
-    if !available("npx") || !available("npm") {
-        eprintln!(
-            "SKIPPED vscode_grammar_passes_its_scope_assertions: `npx`/`npm` not found \
-             (install Node.js to run the TextMate grammar tests)"
+    if !tools::runs("npx") || !tools::runs("npm") {
+        tools::missing(
+            "vscode_grammar_passes_its_scope_assertions",
+            "`npx`/`npm`",
+            "apt-get install nodejs npm",
         );
         return;
     }
@@ -59,12 +57,15 @@ fn vscode_grammar_passes_its_scope_assertions() {
 }
 
 /// The Neovim setup, headless: a `.intent` buffer gets the `intent` filetype, `//` comments and
-/// a language-server client running the configured command. Skipped without `nvim`.
+/// a language-server client running the configured command. Skipped without `nvim`, except
+/// under `CI=true`.
 #[test]
 fn neovim_setup_detects_the_filetype_and_starts_the_server() {
-    if !available("nvim") {
-        eprintln!(
-            "SKIPPED neovim_setup_detects_the_filetype_and_starts_the_server: `nvim` not found"
+    if !tools::runs("nvim") {
+        tools::missing(
+            "neovim_setup_detects_the_filetype_and_starts_the_server",
+            "`nvim`",
+            "apt-get install neovim",
         );
         return;
     }

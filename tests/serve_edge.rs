@@ -9,6 +9,8 @@
 
 #[path = "serve/support.rs"]
 mod support;
+#[path = "common/tools.rs"]
+mod tools;
 
 use intent_runtime::LogRecord;
 use std::process::Command;
@@ -193,10 +195,11 @@ print("ok")
             "{}",
             String::from_utf8_lossy(&out.stderr)
         ),
-        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("skipped the Python reader: no python3 ({e})");
-        }
-        Err(e) => panic!("python3 is needed under CI=true (.ci/run installs it): {e}"),
+        Err(e) => tools::missing(
+            "the Python reader of the decision log",
+            &format!("`python3` ({e})"),
+            "apt-get install python3",
+        ),
     }
 }
 

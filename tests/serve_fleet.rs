@@ -14,6 +14,8 @@
 
 #[path = "serve/support.rs"]
 mod support;
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -172,14 +174,12 @@ fn agent(answer: &serde_json::Value) -> String {
 
 #[test]
 fn a_fleet_shares_exact_limits_and_breakers_through_redis_and_survives_its_outage() {
-    let Some(binary) =
-        support::system_binary("redis-server", &["/usr/bin", "/usr/local/bin", "/usr/sbin"])
-    else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "redis-server is missing: .ci/run installs the Debian package redis-server"
-        );
-        eprintln!("skipped: no redis-server (apt-get install redis-server)");
+    let Some(binary) = tools::require_binary(
+        "a_fleet_shares_exact_limits_and_breakers_through_redis_and_survives_its_outage",
+        "redis-server",
+        &["/usr/bin", "/usr/local/bin", "/usr/sbin"],
+        "apt-get install redis-server",
+    ) else {
         return;
     };
     let dir = TempDir::new("fleet");

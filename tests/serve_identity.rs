@@ -7,14 +7,16 @@
 //! verifies a minted token from `/.well-known/jwks.json` alone; a rotated sidecar still
 //! verifies the old key's tokens.
 //!
-//! The Python comes from `INTENT_JWT_PYTHON` (`.ci/run` makes a venv with PyJWT and
+//! The Python comes from `INTENT_TEST_PYTHON` (`.ci/run` makes a venv with PyJWT and
 //! cryptography) or `python3`. Without PyJWT the tests say so and pass, except under `CI=true`,
-//! where a missing tool fails them.
+//! where a missing tool fails them (`tests/common/tools.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "serve/support.rs"]
 mod support;
+#[path = "common/tools.rs"]
+mod tools;
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -27,24 +29,10 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/identity/tokens
 const ISS: &str = "https://idp.test.invalid";
 const AUD: &str = "intent-mesh";
 
-/// The Python with PyJWT, or `None` (the test passes saying why) outside CI.
-fn python() -> Option<String> {
-    let python = std::env::var("INTENT_JWT_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&python)
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("`{python}` cannot import jwt and cryptography; .ci/run installs them (INTENT_JWT_PYTHON)");
-    }
-    eprintln!(
-        "SKIPPED: `{python}` cannot import jwt and cryptography; pip install pyjwt cryptography, \
-         or set INTENT_JWT_PYTHON, to run the identity tests"
-    );
-    None
+/// The Python with PyJWT and cryptography (`INTENT_TEST_PYTHON`), or `None`: the test passes
+/// saying why, except under `CI=true`, where it fails (`tests/common/tools.rs`).
+fn python(test: &str) -> Option<String> {
+    tools::require_python_module(test, "jwt, cryptography", "pyjwt cryptography")
 }
 
 fn run_python(python: &str, args: &[&str]) -> String {
@@ -88,7 +76,9 @@ fn metric(sidecar: &Sidecar, line: &str) -> bool {
 
 #[test]
 fn bearer_tokens_from_pyjwt_are_verified_and_bad_ones_refused() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("bearer_tokens_from_pyjwt_are_verified_and_bad_ones_refused") else {
+        return;
+    };
     let dir = TempDir::new("identity-bearer");
     let t = third_party_tokens(&py, dir.path());
     let jwks = dir.path().join("jwks.json");
@@ -217,7 +207,9 @@ fn bearer_tokens_from_pyjwt_are_verified_and_bad_ones_refused() {
 
 #[test]
 fn an_unknown_key_id_reads_the_key_set_again() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("an_unknown_key_id_reads_the_key_set_again") else {
+        return;
+    };
     let dir = TempDir::new("identity-refresh");
     let first = TempDir::new("identity-refresh-first");
     // The sidecar starts with another set (PyJWT's first run), then the file is replaced.
@@ -333,7 +325,9 @@ fn ask(
 
 #[test]
 fn delegation_tokens_carry_the_lineage_through_a_three_hop_chain() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("delegation_tokens_carry_the_lineage_through_a_three_hop_chain") else {
+        return;
+    };
     let dir = TempDir::new("identity-chain");
     let t = third_party_tokens(&py, dir.path());
     let (key, public, kid) = keys(dir.path(), "sidecar");

@@ -9,6 +9,8 @@
 
 #[path = "serve/support.rs"]
 mod support;
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -145,14 +147,12 @@ http {{
 
 #[test]
 fn nginx_auth_request_passes_the_sidecars_answers_on() {
-    let Some(bin) = support::system_binary(
+    let Some(bin) = tools::require_binary(
+        "nginx_auth_request_passes_the_sidecars_answers_on",
         "nginx",
         &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
+        "apt-get install nginx-light",
     ) else {
-        eprintln!(
-            "SKIPPED nginx_auth_request_passes_the_sidecars_answers_on: no nginx binary found \
-             (apt-get install -y nginx-light; .ci/run does)"
-        );
         return;
     };
     let dir = TempDir::new("nginx");

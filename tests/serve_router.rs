@@ -102,6 +102,59 @@ fn decide_answers_with_the_decision_and_reports_unknown_fields() {
 }
 
 #[test]
+fn a_strict_sidecar_refuses_undeclared_fields_by_name() {
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+    config.strict = true;
+    let app = build_with(&config);
+    let (status, body) = rt().block_on(send(
+        &app,
+        "POST",
+        "/v1/decide",
+        br#"{"intent":"take_order","confidence":0.95,"channel":"web","amout":5}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        j["error"],
+        "`amout` is not a context field of the plan; did you mean `amount`?"
+    );
+    assert_eq!(
+        j["unknown_fields"],
+        serde_json::json!([{"path": "amout", "suggestion": "amount"}])
+    );
+    // Review and the authorization endpoint refuse them too; a clean request is decided.
+    let (status, body) = rt().block_on(send(
+        &app,
+        "POST",
+        "/v1/review",
+        br#"{"agent":"order_desk","confidence":0.9,"data":[],"channel":"web","zzz":1}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("`zzz` is not a context field of the plan"),
+        "{body}"
+    );
+    let req = Request::builder()
+        .method("GET")
+        .uri("/v1/authz")
+        .header("x-intent-name", "take_order")
+        .header("x-intent-confidence", "0.95")
+        .header("x-intent-context", r#"{"channel":"web","chanel":"web"}"#)
+        .body(Body::empty())
+        .unwrap();
+    let resp = rt().block_on(app.clone().oneshot(req)).unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let (status, body) = rt().block_on(send(
+        &app,
+        "POST",
+        "/v1/decide",
+        br#"{"intent":"take_order","confidence":0.95,"channel":"web"}"#.to_vec(),
+    ));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.contains("unknown_fields"), "{body}");
+}
+
+#[test]
 fn refusals_say_what_is_wrong() {
     let app = app();
     let rt = rt();

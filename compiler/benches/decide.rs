@@ -279,6 +279,7 @@ fn mesh(rules: usize, rng: &mut Rng) -> Plan {
         rules: plan_rules,
         reviews: vec![],
         limits: Limits::default(),
+        classifier: Default::default(),
         cedar: Default::default(),
         source_map,
     };

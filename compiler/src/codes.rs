@@ -51,6 +51,10 @@ codes! {
     RESERVED_NAME = "E0007", Error, "reserved word used as a name";
     MISPLACED_PACKAGE = "E0008", Error, "misplaced package declaration";
     HIDDEN_CHAR = "E0009", Error, "hidden or bidirectional character";
+    TRAILING_COMMA = "E0010", Error, "trailing comma";
+    FOREIGN_KEYWORD = "E0011", Error, "keyword from another language";
+    BAD_DURATION = "E0012", Error, "duration written as words";
+    SYMBOL_OPERATOR = "E0013", Error, "`&&` or `||` for `and` or `or`";
     UNKNOWN_NAME = "E0100", Error, "unknown name";
     UNKNOWN_CAPABILITY = "E0101", Error, "unknown capability";
     UNKNOWN_AGENT = "E0102", Error, "unknown agent";
@@ -63,11 +67,14 @@ codes! {
     UNKNOWN_TYPE = "E0109", Error, "unknown type";
     DUPLICATE = "E0110", Error, "duplicate declaration";
     DUPLICATE_FIELD = "E0111", Error, "duplicate field";
+    FILE_IN_MAIN = "E0112", Error, "file without `package` in a mesh of packages";
+    SHADOWS_REQUEST_KEY = "E0113", Error, "context field named like a request key";
     TYPE_MISMATCH = "E0200", Error, "type mismatch";
     THRESHOLD_RANGE = "E0201", Error, "threshold outside 0..1";
     OPERAND_CONTEXT = "E0202", Error, "operand not available here";
     BAD_FIELD_VALUE = "E0203", Error, "invalid field value";
     BAD_TEST = "E0204", Error, "invalid test";
+    MISSING_GIVEN_FIELD = "E0205", Error, "test request without a required field";
     MISSING_OTHERWISE = "E0300", Error, "route that does not cover every request";
     NO_ROUTE = "E0301", Error, "intent without a route";
     STEP_LACKS_CAPABILITY = "E0302", Error, "target lacks a needed capability";
@@ -88,6 +95,7 @@ codes! {
     DELEGATION_TOO_DEEP = "W0004", Warning, "delegation chain deeper than the limit";
     CLEARANCE_BY_PERMIT = "W0005", Warning, "clearance only through a `permit`";
     EMPTY_MESH = "W0006", Warning, "mesh that declares nothing";
+    INDISTINCT_INTENTS = "W0007", Warning, "intents the classifier cannot tell apart";
     DEAD_ARM = "W0100", Warning, "arm that is never taken";
     PERMIT_GRANTS_NOTHING = "W0101", Warning, "permit that grants nothing";
     PERMIT_OVERRIDDEN = "W0102", Warning, "permit that a forbid always overrides";

@@ -160,6 +160,10 @@ fn label_for(code: crate::codes::Code) -> &'static str {
         Code::RESERVED_NAME => "reserved word",
         Code::TOO_DEEP => "too deep",
         Code::HIDDEN_CHAR => "hidden character",
+        Code::TRAILING_COMMA => "remove this comma",
+        Code::FOREIGN_KEYWORD => "not a keyword",
+        Code::BAD_DURATION => "not a duration",
+        Code::SYMBOL_OPERATOR => "not an operator",
         _ => "here",
     }
 }

@@ -1,9 +1,12 @@
 //! Running `test` blocks: each test's `given` is decided (or, with a `response`, reviewed) by
-//! the runtime on a fresh engine at time 0, and every `expect` line is checked against the
-//! result. Protocol-free: the CLI prints the outcomes.
+//! the runtime on a fresh engine, after its scene (earlier uses and failures) was fed to the
+//! engine's state store, and every `expect` line is checked against the result.
+//! Protocol-free: the CLI prints the outcomes.
 
-use crate::check::TestCase;
+use crate::check::{SceneEvent, TestCase};
+use intent_runtime::decision::TraceWhat;
 use intent_runtime::plan::Plan;
+use intent_runtime::state::Take;
 use intent_runtime::{
     Decision, Engine, Obligation, Outcome, Request, Response, Verdict, VerdictOutcome,
 };
@@ -42,7 +45,10 @@ fn run_one(plan: &Plan, t: &TestCase) -> TestOutcome {
     let location = t.source.to_string();
     let actual = match Engine::from_plan(plan.clone()) {
         Err(e) => Actual::Invalid(e.to_string()),
-        Ok(engine) => execute(&engine, &t.given),
+        Ok(engine) => {
+            let now = set_scene(&engine, &t.scene);
+            execute_at(&engine, &t.given, now)
+        }
     };
     let failures = t
         .expects
@@ -67,8 +73,56 @@ fn run_one(plan: &Plan, t: &TestCase) -> TestOutcome {
     }
 }
 
-/// Decides (or reviews) a test's `given`.
+/// Feeds a test's scene to the engine's state store and returns the moment to decide at: the
+/// longest window of the scene, so every event falls after time 0. Each line's events happen
+/// together, one millisecond after the start of its window (the oldest they can be and still
+/// fall within it), in time order. Uses are recorded only up to the subject's largest rate
+/// limit and failures up to its breaker's count: more could change nothing.
+pub fn set_scene(engine: &Engine, scene: &[SceneEvent]) -> u64 {
+    let now = scene.iter().map(|e| e.within_ms).max().unwrap_or(0);
+    let mut events: Vec<&SceneEvent> = scene.iter().collect();
+    events.sort_by_key(|e| std::cmp::Reverse(e.within_ms));
+    let state = engine.state();
+    for e in events {
+        let at = now.saturating_sub(e.within_ms).saturating_add(1).min(now);
+        let limits = if e.human {
+            engine.human_limits(&e.subject)
+        } else {
+            engine.agent_limits(&e.subject)
+        };
+        let Some(limits) = limits else { continue };
+        if e.failures {
+            let keep = limits
+                .breaker
+                .map_or(intent_runtime::state::FAILURES_KEPT_WITHOUT_BREAKER, |b| {
+                    b.failures
+                });
+            for _ in 0..e.count.min(keep) {
+                engine.report_failure(&e.subject, at);
+            }
+        } else {
+            let largest = limits.rates.iter().map(|r| r.count).max().unwrap_or(0);
+            let take = Take {
+                subject: limits.subject.clone(),
+                rates: limits.rates.clone(),
+                breaker: None,
+            };
+            for _ in 0..e.count.min(largest) {
+                // A use beyond a limit is refused and changes nothing, as in production.
+                let _ = state.take(std::slice::from_ref(&take), at);
+            }
+        }
+    }
+    now
+}
+
+/// Decides (or reviews) a test's `given` at time 0.
 pub fn execute(engine: &Engine, given: &Json) -> Actual {
+    execute_at(engine, given, 0)
+}
+
+/// Decides (or reviews) a test's `given` at `now` (milliseconds).
+pub fn execute_at(engine: &Engine, given: &Json, now: u64) -> Actual {
     let Some(obj) = given.as_object() else {
         return Actual::Invalid("`given` is not a record".into());
     };
@@ -99,10 +153,10 @@ pub fn execute(engine: &Engine, given: &Json) -> Actual {
                 r.context.insert(k.clone(), v.clone());
             }
         }
-        return Actual::Verdict(engine.review_at(&r, 0));
+        return Actual::Verdict(engine.review_at(&r, now));
     }
     match serde_json::from_value::<Request>(given.clone()) {
-        Ok(req) => Actual::Decision(engine.decide_at(&req, 0)),
+        Ok(req) => Actual::Decision(engine.decide_at(&req, now)),
         Err(e) => Actual::Invalid(format!("`given` is not a request: {e}")),
     }
 }
@@ -202,7 +256,8 @@ pub fn summary(actual: &Actual) -> String {
     }
 }
 
-/// The trace of the actual result, one entry a line.
+/// The trace of the actual result, one entry a line: `✓` what matched, `·` what did not, `✗
+/// refused` a forbid that refused an agent.
 pub fn trace_lines(actual: &Actual) -> Vec<String> {
     let trace = match actual {
         Actual::Decision(d) => &d.trace,
@@ -212,10 +267,15 @@ pub fn trace_lines(actual: &Actual) -> Vec<String> {
     trace
         .iter()
         .map(|t| {
+            // A forbid that fired refused the agent: it reads as a refusal, not as a match.
+            let refused = t.matched && matches!(t.what, TraceWhat::Forbid { .. });
+            let (mark, kind) = match (refused, t.matched) {
+                (true, _) => ("✗", "refused"),
+                (false, true) => ("✓", t.kind),
+                (false, false) => ("·", t.kind),
+            };
             format!(
-                "{} {:<9} {}{}{}",
-                if t.matched { "✓" } else { "·" },
-                t.kind,
+                "{mark} {kind:<9} {}{}{}",
                 t.what,
                 t.detail
                     .as_ref()

@@ -352,6 +352,7 @@ fn realistic_plan() -> Plan {
         rules,
         reviews: vec![],
         limits: Limits::default(),
+        classifier: Default::default(),
         cedar: CedarPart::default(),
         source_map: (0..13)
             .map(|i| SourceLoc {

@@ -1,5 +1,6 @@
 //! Every diagnostic code is triggered by a fixture in `tests/diagnostics/` (named after its
-//! code), and its rendered message is snapshotted next to the source that caused it.
+//! code), and its rendered message is snapshotted next to the source that caused it. A fixture
+//! is a file, or a directory whose files are compiled together (for mistakes between files).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,7 +11,30 @@ use intent_compiler::{compile, Source, Stage};
 use std::path::Path;
 
 fn fixtures() -> Vec<std::path::PathBuf> {
-    common::intent_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics"))
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let mut out: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "intent"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The sources of a fixture: the file, or every file of the directory.
+fn sources(path: &Path) -> Vec<Source> {
+    let files = if path.is_dir() {
+        common::intent_files(path)
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files
+        .iter()
+        .map(|f| {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            Source::from_bytes(name, std::fs::read(f).unwrap())
+        })
+        .collect()
 }
 
 #[test]
@@ -24,11 +48,14 @@ fn each_fixture_reports_its_code() {
     for path in files {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let code = name.split('_').next().unwrap().to_string();
-        let bytes = std::fs::read(&path).unwrap();
-        let c = compile(
-            &[Source::from_bytes(format!("{name}.intent"), bytes)],
-            Stage::Check,
-        );
+        let mut srcs = sources(&path);
+        if !path.is_dir() {
+            srcs = vec![Source::from_bytes(
+                format!("{name}.intent"),
+                std::fs::read(&path).unwrap(),
+            )];
+        }
+        let c = compile(&srcs, Stage::Check);
         let codes = common::codes(&c);
         assert!(
             codes.contains(&code.as_str()),
@@ -39,6 +66,14 @@ fn each_fixture_reports_its_code() {
             || path.to_string_lossy().contains("invalid_utf8")
         {
             common::rendered(&c)
+        } else if path.is_dir() {
+            let texts: Vec<String> = c
+                .sources
+                .iter()
+                .filter(|s| !s.path.starts_with("<std>"))
+                .map(|s| format!("== {}\n{}", s.path, s.text))
+                .collect();
+            format!("{}\n---\n{}", texts.join("\n"), common::rendered(&c))
         } else {
             format!(
                 "{}\n---\n{}",
@@ -84,7 +119,8 @@ fn explanation_examples_of_problems_trigger_their_code() {
         let code = info.code.as_str();
         // E0009's example would have to hold the hidden character it warns about: its fixture
         // does, the explanation stays readable.
-        if matches!(code, "E0400" | "E0006" | "E0002" | "E0009") {
+        // E0112 needs two files, which its fixture has.
+        if matches!(code, "E0400" | "E0006" | "E0002" | "E0009" | "E0112") {
             continue;
         }
         let text = info.explanation;

@@ -97,6 +97,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_strict_layer_refuses_an_undeclared_field_by_name() {
+        let strict = Router::new()
+            .route("/{*path}", any(forward))
+            .layer(IntentLayer::new(mesh()).strict(true));
+        let req = |channel_header: &str| {
+            Request::builder()
+                .uri("/orders/new")
+                .header("x-intent-name", "take_order")
+                .header("x-intent-confidence", "0.95")
+                .header(channel_header, "web")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let resp = strict
+            .clone()
+            .oneshot(req("x-intent-context-chanel"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            body.contains("`chanel` is not a context field of the plan; did you mean `channel`?"),
+            "{body}"
+        );
+        // The same request, spelt right, goes through; without `strict` the misspelt one is
+        // decided (and, lacking its channel, denied by the engine).
+        let ok = strict
+            .oneshot(req("x-intent-context-channel"))
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        let (status, _, _) = call(&[
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context-chanel", "web"),
+        ])
+        .await;
+        assert_ne!(status, StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
     async fn an_allowed_request_reaches_the_handler_with_its_route() {
         let (status, _, body) = call(&[
             ("x-intent-name", "take_order"),

@@ -70,8 +70,9 @@ pub struct TraceEntry {
 }
 
 /// What a trace entry looked at. It reads (`Display`) and serialises as one string —
-/// `route pay arm 2 (otherwise)`, `step parse: doc_parser`, `permit grants#3 for doc_parser`,
-/// `forbid residency#0 for doc_parser`, `escalate rule p#1`, `audit rule p#2` — but `decide`
+/// `route pay arm 2 (otherwise)`, `step parse: doc_parser`, `permit grants#3 for doc_parser in
+/// step parse`, `forbid residency#0 for doc_parser in step parse`, `escalate rule p#1 for
+/// finance_agent in step summarize`, `audit rule p#2 for ... in step ...` — but `decide`
 /// keeps only its pieces, names the engine already shares, so tracing formats nothing on the
 /// hot path; the text is written when someone reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,14 +85,30 @@ pub enum TraceWhat {
     },
     /// An agent tried for a step.
     Candidate { step: Arc<str>, agent: Arc<str> },
-    /// A `forbid` rule that matched an agent.
-    Forbid { rule: Arc<str>, agent: Arc<str> },
-    /// A `permit` rule that granted an agent what its clearance does not.
-    Permit { rule: Arc<str>, agent: Arc<str> },
-    /// An `escalate` rule checked against a filled step.
-    EscalateRule { rule: Arc<str> },
-    /// A `require audit` rule checked against a filled step.
-    AuditRule { rule: Arc<str> },
+    /// A `forbid` rule that matched an agent tried for a step: a refusal.
+    Forbid {
+        rule: Arc<str>,
+        agent: Arc<str>,
+        step: Arc<str>,
+    },
+    /// A `permit` rule that granted an agent, for a step, what its clearance does not.
+    Permit {
+        rule: Arc<str>,
+        agent: Arc<str>,
+        step: Arc<str>,
+    },
+    /// An `escalate` rule checked against a filled step and its agent.
+    EscalateRule {
+        rule: Arc<str>,
+        agent: Arc<str>,
+        step: Arc<str>,
+    },
+    /// A `require audit` rule checked against a filled step and its agent.
+    AuditRule {
+        rule: Arc<str>,
+        agent: Arc<str>,
+        step: Arc<str>,
+    },
     /// Anything else, already written out.
     Text(String),
 }
@@ -109,10 +126,18 @@ impl std::fmt::Display for TraceWhat {
                 if *otherwise { " (otherwise)" } else { "" }
             ),
             TraceWhat::Candidate { step, agent } => write!(f, "step {step}: {agent}"),
-            TraceWhat::Forbid { rule, agent } => write!(f, "forbid {rule} for {agent}"),
-            TraceWhat::Permit { rule, agent } => write!(f, "permit {rule} for {agent}"),
-            TraceWhat::EscalateRule { rule } => write!(f, "escalate rule {rule}"),
-            TraceWhat::AuditRule { rule } => write!(f, "audit rule {rule}"),
+            TraceWhat::Forbid { rule, agent, step } => {
+                write!(f, "forbid {rule} for {agent} in step {step}")
+            }
+            TraceWhat::Permit { rule, agent, step } => {
+                write!(f, "permit {rule} for {agent} in step {step}")
+            }
+            TraceWhat::EscalateRule { rule, agent, step } => {
+                write!(f, "escalate rule {rule} for {agent} in step {step}")
+            }
+            TraceWhat::AuditRule { rule, agent, step } => {
+                write!(f, "audit rule {rule} for {agent} in step {step}")
+            }
             TraceWhat::Text(text) => f.write_str(text),
         }
     }
@@ -150,6 +175,13 @@ pub struct Decision {
     /// The intent decided on, when one was found.
     pub intent: Option<Arc<str>>,
     pub confidence: Option<f64>,
+    /// For a request given as text: the classifier that answered (`builtin`, `external`, or
+    /// `builtin (fallback: ...)`), and the probability it gave that the text means none of the
+    /// plan's intents (docs/classifier.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub none_of_these: Option<f64>,
     /// The filled steps: for `dispatch` and `plan`, and the plan an escalation carries.
     pub steps: Vec<FilledStep>,
     /// For `escalate`: the person chosen, and when the answer is due.

@@ -4,9 +4,11 @@
 //! and precomputes what makes decisions cheap; `decide` routes a request (docs/concepts.md),
 //! `review` checks an agent's response, `report_failure` feeds circuit breakers. Evaluation
 //! is total and fails closed. Never a dependency on the compiler; no async and no IO in the
-//! default build — the feature `tower` adds `layer` (a tower Layer) and `server` adds `server`
-//! (the HTTP sidecar on tokio).
+//! default build — the feature `tower` adds `layer` (a tower Layer), `server` adds `server`
+//! (the HTTP sidecar on tokio) and `bundle` adds `bundle` (signed plan bundles).
 
+#[cfg(feature = "bundle")]
+pub mod bundle;
 #[cfg(feature = "cedar")]
 pub mod cedar;
 pub mod classifier;
@@ -26,11 +28,15 @@ pub mod state;
 pub mod strict_json;
 #[cfg(feature = "trust")]
 pub mod trust;
+pub mod unknown;
 
 pub use decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,
     VerdictOutcome,
 };
-pub use engine::{unavailable, Attempt, Engine, PlanError, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
+pub use engine::{
+    unavailable, Attempt, Engine, PlanError, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS,
+};
 pub use log::LogRecord;
 pub use request::{Caller, Request, Response};
+pub use unknown::{unknown_fields, UnknownField};

@@ -1,10 +1,14 @@
 //! `intent eval`: one decision, from a plan file or from sources, for a request given as a JSON
-//! file or as `--text` plus `--context key=value` pairs; printed for a person or as JSON, and
-//! with `--log FILE` appended to a decision log (the format `intent replay` reads).
+//! file (or standard input) or as `--text` plus `--context key=value` pairs; printed for a
+//! person (`story.rs`: with `--explain`, the values each condition compared) or as JSON, and
+//! with `--log FILE` appended to a decision log (the format `intent replay` reads). Exit 0
+//! whatever the outcome, or 1 for an outcome listed in `--fail-on`.
 
 use super::sources;
+use super::story::{self, Explainer};
+use clap::ValueEnum;
 use intent_compiler::{compile, Stage};
-use intent_runtime::{Engine, LogRecord, Request};
+use intent_runtime::{Engine, LogRecord, Outcome, Request};
 use serde_json::{Map, Value};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,49 @@ pub struct EvalArgs<'a> {
     pub explain: bool,
     /// Append the decision's log record here.
     pub log: Option<&'a Path>,
+    /// Refuse context fields the plan does not declare instead of warning.
+    pub strict: bool,
+    /// Exit 1 for these outcomes.
+    pub fail_on: &'a [OutcomeArg],
+}
+
+/// An outcome, as `--fail-on` names it.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutcomeArg {
+    Dispatch,
+    Plan,
+    Escalate,
+    Clarify,
+    Deny,
+    Throttle,
+}
+
+impl OutcomeArg {
+    fn outcome(self) -> Outcome {
+        match self {
+            OutcomeArg::Dispatch => Outcome::Dispatch,
+            OutcomeArg::Plan => Outcome::Plan,
+            OutcomeArg::Escalate => Outcome::Escalate,
+            OutcomeArg::Clarify => Outcome::Clarify,
+            OutcomeArg::Deny => Outcome::Deny,
+            OutcomeArg::Throttle => Outcome::Throttle,
+        }
+    }
+}
+
+/// The request JSON from a file, or from standard input for `-`.
+fn read_request(p: &Path) -> Result<Request, String> {
+    let (name, text) = if p == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("cannot read the request from standard input: {e}"))?;
+        ("standard input".to_string(), text)
+    } else {
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        (p.display().to_string(), text)
+    };
+    serde_json::from_str(&text).map_err(|e| format!("{name} is not a request: {e}"))
 }
 
 pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
@@ -49,12 +96,7 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
         }
     };
     let mut req: Request = match a.request {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            serde_json::from_str(&text)
-                .map_err(|e| format!("{} is not a request: {e}", p.display()))?
-        }
+        Some(p) => read_request(p)?,
         None => Request::default(),
     };
     if let Some(t) = a.text {
@@ -72,62 +114,88 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
             .ok_or_else(|| format!("--context takes key=value, not `{kv}`"))?;
         insert_dotted(&mut req.context, key, parse_value(value));
     }
+    // A misspelt field would be ignored by the engine: say so, or refuse under --strict.
+    let unknown = intent_runtime::unknown_fields(&engine.plan().context, &req.context);
+    if !unknown.is_empty() {
+        let text = intent_runtime::unknown::describe(&unknown);
+        if a.strict {
+            return Err(format!(
+                "{text}\n(--strict refuses context fields the plan does not declare)"
+            ));
+        }
+        for u in &unknown {
+            eprintln!("warning: {} (it is ignored)", u.message());
+        }
+    }
     let d = engine.decide(&req);
     if let Some(path) = a.log {
-        append_log(path, &LogRecord::new(req, &d))?;
+        append_log(path, &LogRecord::new(req.clone(), &d))?;
     }
     if a.json {
+        let mut shown = serde_json::to_value(&d).map_err(|e| e.to_string())?;
+        if let (Some(o), false) = (shown.as_object_mut(), unknown.is_empty()) {
+            let paths: Vec<&str> = unknown.iter().map(|u| u.path.as_str()).collect();
+            o.insert("unknown_fields".into(), serde_json::json!(paths));
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?
         );
     } else {
+        print_story(&engine, &req, &d, a.explain);
+    }
+    let failed = a.fail_on.iter().any(|o| o.outcome() == d.outcome);
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The decision for a person: the outcome, the steps, the question, the obligations in words,
+/// the trace entries that decided (all of them, with the values compared, with `--explain`).
+fn print_story(engine: &Engine, req: &Request, d: &intent_runtime::Decision, explain: bool) {
+    let actual = intent_compiler::testing::Actual::Decision(d.clone());
+    println!("{}", intent_compiler::testing::summary(&actual));
+    for s in &d.steps {
         println!(
-            "{}",
-            intent_compiler::testing::summary(&intent_compiler::testing::Actual::Decision(
-                d.clone()
-            ))
-        );
-        for s in &d.steps {
-            println!(
-                "  {}: {}{}",
-                s.step,
-                s.agent,
-                s.endpoint
-                    .as_ref()
-                    .map_or(String::new(), |e| format!("  ({e})"))
-            );
-        }
-        if let Some(q) = &d.question {
-            println!("  question: {q}");
-        }
-        for o in &d.obligations {
-            println!(
-                "  obligation: {}",
-                serde_json::to_string(o).unwrap_or_default()
-            );
-        }
-        let lines = intent_compiler::testing::trace_lines(
-            &intent_compiler::testing::Actual::Decision(d.clone()),
-        );
-        if a.explain {
-            println!("trace:");
-            lines.iter().for_each(|l| println!("  {l}"));
-        } else {
-            // The entries that decided: what matched.
-            for (l, t) in lines.iter().zip(&d.trace) {
-                if t.matched {
-                    println!("  {l}");
-                }
-            }
-        }
-        println!(
-            "plan {}  decision {}",
-            d.plan_hash.get(..12).unwrap_or(&d.plan_hash),
-            d.decision_id
+            "  {}: {}{}",
+            s.step,
+            s.agent,
+            s.endpoint
+                .as_ref()
+                .map_or(String::new(), |e| format!("  ({e})"))
         );
     }
-    Ok(ExitCode::SUCCESS)
+    if let Some(q) = &d.question {
+        println!("  question: {q}");
+    }
+    for o in &d.obligations {
+        println!("  obligation: {}", story::obligation(o));
+    }
+    let lines = intent_compiler::testing::trace_lines(&actual);
+    if explain {
+        let explainer = Explainer::new(engine.plan(), req, d);
+        println!("trace:");
+        for (l, t) in lines.iter().zip(&d.trace) {
+            println!("  {l}");
+            for c in explainer.compared(t) {
+                println!("        {c}");
+            }
+        }
+    } else {
+        // The entries that decided: what matched.
+        for (l, t) in lines.iter().zip(&d.trace) {
+            if t.matched {
+                println!("  {l}");
+            }
+        }
+    }
+    println!(
+        "plan {}  decision {}",
+        d.plan_hash.get(..12).unwrap_or(&d.plan_hash),
+        d.decision_id
+    );
 }
 
 /// Appends one record (a line) to the decision log at `path`, creating it if needed.

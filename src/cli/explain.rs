@@ -1,4 +1,5 @@
-//! `intent explain CODE`: the long explanation of a diagnostic code.
+//! `intent explain CODE`: the long explanation of a diagnostic code. A code intent does not
+//! have is a bad argument (exit 2), like any other misuse.
 
 use intent_compiler::codes::{Code, ALL};
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ pub fn run(code: Option<&str>) -> ExitCode {
         None => {
             eprintln!("error: `{code}` is not a diagnostic code of intent");
             eprintln!("help: run `intent explain` for the list of codes");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

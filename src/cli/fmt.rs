@@ -1,6 +1,6 @@
-//! `intent fmt`: rewrite `.intent` files in the canonical layout, or (`--check`) list the files
-//! that are not in it. Files that do not parse are never rewritten: their diagnostics are
-//! printed and the command exits 1.
+//! `intent fmt`: rewrite `.intent` files in the canonical layout, or list the files that are not
+//! in it (`--check`), or show what would change as a unified diff (`--diff`). Files that do not
+//! parse are never rewritten: their diagnostics are printed and the command exits 1.
 
 use super::{Color, OutputArgs};
 use intent_compiler::diagnostics::Diagnostic;
@@ -9,7 +9,38 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(paths: &[PathBuf], check: bool, out: OutputArgs) -> Result<ExitCode, String> {
+/// What `intent fmt` does with a file that is not formatted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Rewrite it.
+    Write,
+    /// Name it, change nothing, exit 1.
+    Check,
+    /// Print the change as a unified diff, change nothing, exit 1.
+    Diff,
+}
+
+impl Mode {
+    pub fn new(check: bool, diff: bool) -> Mode {
+        match (check, diff) {
+            (_, true) => Mode::Diff,
+            (true, false) => Mode::Check,
+            (false, false) => Mode::Write,
+        }
+    }
+}
+
+/// A unified diff (3 lines of context) from `before` to `after`, with `a/PATH` and `b/PATH`
+/// headers as `git diff` writes them, so `patch -p1` or `git apply` can take it.
+fn unified(path: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+pub fn run(paths: &[PathBuf], mode: Mode, out: OutputArgs) -> Result<ExitCode, String> {
     let files = files(paths)?;
     let mut failed = false;
     let mut changed = Vec::new();
@@ -23,9 +54,11 @@ pub fn run(paths: &[PathBuf], check: bool, out: OutputArgs) -> Result<ExitCode, 
             Ok(formatted) if formatted == source.text => {}
             Ok(formatted) => {
                 changed.push(shown.clone());
-                if !check {
-                    std::fs::write(file, formatted)
-                        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                match mode {
+                    Mode::Write => std::fs::write(file, formatted)
+                        .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
+                    Mode::Diff => print!("{}", unified(&shown, &source.text, &formatted)),
+                    Mode::Check => {}
                 }
             }
             Err(diags) => {
@@ -34,9 +67,11 @@ pub fn run(paths: &[PathBuf], check: bool, out: OutputArgs) -> Result<ExitCode, 
             }
         }
     }
-    if check {
-        for f in &changed {
-            println!("{f}");
+    if mode != Mode::Write {
+        if mode == Mode::Check {
+            for f in &changed {
+                println!("{f}");
+            }
         }
         if !changed.is_empty() {
             eprintln!(
@@ -48,15 +83,16 @@ pub fn run(paths: &[PathBuf], check: bool, out: OutputArgs) -> Result<ExitCode, 
     } else if !changed.is_empty() {
         eprintln!("formatted {}", plural(changed.len()));
     }
-    Ok(if failed || (check && !changed.is_empty()) {
+    Ok(if failed || (mode != Mode::Write && !changed.is_empty()) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// `intent fmt --stdin`: formatted text on stdout; with `--check`, only the exit code.
-pub fn run_stdin(check: bool, out: OutputArgs) -> Result<ExitCode, String> {
+/// `intent fmt --stdin`: formatted text on stdout; with `--check`, only the exit code; with
+/// `--diff`, the diff.
+pub fn run_stdin(mode: Mode, out: OutputArgs) -> Result<ExitCode, String> {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
         .map_err(|e| format!("cannot read standard input: {e}"))?;
@@ -64,10 +100,12 @@ pub fn run_stdin(check: bool, out: OutputArgs) -> Result<ExitCode, String> {
     let result = format_one(&source);
     match result {
         Ok(formatted) => {
-            if !check {
-                print!("{formatted}");
+            match mode {
+                Mode::Write => print!("{formatted}"),
+                Mode::Diff => print!("{}", unified(&source.path, &source.text, &formatted)),
+                Mode::Check => {}
             }
-            Ok(if check && formatted != source.text {
+            Ok(if mode != Mode::Write && formatted != source.text {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
@@ -97,6 +135,10 @@ fn report(diags: &[Diagnostic], source: &Source, out: OutputArgs) {
     let sources = std::slice::from_ref(source);
     match out.format {
         super::Format::Json => println!("{}", render::json(diags, sources)),
+        super::Format::Sarif => println!(
+            "{}",
+            render::sarif([(diags, sources)], super::version::LONG)
+        ),
         super::Format::Github => print!("{}", render::github(diags, sources)),
         super::Format::Human => {
             let color = match out.color {

@@ -2,27 +2,43 @@
 
 mod build;
 mod check;
+mod classify;
+mod completions;
 mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod graph;
 mod identity;
 mod lsp;
 mod plan_input;
 mod replay;
 mod serve;
 mod sources;
+mod story;
 mod test;
+mod test_report;
+mod version;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use intent_runtime::server;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "intent", version, about = "Policy-as-code for meshes of AI agents", long_about = None)]
+#[command(name = "intent", version = version::LONG, about = "Policy-as-code for meshes of AI agents", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// True for the commands that serve (the sidecar, the language server): they keep running
+    /// when a reader goes away, so a closed pipe must stay an error they handle, never a signal
+    /// that ends them.
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve { .. } | Command::Lsp)
+    }
 }
 
 #[derive(Subcommand)]
@@ -33,19 +49,32 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         output: OutputArgs,
+        /// Exit 1 on warnings too, not only on errors
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Check, then write the routing plan (JSON) with its Cedar policies validated by Cedar
     Build {
+        /// Files or directories of one mesh (searched for *.intent); default: the current directory
         paths: Vec<PathBuf>,
         /// Where to write the plan
         #[arg(short, long, default_value = "plan.json")]
         output: PathBuf,
+        /// Also write the Cedar schema, policies and entities into DIR (created if needed)
+        #[arg(long, value_name = "DIR")]
+        cedar_out: Option<PathBuf>,
+        #[command(flatten)]
+        bundle: build::BundleArgs,
         #[command(flatten)]
         format: OutputArgs,
     },
     /// Run the `test` blocks; print failures with the trace; end with `N passed, M failed`
     Test {
+        /// Files or directories (searched for *.intent); default: the current directory
         paths: Vec<PathBuf>,
+        /// Run only the tests whose name contains PATTERN
+        #[arg(long, value_name = "PATTERN")]
+        run: Option<String>,
         /// Also write the results as JUnit XML
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -53,8 +82,13 @@ enum Command {
         /// a test for each route arm no test takes
         #[arg(long)]
         coverage: bool,
-        #[command(flatten)]
-        output: OutputArgs,
+        /// How to print the results: for people, one JSON document, or people's text plus
+        /// GitHub annotations for failed tests and diagnostics
+        #[arg(long, value_enum, default_value_t = test::TestFormat::Human)]
+        format: test::TestFormat,
+        /// Colour in human output
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
     },
     /// Decide one request: from a request file, or an intent/text plus context values
     Eval {
@@ -63,8 +97,9 @@ enum Command {
         /// A plan written by `intent build`
         #[arg(long)]
         plan: Option<PathBuf>,
-        /// A request as JSON: {"intent": .., "confidence": .., "text": .., "caller": .., <context fields>}
-        #[arg(long)]
+        /// A request as JSON, from FILE or `-` for standard input: {"intent": .., "confidence":
+        /// .., "text": .., "caller": .., <context fields>}
+        #[arg(long, value_name = "FILE|-")]
         request: Option<PathBuf>,
         /// Free text for the built-in classifier
         #[arg(long)]
@@ -87,6 +122,26 @@ enum Command {
         /// Also append the decision to this decision log (one JSON record per line)
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
+        /// Refuse a request with context fields the plan does not declare (an error naming
+        /// each, non-zero exit) instead of warning and deciding it
+        #[arg(long)]
+        strict: bool,
+        /// Exit 1 when the outcome is one of these (comma-separated), e.g. `deny,escalate`
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "OUTCOME,...")]
+        fail_on: Vec<eval::OutcomeArg>,
+    },
+    /// What the built-in classifier makes of texts, and with --report how well it does on the
+    /// mesh's own examples (leave-one-out accuracy, confusions, reliability, route shares)
+    Classify {
+        /// The mesh: a directory, an .intent file or a plan (.json); default: the current directory
+        paths: Vec<PathBuf>,
+        /// A text to classify (repeatable): every intent's probability and "none of these"
+        #[arg(long)]
+        text: Vec<String>,
+        /// Leave-one-out accuracy per intent, confused pairs, a reliability table, and the
+        /// share of the mesh's example texts each route arm would take
+        #[arg(long)]
+        report: bool,
     },
     /// Per intent, the regions of the request space whose decision changes between two plans
     Diff {
@@ -125,6 +180,10 @@ enum Command {
         /// Change nothing: list the files that are not formatted and exit 1 if there are any
         #[arg(long)]
         check: bool,
+        /// Change nothing: print what formatting would change as a unified diff, and exit 1 if
+        /// it would change anything
+        #[arg(long, conflicts_with = "check")]
+        diff: bool,
         /// Format standard input to standard output (for editors)
         #[arg(long, conflicts_with = "paths")]
         stdin: bool,
@@ -160,6 +219,8 @@ enum Command {
         field_headers: String,
         #[command(flatten)]
         state: serve::StateArgs,
+        #[command(flatten)]
+        bundle: serve::BundleArgs,
         /// The most connections served at once; beyond it new clients wait to be accepted
         #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
@@ -170,6 +231,20 @@ enum Command {
         /// only on a network where every caller is trusted)
         #[arg(long, conflicts_with = "admin_token_file")]
         admin_open: bool,
+        /// Answer 400, naming the field, to a request with context fields the plan does not
+        /// declare (default: decide it and list them in `unknown_fields`)
+        #[arg(long)]
+        strict: bool,
+        /// Classify text requests with this HTTP classifier (docs/classifier.md) instead of the
+        /// plan's built-in one
+        #[arg(long, value_name = "URL")]
+        classifier: Option<String>,
+        /// How long to wait for the HTTP classifier, in milliseconds
+        #[arg(long, default_value_t = 200, requires = "classifier")]
+        classifier_timeout_ms: u64,
+        /// What decides when the HTTP classifier is late, unreachable or answers nonsense
+        #[arg(long, value_enum, default_value_t = serve::FallbackArg::Builtin, requires = "classifier")]
+        classifier_fallback: serve::FallbackArg,
         #[command(flatten)]
         identity: identity::IdentityArgs,
     },
@@ -191,6 +266,25 @@ enum Command {
         /// The code; without one, list every code
         code: Option<String>,
     },
+    /// Draw the mesh: agents, capabilities, backups and fallbacks, routes and delegations
+    Graph {
+        /// Sources to compile (ignored with --plan); default: the current directory
+        paths: Vec<PathBuf>,
+        /// A plan written by `intent build`
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Graphviz DOT (render with `dot -Tsvg`) or a Mermaid flowchart
+        #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
+        format: graph::GraphFormat,
+    },
+    /// Print a completion script for SHELL (e.g. `intent completions bash > /etc/bash_completion.d/intent`)
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the version and the commit it was built from
+    Version,
     /// Start the language server on stdin/stdout (for editors)
     Lsp,
 }
@@ -215,6 +309,8 @@ pub enum Format {
     Human,
     Json,
     Github,
+    /// SARIF 2.1.0, for code-scanning tools
+    Sarif,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -226,18 +322,33 @@ pub enum Color {
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Check { paths, output } => check::run(&paths, output),
+        Command::Check {
+            paths,
+            output,
+            deny_warnings,
+        } => check::run(&paths, output, deny_warnings),
         Command::Build {
             paths,
             output,
+            cedar_out,
+            bundle,
             format,
-        } => build::run(&paths, &output, format),
+        } => build::run(&paths, &output, cedar_out.as_deref(), &bundle, format),
         Command::Test {
             paths,
+            run,
             junit,
             coverage,
-            output,
-        } => test::run(&paths, junit.as_deref(), coverage, output),
+            format,
+            color,
+        } => test::run(test::TestArgs {
+            paths: &paths,
+            run: run.as_deref(),
+            junit: junit.as_deref(),
+            coverage,
+            format,
+            color,
+        }),
         Command::Eval {
             paths,
             plan,
@@ -249,6 +360,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             explain,
             log,
+            strict,
+            fail_on,
         } => eval::run(eval::EvalArgs {
             plan: plan.as_deref(),
             paths: &paths,
@@ -260,17 +373,21 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             explain,
             log: log.as_deref(),
+            strict,
+            fail_on: &fail_on,
         }),
         Command::Fmt {
             paths,
             check,
+            diff,
             stdin,
             output,
         } => {
+            let mode = fmt::Mode::new(check, diff);
             if stdin {
-                fmt::run_stdin(check, output)
+                fmt::run_stdin(mode, output)
             } else {
-                fmt::run(&paths, check, output)
+                fmt::run(&paths, mode, output)
             }
         }
         Command::Serve {
@@ -283,10 +400,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            bundle,
             max_connections,
             admin_token_file,
             admin_open,
             identity,
+            strict,
+            classifier,
+            classifier_timeout_ms,
+            classifier_fallback,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -297,11 +419,23 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
+            bundle,
             max_connections,
             admin_token_file,
             admin_open,
+            strict,
+            classifier: classifier.map(|url| server::ExternalConfig {
+                url,
+                timeout: std::time::Duration::from_millis(classifier_timeout_ms),
+                fallback: classifier_fallback.into(),
+            }),
             identity,
         }),
+        Command::Classify {
+            paths,
+            text,
+            report,
+        } => classify::run(&paths, &text, report),
         Command::Keys {
             action: KeysAction::Generate,
             out,
@@ -321,6 +455,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             fail_on_change,
         } => replay::run(&log, &plan, format, fail_on_change),
         Command::Explain { code } => Ok(explain::run(code.as_deref())),
+        Command::Graph {
+            paths,
+            plan,
+            format,
+        } => graph::run(&paths, plan.as_deref(), format),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Version => Ok(version::run()),
         Command::Lsp => lsp::run(),
     }
 }

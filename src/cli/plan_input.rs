@@ -4,7 +4,7 @@
 use super::sources;
 use intent_compiler::{compile, Stage};
 use intent_runtime::plan::Plan;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Reads or compiles the plan `path` names. Source errors are printed (to stderr) and make an
 /// error: a plan with errors is never compared.
@@ -25,7 +25,16 @@ pub fn load(path: &Path) -> Result<Plan, String> {
             path.display()
         ));
     }
-    let files = sources::load_one(&[path.to_path_buf()])?;
+    compile_sources(
+        &[path.to_path_buf()],
+        &format!("the sources in {}", path.display()),
+    )
+}
+
+/// Compiles the one mesh `paths` name (the current directory when none), which the error
+/// calls `what`. Source errors are printed (to stderr) and make an error.
+pub fn compile_sources(paths: &[PathBuf], what: &str) -> Result<Plan, String> {
+    let files = sources::load_one(paths)?;
     let c = compile(&files, Stage::Check);
     let Some(mut plan) = c
         .plan
@@ -35,10 +44,7 @@ pub fn load(path: &Path) -> Result<Plan, String> {
             "{}",
             intent_compiler::render::human(&c.diagnostics, &c.sources, false)
         );
-        return Err(format!(
-            "the sources in {} have errors; fix them first",
-            path.display()
-        ));
+        return Err(format!("{what} have errors; fix them first"));
     };
     plan.plan_hash = intent_compiler::compile::plan_hash(&plan);
     Ok(plan)

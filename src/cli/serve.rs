@@ -1,14 +1,16 @@
 //! `intent serve`: the HTTP sidecar (intent_runtime::server). Turns the arguments into a
 //! server config and a plan source — a plan file read as JSON, or sources compiled at start
-//! and again on every change — and runs until ctrl-c or SIGTERM. `--state` chooses where rate
-//! limits and breakers are counted (docs/serve.md, "State").
+//! and again on every change, or a signed bundle polled from a URL (docs/deployment.md, "Signed
+//! plan bundles") — and runs until ctrl-c or SIGTERM. `--state` chooses where rate limits and
+//! breakers are counted (docs/serve.md, "State").
 
 use super::sources;
 use intent_compiler::{compile, Stage};
 use intent_runtime::layer::headers::FieldHeaders;
 use intent_runtime::plan::Plan;
 use intent_runtime::server::{
-    self, AdminAccess, AdminToken, Config, LogTarget, PlanSource, RedisConfig, StateConfig,
+    self, AdminAccess, AdminToken, BundleConfig, Config, LogTarget, PlanSource, RedisConfig,
+    StateConfig,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,9 +28,13 @@ pub struct ServeArgs {
     /// `merge`, `ignore` or `refuse` (clap allows no other).
     pub field_headers: String,
     pub state: StateArgs,
+    pub bundle: BundleArgs,
     pub max_connections: usize,
     pub admin_token_file: Option<PathBuf>,
     pub admin_open: bool,
+    /// Refuse requests with undeclared context fields (400).
+    pub strict: bool,
+    pub classifier: Option<server::ExternalConfig>,
     pub identity: super::identity::IdentityArgs,
 }
 
@@ -51,6 +57,51 @@ pub struct StateArgs {
     /// How many replicas share the limits (for --state-fallback local)
     #[arg(long, default_value_t = 1)]
     pub replicas: u64,
+}
+
+/// Where the plan comes from when it comes from a bundle server.
+#[derive(clap::Args, Clone, Debug)]
+pub struct BundleArgs {
+    /// Poll this URL (http://) for a signed plan bundle (`intent build --bundle`) and serve it
+    #[arg(long, value_name = "URL", requires = "bundle_key", conflicts_with_all = ["plan", "paths"])]
+    pub bundle_url: Option<String>,
+    /// The public key (SPKI PEM) bundles must be signed with
+    #[arg(long, value_name = "FILE", requires = "bundle_url")]
+    pub bundle_key: Option<PathBuf>,
+    /// Where to keep the last good bundle, served at start when the bundle server is down
+    #[arg(long, value_name = "FILE", default_value = "intent-bundle.cache.json")]
+    pub bundle_cache: PathBuf,
+    /// How often to ask the bundle server for a new bundle, in milliseconds
+    #[arg(long, default_value_t = 10_000)]
+    pub bundle_poll_ms: u64,
+    /// The longest one fetch of the bundle may take, in milliseconds
+    #[arg(long, default_value_t = 5_000)]
+    pub bundle_timeout_ms: u64,
+    /// The largest bundle accepted, in bytes
+    #[arg(long, default_value_t = intent_runtime::bundle::DEFAULT_MAX_BUNDLE)]
+    pub bundle_max_bytes: usize,
+}
+
+impl BundleArgs {
+    /// The bundle source, when `--bundle-url` is given.
+    fn source(&self) -> Result<Option<PlanSource>, String> {
+        let (Some(url), Some(key_file)) = (&self.bundle_url, &self.bundle_key) else {
+            return Ok(None);
+        };
+        let pem = std::fs::read_to_string(key_file)
+            .map_err(|e| format!("cannot read {}: {e}", key_file.display()))?;
+        let key = intent_runtime::bundle::verifying_key(&pem)
+            .map_err(|e| format!("--bundle-key {}: {e}", key_file.display()))?;
+        let config = BundleConfig::new(
+            url,
+            key,
+            self.bundle_cache.clone(),
+            Duration::from_millis(self.bundle_poll_ms),
+            Duration::from_millis(self.bundle_timeout_ms),
+            self.bundle_max_bytes,
+        )?;
+        Ok(Some(PlanSource::Bundle(Box::new(config))))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -91,17 +142,36 @@ impl StateArgs {
     }
 }
 
+/// `--classifier-fallback`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FallbackArg {
+    /// The plan's built-in classifier
+    Builtin,
+    /// A `clarify` asking the caller to say it in other words
+    Clarify,
+}
+
+impl From<FallbackArg> for server::Fallback {
+    fn from(f: FallbackArg) -> server::Fallback {
+        match f {
+            FallbackArg::Builtin => server::Fallback::Builtin,
+            FallbackArg::Clarify => server::Fallback::Clarify,
+        }
+    }
+}
+
 pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
-    let source = match a.plan {
-        Some(p) => PlanSource {
+    let source = match (a.bundle.source()?, a.plan) {
+        (Some(bundle), _) => bundle,
+        (None, Some(p)) => PlanSource::Files {
             watch: vec![p.clone()],
             load: Box::new(move || read_plan(&p)),
         },
-        None => {
+        (None, None) => {
             // Fail at start on a missing path, not at the first reload.
             sources::load_one(&a.paths)?;
             let paths = a.paths.clone();
-            PlanSource {
+            PlanSource::Files {
                 watch: if paths.is_empty() {
                     vec![PathBuf::from(".")]
                 } else {
@@ -127,11 +197,13 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
         return Err("--max-connections must be at least 1".into());
     }
     config.max_connections = a.max_connections;
+    config.strict = a.strict;
     config.admin = match (a.admin_token_file, a.admin_open) {
         (Some(file), _) => AdminAccess::Token(AdminToken::read(&file)?),
         (None, true) => AdminAccess::Open,
         (None, false) => AdminAccess::Closed,
     };
+    config.classifier = a.classifier;
     config.trust = a.identity.config()?;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,

@@ -152,10 +152,14 @@ fn walk(dir: &Path, notes: &mut Vec<String>) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Prints the diagnostics (to stdout for json/github, to stderr for people).
+/// Prints the diagnostics (to stdout for json/github/sarif, to stderr for people).
 pub fn report(c: &Compilation, out: OutputArgs) {
     match out.format {
         Format::Json => println!("{}", render::json(&c.diagnostics, &c.sources)),
+        Format::Sarif => println!(
+            "{}",
+            render::sarif([(&c.diagnostics[..], &c.sources[..])], super::version::LONG)
+        ),
         Format::Github => print!("{}", render::github(&c.diagnostics, &c.sources)),
         Format::Human => {
             let color = match out.color {

@@ -40,15 +40,23 @@ impl Sidecar {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr = first
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .parse()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        // The address is on the "listening on http://..." line; other lines may come first
+        // (the Redis store's watch reports "up" on its own task), so they are kept, not parsed.
+        let mut before = Vec::new();
+        let addr = loop {
+            let Some(Ok(line)) = lines.next() else {
+                panic!("intent serve ended before listening: {before:?}");
+            };
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+            before.push(line);
+            assert!(
+                before.len() < 50,
+                "intent serve does not say where it listens: {before:?}"
+            );
+        };
+        let stderr = Arc::new(Mutex::new(before));
         let sink = stderr.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
@@ -235,14 +243,4 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// A system program (`redis-server`, `nginx`) on `PATH` or in one of `also` (Debian puts some
-/// in sbin directories that a test's `PATH` may lack).
-pub fn system_binary(name: &str, also: &[&str]) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(also.iter().map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }

@@ -336,6 +336,7 @@ impl Checker<'_, '_> {
     pub fn limits(&mut self) -> plan::Limits {
         let mut limits = plan::Limits::default();
         let mut depth_at: Option<(usize, Span)> = None;
+        let mut floor_at: Option<(usize, Span)> = None;
         let blocks: Vec<(usize, &[Limit])> = self.t.ws.limits.clone();
         for (file, entries) in blocks {
             for l in entries {
@@ -408,6 +409,45 @@ impl Checker<'_, '_> {
                                 cooldown_ms: cooldown as u64,
                                 src,
                             });
+                        }
+                    }
+                    Limit::Floor {
+                        subject,
+                        value,
+                        span,
+                    } => {
+                        if subject.text != "confidence" {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BAD_FIELD_VALUE,
+                                    self.t.path(file),
+                                    subject.span,
+                                    format!("`{} floor` is not a limit", subject.text),
+                                )
+                                .with_label("only the confidence has a floor")
+                                .with_help("write `confidence floor 0.3`"),
+                            );
+                            continue;
+                        }
+                        if let Some((pf, ps)) = floor_at {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::DUPLICATE_FIELD,
+                                    self.t.path(file),
+                                    *span,
+                                    "`confidence floor` is given twice",
+                                )
+                                .with_label("given again here")
+                                .with_secondary(self.t.path(pf), ps, "first given here")
+                                .with_help("keep one"),
+                            );
+                            continue;
+                        }
+                        floor_at = Some((file, *span));
+                        if let Some(Value::Number(n)) =
+                            self.value(file, "confidence floor", value, Want::Fraction)
+                        {
+                            self.floor = Some(n);
                         }
                     }
                     Limit::Error(_) => {}

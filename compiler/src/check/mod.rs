@@ -5,17 +5,20 @@
 //! does not depend on declaration order or file names; the plan is kept only when no error
 //! was found.
 
+mod classifier;
 mod compare;
 mod expr;
 mod graph;
 mod items;
 mod routes;
 mod rules;
+mod scene;
 mod schema;
 mod tables;
 mod test_blocks;
 mod usage;
 
+pub use scene::{SceneEvent, MAX_SCENE_COUNT};
 pub use test_blocks::TestCase;
 
 use crate::analysis;
@@ -41,7 +44,12 @@ pub(crate) struct Checker<'w, 'a> {
     pub spans: Vec<(usize, Span)>,
     /// Where each route starts (its intent name), by intent.
     pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
+    /// The context fields a "did you mean" pointed at in the test being checked (dotted), so
+    /// that the misspelt field is not also reported missing.
+    pub suggested: Vec<String>,
     lines: Vec<Lines>,
+    /// `limits { confidence floor F }`, once checked.
+    pub floor: Option<f64>,
 }
 
 impl<'w, 'a> Checker<'w, 'a> {
@@ -76,7 +84,9 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         source_map: Vec::new(),
         spans: Vec::new(),
         route_heads: BTreeMap::new(),
+        suggested: Vec::new(),
         lines,
+        floor: None,
     };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())
@@ -101,24 +111,37 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
         source_map,
         spans,
         route_heads,
+        floor: limits_floor,
         ..
     } = c;
-    let has_errors = found.iter().any(Diagnostic::is_error);
+    // Errors found before checking (syntax) count too: the analysis of a mesh with a broken
+    // declaration would report its consequences (an arm on a broken field "never matches").
+    let has_errors =
+        found.iter().any(Diagnostic::is_error) || diags.iter().any(Diagnostic::is_error);
     diags.extend(found);
-    let mut plan = (!has_errors).then(|| plan::Plan {
-        format: plan::FORMAT,
-        plan_hash: String::new(),
-        capabilities,
-        data_classes,
-        context: t.context.clone(),
-        agents,
-        humans,
-        intents,
-        rules,
-        reviews,
-        limits,
-        cedar: plan::CedarPart::default(),
-        source_map,
+    let mut plan = (!has_errors).then(|| {
+        let fitted = intent_runtime::classifier::Builtin::fit(&intents);
+        let classifier = plan::ClassifierParams {
+            weights: fitted.weights.to_vec(),
+            coverage: Some(fitted.reference),
+            floor: limits_floor,
+        };
+        plan::Plan {
+            format: plan::FORMAT,
+            plan_hash: String::new(),
+            capabilities,
+            data_classes,
+            context: t.context.clone(),
+            agents,
+            humans,
+            intents,
+            rules,
+            reviews,
+            limits,
+            classifier,
+            cedar: plan::CedarPart::default(),
+            source_map,
+        }
     });
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
@@ -132,6 +155,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
+        diags.extend(classifier::indistinct(p, &src));
         if found.iter().any(Diagnostic::is_error) {
             plan = None;
         }

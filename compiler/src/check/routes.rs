@@ -65,11 +65,21 @@ impl Checker<'_, '_> {
                 continue;
             };
             let (ifile, idecl) = (entry.decl.file, entry.decl.node);
+            let in_main = entry.pkg == "main";
             self.unprovided_requires(ifile, idecl, agents);
             match by_intent.get(&id).copied() {
                 None => {
                     let route_broken = self.t.ws.is_broken("route", &idecl.name.text);
-                    if !route_broken && !self.t.ws.file(ifile).is_some_and(|f| f.is_std) {
+                    // A route written in a file that lacks its `package` line is reported
+                    // there (E0112), not as a missing route.
+                    let route_in_main = !in_main
+                        && ws
+                            .package("main")
+                            .is_some_and(|p| p.routes.contains_key(idecl.name.text.as_str()));
+                    if !route_broken
+                        && !route_in_main
+                        && !self.t.ws.file(ifile).is_some_and(|f| f.is_std)
+                    {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::NO_ROUTE,

@@ -10,11 +10,42 @@ use std::collections::BTreeMap;
 
 const TYPE_NAMES: &[&str] = &["bool", "number", "string", "duration", "set", "list"];
 
+/// The keys a request or a response holds besides its context fields, and what each is
+/// (`runtime/src/request.rs`): a context field cannot have one of these names.
+pub const REQUEST_KEYS: &[(&str, &str)] = &[
+    ("intent", "the name of the intent"),
+    ("text", "the text for the classifier"),
+    ("confidence", "the classifier's confidence, from 0 to 1"),
+    (
+        "caller",
+        "the agent that raised the request and its lineage",
+    ),
+    ("agent", "the agent that answered, in a response"),
+    ("data", "the data classes a response carries"),
+    ("response", "an agent's response, in a test"),
+];
+
 pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
     let mut fields: Vec<Field> = Vec::new();
     let mut origin: BTreeMap<String, (usize, Span)> = BTreeMap::new();
     for (file, schema) in &ws.contexts {
         let path = ws.path(*file);
+        for f in schema.iter() {
+            if let Some((key, what)) = REQUEST_KEYS.iter().find(|(k, _)| *k == f.name.text) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::SHADOWS_REQUEST_KEY,
+                        path,
+                        f.name.span,
+                        format!("context field `{key}` has the name of a request key"),
+                    )
+                    .with_label(format!("a request's own `{key}`"))
+                    .with_help(format!(
+                        "a request's `{key}` is {what}, so no context field of that name could be sent; rename the field, e.g. `{key}_value`"
+                    )),
+                );
+            }
+        }
         let Type::Record { fields: these } = record(path, schema, diags) else {
             continue;
         };
@@ -105,6 +136,8 @@ fn ty(file: &str, t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {
             of: Box::new(ty(file, inner, diags)),
         },
         TypeExpr::Record(fields, _) => record(file, fields, diags),
+        // Reported by the parser; an enum of no values stands for "unknown".
+        TypeExpr::Error(_) => Type::Enum { values: Vec::new() },
         TypeExpr::Enum(values, _) => {
             let mut v: Vec<String> = values.iter().map(|(s, _)| s.clone()).collect();
             v.sort();

@@ -79,6 +79,8 @@ pub struct Tables<'w, 'a> {
     /// The merged context schema (a record type).
     pub context: plan::Type,
     pub used: RefCell<BTreeSet<(Kind, String, String)>>,
+    /// Files without `package` already told they are in `main` (E0112, once a file).
+    told_main: RefCell<BTreeSet<usize>>,
 }
 
 fn number<'w, 'a: 'w, T: 'a>(
@@ -157,6 +159,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             index,
             context: plan::Type::Record { fields: Vec::new() },
             used: RefCell::new(BTreeSet::new()),
+            told_main: RefCell::new(BTreeSet::new()),
         };
         t.build_caps();
         t.build_data(diags);
@@ -371,6 +374,46 @@ impl<'w, 'a> Tables<'w, 'a> {
         .with_help(help)
     }
 
+    /// For a file without `package` (so in `main`), the other package that declares `name`.
+    fn declared_elsewhere(&self, kind: Kind, file: usize, name: &str) -> Option<String> {
+        let f = self.ws.file(file)?;
+        if f.is_std || f.tree.package.is_some() || name.contains('.') {
+            return None;
+        }
+        self.ws
+            .packages
+            .keys()
+            .filter(|p| p.as_str() != "main" && !p.starts_with("std"))
+            .find(|p| {
+                self.index
+                    .contains_key(&(kind, (*p).clone(), name.to_string()))
+            })
+            .cloned()
+    }
+
+    fn file_in_main(
+        &self,
+        kind: Kind,
+        file: usize,
+        name: &str,
+        pkg: &str,
+        span: Span,
+    ) -> Diagnostic {
+        Diagnostic::new(
+            Code::FILE_IN_MAIN,
+            self.ws.path(file),
+            span,
+            format!(
+                "this file is in package `main`: it has no `package` line, and {} `{name}` is declared in package `{pkg}`",
+                kind.word()
+            ),
+        )
+        .with_label(format!("declared in package `{pkg}`, which this file does not see"))
+        .with_help(format!(
+            "add `package {pkg}` as the first line of this file (or `use {pkg}.{name}`)"
+        ))
+    }
+
     fn resolve_id(
         &self,
         kind: Kind,
@@ -384,10 +427,20 @@ impl<'w, 'a> Tables<'w, 'a> {
             Some((pkg, name)) => self.index.get(&(kind, pkg, name)).copied(),
             // A declaration of that name failed to parse: it was reported already.
             None if self.ws.is_broken(kind.keyword(), path_text) => None,
-            None => {
-                diags.push(self.unknown(kind, file, path_text, span));
-                None
-            }
+            None => match self.declared_elsewhere(kind, file, path_text) {
+                // One mistake, the missing `package` line: said once a file, at its first
+                // consequence, and the file's other names of that package are not reported.
+                Some(pkg) => {
+                    if self.told_main.borrow_mut().insert(file) {
+                        diags.push(self.file_in_main(kind, file, path_text, &pkg, span));
+                    }
+                    None
+                }
+                None => {
+                    diags.push(self.unknown(kind, file, path_text, span));
+                    None
+                }
+            },
         }
     }
 

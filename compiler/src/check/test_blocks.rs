@@ -3,10 +3,12 @@
 //! resolved. The result is what `intent test` runs.
 
 use super::expr::literal;
+use super::scene::SceneEvent;
 use super::schema;
+use super::tables::Kind;
 use super::Checker;
 use crate::codes::Code;
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{closest, did_you_mean, Diagnostic};
 use crate::syntax::ast::{ExpectKind, Expr, ExprKind, Name, Span, TestDecl};
 use intent_runtime::plan::{SourceLoc, Type, Value};
 use serde::Serialize;
@@ -19,6 +21,8 @@ pub struct TestCase {
     pub source: SourceLoc,
     /// The request (or, for a review test, the response) as JSON.
     pub given: Json,
+    /// What happened before the request: uses and failures fed to the state store first.
+    pub scene: Vec<SceneEvent>,
     pub expects: Vec<Expectation>,
 }
 
@@ -63,6 +67,37 @@ impl Checker<'_, '_> {
         );
     }
 
+    /// `expect escalate` (or `dispatch`, `intent`, `redact`) without its name: which names it
+    /// could be.
+    fn unnamed_expectation(&mut self, file: usize, span: Span, word: &str) {
+        let (kind, what) = match word {
+            "dispatch" => (Kind::Agent, "the agent the request is dispatched to"),
+            "escalate" => (Kind::Human, "the human the request escalates to"),
+            "intent" => (Kind::Intent, "the intent the request is decided as"),
+            _ => (Kind::Data, "the data class redacted"),
+        };
+        let mut names = self.t.visible(kind, file);
+        names.sort();
+        let shown = match names.len() {
+            0 => format!("no {} is declared", kind.word()),
+            n if n > 8 => format!(
+                "e.g. {}, ...",
+                names.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
+            ),
+            _ => format!("here: {}", names.join(", ")),
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::BAD_TEST,
+                self.t.path(file),
+                span,
+                format!("`expect {word}` must name {what}"),
+            )
+            .with_label(format!("no {} named", kind.word()))
+            .with_help(format!("write `expect {word} NAME`; {shown}")),
+        );
+    }
+
     fn test_block(&mut self, file: usize, t: &TestDecl, span: Span) -> Option<TestCase> {
         let (line, col) = self.line_col(file, span.start as usize);
         let source = SourceLoc {
@@ -97,6 +132,7 @@ impl Checker<'_, '_> {
             return None;
         };
         let mut req = Map::new();
+        self.suggested.clear();
         let mut seen: Vec<&Name> = Vec::new();
         for (key, value) in fields {
             if let Some(prev) = seen.iter().find(|n| n.text == key.text) {
@@ -134,6 +170,13 @@ impl Checker<'_, '_> {
                 "add `intent: NAME, confidence: 0.9`, or `text: \"...\"` for the classifier",
             );
         }
+        let suggested = std::mem::take(&mut self.suggested);
+        self.missing_fields(file, given.span, &req, &suggested);
+        let scene: Vec<SceneEvent> = t
+            .scene
+            .iter()
+            .filter_map(|line| self.scene_line(file, line))
+            .collect();
         let mut expects = Vec::new();
         for e in &t.expects {
             let (line, col) = self.line_col(file, e.span.start as usize);
@@ -182,6 +225,10 @@ impl Checker<'_, '_> {
                     }
                     ("plan", None)
                 }
+                ExpectKind::Unnamed(word) => {
+                    self.unnamed_expectation(file, e.span, word);
+                    continue;
+                }
                 ExpectKind::Clarify => ("clarify", None),
                 ExpectKind::Deny => ("deny", None),
                 ExpectKind::Throttle => ("throttle", None),
@@ -196,6 +243,7 @@ impl Checker<'_, '_> {
             name: t.name.0.clone(),
             source,
             given: Json::Object(req),
+            scene,
             expects,
         })
     }
@@ -355,6 +403,9 @@ impl Checker<'_, '_> {
                 let Some(field) = schema::field(&self.t.context, other).cloned() else {
                     let mut names: Vec<&str> = REQUEST_KEYS.to_vec();
                     names.extend(schema::field_names(&self.t.context));
+                    if let Some(c) = closest(other, schema::field_names(&self.t.context)) {
+                        self.suggested.push(c.to_string());
+                    }
                     let help = did_you_mean(other, names.iter().copied())
                         .unwrap_or_else(|| format!("a request has {}", names.join(", ")));
                     self.bad_test(
@@ -407,6 +458,9 @@ impl Checker<'_, '_> {
                         }
                         None => {
                             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                            if let Some(c) = closest(&k.text, names.iter().copied()) {
+                                self.suggested.push(format!("{what}.{c}"));
+                            }
                             let help = did_you_mean(&k.text, names.iter().copied())
                                 .unwrap_or_else(|| format!("`{what}` has: {}", names.join(", ")));
                             self.diags.push(

@@ -318,6 +318,17 @@ pub(super) fn limit(l: &Limit) -> Entry<'_> {
             w.space();
             expr::expr(w, cooldown);
         }),
+        Limit::Floor {
+            subject,
+            value,
+            span,
+        } => plain(*span, move |w| {
+            w.tok(&subject.text, subject.span);
+            w.space();
+            w.put("floor");
+            w.space();
+            expr::expr(w, value);
+        }),
         Limit::Error(span) => plain(*span, move |w| w.tok(w.text_of(*span), *span)),
     }
 }
@@ -331,10 +342,31 @@ pub(super) fn test_entries<'t>(w: &Writer, t: &'t TestDecl) -> Vec<Entry<'t>> {
         let span = Span::new(at, g.span.end as usize);
         out.push(keyed("given", span, move |w| expr::expr(w, g)));
     }
+    for line in &t.scene {
+        out.push(plain(line.span, move |w| scene_line(w, line)));
+    }
     for e in &t.expects {
         out.push(plain(e.span, move |w| expectation(w, e)));
     }
     out
+}
+
+/// `given 20 uses of refund_bot within 1m`, one space between words.
+fn scene_line(w: &mut Writer, line: &SceneLine) {
+    let at = line.span.start as usize;
+    w.tok("given", Span::new(at, at + 5));
+    w.space();
+    w.tok(w.text_of(line.count.1), line.count.1);
+    w.space();
+    w.put(if line.failures { "failures" } else { "uses" });
+    w.space();
+    w.put("of");
+    w.space();
+    name(w, &line.subject);
+    w.space();
+    w.put("within");
+    w.space();
+    w.tok(w.text_of(line.within.1), line.within.1);
 }
 
 fn expectation(w: &mut Writer, e: &Expectation) {
@@ -393,5 +425,6 @@ fn expectation(w: &mut Writer, e: &Expectation) {
         ExpectKind::Throttle => word(w, "throttle"),
         ExpectKind::Audit => word(w, "audit"),
         ExpectKind::Pass => word(w, "pass"),
+        ExpectKind::Unnamed(text) => word(w, text),
     }
 }

@@ -288,6 +288,8 @@ pub fn type_expr(w: &mut Writer, t: &TypeExpr) {
             w.tok(">", Span::new(close, close + 1));
         }
         TypeExpr::Record(fields, span) => schema(w, *span, fields),
+        // Only in files with a syntax error, which are never formatted.
+        TypeExpr::Error(span) => w.tok(w.text_of(*span), *span),
         TypeExpr::Enum(variants, _) => {
             for (i, (_, s)) in variants.iter().enumerate() {
                 if i > 0 {

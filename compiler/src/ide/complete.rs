@@ -94,6 +94,8 @@ const LIMIT_WORDS: &[&str] = &[
     "failures",
     "cooldown",
     "any",
+    "confidence",
+    "floor",
 ];
 const TEST_WORDS: &[&str] = &[
     "given", "expect", "not", "dispatch", "plan", "escalate", "clarify", "deny", "throttle",

@@ -230,6 +230,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                             self.expr(failures);
                             self.expr(cooldown);
                         }
+                        Limit::Floor { value, .. } => self.expr(value),
                         Limit::Error(_) => {}
                     }
                 }
@@ -239,6 +240,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 if let Some(g) = &t.given {
                     self.expr(g);
                 }
+
                 for e in &t.expects {
                     match &e.kind {
                         ExpectKind::Dispatch(n) => self.name(Role::Named(AGENT), n),

@@ -145,6 +145,9 @@ pub enum TypeExpr {
     Record(Vec<FieldSchema>, Span),
     /// `"a" | "b"`.
     Enum(Vec<(String, Span)>, Span),
+    /// A type that did not parse (reported): the field is kept, so its uses are not reported
+    /// again, and it accepts anything.
+    Error(Span),
 }
 
 impl TypeExpr {
@@ -152,7 +155,7 @@ impl TypeExpr {
         match self {
             TypeExpr::Named(n) => n.span,
             TypeExpr::Set(_, s) | TypeExpr::List(_, s) | TypeExpr::Record(_, s) => *s,
-            TypeExpr::Enum(_, s) => *s,
+            TypeExpr::Enum(_, s) | TypeExpr::Error(s) => *s,
         }
     }
 }
@@ -420,6 +423,12 @@ pub enum Limit {
         cooldown: Expr,
         span: Span,
     },
+    /// `confidence floor VALUE`: text whose best intent scores below it matches no intent.
+    Floor {
+        subject: Name,
+        value: Expr,
+        span: Span,
+    },
     Error(Span),
 }
 
@@ -427,7 +436,24 @@ pub enum Limit {
 pub struct TestDecl {
     pub name: (String, Span),
     pub given: Option<Expr>,
+    /// `given 20 uses of refund_bot within 1m`: what happened before the request.
+    pub scene: Vec<SceneLine>,
     pub expects: Vec<Expectation>,
+}
+
+/// One line of a test's scene: `given COUNT uses|failures of NAME within DURATION`
+/// (docs/reference/tests.md, "The scene").
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SceneLine {
+    /// How many uses or failures, with the literal's span.
+    pub count: (Number, Span),
+    /// `failures` rather than `uses`.
+    pub failures: bool,
+    /// The agent (or human) they were uses or failures of.
+    pub subject: Name,
+    /// The window they all fall in, in milliseconds, with the literal's span.
+    pub within: (u64, Span),
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -449,6 +475,9 @@ pub enum ExpectKind {
     Audit,
     Redact(Path),
     Pass,
+    /// `expect escalate` (or `dispatch`, `intent`, `redact`) without the name it needs: the
+    /// word written, reported by the checker with the names it could be.
+    Unnamed(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

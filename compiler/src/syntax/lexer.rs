@@ -99,6 +99,19 @@ pub fn lex(text: &str) -> Lexed {
             }
             Ok(Token::LineComment | Token::BlockComment) => out.comments.push(span),
             Ok(Token::ByteOrderMark) => {}
+            Ok(op @ (Token::AmpAmp | Token::PipePipe)) => {
+                let (word, meant) = match op {
+                    Token::AmpAmp => ("and", Token::And),
+                    _ => ("or", Token::Or),
+                };
+                out.problems.push(LexProblem {
+                    code: Code::SYMBOL_OPERATOR,
+                    span,
+                    message: format!("`{}` is not an operator of this language", op.text()),
+                    help: format!("write `{word}`: `a {word} b`"),
+                });
+                out.tokens.push((range.start, meant, range.end));
+            }
             Err(LexError::UnterminatedString) => {
                 let s = lexer.slice();
                 out.problems.push(LexProblem {

@@ -189,6 +189,8 @@ pub enum Token {
     Failures,
     #[token("cooldown")]
     Cooldown,
+    #[token("floor")]
+    Floor,
 
     // ---- punctuation and operators ----
     #[token("{")]
@@ -213,6 +215,12 @@ pub enum Token {
     Question,
     #[token("|")]
     Pipe,
+    /// `&&` and `||`, which the language spells `and` and `or`: the lexer reports them once
+    /// and hands the parser the word meant, so nothing after them is reported as a consequence.
+    #[token("&&")]
+    AmpAmp,
+    #[token("||")]
+    PipePipe,
     #[token("=>")]
     FatArrow,
     #[token("=")]
@@ -439,6 +447,7 @@ impl Token {
             Breaker => "breaker",
             Failures => "failures",
             Cooldown => "cooldown",
+            Floor => "floor",
             LBrace => "{",
             RBrace => "}",
             LParen => "(",
@@ -450,6 +459,8 @@ impl Token {
             Colon => ":",
             Question => "?",
             Pipe => "|",
+            AmpAmp => "&&",
+            PipePipe => "||",
             FatArrow => "=>",
             Assign => "=",
             EqEq => "==",

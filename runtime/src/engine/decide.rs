@@ -4,18 +4,21 @@
 
 use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
-use crate::classifier::distance;
+use crate::classifier::{distance, Classification, Classifier};
 use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
 };
 use crate::eval::{holds, Env};
-use crate::limits::{echo, MAX_ECHO};
+use crate::limits::{echo, MAX_ECHO, MAX_TEXT};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
 use crate::state::{Block, Blocked, Check, Refused, State, Take};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// A text already classified by another classifier, and the name decisions record for it.
+pub type Preclassified<'c> = Option<(&'c Classification, Arc<str>)>;
 
 /// How many times one decision is worked out again after the state store refused what it
 /// claimed (each refusal names at least one subject the next attempt will not choose).
@@ -73,6 +76,8 @@ impl<'v> Draft<'v> {
                 outcome: Outcome::Deny,
                 intent: None,
                 confidence: None,
+                classifier: None,
+                none_of_these: None,
                 steps: Vec::new(),
                 human: None,
                 deadline_ms: None,
@@ -152,18 +157,26 @@ impl Engine {
 
     /// Decides a request at `now_ms` (an injected clock, for tests and replays).
     pub fn decide_at(&self, req: &Request, now_ms: u64) -> Decision {
-        self.decide_with(req, now_ms, &*self.state)
+        self.decide_with(req, now_ms, &*self.state, None)
     }
 
     /// Decides a request at `now_ms` with `state`: works the decision out on what the state
     /// says, then takes what it uses in one atomic step; when the store refuses (another
     /// decision took the room meanwhile), works it out again knowing that, at most
     /// `MAX_ATTEMPTS` times. A store that cannot be asked fails closed (`unavailable`).
-    pub fn decide_with(&self, req: &Request, now_ms: u64, state: &dyn State) -> Decision {
+    /// `pre`: the text already classified by another classifier (the sidecar's HTTP one) and
+    /// the name decisions record; with `None` the engine's own classifier reads the text.
+    pub fn decide_with(
+        &self,
+        req: &Request,
+        now_ms: u64,
+        state: &dyn State,
+        pre: Preclassified<'_>,
+    ) -> Decision {
         let id = self.decision_id(now_ms);
         let mut learned = Vec::new();
         for _ in 0..MAX_ATTEMPTS {
-            let a = self.attempt(req, now_ms, id, state, &learned);
+            let a = self.attempt(req, now_ms, id, state, &learned, pre.clone());
             if a.claim.is_empty() {
                 return a.decision;
             }
@@ -174,6 +187,17 @@ impl Engine {
             }
         }
         self.contended(id, &learned)
+    }
+
+    /// A `clarify` for a text no classifier could read (the sidecar's HTTP classifier failed
+    /// and its declared fallback is `clarify`): no intent, the question, and why.
+    pub fn clarify_unclassified(&self, now_ms: u64, question: &str, reason: String) -> Decision {
+        let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
+        draft.d.decision_id = self.decision_id(now_ms);
+        draft.d.classifier = Some(Arc::from("none (fallback: clarify)"));
+        draft.d.question = Some(Arc::from(question));
+        draft.end(Outcome::Clarify, Some(reason));
+        draft.d
     }
 
     /// A fresh decision id at `now_ms`.
@@ -195,11 +219,12 @@ impl Engine {
         id: DecisionId,
         check: &dyn Check,
         learned: &[Block],
+        pre: Preclassified<'_>,
     ) -> Attempt {
         let mut draft = Draft::scratch(self.hash.clone(), check);
         draft.view.learned = learned;
         draft.d.decision_id = id;
-        self.run(req, now_ms, &mut draft);
+        self.run(req, now_ms, pre, &mut draft);
         Attempt {
             decision: draft.d,
             claim: draft.claim,
@@ -218,8 +243,8 @@ impl Engine {
         draft.d
     }
 
-    fn run(&self, req: &Request, now: u64, dr: &mut Draft<'_>) {
-        let Some((intent, confidence)) = self.resolve_intent(req, dr) else {
+    fn run(&self, req: &Request, now: u64, pre: Preclassified<'_>, dr: &mut Draft<'_>) {
+        let Some((intent, confidence)) = self.resolve_intent(req, pre, dr) else {
             return;
         };
         let Some(info) = self.intents.get(intent as usize) else {
@@ -281,7 +306,12 @@ impl Engine {
     }
 
     /// Step 1: the intent, from the request or from the classifier.
-    fn resolve_intent(&self, req: &Request, dr: &mut Draft<'_>) -> Option<(IntentId, f64)> {
+    fn resolve_intent(
+        &self,
+        req: &Request,
+        pre: Preclassified<'_>,
+        dr: &mut Draft<'_>,
+    ) -> Option<(IntentId, f64)> {
         if let Some(name) = &req.intent {
             let Some(&i) = self.intents_by_name.get(name) else {
                 dr.end(
@@ -319,46 +349,81 @@ impl Engine {
             );
             return None;
         };
-        let ranked = self.classifier.rank(text);
-        let shown: Vec<String> = ranked
+        if text.len() > MAX_TEXT {
+            dr.end(
+                Outcome::Deny,
+                Some(format!(
+                    "the text is {} bytes long; the classifier reads at most {MAX_TEXT}",
+                    text.len()
+                )),
+            );
+            return None;
+        }
+        let own;
+        let (classified, by) = match pre {
+            Some((c, by)) => (c, by),
+            None => {
+                let c: &dyn Classifier = match &self.custom_classifier {
+                    Some(c) => c.as_ref(),
+                    None => &self.classifier,
+                };
+                own = match c.classify(text) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        dr.d.classifier = Some(Arc::from(c.name()));
+                        dr.end(Outcome::Deny, Some(format!("the classifier failed: {e}")));
+                        return None;
+                    }
+                };
+                (&own, Arc::from(c.name()))
+            }
+        };
+        dr.d.classifier = Some(by);
+        dr.d.none_of_these = Some(classified.none);
+        self.classified(classified, dr)
+    }
+
+    /// Step 1 for text: the best intent, unless it is below the plan's floor.
+    fn classified(&self, c: &Classification, dr: &mut Draft<'_>) -> Option<(IntentId, f64)> {
+        let name = |i: IntentId| self.intent_names.get(i as usize).map_or("?", |n| n);
+        let mut shown: Vec<String> = c
+            .ranked
             .iter()
             .take(3)
-            .map(|s| {
-                format!(
-                    "{} {:.2}",
-                    self.intent_names.get(s.intent as usize).map_or("?", |n| n),
-                    s.score
-                )
-            })
+            .map(|s| format!("{} {:.2}", name(s.intent), s.score))
             .collect();
-        match ranked.first() {
-            Some(best) if best.score > 0.0 => {
+        shown.push(format!("none of these {:.2}", c.none));
+        let detail = Some(Arc::from(shown.join(", ")));
+        let floor = self.plan.classifier.floor.unwrap_or(0.0);
+        match c.best() {
+            Some(best) if best.score > 0.0 && best.score >= floor => {
                 dr.trace(
                     "classifier",
-                    TraceWhat::Text(format!(
-                        "text classified as {}",
-                        self.intent_names
-                            .get(best.intent as usize)
-                            .map_or("?", |n| n)
-                    )),
+                    TraceWhat::Text(format!("text classified as {}", name(best.intent))),
                     true,
-                    Some(Arc::from(shown.join(", "))),
+                    detail,
                     None,
                 );
                 Some((best.intent, best.score))
             }
-            _ => {
+            best => {
                 dr.trace(
                     "classifier",
-                    TraceWhat::Text("text matches no intent's examples".into()),
+                    TraceWhat::Text("text matches no intent".into()),
                     false,
-                    None,
+                    detail,
                     None,
                 );
-                dr.end(
-                    Outcome::Deny,
-                    Some("the text matches no intent's examples".into()),
-                );
+                let why = match best {
+                    Some(b) if b.score > 0.0 => format!(
+                        "the text matches no intent: the best, {}, has confidence {:.2}, below the \
+                         floor {floor}",
+                        name(b.intent),
+                        b.score
+                    ),
+                    _ => "the text matches no intent".to_string(),
+                };
+                dr.end(Outcome::Deny, Some(why));
                 None
             }
         }
@@ -610,6 +675,7 @@ impl Engine {
                 data: &step.handles,
                 ..*env
             };
+            let agent_name = self.agent_name(f.agent);
             for r in escalations {
                 let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
@@ -627,6 +693,8 @@ impl Engine {
                             "rule",
                             TraceWhat::EscalateRule {
                                 rule: info.id.clone(),
+                                agent: agent_name.clone(),
+                                step: step.name.clone(),
                             },
                             hit,
                             None,
@@ -659,6 +727,8 @@ impl Engine {
                             "rule",
                             TraceWhat::AuditRule {
                                 rule: info.id.clone(),
+                                agent: agent_name.clone(),
+                                step: step.name.clone(),
                             },
                             hit,
                             None,

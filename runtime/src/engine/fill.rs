@@ -23,11 +23,12 @@ pub(crate) struct Filled {
 }
 
 /// The forbid and permit rules to look at for one agent and intent, in plan order, and the
-/// agent's name for the trace.
+/// agent's and the step's names for the trace.
 struct PolicyRules<'a> {
     forbids: Applicable<'a>,
     permits: Applicable<'a>,
     agent: &'a Arc<str>,
+    step: &'a Arc<str>,
 }
 
 pub(crate) enum Fill {
@@ -131,7 +132,7 @@ impl Engine {
         Fill::Filled(out)
     }
 
-    fn agent_name(&self, a: AgentId) -> Arc<str> {
+    pub(super) fn agent_name(&self, a: AgentId) -> Arc<str> {
         self.agent_names
             .get(a as usize)
             .cloned()
@@ -158,6 +159,7 @@ impl Engine {
             forbids: self.forbids.with(&c.forbids),
             permits: self.permits.with(&c.permits),
             agent: &c.name,
+            step: &step.name,
         };
         #[cfg(feature = "cedar")]
         if let Some(oracle) = &self.cedar {
@@ -230,10 +232,13 @@ impl Engine {
         let mut scratch = Draft::scratch(self.hash.clone(), &*self.state);
         let needs_permit = data.iter().any(|d| a.cleared.binary_search(d).is_err());
         let name = self.agent_name(agent);
+        // No step: the scratch trace is thrown away.
+        let step: Arc<str> = Arc::from("");
         let rules = PolicyRules {
             forbids: self.forbids.applicable(agent, intent),
             permits: self.permits.applicable(agent, intent),
             agent: &name,
+            step: &step,
         };
         match self.authorize(a, data, needs_permit, rules, &env, &mut scratch) {
             Ok(None) => Ok(true),
@@ -272,6 +277,7 @@ impl Engine {
                     TraceWhat::Forbid {
                         rule: rule.id.clone(),
                         agent: rules.agent.clone(),
+                        step: rules.step.clone(),
                     },
                     true,
                     rule.because.clone(),
@@ -293,6 +299,7 @@ impl Engine {
                     TraceWhat::Permit {
                         rule: rule.id.clone(),
                         agent: rules.agent.clone(),
+                        step: rules.step.clone(),
                     },
                     true,
                     None,

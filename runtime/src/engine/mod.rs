@@ -9,11 +9,12 @@ mod index;
 mod review;
 mod validate;
 
-use crate::classifier::Classifier;
+use crate::classifier::{Builtin, Classifier};
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
+#[cfg(feature = "server")]
 pub(crate) use decide::now_ms;
-pub use decide::{unavailable, Attempt, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
+pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
 use std::collections::HashMap;
@@ -58,7 +59,9 @@ pub struct Engine {
     pub(crate) permits: RuleIndex,
     pub(crate) escalations: RuleIndex,
     pub(crate) audits: RuleIndex,
-    pub(crate) classifier: Classifier,
+    /// The plan's built-in classifier, and another that replaces it (`with_classifier`).
+    pub(crate) classifier: Builtin,
+    pub(crate) custom_classifier: Option<Box<dyn Classifier>>,
     pub(crate) state: Arc<dyn State>,
     /// With the `cedar` feature and [`Engine::with_cedar`]: authorize through cedar-policy.
     #[cfg(feature = "cedar")]
@@ -129,12 +132,7 @@ impl Engine {
         let by_kind = |k: plan::RuleKind| {
             RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
         };
-        let classifier = Classifier::new(
-            plan.intents
-                .iter()
-                .enumerate()
-                .flat_map(|(i, it)| it.examples.iter().map(move |e| (i as u32, e.as_str()))),
-        );
+        let classifier = Builtin::new(&plan.intents, &plan.classifier);
         let (forbids, permits, escalations, audits) = (
             by_kind(plan::RuleKind::Forbid),
             by_kind(plan::RuleKind::Permit),
@@ -235,6 +233,7 @@ impl Engine {
             escalations,
             audits,
             classifier,
+            custom_classifier: None,
             state,
             #[cfg(feature = "cedar")]
             cedar: None,
@@ -251,6 +250,22 @@ impl Engine {
         let oracle = crate::cedar::Oracle::new(&self.plan, &self.plan.cedar).map_err(PlanError)?;
         self.cedar = Some(oracle);
         Ok(self)
+    }
+
+    /// Replaces the built-in classifier for text requests (docs/classifier.md).
+    pub fn with_classifier(mut self, classifier: Box<dyn Classifier>) -> Engine {
+        self.custom_classifier = Some(classifier);
+        self
+    }
+
+    /// The index of the intent named `name`.
+    pub fn intent_id(&self, name: &str) -> Option<IntentId> {
+        self.intents_by_name.get(name).copied()
+    }
+
+    /// The plan's built-in classifier (for `intent classify`).
+    pub fn builtin_classifier(&self) -> &Builtin {
+        &self.classifier
     }
 
     pub fn plan(&self) -> &Plan {
@@ -288,6 +303,12 @@ impl Engine {
         self.agents_by_name
             .get(agent)
             .and_then(|a| self.agent_limits.get(*a as usize))
+    }
+
+    /// The named human as the state store knows it: its subject and rate limits.
+    pub fn human_limits(&self, human: &str) -> Option<&Take> {
+        let i = self.human_names.iter().position(|n| &**n == human)?;
+        self.human_limits.get(i)
     }
 
     /// Every agent as the state store knows it, in plan order.

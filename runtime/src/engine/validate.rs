@@ -9,7 +9,9 @@
 //! at least 1); a `plan` arm with at least one step, each step with at least one agent to try,
 //! `after` a DAG; an `escalate` with at least one person; a review arm that never dispatches;
 //! rules shaped as their kind says (only a `forbid` may omit `when` or have `unless`, exactly the
-//! `escalate` rules name people); breakers on agents only.
+//! `escalate` rules name people); breakers on agents only; the classifier's calibration (one
+//! finite weight per feature, or none; a reference coverage in (0, 1]) and a confidence floor
+//! within 0..1.
 
 use super::PlanError;
 use crate::plan::{self, Action, Expr, LimitTarget, Plan, RuleKind, Step, Target};
@@ -34,6 +36,7 @@ pub(crate) fn validate(plan: &Plan) -> Result<String, PlanError> {
     }
     names(plan)?;
     numbers(plan)?;
+    classifier(&plan.classifier)?;
     indexes(plan)?;
     Ok(hash)
 }
@@ -86,6 +89,24 @@ fn names(plan: &Plan) -> Result<(), PlanError> {
 
 /// The bounds the compiler puts on numbers. A rate of 0 or a window of 0 ms would read as no
 /// limit at all, a breaker of 0 failures as always open.
+/// The calibration the compiler fitted: none (the runtime's prior) or one finite weight per
+/// feature; the floor a probability.
+fn classifier(c: &plan::ClassifierParams) -> Result<(), PlanError> {
+    let n = crate::classifier::index::FEATURES;
+    if !(c.weights.is_empty() || c.weights.len() == n) || c.weights.iter().any(|w| !w.is_finite()) {
+        return err(format!(
+            "the classifier's weights must be {n} finite numbers (or none)"
+        ));
+    }
+    if c.floor.is_some_and(|f| !(0.0..=1.0).contains(&f)) {
+        return err("the confidence floor must be between 0 and 1".into());
+    }
+    if c.coverage.is_some_and(|r| !(r > 0.0 && r <= 1.0)) {
+        return err("the classifier's reference coverage must be above 0 and at most 1".into());
+    }
+    Ok(())
+}
+
 fn numbers(plan: &Plan) -> Result<(), PlanError> {
     for a in &plan.agents {
         if !(a.trust.is_finite() && (0.0..=1.0).contains(&a.trust)) {

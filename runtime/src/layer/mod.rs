@@ -4,7 +4,8 @@
 //! (`dispatch`, `plan`) reaches the inner service with the decision's `x-intent-*` headers and
 //! the `Decision` itself in its extensions; any other answer is written by the layer, with the
 //! status the sidecar's authorization endpoint would give; a request past a bound of
-//! `crate::limits` gets 431 or 400 with the reason, like a header that cannot be read. The
+//! `crate::limits` gets 431 or 400 with the reason, like a header that cannot be read; with
+//! `IntentLayer::strict`, so does a request with context fields the plan does not declare. The
 //! engine sits behind an `ArcSwap`, so a gateway can swap in a new plan while requests run.
 //! With a trust broker (`IntentLayer::trust`, feature `trust`), the caller comes from the
 //! request's credentials (docs/identity.md): a refusal is answered with its 400/401/403, and a
@@ -31,6 +32,7 @@ use std::task::{Context, Poll};
 pub struct IntentLayer {
     engine: Arc<ArcSwap<Engine>>,
     fields: FieldHeaders,
+    strict: bool,
     #[cfg(feature = "trust")]
     trust: Option<Arc<crate::trust::Trust>>,
 }
@@ -47,9 +49,18 @@ impl IntentLayer {
         IntentLayer {
             engine,
             fields: FieldHeaders::Merge,
+            strict: false,
             #[cfg(feature = "trust")]
             trust: None,
         }
+    }
+
+    /// With `true`, a request with context fields the plan does not declare is answered 400,
+    /// naming each field (and the field meant, when one is close), as `intent serve --strict`
+    /// does; by default it is decided, the fields ignored.
+    pub fn strict(mut self, strict: bool) -> IntentLayer {
+        self.strict = strict;
+        self
     }
 
     /// Establish every request's caller with `trust` (bearer JWT, delegation token) instead of
@@ -79,6 +90,7 @@ impl<S> tower::Layer<S> for IntentLayer {
             inner,
             engine: self.engine.clone(),
             fields: self.fields,
+            strict: self.strict,
             #[cfg(feature = "trust")]
             trust: self.trust.clone(),
         }
@@ -91,6 +103,7 @@ pub struct IntentService<S> {
     inner: S,
     engine: Arc<ArcSwap<Engine>>,
     fields: FieldHeaders,
+    strict: bool,
     #[cfg(feature = "trust")]
     trust: Option<Arc<crate::trust::Trust>>,
 }
@@ -119,10 +132,17 @@ where
             let fields = self.fields;
             let clone = self.inner.clone();
             let inner = std::mem::replace(&mut self.inner, clone);
-            return Box::pin(trusted::call(trust, engine, fields, inner, req));
+            let strict = self.strict;
+            return Box::pin(trusted::call(trust, engine, fields, strict, inner, req));
         }
         let decided = match headers::read_request(req.headers(), self.fields) {
-            Ok(intent_req) => Ok(self.engine.load().decide(&intent_req)),
+            Ok(intent_req) => {
+                let engine = self.engine.load();
+                if let Some(answer) = strict_refusal(self.strict, &engine, &intent_req) {
+                    return Box::pin(async move { Ok(answer) });
+                }
+                Ok(engine.decide(&intent_req))
+            }
             Err(e) => Err(e),
         };
         let decision = match decided {
@@ -146,6 +166,28 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(inner.call(req))
     }
+}
+
+/// With `strict`, the 400 answer naming the context fields of `req` the plan does not declare;
+/// `None` when there are none or the layer is not strict.
+fn strict_refusal<B: From<String>>(
+    strict: bool,
+    engine: &Engine,
+    req: &crate::request::Request,
+) -> Option<Response<B>> {
+    if !strict {
+        return None;
+    }
+    let unknown = crate::unknown::unknown_fields(&engine.plan().context, &req.context);
+    if unknown.is_empty() {
+        return None;
+    }
+    let body = serde_json::json!({
+        "error": crate::unknown::describe(&unknown).replace('\n', "; "),
+        "unknown_fields": unknown,
+    })
+    .to_string();
+    Some(json_response(StatusCode::BAD_REQUEST, body))
 }
 
 pub(crate) fn json_response<B: From<String>>(status: StatusCode, body: String) -> Response<B> {

@@ -4,7 +4,7 @@
 //! inner service in `x-intent-token`.
 
 use super::headers::{self, FieldHeaders, StatusSet};
-use super::{answer, json_response};
+use super::{answer, json_response, strict_refusal};
 use crate::engine::Engine;
 use crate::trust::{Trust, TOKEN_HEADER};
 use http::header::{HeaderName, HeaderValue, WWW_AUTHENTICATE};
@@ -16,6 +16,7 @@ pub(super) async fn call<S, ReqBody, ResBody>(
     trust: Arc<Trust>,
     engine: Arc<Engine>,
     fields: FieldHeaders,
+    strict: bool,
     mut inner: S,
     mut req: Request<ReqBody>,
 ) -> Result<Response<ResBody>, S::Error>
@@ -30,6 +31,9 @@ where
             return Ok(json_response(e.status, body));
         }
     };
+    if let Some(answer) = strict_refusal(strict, &engine, &intent_req) {
+        return Ok(answer);
+    }
     let client_caller = intent_req.caller.is_some();
     match trust.establish(req.headers(), &engine, client_caller).await {
         Ok(Some(caller)) => intent_req.caller = Some(caller),

@@ -50,6 +50,10 @@ pub struct Plan {
     pub rules: Vec<Rule>,
     pub reviews: Vec<Review>,
     pub limits: Limits,
+    /// The built-in classifier's calibration and the mesh's confidence floor
+    /// (docs/classifier.md). Part of the plan's meaning, so of `plan_hash`.
+    #[serde(default)]
+    pub classifier: ClassifierParams,
     /// The generated Cedar schema, policies and entities (docs/concepts.md, "Policies, with Cedar's meaning").
     pub cedar: CedarPart,
     /// `file:line:col` of arms, rules, steps and declarations.
@@ -232,6 +236,25 @@ pub struct Limits {
     pub delegation_depth: Option<u32>,
     pub rates: Vec<RateLimit>,
     pub breakers: Vec<Breaker>,
+}
+
+/// The built-in classifier's parameters: fitted by the compiler (leave-one-out over the
+/// examples), read by the runtime; nothing is fitted at run time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierParams {
+    /// The calibration's logistic weights, one per feature (docs/classifier.md); empty: the
+    /// runtime's prior.
+    #[serde(default)]
+    pub weights: Vec<f64>,
+    /// The coverage (share of a text's words the mesh knows) at which a text counts as fully
+    /// about the mesh; fitted with the weights; `None`: the runtime's default.
+    #[serde(default)]
+    pub coverage: Option<f64>,
+    /// `limits { confidence floor F }`: a text whose best intent has a confidence below `F` is
+    /// denied as matching no intent.
+    #[serde(default)]
+    pub floor: Option<f64>,
 }
 
 /// What a limit applies to.

@@ -3,17 +3,19 @@
 //! the state store every plan decides with (`store`), metrics, the decision log, and the
 //! draining flag.
 
+use super::bundle::BundleStatus;
+use super::classify::{External, ExternalConfig};
 use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload;
 use super::store::Store;
-use super::PlanSource;
+use super::LoadPlan;
 use crate::decision::Decision;
 use crate::engine::Engine;
-use crate::plan::Type;
 use crate::request::Request;
 use crate::state::State;
 use crate::trust::Trust;
+use crate::unknown::UnknownField;
 use arc_swap::{ArcSwap, Guard};
 use serde_json::{Map, Value as Json};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,20 +35,29 @@ pub struct App {
     refusal: Mutex<Option<String>>,
     /// The trust broker: verified callers and delegation tokens (docs/identity.md).
     pub(crate) trust: Option<Arc<Trust>>,
+    /// The HTTP classifier for text requests, if the operator set one.
+    pub(crate) external: Option<External>,
+    /// Where the plan's bundle comes from and how fetching it goes (`--bundle-url` only).
+    bundle: Mutex<Option<BundleStatus>>,
 }
 
 impl App {
-    /// Loads the plan the source names; an error if it cannot be loaded.
+    /// Loads the plan `load` gives; an error if it cannot be loaded.
     pub(crate) fn load(
-        source: &PlanSource,
+        load: &LoadPlan,
         store: Store,
         log: Option<DecisionLog>,
     ) -> Result<App, String> {
-        let plan = (source.load)()?;
+        let plan = load()?;
         let engine = reload::engine_for(plan, &store.for_engines()).map_err(|e| e.to_string())?;
+        Ok(App::start(engine, store, log))
+    }
+
+    /// An app serving `engine` (built on `store`'s state).
+    pub(crate) fn start(engine: Engine, store: Store, log: Option<DecisionLog>) -> App {
         let metrics = Metrics::new();
         metrics.set_plan(&engine);
-        Ok(App::with_engine(engine, store, metrics, log))
+        App::with_engine(engine, store, metrics, log)
     }
 
     fn with_engine(
@@ -64,6 +75,8 @@ impl App {
             draining: AtomicBool::new(false),
             refusal: Mutex::new(None),
             trust: None,
+            external: None,
+            bundle: Mutex::new(None),
         }
     }
 
@@ -79,6 +92,23 @@ impl App {
     pub fn with_trust(mut self, trust: Arc<Trust>) -> App {
         self.trust = Some(trust);
         self
+    }
+
+    /// Sends text requests to an HTTP classifier (docs/classifier.md); an error for a bad URL.
+    pub fn set_classifier(&mut self, c: &ExternalConfig) -> Result<(), String> {
+        self.external = Some(External::new(c)?);
+        Ok(())
+    }
+
+    /// Decides a request on `engine`, taking what it uses from the store: through the HTTP
+    /// classifier when one is set and the request is text, else with the engine's own.
+    pub(crate) async fn decide(&self, engine: &Engine, req: &Request) -> Decision {
+        match (&self.external, &req.intent, &req.text) {
+            (Some(x), None, Some(text)) => {
+                super::classify::decide(x, &self.store, engine, req, text).await
+            }
+            _ => self.store.decide(engine, req, None).await,
+        }
     }
 
     /// The engine now serving; a request holds it for as long as it needs it.
@@ -107,6 +137,26 @@ impl App {
         self.refusal.lock().ok().and_then(|r| r.clone())
     }
 
+    /// The bundle's status now; `None` when the plan does not come from a bundle.
+    pub(crate) fn bundle_status(&self) -> Option<BundleStatus> {
+        self.bundle.lock().ok().and_then(|b| b.clone())
+    }
+
+    pub(crate) fn set_bundle_status(&self, status: BundleStatus) {
+        if let Ok(mut b) = self.bundle.lock() {
+            *b = Some(status);
+        }
+    }
+
+    /// Changes the bundle's status, if there is one.
+    pub(crate) fn update_bundle(&self, change: impl FnOnce(&mut BundleStatus)) {
+        if let Ok(mut b) = self.bundle.lock() {
+            if let Some(s) = b.as_mut() {
+                change(s);
+            }
+        }
+    }
+
     pub(crate) fn set_draining(&self) {
         self.draining.store(true, Ordering::Relaxed);
     }
@@ -131,15 +181,9 @@ impl App {
     }
 }
 
-/// The top-level fields of a request that the plan's context schema does not declare: the
-/// engine ignores them, the sidecar says so.
-pub(crate) fn unknown_fields<'r>(engine: &Engine, context: &'r Map<String, Json>) -> Vec<&'r str> {
-    let Type::Record { fields } = &engine.plan().context else {
-        return Vec::new();
-    };
-    context
-        .keys()
-        .filter(|k| !fields.iter().any(|f| &f.name == *k))
-        .map(String::as_str)
-        .collect()
+/// The fields of a request that the plan's context schema does not declare (dotted paths for
+/// nested ones): the engine ignores them, the sidecar says so, and refuses them under
+/// `--strict`.
+pub(crate) fn unknown_fields(engine: &Engine, context: &Map<String, Json>) -> Vec<UnknownField> {
+    crate::unknown::unknown_fields(&engine.plan().context, context)
 }

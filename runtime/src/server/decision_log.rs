@@ -79,7 +79,11 @@ async fn write_lines(
             }
             item = rx.try_recv().ok();
         }
-        let _ = out.flush().await;
+        // A flush that fails (a reader gone from `--log -`) ends the log as a failed write does.
+        if out.flush().await.is_err() {
+            eprintln!("intent serve: cannot write the decision log; it stops here");
+            return;
+        }
     }
     // Closing: write what is still queued.
     while let Ok((req, d)) = rx.try_recv() {

@@ -1,8 +1,12 @@
 //! The sidecar's Prometheus metrics (prometheus-client, OpenMetrics text): decisions by intent
 //! and outcome, decision latency, escalations, throttles, breaker state per agent (read from
 //! the state store when scraped), plan reloads by result, bad requests, the `plan_hash` now
-//! serving as an info-style gauge, trust-broker refusals by reason and delegation tokens minted, and the state store's health (up, failed calls, fallback use).
+//! serving as an info-style gauge, the state store's health (up, failed calls, fallback use),
+//! trust-broker refusals by reason and delegation tokens minted, and with `--bundle-url` the
+//! bundle's fetches by result, its hash and ETag, and the times of its last success and last
+//! error.
 
+use super::bundle::BundleStatus;
 use super::reload::Reloaded;
 use crate::decision::{Decision, Outcome};
 use crate::engine::Engine;
@@ -13,6 +17,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,6 +54,13 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BundleLabels {
+    plan_hash: String,
+    etag: String,
+    source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
     endpoint: &'static str,
 }
@@ -68,6 +80,10 @@ pub(crate) struct Metrics {
     state_up: Family<BackendLabels, Gauge>,
     state_errors: Family<BackendLabels, Gauge>,
     state_fallback: Family<BackendLabels, Gauge>,
+    bundle_fetches: Family<ResultLabels, Counter>,
+    bundle: Family<BundleLabels, Gauge>,
+    bundle_success: Gauge<f64, AtomicU64>,
+    bundle_error: Gauge<f64, AtomicU64>,
     no_intent: Arc<str>,
 }
 
@@ -89,6 +105,10 @@ impl Metrics {
             state_up: Family::default(),
             state_errors: Family::default(),
             state_fallback: Family::default(),
+            bundle_fetches: Family::default(),
+            bundle: Family::default(),
+            bundle_success: Gauge::default(),
+            bundle_error: Gauge::default(),
             no_intent: Arc::from(""),
         };
         let mut r = m.registry;
@@ -157,7 +177,33 @@ impl Metrics {
             "Decisions whose limits the local fallback took while the shared store was down",
             m.state_fallback.clone(),
         );
+        r.register(
+            "intent_bundle_fetches",
+            "Fetches of the plan bundle, by result (swapped, unchanged, not_modified, refused, error)",
+            m.bundle_fetches.clone(),
+        );
+        r.register(
+            "intent_bundle",
+            "The bundle the plan came from (always 1), labelled by plan_hash, etag and source (server or cache)",
+            m.bundle.clone(),
+        );
+        r.register(
+            "intent_bundle_last_success_timestamp_seconds",
+            "When the bundle server last answered with the bundle serving (0: never)",
+            m.bundle_success.clone(),
+        );
+        r.register(
+            "intent_bundle_last_error_timestamp_seconds",
+            "When fetching or checking the bundle last failed (0: never)",
+            m.bundle_error.clone(),
+        );
         Metrics { registry: r, ..m }
+    }
+
+    pub(crate) fn bundle_fetched(&self, result: &'static str) {
+        self.bundle_fetches
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     pub(crate) fn decided(&self, d: &Decision, took: Duration) {
@@ -218,7 +264,21 @@ impl Metrics {
         breakers: Option<&[(String, bool)]>,
         backend: &'static str,
         health: Option<Health>,
+        bundle: Option<&BundleStatus>,
     ) -> String {
+        if let Some(b) = bundle {
+            self.bundle.clear();
+            self.bundle
+                .get_or_create(&BundleLabels {
+                    plan_hash: b.plan_hash.clone(),
+                    etag: b.etag.clone().unwrap_or_default(),
+                    source: b.source,
+                })
+                .set(1);
+            let seconds = |ms: Option<u64>| ms.map_or(0.0, |ms| ms as f64 / 1000.0);
+            self.bundle_success.set(seconds(b.last_success_ms));
+            self.bundle_error.set(seconds(b.last_error_ms));
+        }
         for (agent, open) in breakers.unwrap_or_default() {
             self.breaker_open
                 .get_or_create(&AgentLabels {

@@ -3,12 +3,16 @@
 //! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
 //! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
 //! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
-//! Redis), `identity` the trust broker's checks and tokens (`crate::trust`).
-//! The plan comes from a `PlanSource`: a closure, so the runtime never needs the compiler (the
-//! `intent` program passes one that compiles sources when it is given sources).
+//! Redis), `classify` the optional HTTP classifier for text requests, `bundle` the poller of
+//! signed plan bundles, `identity` the trust broker's checks and tokens (`crate::trust`).
+//! The plan comes from a `PlanSource`: files read through a closure, so the runtime never needs
+//! the compiler (the `intent` program passes one that compiles sources when it is given
+//! sources), or a signed bundle polled from a URL.
 
 mod admin;
 mod app;
+mod bundle;
+mod classify;
 mod decision_log;
 mod identity;
 mod listen;
@@ -20,6 +24,8 @@ mod store;
 pub use crate::state::redis::RedisConfig;
 pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
+pub use bundle::BundleConfig;
+pub use classify::{ExternalConfig, Fallback, CLARIFY_QUESTION, MAX_ANSWER_BYTES};
 pub use routes::{router, FAILURE_SKEW_MS};
 pub use store::StateConfig;
 
@@ -69,6 +75,11 @@ pub struct Config {
     /// The most connections served at once; beyond it the sidecar stops accepting until one
     /// closes (the others wait in the listen backlog).
     pub max_connections: usize,
+    /// Refuse (400) a request with context fields the plan does not declare, naming them,
+    /// instead of deciding it and listing them in `unknown_fields`.
+    pub strict: bool,
+    /// An HTTP classifier for text requests instead of the plan's built-in one.
+    pub classifier: Option<ExternalConfig>,
     /// Verified callers and delegation tokens (docs/identity.md); default: neither.
     pub trust: TrustConfig,
 }
@@ -88,6 +99,8 @@ impl Config {
             state: StateConfig::Memory,
             admin: AdminAccess::Closed,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            strict: false,
+            classifier: None,
             trust: TrustConfig::default(),
         }
     }
@@ -96,11 +109,19 @@ impl Config {
 /// Loads the plan to serve: at start, and again whenever a watched file changes.
 pub type LoadPlan = dyn Fn() -> Result<Plan, String> + Send + Sync;
 
-/// Where the plan comes from, and which files to watch for changes.
-pub struct PlanSource {
-    pub load: Box<LoadPlan>,
-    pub watch: Vec<PathBuf>,
+/// Where the plan comes from.
+pub enum PlanSource {
+    /// Loaded by `load` at start, and again when one of the `watch` files changes.
+    Files {
+        load: Box<LoadPlan>,
+        watch: Vec<PathBuf>,
+    },
+    /// A signed bundle polled from a URL, the last good one cached on disk.
+    Bundle(Box<BundleConfig>),
 }
+
+/// Starts what keeps the plan current (a file watcher or a bundle poller), if anything does.
+type StartWatcher = dyn FnOnce(Arc<App>) -> Option<tokio::task::JoinHandle<()>> + Send;
 
 /// Serves until ctrl-c or SIGTERM, on a tokio runtime of its own.
 pub fn run(config: Config, source: PlanSource) -> Result<(), String> {
@@ -124,11 +145,34 @@ pub async fn serve(
             config.max_body
         ));
     }
-    let source = Arc::new(source);
     let (log, writer) = decision_log::start(&config.log).await?;
-    // The files as they are before the plan is read: the watcher's first comparison.
-    let files = reload::fingerprint_async(source.watch.clone()).await;
-    let mut app = App::load(&source, store::Store::open(&config.state)?, log)?;
+    let store = store::Store::open(&config.state)?;
+    let (mut app, watcher): (App, Box<StartWatcher>) = match source {
+        PlanSource::Files { load, watch } => {
+            let load: Arc<LoadPlan> = Arc::from(load);
+            // The files as they are before the plan is read: the watcher's first comparison.
+            let files = reload::fingerprint_async(watch.clone()).await;
+            let app = App::load(&*load, store, log)?;
+            let every = config.reload_every;
+            let watcher = move |app| {
+                (!every.is_zero())
+                    .then(|| tokio::spawn(reload::watch(app, load, watch, every, files)))
+            };
+            (app, Box::new(watcher))
+        }
+        PlanSource::Bundle(b) => {
+            let (engine, status, last) = bundle::first(&b, &store.for_engines()).await?;
+            let app = App::start(engine, store, log);
+            app.set_bundle_status(status);
+            (
+                app,
+                Box::new(move |app| Some(tokio::spawn(bundle::poll(app, *b, last)))),
+            )
+        }
+    };
+    if let Some(c) = &config.classifier {
+        app.set_classifier(c)?;
+    }
     let trusted = config.trust.bearer.is_some() || config.trust.delegation.is_some();
     if trusted {
         app = app.with_trust(Arc::new(Trust::load(config.trust.clone()).await?));
@@ -151,14 +195,21 @@ pub async fn serve(
             "intent serve: warning: admin endpoints are open: anyone who can reach the port may report failures and open breakers"
         );
     }
-    let watcher = (!config.reload_every.is_zero()).then(|| {
-        tokio::spawn(reload::watch(
-            app.clone(),
-            source.clone(),
-            config.reload_every,
-            files,
-        ))
-    });
+    if let Some(s) = app.bundle_status() {
+        match (&s.last_error, s.source) {
+            (Some(why), "cache") => eprintln!(
+                "intent serve: serving the cached bundle {} (plan {}): {why}",
+                s.cache, s.plan_hash
+            ),
+            _ => eprintln!(
+                "intent serve: serving the bundle from {} (plan {}, etag {})",
+                s.url,
+                s.plan_hash,
+                s.etag.as_deref().unwrap_or("none")
+            ),
+        }
+    }
+    let watcher = watcher(app.clone());
     let routes = router(app.clone(), &config);
     listen::serve_http(listener, routes, &config, shutdown, &app).await;
     if let Some(w) = watcher {

@@ -13,7 +13,7 @@
 //! settings to it).
 
 use super::app::App;
-use super::PlanSource;
+use super::LoadPlan;
 use crate::engine::{Engine, PlanError};
 use crate::plan::Plan;
 use crate::state::State;
@@ -40,23 +40,29 @@ pub(crate) enum Reloaded {
 
 /// Loads the plan again, validates it, and swaps it in if its hash (recomputed from its
 /// content, never taken from the file) differs from the one serving.
-pub(crate) fn reload(app: &App, source: &PlanSource) -> Reloaded {
-    let result = match (source.load)() {
-        Err(e) => Reloaded::Refused(e),
-        Ok(plan) => {
-            let from = app.engine().plan_hash().to_string();
-            let built = engine_for(plan, &app.state).map_err(|e| e.to_string());
-            match built {
-                Ok(engine) if engine.plan_hash() == from => Reloaded::Unchanged,
-                Ok(engine) => {
-                    let to = engine.plan_hash().to_string();
-                    app.swap(engine);
-                    Reloaded::Swapped { from, to }
-                }
-                Err(e) => Reloaded::Refused(e),
-            }
-        }
+pub(crate) fn reload(app: &App, load: &LoadPlan) -> Reloaded {
+    let built = load().and_then(|plan| engine_for(plan, &app.state).map_err(|e| e.to_string()));
+    match built {
+        Ok(engine) => offer(app, engine),
+        Err(e) => settle(app, Reloaded::Refused(e)),
+    }
+}
+
+/// Swaps in `engine` (a validated plan) unless it has the `plan_hash` now serving.
+pub(crate) fn offer(app: &App, engine: Engine) -> Reloaded {
+    let from = app.engine().plan_hash().to_string();
+    let result = if engine.plan_hash() == from {
+        Reloaded::Unchanged
+    } else {
+        let to = engine.plan_hash().to_string();
+        app.swap(engine);
+        Reloaded::Swapped { from, to }
     };
+    settle(app, result)
+}
+
+/// Counts and reports what a reload did.
+fn settle(app: &App, result: Reloaded) -> Reloaded {
     app.metrics.reloaded(&result);
     app.set_refusal(match &result {
         Reloaded::Refused(e) => Some(e.clone()),
@@ -80,11 +86,11 @@ pub(crate) fn reload(app: &App, source: &PlanSource) -> Reloaded {
 /// Runs until aborted.
 pub(crate) async fn watch(
     app: Arc<App>,
-    source: Arc<PlanSource>,
+    load: Arc<LoadPlan>,
+    paths: Vec<PathBuf>,
     every: Duration,
     mut last: Fingerprint,
 ) {
-    let paths = source.watch.clone();
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -94,9 +100,9 @@ pub(crate) async fn watch(
             continue;
         }
         last = now;
-        let (app, source) = (app.clone(), source.clone());
+        let (app, load) = (app.clone(), load.clone());
         // Loading may compile sources: keep it off the threads that answer requests.
-        let _ = tokio::task::spawn_blocking(move || reload(&app, &source)).await;
+        let _ = tokio::task::spawn_blocking(move || reload(&app, &*load)).await;
     }
 }
 

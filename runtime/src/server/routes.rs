@@ -16,6 +16,7 @@ use crate::decision::Decision;
 use crate::layer::headers::{self, FieldHeaders, StatusSet};
 use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
+use crate::unknown::UnknownField;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request as HttpRequest, State};
@@ -32,7 +33,14 @@ use std::time::{Duration, Instant};
 /// The sidecar's routes over `app`, with the body limit and request timeout of `config`.
 pub fn router(app: Arc<App>, config: &Config) -> Router {
     let fields = config.field_headers;
-    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields);
+    let strict = config.strict;
+    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields, strict);
+    let decide =
+        move |app: State<Arc<App>>, h: HeaderMap, b: Result<Bytes, BytesRejection>| {
+            decide(app, h, b, strict)
+        };
+    let review =
+        move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
     let json =
         |endpoint: &'static str| middleware::from_fn_with_state((app.clone(), endpoint), json_only);
     Router::new()
@@ -166,10 +174,30 @@ struct DecisionAnswer<'a> {
     tokens: &'a [crate::trust::StepToken],
 }
 
+/// Under `--strict`, the 400 for a request with context fields the plan does not declare,
+/// naming each (with the field meant, when one is close).
+fn refuse_unknown(app: &App, endpoint: &'static str, unknown: &[UnknownField]) -> Response {
+    app.metrics.bad_request(endpoint);
+    let message = unknown
+        .iter()
+        .map(UnknownField::message)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut body = serde_json::json!({
+        "error": message,
+        "help": "the sidecar runs with --strict: send only the context fields the plan declares",
+    });
+    if let Some(o) = body.as_object_mut() {
+        o.insert("unknown_fields".into(), serde_json::json!(unknown));
+    }
+    json(StatusCode::BAD_REQUEST, body.to_string())
+}
+
 async fn decide(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
+    strict: bool,
 ) -> Response {
     let bytes = match body(&app, "decide", b) {
         Ok(b) => b,
@@ -187,21 +215,25 @@ async fn decide(
     };
     let start = Instant::now();
     let engine = app.engine_full();
+    // Who is asking comes first: an unverified client learns nothing about the plan's fields.
     match identity::establish(&app, &headers, &engine, req.caller.is_some()).await {
         Ok(Some(caller)) => req.caller = Some(caller),
         Ok(None) => {}
         Err(r) => return *r,
     }
-    let d = app.store.decide(&engine, &req).await;
+    let unknown = unknown_fields(&engine, &req.context);
+    if strict && !unknown.is_empty() {
+        return refuse_unknown(&app, "decide", &unknown);
+    }
+    let d = app.decide(&engine, &req).await;
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
     let tokens = identity::mint(&app, &engine, &d, lineage);
-    let unknown = unknown_fields(&engine, &req.context);
     let text = if unknown.is_empty() && tokens.is_empty() {
         serde_json::to_string(&d)
     } else {
         serde_json::to_string(&DecisionAnswer {
             decision: &d,
-            unknown_fields: unknown,
+            unknown_fields: unknown.iter().map(|u| u.path.as_str()).collect(),
             tokens: &tokens,
         })
     };
@@ -223,7 +255,11 @@ async fn decide(
     r
 }
 
-async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+async fn review(
+    State(app): State<Arc<App>>,
+    b: Result<Bytes, BytesRejection>,
+    strict: bool,
+) -> Response {
     let bytes = match body(&app, "review", b) {
         Ok(b) => b,
         Err(r) => return *r,
@@ -238,7 +274,15 @@ async fn review(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -
         Ok(r) => r,
         Err(r) => return *r,
     };
-    let verdict = app.engine().review(&resp);
+    let engine = app.engine();
+    if strict {
+        let unknown = unknown_fields(&engine, &resp.context);
+        if !unknown.is_empty() {
+            return refuse_unknown(&app, "review", &unknown);
+        }
+    }
+    let verdict = engine.review(&resp);
+    drop(engine);
     match serde_json::to_string(&verdict) {
         Ok(t) => json(StatusCode::OK, t),
         Err(e) => error(
@@ -319,7 +363,12 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
 
 /// The authorization endpoint (docs/serve.md): decides from the `x-intent-*` headers and
 /// answers with a status and `x-intent-*` headers.
-async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHeaders) -> Response {
+async fn authz(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    fields: FieldHeaders,
+    strict: bool,
+) -> Response {
     let mut req = match headers::read_request(&headers, fields) {
         Ok(r) => r,
         Err(e) => {
@@ -339,7 +388,13 @@ async fn authz(State(app): State<Arc<App>>, headers: HeaderMap, fields: FieldHea
         Ok(None) => {}
         Err(r) => return *r,
     }
-    let d = app.store.decide(&engine, &req).await;
+    if strict {
+        let unknown = unknown_fields(&engine, &req.context);
+        if !unknown.is_empty() {
+            return refuse_unknown(&app, "authz", &unknown);
+        }
+    }
+    let d = app.decide(&engine, &req).await;
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
     let tokens = identity::mint(&app, &engine, &d, lineage);
     drop(engine);
@@ -359,7 +414,8 @@ async fn healthz() -> Response {
 /// Ready while a plan is loaded and the server is not draining. The state store's health is
 /// reported, but a store that is down does not make the sidecar unready: it still answers
 /// (failing closed, or from the local fallback), and every replica shares the same store.
-/// Says why the latest reload was refused, if it was (the plan named still serves).
+/// Says why the latest reload was refused, if it was (the plan named still serves), and with
+/// `--bundle-url` the bundle's status (its hash and ETag, the last success and the last error).
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let hash = app.engine().plan_hash().to_string();
     let state = app.store.status();
@@ -370,6 +426,9 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     };
     if let (Some(why), Some(o)) = (app.refusal(), answer.as_object_mut()) {
         o.insert("reload_refused".into(), why.into());
+    }
+    if let (Some(b), Some(o)) = (app.bundle_status(), answer.as_object_mut()) {
+        o.insert("bundle".into(), serde_json::to_value(b).unwrap_or_default());
     }
     let status = if app.draining() {
         StatusCode::SERVICE_UNAVAILABLE
@@ -382,9 +441,13 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let engine = app.engine_full();
     let breakers = app.store.breakers(&engine).await;
-    let text = app
-        .metrics
-        .render(breakers.as_deref(), app.store.backend(), app.store.health());
+    let bundle = app.bundle_status();
+    let text = app.metrics.render(
+        breakers.as_deref(),
+        app.store.backend(),
+        app.store.health(),
+        bundle.as_ref(),
+    );
     let mut r = Response::new(Body::from(text));
     r.headers_mut().insert(
         CONTENT_TYPE,

@@ -6,7 +6,7 @@
 //! is a throttle naming the cause (never a 5xx), or comes from the local fallback.
 
 use crate::decision::Decision;
-use crate::engine::{unavailable, Engine, MAX_ATTEMPTS};
+use crate::engine::{unavailable, Engine, Preclassified, MAX_ATTEMPTS};
 use crate::request::Request;
 use crate::state::redis::{Health, RedisConfig, RedisState};
 use crate::state::{MemoryState, Refused, State};
@@ -51,16 +51,22 @@ impl Store {
     }
 
     /// Decides `req` now on `engine`, taking what the decision uses from the store.
-    pub(crate) async fn decide(&self, engine: &Engine, req: &Request) -> Decision {
+    /// `pre`: the text already classified by the HTTP classifier (`Engine::decide_with`).
+    pub(crate) async fn decide(
+        &self,
+        engine: &Engine,
+        req: &Request,
+        pre: Preclassified<'_>,
+    ) -> Decision {
         let now = crate::engine::now_ms();
         let redis = match self {
-            Store::Local(s) => return engine.decide_with(req, now, &**s),
+            Store::Local(s) => return engine.decide_with(req, now, &**s, pre),
             Store::Redis(r) => r,
         };
         let id = engine.decision_id(now);
         let mut learned = Vec::new();
         for _ in 0..MAX_ATTEMPTS {
-            let a = engine.attempt(req, now, id, &**redis, &learned);
+            let a = engine.attempt(req, now, id, &**redis, &learned, pre.clone());
             if a.claim.is_empty() {
                 return a.decision;
             }

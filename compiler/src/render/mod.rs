@@ -1,6 +1,10 @@
 //! Renderers for diagnostics: `human` (ariadne, with source snippets), `json` (one object per
-//! diagnostic, positions as line/column) and `github` (workflow annotations). Rendering is a
-//! leaf: nothing else in the compiler formats diagnostics.
+//! diagnostic, positions as line/column), `github` (workflow annotations) and `sarif` (SARIF
+//! 2.1.0, `sarif.rs`). Rendering is a leaf: nothing else in the compiler formats diagnostics.
+
+mod sarif;
+
+pub use sarif::sarif;
 
 use crate::compile::Source;
 use crate::diagnostics::{Diagnostic, Severity};

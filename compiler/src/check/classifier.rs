@@ -1,0 +1,81 @@
+//! W0007: intents whose examples the built-in classifier cannot tell apart. Each example is
+//! classified against the evidence without itself (the runtime's leave-one-out report, with
+//! the weights just fitted for the plan); when most examples of one intent are taken for the
+//! same other intent *with a confidence of at least 0.3*, text requests for the first will
+//! mostly be routed as the second, and the compiler says so at the intent's declaration. (A
+//! confusion at a low confidence is two examples sharing a common word by chance: the route's
+//! low-confidence arm, not the wrong intent's, takes such texts.)
+
+use crate::codes::Code;
+use crate::diagnostics::Diagnostic;
+use crate::syntax::ast::Span;
+use intent_runtime::classifier::report::report;
+use intent_runtime::classifier::Builtin;
+use intent_runtime::plan::{Plan, SrcId};
+
+/// The confidence from which a wrong answer counts as a confusion.
+const CONFIDENT: f64 = 0.3;
+
+/// One warning per intent whose examples are mostly taken for one other intent.
+pub(super) fn indistinct(
+    plan: &Plan,
+    place: &dyn Fn(SrcId) -> Option<(String, Span)>,
+) -> Vec<Diagnostic> {
+    if plan.intents.iter().all(|i| i.examples.len() < 2) {
+        return Vec::new();
+    }
+    let classifier = Builtin::new(&plan.intents, &plan.classifier);
+    let r = report(plan, &classifier);
+    let mut confusions: Vec<(u32, u32, usize)> = Vec::new();
+    for o in &r.outcomes {
+        let Some((p, c)) = o.predicted.filter(|_| !o.correct()) else {
+            continue;
+        };
+        if c < CONFIDENT {
+            continue;
+        }
+        match confusions.iter_mut().find(|x| x.0 == o.intent && x.1 == p) {
+            Some(x) => x.2 += 1,
+            None => confusions.push((o.intent, p, 1)),
+        }
+    }
+    confusions.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    let mut out = Vec::new();
+    for (a, b, n) in &confusions {
+        let (Some(ia), Some(ib)) = (plan.intents.get(*a as usize), plan.intents.get(*b as usize))
+        else {
+            continue;
+        };
+        let total = r.per_intent.get(*a as usize).map_or(0, |p| p.0);
+        // Most of at least two examples, and this pair is the worst for `a` (sorted first).
+        let worst = confusions.iter().find(|c| c.0 == *a).map(|c| c.1) == Some(*b);
+        if total < 2 || 2 * n <= total || !worst {
+            continue;
+        }
+        let Some((file, span)) = place(ia.src) else {
+            continue;
+        };
+        let mut d = Diagnostic::new(
+            Code::INDISTINCT_INTENTS,
+            &file,
+            span,
+            format!(
+                "the classifier takes most examples of `{}` for `{}`",
+                ia.name, ib.name
+            ),
+        )
+        .with_label(format!(
+            "{n} of {total} examples are classified as `{}` when left out",
+            ib.name
+        ))
+        .with_help(format!(
+            "give `{}` and `{}` examples in the words each one's users would use, or merge them",
+            ia.name, ib.name
+        ));
+        if let Some((fb, sb)) = place(ib.src) {
+            d = d.with_secondary(&fb, sb, "taken for this intent");
+        }
+        out.push(d);
+    }
+    out
+}

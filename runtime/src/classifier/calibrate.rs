@@ -1,0 +1,224 @@
+//! Calibration: from how a text scores against the evidence to the probability that its best
+//! intent is the one it means, fitted when the plan is built.
+//!
+//! Two parts, multiplied (docs/classifier.md, "What the number means"):
+//!
+//! - **Which intent, if any of these.** `q = σ(w · features)`, a logistic regression on the
+//!   best intent's features (its share, its margin over the runner-up, the text's coverage and
+//!   length). Its weights are fitted by leave-one-out over the mesh's own examples: every
+//!   example is scored against the evidence of the whole mesh without itself, and is one
+//!   training pair labelled by whether its best intent is its own. The fit is a maximum a
+//!   posteriori estimate: a Gaussian prior centred on [`PRIOR`] keeps a mesh with a handful of
+//!   examples from fitting its noise, and weighs less as the mesh has more examples. Newton's
+//!   method, a fixed number of steps, no randomness: the same mesh always gives the same
+//!   weights, and they go into the plan (and its hash).
+//! - **Whether the text is about this mesh at all.** The examples are all about the mesh, so
+//!   they cannot teach what an off-topic text looks like; that signal is explicit instead:
+//!   `d = clamp((coverage − LOW) / (HIGH − LOW), 0, 1)`, where `coverage` is the share of the
+//!   text's words the mesh's evidence knows (common words weighted down). A text whose only
+//!   known words are a common word or two (coverage at most [`LOW`]) is none of these intents;
+//!   one whose known words make up [`HIGH`] of it or more keeps its `q`. The ends of the ramp
+//!   are constants of the runtime, not fitted (docs/classifier.md says how they were chosen).
+//!   The plan also stores the coverage that most of the mesh's own examples reach when left
+//!   out (`reference`), which `intent classify --report` prints: a mesh whose examples reach
+//!   less than [`HIGH`] will see its own users' texts discounted too.
+
+use super::index::{Exclude, Features, Index, Scores, FEATURES};
+
+/// The prior's centre: weights fitted (with [`fit_with`], centred on 0, precision 0.1) on the
+/// pooled leave-one-out pairs of the three bundled example meshes and the support mesh in
+/// `tests/classifier/` — their examples, never the paraphrase set — by the earlier per-intent
+/// model, whose fourth feature was the share of the text's terms the intent matched rather than
+/// the text's coverage (docs/classifier.md, "Fitting").
+pub const PRIOR: Features = [-2.28, 0.58, 5.97, 0.12, 3.04];
+/// The prior's precision (per weight). One pair of evidence weighs like 1/PRIOR_WEIGHT of it.
+const PRIOR_WEIGHT: f64 = 2.0;
+/// Newton steps; the fit stops earlier when a step moves no weight by more than 1e-9.
+const STEPS: usize = 50;
+/// At most this many examples take part in the fit (the first ones, in plan order).
+pub const MAX_FIT_EXAMPLES: usize = 5_000;
+/// The share of a mesh's own (left-out) examples whose coverage is at least the reference.
+pub const REFERENCE_QUANTILE: f64 = 0.9;
+/// The reference coverage of a plan that carries none.
+pub const DEFAULT_REFERENCE: f64 = 0.5;
+/// At or below this coverage a text is about none of the mesh's intents.
+pub const LOW: f64 = 0.1;
+/// From this coverage on a text counts as fully about the mesh.
+pub const HIGH: f64 = 0.35;
+
+/// The fitted calibration of a mesh: what the plan stores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    pub weights: Features,
+    /// The coverage that [`REFERENCE_QUANTILE`] of the mesh's own examples reach when left
+    /// out (0..1]; reported, so an author sees whether the examples are rich enough.
+    pub reference: f64,
+}
+
+impl Default for Calibration {
+    fn default() -> Calibration {
+        Calibration {
+            weights: PRIOR,
+            reference: DEFAULT_REFERENCE,
+        }
+    }
+}
+
+impl Calibration {
+    /// The probability that the best intent is right, for a text scored as `s`: `q · d`.
+    pub fn confidence(&self, s: &Scores) -> f64 {
+        match s.features() {
+            Some(x) => probability(&self.weights, &x) * self.in_domain(s.coverage),
+            None => 0.0,
+        }
+    }
+
+    /// `d`: how far the text is about the mesh at all, from its coverage.
+    pub fn in_domain(&self, coverage: f64) -> f64 {
+        ((coverage - LOW) / (HIGH - LOW)).clamp(0.0, 1.0)
+    }
+}
+
+/// σ(w · x), the probability a pair is right.
+pub fn probability(w: &Features, x: &Features) -> f64 {
+    let z: f64 = w.iter().zip(x).map(|(a, b)| a * b).sum();
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// One example scored without itself: its intent and its scores.
+pub struct HeldOut {
+    pub intent: u32,
+    /// Its index among the intent's examples.
+    pub example: usize,
+    pub scores: Scores,
+}
+
+impl HeldOut {
+    /// Whether its best intent is its own.
+    pub fn correct(&self) -> bool {
+        self.scores.candidates.first().map(|c| c.intent) == Some(self.intent)
+    }
+}
+
+/// Every example (up to [`MAX_FIT_EXAMPLES`]) scored against the evidence without itself.
+pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
+    let mut out = Vec::new();
+    for (i, exs) in index.examples.iter().enumerate() {
+        for (e, terms) in exs.iter().enumerate() {
+            if out.len() >= MAX_FIT_EXAMPLES {
+                return out;
+            }
+            let ex = Exclude {
+                intent: i as u32,
+                terms,
+            };
+            let looked: Vec<Result<u32, String>> = terms.iter().map(|t| Ok(*t)).collect();
+            out.push(HeldOut {
+                intent: i as u32,
+                example: e,
+                scores: index.score(&looked, Some(ex)),
+            });
+        }
+    }
+    out
+}
+
+/// Fits the calibration on held-out examples (see the module comment).
+pub fn fit(held: &[HeldOut]) -> Calibration {
+    Calibration {
+        weights: fit_with(held, &PRIOR, PRIOR_WEIGHT),
+        reference: reference(held),
+    }
+}
+
+/// The coverage that [`REFERENCE_QUANTILE`] of the held-out examples reach (the default for
+/// none).
+pub fn reference(held: &[HeldOut]) -> f64 {
+    let mut c: Vec<f64> = held
+        .iter()
+        .filter(|h| !h.scores.candidates.is_empty())
+        .map(|h| h.scores.coverage)
+        .collect();
+    if c.is_empty() {
+        return DEFAULT_REFERENCE;
+    }
+    c.sort_by(f64::total_cmp);
+    let at = ((1.0 - REFERENCE_QUANTILE) * c.len() as f64).floor() as usize;
+    let r = c.get(at).copied().unwrap_or(DEFAULT_REFERENCE);
+    // Rounded, so the plan's JSON is short and reads the same back.
+    ((r * 1e4).round() / 1e4).clamp(1e-4, 1.0)
+}
+
+/// Fits the weights with a prior centred on `prior` of precision `precision` (how
+/// [`PRIOR`] itself was fitted: on the pooled examples of several meshes, centred on 0).
+pub fn fit_with(held: &[HeldOut], prior: &Features, precision: f64) -> Features {
+    let pairs: Vec<(Features, f64)> = held
+        .iter()
+        .filter_map(|h| Some((h.scores.features()?, f64::from(u8::from(h.correct())))))
+        .collect();
+    let mut w = *prior;
+    for _ in 0..STEPS {
+        // Gradient and Hessian of the negative log posterior.
+        let mut g = [0.0; FEATURES];
+        let mut h = [[0.0; FEATURES]; FEATURES];
+        for (k, slot) in g.iter_mut().enumerate() {
+            *slot = precision * (w[k] - prior[k]);
+            if let Some(row) = h.get_mut(k) {
+                row[k] = precision;
+            }
+        }
+        for (x, y) in &pairs {
+            let p = probability(&w, x);
+            for a in 0..FEATURES {
+                g[a] += (p - y) * x[a];
+                for b in 0..FEATURES {
+                    h[a][b] += p * (1.0 - p) * x[a] * x[b];
+                }
+            }
+        }
+        let Some(step) = solve(h, g) else {
+            break;
+        };
+        let mut moved: f64 = 0.0;
+        for k in 0..FEATURES {
+            w[k] -= step[k];
+            moved = moved.max(step[k].abs());
+        }
+        if moved < 1e-9 {
+            break;
+        }
+    }
+    if w.iter().all(|x| x.is_finite()) {
+        // Rounded, so the plan's JSON is short and reads the same back.
+        w.map(|x| (x * 1e4).round() / 1e4)
+    } else {
+        *prior
+    }
+}
+
+/// Solves `h · x = g` by Gaussian elimination with partial pivoting; `None` when singular
+/// (never, with the prior's precision on the diagonal).
+fn solve(mut h: [[f64; FEATURES]; FEATURES], mut g: [f64; FEATURES]) -> Option<[f64; FEATURES]> {
+    for col in 0..FEATURES {
+        let pivot = (col..FEATURES).max_by(|a, b| h[*a][col].abs().total_cmp(&h[*b][col].abs()))?;
+        if h[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        h.swap(col, pivot);
+        g.swap(col, pivot);
+        for row in col + 1..FEATURES {
+            let f = h[row][col] / h[col][col];
+            let pivot_row = h[col];
+            for (x, p) in h[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
+            }
+            g[row] -= f * g[col];
+        }
+    }
+    let mut x = [0.0; FEATURES];
+    for row in (0..FEATURES).rev() {
+        let s: f64 = (row + 1..FEATURES).map(|k| h[row][k] * x[k]).sum();
+        x[row] = (g[row] - s) / h[row][row];
+    }
+    Some(x)
+}

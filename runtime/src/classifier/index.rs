@@ -1,0 +1,334 @@
+//! The evidence index: every intent's description and examples as terms, and what a text
+//! looks like against them (`Scores`): each intent's share, and how much of the text the mesh
+//! knows at all. The calibration (`calibrate.rs`) turns these into probabilities.
+//!
+//! Scoring is BM25 with each intent as one document whose "term frequency" is the number of its
+//! evidence texts (description and examples) that hold the term, so a word every example of an
+//! intent uses counts more than one that a single example mentions. The score is divided by
+//! its largest possible value for the text, which makes it a share in 0..1: how much of what the
+//! text says (weighted by how rare each term is among intents) the intent's evidence covers.
+//! A term the mesh has never seen weighs as much as the rarest known term, so off-topic words
+//! pull the share down. A word that is not a term of the mesh but shares most of its trigrams
+//! with one counts as that term, scaled by its similarity (typos).
+//!
+//! The text's *coverage* is the share of its words (common words weighted down) that are terms
+//! of some intent's evidence: a text about the weather shares at most a common word or two with
+//! a mesh about invoices, whatever intent it is closest to.
+//!
+//! Every function can leave one example out (`Exclude`): the calibration is fitted on how each
+//! example scores against all the evidence *but itself* — leave-one-out — without rebuilding.
+
+use super::text::{dice, trigrams, Analyzer};
+use std::collections::HashMap;
+
+/// BM25's term-frequency saturation and length normalisation.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+/// The least trigram similarity for a word to count as a misspelling of a known term.
+const FUZZY: f64 = 0.6;
+/// Words shorter than this are never read as misspellings.
+const FUZZY_MIN_CHARS: usize = 4;
+/// At most this many distinct terms of a text are scored (the first ones).
+pub const MAX_TERMS: usize = 256;
+
+/// The number of features of a text's best intent, bias included.
+pub const FEATURES: usize = 5;
+
+/// The features of a text's best intent (see `docs/classifier.md`):
+/// `[1, share, margin, coverage, ln(1 + length)]`.
+pub type Features = [f64; FEATURES];
+
+pub struct Index {
+    pub(crate) analyzer: Analyzer,
+    vocab: HashMap<String, u32>,
+    /// Per term: its text.
+    names: Vec<String>,
+    /// Per term: its trigrams.
+    grams: Vec<Vec<[char; 3]>>,
+    /// Trigram → the terms holding it.
+    by_gram: HashMap<[char; 3], Vec<u32>>,
+    /// Per term: (intent, evidence texts of the intent holding it), by intent.
+    postings: Vec<Vec<(u32, u32)>>,
+    /// Per intent: its evidence texts (0: the intent cannot be classified).
+    docs: Vec<u32>,
+    /// Per intent: the terms of each example, for leaving one out.
+    pub(crate) examples: Vec<Vec<Vec<u32>>>,
+}
+
+/// One example left out of the evidence: its intent and its (sorted) terms.
+#[derive(Clone, Copy)]
+pub struct Exclude<'a> {
+    pub intent: u32,
+    pub terms: &'a [u32],
+}
+
+/// A text's share against one intent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub intent: u32,
+    /// 0..1: how much of what the text says (rare terms weighing more) the intent's evidence
+    /// covers.
+    pub share: f64,
+}
+
+/// A text against the whole evidence.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scores {
+    /// Every intent the text shares a term with, best share first (ties by intent index).
+    pub candidates: Vec<Candidate>,
+    /// 0..1: the weighted share of the text's terms that some intent's evidence holds
+    /// (misspellings counted by their similarity; common words weigh `text::GENERIC_WEIGHT`).
+    pub coverage: f64,
+    /// The text's weighted number of distinct terms (a common word counts 0.2).
+    pub length: f64,
+}
+
+impl Scores {
+    /// The features of the best intent; `None` when the text shares no term with any intent.
+    pub fn features(&self) -> Option<Features> {
+        let first = self.candidates.first()?.share;
+        let second = self.candidates.get(1).map_or(0.0, |c| c.share);
+        Some([
+            1.0,
+            first,
+            first - second,
+            self.coverage,
+            (1.0 + self.length).ln(),
+        ])
+    }
+}
+
+impl Index {
+    /// Indexes each intent's description and examples; `intents` is in plan order.
+    pub fn new<'e>(intents: impl IntoIterator<Item = (Option<&'e str>, &'e [String])>) -> Index {
+        let analyzer = Analyzer::default();
+        let mut vocab: HashMap<String, u32> = HashMap::new();
+        let mut counts: Vec<HashMap<u32, u32>> = Vec::new();
+        let mut docs = Vec::new();
+        let mut examples = Vec::new();
+        let id = |t: String, vocab: &mut HashMap<String, u32>| {
+            let n = vocab.len() as u32;
+            *vocab.entry(t).or_insert(n)
+        };
+        for (description, exs) in intents {
+            let mut c: HashMap<u32, u32> = HashMap::new();
+            let mut n = 0;
+            let mut ex_terms = Vec::new();
+            for (is_example, text) in description
+                .map(|d| (false, d))
+                .into_iter()
+                .chain(exs.iter().map(|e| (true, e.as_str())))
+            {
+                let set = analyzer.term_set(text);
+                if set.is_empty() {
+                    continue;
+                }
+                n += 1;
+                let mut ids: Vec<u32> = set.into_iter().map(|t| id(t, &mut vocab)).collect();
+                ids.sort_unstable();
+                for t in &ids {
+                    *c.entry(*t).or_insert(0) += 1;
+                }
+                if is_example {
+                    ex_terms.push(ids);
+                }
+            }
+            counts.push(c);
+            docs.push(n);
+            examples.push(ex_terms);
+        }
+        let mut postings: Vec<Vec<(u32, u32)>> = vec![Vec::new(); vocab.len()];
+        for (i, c) in counts.iter().enumerate() {
+            for (t, n) in c {
+                if let Some(p) = postings.get_mut(*t as usize) {
+                    p.push((i as u32, *n));
+                }
+            }
+        }
+        postings.iter_mut().for_each(|p| p.sort_unstable());
+        let mut names = vec![String::new(); vocab.len()];
+        for (term, i) in &vocab {
+            if let Some(slot) = names.get_mut(*i as usize) {
+                slot.clone_from(term);
+            }
+        }
+        let mut by_gram: HashMap<[char; 3], Vec<u32>> = HashMap::new();
+        let grams: Vec<Vec<[char; 3]>> = names.iter().map(|t| trigrams(t)).collect();
+        for (i, g) in grams.iter().enumerate() {
+            for tri in g {
+                by_gram.entry(*tri).or_default().push(i as u32);
+            }
+        }
+        Index {
+            analyzer,
+            vocab,
+            names,
+            grams,
+            by_gram,
+            postings,
+            docs,
+            examples,
+        }
+    }
+
+    /// True when no intent has evidence.
+    pub fn is_empty(&self) -> bool {
+        self.docs.iter().all(|d| *d == 0)
+    }
+
+    /// The number of intents indexed (plan order).
+    pub fn intents(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// The term ids of a text (unknown words as `None`, with their text), distinct, at most
+    /// [`MAX_TERMS`].
+    pub fn lookup(&self, text: &str) -> Vec<Result<u32, String>> {
+        let mut seen: Vec<Result<u32, String>> = Vec::new();
+        for t in self.analyzer.terms(text) {
+            let r = self.vocab.get(&t).copied().ok_or(t);
+            if !seen.contains(&r) {
+                seen.push(r);
+            }
+            if seen.len() >= MAX_TERMS {
+                break;
+            }
+        }
+        seen
+    }
+
+    /// Evidence texts of intent `i` holding term `t`, with `ex` left out.
+    fn held(&self, t: u32, i: u32, n: u32, ex: Option<Exclude>) -> u32 {
+        match ex {
+            Some(x) if x.intent == i && x.terms.binary_search(&t).is_ok() => n.saturating_sub(1),
+            _ => n,
+        }
+    }
+
+    /// The intents holding term `t` and in how many evidence texts, with `ex` left out.
+    fn posting<'s>(
+        &'s self,
+        t: u32,
+        ex: Option<Exclude<'s>>,
+    ) -> impl Iterator<Item = (u32, u32)> + 's {
+        self.postings
+            .get(t as usize)
+            .into_iter()
+            .flatten()
+            .map(move |(i, n)| (*i, self.held(t, *i, *n, ex)))
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// The known term a word most likely misspells, with its similarity.
+    fn fuzzy(&self, word: &str, ex: Option<Exclude>) -> Option<(u32, f64)> {
+        if word.chars().count() < FUZZY_MIN_CHARS {
+            return None;
+        }
+        let g = trigrams(word);
+        let mut shared: HashMap<u32, u32> = HashMap::new();
+        for tri in &g {
+            for t in self.by_gram.get(tri).into_iter().flatten() {
+                *shared.entry(*t).or_insert(0) += 1;
+            }
+        }
+        let mut best: Option<(u32, f64)> = None;
+        for (t, s) in shared {
+            let len = self.grams.get(t as usize).map_or(0, Vec::len);
+            // An upper bound first: Dice from the shared count alone.
+            let bound = 2.0 * f64::from(s) / (g.len() + len) as f64;
+            if bound < FUZZY || self.posting(t, ex).next().is_none() {
+                continue;
+            }
+            let sim = self.grams.get(t as usize).map_or(0.0, |tg| dice(&g, tg));
+            let better = match best {
+                None => true,
+                Some((bt, bs)) => sim > bs || (sim == bs && t < bt),
+            };
+            if sim >= FUZZY && better {
+                best = Some((t, sim));
+            }
+        }
+        best
+    }
+
+    /// A text against every intent (see [`Scores`]).
+    pub fn candidates(&self, text: &str, ex: Option<Exclude>) -> Scores {
+        let terms = self.lookup(text);
+        self.score(&terms, ex)
+    }
+
+    /// As [`Index::candidates`], from looked-up terms.
+    pub fn score(&self, terms: &[Result<u32, String>], ex: Option<Exclude>) -> Scores {
+        let docs_of = |i: u32| -> u32 {
+            let d = self.docs.get(i as usize).copied().unwrap_or(0);
+            match ex {
+                Some(x) if x.intent == i => d.saturating_sub(1),
+                _ => d,
+            }
+        };
+        let classifiable = (0..self.docs.len() as u32)
+            .filter(|i| docs_of(*i) > 0)
+            .count()
+            .max(1) as f64;
+        let total_docs: f64 = (0..self.docs.len() as u32)
+            .map(|i| f64::from(docs_of(i)))
+            .sum();
+        let avgdl = (total_docs / classifiable).max(1.0);
+        let idf = |df: usize| (1.0 + (classifiable - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+        let unknown_idf = idf(0);
+        // Per intent: its BM25 sum.
+        let mut acc: HashMap<u32, f64> = HashMap::new();
+        let mut norm = 0.0;
+        let mut length = 0.0;
+        let mut known = 0.0;
+        for term in terms {
+            let resolved = match term {
+                Ok(t) if self.posting(*t, ex).next().is_some() => Some((*t, 1.0)),
+                Ok(t) => self
+                    .names
+                    .get(*t as usize)
+                    .and_then(|name| self.fuzzy(name, ex)),
+                Err(word) => self.fuzzy(word, ex),
+            };
+            let g = match term {
+                Ok(t) => self
+                    .names
+                    .get(*t as usize)
+                    .map_or(1.0, |n| self.analyzer.weight(n)),
+                Err(word) => self.analyzer.weight(word),
+            };
+            length += g;
+            let Some((t, sim)) = resolved else {
+                norm += g * unknown_idf;
+                continue;
+            };
+            let sim = sim * g;
+            known += sim;
+            let post: Vec<(u32, u32)> = self.posting(t, ex).collect();
+            let w = idf(post.len());
+            norm += g * w;
+            for (i, n) in post {
+                let dl = f64::from(docs_of(i));
+                let n = f64::from(n);
+                let tf = n * (K1 + 1.0) / (n + K1 * (1.0 - B + B * dl / avgdl));
+                *acc.entry(i).or_insert(0.0) += sim * w * tf / (K1 + 1.0);
+            }
+        }
+        if norm <= 0.0 || length <= 0.0 {
+            return Scores::default();
+        }
+        let mut candidates: Vec<Candidate> = acc
+            .into_iter()
+            .map(|(intent, s)| Candidate {
+                intent,
+                share: (s / norm).clamp(0.0, 1.0),
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent)));
+        Scores {
+            candidates,
+            coverage: (known / length).clamp(0.0, 1.0),
+            length,
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The meaning of every plan expression, one operator at a time, against
+//! docs/reference/expressions.md: comparisons of numbers, strings, booleans and lists; `in`
+//! and `not in` over literal sets and over sets read from the request; `not`, `and`, `or`;
+//! `intent is`; absent optional fields (every comparison with one is false, `not` of one is
+//! true); and faults (wrong types) that the caller must never read as "allowed".
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use intent_runtime::eval::{holds, Env, Fault};
+use intent_runtime::plan::{Agent, Expr};
+use serde_json::{json, Map, Value};
+
+fn expr(v: Value) -> Expr {
+    serde_json::from_value(v).unwrap()
+}
+
+fn field(name: &str) -> Value {
+    json!({"op": "field", "path": [name]})
+}
+
+fn lit(v: Value) -> Value {
+    json!({"op": "lit", "value": v})
+}
+
+fn cmp(op: &str, lhs: Value, rhs: Value) -> Value {
+    json!({"op": "cmp", "cmp": op, "lhs": lhs, "rhs": rhs})
+}
+
+fn context() -> Map<String, Value> {
+    json!({
+        "amount": 120,
+        "region": "EU",
+        "vip": true,
+        "tags": ["a", "b"],
+        "allowed": ["EU", "UK"],
+        "subject": {"role": "analyst"},
+        "nothing": null
+    })
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
+fn agent() -> Agent {
+    serde_json::from_value(json!({
+        "name": "doc_parser", "provides": [1, 3], "cleared": [0], "trust": 0.9, "cost": 2.5,
+        "region": "eu-west", "zone": "a", "endpoint": null, "backups": [],
+        "labels": {"tier": "gold"}, "src": 0
+    }))
+    .unwrap()
+}
+
+fn eval(e: Value) -> Result<bool, Fault> {
+    let ctx = context();
+    let a = agent();
+    let env = Env {
+        context: &ctx,
+        confidence: 0.8,
+        depth: 2,
+        intent: 4,
+        agent: Some(&a),
+        data: &[2, 5],
+        response: Some((Some(0.4), &[7])),
+    };
+    holds(&expr(e), &env)
+}
+
+fn is(e: Value, expected: bool) {
+    assert_eq!(eval(e.clone()), Ok(expected), "{e}");
+}
+
+#[test]
+fn numbers_compare_with_every_operator() {
+    for (op, lt, eq, gt) in [
+        ("eq", false, true, false),
+        ("ne", true, false, true),
+        ("lt", true, false, false),
+        ("le", true, true, false),
+        ("gt", false, false, true),
+        ("ge", false, true, true),
+    ] {
+        // amount is 120: compared as 120 <op> 121, 120 <op> 120, 120 <op> 119.
+        is(cmp(op, field("amount"), lit(json!(121))), lt);
+        is(cmp(op, field("amount"), lit(json!(120))), eq);
+        is(cmp(op, field("amount"), lit(json!(119))), gt);
+    }
+    is(
+        cmp("ge", json!({"op": "confidence"}), lit(json!(0.8))),
+        true,
+    );
+    is(
+        cmp("gt", json!({"op": "confidence"}), lit(json!(0.8))),
+        false,
+    );
+    is(cmp("eq", json!({"op": "depth"}), lit(json!(2))), true);
+}
+
+#[test]
+fn strings_booleans_and_lists_compare_for_equality() {
+    is(cmp("eq", field("region"), lit(json!("EU"))), true);
+    is(cmp("eq", field("region"), lit(json!("US"))), false);
+    is(cmp("ne", field("region"), lit(json!("US"))), true);
+    is(cmp("eq", field("vip"), lit(json!(true))), true);
+    is(cmp("eq", field("vip"), lit(json!(false))), false);
+    is(cmp("eq", field("tags"), lit(json!(["a", "b"]))), true);
+    is(cmp("eq", field("tags"), lit(json!(["a"]))), false);
+    is(cmp("eq", field("tags"), lit(json!(["a", "c"]))), false);
+    // Different types are never equal.
+    is(cmp("eq", field("amount"), lit(json!("120"))), false);
+    is(cmp("eq", field("vip"), lit(json!(1))), false);
+    // Ordering needs numbers.
+    assert!(eval(cmp("lt", field("region"), lit(json!("F")))).is_err());
+}
+
+#[test]
+fn nested_fields_are_read_by_path() {
+    is(
+        cmp(
+            "eq",
+            json!({"op": "field", "path": ["subject", "role"]}),
+            lit(json!("analyst")),
+        ),
+        true,
+    );
+    is(json!({"op": "has", "path": ["subject", "role"]}), true);
+    is(json!({"op": "has", "path": ["subject", "team"]}), false);
+    is(json!({"op": "has", "path": ["nothing"]}), false);
+    assert!(
+        eval(cmp("eq", field("subject"), lit(json!("x")))).is_err(),
+        "a record cannot be compared"
+    );
+}
+
+#[test]
+fn absent_fields_make_comparisons_false_and_not_true() {
+    for op in ["eq", "ne", "lt", "le", "gt", "ge"] {
+        is(cmp(op, field("missing"), lit(json!(1))), false);
+        is(cmp(op, lit(json!(1)), field("nothing")), false);
+    }
+    is(json!({"op": "not", "e": field("missing")}), true);
+    is(
+        json!({"op": "in", "item": field("missing"), "set": lit(json!(["EU"])), "negated": false}),
+        false,
+    );
+    is(
+        json!({"op": "in", "item": field("missing"), "set": lit(json!(["EU"])), "negated": true}),
+        false,
+    );
+    is(
+        json!({"op": "in", "item": field("region"), "set": field("missing"), "negated": false}),
+        false,
+    );
+    is(
+        json!({"op": "in", "item": field("region"), "set": field("missing"), "negated": true}),
+        false,
+    );
+    is(field("missing"), false);
+}
+
+#[test]
+fn in_reads_literal_sets_and_sets_from_the_request() {
+    for (set, found) in [
+        (lit(json!(["US", "EU"])), true),
+        (lit(json!(["US"])), false),
+        (field("allowed"), true),
+        (field("tags"), false),
+    ] {
+        is(
+            json!({"op": "in", "item": field("region"), "set": set, "negated": false}),
+            found,
+        );
+        is(
+            json!({"op": "in", "item": field("region"), "set": set, "negated": true}),
+            !found,
+        );
+    }
+    is(
+        json!({"op": "in", "item": field("amount"), "set": lit(json!([1, 120])), "negated": false}),
+        true,
+    );
+    is(
+        json!({"op": "in", "item": field("vip"), "set": lit(json!([false])), "negated": false}),
+        false,
+    );
+    is(
+        json!({"op": "in", "item": field("tags"), "set": lit(json!([["a", "b"]])), "negated": false}),
+        true,
+    );
+    is(
+        json!({"op": "in", "item": field("amount"), "set": lit(json!([[120]])), "negated": false}),
+        false,
+    );
+    assert!(eval(
+        json!({"op": "in", "item": field("region"), "set": field("amount"), "negated": false})
+    )
+    .is_err());
+}
+
+#[test]
+fn not_and_or_combine() {
+    let t = cmp("eq", field("region"), lit(json!("EU")));
+    let f = cmp("eq", field("region"), lit(json!("US")));
+    is(json!({"op": "not", "e": t}), false);
+    is(json!({"op": "not", "e": f}), true);
+    for (a, b) in [(false, false), (false, true), (true, false), (true, true)] {
+        let (x, y) = (if a { &t } else { &f }, if b { &t } else { &f });
+        is(json!({"op": "and", "all": [x, y]}), a && b);
+        is(json!({"op": "or", "any": [x, y]}), a || b);
+    }
+    is(json!({"op": "and", "all": []}), true);
+    is(json!({"op": "or", "any": []}), false);
+    // A fault in a branch that is read is a fault, never a "true".
+    let fault = cmp("lt", field("region"), lit(json!(1)));
+    assert!(eval(json!({"op": "and", "all": [t, fault]})).is_err());
+    assert!(eval(json!({"op": "or", "any": [f, fault]})).is_err());
+    assert!(eval(json!({"op": "not", "e": lit(json!(3))})).is_err());
+    assert!(
+        eval(lit(json!("yes"))).is_err(),
+        "a condition must be a boolean"
+    );
+}
+
+#[test]
+fn the_intent_and_the_agent_are_read() {
+    is(json!({"op": "intent_is", "intent": 4}), true);
+    is(json!({"op": "intent_is", "intent": 3}), false);
+    is(
+        cmp("eq", json!({"op": "agent_trust"}), lit(json!(0.9))),
+        true,
+    );
+    is(
+        cmp("eq", json!({"op": "agent_cost"}), lit(json!(2.5))),
+        true,
+    );
+    is(
+        cmp("eq", json!({"op": "agent_region"}), lit(json!("eu-west"))),
+        true,
+    );
+    is(
+        cmp("eq", json!({"op": "agent_zone"}), lit(json!("a"))),
+        true,
+    );
+    is(
+        cmp("eq", json!({"op": "agent_name"}), lit(json!("doc_parser"))),
+        true,
+    );
+    is(
+        cmp(
+            "eq",
+            json!({"op": "agent_label", "key": "tier"}),
+            lit(json!("gold")),
+        ),
+        true,
+    );
+    is(
+        cmp(
+            "eq",
+            json!({"op": "agent_label", "key": "none"}),
+            lit(json!("gold")),
+        ),
+        false,
+    );
+    is(json!({"op": "agent_provides", "cap": 3}), true);
+    is(json!({"op": "agent_provides", "cap": 2}), false);
+    is(json!({"op": "data_touches", "any": [1, 5]}), true);
+    is(json!({"op": "data_touches", "any": [1, 3]}), false);
+    is(
+        cmp("lt", json!({"op": "response_confidence"}), lit(json!(0.5))),
+        true,
+    );
+    is(json!({"op": "response_data_touches", "any": [7]}), true);
+    is(json!({"op": "response_data_touches", "any": [2]}), false);
+}
+
+#[test]
+fn what_is_not_there_to_read_is_a_fault() {
+    let ctx = context();
+    let env = Env {
+        context: &ctx,
+        confidence: 0.8,
+        depth: 0,
+        intent: 0,
+        agent: None,
+        data: &[],
+        response: None,
+    };
+    for e in [
+        cmp("eq", json!({"op": "agent_trust"}), lit(json!(1))),
+        cmp("eq", json!({"op": "response_confidence"}), lit(json!(1))),
+        json!({"op": "response_data_touches", "any": [1]}),
+    ] {
+        assert!(holds(&expr(e.clone()), &env).is_err(), "{e}");
+    }
+    let a = agent();
+    let no_confidence = Env {
+        agent: Some(&a),
+        response: Some((None, &[])),
+        ..env
+    };
+    assert!(holds(
+        &expr(cmp(
+            "lt",
+            json!({"op": "response_confidence"}),
+            lit(json!(1))
+        )),
+        &no_confidence
+    )
+    .is_err());
+}
+
+/// Membership in a literal set compares by value and by type: a number, a boolean, a list of
+/// the same length and members (mutants of these comparisons survived the cases above).
+#[test]
+fn literal_set_members_are_compared_exactly() {
+    let member = |item: &str, set: Value| json!({"op": "in", "item": field(item), "set": lit(set), "negated": false});
+    is(member("vip", json!([true])), true);
+    is(member("vip", json!([false])), false);
+    is(member("amount", json!([120])), true);
+    is(member("amount", json!([1])), false);
+    is(member("tags", json!([["a", "b"]])), true);
+    is(member("tags", json!([["a"]])), false);
+    is(member("tags", json!([["a", "c"]])), false);
+}

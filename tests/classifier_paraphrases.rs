@@ -1,0 +1,239 @@
+//! The built-in classifier on texts a user would type: `tests/classifier/paraphrases.txt`, a
+//! set written for this test (never copying a mesh's example), over the three bundled meshes
+//! and the support mesh of `tests/classifier/`, with off-topic texts checked against every
+//! mesh. Prints top-1 accuracy, expected calibration error (5 bins), the median confidence of
+//! correct answers and the highest off-topic confidence. It fails below the goals of
+//! docs/classifier.md that the classifier meets (top-1 ≥ 95%, median correct confidence
+//! ≥ 0.75). Two goals are not met yet (ECE ≤ 0.10, every off-topic text below 0.30 or
+//! refused; docs/classifier.md, "Measured", says why): for those the test prints how far off
+//! they are and fails if the classifier gets worse than it was when they were last measured
+//! (ECE 0.137, 10 off-topic checks at 0.30 or more, the highest 0.615), so the gap can only
+//! close. Tighten the two ratchets below as it does, until they are the goals.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use intent_compiler::{compile, Source, Stage};
+use intent_runtime::classifier::report::reliability;
+use intent_runtime::Engine;
+use std::path::Path;
+
+fn engine(mesh: &str) -> Engine {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join(mesh);
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "intent"))
+            .collect()
+    } else {
+        vec![path]
+    };
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|p| Source::new(p.display().to_string(), std::fs::read_to_string(p).unwrap()))
+        .collect();
+    let c = compile(&sources, Stage::Build);
+    Engine::from_plan(c.plan.unwrap_or_else(|| panic!("{mesh} does not build"))).unwrap()
+}
+
+/// (mesh, expected intent or `None` for off-topic, text).
+fn cases() -> Vec<(String, Option<String>, String)> {
+    let text = include_str!("classifier/paraphrases.txt");
+    let mut mesh = String::new();
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(m) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            mesh = m.to_string();
+            continue;
+        }
+        let (intent, t) = line.split_once(": ").unwrap();
+        let intent = (intent != "none").then(|| intent.to_string());
+        out.push((mesh.clone(), intent, t.to_string()));
+    }
+    out
+}
+
+/// The intent `decide` would take for a text and its confidence; `None` when refused (no
+/// intent matched, or the best is below the plan's floor).
+fn classify(e: &Engine, text: &str) -> Option<(String, f64)> {
+    let c = e.builtin_classifier().rank(text);
+    let floor = e.plan().classifier.floor.unwrap_or(0.0);
+    c.best()
+        .filter(|b| b.score > 0.0 && b.score >= floor)
+        .map(|b| (e.plan().intents[b.intent as usize].name.clone(), b.score))
+}
+
+/// The best intent's features `[1, share, margin, coverage, ln(1 + length)]`, for the log.
+fn features(e: &Engine, text: &str) -> String {
+    let s = e.builtin_classifier().index().candidates(text, None);
+    s.features()
+        .map_or("(no candidate)".into(), |f| format!("{:.2?}", &f[1..]))
+}
+
+#[test]
+fn paraphrases_meet_the_goals() {
+    let cases = cases();
+    let meshes: Vec<String> = {
+        let mut m: Vec<String> = cases
+            .iter()
+            .filter(|c| c.1.is_some())
+            .map(|c| c.0.clone())
+            .collect();
+        m.dedup();
+        m
+    };
+    let engines: Vec<(String, Engine)> = meshes.iter().map(|m| (m.clone(), engine(m))).collect();
+    let mut pooled = Vec::new();
+    for (m, e) in &engines {
+        println!(
+            "{m}: weights {:?}, reference coverage {:?}",
+            e.plan().classifier.weights,
+            e.plan().classifier.coverage
+        );
+        pooled.extend(intent_runtime::classifier::calibrate::leave_one_out(
+            e.builtin_classifier().index(),
+        ));
+    }
+    if let Some(path) = std::env::var_os("CLASSIFIER_DUMP") {
+        // The pooled held-out features and labels, for studying the calibration offline.
+        let rows: Vec<String> = pooled
+            .iter()
+            .filter_map(|h| {
+                let f = h.scores.features()?;
+                Some(format!("{} {:?}", u8::from(h.correct()), f))
+            })
+            .collect();
+        std::fs::write(path, rows.join("\n")).unwrap();
+    }
+    for precision in [0.01, 0.1, 1.0] {
+        println!(
+            "pooled fit (precision {precision}): {:?}",
+            intent_runtime::classifier::calibrate::fit_with(&pooled, &[0.0; 5], precision)
+        );
+    }
+    // No paraphrase copies an example (case and punctuation aside).
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ')
+            .collect::<String>()
+            .to_lowercase()
+    };
+    for (_, e) in &engines {
+        for it in &e.plan().intents {
+            for ex in &it.examples {
+                assert!(
+                    !cases.iter().any(|c| norm(&c.2) == norm(ex)),
+                    "the paraphrase set copies the example {ex:?}"
+                );
+            }
+        }
+    }
+    let mut scored: Vec<(f64, bool)> = Vec::new();
+    let mut correct_conf: Vec<f64> = Vec::new();
+    let mut wrong: Vec<String> = Vec::new();
+    let mut off_topic_max = (0.0f64, String::new());
+    let mut off_topic_bad: Vec<String> = Vec::new();
+    let (mut in_domain, mut off_topic) = (0, 0);
+    for (mesh, want, text) in &cases {
+        match want {
+            Some(want) => {
+                in_domain += 1;
+                let e = &engines.iter().find(|(m, _)| m == mesh).unwrap().1;
+                let got = classify(e, text);
+                let ok = got.as_ref().is_some_and(|(i, _)| i == want);
+                let conf = got.as_ref().map_or(0.0, |g| g.1);
+                scored.push((conf, ok));
+                if ok {
+                    correct_conf.push(conf);
+                } else {
+                    wrong.push(format!("{mesh}: {text:?} -> {got:?}, want {want}"));
+                }
+                println!(
+                    "{conf:.3} {} {mesh}: {text} {}",
+                    if ok { "ok   " } else { "WRONG" },
+                    features(e, text)
+                );
+            }
+            None => {
+                for (m, e) in &engines {
+                    off_topic += 1;
+                    let got = classify(e, text);
+                    let conf = got.as_ref().map_or(0.0, |g| g.1);
+                    println!(
+                        "{conf:.3} off   {m}: {text} -> {got:?} {}",
+                        features(e, text)
+                    );
+                    if conf > off_topic_max.0 {
+                        off_topic_max = (conf, format!("{text:?} in {m}"));
+                    }
+                    if conf >= 0.30 {
+                        off_topic_bad.push(format!("{m}: {text:?} -> {got:?}"));
+                    }
+                }
+            }
+        }
+    }
+    let n_ok = scored.iter().filter(|s| s.1).count();
+    let top1 = n_ok as f64 / scored.len() as f64;
+    let (_, ece) = reliability(&scored);
+    correct_conf.sort_by(f64::total_cmp);
+    let median = correct_conf
+        .get(correct_conf.len() / 2)
+        .copied()
+        .unwrap_or(0.0);
+    println!(
+        "\n{in_domain} in-domain texts over {} meshes, {off_topic} off-topic checks\n\
+         top-1 accuracy {:.1}% ({n_ok}/{in_domain})\n\
+         expected calibration error (5 bins) {ece:.3}\n\
+         median confidence of correct answers {median:.3}\n\
+         highest off-topic confidence {:.3} ({})",
+        engines.len(),
+        100.0 * top1,
+        off_topic_max.0,
+        off_topic_max.1
+    );
+    for w in &wrong {
+        println!("wrong: {w}");
+    }
+    assert!(in_domain >= 60 && engines.len() >= 4 && off_topic >= 10 * engines.len());
+    assert!(
+        top1 >= 0.95,
+        "top-1 accuracy {top1:.3} < 0.95:\n{}",
+        wrong.join("\n")
+    );
+    // The goals not met yet, as ratchets (see the module's comment).
+    const ECE_GOAL: f64 = 0.10;
+    const ECE_RATCHET: f64 = 0.14;
+    const OFF_TOPIC_GOAL: f64 = 0.30;
+    const OFF_TOPIC_MAX_RATCHET: f64 = 0.62;
+    const OFF_TOPIC_BAD_RATCHET: usize = 10;
+    if ece > ECE_GOAL {
+        println!("GOAL NOT MET: expected calibration error {ece:.3} > {ECE_GOAL}");
+    }
+    if !off_topic_bad.is_empty() {
+        println!(
+            "GOAL NOT MET: {} off-topic checks at {OFF_TOPIC_GOAL} or more:\n{}",
+            off_topic_bad.len(),
+            off_topic_bad.join("\n")
+        );
+    }
+    assert!(
+        ece <= ECE_RATCHET,
+        "expected calibration error {ece:.3} is worse than {ECE_RATCHET}"
+    );
+    assert!(
+        median >= 0.75,
+        "median correct confidence {median:.3} < 0.75"
+    );
+    assert!(
+        off_topic_max.0 <= OFF_TOPIC_MAX_RATCHET && off_topic_bad.len() <= OFF_TOPIC_BAD_RATCHET,
+        "off-topic texts got worse: highest {:.3} (ratchet {OFF_TOPIC_MAX_RATCHET}), {} at {OFF_TOPIC_GOAL} or more (ratchet {OFF_TOPIC_BAD_RATCHET}):\n{}",
+        off_topic_max.0,
+        off_topic_bad.len(),
+        off_topic_bad.join("\n")
+    );
+}
