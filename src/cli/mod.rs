@@ -246,7 +246,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = serve::FallbackArg::Builtin, requires = "classifier")]
         classifier_fallback: serve::FallbackArg,
         #[command(flatten)]
-        identity: identity::IdentityArgs,
+        identity: Box<identity::IdentityArgs>,
     },
     /// Manage the keys delegation tokens are signed with (docs/identity.md)
     Keys {

@@ -35,7 +35,7 @@ pub struct ServeArgs {
     /// Refuse requests with undeclared context fields (400).
     pub strict: bool,
     pub classifier: Option<server::ExternalConfig>,
-    pub identity: super::identity::IdentityArgs,
+    pub identity: Box<super::identity::IdentityArgs>,
 }
 
 /// Where rate limits and breakers are counted.

@@ -35,10 +35,9 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
     let fields = config.field_headers;
     let strict = config.strict;
     let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields, strict);
-    let decide =
-        move |app: State<Arc<App>>, h: HeaderMap, b: Result<Bytes, BytesRejection>| {
-            decide(app, h, b, strict)
-        };
+    let decide = move |app: State<Arc<App>>, h: HeaderMap, b: Result<Bytes, BytesRejection>| {
+        decide(app, h, b, strict)
+    };
     let review =
         move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
     let json =
