@@ -110,6 +110,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         ),
         (vec!["graph", "--format", "mermaid", finance], b""),
         (vec!["completions", "bash"], b""),
+        (vec!["keys", "generate", "--out", "keys"], b""),
         (vec!["version"], b""),
         (vec!["--help"], b""),
         (vec!["lsp"], lsp_input.as_bytes()),

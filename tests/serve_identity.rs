@@ -518,3 +518,34 @@ fn keys_generate_never_overwrites() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+/// The runtime's unit tests read `runtime/tests/fixtures/trust_plan.json` (they have no
+/// compiler): it must be the plan of `tests/serve/trust.intent` as `intent build` writes it
+/// today, or a change of the plan format leaves them testing a plan nobody can build.
+#[test]
+fn the_runtime_fixture_is_the_plan_of_trust_intent() {
+    let dir = TempDir::new("trust-fixture");
+    let built = dir.path().join("plan.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_intent"))
+        .args(["build", TRUST, "-o", built.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runtime/tests/fixtures/trust_plan.json"
+    );
+    let hash = |path: &Path| -> Value {
+        let plan: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        plan["plan_hash"].clone()
+    };
+    assert_eq!(
+        hash(&built),
+        hash(Path::new(fixture)),
+        "rebuild the fixture: intent build tests/serve/trust.intent -o {fixture}"
+    );
+}
