@@ -1,9 +1,11 @@
-//! The trust broker's options of `intent serve` (verified callers, delegation tokens; see
+//! The trust broker's options of `intent serve` (verified callers by bearer JWT or mutual TLS,
+//! delegation tokens, HTTPS; see
 //! docs/identity.md) and `intent keys generate`, which writes a delegation key pair.
 
 use intent_runtime::trust::delegation::{self, DelegationKeys};
 use intent_runtime::trust::jwks::JwksSource;
 use intent_runtime::trust::jwt::BearerConfig;
+use intent_runtime::trust::mtls::TlsConfig;
 use intent_runtime::trust::TrustConfig;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -45,6 +47,20 @@ pub struct IdentityArgs {
     /// How long a delegation token is valid, in seconds
     #[arg(long, default_value_t = 300)]
     pub token_ttl_s: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require a client certificate from this CA (PEM) naming the calling agent (mutual TLS);
+    /// needs --tls-cert and --trust-domain
+    #[arg(long, value_name = "FILE", requires_all = ["tls_cert", "trust_domain"])]
+    pub client_ca: Option<PathBuf>,
+    /// The SPIFFE trust domain client certificates name agents in: a URI SAN
+    /// spiffe://DOMAIN/agent/NAME, or a DNS SAN NAME.DOMAIN
+    #[arg(long, value_name = "DOMAIN", requires = "client_ca")]
+    pub trust_domain: Option<String>,
 }
 
 fn read_key(path: &Path) -> Result<Vec<u8>, String> {
@@ -93,6 +109,18 @@ impl IdentityArgs {
             bearer,
             delegation,
             external_callers: self.external_caller.clone(),
+            client_certificates: self.client_ca.is_some(),
+        })
+    }
+
+    /// HTTPS, and with `--client-ca` mutual TLS.
+    pub fn tls(&self) -> Option<TlsConfig> {
+        let (cert, key) = (self.tls_cert.clone()?, self.tls_key.clone()?);
+        Some(TlsConfig {
+            cert,
+            key,
+            client_ca: self.client_ca.clone(),
+            trust_domain: self.trust_domain.clone(),
         })
     }
 }

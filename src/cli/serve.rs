@@ -205,6 +205,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     };
     config.classifier = a.classifier;
     config.trust = a.identity.config()?;
+    config.tls = a.identity.tls();
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

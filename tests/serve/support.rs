@@ -40,14 +40,18 @@ impl Sidecar {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        // The address is on the "listening on http://..." line; other lines may come first
+        // The address is on the "listening on http://..." (or https://) line; other lines may come first
         // (the Redis store's watch reports "up" on its own task), so they are kept, not parsed.
         let mut before = Vec::new();
         let addr = loop {
             let Some(Ok(line)) = lines.next() else {
                 panic!("intent serve ended before listening: {before:?}");
             };
-            if let Some(rest) = line.split("listening on http://").nth(1) {
+            let rest = line.split("listening on ").nth(1);
+            if let Some(rest) = rest.and_then(|r| {
+                r.strip_prefix("http://")
+                    .or_else(|| r.strip_prefix("https://"))
+            }) {
                 break rest.split_whitespace().next().unwrap().parse().unwrap();
             }
             before.push(line);

@@ -35,7 +35,11 @@ where
         return Ok(answer);
     }
     let client_caller = intent_req.caller.is_some();
-    match trust.establish(req.headers(), &engine, client_caller).await {
+    let peer = req.extensions().get::<crate::trust::PeerCert>();
+    match trust
+        .establish(req.headers(), peer, &engine, client_caller)
+        .await
+    {
         Ok(Some(caller)) => intent_req.caller = Some(caller),
         Ok(None) => {}
         Err(r) => {

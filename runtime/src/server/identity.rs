@@ -8,7 +8,7 @@ use super::routes::error;
 use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::request::Caller;
-use crate::trust::{Refusal, StepToken, TOKEN_HEADER};
+use crate::trust::{PeerCert, Refusal, StepToken, TOKEN_HEADER};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub(super) async fn establish(
     app: &App,
     headers: &HeaderMap,
+    peer: Option<&PeerCert>,
     engine: &Engine,
     client_caller: bool,
 ) -> Result<Option<Caller>, Box<Response>> {
@@ -29,7 +30,7 @@ pub(super) async fn establish(
         return Ok(None);
     };
     trust
-        .establish(headers, engine, client_caller)
+        .establish(headers, peer, engine, client_caller)
         .await
         .map_err(|r| Box::new(refuse(app, &r)))
 }

@@ -9,10 +9,17 @@
 //! accept that fails (out of file descriptors: EMFILE, ENFILE; or a connection reset before it
 //! was accepted) waits before the next try, doubling from 10 ms to 1 s while failures repeat,
 //! and is reported once per run of failures, not once per try.
+//!
+//! With TLS (`--tls-cert`), each connection's handshake runs in its own task within the header
+//! timeout; with client certificates, what the verified certificate says (`trust::PeerCert`) is
+//! put on every request of the connection for the trust broker.
 
 use super::app::App;
 use super::Config;
+use crate::trust::mtls::TlsServer;
 use axum::Router;
+use http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -31,6 +38,7 @@ pub(crate) async fn serve_http(
     listener: TcpListener,
     router: Router,
     config: &Config,
+    tls: Option<TlsServer>,
     shutdown: impl Future<Output = ()> + Send,
     app: &App,
 ) {
@@ -73,17 +81,49 @@ pub(crate) async fn serve_http(
             backoff = BACKOFF_FIRST;
         }
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(config.header_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            // The slot frees when the connection ends.
-            drop(slot);
-        });
+        let http = http1_builder(config);
+        let watcher = graceful.watcher();
+        let router = router.clone();
+        match &tls {
+            None => {
+                let service = TowerToHyperService::new(router);
+                let conn = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    // The slot frees when the connection ends.
+                    drop(slot);
+                });
+            }
+            Some(tls) => {
+                let tls = tls.clone();
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+                let handshake = config.header_timeout;
+                tokio::spawn(async move {
+                    // A client that never finishes its handshake is cut off like one that never
+                    // finishes its headers; a failed handshake (a certificate from another CA)
+                    // ends the connection.
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(handshake, acceptor.accept(stream)).await
+                    else {
+                        drop(slot);
+                        return;
+                    };
+                    let peer = tls.peer(stream.get_ref().1.peer_certificates());
+                    let service =
+                        tower::util::MapRequest::new(router, move |mut req: Request<Incoming>| {
+                            if let Some(p) = &peer {
+                                req.extensions_mut().insert(p.clone());
+                            }
+                            req
+                        });
+                    let service = TowerToHyperService::new(service);
+                    let _ = watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                    drop(slot);
+                });
+            }
+        }
     }
     app.set_draining();
     drop(listener);
@@ -93,4 +133,12 @@ pub(crate) async fn serve_http(
             eprintln!("intent serve: some requests were still running after the drain timeout");
         }
     }
+}
+
+/// HTTP/1.1 with the header read timeout.
+fn http1_builder(config: &Config) -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout);
+    b
 }

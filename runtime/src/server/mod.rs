@@ -82,6 +82,8 @@ pub struct Config {
     pub classifier: Option<ExternalConfig>,
     /// Verified callers and delegation tokens (docs/identity.md); default: neither.
     pub trust: TrustConfig,
+    /// Serve HTTPS, and with client certificates verify who is calling (`--tls-cert`).
+    pub tls: Option<crate::trust::mtls::TlsConfig>,
 }
 
 impl Config {
@@ -102,6 +104,7 @@ impl Config {
             strict: false,
             classifier: None,
             trust: TrustConfig::default(),
+            tls: None,
         }
     }
 }
@@ -173,9 +176,16 @@ pub async fn serve(
     if let Some(c) = &config.classifier {
         app.set_classifier(c)?;
     }
-    let trusted = config.trust.bearer.is_some() || config.trust.delegation.is_some();
+    let tls = config
+        .tls
+        .as_ref()
+        .map(crate::trust::mtls::TlsServer::load)
+        .transpose()?;
+    let mut trust = config.trust.clone();
+    trust.client_certificates = tls.as_ref().is_some_and(|t| t.trust_domain.is_some());
+    let trusted = trust.bearer.is_some() || trust.delegation.is_some() || trust.client_certificates;
     if trusted {
-        app = app.with_trust(Arc::new(Trust::load(config.trust.clone()).await?));
+        app = app.with_trust(Arc::new(Trust::load(trust).await?));
     }
     let app = Arc::new(app);
     let pinger = tokio::spawn(app.store.clone().watch());
@@ -186,7 +196,8 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     eprintln!(
-        "intent serve: listening on http://{local} (plan {}, state in {})",
+        "intent serve: listening on {}://{local} (plan {}, state in {})",
+        if tls.is_some() { "https" } else { "http" },
         app.engine().plan_hash(),
         app.store.backend()
     );
@@ -211,7 +222,7 @@ pub async fn serve(
     }
     let watcher = watcher(app.clone());
     let routes = router(app.clone(), &config);
-    listen::serve_http(listener, routes, &config, shutdown, &app).await;
+    listen::serve_http(listener, routes, &config, tls, shutdown, &app).await;
     if let Some(w) = watcher {
         w.abort();
     }

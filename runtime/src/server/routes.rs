@@ -16,6 +16,7 @@ use crate::decision::Decision;
 use crate::layer::headers::{self, FieldHeaders, StatusSet};
 use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
+use crate::trust::PeerCert;
 use crate::unknown::UnknownField;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -25,6 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::Extension;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -34,10 +36,14 @@ use std::time::{Duration, Instant};
 pub fn router(app: Arc<App>, config: &Config) -> Router {
     let fields = config.field_headers;
     let strict = config.strict;
-    let authz = move |app: State<Arc<App>>, h: HeaderMap| authz(app, h, fields, strict);
-    let decide = move |app: State<Arc<App>>, h: HeaderMap, b: Result<Bytes, BytesRejection>| {
-        decide(app, h, b, strict)
+    let authz = move |app: State<Arc<App>>, peer: Option<Extension<PeerCert>>, h: HeaderMap| {
+        authz(app, peer, h, fields, strict)
     };
+    let decide =
+        move |app: State<Arc<App>>,
+              peer: Option<Extension<PeerCert>>,
+              h: HeaderMap,
+              b: Result<Bytes, BytesRejection>| { decide(app, peer, h, b, strict) };
     let review =
         move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
     let json =
@@ -194,6 +200,7 @@ fn refuse_unknown(app: &App, endpoint: &'static str, unknown: &[UnknownField]) -
 
 async fn decide(
     State(app): State<Arc<App>>,
+    peer: Option<Extension<PeerCert>>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
     strict: bool,
@@ -215,7 +222,8 @@ async fn decide(
     let start = Instant::now();
     let engine = app.engine_full();
     // Who is asking comes first: an unverified client learns nothing about the plan's fields.
-    match identity::establish(&app, &headers, &engine, req.caller.is_some()).await {
+    let peer = peer.as_ref().map(|p| &p.0);
+    match identity::establish(&app, &headers, peer, &engine, req.caller.is_some()).await {
         Ok(Some(caller)) => req.caller = Some(caller),
         Ok(None) => {}
         Err(r) => return *r,
@@ -364,6 +372,7 @@ async fn failure(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
 /// answers with a status and `x-intent-*` headers.
 async fn authz(
     State(app): State<Arc<App>>,
+    peer: Option<Extension<PeerCert>>,
     headers: HeaderMap,
     fields: FieldHeaders,
     strict: bool,
@@ -382,7 +391,8 @@ async fn authz(
     let set = StatusSet::of(&headers);
     let start = Instant::now();
     let engine = app.engine_full();
-    match identity::establish(&app, &headers, &engine, req.caller.is_some()).await {
+    let peer = peer.as_ref().map(|p| &p.0);
+    match identity::establish(&app, &headers, peer, &engine, req.caller.is_some()).await {
         Ok(Some(caller)) => req.caller = Some(caller),
         Ok(None) => {}
         Err(r) => return *r,

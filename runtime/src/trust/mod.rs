@@ -2,7 +2,8 @@
 //! serving, established from credentials instead of taken from the client. Shared by the
 //! sidecar (`server`), the tower Layer (`layer`, through its builder) and any other front end.
 //!
-//! Two kinds of credential. A bearer JWT from an identity provider (`jwt`, keys from `jwks`)
+//! Three kinds of credential. A client certificate verified by mutual TLS (`mtls`) or a bearer
+//! JWT from an identity provider (`jwt`, keys from `jwks`)
 //! names the calling agent; it must be an agent of the plan or a declared external caller. A
 //! delegation token (`delegation`), minted by a sidecar for each filled step it hands out,
 //! carries the caller and the lineage of the work being served. With either, the client's own
@@ -13,6 +14,8 @@
 pub mod delegation;
 pub mod jwks;
 pub mod jwt;
+#[cfg(feature = "mtls")]
+pub mod mtls;
 #[cfg(test)]
 mod tests;
 
@@ -44,6 +47,22 @@ pub struct TrustConfig {
     /// Callers that are not agents of the plan but may ask (a front end, a scheduler): they
     /// start a lineage, so they need no delegation token.
     pub external_callers: Vec<String>,
+    /// Require a verified client certificate (mutual TLS) naming the caller. The TLS side
+    /// (`mtls::TlsServer`) verifies the chain; the broker reads the [`PeerCert`] it leaves on
+    /// the request.
+    pub client_certificates: bool,
+}
+
+/// What the TLS layer established about a connection's client, put on each of its requests
+/// (an `http` extension) for the broker to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerCert {
+    /// A certificate from the operator's CA naming this agent.
+    Agent(String),
+    /// A certificate from the operator's CA that names no agent (why).
+    NoAgent(String),
+    /// No client certificate.
+    Missing,
 }
 
 /// A request the broker refuses: the status, a short reason (a metric label), and a sentence.
@@ -74,7 +93,7 @@ impl Refusal {
     /// The `www-authenticate` value of a 401 (RFC 6750): no error code when no credential was
     /// sent, `invalid_token` when one was and failed.
     pub fn challenge(&self) -> Option<String> {
-        if self.status != StatusCode::UNAUTHORIZED {
+        if self.status != StatusCode::UNAUTHORIZED || self.reason.starts_with("certificate") {
             return None;
         }
         Some(if self.reason == "missing_token" {
@@ -94,6 +113,9 @@ impl Refusal {
             "unknown_caller" => "call as an agent of the plan, or declare the caller with --external-caller",
             "token_subject" => "present the delegation token given to you, not another agent's",
             "delegation_required" => "present the x-intent-token given with the step you serve",
+            "certificate_missing" => "connect with a client certificate from the mesh's CA (docs/identity.md)",
+            "certificate_names_no_agent" => "use a certificate whose URI SAN is spiffe://DOMAIN/agent/NAME (docs/identity.md)",
+            "principal_mismatch" => "present a bearer token and a client certificate that name the same agent",
             _ => "send a valid token (docs/identity.md)",
         }
     }
@@ -102,6 +124,7 @@ impl Refusal {
 /// The trust broker.
 pub struct Trust {
     bearer: Option<Bearer>,
+    client_certificates: bool,
     delegation: Option<Arc<DelegationKeys>>,
     external: Vec<String>,
 }
@@ -110,6 +133,7 @@ impl std::fmt::Debug for Trust {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trust")
             .field("bearer", &self.bearer.is_some())
+            .field("client_certificates", &self.client_certificates)
             .field("delegation", &self.delegation)
             .field("external", &self.external)
             .finish()
@@ -139,6 +163,7 @@ impl Trust {
         };
         Ok(Trust {
             bearer,
+            client_certificates: c.client_certificates,
             delegation: c.delegation,
             external: c.external_callers,
         })
@@ -146,7 +171,7 @@ impl Trust {
 
     /// True when every decision needs a verified caller.
     pub fn identity_required(&self) -> bool {
-        self.bearer.is_some()
+        self.bearer.is_some() || self.client_certificates
     }
 
     /// The delegation keys, when tokens are minted.
@@ -156,29 +181,51 @@ impl Trust {
 
     /// The caller of a request, from its credentials: `Ok(Some(caller))` replaces whatever the
     /// client said, `Ok(None)` (no credential needed, none given) leaves the client's caller.
-    /// `client_caller` says whether the client named a caller or a lineage itself.
+    /// `peer` is what mutual TLS established about the connection (`None` without TLS client
+    /// certificates); `client_caller` says whether the client named a caller or a lineage itself.
     pub async fn establish(
         &self,
         headers: &HeaderMap,
+        peer: Option<&PeerCert>,
         engine: &Engine,
         client_caller: bool,
     ) -> Result<Option<Caller>, Refusal> {
-        let principal = match &self.bearer {
+        let from_cert = match (self.client_certificates, peer) {
+            (false, _) => None,
+            (true, None | Some(PeerCert::Missing)) => {
+                return Err(Refusal::unauthenticated(
+                    "certificate_missing",
+                    "a client certificate is required".into(),
+                ))
+            }
+            (true, Some(PeerCert::NoAgent(why))) => {
+                return Err(Refusal::forbidden(
+                    "certificate_names_no_agent",
+                    why.clone(),
+                ))
+            }
+            (true, Some(PeerCert::Agent(name))) => Some(self.known(name.clone(), engine)?),
+        };
+        let from_bearer = match &self.bearer {
             Some(b) => {
                 let token = bearer_token(headers)?;
                 let sub = b.verify(token).await?;
-                if !engine.has_agent(&sub) && !self.is_external(&sub) {
-                    return Err(Refusal::forbidden(
-                        "unknown_caller",
-                        format!(
-                            "`{}` is neither an agent of the plan nor a declared external caller",
-                            crate::limits::echo(&sub)
-                        ),
-                    ));
-                }
-                Some(sub)
+                Some(self.known(sub.to_string(), engine)?)
             }
             None => None,
+        };
+        let principal = match (from_cert, from_bearer) {
+            (Some(c), Some(b)) if c != b => {
+                return Err(Refusal::forbidden(
+                    "principal_mismatch",
+                    format!(
+                        "the client certificate names `{}` but the bearer token `{}`",
+                        crate::limits::echo(&c),
+                        crate::limits::echo(&b)
+                    ),
+                ))
+            }
+            (c, b) => c.or(b),
         };
         let presented = match headers.get(TOKEN_HEADER) {
             None => None,
@@ -238,6 +285,21 @@ impl Trust {
                 }))
             }
             (None, None) => Ok(None),
+        }
+    }
+
+    /// `name` if it may ask: an agent of the plan or a declared external caller.
+    fn known(&self, name: String, engine: &Engine) -> Result<String, Refusal> {
+        if engine.has_agent(&name) || self.is_external(&name) {
+            Ok(name)
+        } else {
+            Err(Refusal::forbidden(
+                "unknown_caller",
+                format!(
+                    "`{}` is neither an agent of the plan nor a declared external caller",
+                    crate::limits::echo(&name)
+                ),
+            ))
         }
     }
 

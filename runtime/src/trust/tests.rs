@@ -215,17 +215,20 @@ async fn establish_takes_the_caller_from_the_token_and_mints_for_each_step() {
     .unwrap();
     let e = engine();
     // No token, no identity: the client's word (as without a broker).
-    assert_eq!(trust.establish(&headers(&[]), &e, true).await, Ok(None));
+    assert_eq!(
+        trust.establish(&headers(&[]), None, &e, true).await,
+        Ok(None)
+    );
     let d = e.decide(&Request::for_intent("order", 0.95).with("channel", "web".into()));
     let minted = trust.mint(&e, &d, &[]);
     assert_eq!(minted.len(), 1);
     assert_eq!(&*minted[0].agent, "order_desk");
     let h = headers(&[(TOKEN_HEADER, &minted[0].token)]);
-    let caller = trust.establish(&h, &e, false).await.unwrap().unwrap();
+    let caller = trust.establish(&h, None, &e, false).await.unwrap().unwrap();
     assert_eq!(caller.agent.as_deref(), Some("order_desk"));
     assert_eq!(caller.lineage, ["order"]);
     // With a token, the client's own caller or lineage is refused.
-    let r = trust.establish(&h, &e, true).await.unwrap_err();
+    let r = trust.establish(&h, None, &e, true).await.unwrap_err();
     assert_eq!(
         (r.status, r.reason),
         (StatusCode::BAD_REQUEST, "caller_from_client")

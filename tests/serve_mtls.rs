@@ -1,0 +1,286 @@
+//! Mutual TLS in front of `intent serve` (docs/identity.md), with certificates made by OpenSSL
+//! in the test and curl as the client: a certificate from the mesh's CA naming agent
+//! `order_desk` (SPIFFE URI SAN) or `pay_bot` (DNS SAN) decides as that agent; no certificate,
+//! a certificate naming an agent the plan lacks or naming none, and a certificate from another
+//! CA are refused; a client that names its own caller is refused (400).
+//!
+//! Needs `openssl` and `curl`: without them the test says SKIPPED, except under `CI=true`,
+//! where it fails (`tests/common/tools.rs`; `.ci/run` installs both).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "serve/support.rs"]
+mod support;
+#[path = "common/tools.rs"]
+mod tools;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use support::{Sidecar, TempDir};
+
+const TRUST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serve/trust.intent");
+const DOMAIN: &str = "mesh.test";
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A self-signed CA `NAME.pem` / `NAME.key` (P-256).
+fn ca(dir: &Path, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+}
+
+/// A leaf certificate `NAME.pem` / `NAME.key` signed by CA `ca`, with extensions `ext`.
+fn leaf(dir: &Path, ca: &str, name: &str, ext: &str) {
+    std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{name}.ext"),
+        ],
+    );
+}
+
+fn client_ext(san: &str) -> String {
+    format!(
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=clientAuth\nsubjectAltName={san}\n"
+    )
+}
+
+/// What curl got: the HTTP status (0 when the connection failed) and the body.
+struct Got {
+    status: u16,
+    body: String,
+}
+
+fn curl(dir: &Path, url: &str, client: Option<&str>, headers: &[(&str, &str)]) -> Got {
+    let mut c = Command::new("curl");
+    c.current_dir(dir)
+        .args(["-sS", "--max-time", "10", "--cacert", "ca.pem"])
+        .args(["-w", "\n%{http_code}"]);
+    if let Some(name) = client {
+        c.args([
+            "--cert",
+            &format!("{name}.pem"),
+            "--key",
+            &format!("{name}.key"),
+        ]);
+    }
+    for (k, v) in headers {
+        c.args(["-H", &format!("{k}: {v}")]);
+    }
+    let out = c.arg(url).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+    Got {
+        status: code.trim().parse().unwrap_or(0),
+        body: body.to_string(),
+    }
+}
+
+fn authz(dir: &Path, base: &str, client: Option<&str>, extra: &[(&str, &str)]) -> Got {
+    let mut h = vec![
+        ("x-intent-name", "order"),
+        ("x-intent-confidence", "0.95"),
+        ("x-intent-context", r#"{"channel":"web"}"#),
+    ];
+    h.extend_from_slice(extra);
+    curl(dir, &format!("{base}/v1/authz"), client, &h)
+}
+
+fn reason(got: &Got) -> String {
+    let v: Value = serde_json::from_str(&got.body).unwrap_or(Value::Null);
+    v["error"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn client_certificates_name_the_caller_and_bad_ones_are_refused() {
+    let test = "client_certificates_name_the_caller_and_bad_ones_are_refused";
+    let install = "apt-get install openssl curl";
+    if tools::require_binary(test, "openssl", &[], install).is_none()
+        || tools::require_binary(test, "curl", &[], install).is_none()
+    {
+        return;
+    }
+    let tmp = TempDir::new("mtls");
+    let dir = tmp.path();
+    ca(dir, "ca");
+    ca(dir, "other_ca");
+    leaf(
+        dir,
+        "ca",
+        "server",
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    );
+    let spiffe = |agent: &str| client_ext(&format!("URI:spiffe://{DOMAIN}/agent/{agent}"));
+    leaf(dir, "ca", "order_desk", &spiffe("order_desk"));
+    leaf(
+        dir,
+        "ca",
+        "pay_bot",
+        &client_ext(&format!("DNS:pay_bot.{DOMAIN}")),
+    );
+    leaf(dir, "ca", "stranger", &spiffe("stranger"));
+    leaf(
+        dir,
+        "ca",
+        "nobody",
+        &client_ext("URI:spiffe://elsewhere.test/agent/order_desk"),
+    );
+    leaf(
+        dir,
+        "ca",
+        "two",
+        &client_ext(&format!(
+            "URI:spiffe://{DOMAIN}/agent/order_desk,URI:spiffe://{DOMAIN}/agent/pay_bot"
+        )),
+    );
+    leaf(dir, "other_ca", "forged", &spiffe("order_desk"));
+    let log = dir.join("decisions.jsonl");
+    let path = |name: &str| -> String { dir.join(name).to_str().unwrap().to_string() };
+    let sidecar = Sidecar::start(&[
+        TRUST,
+        "--tls-cert",
+        &path("server.pem"),
+        "--tls-key",
+        &path("server.key"),
+        "--client-ca",
+        &path("ca.pem"),
+        "--trust-domain",
+        DOMAIN,
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    let base = format!("https://{}", sidecar.addr);
+
+    // The mesh's CA, agent order_desk by its SPIFFE ID: decided, as order_desk.
+    let ok = authz(dir, &base, Some("order_desk"), &[]);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    // Agent pay_bot by a DNS SAN in the trust domain: decided too.
+    let ok = authz(dir, &base, Some("pay_bot"), &[]);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+
+    // No certificate: 401 with the reason (TLS lets it through so that it can be told why).
+    let got = authz(dir, &base, None, &[]);
+    assert_eq!(got.status, 401, "{}", got.body);
+    assert!(
+        reason(&got).contains("client certificate is required"),
+        "{}",
+        got.body
+    );
+    // A certificate naming an agent the plan lacks.
+    let got = authz(dir, &base, Some("stranger"), &[]);
+    assert_eq!(got.status, 403, "{}", got.body);
+    assert!(
+        reason(&got).contains("`stranger` is neither an agent"),
+        "{}",
+        got.body
+    );
+    // A certificate naming no agent of this trust domain, and one naming two.
+    let got = authz(dir, &base, Some("nobody"), &[]);
+    assert_eq!(got.status, 403, "{}", got.body);
+    assert!(
+        reason(&got).contains("names no agent of trust domain `mesh.test`"),
+        "{}",
+        got.body
+    );
+    let got = authz(dir, &base, Some("two"), &[]);
+    assert_eq!(got.status, 403, "{}", got.body);
+    assert!(reason(&got).contains("more than one agent"), "{}", got.body);
+    // A certificate from another CA never gets past the handshake.
+    let got = authz(dir, &base, Some("forged"), &[]);
+    assert_eq!(
+        got.status, 0,
+        "a certificate from another CA was answered: {}",
+        got.body
+    );
+    // A verified client that names its own caller is refused, never merged.
+    let got = authz(
+        dir,
+        &base,
+        Some("order_desk"),
+        &[("x-intent-caller", "pay_bot")],
+    );
+    assert_eq!(got.status, 400, "{}", got.body);
+
+    // The decision log says who asked: the agents the certificates named.
+    drop(sidecar);
+    let callers: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["request"]["caller"]["agent"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(callers, ["order_desk", "pay_bot"], "{}", log.display());
+}
