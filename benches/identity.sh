@@ -8,14 +8,14 @@
 #   benches/identity.sh                      # 2 rounds of 10 s per target, 64 connections
 #   INTENT_BENCH_QUICK=1 benches/identity.sh # 1 round of 5 s per target
 #
-# Needs wrk, a Python with PyJWT and cryptography (INTENT_JWT_PYTHON, as .ci/run makes) and a
+# Needs wrk, a Python with PyJWT and cryptography (INTENT_TEST_PYTHON, as .ci/run makes) and a
 # release build (made here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk"; exit 1; }
-python=${INTENT_JWT_PYTHON:-python3}
-"$python" -c "import jwt, cryptography" || { echo "PyJWT and cryptography are required (INTENT_JWT_PYTHON)"; exit 1; }
+python=${INTENT_TEST_PYTHON:-python3}
+"$python" -c "import jwt, cryptography" || { echo "PyJWT and cryptography are required (INTENT_TEST_PYTHON)"; exit 1; }
 duration=${INTENT_BENCH_DURATION:-10s}
 rounds=${INTENT_BENCH_ROUNDS:-2}
 [ -n "${INTENT_BENCH_QUICK:-}" ] && duration=5s && rounds=1
