@@ -247,6 +247,10 @@ enum Command {
         classifier_fallback: serve::FallbackArg,
         #[command(flatten)]
         identity: Box<identity::IdentityArgs>,
+        /// Export one OpenTelemetry span per decision and review over OTLP/HTTP (protobuf) to
+        /// the collector at this http:// base URL (spans go to ENDPOINT/v1/traces)
+        #[arg(long, value_name = "ENDPOINT")]
+        otlp: Option<String>,
     },
     /// Manage the keys delegation tokens are signed with (docs/identity.md)
     Keys {
@@ -409,6 +413,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             classifier,
             classifier_timeout_ms,
             classifier_fallback,
+            otlp,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -430,6 +435,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 fallback: classifier_fallback.into(),
             }),
             identity,
+            otlp,
         }),
         Command::Classify {
             paths,
