@@ -10,95 +10,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "otlp/support.rs"]
+mod otlp;
 #[path = "serve/support.rs"]
 mod support;
 #[path = "common/tools.rs"]
 mod tools;
 
+use otlp::{named, Receiver, CALLER, TRACE};
 use serde_json::Value as Json;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{request, Answer, Sidecar, MESH};
-
-/// The trace the tests continue, and the caller's span in it.
-const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-const CALLER: &str = "00f067aa0ba902b7";
-
-/// The receiver, killed when dropped, and the spans it has printed so far.
-struct Receiver {
-    child: Child,
-    port: u16,
-    spans: Arc<Mutex<Vec<Json>>>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Receiver {
-    fn start(python: &str) -> Receiver {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/otlp/receiver.py");
-        let mut child = Command::new(python)
-            .arg(script)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let port = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-            .parse()
-            .unwrap();
-        let spans = Arc::new(Mutex::new(Vec::new()));
-        let sink = spans.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&line).unwrap());
-            }
-        });
-        Receiver { child, port, spans }
-    }
-
-    /// Waits (up to 30 s) for the span whose span id is `id`.
-    fn span(&self, id: &str) -> Json {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Some(s) = self
-                .spans
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|s| s["span_id"] == id)
-            {
-                return s.clone();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("no span {id}: {:?}", self.spans.lock().unwrap());
-    }
-}
-
-/// The `traceparent` of an answer, as (trace id, span id, flags).
-fn named(a: &Answer) -> (String, String, String) {
-    let tp = a
-        .header("traceparent")
-        .unwrap_or_else(|| panic!("no traceparent: {:?}", a.headers));
-    let parts: Vec<&str> = tp.split('-').collect();
-    assert_eq!(parts.len(), 4, "{tp}");
-    assert_eq!(parts[0], "00", "{tp}");
-    assert_eq!((parts[1].len(), parts[2].len()), (32, 16), "{tp}");
-    (parts[1].into(), parts[2].into(), parts[3].into())
-}
 
 fn decide(addr: std::net::SocketAddr, headers: &[(&str, &str)], body: &str) -> Answer {
     let a = request(addr, "POST", "/v1/decide", headers, body);
@@ -127,11 +50,8 @@ fn check(span: &Json, parent: &str, name: &str, expected: &Json) {
 
 #[test]
 fn spans_reach_a_real_otlp_receiver_as_children_of_the_callers_traceparent() {
-    let Some(python) = tools::require_python_module(
-        "serve_otlp",
-        "opentelemetry.proto.collector.trace.v1.trace_service_pb2",
-        "opentelemetry-proto",
-    ) else {
+    let Some(python) = tools::require_python_module("serve_otlp", otlp::MODULE, otlp::PACKAGE)
+    else {
         return;
     };
     let rx = Receiver::start(&python);
@@ -360,6 +280,10 @@ fn a_dead_or_silent_collector_changes_no_decision_and_lost_spans_are_counted() {
     assert_eq!(
         sample(&mute, r#"intent_otlp_spans_total{result="exported"}"#),
         0
+    );
+    eprintln!(
+        "silent collector: {sent} decisions answered alike, {} spans dropped",
+        sample(&mute, r#"intent_otlp_spans_total{result="dropped"}"#)
     );
     drop(silent);
 }
