@@ -219,8 +219,9 @@ enum Command {
         field_headers: String,
         #[command(flatten)]
         state: serve::StateArgs,
+        // Boxed, like `identity`: the variant stays near the others' size.
         #[command(flatten)]
-        bundle: serve::BundleArgs,
+        bundle: Box<serve::BundleArgs>,
         /// The most connections served at once; beyond it new clients wait to be accepted
         #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
@@ -424,7 +425,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
-            bundle,
+            bundle: *bundle,
             max_connections,
             admin_token_file,
             admin_open,
