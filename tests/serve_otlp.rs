@@ -162,6 +162,7 @@ fn spans_reach_a_real_otlp_receiver_as_children_of_the_callers_traceparent() {
         );
         let (trace, root, _) = named(&a);
         assert_ne!(trace, TRACE);
+        assert!(a.header("tracestate").is_none(), "{:?}", a.headers);
         let span = rx.span(&root);
         assert_eq!(span["trace_id"], trace.as_str(), "{span}");
         assert_eq!(span["parent_span_id"], "", "{span}");
@@ -254,7 +255,7 @@ fn a_dead_or_silent_collector_changes_no_decision_and_lost_spans_are_counted() {
         }
     }
 
-    // The refused exports are counted as failed.
+    // The refused exports are counted as failed, and said once on stderr.
     let start = Instant::now();
     while sample(&down, r#"intent_otlp_spans_total{result="failed"}"#) < 4 {
         assert!(
@@ -263,6 +264,8 @@ fn a_dead_or_silent_collector_changes_no_decision_and_lost_spans_are_counted() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    down.wait_for_stderr("cannot export spans");
+    assert_eq!(down.stderr_lines("cannot export spans").len(), 1);
 
     // The silent collector holds the export thread: spans queue up to the bound, and past it
     // they are dropped and counted, while every decision is still answered at once and alike.

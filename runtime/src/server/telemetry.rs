@@ -39,7 +39,7 @@ use opentelemetry_sdk::trace::{
 use opentelemetry_sdk::Resource;
 use prometheus_client::metrics::counter::Counter;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -53,6 +53,8 @@ pub const DELAY: Duration = Duration::from_secs(1);
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 /// On shutdown, how long the spans still queued may take to be exported.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+/// The W3C header that carries vendors' trace state beside `traceparent`.
+const TRACESTATE: &str = "tracestate";
 /// The largest answer read from the collector (it is only checked for its status).
 const MAX_ANSWER: usize = 64 * 1024;
 
@@ -99,6 +101,7 @@ impl Telemetry {
             inner: exporter,
             queued: queued.clone(),
             counts: counts.clone(),
+            failing: AtomicBool::new(false),
         })
         .with_batch_config(
             BatchConfigBuilder::default()
@@ -230,6 +233,11 @@ impl Telemetry {
         let mut answer = HeaderMap::new();
         self.propagator
             .inject_context(&named, &mut HeaderInjector(&mut answer));
+        // The propagator writes `tracestate` even when it is empty; W3C trace context asks for
+        // no header then.
+        if answer.get(TRACESTATE).is_some_and(|v| v.is_empty()) {
+            answer.remove(TRACESTATE);
+        }
         answer
     }
 
@@ -293,12 +301,14 @@ impl SpanProcessor for Bounded {
     }
 }
 
-/// The OTLP exporter, counting what it exports and what it fails to.
+/// The OTLP exporter, counting what it exports and what it fails to, and saying on stderr when
+/// exports start failing and when they work again (once each time, not per export).
 #[derive(Debug)]
 struct Counted {
     inner: opentelemetry_otlp::SpanExporter,
     queued: Arc<AtomicUsize>,
     counts: SpanCounts,
+    failing: AtomicBool,
 }
 
 impl SpanExporter for Counted {
@@ -308,11 +318,22 @@ impl SpanExporter for Counted {
         let done = self.inner.export(batch);
         async move {
             let result = done.await;
-            let counter = match result {
-                Ok(()) => &self.counts.exported,
-                Err(_) => &self.counts.failed,
-            };
-            counter.inc_by(n as u64);
+            match &result {
+                Ok(()) => {
+                    self.counts.exported.inc_by(n as u64);
+                    if self.failing.swap(false, Ordering::Relaxed) {
+                        eprintln!("intent serve: exporting spans again");
+                    }
+                }
+                Err(e) => {
+                    self.counts.failed.inc_by(n as u64);
+                    if !self.failing.swap(true, Ordering::Relaxed) {
+                        eprintln!(
+                            "intent serve: cannot export spans ({e}); decisions go on, the lost spans are counted in intent_otlp_spans_total"
+                        );
+                    }
+                }
+            }
             result
         }
     }
