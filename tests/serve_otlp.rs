@@ -290,3 +290,21 @@ fn a_dead_or_silent_collector_changes_no_decision_and_lost_spans_are_counted() {
     );
     drop(silent);
 }
+
+#[test]
+fn an_endpoint_that_is_not_an_http_base_url_is_refused_at_start() {
+    for bad in [
+        "https://127.0.0.1:4318",
+        "127.0.0.1:4318",
+        "http://127.0.0.1:4318/?a=b",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_intent"))
+            .args(["serve", MESH, "--addr", "127.0.0.1:0", "--otlp", bad])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{bad}: {stderr}");
+        assert!(stderr.contains(&format!("--otlp {bad}")), "{bad}: {stderr}");
+        assert!(!stderr.contains("listening on"), "{bad}: {stderr}");
+    }
+}
