@@ -5,7 +5,8 @@
 //! `traceparent` named, and each answer's `traceparent` names its span in the same trace. A
 //! collector that is down, or that takes connections and never answers, changes no decision:
 //! every answer is the one a sidecar without `--otlp` gives, and the lost spans are counted in
-//! `/metrics`. Needs the Python module: without it the test says it is skipped, except under
+//! `/metrics`. An endpoint that is not an `http://` base URL stops the sidecar at start. The
+//! first test needs the Python module: without it the test says it is skipped, except under
 //! `CI=true`, where it fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
