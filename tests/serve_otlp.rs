@@ -154,6 +154,20 @@ fn spans_reach_a_real_otlp_receiver_as_children_of_the_callers_traceparent() {
         }),
     );
 
+    // A review of an agent the plan does not declare: the name a client made up is in no span.
+    let a = request(
+        s.addr,
+        "POST",
+        "/v1/review",
+        &[("traceparent", &parent)],
+        r#"{"agent": "made_up_agent", "confidence": 0.9, "data": [], "channel": "web"}"#,
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let span = rx.span(&named(&a).1);
+    assert_eq!(span["name"], "review", "{span}");
+    assert_eq!(span["attributes"]["intent.outcome"], "deny", "{span}");
+    assert!(!span.to_string().contains("made_up_agent"), "{span}");
+
     // No traceparent, or a malformed one: the span starts a trace of its own.
     for headers in [&[][..], &[("traceparent", "00-not-a-trace-01")][..]] {
         let a = decide(
@@ -179,8 +193,8 @@ fn spans_reach_a_real_otlp_receiver_as_children_of_the_callers_traceparent() {
         spans.iter().all(|s| s["span_id"] != unsampled_id.as_str()),
         "{spans:?}"
     );
-    assert_eq!(spans.len(), 5, "{spans:?}");
-    let metrics = wait_for_metric(&s, r#"intent_otlp_spans_total{result="exported"} 5"#);
+    assert_eq!(spans.len(), 6, "{spans:?}");
+    let metrics = wait_for_metric(&s, r#"intent_otlp_spans_total{result="exported"} 6"#);
     assert!(
         metrics.contains(r#"intent_otlp_spans_total{result="dropped"} 0"#),
         "{metrics}"

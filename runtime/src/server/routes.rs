@@ -288,12 +288,15 @@ async fn review(
         }
     }
     let verdict = engine.review(&resp);
+    // Only a declared agent is named in a span (`telemetry`).
+    let declared = app.telemetry.is_some() && engine.has_agent(&resp.agent);
     drop(engine);
     match serde_json::to_string(&verdict) {
         Ok(t) => {
             let mut r = json(StatusCode::OK, t);
             if let (Some(tel), Some(started)) = (&app.telemetry, started) {
-                let named = tel.reviewed(&headers, &resp.agent, started, &verdict);
+                let agent = declared.then_some(resp.agent.as_str());
+                let named = tel.reviewed(&headers, agent, started, &verdict);
                 r.headers_mut().extend(named);
             }
             r

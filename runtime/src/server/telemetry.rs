@@ -16,7 +16,6 @@
 
 use super::metrics::Metrics;
 use crate::decision::{Decision, Verdict, VerdictOutcome};
-use crate::limits::echo;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
@@ -177,15 +176,16 @@ impl Telemetry {
         self.span(request, name, started, attributes)
     }
 
-    /// The span of the review of `agent`'s response; the headers naming it, for the answer.
+    /// The span of the review of a response of `agent` (`None` when the plan declares no such
+    /// agent: a name a client made up never reaches a span or its name); the headers naming it,
+    /// for the answer.
     pub(crate) fn reviewed(
         &self,
         request: &HeaderMap,
-        agent: &str,
+        agent: Option<&str>,
         started: SystemTime,
         v: &Verdict,
     ) -> HeaderMap {
-        let agent = echo(agent).into_owned();
         let outcome = match v.outcome {
             VerdictOutcome::Pass => "pass",
             VerdictOutcome::Redact => "redact",
@@ -194,11 +194,13 @@ impl Telemetry {
         };
         let mut attributes = vec![
             KeyValue::new("gen_ai.operation.name", "review"),
-            KeyValue::new("gen_ai.agent.name", agent.clone()),
             KeyValue::new("intent.endpoint", "review"),
             KeyValue::new("intent.outcome", outcome),
             KeyValue::new("intent.plan_hash", v.plan_hash.clone()),
         ];
+        if let Some(a) = agent {
+            attributes.push(KeyValue::new("gen_ai.agent.name", a.to_string()));
+        }
         if let Some(h) = &v.human {
             attributes.push(KeyValue::new("intent.human", h.clone()));
         }
@@ -209,7 +211,11 @@ impl Telemetry {
                 Value::Array(Array::String(redact)),
             ));
         }
-        self.span(request, format!("review {agent}"), started, attributes)
+        let name = match agent {
+            Some(a) => format!("review {a}"),
+            None => "review".into(),
+        };
+        self.span(request, name, started, attributes)
     }
 
     /// Makes and ends one server span, child of the request's trace context.
