@@ -2,11 +2,15 @@
 //! request in front of a small upstream. An allowed intent reaches the upstream with the
 //! `x-intent-route` header, a forbidden one gets 403, an unsure one the escalation answer
 //! (401 with `www-authenticate: Intent outcome="escalate", ..`), a throttled one the same 401
-//! with `outcome="throttle"`. Skips, saying so, when no nginx binary is installed (CI installs
-//! nginx-light in .ci/run).
+//! with `outcome="throttle"`. With `--otlp`, the upstream gets the `traceparent` naming the
+//! decision's span, a child of the client's (docs/serve.md, "OpenTelemetry"). Skips, saying so,
+//! when no nginx binary (or, for the second test, no `opentelemetry-proto`) is installed (CI
+//! installs both in .ci/run).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "otlp/support.rs"]
+mod otlp;
 #[path = "serve/support.rs"]
 mod support;
 #[path = "common/tools.rs"]
@@ -19,7 +23,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{request, Sidecar, TempDir, MESH};
 
-/// An upstream that answers every request with the `x-intent-*` headers it was sent.
+/// An upstream that answers every request with the `x-intent-*` and `traceparent` headers it
+/// was sent.
 fn upstream() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -39,7 +44,8 @@ fn serve_one(mut stream: TcpStream) {
         if line == "\r\n" {
             break;
         }
-        if line.to_ascii_lowercase().starts_with("x-intent-") {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("x-intent-") || lower.starts_with("traceparent:") {
             seen.push(line.trim().to_ascii_lowercase());
         }
         line.clear();
@@ -103,6 +109,8 @@ http {{
       proxy_set_header x-intent-route $intent_route;
       proxy_set_header x-intent-agents $intent_agents;
       proxy_set_header x-intent-decision-id $intent_decision;
+      auth_request_set $intent_traceparent $upstream_http_traceparent;
+      proxy_set_header traceparent $intent_traceparent;
       add_header x-intent-outcome $intent_outcome always;
       proxy_pass http://{upstream};
     }}
@@ -256,4 +264,64 @@ fn nginx_auth_request_passes_the_sidecars_answers_on() {
     assert_eq!(a.status, 429, "{a:?}");
     let secs: u64 = a.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&secs), "{secs}");
+}
+
+#[test]
+fn nginx_passes_the_decisions_traceparent_to_the_upstream() {
+    let test = "nginx_passes_the_decisions_traceparent_to_the_upstream";
+    let Some(bin) = tools::require_binary(
+        test,
+        "nginx",
+        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
+        "apt-get install nginx-light",
+    ) else {
+        return;
+    };
+    let Some(python) = tools::require_python_module(test, otlp::MODULE, otlp::PACKAGE) else {
+        return;
+    };
+    let rx = otlp::Receiver::start(&python);
+    let dir = TempDir::new("nginx-otlp");
+    let sidecar = Sidecar::start(&[MESH, "--otlp", &format!("http://127.0.0.1:{}", rx.port)]);
+    let (_nginx, front) = start_nginx(&bin, &dir, sidecar.addr, upstream());
+
+    // The client's traceparent reaches the sidecar in the auth subrequest; the upstream gets
+    // the one naming the decision's span, whose parent is the client's span.
+    let client = format!("00-{}-{}-01", otlp::TRACE, otlp::CALLER);
+    let a = request(
+        front,
+        "GET",
+        "/orders",
+        &[
+            ("traceparent", &client),
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context-channel", "web"),
+        ],
+        "",
+    );
+    assert_eq!(a.status, 200, "{a:?}");
+    let seen: Vec<&str> = a
+        .body
+        .trim()
+        .strip_prefix("upstream saw ")
+        .unwrap()
+        .split("; ")
+        .collect();
+    let header = |name: &str| seen.iter().find_map(|h| h.strip_prefix(name));
+    let forwarded = header("traceparent: ")
+        .unwrap_or_else(|| panic!("the upstream got no traceparent: {}", a.body));
+    let parts: Vec<&str> = forwarded.split('-').collect();
+    assert_eq!(parts.len(), 4, "{forwarded}");
+    assert_eq!(parts[1], otlp::TRACE, "{forwarded}");
+    assert_ne!(parts[2], otlp::CALLER, "{forwarded}");
+    let span = rx.span(parts[2]);
+    assert_eq!(span["parent_span_id"], otlp::CALLER, "{span}");
+    assert_eq!(span["attributes"]["intent.endpoint"], "authz", "{span}");
+    assert_eq!(span["attributes"]["intent.outcome"], "dispatch", "{span}");
+    assert_eq!(
+        span["attributes"]["intent.decision_id"],
+        header("x-intent-decision-id: ").unwrap(),
+        "{span}"
+    );
 }

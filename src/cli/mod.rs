@@ -219,8 +219,9 @@ enum Command {
         field_headers: String,
         #[command(flatten)]
         state: serve::StateArgs,
+        // Boxed, like `identity`: the variant stays near the others' size.
         #[command(flatten)]
-        bundle: serve::BundleArgs,
+        bundle: Box<serve::BundleArgs>,
         /// The most connections served at once; beyond it new clients wait to be accepted
         #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
@@ -247,6 +248,10 @@ enum Command {
         classifier_fallback: serve::FallbackArg,
         #[command(flatten)]
         identity: Box<identity::IdentityArgs>,
+        /// Export one OpenTelemetry span per decision and review over OTLP/HTTP (protobuf) to
+        /// the collector at this http:// base URL (spans go to ENDPOINT/v1/traces)
+        #[arg(long, value_name = "ENDPOINT")]
+        otlp: Option<String>,
     },
     /// Manage the keys delegation tokens are signed with (docs/identity.md)
     Keys {
@@ -409,6 +414,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             classifier,
             classifier_timeout_ms,
             classifier_fallback,
+            otlp,
         } => serve::run(serve::ServeArgs {
             paths,
             plan,
@@ -419,7 +425,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             reload_ms,
             field_headers,
             state,
-            bundle,
+            bundle: *bundle,
             max_connections,
             admin_token_file,
             admin_open,
@@ -430,6 +436,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 fallback: classifier_fallback.into(),
             }),
             identity,
+            otlp,
         }),
         Command::Classify {
             paths,

@@ -36,6 +36,8 @@ pub struct ServeArgs {
     pub strict: bool,
     pub classifier: Option<server::ExternalConfig>,
     pub identity: Box<super::identity::IdentityArgs>,
+    /// The OTLP/HTTP collector to export a span per decision to.
+    pub otlp: Option<String>,
 }
 
 /// Where rate limits and breakers are counted.
@@ -206,6 +208,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     config.classifier = a.classifier;
     config.trust = a.identity.config()?;
     config.tls = a.identity.tls();
+    config.otlp = a.otlp;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

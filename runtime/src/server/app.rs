@@ -1,7 +1,7 @@
 //! What every request of the sidecar shares: the engine (behind an `ArcSwap`, so a reload
 //! swaps it in one atomic store while requests that already hold the old one finish with it),
-//! the state store every plan decides with (`store`), metrics, the decision log, and the
-//! draining flag.
+//! the state store every plan decides with (`store`), metrics, the decision log, the span
+//! exporter (`--otlp`), and the draining flag.
 
 use super::bundle::BundleStatus;
 use super::classify::{External, ExternalConfig};
@@ -9,6 +9,7 @@ use super::decision_log::DecisionLog;
 use super::metrics::Metrics;
 use super::reload;
 use super::store::Store;
+use super::telemetry::Telemetry;
 use super::LoadPlan;
 use crate::decision::Decision;
 use crate::engine::Engine;
@@ -39,6 +40,8 @@ pub struct App {
     pub(crate) external: Option<External>,
     /// Where the plan's bundle comes from and how fetching it goes (`--bundle-url` only).
     bundle: Mutex<Option<BundleStatus>>,
+    /// One span per decision and review, exported over OTLP (`--otlp` only).
+    pub(crate) telemetry: Option<Telemetry>,
 }
 
 impl App {
@@ -77,6 +80,7 @@ impl App {
             trust: None,
             external: None,
             bundle: Mutex::new(None),
+            telemetry: None,
         }
     }
 
@@ -97,6 +101,13 @@ impl App {
     /// Sends text requests to an HTTP classifier (docs/classifier.md); an error for a bad URL.
     pub fn set_classifier(&mut self, c: &ExternalConfig) -> Result<(), String> {
         self.external = Some(External::new(c)?);
+        Ok(())
+    }
+
+    /// Exports a span per decision and review to the OTLP/HTTP collector at `endpoint`
+    /// (docs/serve.md, "OpenTelemetry"); an error for a bad endpoint. On the async runtime.
+    pub fn set_otlp(&mut self, endpoint: &str) -> Result<(), String> {
+        self.telemetry = Some(Telemetry::start(endpoint, &self.metrics)?);
         Ok(())
     }
 

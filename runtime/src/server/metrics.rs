@@ -4,10 +4,11 @@
 //! serving as an info-style gauge, the state store's health (up, failed calls, fallback use),
 //! trust-broker refusals by reason and delegation tokens minted, and with `--bundle-url` the
 //! bundle's fetches by result, its hash and ETag, and the times of its last success and last
-//! error.
+//! error; with `--otlp` the decision spans by what became of them (exported, failed, dropped).
 
 use super::bundle::BundleStatus;
 use super::reload::Reloaded;
+use super::telemetry::SpanCounts;
 use crate::decision::{Decision, Outcome};
 use crate::engine::Engine;
 use crate::state::redis::Health;
@@ -84,6 +85,7 @@ pub(crate) struct Metrics {
     bundle: Family<BundleLabels, Gauge>,
     bundle_success: Gauge<f64, AtomicU64>,
     bundle_error: Gauge<f64, AtomicU64>,
+    otlp_spans: Family<ResultLabels, Counter>,
     no_intent: Arc<str>,
 }
 
@@ -109,6 +111,7 @@ impl Metrics {
             bundle: Family::default(),
             bundle_success: Gauge::default(),
             bundle_error: Gauge::default(),
+            otlp_spans: Family::default(),
             no_intent: Arc::from(""),
         };
         let mut r = m.registry;
@@ -197,7 +200,27 @@ impl Metrics {
             "When fetching or checking the bundle last failed (0: never)",
             m.bundle_error.clone(),
         );
+        r.register(
+            "intent_otlp_spans",
+            "Decision and review spans (--otlp), by result: exported, failed (the collector refused them or did not answer in time), dropped (the export queue was full)",
+            m.otlp_spans.clone(),
+        );
         Metrics { registry: r, ..m }
+    }
+
+    /// The counters of the spans' fates, shared with the exporter (`telemetry`); created only
+    /// with `--otlp`, so without it the family has no samples.
+    pub(crate) fn otlp_spans(&self) -> SpanCounts {
+        let counter = |result: &'static str| {
+            self.otlp_spans
+                .get_or_create(&ResultLabels { result })
+                .clone()
+        };
+        SpanCounts {
+            exported: counter("exported"),
+            failed: counter("failed"),
+            dropped: counter("dropped"),
+        }
     }
 
     pub(crate) fn bundle_fetched(&self, result: &'static str) {

@@ -4,7 +4,8 @@
 //! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
 //! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
 //! Redis), `classify` the optional HTTP classifier for text requests, `bundle` the poller of
-//! signed plan bundles, `identity` the trust broker's checks and tokens (`crate::trust`).
+//! signed plan bundles, `identity` the trust broker's checks and tokens (`crate::trust`),
+//! `telemetry` the OpenTelemetry spans of decisions (`--otlp`).
 //! The plan comes from a `PlanSource`: files read through a closure, so the runtime never needs
 //! the compiler (the `intent` program passes one that compiles sources when it is given
 //! sources), or a signed bundle polled from a URL.
@@ -20,6 +21,7 @@ mod metrics;
 mod reload;
 mod routes;
 mod store;
+mod telemetry;
 
 pub use crate::state::redis::RedisConfig;
 pub use admin::{AdminAccess, AdminToken};
@@ -84,6 +86,9 @@ pub struct Config {
     pub trust: TrustConfig,
     /// Serve HTTPS, and with client certificates verify who is calling (`--tls-cert`).
     pub tls: Option<crate::trust::mtls::TlsConfig>,
+    /// The OTLP/HTTP collector (its `http://` base URL) to export a span per decision to;
+    /// default: none, and no exporter at all.
+    pub otlp: Option<String>,
 }
 
 impl Config {
@@ -105,6 +110,7 @@ impl Config {
             classifier: None,
             trust: TrustConfig::default(),
             tls: None,
+            otlp: None,
         }
     }
 }
@@ -181,6 +187,9 @@ pub async fn serve(
         .as_ref()
         .map(crate::trust::mtls::TlsServer::load)
         .transpose()?;
+    if let Some(endpoint) = &config.otlp {
+        app.set_otlp(endpoint)?;
+    }
     let mut trust = config.trust.clone();
     trust.client_certificates = tls.as_ref().is_some_and(|t| t.trust_domain.is_some());
     let trusted = trust.bearer.is_some() || trust.delegation.is_some() || trust.client_certificates;
@@ -201,6 +210,9 @@ pub async fn serve(
         app.engine().plan_hash(),
         app.store.backend()
     );
+    if let Some(endpoint) = &config.otlp {
+        eprintln!("intent serve: exporting a span per decision to {endpoint} (OTLP/HTTP)");
+    }
     if let AdminAccess::Open = config.admin {
         eprintln!(
             "intent serve: warning: admin endpoints are open: anyone who can reach the port may report failures and open breakers"
@@ -227,6 +239,9 @@ pub async fn serve(
         w.abort();
     }
     pinger.abort();
+    if let Some(t) = &app.telemetry {
+        t.shutdown().await;
+    }
     // The writer writes what is queued, flushes and ends.
     app.close_log();
     if let Some(w) = writer {

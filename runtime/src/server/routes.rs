@@ -3,7 +3,8 @@
 //! any sub-path, for Envoy `ext_authz` path prefixing and nginx `auth_request`), which reads
 //! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`,
 //! `/.well-known/jwks.json` (the delegation keys). With a trust broker, the caller of a decision
-//! comes from its credentials (`identity`).
+//! comes from its credentials (`identity`). With `--otlp`, each decision and review is a span
+//! (`telemetry`) and the answer's `traceparent` names it.
 //! Every refusal is JSON `{"error": .., "help": ..}` with a 4xx status; nothing here panics.
 //! POST bodies must say they are JSON (415 otherwise) and are read strictly (`strict_json`:
 //! no key twice, bounded nesting), like the headers (`crate::limits`).
@@ -30,7 +31,7 @@ use axum::Extension;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The sidecar's routes over `app`, with the body limit and request timeout of `config`.
 pub fn router(app: Arc<App>, config: &Config) -> Router {
@@ -44,8 +45,9 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
               peer: Option<Extension<PeerCert>>,
               h: HeaderMap,
               b: Result<Bytes, BytesRejection>| { decide(app, peer, h, b, strict) };
-    let review =
-        move |app: State<Arc<App>>, b: Result<Bytes, BytesRejection>| review(app, b, strict);
+    let review = move |app: State<Arc<App>>, h: HeaderMap, b: Result<Bytes, BytesRejection>| {
+        review(app, h, b, strict)
+    };
     let json =
         |endpoint: &'static str| middleware::from_fn_with_state((app.clone(), endpoint), json_only);
     Router::new()
@@ -220,6 +222,7 @@ async fn decide(
         Err(r) => return *r,
     };
     let start = Instant::now();
+    let started = app.telemetry.as_ref().map(|_| SystemTime::now());
     let engine = app.engine_full();
     // Who is asking comes first: an unverified client learns nothing about the plan's fields.
     let peer = peer.as_ref().map(|p| &p.0);
@@ -250,6 +253,8 @@ async fn decide(
         Ok(t) => {
             let mut r = json(StatusCode::OK, t);
             identity::token_header(r.headers_mut(), &tokens);
+            r.headers_mut()
+                .extend(traced(&app, &headers, "decide", started, &d));
             r
         }
         Err(e) => error(
@@ -264,6 +269,7 @@ async fn decide(
 
 async fn review(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
     strict: bool,
 ) -> Response {
@@ -281,6 +287,7 @@ async fn review(
         Ok(r) => r,
         Err(r) => return *r,
     };
+    let started = app.telemetry.as_ref().map(|_| SystemTime::now());
     let engine = app.engine();
     if strict {
         let unknown = unknown_fields(&engine, &resp.context);
@@ -289,9 +296,19 @@ async fn review(
         }
     }
     let verdict = engine.review(&resp);
+    // Only a declared agent is named in a span (`telemetry`).
+    let declared = app.telemetry.is_some() && engine.has_agent(&resp.agent);
     drop(engine);
     match serde_json::to_string(&verdict) {
-        Ok(t) => json(StatusCode::OK, t),
+        Ok(t) => {
+            let mut r = json(StatusCode::OK, t);
+            if let (Some(tel), Some(started)) = (&app.telemetry, started) {
+                let agent = declared.then_some(resp.agent.as_str());
+                let named = tel.reviewed(&headers, agent, started, &verdict);
+                r.headers_mut().extend(named);
+            }
+            r
+        }
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot write the verdict: {e}"),
@@ -390,6 +407,7 @@ async fn authz(
     };
     let set = StatusSet::of(&headers);
     let start = Instant::now();
+    let started = app.telemetry.as_ref().map(|_| SystemTime::now());
     let engine = app.engine_full();
     let peer = peer.as_ref().map(|p| &p.0);
     match identity::establish(&app, &headers, peer, &engine, req.caller.is_some()).await {
@@ -411,9 +429,26 @@ async fn authz(
     let mut r = json(headers::status_of(d.outcome, set), body);
     headers::answer_headers(&d, set, r.headers_mut());
     identity::token_header(r.headers_mut(), &tokens);
+    r.headers_mut()
+        .extend(traced(&app, &headers, "authz", started, &d));
     let took = start.elapsed();
     app.record(req, d, took).await;
     r
+}
+
+/// With `--otlp`, the span of decision `d` (made on `endpoint`, begun at `started`) and the
+/// `traceparent` naming it for the answer; without, nothing.
+fn traced(
+    app: &App,
+    headers: &HeaderMap,
+    endpoint: &'static str,
+    started: Option<SystemTime>,
+    d: &Decision,
+) -> HeaderMap {
+    match (&app.telemetry, started) {
+        (Some(t), Some(started)) => t.decided(headers, endpoint, started, d),
+        _ => HeaderMap::new(),
+    }
 }
 
 async fn healthz() -> Response {
