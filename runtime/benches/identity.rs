@@ -30,7 +30,9 @@ fn bench(c: &mut Criterion) {
         Duration::from_secs(300),
     )
     .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let trust = rt
         .block_on(Trust::load(TrustConfig {
             delegation: Some(Arc::new(keys)),
@@ -59,7 +61,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("establish_decide_mint", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let caller = trust.establish(&headers, None, &engine, false).await.unwrap();
+                let caller = trust
+                    .establish(&headers, None, &engine, false)
+                    .await
+                    .unwrap();
                 let mut req = pay.clone();
                 req.caller = caller;
                 let lineage = req.caller.as_ref().map(|c| c.lineage.clone()).unwrap();

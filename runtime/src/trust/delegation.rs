@@ -13,7 +13,7 @@ use super::{Refusal, MAX_TOKEN_BYTES};
 use base64::Engine as _;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, EncodingKey};
 use jsonwebtoken::{get_current_timestamp, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -58,7 +58,11 @@ struct PublicKey {
 pub struct DelegationKeys {
     issuer: String,
     ttl: Duration,
-    signing: EncodingKey,
+    /// The signing key, parsed once: minting signs with it directly (jsonwebtoken's `encode`
+    /// parses the PKCS#8 key and derives its public half again on every call).
+    signer: ed25519_dalek::SigningKey,
+    /// The token header (`typ`, `alg`, `kid`), base64url, the same for every token.
+    header_b64: String,
     signing_kid: String,
     /// The signing key's public half first, then the older keys.
     public: Vec<PublicKey>,
@@ -183,10 +187,22 @@ impl DelegationKeys {
                 public.push(k);
             }
         }
+        let signer = {
+            use ed25519_dalek::pkcs8::DecodePrivateKey;
+            let text = std::str::from_utf8(signing_pem)
+                .map_err(|_| "not an Ed25519 private key (PKCS#8 PEM): not text".to_string())?;
+            ed25519_dalek::SigningKey::from_pkcs8_pem(text)
+                .map_err(|e| format!("not an Ed25519 private key (PKCS#8 PEM): {e}"))?
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(signing_kid.clone());
+        let header = serde_json::to_vec(&header)
+            .map_err(|e| format!("cannot write the token header: {e}"))?;
         Ok(DelegationKeys {
             issuer,
             ttl,
-            signing,
+            signer,
+            header_b64: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header),
             signing_kid,
             public,
         })
@@ -242,10 +258,20 @@ impl DelegationKeys {
     }
 
     /// Signs `claims`.
+    /// A compact JWS (RFC 7515): header, claims and the Ed25519 signature of the two, each
+    /// base64url without padding, as any JWT library reads it.
     pub fn mint(&self, claims: &DelegationClaims) -> Result<String, String> {
-        let mut h = Header::new(Algorithm::EdDSA);
-        h.kid = Some(self.signing_kid.clone());
-        encode(&h, claims, &self.signing).map_err(|e| format!("cannot sign a token: {e}"))
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use ed25519_dalek::Signer;
+        let claims = serde_json::to_vec(claims).map_err(|e| format!("cannot sign a token: {e}"))?;
+        let mut token = String::with_capacity(self.header_b64.len() + claims.len() * 4 / 3 + 92);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+        let signature = self.signer.sign(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        Ok(token)
     }
 
     /// The claims of a valid token of this sidecar (signed by one of its keys, not expired),

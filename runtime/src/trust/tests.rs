@@ -237,3 +237,23 @@ async fn establish_takes_the_caller_from_the_token_and_mints_for_each_step() {
     let denied = e.decide(&Request::for_intent("nope", 0.95));
     assert!(trust.mint(&e, &denied, &[]).is_empty());
 }
+
+/// Minting signs with the parsed key directly; Ed25519 signatures are deterministic, so the
+/// token must be byte for byte the one jsonwebtoken's own `encode` makes of the same claims.
+#[test]
+fn minted_tokens_are_what_jsonwebtoken_encodes() {
+    let (private, _, kid) = generate().unwrap();
+    let k = DelegationKeys::new(
+        "intent".into(),
+        private.as_bytes(),
+        &[],
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let c = claims(&k, "order_desk");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(kid);
+    let key = jsonwebtoken::EncodingKey::from_ed_pem(private.as_bytes()).unwrap();
+    let theirs = jsonwebtoken::encode(&header, &c, &key).unwrap();
+    assert_eq!(k.mint(&c).unwrap(), theirs);
+}
