@@ -24,7 +24,7 @@ n = int(sys.argv[1])
 out = sys.stdout
 for i in range(n):
     t = 1_700_000_000_000 + i * 100
-    out.write('{"at_ms":%d,"decision_id":"%d-%d","plan_hash":"sha256:bench","request":{"intent":"get_quote","confidence":0.95,"channel":"web"},"outcome":"dispatch","intent":"get_quote","steps":["dispatch=quoter"]}\n' % (t, t, i))
+    out.write('{"at_ms":%d,"decision_id":"%d-%d","plan_hash":"sha256:bench","request":{"intent":"get_quote","confidence":0.95,"context":{"channel":"web"}},"outcome":"dispatch","intent":"get_quote","steps":["dispatch=quoter"]}\n' % (t, t, i))
 PY
   start=$(date +%s.%N)
   "$intent" replay "$work/log.jsonl" --plan "$work/plan.json" --format json >"$work/report.json"

@@ -54,7 +54,7 @@ wrk.headers["content-type"] = "application/json"
 wrk.body = '{"intent":"get_quote","confidence":0.95,"channel":"web"}'
 LUA
 # Fails the run on any answer that is not a dispatch (a throttle would mean the store refused).
-check() { curl -fs -X POST -d '{"intent":"get_quote","confidence":0.95,"channel":"web"}' "http://$1/v1/decide" | grep -q '"outcome":"dispatch"' || { echo "$1 does not dispatch"; exit 1; }; }
+check() { curl -fs -X POST -H 'content-type: application/json' -d '{"intent":"get_quote","confidence":0.95,"channel":"web"}' "http://$1/v1/decide" | grep -q '"outcome":"dispatch"' || { echo "$1 does not dispatch"; exit 1; }; }
 check "$memory_addr"; check "$redis_addr"
 
 summary() {
