@@ -1,12 +1,14 @@
 //! "Did you mean": the known intents nearest to a name the plan does not have, for the reason of
 //! the `deny`. Any client can name an unknown intent, so this is on the hot path and bounded:
-//! the names are filed at load by length in characters, a name is compared only with names
+//! the names are filed at load by length in characters; a name is compared only with names
 //! whose length is within the best distance found so far (the length difference is a lower
-//! bound of the edit distance), nearest in sorted order first, each with an edit distance
-//! that stops at that bound, and at most `MAX_COMPARED` names are compared at all.
-//! When fewer than `MAX_COMPARED` names are within reach the answer is exactly the
-//! exhaustive search's: the three nearest by (distance, name), each at most the name's length
-//! in bytes (at least 3) away (docs/performance.md, "Unknown intents").
+//! bound of the edit distance), nearest in sorted order first (names sharing its prefix), each
+//! by a bit-parallel edit distance (Myers) that gives up past that bound, and at most
+//! `MAX_COMPARED` names are compared at all. When no more than `MAX_COMPARED` names are
+//! within reach the answer is exactly the exhaustive search's: the three nearest by
+//! (distance, name), each at most the name's length in bytes (at least 3) away. Past that, the
+//! nearest names may be missed for others as near, or nearer in sorted order
+//! (docs/performance.md, "Unknown intents").
 
 use crate::limits::MAX_ECHO;
 use std::collections::BTreeMap;
@@ -85,13 +87,10 @@ impl Suggest {
         if name.len() > MAX_ECHO {
             return Vec::new();
         }
-        let mut query = ['\0'; MAX_ECHO];
-        let mut n = 0;
-        for (slot, c) in query.iter_mut().zip(name.chars()) {
-            *slot = c;
-            n += 1;
-        }
-        let query = query.get(..n).unwrap_or_default();
+        let Some(query) = Pattern::new(name) else {
+            return Vec::new();
+        };
+        let n = query.len;
         let mut best = Best {
             found: [(0, ""); SHOWN],
             len: 0,
@@ -121,7 +120,7 @@ impl Suggest {
                         }
                         compared += 1;
                         let bound = best.bound();
-                        if let Some(d) = bounded_distance(query, cand, bound) {
+                        if let Some(d) = query.distance_within(cand, bound) {
                             best.offer(d, cand);
                         }
                     }
@@ -137,45 +136,98 @@ impl Suggest {
     }
 }
 
-/// The edit distance (Levenshtein, in characters) between `a` and `b` if it is at most `bound`.
-/// Only the cells within `bound` of the diagonal are computed: the others exceed it.
-fn bounded_distance(a: &[char], b: &str, bound: usize) -> Option<usize> {
-    const FAR: usize = usize::MAX / 2;
-    // row[i]: the distance between a[..i] and the part of b read so far.
-    let mut row = [FAR; MAX_ECHO + 1];
-    for (i, slot) in row.iter_mut().enumerate().take(a.len() + 1) {
-        *slot = if i <= bound { i } else { FAR };
-    }
-    for (j, cb) in b.chars().enumerate() {
-        let j = j + 1;
-        let lo = j.saturating_sub(bound);
-        let hi = (j + bound).min(a.len());
-        // `diag`: row[i - 1] before this column; row[0] becomes j.
-        let mut diag = row.first().copied().unwrap_or(FAR);
-        if let Some(first) = row.first_mut() {
-            *first = if j <= bound { j } else { FAR };
-        }
-        let mut least = row.first().copied().unwrap_or(FAR);
-        for i in 1..=a.len() {
-            let up = row.get(i).copied().unwrap_or(FAR);
-            let cell = if i < lo || i > hi {
-                FAR
-            } else {
-                let left = row.get(i - 1).copied().unwrap_or(FAR);
-                let same = a.get(i - 1) == Some(&cb);
-                (diag + usize::from(!same)).min(up + 1).min(left + 1)
-            };
-            diag = up;
-            if let Some(slot) = row.get_mut(i) {
-                *slot = cell;
+/// A name of at most 64 characters, ready for Myers' bit-parallel edit distance (Hyyrö's
+/// form for the whole string): each character of another name costs a dozen word operations,
+/// whatever the lengths.
+struct Pattern {
+    /// Per ASCII character, the positions where the name has it.
+    ascii: [u64; 128],
+    /// The other characters, with their positions.
+    other: [(char, u64); MAX_ECHO],
+    others: usize,
+    len: usize,
+}
+
+impl Pattern {
+    /// `None` for a name of more than 64 characters.
+    fn new(name: &str) -> Option<Pattern> {
+        let mut p = Pattern {
+            ascii: [0; 128],
+            other: [('\0', 0); MAX_ECHO],
+            others: 0,
+            len: 0,
+        };
+        for (i, c) in name.chars().enumerate() {
+            if i >= 64 {
+                return None;
             }
-            least = least.min(cell);
+            let bit = 1u64 << i;
+            p.len = i + 1;
+            if let Some(slot) = p.ascii.get_mut(c as usize) {
+                *slot |= bit;
+                continue;
+            }
+            let known = p.other.iter_mut().take(p.others).find(|(o, _)| *o == c);
+            match known {
+                Some((_, mask)) => *mask |= bit,
+                None => {
+                    if let Some(slot) = p.other.get_mut(p.others) {
+                        *slot = (c, bit);
+                        p.others += 1;
+                    }
+                }
+            }
         }
-        if least > bound {
-            return None;
+        Some(p)
+    }
+
+    fn positions(&self, c: char) -> u64 {
+        match self.ascii.get(c as usize) {
+            Some(&m) => m,
+            None => self
+                .other
+                .iter()
+                .take(self.others)
+                .find(|(o, _)| *o == c)
+                .map_or(0, |&(_, m)| m),
         }
     }
-    row.get(a.len()).copied().filter(|&d| d <= bound)
+
+    /// The edit distance (Levenshtein, in characters) to `b` if it is at most `bound`.
+    fn distance_within(&self, b: &str, bound: usize) -> Option<usize> {
+        let m = self.len;
+        if m == 0 {
+            let n = b.chars().count();
+            return (n <= bound).then_some(n);
+        }
+        let last = 1u64 << (m - 1);
+        let mut pv: u64 = if m == 64 { !0 } else { (1u64 << m) - 1 };
+        let mut mv: u64 = 0;
+        let mut score = m;
+        let mut left = b.chars().count();
+        for c in b.chars() {
+            let eq = self.positions(c);
+            let xv = eq | mv;
+            let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
+            let mut ph = mv | !(xh | pv);
+            let mut mh = pv & xh;
+            if ph & last != 0 {
+                score += 1;
+            } else if mh & last != 0 {
+                score -= 1;
+            }
+            ph = (ph << 1) | 1;
+            mh <<= 1;
+            pv = mh | !(xv | ph);
+            mv = ph & xv;
+            left -= 1;
+            // Each character left lowers the distance by one at most.
+            if score > bound + left {
+                return None;
+            }
+        }
+        (score <= bound).then_some(score)
+    }
 }
 
 #[cfg(test)]
@@ -183,10 +235,6 @@ mod tests {
     use super::*;
     use crate::classifier::distance;
     use proptest::prelude::*;
-
-    fn chars(s: &str) -> Vec<char> {
-        s.chars().collect()
-    }
 
     /// The exhaustive search the index replaced.
     fn exhaustive<'a>(names: &[&'a str], name: &str) -> Vec<&'a str> {
@@ -204,11 +252,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn bounded_distance_is_the_distance_within_the_bound(
-            a in "[abc]{0,12}", b in "[abcé]{0,14}", bound in 0usize..16,
+        fn the_bit_parallel_distance_is_the_distance(
+            a in "[abcé]{0,64}", b in "[abcéü]{0,70}", bound in 0usize..80,
         ) {
             let d = distance(&a, &b);
-            let got = bounded_distance(&chars(&a), &b, bound);
+            let got = Pattern::new(&a).unwrap().distance_within(&b, bound);
             prop_assert_eq!(got, (d <= bound).then_some(d));
         }
 
