@@ -22,7 +22,8 @@ const SHOWN: usize = 3;
 /// The intent names by length in characters, each bucket sorted.
 #[derive(Debug, Default)]
 pub(crate) struct Suggest {
-    by_len: BTreeMap<usize, Vec<Box<str>>>,
+    /// Sorted by length.
+    by_len: Vec<(usize, Vec<Box<str>>)>,
 }
 
 /// The best names so far, nearest first by (distance, name).
@@ -75,7 +76,8 @@ impl Suggest {
         for n in names {
             by_len.entry(n.chars().count()).or_default().push(n.into());
         }
-        for bucket in by_len.values_mut() {
+        let mut by_len: Vec<(usize, Vec<Box<str>>)> = by_len.into_iter().collect();
+        for (_, bucket) in &mut by_len {
             bucket.sort();
         }
         Suggest { by_len }
@@ -97,36 +99,50 @@ impl Suggest {
             limit: name.len().max(3),
         };
         let mut compared = 0;
-        let mut delta = 0;
-        'search: while delta <= best.bound() {
-            let lens = [n.checked_sub(delta), (delta > 0).then_some(n + delta)];
-            for len in lens.into_iter().flatten() {
-                let Some(bucket) = self.by_len.get(&len) else {
-                    continue;
-                };
-                // Nearest in sorted order first: names sharing the longest prefix.
-                let pos = bucket.partition_point(|b| &**b < name);
-                let (before, after) = bucket.split_at(pos);
-                let mut left = before.iter().rev();
-                let mut right = after.iter();
-                loop {
-                    let next = [right.next(), left.next()];
-                    if next.iter().all(Option::is_none) {
-                        break;
+        // The lengths below `n` are `..lo`, those from `n` on `hi..`: taken nearest first.
+        let mut lo = self.by_len.partition_point(|(l, _)| *l < n);
+        let mut hi = lo;
+        'search: loop {
+            let below = lo.checked_sub(1).and_then(|i| self.by_len.get(i));
+            let above = self.by_len.get(hi);
+            let (len, bucket) = match (below, above) {
+                (Some(b), Some(a)) if n - b.0 < a.0 - n => {
+                    lo -= 1;
+                    b
+                }
+                (_, Some(a)) => {
+                    hi += 1;
+                    a
+                }
+                (Some(b), None) => {
+                    lo -= 1;
+                    b
+                }
+                (None, None) => break,
+            };
+            if len.abs_diff(n) > best.bound() {
+                break;
+            }
+            // Nearest in sorted order first: names sharing the longest prefix.
+            let pos = bucket.partition_point(|b| &**b < name);
+            let (before, after) = bucket.split_at(pos);
+            let mut left = before.iter().rev();
+            let mut right = after.iter();
+            loop {
+                let next = [right.next(), left.next()];
+                if next.iter().all(Option::is_none) {
+                    break;
+                }
+                for cand in next.into_iter().flatten() {
+                    if compared == MAX_COMPARED {
+                        break 'search;
                     }
-                    for cand in next.into_iter().flatten() {
-                        if compared == MAX_COMPARED {
-                            break 'search;
-                        }
-                        compared += 1;
-                        let bound = best.bound();
-                        if let Some(d) = query.distance_within(cand, bound) {
-                            best.offer(d, cand);
-                        }
+                    compared += 1;
+                    if let Some(d) = query.distance_within(cand, best.bound()) {
+                        best.offer(d, cand);
                     }
                 }
             }
-            delta += 1;
         }
         best.found
             .iter()
