@@ -14,7 +14,7 @@ use crate::limits::MAX_ECHO;
 use std::collections::BTreeMap;
 
 /// At most this many known names are compared with one unknown name.
-pub const MAX_COMPARED: usize = 24;
+pub const MAX_COMPARED: usize = 12;
 
 /// How many names a suggestion lists.
 const SHOWN: usize = 3;
@@ -23,7 +23,45 @@ const SHOWN: usize = 3;
 #[derive(Debug, Default)]
 pub(crate) struct Suggest {
     /// Sorted by length.
-    by_len: Vec<(usize, Vec<Box<str>>)>,
+    by_len: Vec<(usize, Bucket)>,
+}
+
+/// The names of one length, sorted, in one string (the names near in sorted order are near
+/// in memory), with their first 16 bytes as numbers to bisect without touching the text.
+#[derive(Debug, Default)]
+struct Bucket {
+    text: String,
+    /// Name `k` is `text[ends[k - 1]..ends[k]]` (from 0 for the first).
+    ends: Vec<usize>,
+    keys: Vec<u128>,
+}
+
+/// The first 16 bytes of a name as a number ordered as the names are (zero-padded).
+fn key(name: &str) -> u128 {
+    let mut b = [0u8; 16];
+    for (slot, c) in b.iter_mut().zip(name.bytes()) {
+        *slot = c;
+    }
+    u128::from_be_bytes(b)
+}
+
+impl Bucket {
+    fn new(mut names: Vec<&str>) -> Bucket {
+        names.sort_unstable();
+        let mut b = Bucket::default();
+        for n in names {
+            b.text.push_str(n);
+            b.ends.push(b.text.len());
+            b.keys.push(key(n));
+        }
+        b
+    }
+
+    fn name(&self, k: usize) -> &str {
+        let start = k.checked_sub(1).and_then(|j| self.ends.get(j)).copied();
+        let end = self.ends.get(k).copied().unwrap_or(0);
+        self.text.get(start.unwrap_or(0)..end).unwrap_or_default()
+    }
 }
 
 /// The best names so far, nearest first by (distance, name).
@@ -72,14 +110,14 @@ impl<'n> Best<'n> {
 
 impl Suggest {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Suggest {
-        let mut by_len: BTreeMap<usize, Vec<Box<str>>> = BTreeMap::new();
+        let mut by_len: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
         for n in names {
-            by_len.entry(n.chars().count()).or_default().push(n.into());
+            by_len.entry(n.chars().count()).or_default().push(n);
         }
-        let mut by_len: Vec<(usize, Vec<Box<str>>)> = by_len.into_iter().collect();
-        for (_, bucket) in &mut by_len {
-            bucket.sort();
-        }
+        let by_len = by_len
+            .into_iter()
+            .map(|(len, names)| (len, Bucket::new(names)))
+            .collect();
         Suggest { by_len }
     }
 
@@ -124,16 +162,17 @@ impl Suggest {
                 break;
             }
             // Nearest in sorted order first: names sharing the longest prefix.
-            let pos = bucket.partition_point(|b| &**b < name);
-            let (before, after) = bucket.split_at(pos);
-            let mut left = before.iter().rev();
-            let mut right = after.iter();
+            // Nearest in sorted order first (by the first 16 bytes): names sharing a prefix.
+            let probe = key(name);
+            let pos = bucket.keys.partition_point(|k| *k < probe);
+            let mut left = (0..pos).rev();
+            let mut right = pos..bucket.ends.len();
             loop {
                 let next = [right.next(), left.next()];
                 if next.iter().all(Option::is_none) {
                     break;
                 }
-                for cand in next.into_iter().flatten() {
+                for cand in next.into_iter().flatten().map(|k| bucket.name(k)) {
                     if compared == MAX_COMPARED {
                         break 'search;
                     }
@@ -220,26 +259,34 @@ impl Pattern {
         let mut pv: u64 = if m == 64 { !0 } else { (1u64 << m) - 1 };
         let mut mv: u64 = 0;
         let mut score = m;
-        let mut left = b.chars().count();
-        for c in b.chars() {
-            let eq = self.positions(c);
+        let mut step = |eq: u64, left: usize| -> bool {
             let xv = eq | mv;
             let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
-            let mut ph = mv | !(xh | pv);
-            let mut mh = pv & xh;
-            if ph & last != 0 {
-                score += 1;
-            } else if mh & last != 0 {
-                score -= 1;
-            }
-            ph = (ph << 1) | 1;
-            mh <<= 1;
+            let ph = mv | !(xh | pv);
+            let mh = pv & xh;
+            // Branch-free: the last row's horizontal delta is +1, -1 or 0.
+            score = score + usize::from(ph & last != 0) - usize::from(mh & last != 0);
+            let ph = (ph << 1) | 1;
+            let mh = mh << 1;
             pv = mh | !(xv | ph);
             mv = ph & xv;
-            left -= 1;
             // Each character left lowers the distance by one at most.
-            if score > bound + left {
-                return None;
+            score <= bound.saturating_add(left)
+        };
+        if b.is_ascii() {
+            let bytes = b.as_bytes();
+            for (i, &c) in bytes.iter().enumerate() {
+                let eq = self.ascii.get(usize::from(c)).copied().unwrap_or(0);
+                if !step(eq, bytes.len() - i - 1) {
+                    return None;
+                }
+            }
+        } else {
+            for (at, c) in b.char_indices() {
+                // At most one character per byte left.
+                if !step(self.positions(c), b.len().saturating_sub(at + c.len_utf8())) {
+                    return None;
+                }
             }
         }
         (score <= bound).then_some(score)
@@ -269,7 +316,7 @@ mod tests {
     proptest! {
         #[test]
         fn the_bit_parallel_distance_is_the_distance(
-            a in "[abcé]{0,64}", b in "[abcéü]{0,70}", bound in 0usize..80,
+            a in "[abcé]{0,64}", b in "[abcéü]{0,70}|[abc_]{0,70}", bound in 0usize..80,
         ) {
             let d = distance(&a, &b);
             let got = Pattern::new(&a).unwrap().distance_within(&b, bound);
