@@ -112,11 +112,14 @@ fn intent_name(k: usize, j: usize) -> String {
     format!("agent{k:04}_task{j}")
 }
 
+/// Each route of a plan: its intent's name and its arms, a condition and the agent dispatched.
+type Routes = Vec<(String, Vec<(Option<Expr>, u32)>)>;
+
 /// The plan with `rules` permit rules (and the forbid), with its Cedar part generated: shape
 /// (a), one rule per (agent, intent) pair and a one-arm route per intent.
 fn mesh(rules: usize, rng: &mut Rng) -> Plan {
     let agents = rules / INTENTS_PER_AGENT;
-    let routes: Vec<(String, Vec<(Option<Expr>, u32)>)> = (0..agents)
+    let routes: Routes = (0..agents)
         .flat_map(|k| (0..INTENTS_PER_AGENT).map(move |j| (k, j)))
         .map(|(k, j)| (intent_name(k, j), vec![(None, k as u32)]))
         .collect();
@@ -130,7 +133,7 @@ fn mesh(rules: usize, rng: &mut Rng) -> Plan {
 /// the context has `region`, `residency` and `extra`.
 fn build(
     agents: usize,
-    routes: Vec<(String, Vec<(Option<Expr>, u32)>)>,
+    routes: Routes,
     pairs: &[(usize, usize)],
     extra: Vec<Field>,
     rng: &mut Rng,
