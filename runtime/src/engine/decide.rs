@@ -429,13 +429,17 @@ impl Engine {
     /// answer repeats (`MAX_ECHO`) gets none: the edit distance costs its length times each
     /// intent's, and a name that long is no typo.
     fn closest(&self, name: &str) -> String {
-        let near = self.suggest.nearest(name);
-        if near.is_empty() {
-            String::new()
-        } else {
-            let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
-            format!("; closest known intents: {}", near.join(", "))
+        let mut out = String::new();
+        for (i, n) in self.suggest.nearest(name).into_iter().enumerate() {
+            out.push_str(if i == 0 {
+                "; closest known intents: `"
+            } else {
+                ", `"
+            });
+            out.push_str(n);
+            out.push('`');
         }
+        out
     }
 
     /// Step 2: lineage guards. Returns the delegation depth.

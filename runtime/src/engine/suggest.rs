@@ -14,7 +14,7 @@ use crate::limits::MAX_ECHO;
 use std::collections::BTreeMap;
 
 /// At most this many known names are compared with one unknown name.
-pub const MAX_COMPARED: usize = 12;
+pub const MAX_COMPARED: usize = 8;
 
 /// How many names a suggestion lists.
 const SHOWN: usize = 3;
