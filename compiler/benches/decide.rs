@@ -28,8 +28,12 @@
 //! request alone is timed too, to show what it costs, and `decide` once more on the requests
 //! for 10 intents only (the plan stays in the cache), to show what the plan's size costs in
 //! memory traffic rather than in work.
+//! That is shape (a). Shapes (b), per-requester route arms, and (c), 10% unknown intents, are
+//! in `support/shapes.rs`, beside pre-split Cedar and the floor in the same run.
+//!
 //! Run with `cargo bench -p intent-compiler --bench decide`; `INTENT_BENCH_QUICK=1` runs sizes 10
-//! and 100 on 1,000 requests (a smoke test).
+//! and 100 on 1,000 requests (a smoke test); `INTENT_BENCH_SHAPES=bc` runs only the shapes named;
+//! `INTENT_BENCH_BUDGET_MS` caps the time spent timing one peer at one size (8,000 by default).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -48,6 +52,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+#[path = "support/shapes.rs"]
+mod shapes;
 
 const REGIONS: &[&str] = &[
     "eu-west-1",
@@ -105,9 +112,32 @@ fn intent_name(k: usize, j: usize) -> String {
     format!("agent{k:04}_task{j}")
 }
 
-/// The plan with `rules` permit rules (and the forbid), with its Cedar part generated.
+/// Each route of a plan: its intent's name and its arms, a condition and the agent dispatched.
+type Routes = Vec<(String, Vec<(Option<Expr>, u32)>)>;
+
+/// The plan with `rules` permit rules (and the forbid), with its Cedar part generated: shape
+/// (a), one rule per (agent, intent) pair and a one-arm route per intent.
 fn mesh(rules: usize, rng: &mut Rng) -> Plan {
     let agents = rules / INTENTS_PER_AGENT;
+    let routes: Routes = (0..agents)
+        .flat_map(|k| (0..INTENTS_PER_AGENT).map(move |j| (k, j)))
+        .map(|(k, j)| (intent_name(k, j), vec![(None, k as u32)]))
+        .collect();
+    let pairs: Vec<(usize, usize)> = (0..rules).map(|n| (n / INTENTS_PER_AGENT, n)).collect();
+    build(agents, routes, &pairs, vec![], rng)
+}
+
+/// A plan of `agents` agents and one intent per route (its name and arms: a condition and the
+/// agent dispatched), a permit rule per (agent, intent) pair of `pairs` in order — `agent.name
+/// == A and intent == I and confidence >= t and region in {..}` — and the GDPR-style forbid;
+/// the context has `region`, `residency` and `extra`.
+fn build(
+    agents: usize,
+    routes: Routes,
+    pairs: &[(usize, usize)],
+    extra: Vec<Field>,
+    rng: &mut Rng,
+) -> Plan {
     let mut source_map = Vec::new();
     let mut src = |line: usize| {
         source_map.push(SourceLoc {
@@ -118,8 +148,8 @@ fn mesh(rules: usize, rng: &mut Rng) -> Plan {
         (source_map.len() - 1) as u32
     };
     let mut plan_agents = Vec::with_capacity(agents);
-    let mut intents = Vec::with_capacity(rules);
-    let mut plan_rules = Vec::with_capacity(rules + 1);
+    let mut intents = Vec::with_capacity(routes.len());
+    let mut plan_rules = Vec::with_capacity(pairs.len() + 1);
     let mut line = 10;
     for k in 0..agents {
         line += 1;
@@ -137,85 +167,88 @@ fn mesh(rules: usize, rng: &mut Rng) -> Plan {
             src: src(line),
         });
     }
-    for k in 0..agents {
-        for j in 0..INTENTS_PER_AGENT {
-            line += 1;
-            let intent_src = src(line);
-            let step = Step {
-                name: "dispatch".to_string(),
-                target: Target::Agent(k as u32),
-                fallbacks: vec![],
-                after: vec![],
-                needs: vec![0],
-                handles: vec![0],
-                src: intent_src,
-            };
-            intents.push(Intent {
-                name: intent_name(k, j),
-                description: None,
-                examples: vec![],
-                requires: vec![0],
-                handles: vec![0],
-                delegates: vec![],
-                input: None,
-                route: Route {
-                    arms: vec![Arm {
-                        when: None,
-                        action: Action::Dispatch { step },
-                        src: intent_src,
-                    }],
-                },
-                src: intent_src,
-            });
-        }
+    for (name, arms) in routes {
+        line += 1;
+        let intent_src = src(line);
+        let arms = arms
+            .into_iter()
+            .map(|(when, agent)| {
+                line += 1;
+                let arm_src = src(line);
+                Arm {
+                    when,
+                    action: Action::Dispatch {
+                        step: Step {
+                            name: "dispatch".to_string(),
+                            target: Target::Agent(agent),
+                            fallbacks: vec![],
+                            after: vec![],
+                            needs: vec![0],
+                            handles: vec![0],
+                            src: arm_src,
+                        },
+                    },
+                    src: arm_src,
+                }
+            })
+            .collect();
+        intents.push(Intent {
+            name,
+            description: None,
+            examples: vec![],
+            requires: vec![0],
+            handles: vec![0],
+            delegates: vec![],
+            input: None,
+            route: Route { arms },
+            src: intent_src,
+        });
     }
     // `policy grants` sorts before `policy residency`: the permits come first, as the compiler
     // orders rules (by policy name, then source order).
-    for k in 0..agents {
-        for j in 0..INTENTS_PER_AGENT {
-            line += 1;
-            let n = plan_rules.len();
-            let threshold = rng.hundredths(30, 90) as f64 / 100.0;
-            let mut regions: Vec<&str> = REGIONS.to_vec();
-            for _ in 0..(1 + rng.below(3)) {
-                regions.remove(rng.below(regions.len()));
-            }
-            plan_rules.push(Rule {
-                id: format!("grants#{n}"),
-                policy: "grants".to_string(),
-                kind: RuleKind::Permit,
-                when: Some(Expr::And {
-                    all: vec![
-                        Expr::Cmp {
-                            cmp: CmpOp::Eq,
-                            lhs: Box::new(Expr::AgentName),
-                            rhs: lit_str(&agent_name(k)),
-                        },
-                        Expr::IntentIs {
-                            intent: (k * INTENTS_PER_AGENT + j) as u32,
-                        },
-                        Expr::Cmp {
-                            cmp: CmpOp::Ge,
-                            lhs: Box::new(Expr::Confidence),
-                            rhs: Box::new(Expr::Lit {
-                                value: Value::Number(threshold),
-                            }),
-                        },
-                        Expr::In {
-                            item: Box::new(Expr::Field {
-                                path: vec!["region".to_string()],
-                            }),
-                            set: Box::new(string_list(&regions)),
-                            negated: false,
-                        },
-                    ],
-                }),
-                unless: None,
-                humans: vec![],
-                because: None,
-                src: src(line),
-            });
+    for &(k, intent) in pairs {
+        line += 1;
+        let n = plan_rules.len();
+        let threshold = rng.hundredths(30, 90) as f64 / 100.0;
+        let mut regions: Vec<&str> = REGIONS.to_vec();
+        for _ in 0..(1 + rng.below(3)) {
+            regions.remove(rng.below(regions.len()));
         }
+        plan_rules.push(Rule {
+            id: format!("grants#{n}"),
+            policy: "grants".to_string(),
+            kind: RuleKind::Permit,
+            when: Some(Expr::And {
+                all: vec![
+                    Expr::Cmp {
+                        cmp: CmpOp::Eq,
+                        lhs: Box::new(Expr::AgentName),
+                        rhs: lit_str(&agent_name(k)),
+                    },
+                    Expr::IntentIs {
+                        intent: intent as u32,
+                    },
+                    Expr::Cmp {
+                        cmp: CmpOp::Ge,
+                        lhs: Box::new(Expr::Confidence),
+                        rhs: Box::new(Expr::Lit {
+                            value: Value::Number(threshold),
+                        }),
+                    },
+                    Expr::In {
+                        item: Box::new(Expr::Field {
+                            path: vec!["region".to_string()],
+                        }),
+                        set: Box::new(string_list(&regions)),
+                        negated: false,
+                    },
+                ],
+            }),
+            unless: None,
+            humans: vec![],
+            because: None,
+            src: src(line),
+        });
     }
     line += 1;
     plan_rules.push(Rule {
@@ -271,7 +304,10 @@ fn mesh(rules: usize, rng: &mut Rng) -> Plan {
                         values: vec!["EU".to_string(), "US".to_string()],
                     },
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(extra)
+            .collect(),
         },
         agents: plan_agents,
         humans: vec![],
@@ -352,7 +388,8 @@ struct Cedar {
 }
 
 impl Cedar {
-    fn new(plan: &Plan, oracle: &Oracle) -> Cedar {
+    /// `pairs[n]`: the (agent, intent) of permit rule `n`.
+    fn new(plan: &Plan, oracle: &Oracle, pairs: &[(usize, usize)]) -> Cedar {
         let (schema, _) = Schema::from_cedarschema_str(&plan.cedar.schema).unwrap();
         let entities =
             Entities::from_json_value(plan.cedar.entities.clone(), Some(&schema)).unwrap();
@@ -368,14 +405,13 @@ impl Cedar {
             if rule.kind != RuleKind::Permit {
                 continue;
             }
-            // Rule n is the permit of intent n, served by agent n / 10.
-            let agent = n / INTENTS_PER_AGENT;
+            let (agent, intent) = pairs[n];
             let mut set = PolicySet::new();
             set.add(policy(format!("agent:{}", agent_name(agent))))
                 .unwrap();
             set.add(policy(rule.id.clone())).unwrap();
             set.add(policy("residency#0".to_string())).unwrap();
-            split.insert((agent as u32, n as u32), set);
+            split.insert((agent as u32, intent as u32), set);
         }
         let uid = |ty: &str, id: &str| {
             EntityUid::from_type_name_and_id(
@@ -411,33 +447,42 @@ impl Cedar {
             self.intent_type.clone(),
             EntityId::new(req.intent.as_deref().unwrap_or_default()),
         );
-        let context = Context::from_pairs([
-            (
-                "confidence".to_string(),
-                RestrictedExpression::new_decimal(format!(
-                    "{:.4}",
-                    req.confidence.unwrap_or_default()
-                )),
-            ),
-            (
-                "depth".to_string(),
-                RestrictedExpression::new_decimal("0.0000"),
-            ),
-            (
-                "data".to_string(),
-                RestrictedExpression::new_set([RestrictedExpression::new_entity_uid(
-                    self.pii.clone(),
-                )]),
-            ),
-            (
-                "region".to_string(),
-                RestrictedExpression::new_string(text("region")),
-            ),
-            (
-                "residency".to_string(),
-                RestrictedExpression::new_string(text("residency")),
-            ),
-        ])
+        let context = Context::from_pairs(
+            [
+                (
+                    "confidence".to_string(),
+                    RestrictedExpression::new_decimal(format!(
+                        "{:.4}",
+                        req.confidence.unwrap_or_default()
+                    )),
+                ),
+                (
+                    "depth".to_string(),
+                    RestrictedExpression::new_decimal("0.0000"),
+                ),
+                (
+                    "data".to_string(),
+                    RestrictedExpression::new_set([RestrictedExpression::new_entity_uid(
+                        self.pii.clone(),
+                    )]),
+                ),
+                (
+                    "region".to_string(),
+                    RestrictedExpression::new_string(text("region")),
+                ),
+                (
+                    "residency".to_string(),
+                    RestrictedExpression::new_string(text("residency")),
+                ),
+            ]
+            .into_iter()
+            .chain(req.context.contains_key("requester").then(|| {
+                (
+                    "requester".to_string(),
+                    RestrictedExpression::new_string(text("requester")),
+                )
+            })),
+        )
         .unwrap();
         CedarRequest::new(
             principal,
@@ -466,9 +511,22 @@ struct Stats {
     samples: usize,
 }
 
+/// Most time spent timing one peer at one size: `BUDGET`, or `INTENT_BENCH_BUDGET_MS`.
+fn budget() -> Duration {
+    std::env::var("INTENT_BENCH_BUDGET_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(BUDGET, Duration::from_millis)
+}
+
 /// Calls `f` on case 0, 1, 2, ... (after a short untimed warm-up), timing each call, until every
 /// case was timed or the budget is spent (but at least `MIN_SAMPLES` calls).
-fn measure(n: usize, mut f: impl FnMut(usize)) -> Stats {
+fn measure(n: usize, f: impl FnMut(usize)) -> Stats {
+    stats(measure_each(n, f).into_iter().map(|t| t.1).collect())
+}
+
+/// `measure`'s calls: each case timed, in nanoseconds.
+fn measure_each(n: usize, mut f: impl FnMut(usize)) -> Vec<(usize, f64)> {
     let warm = Instant::now();
     for i in 0..n.min(1_000) {
         f(i);
@@ -476,15 +534,23 @@ fn measure(n: usize, mut f: impl FnMut(usize)) -> Stats {
             break;
         }
     }
+    let budget = budget();
     let start = Instant::now();
     let mut times = Vec::with_capacity(n);
     for i in 0..n {
         let t = Instant::now();
         f(i);
-        times.push(t.elapsed().as_nanos() as f64);
-        if times.len() >= MIN_SAMPLES && start.elapsed() > BUDGET {
+        times.push((i, t.elapsed().as_nanos() as f64));
+        if times.len() >= MIN_SAMPLES && start.elapsed() > budget {
             break;
         }
+    }
+    times
+}
+
+fn stats(mut times: Vec<f64>) -> Stats {
+    if times.is_empty() {
+        times.push(f64::NAN);
     }
     times.sort_by(f64::total_cmp);
     let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
@@ -546,7 +612,8 @@ fn run(rules: usize, requests: usize) -> Row {
     assert!(problems.is_empty(), "Cedar rejects the plan: {problems:?}");
     let engine = Engine::from_plan(plan.clone()).unwrap();
     let oracle = Oracle::new(&plan, &plan.cedar).unwrap();
-    let cedar = Cedar::new(&plan, &oracle);
+    let pairs: Vec<(usize, usize)> = (0..rules).map(|n| (n / INTENTS_PER_AGENT, n)).collect();
+    let cedar = Cedar::new(&plan, &oracle, &pairs);
     let cases = cases(&plan, requests, &mut rng);
     let agent_of = |c: &Case| plan.agents[c.agent as usize].name.as_str();
     // The answers, from the engine, checked against pre-split Cedar on every request (and the
@@ -664,6 +731,17 @@ fn main() {
          is included in every figure); median / p99",
         show(timer.median)
     );
+    let only = std::env::var("INTENT_BENCH_SHAPES").unwrap_or_else(|_| "abc".to_string());
+    if only.contains('a') {
+        shape_a(sizes, requests);
+    }
+    shapes::report(&only, sizes, requests);
+}
+
+/// Shape (a): one rule per (agent, intent) pair, one arm per route; every peer.
+fn shape_a(sizes: &[usize], requests: usize) {
+    println!();
+    println!("shape (a): one rule per (agent, intent) pair, a one-arm route per intent");
     let mut rows = Vec::new();
     for &rules in sizes {
         rows.push(run(rules, requests));

@@ -2,6 +2,7 @@
 //! fault is never read as "allowed" by the caller. Comparisons with an absent optional field
 //! are false (docs/reference/expressions.md), exactly as the generated Cedar guards them with `has`.
 
+use crate::litset::{Probe, Sets, SET_MIN};
 use crate::plan::{Agent, CmpOp, DataId, Expr, IntentId, Value};
 use serde_json::{Map, Value as Json};
 
@@ -66,7 +67,13 @@ pub fn lookup<'r>(context: &'r Map<String, Json>, path: &[String]) -> Option<&'r
 
 /// Evaluates a condition.
 pub fn holds(e: &Expr, env: &Env<'_>) -> Result<bool, Fault> {
-    match value(e, env)? {
+    holds_in(e, env, &Sets::NONE)
+}
+
+/// Evaluates a condition, reading its literal lists of `SET_MIN` members or more through
+/// `sets` (the engine's, built when the plan was loaded): the same answer as `holds`.
+pub fn holds_in(e: &Expr, env: &Env<'_>, sets: &Sets) -> Result<bool, Fault> {
+    match value(e, env, sets)? {
         V::Bool(b) => Ok(b),
         V::Absent => Ok(false),
         other => Err(Fault(format!("expected a boolean, found {other:?}"))),
@@ -78,7 +85,7 @@ fn agent<'r>(env: &Env<'r>) -> Result<&'r Agent, Fault> {
         .ok_or_else(|| Fault("no agent to check here".into()))
 }
 
-fn value<'r>(e: &'r Expr, env: &Env<'r>) -> Result<V<'r>, Fault> {
+fn value<'r>(e: &'r Expr, env: &Env<'r>, sets: &Sets) -> Result<V<'r>, Fault> {
     Ok(match e {
         Expr::Lit { value } => from_value(value),
         Expr::Confidence => V::Num(env.confidence),
@@ -106,14 +113,14 @@ fn value<'r>(e: &'r Expr, env: &Env<'r>) -> Result<V<'r>, Fault> {
             Some((_, data)) => V::Bool(data.iter().any(|d| any.binary_search(d).is_ok())),
             None => return Err(Fault("no response to review here".into())),
         },
-        Expr::Not { e } => match value(e, env)? {
+        Expr::Not { e } => match value(e, env, sets)? {
             V::Bool(b) => V::Bool(!b),
             V::Absent => V::Bool(true),
             other => return Err(Fault(format!("`not` of {other:?}"))),
         },
         Expr::And { all } => {
             for x in all {
-                if !holds(x, env)? {
+                if !holds_in(x, env, sets)? {
                     return Ok(V::Bool(false));
                 }
             }
@@ -121,18 +128,18 @@ fn value<'r>(e: &'r Expr, env: &Env<'r>) -> Result<V<'r>, Fault> {
         }
         Expr::Or { any } => {
             for x in any {
-                if holds(x, env)? {
+                if holds_in(x, env, sets)? {
                     return Ok(V::Bool(true));
                 }
             }
             V::Bool(false)
         }
         Expr::Cmp { cmp, lhs, rhs } => {
-            let (l, r) = (value(lhs, env)?, value(rhs, env)?);
+            let (l, r) = (value(lhs, env, sets)?, value(rhs, env, sets)?);
             V::Bool(compare(*cmp, &l, &r)?)
         }
         Expr::In { item, set, negated } => {
-            let i = value(item, env)?;
+            let i = value(item, env, sets)?;
             // A literal set (the usual case) is read in place, without building a list.
             if let Expr::Lit {
                 value: Value::List(members),
@@ -141,10 +148,17 @@ fn value<'r>(e: &'r Expr, env: &Env<'r>) -> Result<V<'r>, Fault> {
                 if matches!(i, V::Absent) {
                     return Ok(V::Bool(false));
                 }
-                let found = members.iter().any(|m| equal_lit(&i, m));
+                let set = (members.len() >= SET_MIN).then(|| sets.get(set)).flatten();
+                let found = match (set, &i) {
+                    (Some(set), V::Str(x)) => set.contains(Probe::Str(x)),
+                    (Some(set), V::Num(x)) => set.contains(Probe::Num(*x)),
+                    (Some(set), V::Bool(x)) => set.contains(Probe::Bool(*x)),
+                    (Some(set), _) => set.lists.iter().any(|m| equal_lit(&i, m)),
+                    (None, _) => members.iter().any(|m| equal_lit(&i, m)),
+                };
                 return Ok(V::Bool(found != *negated));
             }
-            let s = value(set, env)?;
+            let s = value(set, env, sets)?;
             match (&i, &s) {
                 (V::Absent, _) | (_, V::Absent) => V::Bool(false),
                 (_, V::List(members)) => {

@@ -19,6 +19,7 @@ pub mod explore;
 #[cfg(feature = "tower")]
 pub mod layer;
 pub mod limits;
+pub mod litset;
 pub mod log;
 pub mod plan;
 pub mod request;

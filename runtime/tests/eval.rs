@@ -2,12 +2,16 @@
 //! docs/reference/expressions.md: comparisons of numbers, strings, booleans and lists; `in`
 //! and `not in` over literal sets and over sets read from the request; `not`, `and`, `or`;
 //! `intent is`; absent optional fields (every comparison with one is false, `not` of one is
-//! true); and faults (wrong types) that the caller must never read as "allowed".
+//! true); and faults (wrong types) that the caller must never read as "allowed". Every
+//! expression is evaluated twice, by `holds` and by `holds_in` with the literal lists of eight
+//! members or more read as sets built at load (`litset.rs`), which must agree.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use intent_runtime::eval::{holds, Env, Fault};
+use intent_runtime::eval::{holds, holds_in, Env, Fault};
+use intent_runtime::litset::Sets;
 use intent_runtime::plan::{Agent, Expr};
+use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 fn expr(v: Value) -> Expr {
@@ -62,7 +66,11 @@ fn eval(e: Value) -> Result<bool, Fault> {
         data: &[2, 5],
         response: Some((Some(0.4), &[7])),
     };
-    holds(&expr(e), &env)
+    let e = expr(e);
+    let scanned = holds(&e, &env);
+    let sets = Sets::new([&e]);
+    assert_eq!(holds_in(&e, &env, &sets), scanned, "{e:?}");
+    scanned
 }
 
 fn is(e: Value, expected: bool) {
@@ -320,4 +328,82 @@ fn literal_set_members_are_compared_exactly() {
     is(member("tags", json!([["a", "b"]])), true);
     is(member("tags", json!([["a"]])), false);
     is(member("tags", json!([["a", "c"]])), false);
+}
+
+/// Long literal lists (read as sets): every type of member, `0` and `-0`, lists as members,
+/// absent and faulting items.
+#[test]
+fn long_literal_sets_mean_what_short_ones_do() {
+    let many = |extra: Value| {
+        let mut members: Vec<Value> = (0..10).map(|i| json!(format!("r{i}"))).collect();
+        members.push(extra);
+        lit(Value::Array(members))
+    };
+    let is_in =
+        |item: Value, set: Value| json!({"op": "in", "item": item, "set": set, "negated": false});
+    is(is_in(field("region"), many(json!("EU"))), true);
+    is(is_in(field("region"), many(json!("eu"))), false);
+    is(is_in(field("amount"), many(json!(120.0))), true);
+    is(is_in(field("amount"), many(json!("120"))), false);
+    is(is_in(lit(json!(0)), many(json!(-0.0))), true);
+    is(is_in(field("vip"), many(json!(true))), true);
+    is(is_in(field("vip"), many(json!(1))), false);
+    is(is_in(field("tags"), many(json!(["a", "b"]))), true);
+    is(is_in(field("tags"), many(json!(["b", "a"]))), false);
+    is(is_in(field("nothing"), many(json!("EU"))), false);
+    is(is_in(field("missing"), many(json!("EU"))), false);
+    assert!(eval(is_in(field("subject"), many(json!("EU")))).is_err());
+    let not_in =
+        json!({"op": "in", "item": field("region"), "set": many(json!("EU")), "negated": true});
+    is(not_in, false);
+}
+
+fn member() -> impl Strategy<Value = Value> {
+    let scalar = prop_oneof![
+        prop_oneof![Just("a"), Just("b"), Just("EU"), Just("")].prop_map(|s| json!(s)),
+        prop_oneof![
+            Just(json!(0)),
+            Just(json!(-0.0)),
+            Just(json!(120)),
+            Just(json!(1.5))
+        ],
+        any::<bool>().prop_map(|b| json!(b)),
+    ];
+    prop_oneof![
+        4 => scalar.clone(),
+        1 => proptest::collection::vec(scalar, 0..3).prop_map(Value::Array),
+    ]
+}
+
+proptest! {
+    /// A literal list read as a set answers as the list scanned, on any item.
+    #[test]
+    fn sets_answer_as_scans(
+        members in proptest::collection::vec(member(), 0..20),
+        item in prop_oneof![
+            member(),
+            Just(json!(null)),
+            Just(json!({"x": 1})),
+            Just(json!([{"x": 1}])),
+        ],
+        negated in any::<bool>(),
+    ) {
+        let mut ctx = context();
+        ctx.insert("probe".into(), item);
+        let a = agent();
+        let env = Env {
+            context: &ctx,
+            confidence: 0.8,
+            depth: 2,
+            intent: 4,
+            agent: Some(&a),
+            data: &[2, 5],
+            response: None,
+        };
+        let e = expr(json!({
+            "op": "in", "item": field("probe"), "set": lit(Value::Array(members)), "negated": negated
+        }));
+        let sets = Sets::new([&e]);
+        prop_assert_eq!(holds_in(&e, &env, &sets), holds(&e, &env));
+    }
 }

@@ -2,14 +2,15 @@
 //! guards, context check, first matching arm, filling steps, escalation rules, obligations.
 //! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
 
+use super::arms::{first_match, Pick};
 use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
-use crate::classifier::{distance, Classification, Classifier};
+use crate::classifier::{Classification, Classifier};
 use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
 };
-use crate::eval::{holds, Env};
-use crate::limits::{echo, MAX_ECHO, MAX_TEXT};
+use crate::eval::{holds_in, Env};
+use crate::limits::{echo, MAX_TEXT};
 use crate::plan::{self, IntentId, Type};
 use crate::request::Request;
 use crate::state::{Block, Blocked, Check, Refused, State, Take};
@@ -274,30 +275,25 @@ impl Engine {
             data: &[],
             response: None,
         };
-        for ((a, arm), arm_info) in it.route.arms.iter().enumerate().zip(&*info.arms) {
-            let matched = match &arm.when {
-                None => Ok(true),
-                Some(w) => holds(w, &env),
-            };
-            let what = TraceWhat::Arm {
-                route: info.name.clone(),
-                arm: a + 1,
-                otherwise: arm.when.is_none(),
-            };
-            let at = arm_info.at.clone();
-            match matched {
-                Err(f) => {
-                    dr.trace("arm", what, false, Some(Arc::from(f.0.as_str())), at);
-                    dr.end(Outcome::Deny, Some(format!("evaluation error: {}", f.0)));
-                    return;
-                }
-                Ok(false) => dr.trace("arm", what, false, None, at),
-                Ok(true) => {
-                    dr.trace("arm", what, true, None, at);
-                    self.act(&arm.action, intent, &arm_info.steps, &env, now, dr);
-                    return;
-                }
+        let index = self.arm_index.then_some(&info.index);
+        match first_match(
+            &it.route.arms,
+            index,
+            &info.misses,
+            &env,
+            &self.sets,
+            &mut dr.d.trace,
+        ) {
+            Pick::Matched(a) => {
+                let (Some(arm), Some(arm_info)) = (it.route.arms.get(a), info.arms.get(a)) else {
+                    return dr.end(Outcome::Deny, Some("unknown arm".into()));
+                };
+                return self.act(&arm.action, intent, &arm_info.steps, &env, now, dr);
             }
+            Pick::Fault(f) => {
+                return dr.end(Outcome::Deny, Some(format!("evaluation error: {}", f.0)));
+            }
+            Pick::NoneMatched => {}
         }
         dr.end(
             Outcome::Deny,
@@ -433,27 +429,17 @@ impl Engine {
     /// answer repeats (`MAX_ECHO`) gets none: the edit distance costs its length times each
     /// intent's, and a name that long is no typo.
     fn closest(&self, name: &str) -> String {
-        if name.len() > MAX_ECHO {
-            return String::new();
+        let mut out = String::new();
+        for (i, n) in self.suggest.nearest(name).into_iter().enumerate() {
+            out.push_str(if i == 0 {
+                "; closest known intents: `"
+            } else {
+                ", `"
+            });
+            out.push_str(n);
+            out.push('`');
         }
-        let mut names: Vec<(usize, &str)> = self
-            .plan
-            .intents
-            .iter()
-            .map(|i| (distance(name, &i.name), i.name.as_str()))
-            .collect();
-        names.sort();
-        let near: Vec<String> = names
-            .iter()
-            .take(3)
-            .filter(|(d, _)| *d <= name.len().max(3))
-            .map(|(_, n)| format!("`{n}`"))
-            .collect();
-        if near.is_empty() {
-            String::new()
-        } else {
-            format!("; closest known intents: {}", near.join(", "))
-        }
+        out
     }
 
     /// Step 2: lineage guards. Returns the delegation depth.
@@ -680,7 +666,10 @@ impl Engine {
                 let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
                 };
-                let hit = info.when.as_ref().map_or(Ok(true), |w| holds(w, &senv));
+                let hit = info
+                    .when
+                    .as_ref()
+                    .map_or(Ok(true), |w| holds_in(w, &senv, &self.sets));
                 match hit {
                     Err(fault) => {
                         return dr.end(
@@ -715,7 +704,11 @@ impl Engine {
                 let Some(info) = self.rules.get(r) else {
                     continue;
                 };
-                match info.when.as_ref().map_or(Ok(true), |w| holds(w, &senv)) {
+                match info
+                    .when
+                    .as_ref()
+                    .map_or(Ok(true), |w| holds_in(w, &senv, &self.sets))
+                {
                     Err(fault) => {
                         return dr.end(
                             Outcome::Deny,

@@ -8,7 +8,7 @@ use super::decide::Draft;
 use super::index::Applicable;
 use super::{Candidate, Engine, StepInfo};
 use crate::decision::TraceWhat;
-use crate::eval::{holds, Env, Fault};
+use crate::eval::{holds_in, Env, Fault};
 use crate::plan::{self, AgentId, DataId};
 use crate::state::Blocked;
 use std::fmt::Write as _;
@@ -269,8 +269,15 @@ impl Engine {
             let Some(rule) = self.rules.get(r) else {
                 continue;
             };
-            let when = rule.when.as_ref().map_or(Ok(true), |w| holds(w, &env))?;
-            let applies = when && !rule.unless.as_ref().map_or(Ok(false), |u| holds(u, &env))?;
+            let when = rule
+                .when
+                .as_ref()
+                .map_or(Ok(true), |w| holds_in(w, &env, &self.sets))?;
+            let applies = when
+                && !rule
+                    .unless
+                    .as_ref()
+                    .map_or(Ok(false), |u| holds_in(u, &env, &self.sets))?;
             if applies {
                 dr.trace(
                     "rule",
@@ -293,7 +300,11 @@ impl Engine {
             let Some(rule) = self.rules.get(r) else {
                 continue;
             };
-            if rule.when.as_ref().map_or(Ok(true), |w| holds(w, &env))? {
+            if rule
+                .when
+                .as_ref()
+                .map_or(Ok(true), |w| holds_in(w, &env, &self.sets))?
+            {
                 dr.trace(
                     "rule",
                     TraceWhat::Permit {

@@ -3,13 +3,16 @@
 //! already rule out, policy rules filed by agent and intent, limits per agent and human, names,
 //! rule ids and source locations as shared strings), the classifier and the state store.
 
+mod arms;
 mod decide;
 mod fill;
 mod index;
 mod review;
+mod suggest;
 mod validate;
 
 use crate::classifier::{Builtin, Classifier};
+use crate::decision::TraceEntry;
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
 #[cfg(feature = "server")]
@@ -67,6 +70,12 @@ pub struct Engine {
     #[cfg(feature = "cedar")]
     pub(crate) cedar: Option<crate::cedar::Oracle>,
     pub(crate) counter: AtomicU64,
+    /// The plan's literal lists of `litset::SET_MIN` members or more, as sets.
+    pub(crate) sets: crate::litset::Sets,
+    /// The intent names filed for "did you mean" (`suggest.rs`).
+    pub(crate) suggest: suggest::Suggest,
+    /// Whether routes are read through their arm index (`arms.rs`); off only to compare.
+    pub(crate) arm_index: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -169,6 +178,8 @@ impl Engine {
             .enumerate()
             .map(|(i, (it, name))| IntentInfo {
                 name: name.clone(),
+                index: arms::ArmIndex::new(&it.route.arms, i as IntentId),
+                misses: arms::misses(&it.route.arms, name, &at),
                 arms: it
                     .route
                     .arms
@@ -180,7 +191,6 @@ impl Engine {
                             _ => &[],
                         };
                         ArmInfo {
-                            at: at.get(arm.src as usize).cloned(),
                             steps: steps
                                 .iter()
                                 .map(|s| {
@@ -199,7 +209,8 @@ impl Engine {
                     .collect(),
             })
             .collect();
-        Ok(Engine {
+        let suggest = suggest::Suggest::new(plan.intents.iter().map(|i| i.name.as_str()));
+        let mut engine = Engine {
             hash: arc(&plan.plan_hash),
             intents_by_name,
             agents_by_name,
@@ -239,7 +250,13 @@ impl Engine {
             cedar: None,
             counter: AtomicU64::new(0),
             plan,
-        })
+            sets: crate::litset::Sets::default(),
+            suggest,
+            arm_index: true,
+        };
+        // Filed by address: built once the conditions are where they stay.
+        engine.sets = crate::litset::Sets::new(engine.conditions());
+        Ok(engine)
     }
 
     /// Authorize every step through cedar-policy itself, on the plan's generated Cedar part,
@@ -331,14 +348,16 @@ impl Engine {
 /// plan, and every pointer followed there is a trip to memory.
 pub(crate) struct IntentInfo {
     pub(crate) name: Arc<str>,
+    /// Its route's arms by the constants they test.
+    pub(crate) index: arms::ArmIndex,
+    /// Per arm, its trace entry when it does not match.
+    pub(crate) misses: Box<[TraceEntry]>,
     /// One per arm of the intent's route, in order.
     pub(crate) arms: Box<[ArmInfo]>,
 }
 
 /// A route arm as `decide` reads it.
 pub(crate) struct ArmInfo {
-    /// `file:line:col`.
-    pub(crate) at: Option<Arc<str>>,
     /// For `dispatch` and `plan`, one per step, in order; else empty.
     pub(crate) steps: Box<[StepInfo]>,
 }

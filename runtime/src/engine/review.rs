@@ -4,7 +4,7 @@
 
 use super::Engine;
 use crate::decision::{TraceEntry, TraceWhat, Verdict, VerdictOutcome};
-use crate::eval::{holds, Env};
+use crate::eval::{holds_in, Env};
 use crate::plan;
 use crate::request::Response;
 use std::sync::Arc;
@@ -61,7 +61,10 @@ impl Engine {
                 .and_then(|x| self.agent_names.get(x as usize))
                 .map_or("any".to_string(), |n| n.to_string());
             for (i, arm) in review.arms.iter().enumerate() {
-                let matched = arm.when.as_ref().map_or(Ok(true), |w| holds(w, &env));
+                let matched = arm
+                    .when
+                    .as_ref()
+                    .map_or(Ok(true), |w| holds_in(w, &env, &self.sets));
                 let what = TraceWhat::Text(format!("review {who} arm {}", i + 1));
                 match matched {
                     Err(f) => {

@@ -1,0 +1,341 @@
+//! Route arms filed by the constants they test, built when a plan is loaded, so a decision
+//! evaluates only the arms that can match its request, in arm order, with the first-match
+//! meaning of evaluating every arm in turn (docs/performance.md, "Route arms").
+//!
+//! An arm is *keyed* when its condition is (or begins, as a conjunction, with) a test that a
+//! context field equals a constant or is in a literal list of constants (`requester ==
+//! "agent-7"`, `region in ["eu", "uk"]`, or a disjunction of such tests of one field): such a
+//! test is false without a fault for every value of the field but its constants, so the arm is
+//! filed under them. Arms that test `intent` against another intent (or are `false`) can never
+//! match and are never evaluated; every other arm is evaluated whatever the request.
+//!
+//! At a decision each keyed field is read once. Absent, or a value no constant equals (a list),
+//! its keyed arms are all false; when its value would make the comparison fault (a record, or a
+//! list holding one), the route is evaluated arm by arm instead, so the fault is the one it
+//! always was. The arms skipped get the trace entry an arm that did not match gets: the trace
+//! is the same as arm by arm.
+
+use super::Engine;
+use crate::decision::{TraceEntry, TraceWhat};
+use crate::eval::{holds_in, lookup, Env, Fault};
+use crate::litset::{Probe, Scalars, ScalarsBuilder, Sets};
+use crate::plan::{Arm, Expr, IntentId, Value};
+use serde_json::{Map, Value as Json};
+use std::sync::Arc;
+
+/// At most this many fields key the arms of one route; arms testing others are evaluated.
+pub const MAX_FIELDS: usize = 4;
+
+/// The arms of one route by what can make them match.
+#[derive(Debug, Default)]
+pub(crate) struct ArmIndex {
+    /// Per keyed field: its path and, per constant, the arms it can match (in order).
+    fields: Vec<(Vec<String>, Scalars<Vec<u32>>)>,
+    /// The arms evaluated for every request, in order.
+    always: Vec<u32>,
+}
+
+/// What an arm's condition says of when it can match.
+enum Class<'e> {
+    /// Only when the field at the path equals one of the values.
+    Keyed(&'e [String], Vec<&'e Value>),
+    /// Never, and evaluating it never faults.
+    Never,
+    /// Unknown: evaluate it.
+    Always,
+}
+
+/// True without a fault on every request to `intent`'s route.
+fn always_true(e: &Expr, intent: IntentId) -> bool {
+    match e {
+        Expr::IntentIs { intent: i } => *i == intent,
+        Expr::Lit {
+            value: Value::Bool(true),
+        } => true,
+        Expr::And { all } => all.iter().all(|x| always_true(x, intent)),
+        _ => false,
+    }
+}
+
+fn class(e: &Expr, intent: IntentId) -> Class<'_> {
+    match e {
+        Expr::IntentIs { intent: i } if *i != intent => Class::Never,
+        Expr::Lit {
+            value: Value::Bool(false),
+        } => Class::Never,
+        Expr::Cmp {
+            cmp: crate::plan::CmpOp::Eq,
+            lhs,
+            rhs,
+        } => match (&**lhs, &**rhs) {
+            (Expr::Field { path }, Expr::Lit { value })
+            | (Expr::Lit { value }, Expr::Field { path })
+                if !matches!(value, Value::List(_)) =>
+            {
+                Class::Keyed(path, vec![value])
+            }
+            _ => Class::Always,
+        },
+        Expr::In {
+            item,
+            set,
+            negated: false,
+        } => match (&**item, &**set) {
+            (
+                Expr::Field { path },
+                Expr::Lit {
+                    value: Value::List(members),
+                },
+            ) if !members.iter().any(|m| matches!(m, Value::List(_))) => {
+                Class::Keyed(path, members.iter().collect())
+            }
+            _ => Class::Always,
+        },
+        // The first conjunct that is not true whatever the request decides.
+        Expr::And { all } => match all.iter().find(|x| !always_true(x, intent)) {
+            Some(first) => class(first, intent),
+            None => Class::Always,
+        },
+        // Disjuncts that never match, and tests of one field.
+        Expr::Or { any } => {
+            let mut keyed: Option<(&[String], Vec<&Value>)> = None;
+            for x in any {
+                match (class(x, intent), &mut keyed) {
+                    (Class::Never, _) => {}
+                    (Class::Keyed(p, vs), None) => keyed = Some((p, vs)),
+                    (Class::Keyed(p, vs), Some((q, all))) if p == *q => all.extend(vs),
+                    _ => return Class::Always,
+                }
+            }
+            match keyed {
+                Some((p, vs)) => Class::Keyed(p, vs),
+                None => Class::Never,
+            }
+        }
+        _ => Class::Always,
+    }
+}
+
+impl ArmIndex {
+    pub fn new(arms: &[Arm], intent: IntentId) -> ArmIndex {
+        let mut always = Vec::new();
+        let mut fields: Vec<(Vec<String>, ScalarsBuilder<Vec<u32>>)> = Vec::new();
+        for (a, arm) in arms.iter().enumerate() {
+            let a = a as u32;
+            let c = arm
+                .when
+                .as_ref()
+                .map_or(Class::Always, |w| class(w, intent));
+            match c {
+                Class::Never => {}
+                Class::Always => always.push(a),
+                Class::Keyed(path, values) => {
+                    let at = match fields.iter().position(|(p, _)| p == path) {
+                        Some(at) => at,
+                        None if fields.len() < MAX_FIELDS => {
+                            fields.push((path.to_vec(), ScalarsBuilder::new()));
+                            fields.len() - 1
+                        }
+                        None => {
+                            always.push(a);
+                            continue;
+                        }
+                    };
+                    let Some((_, b)) = fields.get_mut(at) else {
+                        continue;
+                    };
+                    for v in values {
+                        if let Some(list) = b.entry(v) {
+                            if list.last() != Some(&a) {
+                                list.push(a);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ArmIndex {
+            fields: fields.into_iter().map(|(p, b)| (p, b.build())).collect(),
+            always,
+        }
+    }
+
+    /// The arms that can match on `context`, each list in arm order (merge them); `None` when a
+    /// keyed field's value would make its test fault: evaluate every arm then.
+    fn candidates<'s>(
+        &'s self,
+        context: &Map<String, Json>,
+        out: &mut [&'s [u32]; MAX_FIELDS + 1],
+    ) -> Option<()> {
+        if let Some(slot) = out.first_mut() {
+            *slot = &self.always;
+        }
+        for ((path, keys), slot) in self.fields.iter().zip(out.iter_mut().skip(1)) {
+            let probe = match lookup(context, path) {
+                None => None,
+                Some(Json::String(s)) => Some(Probe::Str(s)),
+                Some(Json::Number(n)) => Some(Probe::Num(n.as_f64().unwrap_or(f64::NAN))),
+                Some(Json::Bool(b)) => Some(Probe::Bool(*b)),
+                Some(j) if faults(j) => return None,
+                // A list: no constant filed is a list, so it equals none of them.
+                Some(_) => None,
+            };
+            *slot = probe
+                .and_then(|p| keys.get(p))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+        }
+        Some(())
+    }
+}
+
+/// Whether reading `j` as an operand faults (`eval.rs`: a record cannot be compared).
+fn faults(j: &Json) -> bool {
+    match j {
+        Json::Object(_) => true,
+        Json::Array(items) => items.iter().any(faults),
+        _ => false,
+    }
+}
+
+/// How a route's arms came out: the arm that matched, none, or the arm that faulted.
+pub(crate) enum Pick {
+    Matched(usize),
+    NoneMatched,
+    Fault(Fault),
+}
+
+/// The first arm of `arms` whose condition holds, trying only those `index` says can match
+/// (every arm with `index` `None`), with a trace entry per arm before it and for it, as arm
+/// by arm. `misses[a]`: the entry of arm `a` not matching.
+pub(crate) fn first_match(
+    arms: &[Arm],
+    index: Option<&ArmIndex>,
+    misses: &[TraceEntry],
+    env: &Env<'_>,
+    sets: &Sets,
+    trace: &mut Vec<TraceEntry>,
+) -> Pick {
+    let mut lists: [&[u32]; MAX_FIELDS + 1] = [&[]; MAX_FIELDS + 1];
+    let indexed = index.and_then(|ix| ix.candidates(env.context, &mut lists));
+    if indexed.is_none() {
+        for (a, arm) in arms.iter().enumerate() {
+            match try_arm(arm, a, misses, env, sets, trace) {
+                Some(pick) => return pick,
+                None => continue,
+            }
+        }
+        return Pick::NoneMatched;
+    }
+    // A merge of the candidate lists, smallest arm first; the arms between were skipped.
+    let mut next = 0usize;
+    loop {
+        let mut least: Option<u32> = None;
+        for l in &lists {
+            if let Some(&a) = l.first() {
+                least = Some(least.map_or(a, |m| m.min(a)));
+            }
+        }
+        let Some(a) = least else {
+            break;
+        };
+        for l in &mut lists {
+            if l.first() == Some(&a) {
+                *l = l.get(1..).unwrap_or_default();
+            }
+        }
+        let a = a as usize;
+        trace.extend_from_slice(misses.get(next..a).unwrap_or_default());
+        next = a + 1;
+        let Some(arm) = arms.get(a) else {
+            break;
+        };
+        if let Some(pick) = try_arm(arm, a, misses, env, sets, trace) {
+            return pick;
+        }
+    }
+    trace.extend_from_slice(misses.get(next..).unwrap_or_default());
+    Pick::NoneMatched
+}
+
+/// Evaluates arm `a`, tracing it; `None` when it does not match.
+fn try_arm(
+    arm: &Arm,
+    a: usize,
+    misses: &[TraceEntry],
+    env: &Env<'_>,
+    sets: &Sets,
+    trace: &mut Vec<TraceEntry>,
+) -> Option<Pick> {
+    let matched = match &arm.when {
+        None => Ok(true),
+        Some(w) => holds_in(w, env, sets),
+    };
+    let mut entry = misses.get(a)?.clone();
+    match matched {
+        Ok(false) => {
+            trace.push(entry);
+            None
+        }
+        Ok(true) => {
+            entry.matched = true;
+            trace.push(entry);
+            Some(Pick::Matched(a))
+        }
+        Err(f) => {
+            entry.detail = Some(f.0.as_str().into());
+            trace.push(entry);
+            Some(Pick::Fault(f))
+        }
+    }
+}
+
+/// Per arm of a route, its trace entry when it does not match (`at`: `file:line:col` by
+/// source id).
+pub(crate) fn misses(arms: &[Arm], route: &Arc<str>, at: &[Arc<str>]) -> Box<[TraceEntry]> {
+    arms.iter()
+        .enumerate()
+        .map(|(a, arm)| TraceEntry {
+            kind: "arm",
+            what: TraceWhat::Arm {
+                route: route.clone(),
+                arm: a + 1,
+                otherwise: arm.when.is_none(),
+            },
+            matched: false,
+            detail: None,
+            at: at.get(arm.src as usize).cloned(),
+        })
+        .collect()
+}
+
+impl Engine {
+    /// Every condition a decision or a review evaluates: route arms, rules, review arms.
+    pub(crate) fn conditions(&self) -> impl Iterator<Item = &Expr> {
+        let arms = self
+            .plan
+            .intents
+            .iter()
+            .flat_map(|i| &i.route.arms)
+            .filter_map(|a| a.when.as_ref());
+        let rules = self
+            .rules
+            .iter()
+            .flat_map(|r| r.when.iter().chain(&r.unless));
+        let reviews = self
+            .plan
+            .reviews
+            .iter()
+            .flat_map(|r| &r.arms)
+            .filter_map(|a| a.when.as_ref());
+        arms.chain(rules).chain(reviews)
+    }
+
+    /// The same engine evaluating every route arm in turn, without the arm index: the
+    /// reference the index is tested against (`runtime/tests/arm_index.rs`) and measured by.
+    #[doc(hidden)]
+    pub fn without_arm_index(mut self) -> Engine {
+        self.arm_index = false;
+        self
+    }
+}

@@ -1,0 +1,199 @@
+//! Constants filed for lookup, built once when a plan is loaded: `Scalars` files strings,
+//! numbers and booleans in sorted vectors searched by bisection (the route-arm index of
+//! `engine/arms.rs` files arms by them); `LitSet` is a literal list read as a set for
+//! `x in [...]`; `Sets` finds the `LitSet` of a literal list of the loaded plan by its address.
+//! Equality is the evaluator's (`eval.rs`): numbers as `f64` (`0 == -0`, NaN equal to
+//! nothing), strings byte for byte, no value equal to one of another type, lists member by
+//! member (kept aside and compared one by one: a list in a literal set is rare).
+
+use crate::plan::{Expr, Value};
+use std::collections::BTreeMap;
+
+/// Literal lists shorter than this are scanned: a set is not faster there.
+pub const SET_MIN: usize = 8;
+
+/// A scalar operand, as the evaluator has it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Probe<'a> {
+    Str(&'a str),
+    Num(f64),
+    Bool(bool),
+}
+
+/// The key of a number: its bits once `-0` is `0`; none for NaN, which equals nothing.
+fn num_key(x: f64) -> Option<u64> {
+    if x.is_nan() {
+        None
+    } else if x == 0.0 {
+        Some(0.0f64.to_bits())
+    } else {
+        Some(x.to_bits())
+    }
+}
+
+/// Scalars, each with a `T`.
+#[derive(Debug, Clone)]
+pub(crate) struct Scalars<T> {
+    strs: Vec<(Box<str>, T)>,
+    nums: Vec<(u64, T)>,
+    bools: [Option<T>; 2],
+}
+
+/// Builds a [`Scalars`]; `T` of a scalar given twice is updated in place.
+#[derive(Debug)]
+pub(crate) struct ScalarsBuilder<T> {
+    strs: BTreeMap<Box<str>, T>,
+    nums: BTreeMap<u64, T>,
+    bools: [Option<T>; 2],
+}
+
+impl<T: Default> Default for ScalarsBuilder<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Default> ScalarsBuilder<T> {
+    pub fn new() -> Self {
+        ScalarsBuilder {
+            strs: BTreeMap::new(),
+            nums: BTreeMap::new(),
+            bools: [None, None],
+        }
+    }
+
+    /// The `T` of a scalar literal (made on first use); `None` for a value no probe can
+    /// equal (NaN) or that is not a scalar (a list).
+    pub fn entry(&mut self, v: &Value) -> Option<&mut T> {
+        match v {
+            Value::String(s) => Some(self.strs.entry(s.as_str().into()).or_default()),
+            Value::Number(x) => Some(self.nums.entry(num_key(*x)?).or_default()),
+            Value::Bool(b) => self
+                .bools
+                .get_mut(usize::from(*b))
+                .map(|slot| slot.get_or_insert_with(T::default)),
+            Value::List(_) => None,
+        }
+    }
+
+    pub fn build(self) -> Scalars<T> {
+        Scalars {
+            strs: self.strs.into_iter().collect(),
+            nums: self.nums.into_iter().collect(),
+            bools: self.bools,
+        }
+    }
+}
+
+impl<T> Scalars<T> {
+    pub fn get(&self, p: Probe<'_>) -> Option<&T> {
+        match p {
+            Probe::Str(s) => {
+                let i = self.strs.binary_search_by(|(k, _)| (**k).cmp(s)).ok()?;
+                self.strs.get(i).map(|(_, t)| t)
+            }
+            Probe::Num(x) => {
+                let key = num_key(x)?;
+                let i = self.nums.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
+                self.nums.get(i).map(|(_, t)| t)
+            }
+            Probe::Bool(b) => self.bools.get(usize::from(b))?.as_ref(),
+        }
+    }
+}
+
+/// A literal list read as a set.
+#[derive(Debug, Clone)]
+pub(crate) struct LitSet {
+    scalars: Scalars<()>,
+    /// The members that are lists themselves, compared one by one.
+    pub lists: Vec<Value>,
+}
+
+impl LitSet {
+    pub fn new(members: &[Value]) -> LitSet {
+        let mut b = ScalarsBuilder::<()>::new();
+        let mut lists = Vec::new();
+        for m in members {
+            if let Value::List(_) = m {
+                lists.push(m.clone());
+            } else {
+                b.entry(m);
+            }
+        }
+        LitSet {
+            scalars: b.build(),
+            lists,
+        }
+    }
+
+    /// Whether a scalar is a member.
+    pub fn contains(&self, p: Probe<'_>) -> bool {
+        self.scalars.get(p).is_some()
+    }
+}
+
+/// The literal sets of a loaded plan, by the address of their `Expr::Lit` node (stable: the
+/// engine never changes its plan). A list not found here is scanned, with the same answer.
+#[derive(Debug, Default)]
+pub struct Sets {
+    by_addr: Vec<(usize, LitSet)>,
+}
+
+impl Sets {
+    /// No sets: every literal list is scanned.
+    pub const NONE: Sets = Sets {
+        by_addr: Vec::new(),
+    };
+
+    /// The sets of every literal list of `SET_MIN` members or more under `roots`.
+    pub fn new<'e>(roots: impl IntoIterator<Item = &'e Expr>) -> Sets {
+        let mut by_addr = Vec::new();
+        let mut stack: Vec<&Expr> = roots.into_iter().collect();
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::In { item, set, .. } => {
+                    if let Expr::Lit {
+                        value: Value::List(members),
+                    } = &**set
+                    {
+                        if members.len() >= SET_MIN {
+                            by_addr.push((addr(set), LitSet::new(members)));
+                        }
+                    }
+                    stack.push(item);
+                    stack.push(set);
+                }
+                Expr::Not { e } => stack.push(e),
+                Expr::And { all: es } | Expr::Or { any: es } => stack.extend(es),
+                Expr::Cmp { lhs, rhs, .. } => {
+                    stack.push(lhs);
+                    stack.push(rhs);
+                }
+                _ => {}
+            }
+        }
+        by_addr.sort_by_key(|(a, _)| *a);
+        by_addr.dedup_by_key(|(a, _)| *a);
+        Sets { by_addr }
+    }
+
+    pub(crate) fn get(&self, set: &Expr) -> Option<&LitSet> {
+        let key = addr(set);
+        let i = self.by_addr.binary_search_by_key(&key, |(a, _)| *a).ok()?;
+        self.by_addr.get(i).map(|(_, s)| s)
+    }
+
+    /// How many literal lists are read as sets.
+    pub fn len(&self) -> usize {
+        self.by_addr.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_addr.is_empty()
+    }
+}
+
+fn addr(e: &Expr) -> usize {
+    std::ptr::from_ref(e) as usize
+}

@@ -1,0 +1,220 @@
+//! The route-arm index (`runtime/src/engine/arms.rs`) against evaluating every arm in turn:
+//! on random routes (equality and membership tests of fields, literal sets long enough to be
+//! read as sets, `intent` tests, conjunctions, disjunctions, negations, orderings that fault on
+//! the wrong type) and random requests (fields absent, null, of every type, records and lists
+//! holding records, which fault), the two engines give the same decision, trace included.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use intent_runtime::plan::{Action, Arm, CmpOp, Expr, Plan, Type, Value};
+use intent_runtime::{Engine, Request};
+use proptest::prelude::*;
+use serde_json::{json, Value as Json};
+use std::path::PathBuf;
+
+fn base() -> Plan {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/finance.plan.json");
+    let mut plan: Plan = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    plan.plan_hash = String::new();
+    // No declared field: any context fits, so every value reaches the arms.
+    plan.context = Type::Record { fields: vec![] };
+    plan
+}
+
+fn paths() -> impl Strategy<Value = Vec<String>> {
+    prop_oneof![
+        Just(vec!["f0".to_string()]),
+        Just(vec!["f1".to_string()]),
+        Just(vec!["o".to_string(), "f2".to_string()]),
+    ]
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        prop_oneof![Just("a"), Just("b"), Just("c"), Just(""), Just("é")]
+            .prop_map(|s| Value::String(s.to_string())),
+        prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(1.5), Just(-2.0)]
+            .prop_map(Value::Number),
+        any::<bool>().prop_map(Value::Bool),
+    ]
+}
+
+fn literal() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => scalar(),
+        1 => proptest::collection::vec(scalar(), 0..3).prop_map(Value::List),
+    ]
+}
+
+fn field(path: Vec<String>) -> Box<Expr> {
+    Box::new(Expr::Field { path })
+}
+
+fn lit(value: Value) -> Box<Expr> {
+    Box::new(Expr::Lit { value })
+}
+
+fn leaf() -> impl Strategy<Value = Expr> {
+    prop_oneof![
+        4 => (paths(), literal(), any::<bool>()).prop_map(|(p, v, flip)| {
+            let (lhs, rhs) = if flip { (lit(v), field(p)) } else { (field(p), lit(v)) };
+            Expr::Cmp { cmp: CmpOp::Eq, lhs, rhs }
+        }),
+        3 => (paths(), proptest::collection::vec(literal(), 0..12), prop::bool::weighted(0.2))
+            .prop_map(|(p, members, negated)| Expr::In {
+                item: field(p),
+                set: lit(Value::List(members)),
+                negated,
+            }),
+        1 => (0u32..2).prop_map(|intent| Expr::IntentIs { intent }),
+        1 => (paths(), literal()).prop_map(|(p, v)| Expr::Cmp { cmp: CmpOp::Lt, lhs: field(p), rhs: lit(v) }),
+        1 => paths().prop_map(|path| Expr::Has { path }),
+        1 => any::<bool>().prop_map(|b| Expr::Lit { value: Value::Bool(b) }),
+    ]
+}
+
+fn condition() -> impl Strategy<Value = Expr> {
+    leaf().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(|all| Expr::And { all }),
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(|any| Expr::Or { any }),
+            inner.prop_map(|e| Expr::Not { e: Box::new(e) }),
+        ]
+    })
+}
+
+fn route() -> impl Strategy<Value = Vec<Option<Expr>>> {
+    proptest::collection::vec(prop::option::weighted(0.9, condition()), 0..12)
+}
+
+fn json_scalar() -> impl Strategy<Value = Json> {
+    prop_oneof![
+        prop_oneof![
+            Just("a"),
+            Just("b"),
+            Just("c"),
+            Just(""),
+            Just("é"),
+            Just("zz")
+        ]
+        .prop_map(|s| json!(s)),
+        prop_oneof![
+            Just(json!(0)),
+            Just(json!(-0.0)),
+            Just(json!(1)),
+            Just(json!(1.5)),
+            Just(json!(7))
+        ],
+        any::<bool>().prop_map(|b| json!(b)),
+    ]
+}
+
+/// A context value: absent (`None`), null, scalars, lists, records, lists holding records.
+fn json_value() -> impl Strategy<Value = Option<Json>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => Just(Some(Json::Null)),
+        6 => json_scalar().prop_map(Some),
+        2 => proptest::collection::vec(json_scalar(), 0..3).prop_map(|v| Some(Json::Array(v))),
+        1 => Just(Some(json!({"x": 1}))),
+        1 => Just(Some(json!(["a", {"x": 1}]))),
+    ]
+}
+
+fn context() -> impl Strategy<Value = serde_json::Map<String, Json>> {
+    (
+        json_value(),
+        json_value(),
+        json_value(),
+        prop::bool::weighted(0.7),
+    )
+        .prop_map(|(f0, f1, f2, o_is_record)| {
+            let mut m = serde_json::Map::new();
+            if let Some(v) = f0 {
+                m.insert("f0".into(), v);
+            }
+            if let Some(v) = f1 {
+                m.insert("f1".into(), v);
+            }
+            if o_is_record {
+                let mut o = serde_json::Map::new();
+                if let Some(v) = f2 {
+                    o.insert("f2".into(), v);
+                }
+                m.insert("o".into(), Json::Object(o));
+            } else if let Some(v) = f2 {
+                m.insert("o".into(), v);
+            }
+            m
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn indexed_arms_decide_as_arm_by_arm(
+        whens in route(),
+        contexts in proptest::collection::vec(context(), 1..6),
+    ) {
+        let mut plan = base();
+        let src = plan.intents[0].route.arms[0].src;
+        plan.intents[0].route.arms = whens
+            .into_iter()
+            .enumerate()
+            .map(|(k, when)| Arm {
+                when,
+                action: Action::Deny { because: Some(format!("arm {}", k + 1)) },
+                src,
+            })
+            .collect();
+        let name = plan.intents[0].name.clone();
+        let indexed = Engine::from_plan(plan.clone()).unwrap();
+        let linear = Engine::from_plan(plan).unwrap().without_arm_index();
+        for context in contexts {
+            let mut req = Request::for_intent(&name, 0.9);
+            req.context = context;
+            let a = serde_json::to_value(indexed.decide_at(&req, 5)).unwrap();
+            let b = serde_json::to_value(linear.decide_at(&req, 5)).unwrap();
+            prop_assert_eq!(a, b, "context {:?}", req.context);
+        }
+    }
+}
+
+/// The shapes the index is for, and the faults it must keep: an arm before the match that
+/// faults on the request's value still faults.
+#[test]
+fn a_fault_before_the_match_still_faults() {
+    let mut plan = base();
+    let src = plan.intents[0].route.arms[0].src;
+    let eq = |v: &str| Expr::Cmp {
+        cmp: CmpOp::Eq,
+        lhs: field(vec!["requester".into()]),
+        rhs: lit(Value::String(v.into())),
+    };
+    let arm = |when: Option<Expr>, k: usize| Arm {
+        when,
+        action: Action::Deny {
+            because: Some(format!("arm {k}")),
+        },
+        src,
+    };
+    plan.intents[0].route.arms = vec![arm(Some(eq("a")), 1), arm(Some(eq("b")), 2), arm(None, 3)];
+    let name = plan.intents[0].name.clone();
+    let e = Engine::from_plan(plan).unwrap();
+    let decide = |v: Json| {
+        let req = Request::for_intent(&name, 0.9).with("requester", v);
+        e.decide_at(&req, 5)
+    };
+    let d = decide(json!("b"));
+    assert_eq!(d.reason.as_deref(), Some("arm 2"));
+    assert_eq!(d.trace.len(), 2, "arm 1 is traced as not matching");
+    let d = decide(json!("zz"));
+    assert_eq!(d.reason.as_deref(), Some("arm 3"));
+    let d = decide(json!({"x": 1}));
+    assert_eq!(
+        d.reason.as_deref(),
+        Some("evaluation error: a record cannot be compared")
+    );
+    assert_eq!(d.trace.len(), 1, "the first arm faults");
+}
