@@ -109,7 +109,8 @@ impl IdentityArgs {
             bearer,
             delegation,
             external_callers: self.external_caller.clone(),
-            client_certificates: self.client_ca.is_some(),
+            // `server::run` sets it from the TLS configuration (`tls()`), which it loads.
+            client_certificates: false,
         })
     }
 

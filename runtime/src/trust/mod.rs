@@ -49,7 +49,8 @@ pub struct TrustConfig {
     pub external_callers: Vec<String>,
     /// Require a verified client certificate (mutual TLS) naming the caller. The TLS side
     /// (`mtls::TlsServer`) verifies the chain; the broker reads the [`PeerCert`] it leaves on
-    /// the request.
+    /// the request. The sidecar sets it itself when its TLS configuration asks for client
+    /// certificates; a gateway embedding the Layer sets it when it terminates mutual TLS.
     pub client_certificates: bool,
 }
 
