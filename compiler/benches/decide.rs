@@ -162,6 +162,7 @@ fn build(
             region: REGIONS[rng.below(REGIONS.len())].to_string(),
             zone: String::new(),
             endpoint: None,
+            protocol: None,
             backups: vec![],
             labels: BTreeMap::new(),
             src: src(line),
@@ -200,6 +201,8 @@ fn build(
             handles: vec![0],
             delegates: vec![],
             input: None,
+            tool: None,
+            output: None,
             route: Route { arms },
             src: intent_src,
         });

@@ -88,6 +88,8 @@ codes! {
     MISSING_REASON = "E0310", Error, "forbid without a reason";
     ARM_AFTER_OTHERWISE = "E0311", Error, "arm after `otherwise`";
     DATA_CYCLE = "E0312", Error, "invalid data hierarchy";
+    TOOL_ROUTE = "E0313", Error, "tool intent not served by one MCP server";
+    TOOL_ARGUMENT = "E0314", Error, "tool argument that is not a context field";
     CEDAR_INVALID = "E0400", Error, "generated Cedar policy is invalid";
     UNUSED = "W0001", Warning, "unused declaration";
     CAPABILITY_NOT_PROVIDED = "W0002", Warning, "capability no agent provides";

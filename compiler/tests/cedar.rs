@@ -43,6 +43,7 @@ fn field(name: &str, optional: bool, ty: Type) -> Field {
         name: name.to_string(),
         optional,
         ty,
+        data: None,
     }
 }
 
@@ -71,6 +72,7 @@ fn agent(
         region: region.to_string(),
         zone: String::new(),
         endpoint: None,
+        protocol: None,
         backups: vec![],
         labels: labels
             .iter()
@@ -89,6 +91,8 @@ fn intent(name: &str, src: SrcId) -> Intent {
         handles: vec![],
         delegates: vec![],
         input: None,
+        tool: None,
+        output: None,
         route: Route { arms: vec![] },
         src,
     }

@@ -119,6 +119,7 @@ fn plan(intents: Vec<Intent>, classifier: ClassifierParams) -> Plan {
             region: String::new(),
             zone: String::new(),
             endpoint: None,
+            protocol: None,
             backups: vec![],
             labels: Default::default(),
             src: 0,
@@ -162,6 +163,8 @@ fn mesh(intents: usize) -> Mesh {
             handles: vec![],
             delegates: vec![],
             input: None,
+            tool: None,
+            output: None,
             route: route(),
             src: 0,
         });

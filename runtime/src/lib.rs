@@ -21,6 +21,8 @@ pub mod layer;
 pub mod limits;
 pub mod litset;
 pub mod log;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod plan;
 pub mod request;
 #[cfg(feature = "server")]

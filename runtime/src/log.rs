@@ -37,6 +37,20 @@ pub struct LogRecord {
     pub human: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a request that came as an MCP call (`intent mcp`): its method and tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpCall>,
+}
+
+/// The MCP call a decision was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpCall {
+    pub method: String,
+    pub tool: String,
+    /// For a call forwarded after a person approved it: the id of the decision that held it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<String>,
 }
 
 impl LogRecord {
@@ -52,6 +66,7 @@ impl LogRecord {
             steps: step_list(decision),
             human: decision.human.as_deref().map(str::to_string),
             reason: decision.reason.clone(),
+            mcp: None,
         }
     }
 
@@ -196,6 +211,7 @@ mod tests {
             steps: Vec::new(),
             human: None,
             reason: Some("no".into()),
+            mcp: None,
         }
     }
 

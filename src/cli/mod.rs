@@ -21,7 +21,6 @@ mod test_report;
 mod version;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use intent_runtime::server;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -192,66 +191,17 @@ enum Command {
     },
     /// Serve decisions over HTTP (the sidecar): /v1/decide, /v1/authz for Envoy and nginx, /metrics
     Serve {
-        /// Sources to compile at start and on every change (ignored with --plan)
-        paths: Vec<PathBuf>,
-        /// A plan written by `intent build`; reloaded when the file changes
-        #[arg(long)]
-        plan: Option<PathBuf>,
-        /// Where to listen
-        #[arg(long, default_value = "127.0.0.1:8181")]
-        addr: std::net::SocketAddr,
-        /// Write one JSON line per decision to FILE (appended), or `-` for stdout
-        #[arg(long, value_name = "FILE|-")]
-        log: Option<String>,
-        /// The largest request body accepted, in bytes
-        #[arg(long, default_value_t = 65536)]
-        max_body: usize,
-        /// The longest a request may take, headers and body included, in milliseconds
-        #[arg(long, default_value_t = 10_000)]
-        timeout_ms: u64,
-        /// How often to look for a changed plan, in milliseconds; 0: never reload
-        #[arg(long, default_value_t = 1000)]
-        reload_ms: u64,
-        /// What /v1/authz does with x-intent-context-<field> headers: merge them with
-        /// x-intent-context (a field given twice is refused), ignore them (x-intent-context is
-        /// authoritative), or refuse requests that send them
-        #[arg(long, default_value = "merge", value_parser = ["merge", "ignore", "refuse"])]
-        field_headers: String,
         #[command(flatten)]
-        state: serve::StateArgs,
-        // Boxed, like `identity`: the variant stays near the others' size.
+        args: Box<serve::ServeCli>,
+    },
+    /// Put the mesh in front of MCP tool calls: a Streamable HTTP MCP endpoint at /mcp whose
+    /// tools are the intents bound to tools, forwarded to the MCP servers the plan names, plus
+    /// the sidecar's endpoints and the approvals API (docs/mcp.md)
+    Mcp {
         #[command(flatten)]
-        bundle: Box<serve::BundleArgs>,
-        /// The most connections served at once; beyond it new clients wait to be accepted
-        #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
-        max_connections: usize,
-        /// A file holding the bearer token that POST /v1/failure (which changes state) requires
-        #[arg(long, value_name = "FILE")]
-        admin_token_file: Option<PathBuf>,
-        /// Let anyone who can reach the port call POST /v1/failure, without a token (INSECURE:
-        /// only on a network where every caller is trusted)
-        #[arg(long, conflicts_with = "admin_token_file")]
-        admin_open: bool,
-        /// Answer 400, naming the field, to a request with context fields the plan does not
-        /// declare (default: decide it and list them in `unknown_fields`)
-        #[arg(long)]
-        strict: bool,
-        /// Classify text requests with this HTTP classifier (docs/classifier.md) instead of the
-        /// plan's built-in one
-        #[arg(long, value_name = "URL")]
-        classifier: Option<String>,
-        /// How long to wait for the HTTP classifier, in milliseconds
-        #[arg(long, default_value_t = 200, requires = "classifier")]
-        classifier_timeout_ms: u64,
-        /// What decides when the HTTP classifier is late, unreachable or answers nonsense
-        #[arg(long, value_enum, default_value_t = serve::FallbackArg::Builtin, requires = "classifier")]
-        classifier_fallback: serve::FallbackArg,
+        args: Box<serve::ServeCli>,
         #[command(flatten)]
-        identity: Box<identity::IdentityArgs>,
-        /// Export one OpenTelemetry span per decision and review over OTLP/HTTP (protobuf) to
-        /// the collector at this http:// base URL (spans go to ENDPOINT/v1/traces)
-        #[arg(long, value_name = "ENDPOINT")]
-        otlp: Option<String>,
+        mcp: serve::McpArgs,
     },
     /// Manage the keys delegation tokens are signed with (docs/identity.md)
     Keys {
@@ -395,49 +345,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 fmt::run(&paths, mode, output)
             }
         }
-        Command::Serve {
-            paths,
-            plan,
-            addr,
-            log,
-            max_body,
-            timeout_ms,
-            reload_ms,
-            field_headers,
-            state,
-            bundle,
-            max_connections,
-            admin_token_file,
-            admin_open,
-            identity,
-            strict,
-            classifier,
-            classifier_timeout_ms,
-            classifier_fallback,
-            otlp,
-        } => serve::run(serve::ServeArgs {
-            paths,
-            plan,
-            addr,
-            log,
-            max_body,
-            timeout_ms,
-            reload_ms,
-            field_headers,
-            state,
-            bundle: *bundle,
-            max_connections,
-            admin_token_file,
-            admin_open,
-            strict,
-            classifier: classifier.map(|url| server::ExternalConfig {
-                url,
-                timeout: std::time::Duration::from_millis(classifier_timeout_ms),
-                fallback: classifier_fallback.into(),
-            }),
-            identity,
-            otlp,
-        }),
+        Command::Serve { args } => serve::run(args.into_args(), None),
+        Command::Mcp { args, mcp } => serve::run(args.into_args(), Some(mcp.config())),
         Command::Classify {
             paths,
             text,

@@ -17,6 +17,130 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The arguments `intent serve` and `intent mcp` share.
+#[derive(clap::Args, Debug)]
+pub struct ServeCli {
+    /// Sources to compile at start and on every change (ignored with --plan)
+    pub paths: Vec<PathBuf>,
+    /// A plan written by `intent build`; reloaded when the file changes
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// Where to listen
+    #[arg(long, default_value = "127.0.0.1:8181")]
+    pub addr: std::net::SocketAddr,
+    /// Write one JSON line per decision to FILE (appended), or `-` for stdout
+    #[arg(long, value_name = "FILE|-")]
+    pub log: Option<String>,
+    /// The largest request body accepted, in bytes
+    #[arg(long, default_value_t = 65536)]
+    pub max_body: usize,
+    /// The longest a request may take, headers and body included, in milliseconds
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// How often to look for a changed plan, in milliseconds; 0: never reload
+    #[arg(long, default_value_t = 1000)]
+    pub reload_ms: u64,
+    /// What /v1/authz does with x-intent-context-<field> headers: merge them with
+    /// x-intent-context (a field given twice is refused), ignore them (x-intent-context is
+    /// authoritative), or refuse requests that send them
+    #[arg(long, default_value = "merge", value_parser = ["merge", "ignore", "refuse"])]
+    pub field_headers: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub bundle: Box<BundleArgs>,
+    /// The most connections served at once; beyond it new clients wait to be accepted
+    #[arg(long, default_value_t = intent_runtime::server::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// A file holding the bearer token that POST /v1/failure (which changes state) requires
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Let anyone who can reach the port call POST /v1/failure, without a token (INSECURE:
+    /// only on a network where every caller is trusted)
+    #[arg(long, conflicts_with = "admin_token_file")]
+    pub admin_open: bool,
+    /// Answer 400, naming the field, to a request with context fields the plan does not
+    /// declare (default: decide it and list them in `unknown_fields`)
+    #[arg(long)]
+    pub strict: bool,
+    /// Classify text requests with this HTTP classifier (docs/classifier.md) instead of the
+    /// plan's built-in one
+    #[arg(long, value_name = "URL")]
+    pub classifier: Option<String>,
+    /// How long to wait for the HTTP classifier, in milliseconds
+    #[arg(long, default_value_t = 200, requires = "classifier")]
+    pub classifier_timeout_ms: u64,
+    /// What decides when the HTTP classifier is late, unreachable or answers nonsense
+    #[arg(long, value_enum, default_value_t = FallbackArg::Builtin, requires = "classifier")]
+    pub classifier_fallback: FallbackArg,
+    #[command(flatten)]
+    pub identity: Box<super::identity::IdentityArgs>,
+    /// Export one OpenTelemetry span per decision and review over OTLP/HTTP (protobuf) to
+    /// the collector at this http:// base URL (spans go to ENDPOINT/v1/traces)
+    #[arg(long, value_name = "ENDPOINT")]
+    pub otlp: Option<String>,
+}
+
+/// What `intent mcp` adds to the sidecar's arguments.
+#[derive(clap::Args, Debug)]
+pub struct McpArgs {
+    /// The longest a call to an upstream MCP server may take (its handshake included), in
+    /// milliseconds
+    #[arg(long, default_value_t = 10_000)]
+    pub upstream_timeout_ms: u64,
+    /// How often to read the upstream servers' tool definitions again (to refuse a tool whose
+    /// definition changed), in milliseconds
+    #[arg(long, default_value_t = 10_000)]
+    pub tools_refresh_ms: u64,
+    /// A host name (or host:port) the MCP endpoint answers for, besides the loopback names
+    /// (DNS-rebinding protection); repeat for several
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+}
+
+impl McpArgs {
+    pub fn config(&self) -> server::McpConfig {
+        let mut hosts = self.allowed_hosts.clone();
+        if !hosts.is_empty() {
+            hosts.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
+        }
+        server::McpConfig {
+            upstream_timeout: Duration::from_millis(self.upstream_timeout_ms.max(1)),
+            tools_refresh: Duration::from_millis(self.tools_refresh_ms),
+            allowed_hosts: hosts,
+        }
+    }
+}
+
+impl ServeCli {
+    pub fn into_args(self) -> ServeArgs {
+        let classifier = self.classifier.map(|url| server::ExternalConfig {
+            url,
+            timeout: Duration::from_millis(self.classifier_timeout_ms),
+            fallback: self.classifier_fallback.into(),
+        });
+        ServeArgs {
+            paths: self.paths,
+            plan: self.plan,
+            addr: self.addr,
+            log: self.log,
+            max_body: self.max_body,
+            timeout_ms: self.timeout_ms,
+            reload_ms: self.reload_ms,
+            field_headers: self.field_headers,
+            state: self.state,
+            bundle: *self.bundle,
+            max_connections: self.max_connections,
+            admin_token_file: self.admin_token_file,
+            admin_open: self.admin_open,
+            strict: self.strict,
+            classifier,
+            identity: self.identity,
+            otlp: self.otlp,
+        }
+    }
+}
+
 pub struct ServeArgs {
     pub paths: Vec<PathBuf>,
     pub plan: Option<PathBuf>,
@@ -145,7 +269,7 @@ impl StateArgs {
 }
 
 /// `--classifier-fallback`.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum FallbackArg {
     /// The plan's built-in classifier
     Builtin,
@@ -162,7 +286,7 @@ impl From<FallbackArg> for server::Fallback {
     }
 }
 
-pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
+pub fn run(a: ServeArgs, mcp: Option<server::McpConfig>) -> Result<ExitCode, String> {
     let source = match (a.bundle.source()?, a.plan) {
         (Some(bundle), _) => bundle,
         (None, Some(p)) => PlanSource::Files {
@@ -209,6 +333,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, String> {
     config.trust = a.identity.config()?;
     config.tls = a.identity.tls();
     config.otlp = a.otlp;
+    config.mcp = mcp;
     config.log = match a.log.as_deref() {
         None => LogTarget::None,
         Some("-") => LogTarget::Stdout,

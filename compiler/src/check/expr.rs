@@ -150,6 +150,13 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         }
     }
 
+    /// The checker with `paths` known present (earlier arms of a route took every request
+    /// without them).
+    pub(super) fn knowing(mut self, paths: &[Vec<String>]) -> Self {
+        self.guarded.extend_from_slice(paths);
+        self
+    }
+
     pub(super) fn path(&self) -> &'a str {
         self.t.path(self.file)
     }
@@ -684,7 +691,7 @@ fn has_facts(e: &ast::Expr) -> Vec<Vec<String>> {
 
 /// The context paths that `e`, as the left of an `or`, proves present on the right
 /// (`not has x or ...`).
-fn absent_facts(e: &ast::Expr) -> Vec<Vec<String>> {
+pub(super) fn absent_facts(e: &ast::Expr) -> Vec<Vec<String>> {
     match &e.kind {
         ExprKind::Not(inner) => match &inner.kind {
             ExprKind::Has(p) => vec![p.segments.iter().map(|s| s.text.clone()).collect()],

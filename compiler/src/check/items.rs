@@ -169,6 +169,7 @@ impl Checker<'_, '_> {
                 region: String::new(),
                 zone: String::new(),
                 endpoint: None,
+                protocol: None,
                 backups: Vec::new(),
                 labels: BTreeMap::new(),
                 src,
@@ -214,6 +215,27 @@ impl Checker<'_, '_> {
                     AgentField::Endpoint(e, _) => {
                         if let Some(Value::String(s)) = self.value(file, "endpoint", e, Want::Str) {
                             a.endpoint = Some(s);
+                        }
+                    }
+                    AgentField::ProtocolEndpoint(kind, e, _) => {
+                        if kind.text != "mcp" {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BAD_FIELD_VALUE,
+                                    self.t.path(file),
+                                    kind.span,
+                                    format!("unknown endpoint protocol `{}`", kind.text),
+                                )
+                                .with_label("not a protocol the mesh knows")
+                                .with_help(
+                                    "write `endpoint mcp \"URL\"` for an MCP server, or `endpoint \"URL\"`",
+                                ),
+                            );
+                        } else if let Some(Value::String(s)) =
+                            self.value(file, "endpoint", e, Want::Str)
+                        {
+                            a.endpoint = Some(s);
+                            a.protocol = Some(plan::Protocol::Mcp);
                         }
                     }
                     AgentField::Zone(n, _) => a.zone = n.text.clone(),
@@ -512,6 +534,8 @@ impl Checker<'_, '_> {
                 handles: Vec::new(),
                 delegates: Vec::new(),
                 input: None,
+                tool: None,
+                output: None,
                 route: plan::Route { arms: Vec::new() },
                 src,
             };
@@ -557,6 +581,11 @@ impl Checker<'_, '_> {
                             if let Some(d) = self.t.resolve_intent(file, n, &mut self.diags) {
                                 it.delegates.push(d);
                             }
+                        }
+                    }
+                    IntentField::Tool(e, _) => {
+                        if let Some(Value::String(s)) = self.value(file, "tool", e, Want::Str) {
+                            it.tool = self.tool_name(file, e.span, s);
                         }
                     }
                     IntentField::Input(schema, _) => {

@@ -16,6 +16,7 @@ mod scene;
 mod schema;
 mod tables;
 mod test_blocks;
+mod tools;
 mod usage;
 
 pub use scene::{SceneEvent, MAX_SCENE_COUNT};
@@ -102,6 +103,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let limits = c.limits();
     let mut intents = c.intents(&limits);
     c.routes(&mut intents, &agents, &rules);
+    c.tools(&intents, &agents);
     let reviews = c.reviews();
     let tests = c.test_blocks();
     c.unused(&agents, &intents);

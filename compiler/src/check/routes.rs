@@ -167,6 +167,9 @@ impl Checker<'_, '_> {
             ArmsOf::Route { .. } => Site::Route,
             ArmsOf::Review => Site::Review,
         };
+        // Paths an earlier arm proves present for the arms after it: an arm `when not has x
+        // or ...` took every request without `x`.
+        let mut present: Vec<Vec<String>> = Vec::new();
         for arm in arms {
             if let Some(o) = otherwise_at {
                 self.diags.push(
@@ -187,7 +190,13 @@ impl Checker<'_, '_> {
                 continue;
             }
             let when = match &arm.condition {
-                Some(c) => Some(ExprCx::new(&self.t, file, site, &mut self.diags).condition(c)),
+                Some(c) => {
+                    let when = ExprCx::new(&self.t, file, site, &mut self.diags)
+                        .knowing(&present)
+                        .condition(c);
+                    present.extend(super::expr::absent_facts(c));
+                    Some(when)
+                }
                 None => {
                     otherwise_at = Some(arm.span);
                     None

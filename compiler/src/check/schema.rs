@@ -99,6 +99,7 @@ pub fn record(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>) -
             name: f.name.text.clone(),
             optional: f.optional,
             ty: ty(file, &f.ty, diags),
+            data: None,
         });
     }
     fields.sort_by(|a, b| a.name.cmp(&b.name));

@@ -534,7 +534,7 @@ impl Checker<'_, '_> {
     }
 }
 
-fn describe(ty: &Type) -> &'static str {
+pub(super) fn describe(ty: &Type) -> &'static str {
     match ty {
         Type::Bool => "a bool",
         Type::Number => "a number",

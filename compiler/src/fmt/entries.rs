@@ -20,6 +20,11 @@ pub(super) fn agent_field(f: &AgentField) -> Entry<'_> {
         | AgentField::Region(e, _)
         | AgentField::Endpoint(e, _)
         | AgentField::Cost(e, _) => keyed(kw, span, move |w| expr::expr(w, e)),
+        AgentField::ProtocolEndpoint(p, e, _) => keyed(kw, span, move |w| {
+            name(w, p);
+            w.space();
+            expr::expr(w, e);
+        }),
         AgentField::Zone(n, _) => keyed(kw, span, move |w| name(w, n)),
         AgentField::Backup(v, _) => keyed(kw, span, move |w| comma_line(w, v, name)),
         AgentField::Labels(v, _) => keyed(kw, span, move |w| {
@@ -52,7 +57,9 @@ pub(super) fn intent_field(f: &IntentField) -> Entry<'_> {
     let span = f.span();
     let kw = f.keyword();
     match f {
-        IntentField::Description(e, _) => keyed(kw, span, move |w| expr::expr(w, e)),
+        IntentField::Description(e, _) | IntentField::Tool(e, _) => {
+            keyed(kw, span, move |w| expr::expr(w, e))
+        }
         IntentField::Examples(v, _) => keyed(kw, span, move |w| {
             let open = w
                 .find(span.start as usize, "[")

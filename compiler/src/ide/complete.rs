@@ -64,6 +64,7 @@ const INTENT_FIELDS: &[&str] = &[
     "handles",
     "delegates",
     "input",
+    "tool",
 ];
 const ROUTE_WORDS: &[&str] = &[
     "when",

@@ -140,6 +140,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                         AgentField::Trust(e, _)
                         | AgentField::Region(e, _)
                         | AgentField::Endpoint(e, _)
+                        | AgentField::ProtocolEndpoint(_, e, _)
                         | AgentField::Cost(e, _) => self.expr(e),
                         AgentField::Labels(kv, _) => kv.iter().for_each(|(_, e)| self.expr(e)),
                         AgentField::Zone(..) => {}

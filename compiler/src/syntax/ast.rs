@@ -174,6 +174,8 @@ pub enum AgentField {
     Region(Expr, Span),
     Zone(Name, Span),
     Endpoint(Expr, Span),
+    /// `endpoint PROTOCOL "URL"` (`endpoint mcp "http://..."`).
+    ProtocolEndpoint(Name, Expr, Span),
     Backup(Vec<Name>, Span),
     Cost(Expr, Span),
     Labels(Vec<(Name, Expr)>, Span),
@@ -187,7 +189,7 @@ impl AgentField {
             AgentField::Trust(..) => "trust",
             AgentField::Region(..) => "region",
             AgentField::Zone(..) => "zone",
-            AgentField::Endpoint(..) => "endpoint",
+            AgentField::Endpoint(..) | AgentField::ProtocolEndpoint(..) => "endpoint",
             AgentField::Backup(..) => "backup",
             AgentField::Cost(..) => "cost",
             AgentField::Labels(..) => "labels",
@@ -201,6 +203,7 @@ impl AgentField {
             | AgentField::Region(_, s)
             | AgentField::Zone(_, s)
             | AgentField::Endpoint(_, s)
+            | AgentField::ProtocolEndpoint(_, _, s)
             | AgentField::Backup(_, s)
             | AgentField::Cost(_, s)
             | AgentField::Labels(_, s) => *s,
@@ -234,6 +237,8 @@ pub enum IntentField {
     Handles(Vec<Path>, Span),
     Delegates(Vec<Name>, Span),
     Input(Vec<FieldSchema>, Span),
+    /// `tool NAME`: the MCP tool that asks for this intent.
+    Tool(Expr, Span),
 }
 
 impl IntentField {
@@ -245,6 +250,7 @@ impl IntentField {
             IntentField::Handles(..) => "handles",
             IntentField::Delegates(..) => "delegates",
             IntentField::Input(..) => "input",
+            IntentField::Tool(..) => "tool",
         }
     }
     pub fn span(&self) -> Span {
@@ -254,7 +260,8 @@ impl IntentField {
             | IntentField::Requires(_, s)
             | IntentField::Handles(_, s)
             | IntentField::Delegates(_, s)
-            | IntentField::Input(_, s) => *s,
+            | IntentField::Input(_, s)
+            | IntentField::Tool(_, s) => *s,
         }
     }
 }

@@ -412,6 +412,7 @@ fn expected_help(expected: &[String]) -> String {
         "\"handles\"",
         "\"delegates\"",
         "\"input\"",
+        "\"tool\"",
         "\"needs\"",
         "\"delegation\"",
         "\"depth\"",

@@ -139,6 +139,9 @@ pub enum Token {
     True,
     #[token("false")]
     False,
+    /// `endpoint mcp "URL"`; reserved, so that `endpoint NAME` (a const) stays unambiguous.
+    #[token("mcp")]
+    Mcp,
 
     // ---- contextual field words (names everywhere else) ----
     #[token("clearance")]
@@ -173,6 +176,8 @@ pub enum Token {
     Delegates,
     #[token("input")]
     Input,
+    #[token("tool")]
+    Tool,
     #[token("needs")]
     Needs,
     #[token("delegation")]
@@ -351,6 +356,7 @@ impl Token {
         "provides",
         "true",
         "false",
+        "mcp",
     ];
 
     /// Whether this token is a reserved word (it can never be a name).
@@ -439,6 +445,8 @@ impl Token {
             Handles => "handles",
             Delegates => "delegates",
             Input => "input",
+            Tool => "tool",
+            Mcp => "mcp",
             Needs => "needs",
             Delegation => "delegation",
             Depth => "depth",

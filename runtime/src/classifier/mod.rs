@@ -201,6 +201,8 @@ mod tests {
             handles: vec![],
             delegates: vec![],
             input: None,
+            tool: None,
+            output: None,
             route: crate::plan::Route { arms: vec![] },
             src: 0,
         }

@@ -290,6 +290,10 @@ impl Engine {
     }
 
     /// True when the plan declares an agent named `name`.
+    pub fn has_human(&self, name: &str) -> bool {
+        self.plan.humans.iter().any(|h| h.name == name)
+    }
+
     pub fn has_agent(&self, name: &str) -> bool {
         self.agents_by_name.contains_key(name)
     }
@@ -297,6 +301,22 @@ impl Engine {
     /// The name of data class `id`.
     pub fn data_name(&self, id: plan::DataId) -> Option<&Arc<str>> {
         self.data_names.get(id as usize)
+    }
+
+    /// The id of the data class named `name`.
+    pub fn data_id(&self, name: &str) -> Option<plan::DataId> {
+        self.data_names
+            .iter()
+            .position(|n| &**n == name)
+            .map(|i| i as plan::DataId)
+    }
+
+    /// Whether class `a` covers class `b` (is it, or above it).
+    pub fn covers(&self, a: plan::DataId, b: plan::DataId) -> bool {
+        self.plan
+            .data_classes
+            .get(a as usize)
+            .is_some_and(|c| c.covers.binary_search(&b).is_ok())
     }
 
     pub fn plan_hash(&self) -> &str {

@@ -96,10 +96,22 @@ pub struct Agent {
     /// "" when not given.
     pub zone: String,
     pub endpoint: Option<String>,
+    /// The protocol spoken at `endpoint` (`endpoint mcp "URL"`); none for the sidecar's own
+    /// contract, where the endpoint is only returned in decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
     /// Ordered backups.
     pub backups: Vec<AgentId>,
     pub labels: BTreeMap<String, Value>,
     pub src: SrcId,
+}
+
+/// What an agent speaks at its endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// A Model Context Protocol server (Streamable HTTP): `intent mcp` forwards tool calls to it.
+    Mcp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,6 +135,14 @@ pub struct Intent {
     pub delegates: Vec<IntentId>,
     /// The schema of the intent's `input`, if declared (a record type).
     pub input: Option<Type>,
+    /// The MCP tool whose calls ask for this intent (`tool "name"`): its arguments are the
+    /// request's context, typed by `input` (docs/mcp.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The schema of the intent's result (`output`), whose fields may be marked with the data
+    /// class they hold: what `redact` removes from an MCP tool's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Type>,
     pub route: Route,
     pub src: SrcId,
 }
@@ -315,6 +335,9 @@ pub struct Field {
     pub optional: bool,
     #[serde(rename = "of")]
     pub ty: Type,
+    /// The data class the field holds (`email: string (pii)`, in an `output` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -185,9 +185,20 @@ impl App {
     /// Counts a decision and queues its log line (off the hot path: the writer task formats
     /// and writes it). Waits only when the log's queue is full.
     pub(crate) async fn record(&self, req: Request, d: Decision, took: Duration) {
+        self.record_call(req, d, took, None).await;
+    }
+
+    /// `record`, for a decision made for an MCP call (`intent mcp`).
+    pub(crate) async fn record_call(
+        &self,
+        req: Request,
+        d: Decision,
+        took: Duration,
+        mcp: Option<crate::log::McpCall>,
+    ) {
         self.metrics.decided(&d, took);
         if let Some(log) = &self.log {
-            log.send(req, d).await;
+            log.send(req, d, mcp).await;
         }
     }
 }

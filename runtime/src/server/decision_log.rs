@@ -6,7 +6,7 @@
 
 use super::LogTarget;
 use crate::decision::Decision;
-use crate::log::LogRecord;
+use crate::log::{LogRecord, McpCall};
 use crate::request::Request;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, watch};
@@ -16,14 +16,14 @@ use tokio::task::JoinHandle;
 const QUEUE: usize = 16 * 1024;
 
 pub(crate) struct DecisionLog {
-    tx: mpsc::Sender<(Request, Decision)>,
+    tx: mpsc::Sender<(Request, Decision, Option<McpCall>)>,
     close: watch::Sender<bool>,
 }
 
 impl DecisionLog {
-    pub(crate) async fn send(&self, req: Request, d: Decision) {
+    pub(crate) async fn send(&self, req: Request, d: Decision, mcp: Option<McpCall>) {
         // The writer only ends after `close`: a send error means the server is stopping.
-        let _ = self.tx.send((req, d)).await;
+        let _ = self.tx.send((req, d, mcp)).await;
     }
 
     /// Tells the writer to write what is queued, flush and end.
@@ -55,7 +55,7 @@ pub(crate) async fn start(
 }
 
 async fn write_lines(
-    mut rx: mpsc::Receiver<(Request, Decision)>,
+    mut rx: mpsc::Receiver<(Request, Decision, Option<McpCall>)>,
     mut closed: watch::Receiver<bool>,
     mut out: BufWriter<Box<dyn AsyncWrite + Send + Unpin>>,
 ) {
@@ -69,9 +69,9 @@ async fn write_lines(
             break;
         };
         let mut item = Some(first);
-        while let Some((req, d)) = item.take() {
+        while let Some((req, d, mcp)) = item.take() {
             line.clear();
-            LogRecord::new(req, &d).write_line(&mut line);
+            record(req, &d, mcp).write_line(&mut line);
             line.push(b'\n');
             if out.write_all(&line).await.is_err() {
                 eprintln!("intent serve: cannot write the decision log; it stops here");
@@ -86,11 +86,17 @@ async fn write_lines(
         }
     }
     // Closing: write what is still queued.
-    while let Ok((req, d)) = rx.try_recv() {
+    while let Ok((req, d, mcp)) = rx.try_recv() {
         line.clear();
-        LogRecord::new(req, &d).write_line(&mut line);
+        record(req, &d, mcp).write_line(&mut line);
         line.push(b'\n');
         let _ = out.write_all(&line).await;
     }
     let _ = out.flush().await;
+}
+
+fn record(req: Request, d: &Decision, mcp: Option<McpCall>) -> LogRecord {
+    let mut r = LogRecord::new(req, d);
+    r.mcp = mcp;
+    r
 }

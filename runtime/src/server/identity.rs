@@ -35,6 +35,25 @@ pub(super) async fn establish(
         .map_err(|r| Box::new(refuse(app, &r)))
 }
 
+/// The person a request comes from (a human of the plan, from a bearer token), or the refusal.
+pub(crate) async fn person(
+    app: &App,
+    headers: &HeaderMap,
+    engine: &Engine,
+) -> Result<String, Box<Response>> {
+    let Some(trust) = &app.trust else {
+        return Err(Box::new(error(
+            axum::http::StatusCode::FORBIDDEN,
+            "people are identified by bearer tokens, and this sidecar verifies none".into(),
+            "start it with --jwks (docs/identity.md)",
+        )));
+    };
+    trust
+        .person(headers, engine)
+        .await
+        .map_err(|r| Box::new(refuse(app, &r)))
+}
+
 /// The answer to a refused request: its status, the reason, and for a 401 the challenge.
 fn refuse(app: &App, r: &Refusal) -> Response {
     app.metrics.refused(r.reason);

@@ -62,6 +62,13 @@ struct BundleLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabels {
+    /// A tool the plan binds, or `unknown`: the label set is bounded by the plan.
+    tool: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
     endpoint: &'static str,
 }
@@ -86,6 +93,7 @@ pub(crate) struct Metrics {
     bundle_success: Gauge<f64, AtomicU64>,
     bundle_error: Gauge<f64, AtomicU64>,
     otlp_spans: Family<ResultLabels, Counter>,
+    mcp_calls: Family<ToolLabels, Counter>,
     no_intent: Arc<str>,
 }
 
@@ -112,6 +120,7 @@ impl Metrics {
             bundle_success: Gauge::default(),
             bundle_error: Gauge::default(),
             otlp_spans: Family::default(),
+            mcp_calls: Family::default(),
             no_intent: Arc::from(""),
         };
         let mut r = m.registry;
@@ -205,6 +214,11 @@ impl Metrics {
             "Decision and review spans (--otlp), by result: exported, failed (the collector refused them or did not answer in time), dropped (the export queue was full)",
             m.otlp_spans.clone(),
         );
+        r.register(
+            "intent_mcp_calls",
+            "MCP tool calls (intent mcp), by tool and outcome: the decision's outcome, or forwarded, upstream_failed, pin_refused, invalid_arguments, approved",
+            m.mcp_calls.clone(),
+        );
         Metrics { registry: r, ..m }
     }
 
@@ -255,6 +269,16 @@ impl Metrics {
 
     pub(crate) fn refused(&self, reason: &'static str) {
         self.refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Counts an MCP tool call (`tool` is a tool the plan binds, or `unknown`).
+    pub(crate) fn mcp_call(&self, tool: &str, outcome: &'static str) {
+        self.mcp_calls
+            .get_or_create(&ToolLabels {
+                tool: tool.to_string(),
+                outcome,
+            })
+            .inc();
     }
 
     pub(crate) fn minted(&self, n: usize) {

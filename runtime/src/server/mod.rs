@@ -23,13 +23,37 @@ mod routes;
 mod store;
 mod telemetry;
 
+#[cfg(feature = "mcp")]
+pub use crate::mcp::McpConfig;
 pub use crate::state::redis::RedisConfig;
 pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
 pub use bundle::BundleConfig;
 pub use classify::{ExternalConfig, Fallback, CLARIFY_QUESTION, MAX_ANSWER_BYTES};
+pub(crate) use routes::error;
 pub use routes::{router, FAILURE_SKEW_MS};
 pub use store::StateConfig;
+
+/// The caller a request's credentials establish (`Ok(None)`: no trust broker, or none needed
+/// and none given), or the refusal to answer it with. For endpoints outside the sidecar's own
+/// (the MCP gateway), where the client never names a caller itself.
+pub async fn establish(
+    app: &App,
+    headers: &axum::http::HeaderMap,
+    peer: Option<&crate::trust::PeerCert>,
+    engine: &crate::engine::Engine,
+) -> Result<Option<crate::request::Caller>, Box<axum::response::Response>> {
+    identity::establish(app, headers, peer, engine, false).await
+}
+
+/// The person a request comes from (a human of the plan, by bearer token), or the refusal.
+pub async fn person(
+    app: &App,
+    headers: &axum::http::HeaderMap,
+    engine: &crate::engine::Engine,
+) -> Result<String, Box<axum::response::Response>> {
+    identity::person(app, headers, engine).await
+}
 
 use crate::layer::headers::FieldHeaders;
 use crate::limits::MAX_BODY_LIMIT;
@@ -89,6 +113,9 @@ pub struct Config {
     /// The OTLP/HTTP collector (its `http://` base URL) to export a span per decision to;
     /// default: none, and no exporter at all.
     pub otlp: Option<String>,
+    /// Serve the MCP gateway too (`intent mcp`: `/mcp` and the approvals API).
+    #[cfg(feature = "mcp")]
+    pub mcp: Option<McpConfig>,
 }
 
 impl Config {
@@ -111,6 +138,8 @@ impl Config {
             trust: TrustConfig::default(),
             tls: None,
             otlp: None,
+            #[cfg(feature = "mcp")]
+            mcp: None,
         }
     }
 }
@@ -233,7 +262,17 @@ pub async fn serve(
         }
     }
     let watcher = watcher(app.clone());
-    let routes = router(app.clone(), &config);
+    #[allow(unused_mut)]
+    let mut routes = router(app.clone(), &config);
+    #[cfg(feature = "mcp")]
+    if let Some(m) = &config.mcp {
+        // The upstream clients' TLS (rustls without a provider of its own) uses ring, as the
+        // sidecar's TLS does; installed once per process, so an error means it already is.
+        #[allow(deprecated)] // see trust::mtls: ring, not aws-lc (no C toolchain in CI)
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        routes = crate::mcp::router(app.clone(), m, config.max_body).merge(routes);
+        eprintln!("intent mcp: MCP endpoint at /mcp (Streamable HTTP), approvals at /v1/approvals");
+    }
     listen::serve_http(listener, routes, &config, tls, shutdown, &app).await;
     if let Some(w) = watcher {
         w.abort();

@@ -128,7 +128,7 @@ fn json(status: StatusCode, body: String) -> Response {
     r
 }
 
-pub(super) fn error(status: StatusCode, message: String, help: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: String, help: &str) -> Response {
     json(
         status,
         serde_json::json!({ "error": message, "help": help }).to_string(),

@@ -289,6 +289,27 @@ impl Trust {
         }
     }
 
+    /// The person a request comes from: its bearer token's subject, a human of the plan (who
+    /// answers escalations, `intent mcp`'s approvals). Needs bearer tokens.
+    pub async fn person(&self, headers: &HeaderMap, engine: &Engine) -> Result<String, Refusal> {
+        let Some(b) = &self.bearer else {
+            return Err(Refusal::forbidden(
+                "no_bearer_tokens",
+                "people are identified by bearer tokens, and this sidecar verifies none (no --jwks)".into(),
+            ));
+        };
+        let token = bearer_token(headers)?;
+        let sub = b.verify(token).await?;
+        if engine.has_human(&sub) {
+            Ok(sub.to_string())
+        } else {
+            Err(Refusal::forbidden(
+                "unknown_person",
+                format!("`{}` is not a human of the plan", crate::limits::echo(&sub)),
+            ))
+        }
+    }
+
     /// `name` if it may ask: an agent of the plan or a declared external caller.
     fn known(&self, name: String, engine: &Engine) -> Result<String, Refusal> {
         if engine.has_agent(&name) || self.is_external(&name) {
