@@ -588,7 +588,11 @@ impl Checker<'_, '_> {
                             it.tool = self.tool_name(file, e.span, s);
                         }
                     }
+                    IntentField::Output(schema, _) => {
+                        it.output = Some(self.output_schema(file, schema));
+                    }
                     IntentField::Input(schema, _) => {
+                        super::schema::no_marks(self.t.path(file), schema, &mut self.diags);
                         it.input = Some(super::schema::record(
                             self.t.path(file),
                             schema,

@@ -30,6 +30,7 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
     let mut origin: BTreeMap<String, (usize, Span)> = BTreeMap::new();
     for (file, schema) in &ws.contexts {
         let path = ws.path(*file);
+        no_marks(path, schema, diags);
         for f in schema.iter() {
             if let Some((key, what)) = REQUEST_KEYS.iter().find(|(k, _)| *k == f.name.text) {
                 diags.push(
@@ -73,6 +74,28 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
     }
     fields.sort_by(|a, b| a.name.cmp(&b.name));
     Type::Record { fields }
+}
+
+/// Reports each field of `schema` (nested ones too) marked with a data class: only the fields
+/// of an intent's `output` may be (`email: string (pii)`).
+pub fn no_marks(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>) {
+    for f in schema {
+        if let Some(d) = &f.data {
+            diags.push(
+                Diagnostic::new(
+                    Code::BAD_FIELD_VALUE,
+                    file,
+                    d.span,
+                    format!("field `{}` is marked with a data class outside an `output`", f.name.text),
+                )
+                .with_label("only an intent's `output` marks fields with data classes")
+                .with_help("remove the mark, or say what the intent handles with `handles`"),
+            );
+        }
+        if let TypeExpr::Record(inner, _) = &f.ty {
+            no_marks(file, inner, diags);
+        }
+    }
 }
 
 /// Converts a list of field schemas to a record type, reporting duplicates and unknown types.

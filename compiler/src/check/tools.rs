@@ -9,7 +9,7 @@ use super::test_blocks::describe;
 use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
-use crate::syntax::ast::{IntentField, Span};
+use crate::syntax::ast::{FieldSchema, IntentField, Span, TypeExpr};
 use intent_runtime::plan::{self, Action, Protocol, Target, Type};
 use std::collections::BTreeMap;
 
@@ -38,6 +38,28 @@ impl Checker<'_, '_> {
             .with_help("a tool name has 1 to 128 letters, digits, `_`, `-` or `.`"),
         );
         None
+    }
+
+    /// An intent's `output`: a record type whose fields may be marked with data classes.
+    pub(super) fn output_schema(&mut self, file: usize, schema: &[FieldSchema]) -> Type {
+        let mut ty = super::schema::record(self.t.path(file), schema, &mut self.diags);
+        self.marks(file, schema, &mut ty);
+        ty
+    }
+
+    fn marks(&mut self, file: usize, schema: &[FieldSchema], ty: &mut Type) {
+        let Type::Record { fields } = ty else { return };
+        for f in schema {
+            let Some(field) = fields.iter_mut().find(|x| x.name == f.name.text) else {
+                continue;
+            };
+            if let Some(p) = &f.data {
+                field.data = self.t.resolve_data(file, p, &mut self.diags);
+            }
+            if let TypeExpr::Record(inner, _) = &f.ty {
+                self.marks(file, inner, &mut field.ty);
+            }
+        }
     }
 
     /// Checks every intent bound to a tool against the agents and the context schema.

@@ -71,7 +71,7 @@ pub(super) fn intent_field(f: &IntentField) -> Entry<'_> {
             keyed(kw, span, move |w| comma_line(w, v, path))
         }
         IntentField::Delegates(v, _) => keyed(kw, span, move |w| comma_line(w, v, name)),
-        IntentField::Input(v, _) => keyed(kw, span, move |w| {
+        IntentField::Input(v, _) | IntentField::Output(v, _) => keyed(kw, span, move |w| {
             expr::schema(w, body(w, span.start as usize, span), v)
         }),
     }

@@ -316,4 +316,10 @@ pub fn field_schema(w: &mut Writer, f: &FieldSchema) {
     w.put(":");
     w.space();
     type_expr(w, &f.ty);
+    if let Some(d) = &f.data {
+        w.space();
+        w.put("(");
+        path(w, d);
+        w.put(")");
+    }
 }

@@ -65,6 +65,7 @@ const INTENT_FIELDS: &[&str] = &[
     "delegates",
     "input",
     "tool",
+    "output",
 ];
 const ROUTE_WORDS: &[&str] = &[
     "when",

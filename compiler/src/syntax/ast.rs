@@ -133,6 +133,8 @@ pub struct FieldSchema {
     pub name: Name,
     pub optional: bool,
     pub ty: TypeExpr,
+    /// `email: string (pii)`: the data class the field holds (an `output` field only).
+    pub data: Option<Path>,
     pub span: Span,
 }
 
@@ -239,6 +241,8 @@ pub enum IntentField {
     Input(Vec<FieldSchema>, Span),
     /// `tool NAME`: the MCP tool that asks for this intent.
     Tool(Expr, Span),
+    /// `output { ... }`: the schema of the intent's result, fields marked with data classes.
+    Output(Vec<FieldSchema>, Span),
 }
 
 impl IntentField {
@@ -251,6 +255,7 @@ impl IntentField {
             IntentField::Delegates(..) => "delegates",
             IntentField::Input(..) => "input",
             IntentField::Tool(..) => "tool",
+            IntentField::Output(..) => "output",
         }
     }
     pub fn span(&self) -> Span {
@@ -261,7 +266,8 @@ impl IntentField {
             | IntentField::Handles(_, s)
             | IntentField::Delegates(_, s)
             | IntentField::Input(_, s)
-            | IntentField::Tool(_, s) => *s,
+            | IntentField::Tool(_, s)
+            | IntentField::Output(_, s) => *s,
         }
     }
 }

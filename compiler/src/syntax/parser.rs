@@ -413,6 +413,7 @@ fn expected_help(expected: &[String]) -> String {
         "\"delegates\"",
         "\"input\"",
         "\"tool\"",
+        "\"output\"",
         "\"needs\"",
         "\"delegation\"",
         "\"depth\"",
@@ -938,6 +939,7 @@ fn broken_field(part: &[Spanned]) -> Option<FieldSchema> {
         },
         optional,
         ty: TypeExpr::Error(Span::new(ty_start, end.max(ty_start))),
+        data: None,
         span: Span::new(*l, end),
     })
 }

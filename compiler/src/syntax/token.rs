@@ -178,6 +178,8 @@ pub enum Token {
     Input,
     #[token("tool")]
     Tool,
+    #[token("output")]
+    Output,
     #[token("needs")]
     Needs,
     #[token("delegation")]
@@ -446,6 +448,7 @@ impl Token {
             Delegates => "delegates",
             Input => "input",
             Tool => "tool",
+            Output => "output",
             Mcp => "mcp",
             Needs => "needs",
             Delegation => "delegation",
