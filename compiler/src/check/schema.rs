@@ -86,7 +86,10 @@ pub fn no_marks(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>)
                     Code::BAD_FIELD_VALUE,
                     file,
                     d.span,
-                    format!("field `{}` is marked with a data class outside an `output`", f.name.text),
+                    format!(
+                        "field `{}` is marked with a data class outside an `output`",
+                        f.name.text
+                    ),
                 )
                 .with_label("only an intent's `output` marks fields with data classes")
                 .with_help("remove the mark, or say what the intent handles with `handles`"),

@@ -249,6 +249,21 @@ impl Call<'_> {
             );
         }
         let human = d.human.as_deref().unwrap_or("").to_string();
+        if d.steps.is_empty() {
+            // An `escalate` arm of a route: a person decides, but there is no plan to run
+            // once they agree, so nothing is held (an `escalate` policy rule carries one).
+            app.metrics.mcp_call(&self.tool, "escalate");
+            let msg = format!(
+                "this call needs `{human}`{}; ask them (decision {})",
+                d.reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default(),
+                d.decision_id
+            );
+            let meta = json!({ "decision_id": d.decision_id.to_string(), "human": human, "outcome": "escalate" });
+            return ((tool_error(msg, meta), None), false);
+        }
         let held = Held {
             id: d.decision_id.to_string(),
             caller: caller.map(str::to_string),
