@@ -365,6 +365,49 @@ fn tool_calls_are_decided_by_the_mesh_and_forwarded_to_real_mcp_servers() {
 }
 
 #[test]
+fn the_typescript_sdk_client_calls_through_the_gateway() {
+    let test = "the_typescript_sdk_client_calls_through_the_gateway";
+    let Some(py) = python(test) else {
+        return;
+    };
+    let ts = Path::new(CLIENT).with_file_name("ts");
+    if !tools::runs("node") || !ts.join("node_modules/@modelcontextprotocol/sdk").is_dir() {
+        tools::missing(
+            test,
+            "node with @modelcontextprotocol/sdk",
+            "cd tests/mcp/ts && npm ci",
+        );
+        return;
+    }
+    let dir = TempDir::new("mcp-ts");
+    let ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let t = tokens(&py, dir.path(), &["support_bot"]);
+    let gw = gateway(dir.path(), &mesh(dir.path(), ports));
+    let out = Command::new("node")
+        .arg(ts.join("client.mjs"))
+        .args([&format!("http://{}/mcp", gw.addr), &t["support_bot"]])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(a[0]["tools"], json!(["lookup_order", "refund_order"]));
+    assert_eq!(a[1]["structured"]["server"], "billing", "{}", a[1]);
+    assert_eq!(
+        text(&a[2]),
+        "denied: refunds over 1000 are made by finance, not by agents"
+    );
+}
+
+#[test]
 fn an_escalated_call_waits_for_its_person_and_passes_once() {
     let Some(py) = python("an_escalated_call_waits_for_its_person_and_passes_once") else {
         return;
