@@ -70,9 +70,9 @@ pub(crate) struct Shared {
 }
 
 /// The gateway's routes: `/mcp` and the approvals API, over the sidecar's `app`.
-pub fn router(app: Arc<App>, config: &McpConfig, max_body: usize) -> Router {
+pub fn router(app: Arc<App>, config: &McpConfig, max_body: usize) -> Result<Router, String> {
     let shared = Arc::new(Shared {
-        upstreams: upstream::Upstreams::new(config.upstream_timeout, config.tools_refresh),
+        upstreams: upstream::Upstreams::new(config.upstream_timeout, config.tools_refresh)?,
         approvals: approvals::Approvals::default(),
     });
     let gw = gateway::Gateway {
@@ -92,13 +92,13 @@ pub fn router(app: Arc<App>, config: &McpConfig, max_body: usize) -> Router {
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
-    Router::new()
+    Ok(Router::new()
         .route_service("/mcp", service)
         .route_layer(middleware::from_fn_with_state(app.clone(), identify))
         .route("/v1/approvals", get(api::list))
         .route("/v1/approvals/{id}", post(api::answer))
         .layer(Extension(shared))
-        .with_state(app)
+        .with_state(app))
 }
 
 /// Establishes the caller of an MCP request before the MCP server reads it: a request the

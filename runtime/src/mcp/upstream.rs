@@ -15,6 +15,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, Tool,
 };
 use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ServiceError, ServiceExt};
 use serde_json::{Map, Value};
@@ -53,17 +54,26 @@ struct Conn {
 /// The gateway's clients of the upstream servers.
 pub struct Upstreams {
     conns: tokio::sync::Mutex<HashMap<Arc<str>, Arc<Conn>>>,
+    http: reqwest::Client,
     timeout: Duration,
     refresh: Duration,
 }
 
 impl Upstreams {
-    pub fn new(timeout: Duration, refresh: Duration) -> Upstreams {
-        Upstreams {
+    /// The clients; an error when the HTTP client cannot be made (no TLS provider).
+    pub fn new(timeout: Duration, refresh: Duration) -> Result<Upstreams, String> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot make the upstream HTTP client: {e}"))?;
+        Ok(Upstreams {
             conns: tokio::sync::Mutex::new(HashMap::new()),
+            // Connections kept open between calls; no redirects (a server that moves is
+            // refused, never followed to another origin with the call).
+            http,
             timeout,
             refresh,
-        }
+        })
     }
 
     /// Calls `tool` with `args` on the server at `url`, after checking that the server's
@@ -107,7 +117,10 @@ impl Upstreams {
         if let Some(c) = self.conns.lock().await.get(url) {
             return Ok(c.clone());
         }
-        let transport = StreamableHttpClientTransport::from_uri(url.to_string());
+        let transport = StreamableHttpClientTransport::with_client(
+            self.http.clone(),
+            StreamableHttpClientTransportConfig::with_uri(url.to_string()),
+        );
         let info = ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("intent-mcp", env!("CARGO_PKG_VERSION")),

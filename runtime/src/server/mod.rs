@@ -270,7 +270,7 @@ pub async fn serve(
         // sidecar's TLS does; installed once per process, so an error means it already is.
         #[allow(deprecated)] // see trust::mtls: ring, not aws-lc (no C toolchain in CI)
         let _ = rustls::crypto::ring::default_provider().install_default();
-        routes = crate::mcp::router(app.clone(), m, config.max_body).merge(routes);
+        routes = crate::mcp::router(app.clone(), m, config.max_body)?.merge(routes);
         eprintln!("intent mcp: MCP endpoint at /mcp (Streamable HTTP), approvals at /v1/approvals");
     }
     listen::serve_http(listener, routes, &config, tls, shutdown, &app).await;
