@@ -408,6 +408,47 @@ fn the_typescript_sdk_client_calls_through_the_gateway() {
 }
 
 #[test]
+fn a_tool_limited_per_caller_gives_each_caller_its_retry_time() {
+    let Some(py) = python("a_tool_limited_per_caller_gives_each_caller_its_retry_time") else {
+        return;
+    };
+    let dir = TempDir::new("mcp-limits");
+    let ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let t = tokens(&py, dir.path(), &["support_bot", "intern_bot"]);
+    let path = mesh(dir.path(), ports);
+    let mut source = std::fs::read_to_string(&path).unwrap();
+    source.push_str("\nlimits { rate intent refund_order 2 per 1m per caller }\n");
+    std::fs::write(&path, source).unwrap();
+    let gw = gateway(dir.path(), &path);
+    let small = |id: &str| call("refund_order", json!({ "order_id": id, "amount": 10 }));
+
+    let a = client(
+        &py,
+        &gw,
+        &t["support_bot"],
+        &[small("L-1"), small("L-2"), small("L-3")],
+    );
+    assert_eq!(a[0]["is_error"], false, "{}", a[0]);
+    assert_eq!(a[1]["is_error"], false, "{}", a[1]);
+    assert_eq!(a[2]["is_error"], true, "{}", a[2]);
+    assert!(
+        text(&a[2]).starts_with(
+            "too many calls: the rate limit of intent refund_order for `support_bot` is reached; retry after "
+        ),
+        "{}",
+        a[2]
+    );
+    let wait = a[2]["meta"]["intent/decision"]["retry_after_ms"]
+        .as_u64()
+        .unwrap();
+    assert!(wait > 50_000 && wait <= 60_000, "{wait}");
+    // Another caller has a count of its own.
+    let a = client(&py, &gw, &t["intern_bot"], &[small("L-4")]);
+    assert_eq!(a[0]["structured"]["server"], "billing", "{}", a[0]);
+}
+
+#[test]
 fn an_escalated_call_waits_for_its_person_and_passes_once() {
     let Some(py) = python("an_escalated_call_waits_for_its_person_and_passes_once") else {
         return;

@@ -405,6 +405,47 @@ impl Checker<'_, '_> {
                                 target,
                                 count: count as u64,
                                 per_ms: per as u64,
+                                per_caller: false,
+                                src,
+                            });
+                        }
+                    }
+                    Limit::IntentRate {
+                        intent,
+                        count,
+                        per,
+                        each,
+                        span,
+                    } => {
+                        let per_caller = match each {
+                            None => false,
+                            Some(w) if w.text == "caller" => true,
+                            Some(w) => {
+                                self.diags.push(
+                                    Diagnostic::new(
+                                        Code::BAD_FIELD_VALUE,
+                                        self.t.path(file),
+                                        w.span,
+                                        format!("`per {}` is not a way to count an intent's requests", w.text),
+                                    )
+                                    .with_label("expected `caller`")
+                                    .with_help("write `per caller` to count each calling agent on its own, or leave it out to count all callers together"),
+                                );
+                                continue;
+                            }
+                        };
+                        let target = self.t.resolve_intent(file, intent, &mut self.diags);
+                        let count = self.value(file, "rate", count, Want::Count);
+                        let per = self.value(file, "per", per, Want::Duration);
+                        if let (Some(i), Some(Value::Number(count)), Some(Value::Number(per))) =
+                            (target, count, per)
+                        {
+                            let src = self.src(file, *span);
+                            limits.rates.push(plan::RateLimit {
+                                target: LimitTarget::Intent(i),
+                                count: count as u64,
+                                per_ms: per as u64,
+                                per_caller,
                                 src,
                             });
                         }

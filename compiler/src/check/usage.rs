@@ -65,9 +65,9 @@ impl Checker<'_, '_> {
         for (i, entry) in self.t.agents.iter().enumerate() {
             // An agent that provides nothing is never dispatched to: it is declared to call
             // (the caller of requests and tool calls, verified by the trust broker).
-            let serves = agents
-                .get(i)
-                .is_some_and(|a| a.provides.is_empty() || a.provides.iter().any(|c| wanted.contains(c)));
+            let serves = agents.get(i).is_some_and(|a| {
+                a.provides.is_empty() || a.provides.iter().any(|c| wanted.contains(c))
+            });
             let file = entry.decl.file;
             if !serves
                 && !ws.file(file).is_some_and(|f| f.is_std)

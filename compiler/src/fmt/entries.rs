@@ -306,6 +306,32 @@ pub(super) fn limit(l: &Limit) -> Entry<'_> {
             w.space();
             expr::expr(w, per);
         }),
+        Limit::IntentRate {
+            intent,
+            count,
+            per,
+            each,
+            span,
+        } => plain(*span, move |w| {
+            let at = span.start as usize;
+            w.tok("rate", Span::new(at, at + 4));
+            w.space();
+            w.put("intent");
+            w.space();
+            name(w, intent);
+            w.space();
+            expr::expr(w, count);
+            w.space();
+            w.put("per");
+            w.space();
+            expr::expr(w, per);
+            if let Some(e) = each {
+                w.space();
+                w.put("per");
+                w.space();
+                name(w, e);
+            }
+        }),
         Limit::Breaker {
             target: t,
             failures,

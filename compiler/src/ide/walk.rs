@@ -231,6 +231,13 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                             self.expr(failures);
                             self.expr(cooldown);
                         }
+                        Limit::IntentRate {
+                            intent, count, per, ..
+                        } => {
+                            self.name(Role::Named(INTENT), intent);
+                            self.expr(count);
+                            self.expr(per);
+                        }
                         Limit::Floor { value, .. } => self.expr(value),
                         Limit::Error(_) => {}
                     }

@@ -436,6 +436,16 @@ pub enum Limit {
         cooldown: Expr,
         span: Span,
     },
+    /// `rate intent NAME COUNT per DURATION [per caller]`: requests served for an intent (a
+    /// tool's calls), all together or counted for each calling agent on its own.
+    IntentRate {
+        intent: Name,
+        count: Expr,
+        per: Expr,
+        /// The word after the second `per` (`caller`), when given.
+        each: Option<Name>,
+        span: Span,
+    },
     /// `confidence floor VALUE`: text whose best intent scores below it matches no intent.
     Floor {
         subject: Name,

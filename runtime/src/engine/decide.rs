@@ -60,6 +60,8 @@ impl View<'_> {
 pub(crate) struct Draft<'v> {
     pub d: Decision,
     pub claim: Vec<Take>,
+    /// The intent's own limits (`rate intent ...`): claimed only when the decision serves it.
+    pub intent_claim: Vec<Take>,
     pub view: View<'v>,
 }
 
@@ -69,6 +71,7 @@ impl<'v> Draft<'v> {
     pub fn scratch(plan_hash: Arc<str>, check: &'v dyn Check) -> Draft<'v> {
         Draft {
             claim: Vec::new(),
+            intent_claim: Vec::new(),
             view: View {
                 check,
                 learned: &[],
@@ -263,6 +266,9 @@ impl Engine {
             );
             return;
         }
+        if !self.intent_limited(req, intent, &info.name, now, dr) {
+            return;
+        }
         let Some(it) = self.plan.intents.get(intent as usize) else {
             return;
         };
@@ -299,6 +305,55 @@ impl Engine {
             Outcome::Deny,
             Some(format!("no arm of route {} matched", it.name)),
         );
+    }
+
+    /// The intent's own rate limits (`rate intent NAME ...`, all callers together or each
+    /// caller on its own): `false` (and a `throttle` with the wait) when one is reached; else
+    /// they are noted, to be claimed if the decision serves the intent.
+    fn intent_limited(
+        &self,
+        req: &Request,
+        intent: IntentId,
+        name: &str,
+        now: u64,
+        dr: &mut Draft<'_>,
+    ) -> bool {
+        let Some(limits) = self.intent_limits.get(intent as usize) else {
+            return true;
+        };
+        if limits.all.is_none() && limits.per_caller.is_empty() {
+            return true;
+        }
+        let caller = req.caller.as_ref().and_then(|c| c.agent.as_deref());
+        let takes = limits.takes(name, caller);
+        let mut wait: Option<u64> = None;
+        for t in &takes {
+            if let Some(b) = dr.view.blocked(t, now) {
+                let w = b.wait_ms();
+                dr.trace(
+                    "limit",
+                    TraceWhat::Text(format!("rate limit of intent {}", t.subject.name())),
+                    false,
+                    Some(Arc::from(format!("free in {w} ms"))),
+                    None,
+                );
+                wait = Some(wait.map_or(w, |x| x.max(w)));
+            }
+        }
+        if let Some(w) = wait {
+            dr.d.retry_after_ms = Some(w);
+            let who = match (limits.per_caller.is_empty(), caller) {
+                (false, Some(c)) => format!(" for `{c}`"),
+                _ => String::new(),
+            };
+            dr.end(
+                Outcome::Throttle,
+                Some(format!("the rate limit of intent {name}{who} is reached")),
+            );
+            return false;
+        }
+        dr.intent_claim = takes;
+        true
     }
 
     /// Step 1: the intent, from the request or from the classifier.
@@ -752,6 +807,8 @@ impl Engine {
                 }
             }
         }
+        let served = std::mem::take(&mut dr.intent_claim);
+        dr.claim.extend(served);
         dr.end(outcome, None);
     }
 }

@@ -57,6 +57,8 @@ pub struct Engine {
     /// what a decision that uses it claims from the state store.
     pub(crate) agent_limits: Vec<Take>,
     pub(crate) human_limits: Vec<Take>,
+    /// Per intent: its rate limits for all callers together, and those counted per caller.
+    pub(crate) intent_limits: Vec<IntentLimits>,
     /// The rules of each kind, filed by the agent and intent they can apply to.
     pub(crate) forbids: RuleIndex,
     pub(crate) permits: RuleIndex,
@@ -137,6 +139,7 @@ impl Engine {
             });
         }
         let (agent_limits, human_limits) = limits(&plan);
+        let intent_limits = intent_limits(&plan);
         let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
         let by_kind = |k: plan::RuleKind| {
             RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
@@ -239,6 +242,7 @@ impl Engine {
             at,
             agent_limits,
             human_limits,
+            intent_limits,
             forbids,
             permits,
             escalations,
@@ -554,6 +558,62 @@ pub(crate) fn covers(provides: &[CapId], needs: &[CapId]) -> bool {
     needs.iter().all(|n| provides.binary_search(n).is_ok())
 }
 
+/// An intent's rate limits (`rate intent NAME ...`).
+#[derive(Debug, Clone)]
+pub(crate) struct IntentLimits {
+    /// Counted for all callers together (subject `intent NAME`); `None` without one.
+    pub all: Option<Take>,
+    /// Counted for each caller on its own (subject `intent NAME/CALLER`); empty without one.
+    pub per_caller: Arc<[Rate]>,
+}
+
+impl IntentLimits {
+    /// The takes a request from `caller` (none: anonymous) uses: none for an intent without
+    /// limits, and no allocation unless it is limited per caller.
+    pub fn takes(&self, intent: &str, caller: Option<&str>) -> Vec<Take> {
+        let mut out: Vec<Take> = self.all.iter().cloned().collect();
+        if !self.per_caller.is_empty() {
+            out.push(Take {
+                subject: Subject::Intent(Arc::from(format!("{intent}/{}", caller.unwrap_or("")))),
+                rates: self.per_caller.clone(),
+                breaker: None,
+            });
+        }
+        out
+    }
+}
+
+fn intent_limits(plan: &Plan) -> Vec<IntentLimits> {
+    plan.intents
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let rates = |per_caller: bool| -> Vec<Rate> {
+                plan.limits
+                    .rates
+                    .iter()
+                    .filter(|r| {
+                        r.target == LimitTarget::Intent(i as IntentId) && r.per_caller == per_caller
+                    })
+                    .map(|r| Rate {
+                        count: r.count,
+                        per_ms: r.per_ms,
+                    })
+                    .collect()
+            };
+            let all = rates(false);
+            IntentLimits {
+                all: (!all.is_empty()).then(|| Take {
+                    subject: Subject::Intent(Arc::from(it.name.as_str())),
+                    rates: Arc::from(all),
+                    breaker: None,
+                }),
+                per_caller: Arc::from(rates(true)),
+            }
+        })
+        .collect()
+}
+
 /// Each agent's and human's limits, as the state store takes them: rate limits (a limit for
 /// `any` applies to each one), and for agents the breaker (one for the agent overrides
 /// `breaker any`).
@@ -577,6 +637,8 @@ fn limits(plan: &Plan) -> (Vec<Take>, Vec<Take>) {
             }
             LimitTarget::Agent(a) => one(&mut agent_rates, a),
             LimitTarget::Human(h) => one(&mut human_rates, h),
+            // `intent_limits`.
+            LimitTarget::Intent(_) => {}
         }
     }
     let breaker = |b: &plan::Breaker| Breaker {

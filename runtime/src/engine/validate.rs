@@ -252,6 +252,7 @@ fn indexes(plan: &Plan) -> Result<(), PlanError> {
         match target {
             LimitTarget::Agent(a) => in_range("agent", *a, n.agents)?,
             LimitTarget::Human(h) => in_range("human", *h, n.humans)?,
+            LimitTarget::Intent(i) => in_range("intent", *i, n.intents)?,
             LimitTarget::Any => {}
         }
         in_range("source", src, n.sources)?;

@@ -285,6 +285,8 @@ pub enum LimitTarget {
     Any,
     Agent(AgentId),
     Human(HumanId),
+    /// The requests served (dispatched or planned) for an intent: a tool's calls.
+    Intent(IntentId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +295,9 @@ pub struct RateLimit {
     pub target: LimitTarget,
     pub count: u64,
     pub per_ms: u64,
+    /// For an intent: counted for each calling agent on its own (`per caller`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_caller: bool,
     pub src: SrcId,
 }
 

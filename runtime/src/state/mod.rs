@@ -30,20 +30,24 @@ use std::sync::Arc;
 pub enum Subject {
     Agent(Arc<str>),
     Human(Arc<str>),
+    /// The requests served for an intent (`rate intent NAME ...`): named `NAME`, or
+    /// `NAME/CALLER` for a limit counted per caller (`NAME/` for anonymous callers).
+    Intent(Arc<str>),
 }
 
 impl Subject {
-    /// `agent` or `human`.
+    /// `agent`, `human` or `intent`.
     pub fn kind(&self) -> &'static str {
         match self {
             Subject::Agent(_) => "agent",
             Subject::Human(_) => "human",
+            Subject::Intent(_) => "intent",
         }
     }
 
     pub fn name(&self) -> &str {
         match self {
-            Subject::Agent(n) | Subject::Human(n) => n,
+            Subject::Agent(n) | Subject::Human(n) | Subject::Intent(n) => n,
         }
     }
 }
