@@ -29,6 +29,7 @@ pub mod request;
 pub mod server;
 pub mod state;
 pub mod strict_json;
+pub mod tool_schema;
 #[cfg(feature = "trust")]
 pub mod trust;
 pub mod unknown;

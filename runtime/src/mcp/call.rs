@@ -17,13 +17,14 @@
 
 use super::approvals::{arguments_hash, Held, State, DEFAULT_HOLD_MS};
 use super::gateway::Gateway;
+use super::review;
 use super::upstream::Failure;
-use super::{review, schema};
 use crate::decision::{Decision, Outcome};
 use crate::engine::{now_ms, Engine};
 use crate::log::McpCall;
 use crate::plan::{Intent, Protocol};
 use crate::request::{Caller, Request};
+use crate::tool_schema as schema;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
 use rmcp::ErrorData as McpError;
 use serde_json::{json, Map, Value};

@@ -63,8 +63,8 @@ impl ServerHandler for Gateway {
                 let schema = it
                     .input
                     .as_ref()
-                    .map(super::schema::json_schema)
-                    .unwrap_or_else(super::schema::empty_object);
+                    .map(crate::tool_schema::json_schema)
+                    .unwrap_or_else(crate::tool_schema::empty_object);
                 let description = it.description.clone().unwrap_or_default();
                 Tool::new(name.to_string(), description, Arc::new(schema))
             })

@@ -8,7 +8,7 @@
 //!   handshake and the stateless 2026-07-28 one. Its tools are the intents the plan binds to
 //!   tools (`gateway`); a call is decided by the plan and forwarded to the MCP server of the
 //!   agent that serves it (`call`, `upstream`), whose result passes the agent's review
-//!   (`review`). Arguments are checked against the intent's `input` (`schema`).
+//!   (`review`). Arguments are checked against the intent's `input` (`crate::tool_schema`).
 //! - `GET /v1/approvals`, `POST /v1/approvals/{id}`: escalated calls held for a person, and that
 //!   person's answer (`approvals`, `api`).
 //!
@@ -20,7 +20,6 @@ mod approvals;
 mod call;
 mod gateway;
 mod review;
-pub mod schema;
 mod upstream;
 
 pub use approvals::{Held, MAX_HELD};

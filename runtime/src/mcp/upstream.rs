@@ -10,7 +10,7 @@
 //! connection could not be made, or the request could not be sent) may be tried on another
 //! server; a call that may have run (a timeout, an error the server answered) is not repeated.
 
-use super::schema::{self, Shape};
+use crate::tool_schema::{self as schema, Shape};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, Tool,
 };
