@@ -41,7 +41,9 @@ fn a_missing_tool_skips_on_a_laptop_and_fails_under_ci() {
     let said = common::text(&laptop.stderr);
     assert!(laptop.status.success(), "{said}");
     assert!(
-        said.contains(&format!("SKIPPED {TEST}: `intent-tool-that-no-machine-has` is missing")),
+        said.contains(&format!(
+            "SKIPPED {TEST}: `intent-tool-that-no-machine-has` is missing"
+        )),
         "{said}"
     );
     let ci = run(Some("true"));

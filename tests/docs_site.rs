@@ -115,7 +115,9 @@ fn the_built_site_has_every_page_and_link_and_works_offline() {
                 // would break offline.
                 let target = if let Some(rooted) = file.strip_prefix('/') {
                     if !at.ends_with("404.html") {
-                        problems.push(format!("{at}: {attr}=\"{v}\" is absolute: offline it points outside the site"));
+                        problems.push(format!(
+                            "{at}: {attr}=\"{v}\" is absolute: offline it points outside the site"
+                        ));
                     }
                     out.join(rooted)
                 } else if file.is_empty() {

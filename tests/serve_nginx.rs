@@ -390,7 +390,10 @@ route read_record {
 
 /// The route the upstream saw for a request through `front`, or the refusal.
 fn route_through(front: SocketAddr, headers: &[(&str, &str)]) -> Result<String, String> {
-    let mut all = vec![("x-intent-name", "read_record"), ("x-intent-confidence", "0.95")];
+    let mut all = vec![
+        ("x-intent-name", "read_record"),
+        ("x-intent-confidence", "0.95"),
+    ];
     all.extend_from_slice(headers);
     let a = request(front, "GET", "/records/7", &all, "");
     if a.status != 200 {
@@ -474,10 +477,26 @@ fn nested_context_fields_reach_the_sidecar_in_the_three_documented_ways() {
             ("x-intent-context-channel", "web"),
         ];
         let ways = [
-            ("json, default nginx", default, vec![("x-intent-context", json.as_str())]),
-            ("json, headers let through", let_through, vec![("x-intent-context", json.as_str())]),
-            ("dotted header, headers let through", let_through, dotted.to_vec()),
-            ("header built in nginx", built, vec![("x-residency", residency)]),
+            (
+                "json, default nginx",
+                default,
+                vec![("x-intent-context", json.as_str())],
+            ),
+            (
+                "json, headers let through",
+                let_through,
+                vec![("x-intent-context", json.as_str())],
+            ),
+            (
+                "dotted header, headers let through",
+                let_through,
+                dotted.to_vec(),
+            ),
+            (
+                "header built in nginx",
+                built,
+                vec![("x-residency", residency)],
+            ),
         ];
         for (way, front, headers) in ways {
             assert_eq!(
@@ -489,5 +508,8 @@ fn nested_context_fields_reach_the_sidecar_in_the_three_documented_ways() {
     }
     // The built header comes only from what nginx sets: without `x-residency`, no `subject`.
     let refusal = route_through(built, &[]).unwrap_err();
-    assert!(refusal.contains("the required field `subject` is missing"), "{refusal}");
+    assert!(
+        refusal.contains("the required field `subject` is missing"),
+        "{refusal}"
+    );
 }
