@@ -99,6 +99,7 @@ impl Builtin {
                     .try_into()
                     .unwrap_or(default.weights),
                 reference: params.coverage.unwrap_or(default.reference),
+                ..default
             },
         }
     }
@@ -132,7 +133,7 @@ impl Builtin {
             };
         };
         let best = self.calibration.confidence(s);
-        let d = self.calibration.in_domain(s.coverage);
+        let d = self.calibration.in_domain(s);
         let rest = (d - best).max(0.0);
         let others: f64 = s.candidates.iter().skip(1).map(|c| c.share).sum();
         let mut ranked = vec![Scored {
