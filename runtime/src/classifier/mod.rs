@@ -255,6 +255,32 @@ mod tests {
     }
 
     #[test]
+    fn common_words_are_no_evidence_of_the_mesh() {
+        let intents = mesh();
+        let fitted = Builtin::fit(&intents);
+        let params = ClassifierParams {
+            weights: fitted.weights.to_vec(),
+            coverage: Some(fitted.reference),
+            floor: None,
+        };
+        let c = Builtin::new(&intents, &params);
+        // "which" and "are" are common words the evidence holds; "planets" and "hottest" are
+        // content words it does not: an intent, at no more than the floor of `d`.
+        let r = c.rank("which planets are the hottest");
+        assert!(
+            r.best()
+                .is_some_and(|b| b.score > 0.0 && b.score <= calibrate::DOMAIN_MIN),
+            "{r:?}"
+        );
+        // The same question about invoices knows a content word: fully about the mesh.
+        let r = c.rank("which invoices are the oldest");
+        assert!(r.best().is_some_and(|b| b.score > 0.5), "{r:?}");
+        // "there" is a common word, not a misspelling of "where": nothing in common at all.
+        let r = c.rank("hello there");
+        assert!(r.ranked.is_empty() && r.none == 1.0, "{r:?}");
+    }
+
+    #[test]
     fn the_fit_is_deterministic() {
         let intents = mesh();
         assert_eq!(Builtin::fit(&intents), Builtin::fit(&intents));
