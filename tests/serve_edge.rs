@@ -1,6 +1,7 @@
 //! The request edge of `intent serve` as a process (issue #10): the header that overflowed the
 //! parser's stack no longer ends the process; POST bodies must be JSON; traces name files
-//! relative to the mesh; and a decision log written from hostile requests (context fields
+//! relative to the mesh; `--strict` refuses a misspelt context field by name (issue #16);
+//! and a decision log written from hostile requests (context fields
 //! named like the record's own keys, line separators in strings) is read back as written by
 //! `intent replay` and by Python's `json` (a reader we did not write). Python is installed by
 //! `.ci/run`; without it the Python check skips, saying so, except under `CI=true`, where it fails.
@@ -40,6 +41,38 @@ fn the_sidecar_outlives_a_deeply_dotted_context_header() {
         request(sidecar.addr, "GET", "/healthz", &[], "").status,
         200
     );
+}
+
+/// `intent serve --strict` (issue #16): a misspelt context field is a 400 naming it and the
+/// field meant, on the decision and the authorization endpoints; without `--strict` the same
+/// request is decided and the field listed.
+#[test]
+fn a_strict_sidecar_started_from_the_cli_refuses_a_misspelt_field() {
+    let typo = r#"{"intent":"take_order","confidence":0.95,"channel":"web","amout":5}"#;
+    let strict = Sidecar::start(&[MESH, "--strict"]);
+    let a = request(strict.addr, "POST", "/v1/decide", &[], typo);
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(
+        a.json()["error"],
+        "`amout` is not a context field of the plan; did you mean `amount`?"
+    );
+    let a = request(
+        strict.addr,
+        "GET",
+        "/v1/authz",
+        &[
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context", r#"{"channel":"web","amout":5}"#),
+        ],
+        "",
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("`amout`"), "{}", a.body);
+    let lenient = Sidecar::start(&[MESH]);
+    let a = request(lenient.addr, "POST", "/v1/decide", &[], typo);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["unknown_fields"], serde_json::json!(["amout"]));
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! `x-intent-route` header, a forbidden one gets 403, an unsure one the escalation answer
 //! (401 with `www-authenticate: Intent outcome="escalate", ..`), a throttled one the same 401
 //! with `outcome="throttle"`. With `--otlp`, the upstream gets the `traceparent` naming the
-//! decision's span, a child of the client's (docs/serve.md, "OpenTelemetry"). Skips, saying so,
+//! decision's span, a child of the client's (docs/serve.md, "OpenTelemetry"). A nested context
+//! field (`subject.residency`) reaches the sidecar in each of the three ways docs/deployment.md
+//! gives, and a default nginx drops its dotted per-field header. Skips, saying so,
 //! when no nginx binary (or, for the second test, no `opentelemetry-proto`) is installed (CI
 //! installs both in .ci/run).
 
@@ -76,13 +78,77 @@ impl Drop for Nginx {
     }
 }
 
+/// What one nginx `server` block adds to the configuration `docs/deployment.md` shows: lines
+/// for the `server` block itself and for its `/_intent` location.
+#[derive(Default)]
+struct Extra<'a> {
+    server: &'a str,
+    auth: &'a str,
+}
+
+fn server_block(port: u16, sidecar: SocketAddr, upstream: SocketAddr, extra: &Extra) -> String {
+    let (server, auth) = (extra.server, extra.auth);
+    format!(
+        r#"
+  server {{
+    listen 127.0.0.1:{port};
+    {server}
+    location / {{
+      auth_request /_intent;
+      auth_request_set $intent_outcome $upstream_http_x_intent_outcome;
+      auth_request_set $intent_reason $upstream_http_x_intent_reason;
+      auth_request_set $intent_route $upstream_http_x_intent_route;
+      auth_request_set $intent_agents $upstream_http_x_intent_agents;
+      auth_request_set $intent_decision $upstream_http_x_intent_decision_id;
+      proxy_set_header x-intent-outcome $intent_outcome;
+      proxy_set_header x-intent-route $intent_route;
+      proxy_set_header x-intent-agents $intent_agents;
+      proxy_set_header x-intent-decision-id $intent_decision;
+      auth_request_set $intent_traceparent $upstream_http_traceparent;
+      proxy_set_header traceparent $intent_traceparent;
+      add_header x-intent-outcome $intent_outcome always;
+      add_header x-intent-reason $intent_reason always;
+      proxy_pass http://{upstream};
+    }}
+    location = /_intent {{
+      internal;
+      proxy_pass http://{sidecar}/v1/authz;
+      proxy_pass_request_body off;
+      proxy_set_header content-length "";
+      proxy_set_header x-intent-answer auth-request;
+      proxy_set_header x-original-uri $request_uri;
+      {auth}
+    }}
+  }}
+"#
+    )
+}
+
 fn start_nginx(
     bin: &PathBuf,
     dir: &TempDir,
     sidecar: SocketAddr,
     upstream: SocketAddr,
 ) -> (Nginx, SocketAddr) {
-    let port = free_port();
+    let (nginx, fronts) = start_nginx_servers(bin, dir, sidecar, upstream, &[Extra::default()]);
+    (nginx, fronts[0])
+}
+
+/// One nginx with a `server` block per entry of `extras`, each on its own port (returned in
+/// the same order), all in front of the same sidecar and upstream.
+fn start_nginx_servers(
+    bin: &PathBuf,
+    dir: &TempDir,
+    sidecar: SocketAddr,
+    upstream: SocketAddr,
+    extras: &[Extra],
+) -> (Nginx, Vec<SocketAddr>) {
+    let ports: Vec<u16> = extras.iter().map(|_| free_port()).collect();
+    let servers: String = ports
+        .iter()
+        .zip(extras)
+        .map(|(port, extra)| server_block(*port, sidecar, upstream, extra))
+        .collect();
     let d = dir.path().display();
     let conf = format!(
         r#"daemon off;
@@ -97,33 +163,7 @@ http {{
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      auth_request /_intent;
-      auth_request_set $intent_outcome $upstream_http_x_intent_outcome;
-      auth_request_set $intent_route $upstream_http_x_intent_route;
-      auth_request_set $intent_agents $upstream_http_x_intent_agents;
-      auth_request_set $intent_decision $upstream_http_x_intent_decision_id;
-      proxy_set_header x-intent-outcome $intent_outcome;
-      proxy_set_header x-intent-route $intent_route;
-      proxy_set_header x-intent-agents $intent_agents;
-      proxy_set_header x-intent-decision-id $intent_decision;
-      auth_request_set $intent_traceparent $upstream_http_traceparent;
-      proxy_set_header traceparent $intent_traceparent;
-      add_header x-intent-outcome $intent_outcome always;
-      proxy_pass http://{upstream};
-    }}
-    location = /_intent {{
-      internal;
-      proxy_pass http://{sidecar}/v1/authz;
-      proxy_pass_request_body off;
-      proxy_set_header content-length "";
-      proxy_set_header x-intent-answer auth-request;
-      proxy_set_header x-original-uri $request_uri;
-    }}
-  }}
-}}
+{servers}}}
 "#
     );
     let path = dir.path().join("nginx.conf");
@@ -140,17 +180,22 @@ http {{
         .spawn()
         .unwrap();
     let nginx = Nginx(child);
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let fronts: Vec<SocketAddr> = ports
+        .iter()
+        .map(|port| format!("127.0.0.1:{port}").parse().unwrap())
+        .collect();
     let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "nginx did not start: {}",
-            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    for addr in &fronts {
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "nginx did not start: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    (nginx, addr)
+    (nginx, fronts)
 }
 
 #[test]
@@ -323,5 +368,148 @@ fn nginx_passes_the_decisions_traceparent_to_the_upstream() {
         span["attributes"]["intent.decision_id"],
         header("x-intent-decision-id: ").unwrap(),
         "{span}"
+    );
+}
+
+/// A mesh whose decision turns on a nested context field: EU residents' records are read by
+/// one agent, everyone else's by another, and a request without `subject` does not fit.
+const RESIDENCY: &str = r#"package acme.records
+capability records.read
+context {
+  channel?: "web" | "api"
+  subject: { residency: "EU" | "US" }
+}
+agent eu_records { provides records.read  trust 0.9 }
+agent us_records { provides records.read  trust 0.9 }
+intent read_record { requires records.read }
+route read_record {
+  when subject.residency == "EU" => dispatch eu_records
+  otherwise => dispatch us_records
+}
+"#;
+
+/// The route the upstream saw for a request through `front`, or the refusal.
+fn route_through(front: SocketAddr, headers: &[(&str, &str)]) -> Result<String, String> {
+    let mut all = vec![
+        ("x-intent-name", "read_record"),
+        ("x-intent-confidence", "0.95"),
+    ];
+    all.extend_from_slice(headers);
+    let a = request(front, "GET", "/records/7", &all, "");
+    if a.status != 200 {
+        return Err(format!(
+            "{} {}",
+            a.status,
+            a.header("x-intent-reason").unwrap_or_default()
+        ));
+    }
+    let seen = a.body.trim().strip_prefix("upstream saw ").unwrap();
+    Ok(seen
+        .split("; ")
+        .find_map(|h| h.strip_prefix("x-intent-route: "))
+        .unwrap_or_else(|| panic!("no route in {seen}"))
+        .to_string())
+}
+
+#[test]
+fn nested_context_fields_reach_the_sidecar_in_the_three_documented_ways() {
+    let Some(bin) = tools::require_binary(
+        "nested_context_fields_reach_the_sidecar_in_the_three_documented_ways",
+        "nginx",
+        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
+        "apt-get install nginx-light",
+    ) else {
+        return;
+    };
+    let dir = TempDir::new("nginx-nested");
+    let mesh = dir.path().join("records.intent");
+    std::fs::write(&mesh, RESIDENCY).unwrap();
+    let sidecar = Sidecar::start(&[mesh.to_str().unwrap()]);
+    // docs/deployment.md, "Context headers through nginx": nginx's defaults, then the three
+    // ways that work — the JSON header (any server), `ignore_invalid_headers off`, and the
+    // header built in the `/_intent` location from one with a plain name.
+    let (_nginx, fronts) = start_nginx_servers(
+        &bin,
+        &dir,
+        sidecar.addr,
+        upstream(),
+        &[
+            Extra::default(),
+            Extra {
+                server: "ignore_invalid_headers off;",
+                ..Extra::default()
+            },
+            Extra {
+                auth: "proxy_set_header x-intent-context-subject.residency $http_x_residency;",
+                ..Extra::default()
+            },
+        ],
+    );
+    let (default, let_through, built) = (fronts[0], fronts[1], fronts[2]);
+
+    // The per-field header with a dot is dropped by a default nginx: the request does not fit.
+    let dropped = route_through(default, &[("x-intent-context-subject.residency", "EU")]);
+    let refusal = dropped.unwrap_err();
+    assert!(
+        refusal.starts_with("403 ") && refusal.contains("the required field `subject` is missing"),
+        "{refusal}"
+    );
+    // Without nginx in between, the same header is read: the sidecar is not the cause.
+    let direct = request(
+        sidecar.addr,
+        "GET",
+        "/v1/authz/records/7",
+        &[
+            ("x-intent-name", "read_record"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context-subject.residency", "EU"),
+        ],
+        "",
+    );
+    assert_eq!(direct.status, 200, "{direct:?}");
+    assert_eq!(direct.header("x-intent-route"), Some("dispatch=eu_records"));
+
+    // Each way, with each residency: the decision follows the nested field.
+    for (residency, route) in [("EU", "dispatch=eu_records"), ("US", "dispatch=us_records")] {
+        let json = format!(r#"{{"subject":{{"residency":"{residency}"}}}}"#);
+        let dotted = [
+            ("x-intent-context-subject.residency", residency),
+            ("x-intent-context-channel", "web"),
+        ];
+        let ways = [
+            (
+                "json, default nginx",
+                default,
+                vec![("x-intent-context", json.as_str())],
+            ),
+            (
+                "json, headers let through",
+                let_through,
+                vec![("x-intent-context", json.as_str())],
+            ),
+            (
+                "dotted header, headers let through",
+                let_through,
+                dotted.to_vec(),
+            ),
+            (
+                "header built in nginx",
+                built,
+                vec![("x-residency", residency)],
+            ),
+        ];
+        for (way, front, headers) in ways {
+            assert_eq!(
+                route_through(front, &headers).as_deref(),
+                Ok(route),
+                "{way}, {residency}"
+            );
+        }
+    }
+    // The built header comes only from what nginx sets: without `x-residency`, no `subject`.
+    let refusal = route_through(built, &[]).unwrap_err();
+    assert!(
+        refusal.contains("the required field `subject` is missing"),
+        "{refusal}"
     );
 }

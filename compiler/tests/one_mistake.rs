@@ -104,6 +104,16 @@ route refund {
 "#,
     );
     one("trailing_comma", &c, "E0010");
+    // The issue's own line: one capability, then the comma.
+    let c = check(
+        r#"package demo
+capability billing.refund
+agent refunder { provides billing.refund,  trust 0.9 }
+intent refund { requires billing.refund }
+route refund { otherwise => dispatch refunder }
+"#,
+    );
+    one("trailing_comma_one_capability", &c, "E0010");
 }
 
 #[test]
@@ -283,4 +293,37 @@ route refund {{ otherwise => dispatch refunder }}
             common::rendered(&c)
         );
     }
+}
+
+#[test]
+fn a_given_value_of_the_wrong_type_is_one_error_naming_the_declared_type() {
+    let mistyped = |given: &str| {
+        check(&format!(
+            r#"{BASE}
+context {{ amount: number  channel: "web" | "api" }}
+route refund {{
+  when amount > 1000 => escalate finance_lead
+  otherwise => dispatch refunder
+}}
+test "a large refund goes to a person" {{
+  given {{ intent: refund, confidence: 0.9, {given} }}
+  expect escalate finance_lead
+}}
+"#
+        ))
+    };
+    let c = mistyped(r#"amount: "9000", channel: "web""#);
+    one("given_wrong_type", &c, "E0200");
+    assert!(c.diagnostics[0]
+        .help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("`amount` is declared in the context as a number"));
+    let c = mistyped(r#"amount: 9000, channel: "wbe""#);
+    one("given_value_not_in_enum", &c, "E0200");
+    assert!(c.diagnostics[0]
+        .help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("allowed: api, web"));
 }

@@ -4,7 +4,8 @@
 //! same other intent *with a confidence of at least 0.3*, text requests for the first will
 //! mostly be routed as the second, and the compiler says so at the intent's declaration. (A
 //! confusion at a low confidence is two examples sharing a common word by chance: the route's
-//! low-confidence arm, not the wrong intent's, takes such texts.)
+//! low-confidence arm, not the wrong intent's, takes such texts.) "Low" is at most what a text
+//! that shares no content word with the mesh can get (`calibrate::DOMAIN_MIN`).
 
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
@@ -13,8 +14,9 @@ use intent_runtime::classifier::report::report;
 use intent_runtime::classifier::Builtin;
 use intent_runtime::plan::{Plan, SrcId};
 
-/// The confidence from which a wrong answer counts as a confusion.
-const CONFIDENT: f64 = 0.3;
+/// The confidence above which a wrong answer counts as a confusion: more than a text that
+/// shares only common words with the mesh can get.
+const CONFIDENT: f64 = intent_runtime::classifier::calibrate::DOMAIN_MIN;
 
 /// One warning per intent whose examples are mostly taken for one other intent.
 pub(super) fn indistinct(
@@ -31,7 +33,7 @@ pub(super) fn indistinct(
         let Some((p, c)) = o.predicted.filter(|_| !o.correct()) else {
             continue;
         };
-        if c < CONFIDENT {
+        if c <= CONFIDENT {
             continue;
         }
         match confusions.iter_mut().find(|x| x.0 == o.intent && x.1 == p) {

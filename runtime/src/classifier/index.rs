@@ -81,6 +81,10 @@ pub struct Scores {
     pub coverage: f64,
     /// The text's weighted number of distinct terms (a common word counts 0.2).
     pub length: f64,
+    /// 0..1: the share of the text's content words (its terms that are not common words or
+    /// numbers) that some intent's evidence holds, misspellings counted by their similarity;
+    /// [`Scores::coverage`] for a text without content words.
+    pub content: f64,
 }
 
 impl Scores {
@@ -281,6 +285,7 @@ impl Index {
         let mut norm = 0.0;
         let mut length = 0.0;
         let mut known = 0.0;
+        let (mut content_len, mut content_known) = (0.0, 0.0);
         for term in terms {
             let resolved = match term {
                 Ok(t) if self.posting(*t, ex).next().is_some() => Some((*t, 1.0)),
@@ -288,6 +293,9 @@ impl Index {
                     .names
                     .get(*t as usize)
                     .and_then(|name| self.fuzzy(name, ex)),
+                // A common word is spelt as meant: it is never read as a misspelling
+                // ("there" is not "where").
+                Err(word) if self.analyzer.weight(word) < 1.0 => None,
                 Err(word) => self.fuzzy(word, ex),
             };
             let g = match term {
@@ -298,10 +306,17 @@ impl Index {
                 Err(word) => self.analyzer.weight(word),
             };
             length += g;
+            let content_word = g >= 1.0;
+            if content_word {
+                content_len += 1.0;
+            }
             let Some((t, sim)) = resolved else {
                 norm += g * unknown_idf;
                 continue;
             };
+            if content_word {
+                content_known += sim;
+            }
             let sim = sim * g;
             known += sim;
             let post: Vec<(u32, u32)> = self.posting(t, ex).collect();
@@ -325,10 +340,16 @@ impl Index {
             })
             .collect();
         candidates.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent)));
+        let coverage = (known / length).clamp(0.0, 1.0);
         Scores {
             candidates,
-            coverage: (known / length).clamp(0.0, 1.0),
+            coverage,
             length,
+            content: if content_len > 0.0 {
+                (content_known / content_len).clamp(0.0, 1.0)
+            } else {
+                coverage
+            },
         }
     }
 }

@@ -99,6 +99,7 @@ impl Builtin {
                     .try_into()
                     .unwrap_or(default.weights),
                 reference: params.coverage.unwrap_or(default.reference),
+                ..default
             },
         }
     }
@@ -132,7 +133,7 @@ impl Builtin {
             };
         };
         let best = self.calibration.confidence(s);
-        let d = self.calibration.in_domain(s.coverage);
+        let d = self.calibration.in_domain(s);
         let rest = (d - best).max(0.0);
         let others: f64 = s.candidates.iter().skip(1).map(|c| c.share).sum();
         let mut ranked = vec![Scored {
@@ -253,6 +254,32 @@ mod tests {
             nothing.ranked.is_empty() && nothing.none == 1.0,
             "{nothing:?}"
         );
+    }
+
+    #[test]
+    fn common_words_are_no_evidence_of_the_mesh() {
+        let intents = mesh();
+        let fitted = Builtin::fit(&intents);
+        let params = ClassifierParams {
+            weights: fitted.weights.to_vec(),
+            coverage: Some(fitted.reference),
+            floor: None,
+        };
+        let c = Builtin::new(&intents, &params);
+        // "which" and "are" are common words the evidence holds; "planets" and "hottest" are
+        // content words it does not: an intent, at no more than the floor of `d`.
+        let r = c.rank("which planets are the hottest");
+        assert!(
+            r.best()
+                .is_some_and(|b| b.score > 0.0 && b.score <= calibrate::DOMAIN_MIN),
+            "{r:?}"
+        );
+        // The same question about invoices knows a content word: fully about the mesh.
+        let r = c.rank("which invoices are the oldest");
+        assert!(r.best().is_some_and(|b| b.score > 0.5), "{r:?}");
+        // "there" is a common word, not a misspelling of "where": nothing in common at all.
+        let r = c.rank("hello there");
+        assert!(r.ranked.is_empty() && r.none == 1.0, "{r:?}");
     }
 
     #[test]

@@ -267,8 +267,9 @@ pub struct ClassifierParams {
     /// runtime's prior.
     #[serde(default)]
     pub weights: Vec<f64>,
-    /// The coverage (share of a text's words the mesh knows) at which a text counts as fully
-    /// about the mesh; fitted with the weights; `None`: the runtime's default.
+    /// The content coverage (share of a text's content words the mesh knows) that 90% of the
+    /// mesh's own examples reach when left out; reported by `intent classify --report`, not
+    /// used to decide; `None`: the runtime's default.
     #[serde(default)]
     pub coverage: Option<f64>,
     /// `limits { confidence floor F }`: a text whose best intent has a confidence below `F` is
