@@ -125,7 +125,8 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         covered.push(args[0]);
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // Every subcommand is in the list (serve has its own test below).
+    // Every subcommand is in the list (serve and mcp, the same server, have their own test
+    // below).
     let help = common::text(&common::intent(&root(), &["--help"]).stdout);
     for sub in help
         .lines()
@@ -133,7 +134,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|s| !matches!(*s, "help" | "serve"))
+        .filter(|s| !matches!(*s, "help" | "serve" | "mcp"))
     {
         assert!(
             covered.contains(&sub),
@@ -142,16 +143,26 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     }
 }
 
-/// `intent serve --log -` whose stdout reader is gone goes on answering: the log stops, with
-/// a line on stderr, and the process neither panics nor dies.
+/// `intent serve --log -` (and `intent mcp --log -`, the same server) whose stdout reader is
+/// gone goes on answering: the log stops, with a line on stderr, and the process neither
+/// panics nor dies.
 #[test]
 fn serve_outlives_a_closed_log_pipe() {
+    outlives_a_closed_log_pipe("serve");
+}
+
+#[test]
+fn mcp_outlives_a_closed_log_pipe() {
+    outlives_a_closed_log_pipe("mcp");
+}
+
+fn outlives_a_closed_log_pipe(command: &str) {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg("read _ignored; exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_intent"))
         .args([
-            "serve",
+            command,
             support::MESH,
             "--log",
             "-",

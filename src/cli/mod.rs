@@ -36,7 +36,10 @@ impl Cli {
     /// when a reader goes away, so a closed pipe must stay an error they handle, never a signal
     /// that ends them.
     pub fn serves(&self) -> bool {
-        matches!(self.command, Command::Serve { .. } | Command::Lsp)
+        matches!(
+            self.command,
+            Command::Serve { .. } | Command::Mcp { .. } | Command::Lsp
+        )
     }
 }
 
