@@ -37,7 +37,7 @@ target/release/intent mcp "$work/support.intent" --addr "127.0.0.1:$gateway" --r
 pids+=($!)
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$gateway/readyz" >/dev/null 2>&1 &&
-    curl -s -o /dev/null "http://127.0.0.1:$upstream/mcp" && break
+    (exec 3<>"/dev/tcp/127.0.0.1/$upstream") 2>/dev/null && break
   sleep 0.2
 done
 

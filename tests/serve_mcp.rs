@@ -507,7 +507,7 @@ fn an_escalated_call_waits_for_its_person_and_passes_once() {
     let r = request(gw.addr, "POST", &path, &[json_ct], r#"{"approve":true}"#);
     assert_eq!(r.status, 401, "{}", r.body);
     // Still held: the call does not pass.
-    let a = client(&py, &gw, &t["support_bot"], &[big.clone()]);
+    let a = client(&py, &gw, &t["support_bot"], std::slice::from_ref(&big));
     assert_eq!(a[0]["is_error"], true);
 
     let r = request(
