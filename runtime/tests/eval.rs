@@ -63,6 +63,7 @@ fn eval(e: Value) -> Result<bool, Fault> {
         depth: 2,
         intent: 4,
         agent: Some(&a),
+        caller: None,
         data: &[2, 5],
         response: Some((Some(0.4), &[7])),
     };
@@ -289,6 +290,7 @@ fn what_is_not_there_to_read_is_a_fault() {
         depth: 0,
         intent: 0,
         agent: None,
+        caller: None,
         data: &[],
         response: None,
     };
@@ -302,6 +304,7 @@ fn what_is_not_there_to_read_is_a_fault() {
     let a = agent();
     let no_confidence = Env {
         agent: Some(&a),
+        caller: None,
         response: Some((None, &[])),
         ..env
     };
@@ -397,6 +400,7 @@ proptest! {
             depth: 2,
             intent: 4,
             agent: Some(&a),
+            caller: None,
             data: &[2, 5],
             response: None,
         };

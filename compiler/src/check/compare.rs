@@ -48,6 +48,8 @@ impl ExprCx<'_, '_, '_> {
         }
         self.check_enum_literal(&l, &r, b.span);
         self.check_enum_literal(&r, &l, a.span);
+        self.check_agent_literal(&l, &r, b.span);
+        self.check_agent_literal(&r, &l, a.span);
         self.check_threshold(&l, &r, b.span);
         self.check_threshold(&r, &l, a.span);
         let cmp = match op {
@@ -212,6 +214,8 @@ impl ExprCx<'_, '_, '_> {
                 "the value and the set's members must have the same type".into(),
             ),
             Ty::Set(_) | Ty::Unknown => {
+                // `caller.name in {"a", "b"}`: each must name an agent.
+                self.check_agent_literal(&i, &s, set.span);
                 // An enum looked for in literal strings: each must be one of its values.
                 if let (
                     Ty::Enum(values),

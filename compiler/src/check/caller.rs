@@ -1,0 +1,124 @@
+//! The request's verified caller in conditions (docs/reference/expressions.md, "The caller"):
+//! `caller.name`, `caller.trust`, `caller.region`, `caller.zone`, `caller.labels.KEY`,
+//! `caller provides CAP` and `has caller`. Part of the expression checker in `expr.rs`.
+//!
+//! Every caller operand is absent for an anonymous caller, like an optional context field:
+//! a comparison with it is false, and reading it in a policy without `has caller` is W0003. A
+//! string
+//! compared with `caller.name` must name an agent of the mesh (E0102), since no other caller
+//! has attributes the plan knows.
+
+use super::expr::{ExprCx, Site, Ty, Typed};
+use crate::codes::Code;
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::syntax::ast::{self, Path};
+use intent_runtime::plan::{Expr, Value};
+
+/// The attributes a caller has, as written after `caller.`.
+const ATTRIBUTES: [&str; 5] = ["name", "trust", "region", "zone", "labels"];
+
+/// The path `has caller` proves present, and that every caller operand is absent without.
+fn caller_path() -> Option<Vec<String>> {
+    Some(vec!["caller".to_string()])
+}
+
+impl ExprCx<'_, '_, '_> {
+    /// `caller` (`rest` empty) or `caller.ATTRIBUTE`.
+    pub(super) fn caller_attr(&mut self, p: &Path, rest: &[&str]) -> Typed {
+        let (ty, expr, unit) = match rest {
+            [] => (Ty::Caller, Expr::CallerName, None),
+            ["name"] => (Ty::AgentName, Expr::CallerName, None),
+            ["trust"] => (Ty::Number, Expr::CallerTrust, Some("caller.trust")),
+            ["region"] => (Ty::String, Expr::CallerRegion, None),
+            ["zone"] => (Ty::String, Expr::CallerZone, None),
+            ["labels", key] => (
+                Ty::Label,
+                Expr::CallerLabel {
+                    key: (*key).to_string(),
+                },
+                None,
+            ),
+            _ => {
+                self.unknown_attribute(p, rest);
+                return Typed::error();
+            }
+        };
+        // In a policy, a comparison that is false for an anonymous caller can let it through
+        // (`forbid when caller.trust < 0.5`): W0003 unless `has caller` says what is meant. In a
+        // route, such an arm falls through to the next, and the analysis reports a route that
+        // leaves anonymous callers uncovered (E0300), so no warning is needed there.
+        Typed {
+            optional: caller_path().filter(|_| self.site == Site::Policy),
+            unit,
+            ..Typed::new(ty, expr)
+        }
+    }
+
+    /// E0114: `caller.X` for an `X` a caller does not have.
+    fn unknown_attribute(&mut self, p: &Path, rest: &[&str]) {
+        let span = p.segments.get(1).map_or(p.span, |s| s.span);
+        let attr = rest.join(".");
+        let first = rest.first().copied().unwrap_or("");
+        let help = if first == "labels" {
+            "a label is read by its key: `caller.labels.tier`".to_string()
+        } else {
+            did_you_mean(first, ATTRIBUTES).unwrap_or_else(|| {
+                "a caller has `name`, `trust`, `region`, `zone` and `labels.KEY`, and is \
+                 tested with `caller provides CAPABILITY`"
+                    .into()
+            })
+        };
+        self.err(
+            Code::UNKNOWN_CALLER_ATTRIBUTE,
+            span,
+            format!("the caller has no attribute `{attr}`"),
+            "unknown attribute",
+            help,
+        );
+    }
+
+    /// `caller.name` compared with a string literal: the literal must name an agent.
+    pub(super) fn check_agent_literal(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
+        if e.ty != Ty::AgentName {
+            return;
+        }
+        match &lit.expr {
+            Expr::Lit {
+                value: Value::String(s),
+            } => self.agent_name(s, span),
+            Expr::Lit {
+                value: Value::List(members),
+            } => {
+                for m in members {
+                    if let Value::String(s) = m {
+                        self.agent_name(s, span);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn agent_name(&mut self, name: &str, span: ast::Span) {
+        let agents = &self.t.agents;
+        if agents.iter().any(|a| a.display == name) {
+            return;
+        }
+        let help =
+            did_you_mean(name, agents.iter().map(|a| a.display.as_str())).unwrap_or_else(|| {
+                "`caller.name` is compared with the name of an agent of the mesh: a caller \
+                 that is not one is anonymous"
+                    .into()
+            });
+        self.diags.push(
+            Diagnostic::new(
+                Code::UNKNOWN_AGENT,
+                self.path(),
+                span,
+                format!("no agent is named \"{name}\""),
+            )
+            .with_label("never the caller's name")
+            .with_help(help),
+        );
+    }
+}
