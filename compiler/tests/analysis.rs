@@ -490,3 +490,77 @@ fn suggested_tests_parse_and_pass_when_pasted() {
         .collect();
     insta::assert_snapshot!(shown.join("\n"));
 }
+
+const CALLERS: &str = r#"package demo
+capability invoices.read
+agent reader { provides invoices.read  trust 0.9 }
+agent clerk  { provides invoices.read  trust 0.6 }
+agent intake { provides invoices.read  trust 0.3 }
+intent read { requires invoices.read }
+"#;
+
+fn callers(route: &str) -> Compilation {
+    common::check("t.intent", &format!("{CALLERS}{route}"))
+}
+
+#[test]
+fn arms_on_the_caller_that_cover_every_agent_and_no_caller_cover_every_request() {
+    let c = callers(
+        "route read {\n when not has caller => deny\n when caller.name == \"reader\" => dispatch reader\n when caller.trust < 0.7 => dispatch clerk\n}",
+    );
+    assert!(!c.has_errors(), "{}", common::rendered(&c));
+    assert!(messages(&c, "W0100").is_empty(), "{}", common::rendered(&c));
+}
+
+#[test]
+fn an_uncovered_caller_is_named_in_the_counterexample() {
+    let c = callers(
+        "route read {\n when not has caller => deny\n when caller.name in {\"reader\", \"intake\"} => dispatch reader\n}",
+    );
+    let m = messages(&c, "E0300");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
+    assert!(m[0].contains("caller.name = \"clerk\""), "{m:?}");
+    assert!(m[0].contains("when caller.name == \"clerk\""), "{m:?}");
+    // The counterexample is a request the runtime itself lets fall through: on the same route
+    // with a sentinel `otherwise`, it reaches the sentinel.
+    let sentinel = callers(
+        "route read {\n when not has caller => deny\n when caller.name in {\"reader\", \"intake\"} => dispatch reader\n otherwise => deny because \"sentinel\"\n}",
+    );
+    let plan = sentinel.plan.expect("plan");
+    let open = {
+        let mut p = plan.clone();
+        p.intents[0].route.arms.pop();
+        p
+    };
+    let request = analysis::analyze(&open)
+        .into_iter()
+        .find_map(|f| match f {
+            Finding::RouteUncovered { request, .. } => Some(request),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        request.caller.as_ref().and_then(|c| c.agent.as_deref()),
+        Some("clerk")
+    );
+    let d = Engine::from_plan(plan).unwrap().decide_at(&request, 0);
+    assert_eq!(d.reason.as_deref(), Some("sentinel"), "{d:?}");
+}
+
+#[test]
+fn a_route_that_forgets_anonymous_callers_is_uncovered() {
+    let c = callers("route read {\n when has caller => dispatch reader\n}");
+    let m = messages(&c, "E0300");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
+    assert!(m[0].contains("no caller"), "{m:?}");
+    assert!(m[0].contains("not has caller"), "{m:?}");
+}
+
+#[test]
+fn an_arm_behind_an_equivalent_caller_condition_is_dead() {
+    let c = callers(
+        "route read {\n when caller.trust >= 0.8 => dispatch reader\n when caller.name == \"reader\" => dispatch clerk\n otherwise => deny\n}",
+    );
+    let m = messages(&c, "W0100");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
+}

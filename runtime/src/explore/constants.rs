@@ -19,6 +19,8 @@ pub(super) struct Constants {
     pub(super) strings: BTreeMap<Vec<String>, BTreeSet<String>>,
     /// Paths read by a condition (`has` included).
     pub(super) read: BTreeSet<Vec<String>>,
+    /// Whether a condition reads the caller (`caller.*`, `has caller`).
+    pub(super) caller_read: bool,
 }
 
 /// The rules of `plan` that can apply to a step of `intent`, in plan order: a rule that needs
@@ -126,6 +128,13 @@ pub(super) fn collect(e: &Expr, plan: &Plan, k: &mut Constants) {
             k.read.insert(path.clone());
         }
         Expr::Depth => k.depth_read = true,
+        Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => k.caller_read = true,
         _ => {}
     }
     match e {
