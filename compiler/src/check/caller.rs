@@ -25,6 +25,9 @@ fn caller_path() -> Option<Vec<String>> {
 impl ExprCx<'_, '_, '_> {
     /// `caller` (`rest` empty) or `caller.ATTRIBUTE`.
     pub(super) fn caller_attr(&mut self, p: &Path, rest: &[&str]) -> Typed {
+        if !self.caller_here(p.segments.first().map_or(p.span, |h| h.span)) {
+            return Typed::error();
+        }
         let (ty, expr, unit) = match rest {
             [] => (Ty::Caller, Expr::CallerName, None),
             ["name"] => (Ty::AgentName, Expr::CallerName, None),
@@ -52,6 +55,41 @@ impl ExprCx<'_, '_, '_> {
             unit,
             ..Typed::new(ty, expr)
         }
+    }
+
+    /// `has caller`: the request's caller is an agent of the mesh.
+    pub(super) fn has_caller(&mut self, p: &Path) -> Typed {
+        if p.segments.len() > 1 {
+            self.err(
+                Code::TYPE_MISMATCH,
+                p.span,
+                format!("`has` tests `caller` as a whole, not `{}`", p.dotted()),
+                "not testable",
+                "write `has caller`: a caller of the mesh has every attribute but labels, and a \
+                 label it lacks makes a comparison false"
+                    .into(),
+            );
+            return Typed::error();
+        }
+        if !self.caller_here(p.span) {
+            return Typed::error();
+        }
+        Typed::new(Ty::Bool, Expr::HasCaller)
+    }
+
+    /// Whether the caller may be read here (E0202 in a review, which has no request).
+    fn caller_here(&mut self, span: ast::Span) -> bool {
+        if self.site != Site::Review {
+            return true;
+        }
+        self.err(
+            Code::OPERAND_CONTEXT,
+            span,
+            "`caller` is only available in a route arm or a `policy` rule".into(),
+            "not available here",
+            "a review reads the agent's response, not the request's caller".into(),
+        );
+        false
     }
 
     /// E0114: `caller.X` for an `X` a caller does not have.
@@ -101,7 +139,11 @@ impl ExprCx<'_, '_, '_> {
 
     fn agent_name(&mut self, name: &str, span: ast::Span) {
         let agents = &self.t.agents;
-        if agents.iter().any(|a| a.display == name) {
+        if let Some(a) = agents.iter().find(|a| a.display == name) {
+            // Naming an agent as the caller is a use of it (no W0001 for an agent that only
+            // raises requests).
+            self.t
+                .mark_used(super::tables::Kind::Agent, &a.pkg, &a.decl.name.text);
             return;
         }
         let help =

@@ -28,7 +28,10 @@ impl ExprCx<'_, '_, '_> {
             _ => l.ty.ordered() && r.ty.ordered() && l.ty.comparable(&r.ty),
         };
         if !ok {
-            let help = if op == AstCmp::Eq || op == AstCmp::Ne {
+            let help = if l.ty == Ty::Caller || r.ty == Ty::Caller {
+                "compare one of the caller's attributes, e.g. `caller.name == \"treasury\"`"
+                    .to_string()
+            } else if op == AstCmp::Eq || op == AstCmp::Ne {
                 "compare values of the same type".to_string()
             } else {
                 "`<`, `<=`, `>` and `>=` compare numbers or durations".to_string()

@@ -433,19 +433,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 }
                 return self.agent_attr(p, rest);
             }
-            ["caller", rest @ ..] => {
-                if self.site == Site::Review {
-                    self.err(
-                        Code::OPERAND_CONTEXT,
-                        head.span,
-                        "`caller` is only available in a route arm or a `policy` rule".into(),
-                        "not available here",
-                        "a review reads the agent's response, not the request's caller".into(),
-                    );
-                    return Typed::error();
-                }
-                return self.caller_attr(p, rest);
-            }
+            ["caller", rest @ ..] => return self.caller_attr(p, rest),
             ["data"] => {
                 if !self.site_allows(head, Site::Policy, "the data of the step being checked") {
                     return Typed::error();
@@ -661,29 +649,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
     /// request's caller is an agent of the mesh.
     fn has(&mut self, p: &Path) -> Typed {
         if p.segments.first().is_some_and(|h| h.text == "caller") {
-            if p.segments.len() > 1 {
-                self.err(
-                    Code::TYPE_MISMATCH,
-                    p.span,
-                    format!("`has` tests `caller` as a whole, not `{}`", p.dotted()),
-                    "not testable",
-                    "write `has caller`: a caller of the mesh has every attribute but labels, \
-                     and a label it lacks makes a comparison false"
-                        .into(),
-                );
-                return Typed::error();
-            }
-            if self.site == Site::Review {
-                self.err(
-                    Code::OPERAND_CONTEXT,
-                    p.span,
-                    "`caller` is only available in a route arm or a `policy` rule".into(),
-                    "not available here",
-                    "a review reads the agent's response, not the request's caller".into(),
-                );
-                return Typed::error();
-            }
-            return Typed::new(Ty::Bool, Expr::HasCaller);
+            return self.has_caller(p);
         }
         match self.walk_context(p) {
             Some(c) => Typed::new(Ty::Bool, Expr::Has { path: c.path }),
@@ -701,8 +667,14 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             return;
         }
         let name = path.join(".");
+        let message = if name == "caller" {
+            "the caller is absent for an anonymous request: this comparison is false then"
+                .to_string()
+        } else {
+            format!("`{name}` is optional: when it is absent this comparison is false")
+        };
         self.diags.push(
-            Diagnostic::new(Code::OPTIONAL_WITHOUT_HAS, self.path(), span, format!("`{name}` is optional: when it is absent this comparison is false"))
+            Diagnostic::new(Code::OPTIONAL_WITHOUT_HAS, self.path(), span, message)
                 .with_label("may be absent")
                 .with_help(format!("say what you mean when it is absent: `has {name} and ...` or `not has {name} or ...`")),
         );
