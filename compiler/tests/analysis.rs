@@ -552,7 +552,7 @@ fn a_route_that_forgets_anonymous_callers_is_uncovered() {
     let c = callers("route read {\n when has caller => dispatch reader\n}");
     let m = messages(&c, "E0300");
     assert_eq!(m.len(), 1, "{}", common::rendered(&c));
-    assert!(m[0].contains("no caller"), "{m:?}");
+    assert!(m[0].contains("an anonymous caller"), "{m:?}");
     assert!(m[0].contains("not has caller"), "{m:?}");
 }
 

@@ -106,7 +106,7 @@ pub fn describe(p: &Point) -> String {
         .filter_map(|(v, x)| {
             let name = var_name(v)?;
             Some(match x {
-                Val::Absent if *v == Var::Caller => "no caller".to_string(),
+                Val::Absent if *v == Var::Caller => "an anonymous caller".to_string(),
                 Val::Absent => format!("{name} absent"),
                 Val::Num(n) => format!("{name} = {}", num_text(*n)),
                 Val::Str(s) if is_bool_var(v) => format!("{name} = {s}"),
