@@ -296,6 +296,7 @@ fn build(
                     name: "region".to_string(),
                     optional: false,
                     ty: Type::String,
+                    claim: None,
                 },
                 Field {
                     name: "residency".to_string(),
@@ -303,6 +304,7 @@ fn build(
                     ty: Type::Enum {
                         values: vec!["EU".to_string(), "US".to_string()],
                     },
+                    claim: None,
                 },
             ]
             .into_iter()

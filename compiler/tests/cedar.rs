@@ -43,6 +43,7 @@ fn field(name: &str, optional: bool, ty: Type) -> Field {
         name: name.to_string(),
         optional,
         ty,
+        claim: None,
     }
 }
 

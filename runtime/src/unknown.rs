@@ -100,6 +100,7 @@ mod tests {
                     name: "amount".into(),
                     optional: false,
                     ty: Type::Number,
+                    claim: None,
                 },
                 Field {
                     name: "subject".into(),
@@ -109,8 +110,10 @@ mod tests {
                             name: "residency".into(),
                             optional: false,
                             ty: Type::String,
+                            claim: None,
                         }],
                     },
+                    claim: None,
                 },
             ],
         }

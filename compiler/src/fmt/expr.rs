@@ -316,4 +316,12 @@ pub fn field_schema(w: &mut Writer, f: &FieldSchema) {
     w.put(":");
     w.space();
     type_expr(w, &f.ty);
+    if let Some((_, at)) = &f.claim {
+        w.space();
+        w.put("=");
+        w.space();
+        w.put("claim");
+        w.space();
+        w.tok(w.text_of(*at), *at);
+    }
 }

@@ -127,12 +127,15 @@ pub struct UseDecl {
     pub names: Option<Vec<Name>>,
 }
 
-/// A field of a record type: `name?: type`.
+/// A field of a record type: `name?: type`, and in a `context`, `= claim "NAME"` (filled from
+/// the verified bearer token's claim).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldSchema {
     pub name: Name,
     pub optional: bool,
     pub ty: TypeExpr,
+    /// The claim's name and the span of its string.
+    pub claim: Option<(String, Span)>,
     pub span: Span,
 }
 

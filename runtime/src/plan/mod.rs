@@ -315,6 +315,11 @@ pub struct Field {
     pub optional: bool,
     #[serde(rename = "of")]
     pub ty: Type,
+    /// A context field filled from this claim of the verified bearer token (`tier: string =
+    /// claim "tier"`, docs/identity.md); left out of the JSON when `None`, so plans without
+    /// claims hash as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
