@@ -604,6 +604,82 @@ fn caller_conditions_decide_on_the_verified_caller() {
     );
 }
 
+/// A context field filled from the bearer token's claim (`plan?: .. = claim "plan"`): PyJWT's
+/// tokens with `plan` "pro" and "free" decide differently for the same agent, a token without
+/// the claim leaves the field absent, a client that sends the field itself is refused (400),
+/// and a claim that is not a scalar is refused (403) before it is read.
+#[test]
+fn claims_fill_the_context_fields_the_mesh_maps() {
+    let Some(py) = python("claims_fill_the_context_fields_the_mesh_maps") else {
+        return;
+    };
+    let dir = TempDir::new("identity-claims");
+    let t = third_party_tokens(&py, dir.path());
+    let jwks = dir.path().join("jwks.json");
+    let sidecar = Sidecar::start(&[
+        CALLERS,
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--jwt-issuer",
+        ISS,
+        "--jwt-audience",
+        AUD,
+    ]);
+    for (token, outcome) in [
+        ("order_desk_pro", "dispatch"),
+        ("order_desk", "dispatch"),
+        ("order_desk_free", "deny"),
+    ] {
+        let auth = bearer(&t[token]);
+        let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+        assert_eq!(
+            a.header("x-intent-outcome"),
+            Some(outcome),
+            "{token}: {a:?}"
+        );
+    }
+    let a = authz(
+        &sidecar,
+        "order",
+        &[("authorization", &bearer(&t["order_desk_free"]))],
+    );
+    assert!(
+        a.header("x-intent-reason")
+            .is_some_and(|r| r.contains("free plans place no orders")),
+        "{a:?}"
+    );
+    // The field comes from the token alone.
+    for token in ["order_desk_free", "order_desk"] {
+        let a = authz(
+            &sidecar,
+            "order",
+            &[
+                ("authorization", &bearer(&t[token])),
+                ("x-intent-context-plan", "\"pro\""),
+            ],
+        );
+        assert_eq!(a.status, 400, "{token}: {a:?}");
+        assert!(
+            a.body.contains("comes from the bearer token's claim"),
+            "{a:?}"
+        );
+    }
+    let a = authz(
+        &sidecar,
+        "order",
+        &[("authorization", &bearer(&t["order_desk_nested"]))],
+    );
+    assert_eq!(a.status, 403, "{a:?}");
+    assert!(a.header("x-intent-outcome").is_none(), "{a:?}");
+    assert!(
+        metric(
+            &sidecar,
+            r#"intent_identity_refusals_total{reason="claim_from_client"} 2"#
+        ),
+        "the refusals are counted"
+    );
+}
+
 /// The runtime's unit tests read `runtime/tests/fixtures/trust_plan.json` (they have no
 /// compiler): it must be the plan of `tests/serve/trust.intent` as `intent build` writes it
 /// today, or a change of the plan format leaves them testing a plan nobody can build.
