@@ -34,6 +34,11 @@ pub struct Space<'p> {
     pub plan: &'p Plan,
     pub domains: Domains,
     opaque: HashMap<String, u32>,
+    /// The regions of conditions that read the caller and nothing of the site, by the
+    /// condition's text (as opaque conditions are named: some are built while lowering, so an
+    /// address would not do) and the side asked for: a policy's condition is lowered at every
+    /// site, and evaluating it for every agent each time would cost sites × agents.
+    by_caller_memo: HashMap<(String, bool), Region>,
     empty: Map<String, serde_json::Value>,
 }
 
@@ -92,6 +97,7 @@ impl<'p> Space<'p> {
             plan,
             domains: d,
             opaque: HashMap::new(),
+            by_caller_memo: HashMap::new(),
             empty: Map::new(),
         }
     }
@@ -191,7 +197,16 @@ impl<'p> Space<'p> {
     /// The region where `e` holds (`pos`) or fails (`!pos`) at `site`.
     pub fn lower(&mut self, e: &Expr, pos: bool, site: Site<'_>) -> Region {
         if caller_only(e) && reads_caller(e) {
-            return self.by_caller(e, pos, site);
+            if !reads_only(e, true, false) {
+                return self.by_caller(e, pos, site);
+            }
+            let key = (format!("{e:?}"), pos);
+            if let Some(r) = self.by_caller_memo.get(&key) {
+                return r.clone();
+            }
+            let r = self.by_caller(e, pos, site);
+            self.by_caller_memo.insert(key, r.clone());
+            return r;
         }
         match e {
             Expr::Not { e } => self.lower(e, !pos, site),
@@ -516,20 +531,21 @@ fn flip(op: CmpOp) -> CmpOp {
 
 /// Whether `e` reads nothing of the request but (perhaps) its caller.
 fn caller_only(e: &Expr) -> bool {
-    reads_only_site(e, true)
+    reads_only(e, true, true)
 }
 
 /// Whether `e` reads nothing of the request (only literals, the intent, the agent, the data).
 pub fn site_only(e: &Expr) -> bool {
-    reads_only_site(e, false)
+    reads_only(e, false, true)
 }
 
-/// Whether `e` reads only the site, and the caller when `caller` allows it.
-fn reads_only_site(e: &Expr, caller: bool) -> bool {
-    let only = |x: &Expr| reads_only_site(x, caller);
+/// Whether `e` reads nothing of the request but the caller (when `caller`) and nothing of the
+/// site but when `site`; literals always.
+fn reads_only(e: &Expr, caller: bool, site: bool) -> bool {
+    let only = |x: &Expr| reads_only(x, caller, site);
     match e {
-        Expr::Lit { .. }
-        | Expr::IntentIs { .. }
+        Expr::Lit { .. } => true,
+        Expr::IntentIs { .. }
         | Expr::AgentTrust
         | Expr::AgentCost
         | Expr::AgentRegion
@@ -537,7 +553,7 @@ fn reads_only_site(e: &Expr, caller: bool) -> bool {
         | Expr::AgentName
         | Expr::AgentLabel { .. }
         | Expr::AgentProvides { .. }
-        | Expr::DataTouches { .. } => true,
+        | Expr::DataTouches { .. } => site,
         Expr::Confidence
         | Expr::Depth
         | Expr::Field { .. }

@@ -4,9 +4,8 @@
 //!
 //! Every caller operand is absent for an anonymous caller, like an optional context field:
 //! a comparison with it is false, and reading it in a policy without `has caller` is W0003. A
-//! string
-//! compared with `caller.name` must name an agent of the mesh (E0102), since no other caller
-//! has attributes the plan knows.
+//! string compared with `caller.name` must name an agent of the mesh (E0102), since no other
+//! caller has attributes the plan knows.
 
 use super::expr::{ExprCx, Site, Ty, Typed};
 use crate::codes::Code;
@@ -17,9 +16,10 @@ use intent_runtime::plan::{Expr, Value};
 /// The attributes a caller has, as written after `caller.`.
 const ATTRIBUTES: [&str; 5] = ["name", "trust", "region", "zone", "labels"];
 
-/// The path `has caller` proves present, and that every caller operand is absent without.
-fn caller_path() -> Option<Vec<String>> {
-    Some(vec!["caller".to_string()])
+/// The path `has caller` proves present (as `has` of a field does), and that every caller
+/// operand is absent without.
+fn caller_path() -> Vec<String> {
+    vec!["caller".to_string()]
 }
 
 impl ExprCx<'_, '_, '_> {
@@ -51,7 +51,7 @@ impl ExprCx<'_, '_, '_> {
         // route, such an arm falls through to the next, and the analysis reports a route that
         // leaves anonymous callers uncovered (E0300), so no warning is needed there.
         Typed {
-            optional: caller_path().filter(|_| self.site == Site::Policy),
+            optional: (self.site == Site::Policy).then(caller_path),
             unit,
             ..Typed::new(ty, expr)
         }
