@@ -347,6 +347,10 @@ enum Atom {
     Channel(bool, usize),
     Amount(&'static str),
     HasAmount(bool),
+    /// `caller.trust OP 0.5` (the one agent, `reader`, has trust 0.9).
+    CallerTrust(&'static str),
+    CallerIsReader(bool),
+    HasCaller(bool),
 }
 
 fn atom_text(a: &Atom) -> String {
@@ -360,6 +364,13 @@ fn atom_text(a: &Atom) -> String {
         Atom::Amount(op) => format!("amount {op} 100"),
         Atom::HasAmount(true) => "has amount".into(),
         Atom::HasAmount(false) => "not has amount".into(),
+        Atom::CallerTrust(op) => format!("caller.trust {op} 0.5"),
+        Atom::CallerIsReader(eq) => format!(
+            "caller.name {} \"reader\"",
+            if *eq { "==" } else { "!=" }
+        ),
+        Atom::HasCaller(true) => "has caller".into(),
+        Atom::HasCaller(false) => "not has caller".into(),
     }
 }
 
@@ -368,8 +379,11 @@ fn atom() -> impl Strategy<Value = Atom> {
     prop_oneof![
         (op.clone(), 0..3usize).prop_map(|(o, t)| Atom::Conf(o, t)),
         (any::<bool>(), 0..3usize).prop_map(|(e, c)| Atom::Channel(e, c)),
-        op.prop_map(Atom::Amount),
+        op.clone().prop_map(Atom::Amount),
         any::<bool>().prop_map(Atom::HasAmount),
+        op.prop_map(Atom::CallerTrust),
+        any::<bool>().prop_map(Atom::CallerIsReader),
+        any::<bool>().prop_map(Atom::HasCaller),
     ]
 }
 
@@ -387,13 +401,20 @@ fn grid() -> Vec<Request> {
     for c in [0.0, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 1.0] {
         for ch in CHANNELS {
             for amount in [None, Some(50), Some(100), Some(150)] {
-                let mut r = Request::for_intent("read", c)
-                    .with("channel", json!(ch))
-                    .with("tags", json!([]));
-                if let Some(a) = amount {
-                    r = r.with("amount", json!(a));
+                // No caller, the one agent, and a caller the mesh does not declare.
+                for caller in [None, Some("reader"), Some("stranger")] {
+                    let mut r = Request::for_intent("read", c)
+                        .with("channel", json!(ch))
+                        .with("tags", json!([]));
+                    if let Some(a) = amount {
+                        r = r.with("amount", json!(a));
+                    }
+                    r.caller = caller.map(|a| intent_runtime::request::Caller {
+                        agent: Some(a.to_string()),
+                        lineage: Vec::new(),
+                    });
+                    out.push(r);
                 }
-                out.push(r);
             }
         }
     }
