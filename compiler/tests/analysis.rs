@@ -365,10 +365,9 @@ fn atom_text(a: &Atom) -> String {
         Atom::HasAmount(true) => "has amount".into(),
         Atom::HasAmount(false) => "not has amount".into(),
         Atom::CallerTrust(op) => format!("caller.trust {op} 0.5"),
-        Atom::CallerIsReader(eq) => format!(
-            "caller.name {} \"reader\"",
-            if *eq { "==" } else { "!=" }
-        ),
+        Atom::CallerIsReader(eq) => {
+            format!("caller.name {} \"reader\"", if *eq { "==" } else { "!=" })
+        }
         Atom::HasCaller(true) => "has caller".into(),
         Atom::HasCaller(false) => "not has caller".into(),
     }
