@@ -28,6 +28,7 @@ fn intent_test_blocks_pass() {
     for path in [
         "tests/semantics/guards.intent",
         "tests/semantics/filling.intent",
+        "tests/semantics/caller.intent",
         "examples/finance/finance.intent",
         "examples/logistics/logistics.intent",
         "examples/healthcare/healthcare.intent",

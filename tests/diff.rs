@@ -421,3 +421,39 @@ fn a_space_too_large_is_sampled_and_says_so() {
         stdout
     );
 }
+
+/// A policy on the caller's trust (issue #11): raising the bar changes the decision for the
+/// callers between the two bars, and only for them; anonymous requests are denied before.
+const CALLERS: &str = r#"package demo
+capability payments.send
+agent payer { provides payments.send  trust 0.9 }
+agent desk  { provides payments.send  trust 0.6 }
+agent bot   { provides payments.send  trust 0.3 }
+intent pay { requires payments.send }
+route pay {
+  when not has caller => deny because "payments are raised by agents"
+  otherwise => dispatch payer
+}
+policy trusted {
+  forbid unless has caller and caller.trust >= 0.5 because "payments need a trusted caller"
+}
+"#;
+
+#[test]
+fn a_raised_caller_trust_bar_reports_the_callers_between() {
+    let raised = CALLERS.replace("caller.trust >= 0.5", "caller.trust >= 0.8");
+    let dir = workdir(
+        "caller",
+        &[("a/m.intent", CALLERS), ("b/m.intent", raised.as_str())],
+    );
+    let out = intent(&dir, &["diff", "--format", "json", "a", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regions = v["intents"][0]["regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 1, "{v:#}");
+    let r = &regions[0];
+    assert_eq!(r["condition"], "caller = \"desk\"", "{v:#}");
+    assert_eq!(r["example"]["caller"]["agent"], "desk");
+    assert_eq!(r["old"]["outcome"], "dispatch");
+    assert_eq!(r["new"]["outcome"], "deny");
+}

@@ -1,5 +1,5 @@
 //! Property test of `explore::diff`: for random pairs of small meshes (thresholds, numbers,
-//! enums, optional strings, sets, a forbid, an escalate rule), every reported change is real (its example request is
+//! enums, optional strings, sets, the caller, a forbid, an escalate rule), every reported change is real (its example request is
 //! decided as reported on both plans), and on a brute-force grid of requests every request whose
 //! decision differs lies in a reported region with that very change, and no other request does.
 
@@ -28,6 +28,12 @@ const ATOMS: &[&str] = &[
     "s != \"q\"",
     "\"k\" in tags",
     "\"m\" not in tags",
+    // The caller: `one` (trust 0.9), `two` (trust 0.7), or none.
+    "has caller",
+    "caller.trust > 0.8",
+    "caller.name == \"two\"",
+    "caller provides work.do",
+    "a > caller.trust",
 ];
 
 /// What a rule may first ask of the step's data (the intent handles `pii`, never `secret`).
@@ -113,7 +119,7 @@ fn plan(src: &str) -> Plan {
 fn grid() -> Vec<Request> {
     let mut out = Vec::new();
     for confidence in [0.0, 0.1, 0.3, 0.42, 0.5, 0.6, 0.7, 0.85, 1.0] {
-        for a in [-3.0, 0.0, 2.5, 5.0, 7.0, 10.0, 12.0] {
+        for a in [-3.0, 0.0, 0.8, 2.5, 5.0, 7.0, 10.0, 12.0] {
             for c in ["x", "y", "z"] {
                 for s in [None, Some("p"), Some("q"), Some("w")] {
                     for tags in [json!([]), json!(["k"]), json!(["m", "k"]), json!(["z"])] {
@@ -124,7 +130,15 @@ fn grid() -> Vec<Request> {
                         if let Some(s) = s {
                             r = r.with("s", json!(s));
                         }
-                        out.push(r);
+                        // No caller, each agent, and a caller the plans do not declare.
+                        for caller in [None, Some("one"), Some("two"), Some("stranger")] {
+                            let mut r = r.clone();
+                            r.caller = caller.map(|a| intent_runtime::request::Caller {
+                                agent: Some(a.to_string()),
+                                lineage: Vec::new(),
+                            });
+                            out.push(r);
+                        }
                     }
                 }
             }

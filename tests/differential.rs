@@ -1,6 +1,7 @@
 //! Differential test: for every generated request and every (agent, capability) pair, the
 //! runtime's policy verdict equals cedar-policy's on the Cedar policies the compiler emits.
-//! Run over the bundled examples and over randomly generated meshes.
+//! Run over the bundled examples and over randomly generated meshes, with and without a
+//! verified caller (`caller.*` conditions read `context.caller` in Cedar).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -75,13 +76,16 @@ fn compare(plan: &Plan, requests: usize, seed: u64) -> (usize, usize) {
             .collect();
         data.sort_unstable();
         let agent = rng.below(plan.agents.len()) as u32;
+        // A quarter of the requests are anonymous: every `caller` operand is absent.
+        let caller = (!rng.chance(25)).then(|| rng.below(plan.agents.len()) as u32);
         let ours = engine
-            .permitted(agent, intent, confidence, depth, &data, &context)
+            .permitted_as(caller, agent, intent, confidence, depth, &data, &context)
             .unwrap();
         for &cap in &plan.agents[agent as usize].provides {
             let cedar = oracle
-                .authorize(
+                .authorize_as(
                     plan,
+                    caller,
                     agent,
                     cap,
                     intent,
@@ -93,7 +97,7 @@ fn compare(plan: &Plan, requests: usize, seed: u64) -> (usize, usize) {
                 .unwrap();
             assert_eq!(
                 ours, cedar,
-                "runtime and Cedar disagree for agent {} capability {} data {:?} confidence {confidence} context {}",
+                "runtime and Cedar disagree for agent {} capability {} data {:?} confidence {confidence} caller {caller:?} context {}",
                 plan.agents[agent as usize].name, plan.capabilities[cap as usize].name, data, Value::Object(context.clone())
             );
             compared += 1;
@@ -170,6 +174,19 @@ fn condition(rng: &mut Rng, depth: usize) -> String {
         "urgent",
         "not urgent",
         "wait > 30s",
+        // The verified caller: absent for a quarter of the requests.
+        "has caller",
+        "not has caller",
+        "has caller and caller.trust >= 0.5",
+        "caller.trust < 0.5",
+        "caller.name == \"a1\"",
+        "caller.name in {\"a0\", \"a2\"}",
+        "caller.region not in {\"us-east-1\"}",
+        "caller.labels.tier == \"gold\"",
+        "caller provides work.write",
+        "not caller provides work.read",
+        "caller.trust > agent.trust",
+        "caller.region == agent.region",
     ];
     if depth == 0 || rng.chance(40) {
         let a = atoms[rng.below(atoms.len())];
@@ -234,7 +251,7 @@ fn mesh(rng: &mut Rng) -> String {
 #[test]
 fn runtime_agrees_with_cedar_on_generated_meshes() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let (mut total, mut allowed, mut meshes) = (0, 0, 0);
+    let (mut total, mut allowed, mut meshes, mut with_caller) = (0, 0, 0, 0);
     for _ in 0..40 {
         let text = mesh(&mut rng);
         let c = compile(&[Source::new("gen.intent", text.as_str())], Stage::Build);
@@ -244,12 +261,19 @@ fn runtime_agrees_with_cedar_on_generated_meshes() {
                 intent_compiler::render::human(&c.diagnostics, &c.sources, false)
             );
         }
+        with_caller += usize::from(intent_runtime::eval::plan_reads_caller(
+            c.plan.as_ref().unwrap(),
+        ));
         let (n, a) = compare(c.plan.as_ref().unwrap(), 150, rng.next());
         total += n;
         allowed += a;
         meshes += 1;
     }
-    println!("generated: {meshes} meshes, {total} step verdicts compared with cedar-policy ({allowed} allowed)");
+    println!("generated: {meshes} meshes ({with_caller} reading the caller), {total} step verdicts compared with cedar-policy ({allowed} allowed)");
+    assert!(
+        with_caller >= 10,
+        "caller conditions are exercised: {with_caller}"
+    );
     assert!(total > 5_000, "{total}");
     assert!(
         allowed > total / 10 && allowed < total * 9 / 10,
@@ -262,11 +286,13 @@ fn runtime_agrees_with_cedar_on_generated_meshes() {
 #[test]
 fn cedar_mode_decides_like_the_native_evaluator() {
     let mut decisions = 0;
-    for name in ["finance", "logistics", "healthcare"] {
-        let path = format!(
-            "{}/examples/{name}/{name}.intent",
-            env!("CARGO_MANIFEST_DIR")
-        );
+    for name in [
+        "examples/finance/finance.intent",
+        "examples/logistics/logistics.intent",
+        "examples/healthcare/healthcare.intent",
+        "tests/semantics/caller.intent",
+    ] {
+        let path = format!("{}/{name}", env!("CARGO_MANIFEST_DIR"));
         let plan = build(&path, &std::fs::read_to_string(&path).unwrap());
         let native = Engine::from_plan(plan.clone()).unwrap();
         let cedar = Engine::from_plan(plan.clone())
@@ -281,6 +307,13 @@ fn cedar_mode_decides_like_the_native_evaluator() {
             let intent = plan.intents[rng.below(plan.intents.len())].name.clone();
             let mut req = intent_runtime::Request::for_intent(&intent, rng.number(1));
             req.context = context;
+            if rng.chance(50) {
+                let agent = plan.agents[rng.below(plan.agents.len())].name.clone();
+                req.caller = Some(intent_runtime::request::Caller {
+                    agent: Some(agent),
+                    lineage: Vec::new(),
+                });
+            }
             let (a, b) = (native.decide_at(&req, 0), cedar.decide_at(&req, 0));
             assert_eq!(
                 a.outcome, b.outcome,

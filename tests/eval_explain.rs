@@ -88,3 +88,33 @@ fn without_explain_only_what_decided_is_shown() {
     assert!(!shown.contains("·"), "{shown}");
     insta::assert_snapshot!("healthcare_short", shown);
 }
+
+/// Conditions on the caller show the caller's values (issue #11): its name, label and
+/// capability, read from the mesh's declaration of the agent the request names.
+#[test]
+fn caller_conditions_show_the_callers_values() {
+    let dir = common::workdir(
+        "eval-caller",
+        &[(
+            "req.json",
+            r#"{"intent":"pay","confidence":0.9,"amount":800,"caller":{"agent":"clerk"}}"#,
+        )],
+    );
+    let req = dir.join("req.json");
+    let shown = eval(&[
+        "eval",
+        "tests/semantics/caller.intent",
+        "--request",
+        req.to_str().unwrap(),
+        "--explain",
+    ]);
+    assert!(
+        shown.contains(r#"caller.name ("clerk") == "treasury"  ✗"#),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(r#"caller.labels.tier ("basic") == "basic"  ✓"#),
+        "{shown}"
+    );
+    insta::assert_snapshot!("caller_values_compared", shown);
+}

@@ -186,6 +186,14 @@ fn hand_edited_plans_that_break_the_engines_assumptions_are_refused() {
             Box::new(|v| v["humans"][0]["src"] = json!(9999)),
             "source index 9999 is out of range",
         ),
+        (
+            "a caller tested for a capability the plan does not have",
+            Box::new(|v| {
+                v["intents"][2]["route"]["arms"][0]["when"] =
+                    json!({"op": "caller_provides", "cap": 9999})
+            }),
+            "capability index 9999 is out of range",
+        ),
     ];
     let plan = serde_json::to_value(build("tests/serve/mesh.intent")).unwrap();
     // The indexes the edits rely on.

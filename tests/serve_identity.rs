@@ -519,6 +519,167 @@ fn keys_generate_never_overwrites() {
     }
 }
 
+const CALLERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serve/callers.intent");
+
+/// `caller` conditions decide on the verified caller (issue #11): a policy on `caller.trust`
+/// and `caller.labels.tier` serves one agent's PyJWT token and refuses another's; an external
+/// caller (verified, but no agent of the mesh) has no attributes, like an anonymous request;
+/// a client that names its caller next to its token is refused.
+#[test]
+fn caller_conditions_decide_on_the_verified_caller() {
+    let Some(py) = python("caller_conditions_decide_on_the_verified_caller") else {
+        return;
+    };
+    let dir = TempDir::new("identity-callers");
+    let t = third_party_tokens(&py, dir.path());
+    let jwks = dir.path().join("jwks.json");
+    let sidecar = Sidecar::start(&[
+        CALLERS,
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--jwt-issuer",
+        ISS,
+        "--jwt-audience",
+        AUD,
+        "--external-caller",
+        "frontend",
+    ]);
+    let auth = bearer(&t["order_desk"]);
+    let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.header("x-intent-outcome"), Some("dispatch"), "{a:?}");
+    assert_eq!(a.header("x-intent-agents"), Some("pay_bot"), "{a:?}");
+
+    let auth = bearer(&t["reporter"]);
+    let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+    assert_eq!(a.status, 403, "{a:?}");
+    assert_eq!(a.header("x-intent-outcome"), Some("deny"), "{a:?}");
+    assert!(
+        a.header("x-intent-reason")
+            .is_some_and(|r| r.contains("orders need a trusted gold-tier caller")),
+        "{a:?}"
+    );
+
+    let auth = bearer(&t["frontend"]);
+    let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+    assert_eq!(a.header("x-intent-outcome"), Some("deny"), "{a:?}");
+    assert!(
+        a.header("x-intent-reason")
+            .is_some_and(|r| r.contains("orders are raised by agents of the mesh")),
+        "{a:?}"
+    );
+
+    // The same through /v1/decide, whose JSON body may not name the caller itself.
+    let body = r#"{"intent":"order","confidence":0.95,"channel":"web"}"#;
+    let auth = bearer(&t["order_desk"]);
+    let a = request(
+        sidecar.addr,
+        "POST",
+        "/v1/decide",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(a.status, 200, "{a:?}");
+    let v: Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(v["outcome"], "dispatch", "{v:#}");
+    let forged =
+        r#"{"intent":"order","confidence":0.95,"channel":"web","caller":{"agent":"order_desk"}}"#;
+    let auth = bearer(&t["reporter"]);
+    let a = request(
+        sidecar.addr,
+        "POST",
+        "/v1/decide",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        forged,
+    );
+    assert_eq!(
+        a.status, 400,
+        "a caller named next to a token is refused: {a:?}"
+    );
+}
+
+/// A context field filled from the bearer token's claim (`plan?: .. = claim "plan"`): PyJWT's
+/// tokens with `plan` "pro" and "free" decide differently for the same agent, a token without
+/// the claim leaves the field absent, a client that sends the field itself is refused (400),
+/// and a claim that is not a scalar is refused (403) before it is read.
+#[test]
+fn claims_fill_the_context_fields_the_mesh_maps() {
+    let Some(py) = python("claims_fill_the_context_fields_the_mesh_maps") else {
+        return;
+    };
+    let dir = TempDir::new("identity-claims");
+    let t = third_party_tokens(&py, dir.path());
+    let jwks = dir.path().join("jwks.json");
+    let sidecar = Sidecar::start(&[
+        CALLERS,
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--jwt-issuer",
+        ISS,
+        "--jwt-audience",
+        AUD,
+    ]);
+    for (token, outcome) in [
+        ("order_desk_pro", "dispatch"),
+        ("order_desk", "dispatch"),
+        ("order_desk_free", "deny"),
+    ] {
+        let auth = bearer(&t[token]);
+        let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+        assert_eq!(
+            a.header("x-intent-outcome"),
+            Some(outcome),
+            "{token}: {a:?}"
+        );
+    }
+    let a = authz(
+        &sidecar,
+        "order",
+        &[("authorization", &bearer(&t["order_desk_free"]))],
+    );
+    assert!(
+        a.header("x-intent-reason")
+            .is_some_and(|r| r.contains("free plans place no orders")),
+        "{a:?}"
+    );
+    // The field comes from the token alone.
+    for token in ["order_desk_free", "order_desk"] {
+        let a = authz(
+            &sidecar,
+            "order",
+            &[
+                ("authorization", &bearer(&t[token])),
+                ("x-intent-context-plan", "\"pro\""),
+            ],
+        );
+        assert_eq!(a.status, 400, "{token}: {a:?}");
+        assert!(
+            a.body.contains("comes from the bearer token's claim"),
+            "{a:?}"
+        );
+    }
+    let a = authz(
+        &sidecar,
+        "order",
+        &[("authorization", &bearer(&t["order_desk_nested"]))],
+    );
+    assert_eq!(a.status, 403, "{a:?}");
+    assert!(a.header("x-intent-outcome").is_none(), "{a:?}");
+    assert!(
+        metric(
+            &sidecar,
+            r#"intent_identity_refusals_total{reason="claim_from_client"} 2"#
+        ),
+        "the refusals are counted"
+    );
+}
+
 /// The runtime's unit tests read `runtime/tests/fixtures/trust_plan.json` (they have no
 /// compiler): it must be the plan of `tests/serve/trust.intent` as `intent build` writes it
 /// today, or a change of the plan format leaves them testing a plan nobody can build.

@@ -299,6 +299,7 @@ fn build(
                     name: "region".to_string(),
                     optional: false,
                     ty: Type::String,
+                    claim: None,
                 },
                 Field {
                     name: "residency".to_string(),
@@ -306,6 +307,7 @@ fn build(
                     ty: Type::Enum {
                         values: vec!["EU".to_string(), "US".to_string()],
                     },
+                    claim: None,
                 },
             ]
             .into_iter()

@@ -69,6 +69,8 @@ codes! {
     DUPLICATE_FIELD = "E0111", Error, "duplicate field";
     FILE_IN_MAIN = "E0112", Error, "file without `package` in a mesh of packages";
     SHADOWS_REQUEST_KEY = "E0113", Error, "context field named like a request key";
+    UNKNOWN_CALLER_ATTRIBUTE = "E0114", Error, "unknown attribute of the caller";
+    BAD_CLAIM = "E0115", Error, "field that cannot be filled from a claim";
     TYPE_MISMATCH = "E0200", Error, "type mismatch";
     THRESHOLD_RANGE = "E0201", Error, "threshold outside 0..1";
     OPERAND_CONTEXT = "E0202", Error, "operand not available here";

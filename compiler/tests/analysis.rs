@@ -347,6 +347,10 @@ enum Atom {
     Channel(bool, usize),
     Amount(&'static str),
     HasAmount(bool),
+    /// `caller.trust OP 0.5` (the one agent, `reader`, has trust 0.9).
+    CallerTrust(&'static str),
+    CallerIsReader(bool),
+    HasCaller(bool),
 }
 
 fn atom_text(a: &Atom) -> String {
@@ -360,6 +364,12 @@ fn atom_text(a: &Atom) -> String {
         Atom::Amount(op) => format!("amount {op} 100"),
         Atom::HasAmount(true) => "has amount".into(),
         Atom::HasAmount(false) => "not has amount".into(),
+        Atom::CallerTrust(op) => format!("caller.trust {op} 0.5"),
+        Atom::CallerIsReader(eq) => {
+            format!("caller.name {} \"reader\"", if *eq { "==" } else { "!=" })
+        }
+        Atom::HasCaller(true) => "has caller".into(),
+        Atom::HasCaller(false) => "not has caller".into(),
     }
 }
 
@@ -368,8 +378,11 @@ fn atom() -> impl Strategy<Value = Atom> {
     prop_oneof![
         (op.clone(), 0..3usize).prop_map(|(o, t)| Atom::Conf(o, t)),
         (any::<bool>(), 0..3usize).prop_map(|(e, c)| Atom::Channel(e, c)),
-        op.prop_map(Atom::Amount),
+        op.clone().prop_map(Atom::Amount),
         any::<bool>().prop_map(Atom::HasAmount),
+        op.prop_map(Atom::CallerTrust),
+        any::<bool>().prop_map(Atom::CallerIsReader),
+        any::<bool>().prop_map(Atom::HasCaller),
     ]
 }
 
@@ -387,13 +400,20 @@ fn grid() -> Vec<Request> {
     for c in [0.0, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 1.0] {
         for ch in CHANNELS {
             for amount in [None, Some(50), Some(100), Some(150)] {
-                let mut r = Request::for_intent("read", c)
-                    .with("channel", json!(ch))
-                    .with("tags", json!([]));
-                if let Some(a) = amount {
-                    r = r.with("amount", json!(a));
+                // No caller, the one agent, and a caller the mesh does not declare.
+                for caller in [None, Some("reader"), Some("stranger")] {
+                    let mut r = Request::for_intent("read", c)
+                        .with("channel", json!(ch))
+                        .with("tags", json!([]));
+                    if let Some(a) = amount {
+                        r = r.with("amount", json!(a));
+                    }
+                    r.caller = caller.map(|a| intent_runtime::request::Caller {
+                        agent: Some(a.to_string()),
+                        lineage: Vec::new(),
+                    });
+                    out.push(r);
                 }
-                out.push(r);
             }
         }
     }
@@ -489,4 +509,78 @@ fn suggested_tests_parse_and_pass_when_pasted() {
         .map(|s| format!("// {} ({})\n{}", s.what, s.at, s.test))
         .collect();
     insta::assert_snapshot!(shown.join("\n"));
+}
+
+const CALLERS: &str = r#"package demo
+capability invoices.read
+agent reader { provides invoices.read  trust 0.9 }
+agent clerk  { provides invoices.read  trust 0.6 }
+agent intake { provides invoices.read  trust 0.3 }
+intent read { requires invoices.read }
+"#;
+
+fn callers(route: &str) -> Compilation {
+    common::check("t.intent", &format!("{CALLERS}{route}"))
+}
+
+#[test]
+fn arms_on_the_caller_that_cover_every_agent_and_no_caller_cover_every_request() {
+    let c = callers(
+        "route read {\n when not has caller => deny\n when caller.name == \"reader\" => dispatch reader\n when caller.trust < 0.7 => dispatch clerk\n}",
+    );
+    assert!(!c.has_errors(), "{}", common::rendered(&c));
+    assert!(messages(&c, "W0100").is_empty(), "{}", common::rendered(&c));
+}
+
+#[test]
+fn an_uncovered_caller_is_named_in_the_counterexample() {
+    let c = callers(
+        "route read {\n when not has caller => deny\n when caller.name in {\"reader\", \"intake\"} => dispatch reader\n}",
+    );
+    let m = messages(&c, "E0300");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
+    assert!(m[0].contains("caller.name = \"clerk\""), "{m:?}");
+    assert!(m[0].contains("when caller.name == \"clerk\""), "{m:?}");
+    // The counterexample is a request the runtime itself lets fall through: on the same route
+    // with a sentinel `otherwise`, it reaches the sentinel.
+    let sentinel = callers(
+        "route read {\n when not has caller => deny\n when caller.name in {\"reader\", \"intake\"} => dispatch reader\n otherwise => deny because \"sentinel\"\n}",
+    );
+    let plan = sentinel.plan.expect("plan");
+    let open = {
+        let mut p = plan.clone();
+        p.intents[0].route.arms.pop();
+        p
+    };
+    let request = analysis::analyze(&open)
+        .into_iter()
+        .find_map(|f| match f {
+            Finding::RouteUncovered { request, .. } => Some(request),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        request.caller.as_ref().and_then(|c| c.agent.as_deref()),
+        Some("clerk")
+    );
+    let d = Engine::from_plan(plan).unwrap().decide_at(&request, 0);
+    assert_eq!(d.reason.as_deref(), Some("sentinel"), "{d:?}");
+}
+
+#[test]
+fn a_route_that_forgets_anonymous_callers_is_uncovered() {
+    let c = callers("route read {\n when has caller => dispatch reader\n}");
+    let m = messages(&c, "E0300");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
+    assert!(m[0].contains("an anonymous caller"), "{m:?}");
+    assert!(m[0].contains("not has caller"), "{m:?}");
+}
+
+#[test]
+fn an_arm_behind_an_equivalent_caller_condition_is_dead() {
+    let c = callers(
+        "route read {\n when caller.trust >= 0.8 => dispatch reader\n when caller.name == \"reader\" => dispatch clerk\n otherwise => deny\n}",
+    );
+    let m = messages(&c, "W0100");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
 }

@@ -44,6 +44,7 @@ fn field(name: &str, optional: bool, ty: Type) -> Field {
         optional,
         ty,
         data: None,
+        claim: None,
     }
 }
 

@@ -93,6 +93,7 @@ fn context_value(ty: &Type, value: &Json) -> Json {
 /// request's own context fields.
 pub fn context_json(
     plan: &Plan,
+    caller: Option<AgentId>,
     confidence: f64,
     depth: u32,
     data: &[DataId],
@@ -114,6 +115,15 @@ pub fn context_json(
             .ok_or_else(|| format!("unknown data class id {id}"))?;
         classes.push(entity_json("DataClass", &class.name));
     }
+    // The caller is an `Agent` entity in the context, left out when anonymous: `caller.*`
+    // conditions are guarded with `context has caller`, so they are false without one.
+    if let Some(c) = caller {
+        let agent = plan
+            .agents
+            .get(c as usize)
+            .ok_or_else(|| format!("unknown caller id {c}"))?;
+        map.insert("caller".to_string(), entity_json("Agent", &agent.name));
+    }
     map.insert("confidence".to_string(), decimal_json(confidence));
     map.insert("depth".to_string(), decimal_json(f64::from(depth)));
     map.insert("data".to_string(), Json::Array(classes));
@@ -133,6 +143,8 @@ fn joined<T: std::fmt::Display>(what: &str, errors: impl IntoIterator<Item = T>)
 /// The Cedar part of a plan, parsed once, ready to answer many authorization questions (the
 /// oracle the runtime is tested against, and what the runtime's `cedar` mode would use).
 pub struct Oracle {
+    /// Whether the schema's context declares `caller` (some condition reads it).
+    caller: bool,
     schema: Schema,
     policies: PolicySet,
     entities: Entities,
@@ -143,7 +155,6 @@ impl Oracle {
     pub fn new(plan: &Plan, part: &CedarPart) -> Result<Oracle, String> {
         let (schema, _) =
             Schema::from_cedarschema_str(&part.schema).map_err(|e| format!("cedar schema: {e}"))?;
-        let _ = plan;
         let parsed =
             PolicySet::from_str(&part.policies).map_err(|e| format!("cedar policies: {e}"))?;
         // Each policy goes by the rule id its `@id` annotation names, so answers and subsets
@@ -160,6 +171,7 @@ impl Oracle {
         let entities = Entities::from_json_value(part.entities.clone(), Some(&schema))
             .map_err(|e| format!("cedar entities: {e}"))?;
         Ok(Oracle {
+            caller: crate::eval::plan_reads_caller(plan),
             schema,
             policies,
             entities,
@@ -192,6 +204,26 @@ impl Oracle {
         data: &[DataId],
         context: &serde_json::Value,
     ) -> Result<bool, String> {
+        self.authorize_as(
+            plan, None, agent, cap, intent, confidence, depth, data, context,
+        )
+    }
+
+    /// [`Oracle::authorize`] for a request raised by `caller` (an agent of the plan, given to
+    /// Cedar as `context.caller`; `None`: an anonymous caller).
+    #[allow(clippy::too_many_arguments)]
+    pub fn authorize_as(
+        &self,
+        plan: &Plan,
+        caller: Option<AgentId>,
+        agent: AgentId,
+        cap: CapId,
+        intent: IntentId,
+        confidence: f64,
+        depth: u32,
+        data: &[DataId],
+        context: &serde_json::Value,
+    ) -> Result<bool, String> {
         let agent = plan
             .agents
             .get(agent as usize)
@@ -208,7 +240,9 @@ impl Oracle {
         let action = uid("Action", &cap.name)?;
         let resource = uid("Intent", &intent.name)?;
 
-        let context_json = context_json(plan, confidence, depth, data, context)?;
+        // A plan that never reads the caller has no `caller` in its Cedar context.
+        let caller = caller.filter(|_| self.caller);
+        let context_json = context_json(plan, caller, confidence, depth, data, context)?;
         let context = Context::from_json_value(context_json, Some((&self.schema, &action)))
             .map_err(|e| format!("cedar context for Action::{:?}: {e}", cap.name))?;
         let request = Request::new(principal, action, resource, context, Some(&self.schema))

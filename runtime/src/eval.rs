@@ -3,7 +3,7 @@
 //! are false (docs/reference/expressions.md), exactly as the generated Cedar guards them with `has`.
 
 use crate::litset::{Probe, Sets, SET_MIN};
-use crate::plan::{Agent, CmpOp, DataId, Expr, IntentId, Value};
+use crate::plan::{Agent, CmpOp, DataId, Expr, IntentId, Plan, Value};
 use serde_json::{Map, Value as Json};
 
 /// What an expression can read.
@@ -14,6 +14,10 @@ pub struct Env<'r> {
     pub intent: IntentId,
     /// The agent being checked (policies, reviews).
     pub agent: Option<&'r Agent>,
+    /// The verified calling agent, resolved once per decision from the request's caller: `None`
+    /// for an anonymous caller or one that is not an agent of the plan, and then every `caller`
+    /// operand is absent (docs/reference/expressions.md, "The caller").
+    pub caller: Option<&'r Agent>,
     /// The data classes of the step being checked (policies).
     pub data: &'r [DataId],
     /// The response being reviewed: its confidence (if it gave one) and data classes.
@@ -65,6 +69,54 @@ pub fn lookup<'r>(context: &'r Map<String, Json>, path: &[String]) -> Option<&'r
     (!cur.is_null()).then_some(cur)
 }
 
+/// Whether a condition reads the request's caller (`caller.*`, `has caller`).
+pub fn reads_caller(e: &Expr) -> bool {
+    match e {
+        Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => true,
+        Expr::Not { e } => reads_caller(e),
+        Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().any(reads_caller),
+        Expr::Cmp { lhs, rhs, .. } => reads_caller(lhs) || reads_caller(rhs),
+        Expr::In { item, set, .. } => reads_caller(item) || reads_caller(set),
+        Expr::Lit { .. }
+        | Expr::Confidence
+        | Expr::Depth
+        | Expr::IntentIs { .. }
+        | Expr::Field { .. }
+        | Expr::Has { .. }
+        | Expr::AgentTrust
+        | Expr::AgentCost
+        | Expr::AgentRegion
+        | Expr::AgentZone
+        | Expr::AgentName
+        | Expr::AgentLabel { .. }
+        | Expr::AgentProvides { .. }
+        | Expr::DataTouches { .. }
+        | Expr::ResponseConfidence
+        | Expr::ResponseDataTouches { .. } => false,
+    }
+}
+
+/// Whether some route arm or policy rule of `plan` reads the caller (then its Cedar context
+/// declares `caller`).
+pub fn plan_reads_caller(plan: &Plan) -> bool {
+    let arms = plan
+        .intents
+        .iter()
+        .flat_map(|i| &i.route.arms)
+        .filter_map(|a| a.when.as_ref());
+    let rules = plan
+        .rules
+        .iter()
+        .flat_map(|r| r.when.iter().chain(&r.unless));
+    arms.chain(rules).any(reads_caller)
+}
+
 /// Evaluates a condition.
 pub fn holds(e: &Expr, env: &Env<'_>) -> Result<bool, Fault> {
     holds_in(e, env, &Sets::NONE)
@@ -103,6 +155,18 @@ fn value<'r>(e: &'r Expr, env: &Env<'r>, sets: &Sets) -> Result<V<'r>, Fault> {
         Expr::AgentName => V::Str(&agent(env)?.name),
         Expr::AgentLabel { key } => agent(env)?.labels.get(key).map_or(V::Absent, from_value),
         Expr::AgentProvides { cap } => V::Bool(agent(env)?.provides.binary_search(cap).is_ok()),
+        Expr::CallerName => env.caller.map_or(V::Absent, |c| V::Str(&c.name)),
+        Expr::CallerTrust => env.caller.map_or(V::Absent, |c| V::Num(c.trust)),
+        Expr::CallerRegion => env.caller.map_or(V::Absent, |c| V::Str(&c.region)),
+        Expr::CallerZone => env.caller.map_or(V::Absent, |c| V::Str(&c.zone)),
+        Expr::CallerLabel { key } => env
+            .caller
+            .and_then(|c| c.labels.get(key))
+            .map_or(V::Absent, from_value),
+        Expr::CallerProvides { cap } => env.caller.map_or(V::Absent, |c| {
+            V::Bool(c.provides.binary_search(cap).is_ok())
+        }),
+        Expr::HasCaller => V::Bool(env.caller.is_some()),
         Expr::DataTouches { any } => V::Bool(env.data.iter().any(|d| any.binary_search(d).is_ok())),
         Expr::ResponseConfidence => match env.response {
             Some((Some(c), _)) => V::Num(c),

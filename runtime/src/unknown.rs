@@ -101,6 +101,7 @@ mod tests {
                     optional: false,
                     ty: Type::Number,
                     data: None,
+                    claim: None,
                 },
                 Field {
                     name: "subject".into(),
@@ -111,9 +112,11 @@ mod tests {
                             optional: false,
                             ty: Type::String,
                             data: None,
+                            claim: None,
                         }],
                     },
                     data: None,
+                    claim: None,
                 },
             ],
         }

@@ -63,6 +63,7 @@ fn eval(e: Value) -> Result<bool, Fault> {
         depth: 2,
         intent: 4,
         agent: Some(&a),
+        caller: None,
         data: &[2, 5],
         response: Some((Some(0.4), &[7])),
     };
@@ -289,6 +290,7 @@ fn what_is_not_there_to_read_is_a_fault() {
         depth: 0,
         intent: 0,
         agent: None,
+        caller: None,
         data: &[],
         response: None,
     };
@@ -302,6 +304,7 @@ fn what_is_not_there_to_read_is_a_fault() {
     let a = agent();
     let no_confidence = Env {
         agent: Some(&a),
+        caller: None,
         response: Some((None, &[])),
         ..env
     };
@@ -397,6 +400,7 @@ proptest! {
             depth: 2,
             intent: 4,
             agent: Some(&a),
+            caller: None,
             data: &[2, 5],
             response: None,
         };
@@ -405,5 +409,104 @@ proptest! {
         }));
         let sets = Sets::new([&e]);
         prop_assert_eq!(holds_in(&e, &env, &sets), holds(&e, &env));
+    }
+}
+
+/// The verified caller (`caller.*`, `has caller`): read from the plan's agent the request's
+/// caller names; for an anonymous caller every operand is absent, so every comparison with it
+/// is false, `not` of one is true, `in` and `not in` are false, and nothing faults.
+#[test]
+fn the_caller_is_read_from_its_agent_and_absent_without_one() {
+    let ctx = context();
+    let a = agent();
+    let with = Env {
+        context: &ctx,
+        confidence: 0.8,
+        depth: 0,
+        intent: 0,
+        agent: None,
+        caller: Some(&a),
+        data: &[],
+        response: None,
+    };
+    let without = Env {
+        caller: None,
+        ..with
+    };
+    let name = json!({"op": "caller_name"});
+    let trust = json!({"op": "caller_trust"});
+    let tier = json!({"op": "caller_label", "key": "tier"});
+    let cases = [
+        // (expression, with the caller, anonymous)
+        (json!({"op": "has_caller"}), true, false),
+        (
+            cmp("eq", name.clone(), lit(json!("doc_parser"))),
+            true,
+            false,
+        ),
+        (cmp("ne", name.clone(), lit(json!("other"))), true, false),
+        (cmp("ge", trust.clone(), lit(json!(0.9))), true, false),
+        (cmp("lt", trust.clone(), lit(json!(0.5))), false, false),
+        (
+            json!({"op": "not", "e": cmp("lt", trust.clone(), lit(json!(0.5)))}),
+            true,
+            true,
+        ),
+        (
+            cmp("eq", json!({"op": "caller_region"}), lit(json!("eu-west"))),
+            true,
+            false,
+        ),
+        (
+            cmp("eq", json!({"op": "caller_zone"}), lit(json!("a"))),
+            true,
+            false,
+        ),
+        (cmp("eq", tier.clone(), lit(json!("gold"))), true, false),
+        (
+            cmp(
+                "eq",
+                json!({"op": "caller_label", "key": "none"}),
+                lit(json!("gold")),
+            ),
+            false,
+            false,
+        ),
+        (json!({"op": "caller_provides", "cap": 3}), true, false),
+        (json!({"op": "caller_provides", "cap": 2}), false, false),
+        (
+            json!({"op": "not", "e": {"op": "caller_provides", "cap": 2}}),
+            true,
+            true,
+        ),
+        (
+            json!({"op": "in", "item": name.clone(), "set": lit(json!(["x", "doc_parser"])), "negated": false}),
+            true,
+            false,
+        ),
+        (
+            json!({"op": "in", "item": name.clone(), "set": lit(json!(["x"])), "negated": true}),
+            true,
+            false,
+        ),
+        // The caller is not the agent being checked.
+        (cmp("eq", trust, json!({"op": "agent_trust"})), false, false),
+    ];
+    let b = Agent {
+        trust: 0.5,
+        ..agent()
+    };
+    let with = Env {
+        agent: Some(&b),
+        ..with
+    };
+    let without = Env {
+        agent: Some(&b),
+        ..without
+    };
+    for (e, yes, anonymous) in cases {
+        let x = expr(e.clone());
+        assert_eq!(holds(&x, &with), Ok(yes), "{e} with a caller");
+        assert_eq!(holds(&x, &without), Ok(anonymous), "{e} without one");
     }
 }

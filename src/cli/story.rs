@@ -102,6 +102,12 @@ impl<'a> Explainer<'a> {
                 .map_or(0, |c| u32::try_from(c.lineage.len()).unwrap_or(u32::MAX)),
             intent: self.intent_id().unwrap_or(u32::MAX),
             agent,
+            caller: self
+                .request
+                .caller
+                .as_ref()
+                .and_then(|c| c.agent.as_deref())
+                .and_then(|n| self.plan.agents.iter().find(|a| a.name == n)),
             data: &data,
             response: None,
         };
@@ -199,6 +205,18 @@ impl<'a> Explainer<'a> {
                     .get(*cap as usize)
                     .map_or("?", |c| c.name.as_str())
             ),
+            Expr::CallerProvides { cap } => format!(
+                "caller ({}) provides {}",
+                env.caller.map_or("none", |a| a.name.as_str()),
+                self.plan
+                    .capabilities
+                    .get(*cap as usize)
+                    .map_or("?", |c| c.name.as_str())
+            ),
+            Expr::HasCaller => format!(
+                "has caller ({})",
+                env.caller.map_or("absent", |a| a.name.as_str())
+            ),
             Expr::IntentIs { intent } => format!(
                 "intent ({}) is {}",
                 self.decision.intent.as_deref().unwrap_or("none"),
@@ -214,6 +232,7 @@ impl<'a> Explainer<'a> {
     /// `name (value)` for what is read, the literal itself for a literal.
     fn operand(&self, e: &Expr, env: &Env<'_>) -> String {
         let agent = |f: fn(&Agent) -> String| env.agent.map_or("no agent".to_string(), f);
+        let caller = |f: fn(&Agent) -> String| env.caller.map_or("no caller".to_string(), f);
         let (name, value) = match e {
             Expr::Lit { value } => return literal(value),
             Expr::Confidence => ("confidence".to_string(), number(env.confidence)),
@@ -233,8 +252,23 @@ impl<'a> Explainer<'a> {
                     .and_then(|a| a.labels.get(key))
                     .map_or("absent".to_string(), literal),
             ),
+            Expr::CallerName => ("caller.name".into(), caller(|a| format!("{:?}", a.name))),
+            Expr::CallerTrust => ("caller.trust".into(), caller(|a| number(a.trust))),
+            Expr::CallerRegion => (
+                "caller.region".into(),
+                caller(|a| format!("{:?}", a.region)),
+            ),
+            Expr::CallerZone => ("caller.zone".into(), caller(|a| format!("{:?}", a.zone))),
+            Expr::CallerLabel { key } => (
+                format!("caller.labels.{key}"),
+                env.caller
+                    .and_then(|a| a.labels.get(key))
+                    .map_or("absent".to_string(), literal),
+            ),
             Expr::ResponseConfidence => ("response.confidence".into(), "none".into()),
-            Expr::Has { .. }
+            Expr::CallerProvides { .. }
+            | Expr::HasCaller
+            | Expr::Has { .. }
             | Expr::IntentIs { .. }
             | Expr::AgentProvides { .. }
             | Expr::DataTouches { .. }
@@ -294,6 +328,13 @@ fn leaves(e: &Expr) -> Vec<&Expr> {
             | Expr::AgentName
             | Expr::AgentLabel { .. }
             | Expr::AgentProvides { .. }
+            | Expr::CallerName
+            | Expr::CallerTrust
+            | Expr::CallerRegion
+            | Expr::CallerZone
+            | Expr::CallerLabel { .. }
+            | Expr::CallerProvides { .. }
+            | Expr::HasCaller
             | Expr::DataTouches { .. }
             | Expr::ResponseConfidence
             | Expr::ResponseDataTouches { .. }

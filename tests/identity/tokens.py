@@ -2,7 +2,7 @@
 
 `tokens.py make DIR ISSUER AUDIENCE`: writes DIR/jwks.json (RSA, P-256 and Ed25519 public
 keys with kids) and prints a JSON object of named tokens, good and bad, for subject `order_desk`
-unless the name says otherwise.
+unless the name says otherwise (some with a `plan` claim, for tests/serve/callers.intent).
 `tokens.py verify JWKS_URL TOKEN ISSUER`: verifies a delegation token minted by the sidecar
 using only its /.well-known/jwks.json, and prints the claims as JSON.
 `tokens.py sign KEY_PEM KID CLAIMS_JSON`: signs claims with a key `intent keys generate` wrote
@@ -70,6 +70,10 @@ def make(out: str, iss: str, aud: str) -> None:
         "reporter": enc(claims("reporter"), ed_key, "EdDSA", "ed-1"),
         "frontend": enc(claims("frontend"), ed_key, "EdDSA", "ed-1"),
         "stranger_sub": enc(claims("mallory"), ed_key, "EdDSA", "ed-1"),
+        # With a claim the mesh maps into its context (`plan: .. = claim "plan"`).
+        "order_desk_pro": enc(claims("order_desk", plan="pro"), ed_key, "EdDSA", "ed-1"),
+        "order_desk_free": enc(claims("order_desk", plan="free"), ed_key, "EdDSA", "ed-1"),
+        "order_desk_nested": enc(claims("order_desk", plan={"tier": "pro"}), ed_key, "EdDSA", "ed-1"),
         "expired": enc(claims(exp=now - 3600, iat=now - 7200), rsa_key, "RS256", "rsa-1"),
         "not_yet_valid": enc(claims(nbf=now + 3600), rsa_key, "RS256", "rsa-1"),
         "wrong_issuer": enc(claims(iss="https://elsewhere.invalid"), rsa_key, "RS256", "rsa-1"),

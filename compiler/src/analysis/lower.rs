@@ -2,12 +2,14 @@
 //! condition is evaluated (the intent of a route, the agent and data of a policy check, the
 //! agent of a review). Whatever reads only the site is evaluated once, with the runtime's own
 //! evaluator, to true or false; comparisons of one request variable (confidence, depth, a
-//! scalar context field, the response's confidence) with literals become constraints; every
-//! other condition becomes an opaque boolean variable, which keeps proofs sound.
+//! scalar context field, the response's confidence) with literals become constraints; a
+//! condition that reads the caller and nothing else of the request becomes the set of callers
+//! (agents of the plan, or none) for which the runtime's evaluator says it holds; every other
+//! condition becomes an opaque boolean variable, which keeps proofs sound.
 
 use super::region::{Cube, Domains, Region, Var};
 use super::set::{End, NumSet, StrSet, Vals, VarSet};
-use intent_runtime::eval::{holds, Env};
+use intent_runtime::eval::{holds, reads_caller, Env};
 use intent_runtime::plan::{Agent, CmpOp, DataId, Expr, IntentId, Plan, Type, Value};
 use serde_json::Map;
 use std::collections::{BTreeSet, HashMap};
@@ -32,6 +34,11 @@ pub struct Space<'p> {
     pub plan: &'p Plan,
     pub domains: Domains,
     opaque: HashMap<String, u32>,
+    /// The regions of conditions that read the caller and nothing of the site, by the
+    /// condition's text (as opaque conditions are named: some are built while lowering, so an
+    /// address would not do) and the side asked for: a policy's condition is lowered at every
+    /// site, and evaluating it for every agent each time would cost sites × agents.
+    by_caller_memo: HashMap<(String, bool), Region>,
     empty: Map<String, serde_json::Value>,
 }
 
@@ -90,6 +97,7 @@ impl<'p> Space<'p> {
             plan,
             domains: d,
             opaque: HashMap::new(),
+            by_caller_memo: HashMap::new(),
             empty: Map::new(),
         }
     }
@@ -188,6 +196,18 @@ impl<'p> Space<'p> {
 
     /// The region where `e` holds (`pos`) or fails (`!pos`) at `site`.
     pub fn lower(&mut self, e: &Expr, pos: bool, site: Site<'_>) -> Region {
+        if caller_only(e) && reads_caller(e) {
+            if !reads_only(e, true, false) {
+                return self.by_caller(e, pos, site);
+            }
+            let key = (format!("{e:?}"), pos);
+            if let Some(r) = self.by_caller_memo.get(&key) {
+                return r.clone();
+            }
+            let r = self.by_caller(e, pos, site);
+            self.by_caller_memo.insert(key, r.clone());
+            return r;
+        }
         match e {
             Expr::Not { e } => self.lower(e, !pos, site),
             Expr::And { all } if pos => self.product(e, all, true, site),
@@ -244,6 +264,55 @@ impl<'p> Space<'p> {
         }
     }
 
+    /// The callers for which `e` (reading only the site and the caller) holds (`pos`) or
+    /// fails, each decided by the runtime's evaluator: every agent of the plan, and no caller.
+    /// Opaque if the evaluator faults for some caller.
+    fn by_caller(&mut self, e: &Expr, pos: bool, site: Site<'_>) -> Region {
+        let plan = self.plan;
+        let mut names = BTreeSet::new();
+        for agent in &plan.agents {
+            match self.at_site_as(e, site, Some(agent)) {
+                Some(b) if b == pos => {
+                    names.insert(agent.name.clone());
+                }
+                Some(_) => {}
+                None => return self.opaque(e, pos),
+            }
+        }
+        let absent = match self.at_site_as(e, site, None) {
+            Some(b) => b == pos,
+            None => return self.opaque(e, pos),
+        };
+        let dom = self.caller_domain();
+        let set = VarSet {
+            absent,
+            vals: Vals::Str(StrSet::Only(names)),
+        };
+        match set.intersect(&dom) {
+            Some(s) if !s.is_empty() => {
+                let mut c = Cube::default();
+                c.vars.insert(Var::Caller, s);
+                Region { cubes: vec![c] }
+            }
+            _ => Region::empty(),
+        }
+    }
+
+    /// The caller's domain (registered on first use): any agent of the plan, or none.
+    fn caller_domain(&mut self) -> VarSet {
+        let plan = self.plan;
+        self.domains
+            .of
+            .entry(Var::Caller)
+            .or_insert_with(|| VarSet {
+                absent: true,
+                vals: Vals::Str(StrSet::Only(
+                    plan.agents.iter().map(|a| a.name.clone()).collect(),
+                )),
+            })
+            .clone()
+    }
+
     fn response_data(&mut self, d: DataId, pos: bool) -> Region {
         let v = Var::ResponseData(d);
         self.domains.of.entry(v.clone()).or_insert(VarSet {
@@ -285,12 +354,18 @@ impl<'p> Space<'p> {
 
     /// Evaluates a condition that reads only the site, with the runtime's evaluator.
     pub fn at_site(&self, e: &Expr, site: Site<'_>) -> Option<bool> {
+        self.at_site_as(e, site, None)
+    }
+
+    /// Evaluates a condition that reads only the site and the caller.
+    fn at_site_as(&self, e: &Expr, site: Site<'_>, caller: Option<&Agent>) -> Option<bool> {
         let env = Env {
             context: &self.empty,
             confidence: 0.0,
             depth: 0,
             intent: site.intent,
             agent: site.agent,
+            caller,
             data: site.data,
             response: None,
         };
@@ -454,11 +529,23 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
+/// Whether `e` reads nothing of the request but (perhaps) its caller.
+fn caller_only(e: &Expr) -> bool {
+    reads_only(e, true, true)
+}
+
 /// Whether `e` reads nothing of the request (only literals, the intent, the agent, the data).
 pub fn site_only(e: &Expr) -> bool {
+    reads_only(e, false, true)
+}
+
+/// Whether `e` reads nothing of the request but the caller (when `caller`) and nothing of the
+/// site but when `site`; literals always.
+fn reads_only(e: &Expr, caller: bool, site: bool) -> bool {
+    let only = |x: &Expr| reads_only(x, caller, site);
     match e {
-        Expr::Lit { .. }
-        | Expr::IntentIs { .. }
+        Expr::Lit { .. } => true,
+        Expr::IntentIs { .. }
         | Expr::AgentTrust
         | Expr::AgentCost
         | Expr::AgentRegion
@@ -466,17 +553,24 @@ pub fn site_only(e: &Expr) -> bool {
         | Expr::AgentName
         | Expr::AgentLabel { .. }
         | Expr::AgentProvides { .. }
-        | Expr::DataTouches { .. } => true,
+        | Expr::DataTouches { .. } => site,
         Expr::Confidence
         | Expr::Depth
         | Expr::Field { .. }
         | Expr::Has { .. }
         | Expr::ResponseConfidence
         | Expr::ResponseDataTouches { .. } => false,
-        Expr::Not { e } => site_only(e),
-        Expr::And { all } => all.iter().all(site_only),
-        Expr::Or { any } => any.iter().all(site_only),
-        Expr::Cmp { lhs, rhs, .. } => site_only(lhs) && site_only(rhs),
-        Expr::In { item, set, .. } => site_only(item) && site_only(set),
+        Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => caller,
+        Expr::Not { e } => only(e),
+        Expr::And { all } => all.iter().all(only),
+        Expr::Or { any } => any.iter().all(only),
+        Expr::Cmp { lhs, rhs, .. } => only(lhs) && only(rhs),
+        Expr::In { item, set, .. } => only(item) && only(set),
     }
 }

@@ -242,7 +242,14 @@ fn walk(e: &Expr, r: &mut Reads) {
         | Expr::Field { .. }
         | Expr::Has { .. }
         | Expr::ResponseConfidence
-        | Expr::ResponseDataTouches { .. } => r.request = true,
+        | Expr::ResponseDataTouches { .. }
+        | Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => r.request = true,
         Expr::Not { e } => walk(e, r),
         Expr::And { all } => all.iter().for_each(|x| walk(x, r)),
         Expr::Or { any } => any.iter().for_each(|x| walk(x, r)),

@@ -17,6 +17,9 @@ pub enum Var {
     ResponseConfidence,
     /// Whether the response carries this data class.
     ResponseData(u32),
+    /// The request's caller, by agent name: absent for an anonymous caller (or one the plan
+    /// does not declare). Every `caller.*` operand is a function of it.
+    Caller,
     /// A condition the analysis does not look into, as an independent boolean: sound for
     /// every inclusion it proves, while its witnesses must be confirmed by the runtime.
     Opaque(u32),

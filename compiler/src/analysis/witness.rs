@@ -85,6 +85,7 @@ pub fn var_name(v: &Var) -> Option<String> {
         Var::Depth => "depth".into(),
         Var::Field(p) => p.join("."),
         Var::ResponseConfidence => "response.confidence".into(),
+        Var::Caller => "caller.name".into(),
         Var::ResponseData(_) | Var::Opaque(_) => return None,
     })
 }
@@ -105,6 +106,7 @@ pub fn describe(p: &Point) -> String {
         .filter_map(|(v, x)| {
             let name = var_name(v)?;
             Some(match x {
+                Val::Absent if *v == Var::Caller => "an anonymous caller".to_string(),
                 Val::Absent => format!("{name} absent"),
                 Val::Num(n) => format!("{name} = {}", num_text(*n)),
                 Val::Str(s) if is_bool_var(v) => format!("{name} = {s}"),
@@ -133,6 +135,7 @@ pub fn condition(cube: &Cube, p: &Point, space: &Space<'_>) -> Option<String> {
         let bool_field =
             matches!(v, Var::Field(path) if matches!(space.field(path), Some((Type::Bool, _))));
         match (p.get(v)?, &set.vals) {
+            (Val::Absent, _) if *v == Var::Caller => parts.push("not has caller".into()),
             (Val::Absent, _) => parts.push(format!("not has {name}")),
             (Val::Num(x), Vals::Num { set: s, .. }) => {
                 let iv = s.parts.iter().find(|i| i.contains(*x))?;
@@ -302,9 +305,13 @@ pub fn request(intent: IntentId, p: &Point, space: &Space<'_>) -> Option<Request
         Some(Val::Num(d)) => *d as usize,
         _ => 0,
     };
-    let caller = if depth > 0 {
+    let agent = match p.get(&Var::Caller) {
+        Some(Val::Str(name)) => Some(name.clone()),
+        _ => None,
+    };
+    let caller = if depth > 0 || agent.is_some() {
         Some(Caller {
-            agent: None,
+            agent,
             lineage: lineage(plan, intent, depth)?,
         })
     } else {
@@ -332,7 +339,15 @@ pub fn given_text(req: &Request) -> String {
         parts.push(format!("{k}: {}", json_text(v)));
     }
     if let Some(c) = &req.caller {
-        parts.push(format!("caller: {{ lineage: [{}] }}", c.lineage.join(", ")));
+        let agent = c
+            .agent
+            .as_ref()
+            .map(|a| format!("agent: {a}, "))
+            .unwrap_or_default();
+        parts.push(format!(
+            "caller: {{ {agent}lineage: [{}] }}",
+            c.lineage.join(", ")
+        ));
     }
     format!("{{ {} }}", parts.join(", "))
 }

@@ -6,12 +6,19 @@
 //! optional attribute (those are guarded with `has`, so that a comparison on an absent field is
 //! false, as docs/reference/expressions.md says, instead of a Cedar error). Operator precedence is tracked too,
 //! so the text carries only the parentheses it needs, plus those around nested `&&`/`||` groups
-//! for the reader.
+//! for the reader. The caller (`caller.*`) is read from `context.caller`, an `Agent` entity
+//! that is absent for an anonymous caller, so every read of it is guarded with
+//! `context has caller`.
 
 use super::schema::{labels, LabelType};
 use super::{attr_access, decimal_literal, entity_ref, has_attr_name, long_text, quote};
 use intent_runtime::plan::{CmpOp, Expr, Plan, Type, Value};
 use std::collections::BTreeMap;
+
+/// The request's caller: an `Agent` entity in the context, absent for an anonymous caller.
+const CALLER: &str = "context.caller";
+/// What every read of the caller is guarded with, so that it is false without one.
+const CALLER_GUARD: &str = "context has caller";
 
 /// How tightly a piece of Cedar text binds, loosest first (Cedar's grammar levels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -172,6 +179,20 @@ impl<'p> Translator<'p> {
                     format!("principal.labels has {}", has_attr_name(key)),
                 );
             }
+            Expr::CallerName
+            | Expr::CallerTrust
+            | Expr::CallerRegion
+            | Expr::CallerZone
+            | Expr::CallerProvides { .. } => {
+                push_unique(guards, CALLER_GUARD.to_string());
+            }
+            Expr::CallerLabel { key } => {
+                push_unique(guards, CALLER_GUARD.to_string());
+                push_unique(
+                    guards,
+                    format!("{CALLER}.labels has {}", has_attr_name(key)),
+                );
+            }
             // Everything else either reads nothing optional or guards itself.
             _ => {}
         }
@@ -195,9 +216,13 @@ impl<'p> Translator<'p> {
             Expr::Lit {
                 value: Value::Number(_),
             } => Kind::NumberLiteral,
-            Expr::Confidence | Expr::Depth | Expr::AgentTrust | Expr::AgentCost => Kind::Decimal,
+            Expr::Confidence
+            | Expr::Depth
+            | Expr::AgentTrust
+            | Expr::AgentCost
+            | Expr::CallerTrust => Kind::Decimal,
             Expr::Field { path } => kind_of_type(self.field(path).1),
-            Expr::AgentLabel { key } => match self.labels.get(key) {
+            Expr::AgentLabel { key } | Expr::CallerLabel { key } => match self.labels.get(key) {
                 Some(LabelType::Decimal) => Kind::Decimal,
                 _ => Kind::Other,
             },
@@ -215,7 +240,7 @@ impl<'p> Translator<'p> {
                 Some(Type::Set { of } | Type::List { of }) => kind_of_type(Some(of)),
                 _ => Kind::Other,
             },
-            Expr::AgentLabel { key } => match self.labels.get(key) {
+            Expr::AgentLabel { key } | Expr::CallerLabel { key } => match self.labels.get(key) {
                 Some(LabelType::Set(of)) if **of == LabelType::Decimal => Kind::Decimal,
                 _ => Kind::Other,
             },
@@ -226,7 +251,10 @@ impl<'p> Translator<'p> {
     /// An expression in a position that must be boolean: a bare optional read is guarded.
     fn boolean(&mut self, e: &Expr) -> Cedar {
         match e {
-            Expr::Field { .. } | Expr::AgentLabel { .. } => {
+            Expr::Field { .. }
+            | Expr::AgentLabel { .. }
+            | Expr::CallerLabel { .. }
+            | Expr::CallerProvides { .. } => {
                 let value = self.value(e, Num::Decimal);
                 self.guarded(&[e], value)
             }
@@ -260,6 +288,20 @@ impl<'p> Translator<'p> {
                 }
                 None => self.unsupported(format!("unknown capability id {cap}")),
             },
+            Expr::CallerName => Cedar::primary(format!("{CALLER}.name")),
+            Expr::CallerTrust => Cedar::primary(format!("{CALLER}.trust")),
+            Expr::CallerRegion => Cedar::primary(format!("{CALLER}.region")),
+            Expr::CallerZone => Cedar::primary(format!("{CALLER}.zone")),
+            Expr::CallerLabel { key } => {
+                Cedar::primary(attr_access(&format!("{CALLER}.labels"), key))
+            }
+            Expr::CallerProvides { cap } => match self.plan.capabilities.get(*cap as usize) {
+                Some(c) => {
+                    Cedar::primary(format!("{CALLER}.provides.contains({})", quote(&c.name)))
+                }
+                None => self.unsupported(format!("unknown capability id {cap}")),
+            },
+            Expr::HasCaller => Cedar::new(CALLER_GUARD.to_string(), Prec::Rel),
             Expr::DataTouches { any } => self.touches(any),
             Expr::ResponseConfidence | Expr::ResponseDataTouches { .. } => self.unsupported(
                 "`response` can only be read in a review, not in a policy rule".to_string(),

@@ -19,7 +19,10 @@
 //! - **Context.** `type Context = { confidence: decimal, depth: decimal, data: Set<DataClass>,
 //!   <the plan's context fields> }`, where `bool` → `Bool`, `number` → `decimal`, `string` and
 //!   enums → `String`, `duration` → `Long` (milliseconds), `set<T>`/`list<T>` → `Set<T>`, records
-//!   → records, and optional fields stay optional. `data` holds the step's data classes.
+//!   → records, and optional fields stay optional. `data` holds the step's data classes. A plan
+//!   with a condition on the caller also has `caller?: Agent`: the request's verified caller as
+//!   an entity reference, absent for an anonymous caller, so `caller.trust` is
+//!   `context.caller.trust` and every read of it is guarded with `context has caller`.
 //! - **Numbers** are `decimal("…")` with four fraction digits, rounded half away from zero from
 //!   the number's shortest decimal form. Ordering uses `.lessThan` and friends; `==`/`!=` compare
 //!   decimal values. A number compared with a `duration` field is written as a `Long` instead.

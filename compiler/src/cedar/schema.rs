@@ -7,6 +7,7 @@
 //! `validate` (its entity would not match the schema).
 
 use super::{quote, schema_attr_name};
+use intent_runtime::eval::plan_reads_caller;
 use intent_runtime::plan::{Capability, Plan, SrcId, Type, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -158,6 +159,11 @@ pub(super) fn render_actions(plan: &Plan, caps: &mut dyn Iterator<Item = &Capabi
         "depth: decimal".to_string(),
         "data: Set<DataClass>".to_string(),
     ];
+    // The verified caller, declared only when some condition reads it (the Cedar text of a
+    // plan that does not is unchanged): absent for an anonymous caller.
+    if plan_reads_caller(plan) {
+        context.push("caller?: Agent".to_string());
+    }
     if let Type::Record { fields } = &plan.context {
         context.extend(
             fields

@@ -28,7 +28,10 @@ impl ExprCx<'_, '_, '_> {
             _ => l.ty.ordered() && r.ty.ordered() && l.ty.comparable(&r.ty),
         };
         if !ok {
-            let help = if op == AstCmp::Eq || op == AstCmp::Ne {
+            let help = if l.ty == Ty::Caller || r.ty == Ty::Caller {
+                "compare one of the caller's attributes, e.g. `caller.name == \"treasury\"`"
+                    .to_string()
+            } else if op == AstCmp::Eq || op == AstCmp::Ne {
                 "compare values of the same type".to_string()
             } else {
                 "`<`, `<=`, `>` and `>=` compare numbers or durations".to_string()
@@ -48,6 +51,8 @@ impl ExprCx<'_, '_, '_> {
         }
         self.check_enum_literal(&l, &r, b.span);
         self.check_enum_literal(&r, &l, a.span);
+        self.check_agent_literal(&l, &r, b.span);
+        self.check_agent_literal(&r, &l, a.span);
         self.check_threshold(&l, &r, b.span);
         self.check_threshold(&r, &l, a.span);
         let cmp = match op {
@@ -212,6 +217,8 @@ impl ExprCx<'_, '_, '_> {
                 "the value and the set's members must have the same type".into(),
             ),
             Ty::Set(_) | Ty::Unknown => {
+                // `caller.name in {"a", "b"}`: each must name an agent.
+                self.check_agent_literal(&i, &s, set.span);
                 // An enum looked for in literal strings: each must be one of its values.
                 if let (
                     Ty::Enum(values),

@@ -32,6 +32,10 @@ pub enum Ty {
     /// `response.data`: the data classes of an agent's response.
     ResponseData,
     Agent,
+    /// `caller`: the request's calling agent; only before `provides`.
+    Caller,
+    /// `caller.name`: an agent's name, compared with string literals that name agents.
+    AgentName,
     Intent,
     /// An agent label: any literal.
     Label,
@@ -50,6 +54,8 @@ impl Ty {
             Ty::Set(t) => format!("a set of {}", t.describe().trim_start_matches("a ")),
             Ty::Data | Ty::ResponseData => "data classes".into(),
             Ty::Agent => "an agent".into(),
+            Ty::Caller => "the caller".into(),
+            Ty::AgentName => "an agent's name".into(),
             Ty::Intent => "an intent".into(),
             Ty::Label => "a label".into(),
             Ty::Unknown => "anything".into(),
@@ -75,7 +81,7 @@ impl Ty {
         use Ty::*;
         match (self, other) {
             (Unknown, _) | (_, Unknown) | (Label, _) | (_, Label) => true,
-            (Enum(_) | String, Enum(_) | String) => true,
+            (Enum(_) | String | AgentName, Enum(_) | String | AgentName) => true,
             (Set(a), Set(b)) => a.comparable(b),
             (a, b) => a == b,
         }
@@ -269,7 +275,10 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 let cap = self.t.resolve_cap(self.file, cap, self.diags);
                 match (&l.ty, cap) {
                     (Ty::Agent, Some(cap)) => Typed::new(Ty::Bool, Expr::AgentProvides { cap }),
-                    (Ty::Agent | Ty::Unknown, None) | (Ty::Unknown, _) => Typed::error(),
+                    (Ty::Caller, Some(cap)) => Typed::new(Ty::Bool, Expr::CallerProvides { cap }),
+                    (Ty::Agent | Ty::Caller | Ty::Unknown, None) | (Ty::Unknown, _) => {
+                        Typed::error()
+                    }
                     (other, _) => {
                         self.err(
                             Code::TYPE_MISMATCH,
@@ -279,7 +288,8 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                                 other.describe()
                             ),
                             "not an agent",
-                            "write `agent provides risk.predict`".into(),
+                            "write `agent provides risk.predict` or `caller provides risk.predict`"
+                                .into(),
                         );
                         Typed::error()
                     }
@@ -430,6 +440,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
                 }
                 return self.agent_attr(p, rest);
             }
+            ["caller", rest @ ..] => return self.caller_attr(p, rest),
             ["data"] => {
                 if !self.site_allows(head, Site::Policy, "the data of the step being checked") {
                     return Typed::error();
@@ -490,7 +501,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             .map(String::from)
             .collect();
         candidates.extend(self.t.visible(super::tables::Kind::Const, self.file));
-        candidates.extend(["confidence", "depth", "intent"].map(String::from));
+        candidates.extend(["confidence", "depth", "intent", "caller"].map(String::from));
         match self.site {
             Site::Policy => candidates.extend(["agent", "data"].map(String::from)),
             Site::Review => candidates.extend(["agent", "response"].map(String::from)),
@@ -641,8 +652,12 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         }
     }
 
-    /// `has p`: any field may be tested, records included (`has subject`).
+    /// `has p`: any field may be tested, records included (`has subject`); `has caller`: the
+    /// request's caller is an agent of the mesh.
     fn has(&mut self, p: &Path) -> Typed {
+        if p.segments.first().is_some_and(|h| h.text == "caller") {
+            return self.has_caller(p);
+        }
         match self.walk_context(p) {
             Some(c) => Typed::new(Ty::Bool, Expr::Has { path: c.path }),
             None => Typed::error(),
@@ -659,8 +674,14 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             return;
         }
         let name = path.join(".");
+        let message = if name == "caller" {
+            "the caller is absent for an anonymous request: this comparison is false then"
+                .to_string()
+        } else {
+            format!("`{name}` is optional: when it is absent this comparison is false")
+        };
         self.diags.push(
-            Diagnostic::new(Code::OPTIONAL_WITHOUT_HAS, self.path(), span, format!("`{name}` is optional: when it is absent this comparison is false"))
+            Diagnostic::new(Code::OPTIONAL_WITHOUT_HAS, self.path(), span, message)
                 .with_label("may be absent")
                 .with_help(format!("say what you mean when it is absent: `has {name} and ...` or `not has {name} or ...`")),
         );

@@ -5,6 +5,7 @@
 //! does not depend on declaration order or file names; the plan is kept only when no error
 //! was found.
 
+mod caller;
 mod classifier;
 mod compare;
 mod expr;

@@ -47,15 +47,18 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
                 );
             }
         }
-        let Type::Record { fields: these } = record(path, schema, diags) else {
+        let Type::Record { fields: these } = record_with(path, schema, true, diags) else {
             continue;
         };
         for (f, ast_field) in these.into_iter().zip(schema.iter()) {
             match origin.get(&f.name) {
                 Some((pf, ps)) => {
-                    let same = fields
-                        .iter()
-                        .any(|g| g.name == f.name && g.ty == f.ty && g.optional == f.optional);
+                    let same = fields.iter().any(|g| {
+                        g.name == f.name
+                            && g.ty == f.ty
+                            && g.optional == f.optional
+                            && g.claim == f.claim
+                    });
                     if !same {
                         diags.push(
                             Diagnostic::new(Code::DUPLICATE_FIELD, path, ast_field.name.span, format!("context field `{}` is declared again with another type", f.name))
@@ -102,7 +105,19 @@ pub fn no_marks(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>)
 }
 
 /// Converts a list of field schemas to a record type, reporting duplicates and unknown types.
+/// A field filled from a claim (`= claim "tier"`) is E0115 here: only `context` fields are.
 pub fn record(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>) -> Type {
+    record_with(file, schema, false, diags)
+}
+
+/// [`record`], where `claims` says whether the fields may be filled from claims (the top level
+/// of a `context` block).
+fn record_with(
+    file: &str,
+    schema: &[FieldSchema],
+    claims: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Type {
     let mut fields: Vec<Field> = Vec::new();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     for f in schema {
@@ -121,15 +136,76 @@ pub fn record(file: &str, schema: &[FieldSchema], diags: &mut Vec<Diagnostic>) -
             continue;
         }
         seen.insert(&f.name.text, f.name.span);
+        let t = ty(file, &f.ty, diags);
+        let claim = f
+            .claim
+            .as_ref()
+            .and_then(|(name, span)| claim(file, name, *span, claims, &t, diags));
         fields.push(Field {
             name: f.name.text.clone(),
             optional: f.optional,
-            ty: ty(file, &f.ty, diags),
+            ty: t,
             data: None,
+            claim,
         });
     }
     fields.sort_by(|a, b| a.name.cmp(&b.name));
     Type::Record { fields }
+}
+
+/// The claims a token always has and that say nothing about the request: the issuer, audience,
+/// times and id the trust broker checks, and `sub`, which names the caller.
+const REGISTERED_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
+
+/// The claim a field is filled from, when it may be: a top-level `context` field of a scalar
+/// type (or a set or list of strings), from a claim that is not one of the registered ones.
+fn claim(
+    file: &str,
+    name: &str,
+    span: Span,
+    allowed: bool,
+    ty: &Type,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let scalar = |t: &Type| {
+        matches!(
+            t,
+            Type::Bool | Type::Number | Type::String | Type::Enum { .. }
+        )
+    };
+    let problem = if !allowed {
+        Some((
+            "only a top-level field of a `context` block is filled from a claim".to_string(),
+            "move the field to the top of a `context` block, or remove `= claim ...`",
+        ))
+    } else if name.is_empty() || REGISTERED_CLAIMS.contains(&name) {
+        Some((
+            format!("\"{name}\" is not a claim a field can be filled from"),
+            "name a claim of your identity provider's tokens; `sub` is already the caller, and `iss`, `aud`, `exp`, `nbf`, `iat` and `jti` are checked, not read",
+        ))
+    } else {
+        match ty {
+            t if scalar(t) => None,
+            Type::Set { of } | Type::List { of } if matches!(**of, Type::String) => None,
+            // An unknown type, already reported.
+            Type::Enum { .. } => None,
+            _ => Some((
+                "a claim fills a field of type bool, number, string, a string enum, or a set or list of strings".to_string(),
+                "give the field one of those types",
+            )),
+        }
+    };
+    match problem {
+        None => Some(name.to_string()),
+        Some((message, help)) => {
+            diags.push(
+                Diagnostic::new(Code::BAD_CLAIM, file, span, message)
+                    .with_label("not filled from here")
+                    .with_help(help),
+            );
+            None
+        }
+    }
 }
 
 fn ty(file: &str, t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Type {

@@ -322,4 +322,12 @@ pub fn field_schema(w: &mut Writer, f: &FieldSchema) {
         path(w, d);
         w.put(")");
     }
+    if let Some((_, at)) = &f.claim {
+        w.space();
+        w.put("=");
+        w.space();
+        w.put("claim");
+        w.space();
+        w.tok(w.text_of(*at), *at);
+    }
 }

@@ -119,6 +119,14 @@ const EXPR_WORDS: &[&str] = &[
     "data",
     "caller",
 ];
+/// What `caller.` offers in expressions.
+const CALLER_ATTRS: &[(&str, &str)] = &[
+    ("name", "an agent's name"),
+    ("trust", "number"),
+    ("region", "string"),
+    ("zone", "string"),
+    ("labels", "record"),
+];
 /// What `agent.` offers in expressions.
 const AGENT_ATTRS: &[(&str, &str)] = &[
     ("name", "string"),
@@ -166,8 +174,13 @@ impl Snapshot {
             ) || is_list_of(&head[..owner_start], &["provides", "requires", "needs"])
             {
                 caps(index, &mut out, Some(owner));
-            } else if owner == "agent" {
-                out.extend(AGENT_ATTRS.iter().map(|(n, t)| Completion {
+            } else if owner == "agent" || owner == "caller" {
+                let attrs = if owner == "agent" {
+                    AGENT_ATTRS
+                } else {
+                    CALLER_ATTRS
+                };
+                out.extend(attrs.iter().map(|(n, t)| Completion {
                     label: (*n).to_string(),
                     kind: CompletionKind::Field,
                     detail: Some((*t).to_string()),

@@ -19,7 +19,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("agent", "`agent` — the agent a step would go to: `agent.name`, `agent.trust`, `agent.region`, `agent.zone`, `agent.cost`, `agent.labels`"),
     ("data", "`data` — the data classes the step handles (`data touches pii`)"),
     ("response", "`response` — in a `review`: the agent's response (`response.confidence`, `response.data`)"),
-    ("caller", "`caller` — the agent that delegated this request, if any"),
+    ("caller", "`caller` — the verified agent that raised the request, in routes and policies: `caller.name`, `caller.trust`, `caller.region`, `caller.zone`, `caller.labels`, `caller provides CAP`; absent for an anonymous caller (`has caller`)"),
 ];
 
 impl Snapshot {

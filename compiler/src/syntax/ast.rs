@@ -127,7 +127,8 @@ pub struct UseDecl {
     pub names: Option<Vec<Name>>,
 }
 
-/// A field of a record type: `name?: type`.
+/// A field of a record type: `name?: type`, and in a `context`, `= claim "NAME"` (filled from
+/// the verified bearer token's claim).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldSchema {
     pub name: Name,
@@ -135,6 +136,8 @@ pub struct FieldSchema {
     pub ty: TypeExpr,
     /// `email: string (pii)`: the data class the field holds (an `output` field only).
     pub data: Option<Path>,
+    /// The claim's name and the span of its string.
+    pub claim: Option<(String, Span)>,
     pub span: Span,
 }
 

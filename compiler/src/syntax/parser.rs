@@ -940,6 +940,7 @@ fn broken_field(part: &[Spanned]) -> Option<FieldSchema> {
         optional,
         ty: TypeExpr::Error(Span::new(ty_start, end.max(ty_start))),
         data: None,
+        claim: None,
         span: Span::new(*l, end),
     })
 }
@@ -947,6 +948,28 @@ fn broken_field(part: &[Spanned]) -> Option<FieldSchema> {
 // ---------------------------------------------------------------- tests' scenes
 
 /// `given COUNT uses|failures of NAME within DURATION`, with its words checked.
+/// `= claim "NAME"` after a field's type: the claim, after checking the word is `claim`.
+pub fn field_claim(
+    errors: &mut Errors,
+    claim: Option<(Name, (String, Span))>,
+) -> Option<(String, Span)> {
+    let (word, (name, at)) = claim?;
+    if word.text != "claim" {
+        push(
+            errors,
+            extra(
+                Code::SYNTAX,
+                word.span.start as usize,
+                word.span.end as usize,
+                format!("expected `claim`, found `{}`", word.text),
+                "a context field filled from a token reads `tier: string = claim \"tier\"`",
+            ),
+        );
+        return None;
+    }
+    Some((name, at))
+}
+
 pub fn scene_line(
     errors: &mut Errors,
     (count, cl, cr): (&str, usize, usize),

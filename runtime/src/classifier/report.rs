@@ -205,6 +205,13 @@ fn known(e: &Expr, confidence: f64, depth: usize) -> Option<bool> {
         | Expr::AgentName
         | Expr::AgentLabel { .. }
         | Expr::AgentProvides { .. }
+        | Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller
         | Expr::DataTouches { .. }
         | Expr::ResponseConfidence
         | Expr::ResponseDataTouches { .. }
@@ -266,6 +273,13 @@ fn known(e: &Expr, confidence: f64, depth: usize) -> Option<bool> {
         | Expr::AgentName
         | Expr::AgentLabel { .. }
         | Expr::AgentProvides { .. }
+        | Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller
         | Expr::DataTouches { .. }
         | Expr::ResponseConfidence
         | Expr::ResponseDataTouches { .. }

@@ -278,6 +278,7 @@ impl Engine {
             depth,
             intent,
             agent: None,
+            caller: self.caller_agent(req),
             data: &[],
             response: None,
         };
@@ -354,6 +355,18 @@ impl Engine {
         }
         dr.intent_claim = takes;
         true
+    }
+
+    /// The request's caller as an agent of the plan, looked up once per decision and only
+    /// when some condition reads it; `None` (every `caller` operand absent) for an anonymous
+    /// caller or one the plan does not declare.
+    pub(crate) fn caller_agent(&self, req: &Request) -> Option<&plan::Agent> {
+        if !self.reads_caller {
+            return None;
+        }
+        let name = req.caller.as_ref()?.agent.as_deref()?;
+        let id = *self.agents_by_name.get(name)?;
+        self.plan.agents.get(id as usize)
     }
 
     /// Step 1: the intent, from the request or from the classifier.

@@ -164,10 +164,14 @@ impl Engine {
         #[cfg(feature = "cedar")]
         if let Some(oracle) = &self.cedar {
             let context = serde_json::Value::Object(env.context.clone());
+            let caller = env
+                .caller
+                .and_then(|c| self.agents_by_name.get(c.name.as_str()).copied());
             for &cap in step.needs.iter() {
                 let allowed = oracle
-                    .authorize(
+                    .authorize_as(
                         &self.plan,
+                        caller,
                         a,
                         cap,
                         env.intent,
@@ -215,6 +219,31 @@ impl Engine {
         data: &[DataId],
         context: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<bool, String> {
+        self.permitted_as(None, agent, intent, confidence, depth, data, context)
+    }
+
+    /// [`Engine::permitted`] for a request raised by `caller` (an agent of the plan; `None`:
+    /// an anonymous caller), which `caller.*` conditions read.
+    #[allow(clippy::too_many_arguments)]
+    pub fn permitted_as(
+        &self,
+        caller: Option<AgentId>,
+        agent: AgentId,
+        intent: plan::IntentId,
+        confidence: f64,
+        depth: u32,
+        data: &[DataId],
+        context: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, String> {
+        let caller = match caller {
+            Some(c) => Some(
+                self.plan
+                    .agents
+                    .get(c as usize)
+                    .ok_or_else(|| format!("unknown caller id {c}"))?,
+            ),
+            None => None,
+        };
         let a = self
             .plan
             .agents
@@ -226,6 +255,7 @@ impl Engine {
             depth,
             intent,
             agent: None,
+            caller,
             data: &[],
             response: None,
         };

@@ -317,7 +317,9 @@ pub(crate) fn fault_free(e: &Expr) -> bool {
         | Expr::IntentIs { .. }
         | Expr::Has { .. }
         | Expr::DataTouches { .. }
-        | Expr::AgentProvides { .. } => true,
+        | Expr::AgentProvides { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => true,
         Expr::Not { e } => fault_free(e),
         Expr::And { all } => all.iter().all(fault_free),
         Expr::Or { any } => any.iter().all(fault_free),
@@ -351,6 +353,11 @@ fn plain(e: &Expr) -> bool {
             | Expr::AgentZone
             | Expr::AgentName
             | Expr::AgentLabel { .. }
+            | Expr::CallerName
+            | Expr::CallerTrust
+            | Expr::CallerRegion
+            | Expr::CallerZone
+            | Expr::CallerLabel { .. }
     ) || fault_free(e)
 }
 
@@ -364,6 +371,8 @@ fn number(e: &Expr) -> bool {
             | Expr::Depth
             | Expr::AgentTrust
             | Expr::AgentCost
+            // Absent without a caller, and a comparison with absent is false, never a fault.
+            | Expr::CallerTrust
     )
 }
 

@@ -78,6 +78,9 @@ pub struct Engine {
     pub(crate) suggest: suggest::Suggest,
     /// Whether routes are read through their arm index (`arms.rs`); off only to compare.
     pub(crate) arm_index: bool,
+    /// Whether some condition of the plan reads the caller (`caller.*`, `has caller`): only
+    /// then does a decision look its caller up in the agent table.
+    pub(crate) reads_caller: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -257,9 +260,12 @@ impl Engine {
             sets: crate::litset::Sets::default(),
             suggest,
             arm_index: true,
+            reads_caller: false,
         };
         // Filed by address: built once the conditions are where they stay.
         engine.sets = crate::litset::Sets::new(engine.conditions());
+        let reads_caller = engine.conditions().any(crate::eval::reads_caller);
+        engine.reads_caller = reads_caller;
         Ok(engine)
     }
 

@@ -46,6 +46,9 @@ impl Engine {
             depth: 0,
             intent: u32::MAX,
             agent: self.plan.agents.get(a as usize),
+            // A review reads the response, not the request's caller (the checker refuses
+            // `caller` there).
+            caller: None,
             data: &[],
             response: Some((resp.confidence, &data)),
         };

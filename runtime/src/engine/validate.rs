@@ -381,7 +381,9 @@ fn expr(e: &Expr, n: &Sizes) -> Result<(), PlanError> {
     };
     match e {
         Expr::IntentIs { intent } => in_range("intent", *intent, n.intents),
-        Expr::AgentProvides { cap } => in_range("capability", *cap, n.caps),
+        Expr::AgentProvides { cap } | Expr::CallerProvides { cap } => {
+            in_range("capability", *cap, n.caps)
+        }
         Expr::DataTouches { any } | Expr::ResponseDataTouches { any } => {
             sorted_in(any, "data class")
         }
@@ -400,6 +402,12 @@ fn expr(e: &Expr, n: &Sizes) -> Result<(), PlanError> {
         | Expr::AgentZone
         | Expr::AgentName
         | Expr::AgentLabel { .. }
+        | Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::HasCaller
         | Expr::ResponseConfidence => Ok(()),
     }
 }

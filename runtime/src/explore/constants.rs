@@ -1,7 +1,7 @@
 //! What the conditions of two plans compare each request variable against: the constants that
 //! cut its cells. Operands that do not come from the request (literals, every agent's trust,
-//! cost, region, zone, name and labels) give constants; a rule that can never apply to the
-//! intent's steps (it needs data they do not handle) gives none.
+//! cost, region, zone, name and labels, the caller's included) give constants; a rule that can
+//! never apply to the intent's steps (it needs data they do not handle) gives none.
 
 use crate::engine::fault_free;
 use crate::plan::{Action, DataId, Expr, Plan, Rule, Value};
@@ -19,6 +19,8 @@ pub(super) struct Constants {
     pub(super) strings: BTreeMap<Vec<String>, BTreeSet<String>>,
     /// Paths read by a condition (`has` included).
     pub(super) read: BTreeSet<Vec<String>>,
+    /// Whether a condition reads the caller (`caller.*`, `has caller`).
+    pub(super) caller_read: bool,
 }
 
 /// The rules of `plan` that can apply to a step of `intent`, in plan order: a rule that needs
@@ -74,24 +76,28 @@ fn can_apply(rule: &Rule, handled: &BTreeSet<DataId>) -> bool {
 fn operand_values(e: &Expr, plan: &Plan) -> Vec<Value> {
     match e {
         Expr::Lit { value } => vec![value.clone()],
-        Expr::AgentTrust => plan.agents.iter().map(|a| Value::Number(a.trust)).collect(),
+        // The caller is one of the agents (its cells are cut apart in `space`): a field
+        // compared with one of its attributes is cut at every agent's value, as for `agent`.
+        Expr::AgentTrust | Expr::CallerTrust => {
+            plan.agents.iter().map(|a| Value::Number(a.trust)).collect()
+        }
         Expr::AgentCost => plan.agents.iter().map(|a| Value::Number(a.cost)).collect(),
-        Expr::AgentRegion => plan
+        Expr::AgentRegion | Expr::CallerRegion => plan
             .agents
             .iter()
             .map(|a| Value::String(a.region.clone()))
             .collect(),
-        Expr::AgentZone => plan
+        Expr::AgentZone | Expr::CallerZone => plan
             .agents
             .iter()
             .map(|a| Value::String(a.zone.clone()))
             .collect(),
-        Expr::AgentName => plan
+        Expr::AgentName | Expr::CallerName => plan
             .agents
             .iter()
             .map(|a| Value::String(a.name.clone()))
             .collect(),
-        Expr::AgentLabel { key } => plan
+        Expr::AgentLabel { key } | Expr::CallerLabel { key } => plan
             .agents
             .iter()
             .filter_map(|a| a.labels.get(key).cloned())
@@ -126,6 +132,13 @@ pub(super) fn collect(e: &Expr, plan: &Plan, k: &mut Constants) {
             k.read.insert(path.clone());
         }
         Expr::Depth => k.depth_read = true,
+        Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => k.caller_read = true,
         _ => {}
     }
     match e {

@@ -1,7 +1,7 @@
 //! The request space of one intent, cut into cells. Every request variable a decision can read
-//! (the confidence, the delegation depth and the last intent of the caller's lineage, each
-//! context field) gets an ordered list of cells built from the constants that two plans compare
-//! it against: for a number, the constants themselves and the open intervals between them; for
+//! (the confidence, the delegation depth and the last intent of the caller's lineage, the
+//! calling agent, each context field) gets an ordered list of cells built from the constants
+//! that two plans compare it against (the caller: one cell per agent, and absent): for a number, the constants themselves and the open intervals between them; for
 //! a string, each constant and one value equal to none of them; booleans both ways; an optional
 //! field also absent. Within a cell no condition of either plan can tell two values apart, so
 //! one representative request per combination of cells decides the whole combination.
@@ -66,6 +66,9 @@ pub enum VarKind {
     Depth,
     /// The last intent of the caller's lineage.
     LineageLast,
+    /// The calling agent: one cell per agent of either plan (each may differ in every
+    /// attribute), and absent (an anonymous caller, or one neither plan declares).
+    Caller,
     /// A context field, by path.
     Field(Vec<String>),
 }
@@ -83,6 +86,7 @@ impl Var {
             VarKind::Confidence => "confidence".into(),
             VarKind::Depth => "depth".into(),
             VarKind::LineageLast => "lineage.last".into(),
+            VarKind::Caller => "caller".into(),
             VarKind::Field(p) => p.join("."),
         }
     }
@@ -137,6 +141,15 @@ impl Space {
                         .position(|c| matches!(c, Cell::Value(Json::String(s)) if s == last)),
                     _ => Some(0),
                 },
+                VarKind::Caller => {
+                    let name = req.caller.as_ref().and_then(|c| c.agent.as_deref());
+                    name.and_then(|n| {
+                        v.cells
+                            .iter()
+                            .position(|c| matches!(c, Cell::Value(Json::String(s)) if s == n))
+                    })
+                    .or_else(|| v.cells.iter().position(|c| matches!(c, Cell::Absent)))
+                }
                 VarKind::Field(path) => match crate::eval::lookup(&req.context, path) {
                     None => v.cells.iter().position(|c| matches!(c, Cell::Absent)),
                     Some(Json::Number(n)) => find_num(&v.cells, n.as_f64()?),
@@ -194,6 +207,7 @@ impl Space {
         }
         let mut depth = 0usize;
         let mut last = None;
+        let mut agent = None;
         for (var, &i) in self.vars.iter().zip(cell) {
             let Some(c) = var.cells.get(i) else { continue };
             let json = match c {
@@ -205,17 +219,17 @@ impl Space {
                 (VarKind::Confidence, Some(v)) => req.confidence = v.as_f64(),
                 (VarKind::Depth, Some(v)) => depth = v.as_f64().unwrap_or(0.0).max(0.0) as usize,
                 (VarKind::LineageLast, Some(Json::String(s))) => last = Some(s),
+                (VarKind::Caller, Some(Json::String(s))) => agent = Some(s),
                 (VarKind::Field(p), Some(v)) => insert(&mut req.context, p, v),
                 _ => {}
             }
         }
-        if depth > 0 {
-            if let Some(last) = last {
-                req.caller = Some(Caller {
-                    agent: None,
-                    lineage: vec![last; depth],
-                });
-            }
+        let lineage = match last {
+            Some(last) if depth > 0 => vec![last; depth],
+            _ => Vec::new(),
+        };
+        if agent.is_some() || !lineage.is_empty() {
+            req.caller = Some(Caller { agent, lineage });
         }
         req
     }
@@ -317,6 +331,23 @@ pub fn space(intent: &str, old: &Plan, new: &Plan) -> Space {
                 cells: depth_cells(&k.depth),
             });
         }
+    }
+    if k.caller_read {
+        let names: BTreeSet<&str> = old
+            .agents
+            .iter()
+            .chain(&new.agents)
+            .map(|a| a.name.as_str())
+            .collect();
+        let mut cells: Vec<Cell> = names
+            .into_iter()
+            .map(|n| Cell::Value(Json::String(n.to_string())))
+            .collect();
+        cells.push(Cell::Absent);
+        vars.push(Var {
+            kind: VarKind::Caller,
+            cells,
+        });
     }
     let (old_leaves, new_leaves) = (leaves(&old.context), leaves(&new.context));
     let paths: BTreeSet<&Vec<String>> = old_leaves.keys().chain(new_leaves.keys()).collect();

@@ -34,14 +34,12 @@ where
     if let Some(answer) = strict_refusal(strict, &engine, &intent_req) {
         return Ok(answer);
     }
-    let client_caller = intent_req.caller.is_some();
     let peer = req.extensions().get::<crate::trust::PeerCert>();
     match trust
-        .establish(req.headers(), peer, &engine, client_caller)
+        .establish_request(req.headers(), peer, &engine, &mut intent_req)
         .await
     {
-        Ok(Some(caller)) => intent_req.caller = Some(caller),
-        Ok(None) => {}
+        Ok(()) => {}
         Err(r) => {
             let body = serde_json::json!({ "error": r.message, "help": r.help() }).to_string();
             let mut resp = json_response(r.status, body);

@@ -16,14 +16,14 @@
 //! `/metrics` by tool and outcome.
 
 use super::approvals::{arguments_hash, Held, State, DEFAULT_HOLD_MS};
-use super::gateway::Gateway;
+use super::gateway::{Established, Gateway};
 use super::review;
 use super::upstream::Failure;
 use crate::decision::{Decision, Outcome};
 use crate::engine::{now_ms, Engine};
 use crate::log::McpCall;
 use crate::plan::{Intent, Protocol};
-use crate::request::{Caller, Request};
+use crate::request::Request;
 use crate::tool_schema as schema;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
 use rmcp::ErrorData as McpError;
@@ -40,7 +40,7 @@ pub const CONFIDENCE_META: &str = "intent/confidence";
 pub(super) async fn call_tool(
     gw: &Gateway,
     params: CallToolRequestParams,
-    caller: Option<Caller>,
+    who: Established,
 ) -> Result<CallToolResult, McpError> {
     let engine = gw.app.engine_full();
     let plan = engine.plan();
@@ -67,6 +67,18 @@ pub(super) async fn call_tool(
             ));
         }
     }
+    // Fields the caller's token fills are the token's: an argument of that name is refused.
+    let mut context = args.clone();
+    for (k, v) in who.claimed {
+        if context.contains_key(&k) {
+            gw.app.metrics.mcp_call(&tool, "invalid_arguments");
+            return Ok(tool_error(
+                format!("argument `{k}` comes from your credentials, not from the call"),
+                json!({ "problems": [format!("argument `{k}` is filled from a token claim")] }),
+            ));
+        }
+        context.insert(k, v);
+    }
     let confidence = match confidence(&params) {
         Ok(c) => c,
         Err(why) => return Err(McpError::invalid_params(why, None)),
@@ -75,8 +87,8 @@ pub(super) async fn call_tool(
         intent: Some(intent.name.clone()),
         text: None,
         confidence: Some(confidence),
-        caller,
-        context: args.clone(),
+        caller: who.caller,
+        context,
     };
     let call = Call {
         gw,

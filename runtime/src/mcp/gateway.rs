@@ -15,9 +15,13 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use std::sync::Arc;
 
 /// What the HTTP layer established about the caller of an MCP request (`super::identify`),
-/// carried to the handler in the request's extensions.
+/// carried to the handler in the request's extensions: the caller, and the context fields
+/// its bearer token's claims fill (`tier: string = claim "tier"`).
 #[derive(Debug, Clone, Default)]
-pub struct Established(pub Option<Caller>);
+pub struct Established {
+    pub caller: Option<Caller>,
+    pub claimed: serde_json::Map<String, serde_json::Value>,
+}
 
 /// One MCP server instance per request (the SDK's service factory); all share `app` and
 /// `shared`.
@@ -27,12 +31,13 @@ pub struct Gateway {
     pub(super) shared: Arc<Shared>,
 }
 
-/// The caller the HTTP layer established for this request.
-fn caller(ctx: &RequestContext<RoleServer>) -> Option<Caller> {
+/// What the HTTP layer established for this request.
+fn established(ctx: &RequestContext<RoleServer>) -> Established {
     ctx.extensions
         .get::<http::request::Parts>()
         .and_then(|p| p.extensions.get::<Established>())
-        .and_then(|e| e.0.clone())
+        .cloned()
+        .unwrap_or_default()
 }
 
 impl ServerHandler for Gateway {
@@ -49,7 +54,7 @@ impl ServerHandler for Gateway {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let caller = caller(&ctx);
+        let caller = established(&ctx).caller;
         let engine = self.app.engine();
         let plan = engine.plan();
         let lineage = caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
@@ -77,8 +82,7 @@ impl ServerHandler for Gateway {
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let caller = caller(&ctx);
-        call::call_tool(self, request, caller)
+        call::call_tool(self, request, established(&ctx))
             .await
             .map(CallToolResponse::Complete)
     }

@@ -106,8 +106,11 @@ async fn identify(State(app): State<Arc<App>>, mut req: HttpRequest, next: Next)
     let engine = app.engine_full();
     let peer = req.extensions().get::<PeerCert>().cloned();
     match crate::server::establish(&app, req.headers(), peer.as_ref(), &engine).await {
-        Ok(caller) => {
-            req.extensions_mut().insert(Established(caller));
+        Ok(r) => {
+            req.extensions_mut().insert(Established {
+                caller: r.caller,
+                claimed: r.context,
+            });
             next.run(req).await
         }
         Err(r) => (*r).into_response(),

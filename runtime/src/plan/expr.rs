@@ -2,6 +2,8 @@
 //!
 //! Operands name what they read (`Confidence`, `AgentTrust`, a context path, ...) instead of
 //! carrying strings to look up; data-class and capability tests carry pre-expanded id sets.
+//! The `Caller*` operands are new variants, so plans that do not read the caller serialize (and
+//! hash) exactly as before.
 
 use super::{CapId, DataId, IntentId};
 use serde::{Deserialize, Serialize};
@@ -62,6 +64,21 @@ pub enum Expr {
     AgentProvides {
         cap: CapId,
     },
+    /// The verified calling agent (`caller.name`, ...): read from the plan's agent that the
+    /// request's `caller.agent` names; absent for an anonymous caller or one not in the plan.
+    CallerName,
+    CallerTrust,
+    CallerRegion,
+    CallerZone,
+    CallerLabel {
+        key: String,
+    },
+    /// The caller covers this capability (absent without a caller of the plan).
+    CallerProvides {
+        cap: CapId,
+    },
+    /// `has caller`: the request's caller is an agent of the plan.
+    HasCaller,
     /// Some data class of the step is in `any` (a pre-expanded class and its descendants).
     DataTouches {
         any: Vec<DataId>,

@@ -344,6 +344,11 @@ pub struct Field {
     /// The data class the field holds (`email: string (pii)`, in an `output` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataId>,
+    /// A context field filled from this claim of the verified bearer token (`tier: string =
+    /// claim "tier"`, docs/identity.md); left out of the JSON when `None`, so plans without
+    /// claims hash as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

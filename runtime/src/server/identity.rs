@@ -1,5 +1,6 @@
 //! The sidecar's side of the trust broker (`crate::trust`, docs/identity.md): a request's
-//! caller established from its credentials before it is decided (or the request refused, with
+//! caller (and the context fields filled from its token's claims) established from its
+//! credentials before it is decided (or the request refused, with
 //! the reason counted in `/metrics`), the delegation tokens of a decision written into its
 //! answer (JSON `tokens` and the `x-intent-token` header), and `GET /.well-known/jwks.json`.
 
@@ -7,7 +8,7 @@ use super::app::App;
 use super::routes::error;
 use crate::decision::Decision;
 use crate::engine::Engine;
-use crate::request::Caller;
+use crate::request::Request;
 use crate::trust::{PeerCert, Refusal, StepToken, TOKEN_HEADER};
 use axum::body::Body;
 use axum::extract::State;
@@ -17,20 +18,21 @@ use axum::response::Response;
 use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
-/// The caller the credentials establish (`Ok(None)`: no broker, or none needed and none
-/// given), or the refusal to answer.
+/// Puts the caller the credentials establish into `req` (nothing without a broker, or when
+/// none is needed and none given), with the context fields taken from the bearer token's
+/// claims; or the refusal to answer.
 pub(super) async fn establish(
     app: &App,
     headers: &HeaderMap,
     peer: Option<&PeerCert>,
     engine: &Engine,
-    client_caller: bool,
-) -> Result<Option<Caller>, Box<Response>> {
+    req: &mut Request,
+) -> Result<(), Box<Response>> {
     let Some(trust) = &app.trust else {
-        return Ok(None);
+        return Ok(());
     };
     trust
-        .establish(headers, peer, engine, client_caller)
+        .establish_request(headers, peer, engine, req)
         .await
         .map_err(|r| Box::new(refuse(app, &r)))
 }

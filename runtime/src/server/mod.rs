@@ -34,16 +34,19 @@ pub(crate) use routes::error;
 pub use routes::{router, FAILURE_SKEW_MS};
 pub use store::StateConfig;
 
-/// The caller a request's credentials establish (`Ok(None)`: no trust broker, or none needed
-/// and none given), or the refusal to answer it with. For endpoints outside the sidecar's own
-/// (the MCP gateway), where the client never names a caller itself.
+/// What a request's credentials establish, as a request without an intent: its caller (none:
+/// no trust broker, or none needed and none given) and the context fields filled from the
+/// bearer token's claims; or the refusal to answer it with. For endpoints outside the
+/// sidecar's own (the MCP gateway), where the client never names a caller itself.
 pub async fn establish(
     app: &App,
     headers: &axum::http::HeaderMap,
     peer: Option<&crate::trust::PeerCert>,
     engine: &crate::engine::Engine,
-) -> Result<Option<crate::request::Caller>, Box<axum::response::Response>> {
-    identity::establish(app, headers, peer, engine, false).await
+) -> Result<crate::request::Request, Box<axum::response::Response>> {
+    let mut req = crate::request::Request::default();
+    identity::establish(app, headers, peer, engine, &mut req).await?;
+    Ok(req)
 }
 
 /// The person a request comes from (a human of the plan, by bearer token), or the refusal.

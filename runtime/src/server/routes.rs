@@ -226,10 +226,8 @@ async fn decide(
     let engine = app.engine_full();
     // Who is asking comes first: an unverified client learns nothing about the plan's fields.
     let peer = peer.as_ref().map(|p| &p.0);
-    match identity::establish(&app, &headers, peer, &engine, req.caller.is_some()).await {
-        Ok(Some(caller)) => req.caller = Some(caller),
-        Ok(None) => {}
-        Err(r) => return *r,
+    if let Err(r) = identity::establish(&app, &headers, peer, &engine, &mut req).await {
+        return *r;
     }
     let unknown = unknown_fields(&engine, &req.context);
     if strict && !unknown.is_empty() {
@@ -410,10 +408,8 @@ async fn authz(
     let started = app.telemetry.as_ref().map(|_| SystemTime::now());
     let engine = app.engine_full();
     let peer = peer.as_ref().map(|p| &p.0);
-    match identity::establish(&app, &headers, peer, &engine, req.caller.is_some()).await {
-        Ok(Some(caller)) => req.caller = Some(caller),
-        Ok(None) => {}
-        Err(r) => return *r,
+    if let Err(r) = identity::establish(&app, &headers, peer, &engine, &mut req).await {
+        return *r;
     }
     if strict {
         let unknown = unknown_fields(&engine, &req.context);

@@ -83,6 +83,8 @@ pub(crate) struct VerifyKey {
 pub(crate) struct Verified {
     pub(crate) subject: Arc<str>,
     pub(crate) exp: u64,
+    /// The token's claims other than `sub` and `exp` (the registered ones included).
+    pub(crate) claims: Arc<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A parsed key set, by key id, with the tokens verified with it (forgotten with the set, so a

@@ -59,6 +59,10 @@ struct Claims {
     sub: String,
     #[serde(default)]
     exp: u64,
+    /// Every other claim, for the context fields filled from claims (`claims.rs`). Bounded by
+    /// the token's size ([`MAX_TOKEN_BYTES`]).
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Bearer {
@@ -70,8 +74,8 @@ impl Bearer {
         })
     }
 
-    /// The subject of a valid token, or why it is refused (401).
-    pub(crate) async fn verify(&self, token: &str) -> Result<Arc<str>, Refusal> {
+    /// The subject and claims of a valid token, or why it is refused (401).
+    pub(crate) async fn verify(&self, token: &str) -> Result<Verified, Refusal> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid(
                 "too_large",
@@ -85,7 +89,7 @@ impl Bearer {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let set = self.jwks.current().await;
         if let Some(v) = set.remembered(&digest, now, LEEWAY_S) {
-            return Ok(v.subject);
+            return Ok(v);
         }
         let header = decode_header(token).map_err(|e| {
             invalid(
@@ -133,17 +137,13 @@ impl Bearer {
         let claims = decode::<Claims>(token, &key.key, &v)
             .map_err(|e| refused(e.kind()))?
             .claims;
-        let subject: Arc<str> = Arc::from(claims.sub);
-        set.remember(
-            digest,
-            Verified {
-                subject: subject.clone(),
-                exp: claims.exp,
-            },
-            now,
-            LEEWAY_S,
-        );
-        Ok(subject)
+        let verified = Verified {
+            subject: Arc::from(claims.sub),
+            exp: claims.exp,
+            claims: Arc::new(claims.rest),
+        };
+        set.remember(digest, verified.clone(), now, LEEWAY_S);
+        Ok(verified)
     }
 }
 
