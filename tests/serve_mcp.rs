@@ -140,6 +140,8 @@ fn gateway(dir: &Path, mesh: &str) -> Sidecar {
             "support_bot",
             "--external-caller",
             "intern_bot",
+            "--external-caller",
+            "triage_bot",
         ])
         .args([
             "--log",
@@ -233,7 +235,7 @@ fn tool_calls_are_decided_by_the_mesh_and_forwarded_to_real_mcp_servers() {
     let t = tokens(
         &py,
         dir.path(),
-        &["support_bot", "orders", "billing", "stranger"],
+        &["support_bot", "intern_bot", "orders", "billing", "stranger"],
     );
     let gw = gateway(dir.path(), &mesh(dir.path(), ports));
 
@@ -341,6 +343,23 @@ fn tool_calls_are_decided_by_the_mesh_and_forwarded_to_real_mcp_servers() {
         "denied: intent drift: refund_order does not delegate lookup_order"
     );
 
+    // A caller without the right the route asks for (`caller provides support.refunds`) is
+    // refused, and is not offered the tool.
+    let a = client(
+        &py,
+        &gw,
+        &t["intern_bot"],
+        &[
+            json!({ "list": true }),
+            call("refund_order", json!({ "order_id": "A-1", "amount": 10 })),
+        ],
+    );
+    assert_eq!(a[0]["tools"], json!(["lookup_order"]), "{}", a[0]);
+    assert_eq!(
+        text(&a[1]),
+        "denied: only support agents may ask for refunds"
+    );
+
     // Who is not an agent of the plan is refused before the MCP server reads the request.
     let a = client(&py, &gw, &t["stranger"], &[json!({ "list": true })]);
     assert!(a[0]["exception"].is_string(), "{}", a[0]);
@@ -359,7 +378,7 @@ fn tool_calls_are_decided_by_the_mesh_and_forwarded_to_real_mcp_servers() {
     assert_eq!(refused["request"]["caller"]["agent"], "support_bot");
     let metrics = request(gw.addr, "GET", "/metrics", &[], "").body;
     assert!(
-        metrics.contains(r#"intent_mcp_calls_total{tool="refund_order",outcome="deny"} 1"#),
+        metrics.contains(r#"intent_mcp_calls_total{tool="refund_order",outcome="deny"} 2"#),
         "{metrics}"
     );
 }
@@ -415,7 +434,7 @@ fn a_tool_limited_per_caller_gives_each_caller_its_retry_time() {
     let dir = TempDir::new("mcp-limits");
     let ports = [free_port(), free_port(), free_port()];
     let _billing = Upstream::start(&py, ports[0], "billing", "normal");
-    let t = tokens(&py, dir.path(), &["support_bot", "intern_bot"]);
+    let t = tokens(&py, dir.path(), &["support_bot", "triage_bot"]);
     let path = mesh(dir.path(), ports);
     let mut source = std::fs::read_to_string(&path).unwrap();
     source.push_str("\nlimits { rate intent refund_order 2 per 1m per caller }\n");
@@ -444,7 +463,7 @@ fn a_tool_limited_per_caller_gives_each_caller_its_retry_time() {
         .unwrap();
     assert!(wait > 50_000 && wait <= 60_000, "{wait}");
     // Another caller has a count of its own.
-    let a = client(&py, &gw, &t["intern_bot"], &[small("L-4")]);
+    let a = client(&py, &gw, &t["triage_bot"], &[small("L-4")]);
     assert_eq!(a[0]["structured"]["server"], "billing", "{}", a[0]);
 }
 

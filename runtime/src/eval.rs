@@ -69,6 +69,26 @@ pub fn lookup<'r>(context: &'r Map<String, Json>, path: &[String]) -> Option<&'r
     (!cur.is_null()).then_some(cur)
 }
 
+/// Whether a condition reads nothing but literals and the request's caller: its value is known
+/// once the caller is (`intent mcp` lists a caller's tools by such conditions).
+pub fn only_caller(e: &Expr) -> bool {
+    match e {
+        Expr::Lit { .. }
+        | Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => true,
+        Expr::Not { e } => only_caller(e),
+        Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().all(only_caller),
+        Expr::Cmp { lhs, rhs, .. } => only_caller(lhs) && only_caller(rhs),
+        Expr::In { item, set, .. } => only_caller(item) && only_caller(set),
+        _ => false,
+    }
+}
+
 /// Whether a condition reads the request's caller (`caller.*`, `has caller`).
 pub fn reads_caller(e: &Expr) -> bool {
     match e {

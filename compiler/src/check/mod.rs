@@ -107,7 +107,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     c.tools(&intents, &agents);
     let reviews = c.reviews();
     let tests = c.test_blocks();
-    c.unused(&agents, &intents);
+    c.unused(&agents, &intents, &rules);
     let Checker {
         t,
         diags: found,

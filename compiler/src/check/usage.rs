@@ -8,7 +8,12 @@ use crate::diagnostics::Diagnostic;
 use intent_runtime::plan;
 
 impl Checker<'_, '_> {
-    pub fn unused(&mut self, agents: &[plan::Agent], intents: &[plan::Intent]) {
+    pub fn unused(
+        &mut self,
+        agents: &[plan::Agent],
+        intents: &[plan::Intent],
+        rules: &[plan::Rule],
+    ) {
         let ws = self.t.ws;
         let mut found = Vec::new();
         for (pkg_name, pkg) in &ws.packages {
@@ -47,8 +52,20 @@ impl Checker<'_, '_> {
                 }
             }
         }
-        // An agent is used when it is named, or provides a capability some intent requires or
-        // some `any` asks for.
+        // An agent is used when it is named, or provides a capability some intent requires, some
+        // `any` asks for or some `caller provides` condition reads (it calls, with that right).
+        let mut asked = Vec::new();
+        let conditions = intents
+            .iter()
+            .flat_map(|i| i.route.arms.iter().filter_map(|a| a.when.as_ref()))
+            .chain(
+                rules
+                    .iter()
+                    .flat_map(|r| r.when.iter().chain(r.unless.iter())),
+            );
+        for e in conditions {
+            caller_caps(e, &mut asked);
+        }
         let wanted: Vec<plan::CapId> = intents
             .iter()
             .flat_map(|i| {
@@ -61,6 +78,7 @@ impl Checker<'_, '_> {
                         _ => Vec::new(),
                     }))
             })
+            .chain(asked)
             .collect();
         for (i, entry) in self.t.agents.iter().enumerate() {
             // An agent that provides nothing is never dispatched to: it is declared to call
@@ -129,4 +147,23 @@ fn step_caps(steps: &[plan::Step]) -> Vec<plan::CapId> {
             })
         })
         .collect()
+}
+
+/// The capabilities `caller provides CAP` reads in `e`.
+fn caller_caps(e: &plan::Expr, out: &mut Vec<plan::CapId>) {
+    use plan::Expr;
+    match e {
+        Expr::CallerProvides { cap } => out.push(*cap),
+        Expr::Not { e } => caller_caps(e, out),
+        Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().for_each(|x| caller_caps(x, out)),
+        Expr::Cmp { lhs, rhs, .. } => {
+            caller_caps(lhs, out);
+            caller_caps(rhs, out);
+        }
+        Expr::In { item, set, .. } => {
+            caller_caps(item, out);
+            caller_caps(set, out);
+        }
+        _ => {}
+    }
 }

@@ -57,13 +57,12 @@ impl ServerHandler for Gateway {
         let caller = established(&ctx).caller;
         let engine = self.app.engine();
         let plan = engine.plan();
-        let lineage = caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
         let tools = plan
             .intents
             .iter()
             .enumerate()
             .filter_map(|(i, it)| Some((i, it, it.tool.as_deref()?)))
-            .filter(|(i, _, _)| super::visible(plan, *i, lineage))
+            .filter(|(i, _, _)| super::visible(plan, *i, caller.as_ref()))
             .map(|(_, it, name)| {
                 let schema = it
                     .input

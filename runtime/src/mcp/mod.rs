@@ -27,6 +27,7 @@ pub use call::{CONFIDENCE_META, MAX_ATTEMPTS};
 pub use gateway::Established;
 
 use crate::plan::Plan;
+use crate::request::Caller;
 use crate::server::App;
 use crate::trust::PeerCert;
 use axum::extract::{Request as HttpRequest, State};
@@ -117,10 +118,56 @@ async fn identify(State(app): State<Arc<App>>, mut req: HttpRequest, next: Next)
     }
 }
 
-/// Whether a caller serving `lineage` could ask for intent `i`: a caller that serves an intent
-/// may only raise the intents it delegates (anything else is intent drift, and denied), and
-/// none past the plan's delegation depth.
-pub(crate) fn visible(plan: &Plan, i: usize, lineage: &[String]) -> bool {
+/// Whether `caller` (serving `lineage`) could be served intent `i`: a caller that serves an
+/// intent may only raise the intents it delegates (anything else is intent drift, and denied),
+/// none past the plan's delegation depth; and the route must not refuse this caller whatever
+/// the call says — an arm whose condition reads only the caller, holds for it, and denies,
+/// before any arm that could serve it. Sound, not complete: a tool is hidden only when a call
+/// from this caller is certainly refused (policies are not read).
+pub(crate) fn visible(plan: &Plan, i: usize, caller: Option<&Caller>) -> bool {
+    let lineage = caller.map_or(&[][..], |c| &c.lineage[..]);
+    if !lineage_allows(plan, i, lineage) {
+        return false;
+    }
+    let Some(it) = plan.intents.get(i) else {
+        return false;
+    };
+    let agent = caller
+        .and_then(|c| c.agent.as_deref())
+        .and_then(|n| plan.agents.iter().find(|a| a.name == n));
+    let empty = serde_json::Map::new();
+    let env = crate::eval::Env {
+        context: &empty,
+        confidence: 1.0,
+        depth: lineage.len() as u32,
+        intent: i as crate::plan::IntentId,
+        agent: None,
+        caller: agent,
+        data: &[],
+        response: None,
+    };
+    for arm in &it.route.arms {
+        let taken = match &arm.when {
+            None => true,
+            Some(e) if crate::eval::only_caller(e) => {
+                match crate::eval::holds(e, &env) {
+                    Ok(b) => b,
+                    // A fault refuses every call alike.
+                    Err(_) => return false,
+                }
+            }
+            // Depends on the call: it could be served.
+            Some(_) => return true,
+        };
+        if taken {
+            return !matches!(arm.action, crate::plan::Action::Deny { .. });
+        }
+    }
+    false
+}
+
+/// The lineage guards of `decide`, for intent `i`.
+fn lineage_allows(plan: &Plan, i: usize, lineage: &[String]) -> bool {
     if let Some(max) = plan.limits.delegation_depth {
         if lineage.len() > max as usize {
             return false;
