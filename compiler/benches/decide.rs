@@ -299,6 +299,7 @@ fn build(
                     name: "region".to_string(),
                     optional: false,
                     ty: Type::String,
+                    data: None,
                     claim: None,
                 },
                 Field {
@@ -307,6 +308,7 @@ fn build(
                     ty: Type::Enum {
                         values: vec!["EU".to_string(), "US".to_string()],
                     },
+                    data: None,
                     claim: None,
                 },
             ]

@@ -243,18 +243,21 @@ mod tests {
                     optional: false,
                     ty: Type::String,
                     data: None,
+                    claim: None,
                 },
                 Field {
                     name: "amount".into(),
                     optional: false,
                     ty: Type::Number,
                     data: None,
+                    claim: None,
                 },
                 Field {
                     name: "note".into(),
                     optional: true,
                     ty: Type::String,
                     data: None,
+                    claim: None,
                 },
             ],
         }

@@ -91,6 +91,7 @@ pub fn requesters(rules: usize, requests: usize) -> ShapeRow {
         name: "requester".to_string(),
         optional: false,
         ty: Type::String,
+        data: None,
         claim: None,
     };
     let plan = build(arms, routes, &pairs, vec![field], &mut rng);
