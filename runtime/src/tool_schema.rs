@@ -1,8 +1,8 @@
 //! A tool's arguments and the intent's `input` type, for `intent mcp` (`crate::mcp`; here outside
 //! that feature because it is pure, and fuzzed on its own, `fuzz/fuzz_targets/tool_schema.rs`):
-//! the JSON Schema the gateway advertises for
-//! the tool (from the mesh, never from the upstream server), the check of a call's arguments
-//! against it (what a model gets back when it sends a wrong one), and the *shape* of a schema
+//! the JSON Schema the gateway advertises for the tool (from the mesh, never from the upstream
+//! server), the check of a call's arguments against it (what a model gets back when it sends a
+//! wrong one), and the *shape* of a schema
 //! (property names, JSON types, required names) that pins an upstream's definition of a tool:
 //! a server whose shape differs from the mesh's is refused for that tool.
 

@@ -1,9 +1,9 @@
 //! Escalated tool calls held for a person, each bound to the exact call: who asked (the
-//! verified caller), which tool, the SHA-256 of its arguments (serde_json writes object keys
-//! sorted, so equal arguments hash equal), the person the decision named and the plan that
-//! would run. The person approves or rejects it through the sidecar's API; the same call
-//! retried after an approval is forwarded once, and a call with other arguments is a new
-//! request. Held calls are kept in memory, at most `MAX_HELD`, each until its deadline.
+//! verified caller), which tool, the SHA-256 of its arguments (as canonical JSON, keys sorted at
+//! every level, so equal arguments hash equal whatever their order), the person the decision
+//! named and the plan that would run. The person approves or rejects it through the sidecar's
+//! API; the same call retried after an approval is forwarded once, and a call with other
+//! arguments is a new request. Held calls are kept in memory, at most `MAX_HELD`, each until its deadline.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -48,9 +48,11 @@ pub struct Held {
     pub decided_by: Option<String>,
 }
 
-/// The SHA-256 of a call's arguments, in hex.
+/// The SHA-256 of a call's arguments as canonical JSON, in hex.
 pub fn arguments_hash(args: &Map<String, Value>) -> String {
-    let bytes = serde_json::to_vec(args).unwrap_or_default();
+    let mut canonical = Value::Object(args.clone());
+    crate::plan::hash::canonical(&mut canonical);
+    let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -39,8 +39,9 @@ pub(crate) fn strip_src(v: &mut Value) {
     }
 }
 
-/// Sorts the keys of every object (a no-op when serde_json keeps maps sorted anyway).
-fn canonical(v: &mut Value) {
+/// Sorts the keys of every object (a no-op when serde_json keeps maps sorted anyway; with its
+/// `preserve_order`, which some dependency may turn on, maps keep insertion order).
+pub(crate) fn canonical(v: &mut Value) {
     match v {
         Value::Object(m) => {
             m.sort_keys();

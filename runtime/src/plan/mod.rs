@@ -9,7 +9,7 @@
 //! `plan_hash`, which is why reformatting or renaming files never changes the hash.
 
 mod expr;
-mod hash;
+pub(crate) mod hash;
 
 pub use expr::{CmpOp, Expr, Value};
 pub use hash::plan_hash;
