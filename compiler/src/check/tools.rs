@@ -64,19 +64,24 @@ impl Checker<'_, '_> {
 
     /// Checks every intent bound to a tool against the agents and the context schema.
     pub(super) fn tools(&mut self, intents: &[plan::Intent], agents: &[plan::Agent]) {
-        let mut seen: BTreeMap<String, (usize, Span, String)> = BTreeMap::new();
+        // In source order, so the second binding of a tool is the one reported.
+        let mut bound = Vec::new();
         for (i, it) in intents.iter().enumerate() {
-            let Some(tool) = &it.tool else { continue };
-            let Some(entry) = self.t.intents.get(i) else {
+            let (Some(tool), Some(entry)) = (&it.tool, self.t.intents.get(i)) else {
                 continue;
             };
-            let file = entry.decl.file;
             let decl = entry.decl.node;
             let tool_span = decl.fields.iter().find_map(|f| match f {
                 IntentField::Tool(e, _) => Some(e.span),
                 _ => None,
             });
-            let Some(tool_span) = tool_span else { continue };
+            if let Some(span) = tool_span {
+                bound.push((entry.decl.file, span, it, tool, decl));
+            }
+        }
+        bound.sort_by_key(|(file, span, ..)| (*file, span.start));
+        let mut seen: BTreeMap<String, (usize, Span, String)> = BTreeMap::new();
+        for (file, tool_span, it, tool, decl) in bound {
             if let Some((pf, ps, prev)) = seen.get(tool) {
                 let prev_path = self.t.path(*pf).to_string();
                 self.diags.push(
