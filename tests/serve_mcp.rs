@@ -17,6 +17,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "otlp/support.rs"]
+mod otlp;
 #[path = "serve/support.rs"]
 mod support;
 #[path = "common/tools.rs"]
@@ -112,6 +114,11 @@ fn tokens(py: &str, dir: &Path, subs: &[&str]) -> HashMap<String, String> {
 
 /// The gateway on the mesh in `dir`, verifying bearer tokens, minting delegation tokens.
 fn gateway(dir: &Path, mesh: &str) -> Sidecar {
+    gateway_with(dir, mesh, &[])
+}
+
+/// [`gateway`] with more options.
+fn gateway_with(dir: &Path, mesh: &str, extra: &[&str]) -> Sidecar {
     let key = dir.join("keys");
     std::fs::create_dir_all(&key).unwrap();
     let keygen = Command::new(env!("CARGO_BIN_EXE_intent"))
@@ -149,7 +156,8 @@ fn gateway(dir: &Path, mesh: &str) -> Sidecar {
             "--upstream-timeout-ms",
             "5000",
         ])
-        .args(["--tools-refresh-ms", "0"]);
+        .args(["--tools-refresh-ms", "0"])
+        .args(extra);
     Sidecar::spawn(c)
 }
 
@@ -615,4 +623,57 @@ fn failover_breakers_and_changed_tool_definitions() {
         metrics.contains(r#"intent_mcp_calls_total{tool="refund_order",outcome="pin_refused"} 1"#),
         "{metrics}"
     );
+}
+
+#[test]
+fn each_decision_of_a_tool_call_is_a_span_under_the_clients_trace() {
+    let test = "each_decision_of_a_tool_call_is_a_span_under_the_clients_trace";
+    let Some(py) = python(test) else {
+        return;
+    };
+    let Some(otlp_py) = tools::require_python_module(test, otlp::MODULE, otlp::PACKAGE) else {
+        return;
+    };
+    let rx = otlp::Receiver::start(&otlp_py);
+    let dir = TempDir::new("mcp-otlp");
+    let ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let t = tokens(&py, dir.path(), &["support_bot"]);
+    let collector = format!("http://127.0.0.1:{}", rx.port);
+    let gw = gateway_with(
+        dir.path(),
+        &mesh(dir.path(), ports),
+        &["--otlp", &collector],
+    );
+    let parent = format!("00-{}-{}-01", otlp::TRACE, otlp::CALLER);
+    let mut cmd = call("refund_order", json!({ "order_id": "O-1", "amount": 10 }));
+    cmd["headers"] = json!({ "traceparent": parent });
+    let a = client(&py, &gw, &t["support_bot"], &[cmd]);
+    assert_eq!(a[0]["structured"]["server"], "billing", "{}", a[0]);
+    let start = Instant::now();
+    let span = loop {
+        let found = rx
+            .spans
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|s| s["attributes"]["intent.endpoint"] == "mcp")
+            .cloned();
+        if let Some(s) = found {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no span of the call"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(span["trace_id"], otlp::TRACE, "{span}");
+    assert_eq!(span["parent_span_id"], otlp::CALLER, "{span}");
+    assert_eq!(
+        span["attributes"]["intent.intent"], "refund_order",
+        "{span}"
+    );
+    assert_eq!(span["attributes"]["intent.outcome"], "dispatch", "{span}");
+    assert_eq!(span["attributes"]["gen_ai.agent.name"], "billing", "{span}");
 }

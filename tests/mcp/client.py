@@ -2,8 +2,9 @@
 
 `client.py URL TOKEN` reads one JSON command per line from standard input and prints one JSON
 answer per line: `{"list": true}` lists the tools; `{"call": TOOL, "args": {...}, "meta":
-{...}}` calls one. TOKEN (or `-` for none) is sent as a bearer token, and `x-intent-token`
-from the command's `delegation` field when given (a new client per such command).
+{...}}` calls one. TOKEN (or `-` for none) is sent as a bearer token, `x-intent-token` from
+the command's `delegation` field when given, and any `headers` it names (a new client per
+command).
 
 `client.py keys DIR ISSUER AUDIENCE SUB...`: writes DIR/jwks.json (an RSA key) and prints a
 JSON object of RS256 bearer tokens, one per subject.
@@ -49,6 +50,7 @@ async def run(url, token):
         h = dict(headers)
         if cmd.get("delegation"):
             h["x-intent-token"] = cmd["delegation"]
+        h.update(cmd.get("headers", {}))
         try:
             async with httpx2.AsyncClient(headers=h, timeout=30) as http:
                 async with Client(streamable_http_client(url, http_client=http), mode=cmd.get("mode", "auto")) as c:

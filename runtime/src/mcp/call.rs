@@ -29,7 +29,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
 use rmcp::ErrorData as McpError;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// The most decisions one call may take when servers cannot be reached.
 pub const MAX_ATTEMPTS: usize = 4;
@@ -92,6 +92,7 @@ pub(super) async fn call_tool(
     };
     let call = Call {
         gw,
+        trace: who.trace,
         engine: &engine,
         intent,
         tool,
@@ -116,6 +117,8 @@ fn confidence(params: &CallToolRequestParams) -> Result<f64, String> {
 
 struct Call<'a> {
     gw: &'a Gateway,
+    /// The client's `traceparent` (and `tracestate`), for the decisions' spans (`--otlp`).
+    trace: http::HeaderMap,
     engine: &'a Arc<Engine>,
     intent: &'a Intent,
     tool: Arc<str>,
@@ -128,8 +131,12 @@ impl Call<'_> {
         let app = &self.gw.app;
         for _ in 0..MAX_ATTEMPTS {
             let started = Instant::now();
+            let span_start = app.telemetry.as_ref().map(|_| SystemTime::now());
             let d = app.decide(self.engine, &self.req).await;
             let took = started.elapsed();
+            if let (Some(t), Some(at)) = (&app.telemetry, span_start) {
+                t.decided(&self.trace, "mcp", at, &d);
+            }
             let outcome = d.outcome;
             let (answer, again) = match outcome {
                 Outcome::Dispatch | Outcome::Plan => self.forward(&d, None).await,

@@ -21,6 +21,8 @@ use std::sync::Arc;
 pub struct Established {
     pub caller: Option<Caller>,
     pub claimed: serde_json::Map<String, serde_json::Value>,
+    /// The request's `traceparent` and `tracestate`, which the decisions' spans continue.
+    pub trace: http::HeaderMap,
 }
 
 /// One MCP server instance per request (the SDK's service factory); all share `app` and

@@ -108,9 +108,16 @@ async fn identify(State(app): State<Arc<App>>, mut req: HttpRequest, next: Next)
     let peer = req.extensions().get::<PeerCert>().cloned();
     match crate::server::establish(&app, req.headers(), peer.as_ref(), &engine).await {
         Ok(r) => {
+            let mut trace = axum::http::HeaderMap::new();
+            for name in ["traceparent", "tracestate"] {
+                if let Some(v) = req.headers().get(name) {
+                    trace.insert(name, v.clone());
+                }
+            }
             req.extensions_mut().insert(Established {
                 caller: r.caller,
                 claimed: r.context,
+                trace,
             });
             next.run(req).await
         }
