@@ -200,6 +200,21 @@ mod tests {
         assert_eq!(record.to_line(), line);
     }
 
+    #[test]
+    fn a_record_of_an_mcp_call_reads_back_as_written() {
+        let line = r#"{"at_ms":5,"decision_id":"5-2","plan_hash":"sha256:ab","request":{"intent":"refund_order","confidence":1.0,"caller":{"agent":"support_bot","lineage":[]},"context":{"amount":300,"order_id":"A-9"}},"outcome":"escalate","intent":"refund_order","human":"billing_lead","mcp":{"method":"tools/call","tool":"refund_order","approved":"5-1"}}"#;
+        let record = LogRecord::from_line(line).unwrap();
+        let mcp = record.mcp.as_ref().unwrap();
+        assert_eq!(
+            (mcp.tool.as_str(), mcp.approved.as_deref()),
+            ("refund_order", Some("5-1"))
+        );
+        assert_eq!(record.to_line(), line);
+        // A record of another shape under `mcp` is refused, not half read.
+        let odd = line.replace(r#""approved":"5-1""#, r#""approved":"5-1","extra":1"#);
+        assert!(LogRecord::from_line(&odd).is_err());
+    }
+
     fn record(request: Request) -> LogRecord {
         LogRecord {
             at_ms: 5,
