@@ -115,6 +115,25 @@ fn confidence(params: &CallToolRequestParams) -> Result<f64, String> {
     }
 }
 
+/// What one decision of a call comes to.
+struct Answer {
+    result: CallToolResult,
+    /// The held call whose approval let this forward through (for the decision log).
+    approved: Option<String>,
+    /// The call never reached a server: decide it again.
+    again: bool,
+}
+
+impl Answer {
+    fn done(result: CallToolResult) -> Answer {
+        Answer {
+            result,
+            approved: None,
+            again: false,
+        }
+    }
+}
+
 struct Call<'a> {
     gw: &'a Gateway,
     /// The client's `traceparent` (and `tracestate`), for the decisions' spans (`--otlp`).
@@ -138,15 +157,18 @@ impl Call<'_> {
                 t.decided(&self.trace, "mcp", at, &d);
             }
             let outcome = d.outcome;
-            let (answer, again) = match outcome {
-                Outcome::Dispatch | Outcome::Plan => self.forward(&d, None).await,
+            let Answer {
+                result,
+                approved,
+                again,
+            } = match outcome {
+                Outcome::Dispatch | Outcome::Plan => self.forward(&d).await,
                 Outcome::Escalate => self.escalate(&d).await,
-                _ => (self.refusal(&d), false),
+                _ => Answer::done(self.refusal(&d)),
             };
-            let approved = answer.1.clone();
             self.log(d, took, approved).await;
             if !again {
-                return answer.0;
+                return result;
             }
         }
         app.metrics.mcp_call(&self.tool, "upstream_failed");
@@ -169,22 +191,12 @@ impl Call<'_> {
             .await;
     }
 
-    /// Forwards the call to the first step's agent; `(answer, approved id), try again`.
-    async fn forward(
-        &self,
-        d: &Decision,
-        approved: Option<String>,
-    ) -> ((CallToolResult, Option<String>), bool) {
+    /// Forwards the call to the first step's agent.
+    async fn forward(&self, d: &Decision) -> Answer {
         let app = &self.gw.app;
         let plan = self.engine.plan();
         let Some(step) = d.steps.first() else {
-            return (
-                (
-                    tool_error("the decision named no agent".into(), json!({})),
-                    approved,
-                ),
-                false,
-            );
+            return Answer::done(tool_error("the decision named no agent".into(), json!({})));
         };
         let agent = plan.agents.iter().find(|a| *a.name == *step.agent);
         let Some((agent, url)) = agent.and_then(|a| match (&a.endpoint, a.protocol) {
@@ -193,7 +205,7 @@ impl Call<'_> {
         }) else {
             app.metrics.mcp_call(&self.tool, "upstream_failed");
             let msg = format!("agent `{}` has no MCP endpoint", step.agent);
-            return ((tool_error(msg, json!({})), approved), false);
+            return Answer::done(tool_error(msg, json!({})));
         };
         let declared = self.intent.input.as_ref().map(schema::declared_shape);
         let result = self
@@ -210,7 +222,7 @@ impl Call<'_> {
                 // SDK's server clears it again for clients that speak an older version).
                 r.result_type = Some(rmcp::model::ResultType::COMPLETE);
                 let reviewed = review::review(self.engine, &agent.name, self.intent, &self.args, r);
-                ((reviewed, approved), false)
+                Answer::done(reviewed)
             }
             Err(f) => {
                 let again = matches!(f, Failure::NotDelivered(_));
@@ -236,16 +248,16 @@ impl Call<'_> {
                     agent.name,
                     f.message()
                 );
-                (
-                    (tool_error(msg, json!({ "agent": agent.name })), approved),
+                Answer {
                     again,
-                )
+                    ..Answer::done(tool_error(msg, json!({ "agent": agent.name })))
+                }
             }
         }
     }
 
     /// Holds an escalated call for its person, or forwards it if that person approved it.
-    async fn escalate(&self, d: &Decision) -> ((CallToolResult, Option<String>), bool) {
+    async fn escalate(&self, d: &Decision) -> Answer {
         let app = &self.gw.app;
         let approvals = &self.gw.shared.approvals;
         let now = now_ms();
@@ -253,8 +265,10 @@ impl Call<'_> {
         let hash = arguments_hash(&self.args);
         if let Some(h) = approvals.take_approved(caller, &self.tool, &hash, now) {
             app.metrics.mcp_call(&self.tool, "approved");
-            let id = Some(h.id.clone());
-            return self.forward(d, id).await;
+            return Answer {
+                approved: Some(h.id),
+                ..self.forward(d).await
+            };
         }
         if let Some(h) = approvals.rejected(caller, &self.tool, &hash, now) {
             app.metrics.mcp_call(&self.tool, "rejected");
@@ -263,10 +277,7 @@ impl Call<'_> {
                 h.decided_by.as_deref().unwrap_or(&h.human),
                 h.id
             );
-            return (
-                (tool_error(msg, json!({ "decision_id": h.id })), None),
-                false,
-            );
+            return Answer::done(tool_error(msg, json!({ "decision_id": h.id })));
         }
         let human = d.human.as_deref().unwrap_or("").to_string();
         if d.steps.is_empty() {
@@ -282,7 +293,7 @@ impl Call<'_> {
                 d.decision_id
             );
             let meta = json!({ "decision_id": d.decision_id.to_string(), "human": human, "outcome": "escalate" });
-            return ((tool_error(msg, meta), None), false);
+            return Answer::done(tool_error(msg, meta));
         }
         let held = Held {
             id: d.decision_id.to_string(),
@@ -301,7 +312,7 @@ impl Call<'_> {
         app.metrics.mcp_call(&self.tool, "escalate");
         let Some(h) = approvals.hold(held, now) else {
             let msg = "too many calls are waiting for a person; try again later".to_string();
-            return ((tool_error(msg, json!({})), None), false);
+            return Answer::done(tool_error(msg, json!({})));
         };
         let msg = format!(
             "this call needs the approval of `{}`{}; it is held as decision {}. Once approved, send the same call again.",
@@ -310,11 +321,11 @@ impl Call<'_> {
             h.id
         );
         let meta = json!({ "decision_id": h.id, "human": h.human, "outcome": "escalate" });
-        ((tool_error(msg, meta), None), false)
+        Answer::done(tool_error(msg, meta))
     }
 
     /// `deny`, `clarify` and `throttle` as a tool error the model can read.
-    fn refusal(&self, d: &Decision) -> (CallToolResult, Option<String>) {
+    fn refusal(&self, d: &Decision) -> CallToolResult {
         self.gw.app.metrics.mcp_call(&self.tool, d.outcome.as_str());
         let reason = d.reason.as_deref().unwrap_or("no reason given");
         let msg = match d.outcome {
@@ -330,7 +341,7 @@ impl Call<'_> {
         if let (Some(ms), Some(o)) = (d.retry_after_ms, meta.as_object_mut()) {
             o.insert("retry_after_ms".into(), json!(ms));
         }
-        (tool_error(msg, meta), None)
+        tool_error(msg, meta)
     }
 }
 
