@@ -5,7 +5,9 @@
 //! key). Delegation tokens: a three-hop chain (order -> pay -> refund) decided from the tokens
 //! alone, whatever the client says about its lineage; replays and expired tokens refused; PyJWT
 //! verifies a minted token from `/.well-known/jwks.json` alone; a rotated sidecar still
-//! verifies the old key's tokens.
+//! verifies the old key's tokens. Key sets fetched over https from Python's `http.server`
+//! wrapped in `ssl`, with certificates made by OpenSSL: verified with the operator's CA, refused
+//! from a server whose certificate another CA signed, rotated by a refetch on an unknown kid.
 //!
 //! The Python comes from `INTENT_TEST_PYTHON` (`.ci/run` makes a venv with PyJWT and
 //! cryptography) or `python3`. Without PyJWT the tests say so and pass, except under `CI=true`,
@@ -13,6 +15,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "serve/certs.rs"]
+mod certs;
 #[path = "serve/support.rs"]
 mod support;
 #[path = "common/tools.rs"]
@@ -26,6 +30,10 @@ use support::{request, Answer, Sidecar, TempDir};
 
 const TRUST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serve/trust.intent");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/identity/tokens.py");
+const HTTPS_SERVER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/identity/https_server.py"
+);
 const ISS: &str = "https://idp.test.invalid";
 const AUD: &str = "intent-mesh";
 
@@ -250,6 +258,187 @@ fn an_unknown_key_id_reads_the_key_set_again() {
         &[("authorization", &bearer(&t["rs256"]))],
     );
     assert_eq!(a.status, 200, "after the refresh: {a:?}");
+}
+
+/// Python's `http.server` in `ssl`, serving a directory over https; killed when dropped.
+struct HttpsServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl HttpsServer {
+    fn start(python: &str, root: &Path, cert: &Path, key: &Path) -> HttpsServer {
+        use std::io::BufRead;
+        let mut child = Command::new(python)
+            .arg(HTTPS_SERVER)
+            .args([root, cert, key])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("https_server.py did not print its port: {line:?}")
+        });
+        HttpsServer { child, port }
+    }
+}
+
+impl Drop for HttpsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `intent serve ARGS` that must refuse to start: its stderr (it is killed, and the test
+/// fails, when it is still running after 20 s).
+fn refused_at_start(args: &[&str]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intent"))
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let _ = child.wait();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "intent serve {args:?} started: {err}"
+    );
+    err
+}
+
+/// Key sets over https (issue #11): PyJWT's tokens verify with keys fetched from Python's
+/// `http.server` wrapped in `ssl`, whose certificate OpenSSL made; a server certificate from
+/// a CA the sidecar does not trust (another CA given with --jwks-ca, or the system's roots) is
+/// refused at start with the TLS error; a new key is picked up by the refetch an unknown kid
+/// causes; plain http to another host is refused.
+#[test]
+fn key_sets_are_fetched_over_https_from_a_verified_server() {
+    let test = "key_sets_are_fetched_over_https_from_a_verified_server";
+    let Some(py) = python(test) else {
+        return;
+    };
+    if tools::require_binary(test, "openssl", &[], "apt-get install openssl").is_none() {
+        return;
+    }
+    let tmp = TempDir::new("identity-https");
+    let dir = tmp.path();
+    certs::ca(dir, "ca");
+    certs::ca(dir, "other_ca");
+    let server_ext = "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n\
+                      subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+    certs::leaf(dir, "ca", "server", server_ext);
+    let www = dir.join("www");
+    std::fs::create_dir(&www).unwrap();
+    let t = third_party_tokens(&py, &www);
+    let server = HttpsServer::start(&py, &www, &dir.join("server.pem"), &dir.join("server.key"));
+    let url = format!("https://127.0.0.1:{}/jwks.json", server.port);
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (ca, other_ca) = (path("ca.pem"), path("other_ca.pem"));
+    let args = |ca: &str| -> Vec<String> {
+        [
+            TRUST,
+            "--jwks",
+            &url,
+            "--jwks-ca",
+            ca,
+            "--jwt-issuer",
+            ISS,
+            "--jwt-audience",
+            AUD,
+            "--jwks-min-refetch-s",
+            "0",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let owned = args(&ca);
+    let sidecar = Sidecar::start(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+    for good in ["rs256", "es256", "eddsa"] {
+        let a = authz(&sidecar, "order", &[("authorization", &bearer(&t[good]))]);
+        assert_eq!(a.status, 200, "{good}: {a:?}");
+        assert_eq!(a.header("x-intent-outcome"), Some("dispatch"), "{good}");
+    }
+    let a = authz(
+        &sidecar,
+        "order",
+        &[("authorization", &bearer(&t["wrong_signature"]))],
+    );
+    assert_eq!(a.status, 401, "{a:?}");
+
+    // Rotation: the provider serves new keys under the same kids. A known kid does not
+    // refetch; an unknown one does, over https, and the new key verifies.
+    let t2 = third_party_tokens(&py, &www);
+    let auth = bearer(&t2["rs256"]);
+    let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+    assert_eq!(a.status, 401, "before the refetch: {a:?}");
+    let a = authz(
+        &sidecar,
+        "order",
+        &[("authorization", &bearer(&t2["unknown_kid"]))],
+    );
+    assert_eq!(a.status, 401, "{a:?}");
+    let a = authz(&sidecar, "order", &[("authorization", &auth)]);
+    assert_eq!(a.status, 200, "after the refetch: {a:?}");
+    assert!(
+        sidecar.stderr_lines("keeping the old key set").is_empty(),
+        "{:?}",
+        sidecar.stderr_lines("")
+    );
+    drop(sidecar);
+
+    // A certificate from a CA the sidecar does not trust: it does not start, and says why.
+    let owned = args(&other_ca);
+    let err = refused_at_start(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        err.contains("TLS handshake failed") && err.contains("UnknownIssuer"),
+        "{err}"
+    );
+    // Nor with the system's roots, which do not have the test's CA.
+    let err = refused_at_start(&[
+        TRUST,
+        "--jwks",
+        &url,
+        "--jwt-issuer",
+        ISS,
+        "--jwt-audience",
+        AUD,
+    ]);
+    assert!(
+        err.contains("TLS handshake failed") || err.contains("CA certificates"),
+        "{err}"
+    );
+    // Plain http, to another host than this one.
+    let err = refused_at_start(&[
+        TRUST,
+        "--jwks",
+        "http://idp.example.invalid/jwks.json",
+        "--jwt-issuer",
+        ISS,
+        "--jwt-audience",
+        AUD,
+    ]);
+    assert!(err.contains("fetched over https"), "{err}");
 }
 
 /// The sidecar's delegation keys: (private key file, public key file, kid).

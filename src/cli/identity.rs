@@ -16,9 +16,13 @@ use std::time::Duration;
 #[derive(clap::Args, Clone, Debug)]
 pub struct IdentityArgs {
     /// Require a bearer JWT on every decision, verified with this JSON Web Key Set (a file, or
-    /// an http:// URL); needs --jwt-issuer and --jwt-audience
+    /// an https:// URL; http:// only to localhost); needs --jwt-issuer and --jwt-audience
     #[arg(long, value_name = "FILE|URL", requires_all = ["jwt_issuer", "jwt_audience"])]
     pub jwks: Option<String>,
+    /// The CA certificates (PEM) the https key set's server certificate must chain to, instead
+    /// of the system's
+    #[arg(long, value_name = "FILE", requires = "jwks")]
+    pub jwks_ca: Option<PathBuf>,
     /// The `iss` bearer tokens must have
     #[arg(long, value_name = "ISSUER", requires = "jwks")]
     pub jwt_issuer: Option<String>,
@@ -82,6 +86,7 @@ impl IdentityArgs {
                 let mut b = BearerConfig::new(JwksSource::parse(jwks)?, iss.clone(), aud.clone());
                 b.refresh_every = Duration::from_secs(self.jwks_refresh_s);
                 b.min_refetch = Duration::from_secs(self.jwks_min_refetch_s);
+                b.jwks_ca = self.jwks_ca.clone();
                 Some(b)
             }
             _ => None,

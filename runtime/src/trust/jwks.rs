@@ -1,5 +1,5 @@
 //! The keys that bearer tokens are verified with: a JSON Web Key Set read from a file or an
-//! `http://` URL, kept in memory, fetched again every `refresh_every` and at once (at most every
+//! `https://` URL (`fetch.rs`; plain `http://` from this host only), kept in memory, fetched again every `refresh_every` and at once (at most every
 //! `min_refetch`) when a token names a key id the set does not have, so a key the identity
 //! provider has just rotated in verifies without a restart, and a stream of made-up key ids
 //! cannot make the sidecar hammer the provider.
@@ -10,7 +10,7 @@
 //! checked before the set is used: at most [`MAX_JWKS_BYTES`] of JSON and [`MAX_KEYS`] keys,
 //! each key's coordinates of the length its curve has (the crypto crates index them).
 
-use super::bounded_get;
+use super::fetch;
 use arc_swap::ArcSwap;
 use base64::Engine as _;
 use jsonwebtoken::jwk::{
@@ -18,7 +18,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,26 +33,22 @@ pub const MAX_CACHED_TOKENS: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksSource {
     File(PathBuf),
-    /// An `http://host:port/path` URL.
+    /// An `https://host[:port]/path` URL, or `http://` to a loopback host (`fetch.rs`).
     Url(String),
 }
 
 impl JwksSource {
-    /// `http://...` is a URL, anything else a file path. `https://` is refused: the runtime has
-    /// no TLS client (fetch the set into a file instead; docs/identity.md).
+    /// `https://...` (or `http://` to this host) is a URL, text with another `://` an error,
+    /// anything else a file path.
     pub fn parse(text: &str) -> Result<JwksSource, String> {
-        if text.starts_with("https://") {
-            return Err(format!(
-                "{text}: https key sets are not fetched by the sidecar; fetch the set into a file and pass its path (docs/identity.md)"
-            ));
-        }
-        if text.starts_with("http://") {
+        if text.contains("://") {
+            fetch::check_url(text)?;
             return Ok(JwksSource::Url(text.to_string()));
         }
         Ok(JwksSource::File(PathBuf::from(text)))
     }
 
-    async fn fetch(&self) -> Result<Vec<u8>, String> {
+    async fn fetch(&self, tls: Option<&Arc<rustls::ClientConfig>>) -> Result<Vec<u8>, String> {
         match self {
             JwksSource::File(p) => {
                 let bytes = tokio::fs::read(p)
@@ -67,7 +63,7 @@ impl JwksSource {
                 }
                 Ok(bytes)
             }
-            JwksSource::Url(u) => bounded_get(u, MAX_JWKS_BYTES).await,
+            JwksSource::Url(u) => fetch::bounded_get(u, MAX_JWKS_BYTES, tls).await,
         }
     }
 }
@@ -219,6 +215,8 @@ fn decoded_len(b64: &str) -> Option<usize> {
 /// A key set kept fresh from its source.
 pub(crate) struct Jwks {
     source: JwksSource,
+    /// The TLS client of an `https://` source.
+    tls: Option<Arc<rustls::ClientConfig>>,
     keys: ArcSwap<KeySet>,
     /// When the set was last fetched (or a fetch was tried).
     fetched: Mutex<Instant>,
@@ -237,12 +235,25 @@ pub(crate) enum Lookup {
 
 impl Jwks {
     /// Fetches the set once; an error if it cannot be had or read (the sidecar does not start).
+    /// `ca`: the CA certificates an `https://` source's certificate must chain to (else the
+    /// system's roots).
     pub(crate) async fn load(
         source: JwksSource,
+        ca: Option<&Path>,
         refresh_every: Duration,
         min_refetch: Duration,
     ) -> Result<Jwks, String> {
-        let bytes = source.fetch().await?;
+        let tls = match (&source, ca) {
+            (JwksSource::Url(u), ca) if u.starts_with("https://") => Some(fetch::tls_client(ca)?),
+            (_, Some(ca)) => {
+                return Err(format!(
+                    "--jwks-ca {}: a CA is for an https:// key set",
+                    ca.display()
+                ))
+            }
+            (_, None) => None,
+        };
+        let bytes = source.fetch(tls.as_ref()).await?;
         let set = KeySet::parse(&bytes)?;
         if set.len() == 0 {
             return Err(
@@ -252,6 +263,7 @@ impl Jwks {
         }
         Ok(Jwks {
             source,
+            tls,
             keys: ArcSwap::from_pointee(set),
             fetched: Mutex::new(Instant::now()),
             fetching: tokio::sync::Mutex::new(()),
@@ -298,7 +310,7 @@ impl Jwks {
         if self.age() < older_than {
             return;
         }
-        let got = match self.source.fetch().await {
+        let got = match self.source.fetch(self.tls.as_ref()).await {
             Ok(bytes) => KeySet::parse(&bytes),
             Err(e) => Err(e),
         };

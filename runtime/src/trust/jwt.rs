@@ -12,6 +12,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, decode_header, get_current_timestamp, Validation};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub const LEEWAY_S: u64 = 30;
 #[derive(Debug, Clone)]
 pub struct BearerConfig {
     pub jwks: JwksSource,
+    /// The CA certificates (PEM) an `https://` key set's server certificate must chain to;
+    /// `None`: the system's roots.
+    pub jwks_ca: Option<PathBuf>,
     /// The `iss` tokens must have.
     pub issuer: String,
     /// An `aud` tokens must have (one of theirs).
@@ -37,6 +41,7 @@ impl BearerConfig {
     pub fn new(jwks: JwksSource, issuer: String, audience: String) -> BearerConfig {
         BearerConfig {
             jwks,
+            jwks_ca: None,
             issuer,
             audience,
             refresh_every: Duration::from_secs(300),
@@ -68,7 +73,7 @@ struct Claims {
 impl Bearer {
     pub(crate) async fn load(c: BearerConfig) -> Result<Bearer, String> {
         Ok(Bearer {
-            jwks: Jwks::load(c.jwks, c.refresh_every, c.min_refetch).await?,
+            jwks: Jwks::load(c.jwks, c.jwks_ca.as_deref(), c.refresh_every, c.min_refetch).await?,
             issuer: c.issuer,
             audience: c.audience,
         })

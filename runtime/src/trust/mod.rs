@@ -14,6 +14,7 @@
 
 mod claims;
 pub mod delegation;
+pub mod fetch;
 pub mod jwks;
 pub mod jwt;
 #[cfg(feature = "mtls")]
@@ -446,51 +447,4 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
             "the authorization header is not `Bearer <token>`".into(),
         )),
     }
-}
-
-/// GET `url` (`http://host[:port]/path`) and its body, at most `limit` bytes, within 5 s.
-pub(crate) async fn bounded_get(url: &str, limit: usize) -> Result<Vec<u8>, String> {
-    use http_body_util::{BodyExt, Empty, Limited};
-    let uri: http::Uri = url.parse().map_err(|e| format!("{url}: not a URL: {e}"))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| format!("{url}: no host"))?
-        .to_string();
-    let port = uri.port_u16().unwrap_or(80);
-    let path = uri
-        .path_and_query()
-        .map_or("/".to_string(), |p| p.as_str().to_string());
-    let work = async {
-        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| format!("{url}: cannot connect: {e}"))?;
-        let (mut send, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| format!("{url}: {e}"))?;
-        let driver = tokio::spawn(conn);
-        let req = http::Request::get(path)
-            .header(http::header::HOST, host.as_str())
-            .body(Empty::<hyper::body::Bytes>::new())
-            .map_err(|e| format!("{url}: {e}"))?;
-        let resp = send
-            .send_request(req)
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        if resp.status() != StatusCode::OK {
-            driver.abort();
-            return Err(format!("{url}: answered {}", resp.status()));
-        }
-        let body = Limited::new(resp.into_body(), limit)
-            .collect()
-            .await
-            .map_err(|e| format!("{url}: the body could not be read within {limit} bytes: {e}"))?
-            .to_bytes()
-            .to_vec();
-        driver.abort();
-        Ok(body)
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(5), work)
-        .await
-        .map_err(|_| format!("{url}: no answer within 5 s"))?
 }

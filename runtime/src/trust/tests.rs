@@ -64,12 +64,13 @@ async fn an_unknown_kid_refetches_at_most_every_min_refetch() {
     let source = JwksSource::File(path.clone());
     let slow = Jwks::load(
         source.clone(),
+        None,
         Duration::from_secs(3600),
         Duration::from_secs(3600),
     )
     .await
     .unwrap();
-    let eager = Jwks::load(source, Duration::from_secs(3600), Duration::ZERO)
+    let eager = Jwks::load(source, None, Duration::from_secs(3600), Duration::ZERO)
         .await
         .unwrap();
     std::fs::write(&path, &two).unwrap();
