@@ -2,7 +2,10 @@
 //! in the test and curl as the client: a certificate from the mesh's CA naming agent
 //! `order_desk` (SPIFFE URI SAN) or `pay_bot` (DNS SAN) decides as that agent; no certificate,
 //! a certificate naming an agent the plan lacks or naming none, and a certificate from another
-//! CA are refused; a client that names its own caller is refused (400).
+//! CA are refused; a client that names its own caller is refused (400). With a revocation
+//! list made by `openssl ca -revoke` and `-gencrl` (`--client-crl`), a revoked certificate
+//! fails the handshake while another of the same CA still decides as its agent, and a list
+//! past its `nextUpdate` refuses every certificate.
 //!
 //! Needs `openssl` and `curl`: without them the test says SKIPPED, except under `CI=true`,
 //! where it fails (`tests/common/tools.rs`; `.ci/run` installs both).
@@ -16,7 +19,7 @@ mod support;
 #[path = "common/tools.rs"]
 mod tools;
 
-use certs::{ca, leaf};
+use certs::{ca, gencrl, leaf, revoke};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -32,10 +35,11 @@ fn client_ext(san: &str) -> String {
     )
 }
 
-/// What curl got: the HTTP status (0 when the connection failed) and the body.
+/// What curl got: the HTTP status (0 when the connection failed), the body and curl's error.
 struct Got {
     status: u16,
     body: String,
+    error: String,
 }
 
 fn curl(dir: &Path, url: &str, client: Option<&str>, headers: &[(&str, &str)]) -> Got {
@@ -60,6 +64,7 @@ fn curl(dir: &Path, url: &str, client: Option<&str>, headers: &[(&str, &str)]) -
     Got {
         status: code.trim().parse().unwrap_or(0),
         body: body.to_string(),
+        error: String::from_utf8_lossy(&out.stderr).to_string(),
     }
 }
 
@@ -198,4 +203,100 @@ fn client_certificates_name_the_caller_and_bad_ones_are_refused() {
         })
         .collect();
     assert_eq!(callers, ["order_desk", "pay_bot"], "{}", log.display());
+}
+
+/// Certificate revocation lists (`--client-crl`): OpenSSL's CA revokes one of order_desk's
+/// certificates and writes its CRL; the revoked certificate fails the handshake (curl reads
+/// the `certificate revoked` alert), the same agent's other certificate and pay_bot's, from the
+/// same CA, still decide as their agents; a CRL past its nextUpdate refuses every certificate;
+/// a file that holds no CRL stops the sidecar.
+#[test]
+fn a_revoked_client_certificate_is_refused_at_the_handshake() {
+    let test = "a_revoked_client_certificate_is_refused_at_the_handshake";
+    let install = "apt-get install openssl curl";
+    if tools::require_binary(test, "openssl", &[], install).is_none()
+        || tools::require_binary(test, "curl", &[], install).is_none()
+    {
+        return;
+    }
+    let tmp = TempDir::new("mtls-crl");
+    let dir = tmp.path();
+    ca(dir, "ca");
+    leaf(
+        dir,
+        "ca",
+        "server",
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    );
+    let spiffe = |agent: &str| client_ext(&format!("URI:spiffe://{DOMAIN}/agent/{agent}"));
+    leaf(dir, "ca", "order_desk", &spiffe("order_desk"));
+    leaf(dir, "ca", "order_desk_lost", &spiffe("order_desk"));
+    leaf(dir, "ca", "pay_bot", &spiffe("pay_bot"));
+    revoke(dir, "ca", "order_desk_lost");
+    gencrl(dir, "ca", "crl.pem", &[]);
+    let path = |name: &str| -> String { dir.join(name).to_str().unwrap().to_string() };
+    let start = |crl: &str| {
+        Sidecar::start(&[
+            TRUST,
+            "--tls-cert",
+            &path("server.pem"),
+            "--tls-key",
+            &path("server.key"),
+            "--client-ca",
+            &path("ca.pem"),
+            "--trust-domain",
+            DOMAIN,
+            "--client-crl",
+            &path(crl),
+        ])
+    };
+    let sidecar = start("crl.pem");
+    let base = format!("https://{}", sidecar.addr);
+
+    let got = authz(dir, &base, Some("order_desk_lost"), &[]);
+    assert_eq!(
+        got.status, 0,
+        "a revoked certificate was answered: {}",
+        got.body
+    );
+    assert!(got.error.contains("revoked"), "curl: {}", got.error);
+    for agent in ["order_desk", "pay_bot"] {
+        let got = authz(dir, &base, Some(agent), &[]);
+        assert_eq!(got.status, 200, "{agent}: {} {}", got.body, got.error);
+        let v: Value = serde_json::from_str(&got.body).unwrap();
+        assert_eq!(v["outcome"], "dispatch", "{agent}: {v}");
+    }
+    // Without a certificate: still through TLS, refused by the broker with its reason.
+    refused(dir, &base, None, 401, "client certificate is required");
+    drop(sidecar);
+
+    // A list whose nextUpdate has passed says nothing about today: every certificate fails.
+    gencrl(dir, "ca", "stale.pem", &["-crlsec", "1"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let sidecar = start("stale.pem");
+    let base = format!("https://{}", sidecar.addr);
+    let got = authz(dir, &base, Some("order_desk"), &[]);
+    assert_eq!(
+        got.status, 0,
+        "a stale CRL let a certificate through: {}",
+        got.body
+    );
+    drop(sidecar);
+
+    // A file without a CRL stops the sidecar at start, saying so.
+    let out = Command::new(env!("CARGO_BIN_EXE_intent"))
+        .args(["serve", TRUST, "--addr", "127.0.0.1:0"])
+        .args([
+            "--tls-cert",
+            &path("server.pem"),
+            "--tls-key",
+            &path("server.key"),
+        ])
+        .args(["--client-ca", &path("ca.pem"), "--trust-domain", DOMAIN])
+        .args(["--client-crl", &path("ca.pem")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no certificate revocation list"), "{err}");
 }

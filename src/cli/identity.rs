@@ -61,6 +61,10 @@ pub struct IdentityArgs {
     /// needs --tls-cert and --trust-domain
     #[arg(long, value_name = "FILE", requires_all = ["tls_cert", "trust_domain"])]
     pub client_ca: Option<PathBuf>,
+    /// Refuse client certificates revoked by these certificate revocation lists (PEM); every
+    /// certificate's issuer needs an up-to-date list; repeatable
+    #[arg(long, value_name = "FILE", requires = "client_ca")]
+    pub client_crl: Vec<PathBuf>,
     /// The SPIFFE trust domain client certificates name agents in: a URI SAN
     /// spiffe://DOMAIN/agent/NAME, or a DNS SAN NAME.DOMAIN
     #[arg(long, value_name = "DOMAIN", requires = "client_ca")]
@@ -127,6 +131,7 @@ impl IdentityArgs {
             key,
             client_ca: self.client_ca.clone(),
             trust_domain: self.trust_domain.clone(),
+            client_crls: self.client_crl.clone(),
         })
     }
 }

@@ -90,3 +90,39 @@ pub fn leaf(dir: &Path, ca: &str, name: &str, ext: &str) {
         ],
     );
 }
+
+/// The `openssl ca` configuration of CA `ca` (its database `ca.index`), written once.
+fn ca_config(dir: &Path, ca: &str) -> String {
+    let config = format!("{ca}.cnf");
+    if !dir.join(&config).exists() {
+        std::fs::write(dir.join(format!("{ca}.index")), "").unwrap();
+        std::fs::write(dir.join(format!("{ca}.crlnumber")), "01\n").unwrap();
+        std::fs::write(
+            dir.join(&config),
+            format!(
+                "[ca]\ndefault_ca = this\n[this]\ndatabase = {ca}.index\n\
+                 crlnumber = {ca}.crlnumber\ncertificate = {ca}.pem\nprivate_key = {ca}.key\n\
+                 default_md = sha256\ndefault_crl_days = 2\n"
+            ),
+        )
+        .unwrap();
+    }
+    config
+}
+
+/// Revokes certificate `name` (`NAME.pem`) in CA `ca`'s database (`openssl ca -revoke`).
+pub fn revoke(dir: &Path, ca: &str, name: &str) {
+    let config = ca_config(dir, ca);
+    openssl(
+        dir,
+        &["ca", "-config", &config, "-revoke", &format!("{name}.pem")],
+    );
+}
+
+/// Writes CA `ca`'s CRL to `out` (`openssl ca -gencrl`), with `extra` arguments (a validity).
+pub fn gencrl(dir: &Path, ca: &str, out: &str, extra: &[&str]) {
+    let config = ca_config(dir, ca);
+    let mut args = vec!["ca", "-config", &config, "-gencrl", "-out", out];
+    args.extend_from_slice(extra);
+    openssl(dir, &args);
+}

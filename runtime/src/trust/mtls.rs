@@ -7,10 +7,15 @@
 //! named: a certificate naming two is refused, never read as either. Certificates from another
 //! CA fail the handshake; a connection without a certificate is accepted by TLS and refused by
 //! the broker (401, so the client reads why), as is a certificate that names no agent.
+//!
+//! With certificate revocation lists (`--client-crl`), a revoked certificate fails the
+//! handshake too. Every certificate of a client's chain below the trust anchor must be covered
+//! by a CRL of its issuer that has not passed its `nextUpdate`: a certificate whose status the
+//! lists cannot tell, or a list out of date, is refused, as OpenSSL (and so nginx) refuses it.
 
 use super::PeerCert;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use std::path::{Path, PathBuf};
@@ -37,6 +42,9 @@ pub struct TlsConfig {
     pub client_ca: Option<PathBuf>,
     /// The SPIFFE trust domain certificates name agents in (needed with `client_ca`).
     pub trust_domain: Option<String>,
+    /// Certificate revocation lists (PEM files, each with one list or more) client
+    /// certificates are checked against (needs `client_ca`).
+    pub client_crls: Vec<PathBuf>,
 }
 
 /// The sidecar's TLS: the rustls configuration and the trust domain client names are read in.
@@ -79,11 +87,24 @@ impl TlsServer {
                 }
                 // Anonymous connections pass TLS so that the broker can answer them with a
                 // reason; a certificate that does not chain to `roots` fails the handshake.
-                let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                    .allow_unauthenticated()
+                let mut verifier =
+                    WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                        .allow_unauthenticated();
+                if !c.client_crls.is_empty() {
+                    let mut crls = Vec::new();
+                    for path in &c.client_crls {
+                        crls.extend(read_crls(path)?);
+                    }
+                    // Unknown status stays an error (rustls' default); an expired list too.
+                    verifier = verifier.with_crls(crls).enforce_revocation_expiration();
+                }
+                let verifier = verifier
                     .build()
-                    .map_err(|e| format!("{}: {e}", ca.display()))?;
+                    .map_err(|e| format!("{} (or --client-crl): {e}", ca.display()))?;
                 builder.with_client_cert_verifier(verifier)
+            }
+            (None, _) if !c.client_crls.is_empty() => {
+                return Err("--client-crl needs --client-ca".into())
             }
             (Some(_), None) => return Err("--client-ca needs --trust-domain".into()),
             (None, Some(_)) => return Err("--trust-domain needs --client-ca".into()),
@@ -207,6 +228,20 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
         return Err(format!("{}: no certificate in PEM", path.display()));
     }
     Ok(certs)
+}
+
+/// The CRLs of a PEM file (at least one).
+fn read_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
+    let crls = CertificateRevocationListDer::pem_slice_iter(&read(path)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if crls.is_empty() {
+        return Err(format!(
+            "{}: no certificate revocation list (X509 CRL) in PEM",
+            path.display()
+        ));
+    }
+    Ok(crls)
 }
 
 #[cfg(test)]
