@@ -3,10 +3,15 @@
 //!
 //! - `decide`: `decide` alone on a request naming its intent (the peer figure);
 //! - `decide_mint`: `decide` and a delegation token (EdDSA JWT) for the step it fills;
-//! - `verify_delegation`: verifying such a token, as the sidecar does for every sub-request
-//!   that presents one (delegation tokens are not remembered: each is checked);
-//! - `establish_decide_mint`: a sub-request end to end: the presented token verified into a
-//!   caller and lineage, the decision, and the token of the next step.
+//! - `verify_delegation_jsonwebtoken`: verifying such a token with `jsonwebtoken`'s `decode`
+//!   and a `DecodingKey` (the key's curve point decompressed for every token): how the sidecar
+//!   verified before, the peer figure of the next one;
+//! - `verify_delegation_first`: verifying a token not seen before, with the key parsed once
+//!   (`DelegationKeys::verify_uncached`, what `verify` does on a miss);
+//! - `verify_delegation_remembered`: verifying a token verified before (`verify`: a SHA-256 and
+//!   a lookup);
+//! - `establish_decide_mint`: a sub-request end to end: the presented (remembered) token turned
+//!   into a caller and lineage, the decision, and the token of the next step.
 //!
 //! Run with `cargo bench -p intent-runtime --features trust --bench identity`.
 
@@ -55,7 +60,28 @@ fn bench(c: &mut Criterion) {
         })
     });
     let keys = trust.delegation().unwrap();
-    g.bench_function("verify_delegation", |b| {
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&keys.jwks_json()).unwrap();
+    let decoding = jsonwebtoken::DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["intent"]);
+    validation.set_audience(&[delegation::AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    g.bench_function("verify_delegation_jsonwebtoken", |b| {
+        b.iter(|| {
+            black_box(
+                jsonwebtoken::decode::<delegation::DelegationClaims>(
+                    &token,
+                    &decoding,
+                    &validation,
+                )
+                .unwrap(),
+            )
+        })
+    });
+    g.bench_function("verify_delegation_first", |b| {
+        b.iter(|| black_box(keys.verify_uncached(&token).unwrap()))
+    });
+    g.bench_function("verify_delegation_remembered", |b| {
         b.iter(|| black_box(keys.verify(&token).unwrap()))
     });
     g.bench_function("establish_decide_mint", |b| {

@@ -8,14 +8,24 @@
 //! Keys: one signing key (a PKCS#8 PEM, as `intent keys generate` writes and OpenSSL reads) and
 //! any number of older public keys that still verify (rotation); each key's id is its RFC 7638
 //! thumbprint, so it needs no name of its own.
+//!
+//! Verification is done once per token: a token that verified is remembered by its SHA-256
+//! until it expires (at most [`MAX_REMEMBERED`]), as bearer tokens are (`jwt.rs`), so an agent
+//! raising several sub-requests for one step pays one signature check. The memory belongs to
+//! the keys: a sidecar started with other keys (rotation) remembers nothing of the old ones.
+//! The signature is checked with each public key parsed once (`jsonwebtoken`'s `decode`
+//! decompresses the key's curve point again for every token), then the claims as `decode`
+//! checks them (`tests.rs` compares the two on every kind of token).
 
 use super::{Refusal, MAX_TOKEN_BYTES};
 use base64::Engine as _;
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, EncodingKey};
-use jsonwebtoken::{get_current_timestamp, Header, Validation};
+use jsonwebtoken::{decode_header, Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{get_current_timestamp, Header};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The most keys (signing and verifying) one sidecar holds.
@@ -26,6 +36,9 @@ pub const LEEWAY_S: u64 = 5;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// The `aud` of every delegation token: the sidecars of the mesh.
 pub const AUDIENCE: &str = "intent-delegation";
+/// The most verified delegation tokens remembered (then the expired ones are forgotten, and if
+/// that is not enough, all).
+pub const MAX_REMEMBERED: usize = 4096;
 
 /// What a delegation token says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +63,8 @@ pub struct DelegationClaims {
 
 struct PublicKey {
     kid: String,
-    key: DecodingKey,
+    /// Parsed once (a decompressed curve point): what signatures are checked with.
+    key: ed25519_dalek::VerifyingKey,
     jwk: Jwk,
 }
 
@@ -66,6 +80,8 @@ pub struct DelegationKeys {
     signing_kid: String,
     /// The signing key's public half first, then the older keys.
     public: Vec<PublicKey>,
+    /// Tokens verified with these keys, by SHA-256, until they expire.
+    verified: Mutex<HashMap<[u8; 32], Arc<DelegationClaims>>>,
 }
 
 impl std::fmt::Debug for DelegationKeys {
@@ -131,16 +147,24 @@ fn thumbprint(jwk: &Jwk) -> Result<String, String> {
 fn public_key(pem: &[u8]) -> Result<PublicKey, String> {
     let key = DecodingKey::from_ed_pem(pem)
         .map_err(|e| format!("not an Ed25519 public key (PEM): {e}"))?;
-    if key.try_get_as_bytes().map(<[u8]>::len).ok() != Some(32) {
-        return Err("not an Ed25519 public key (PEM): the key is not 32 bytes".into());
-    }
+    let bytes: [u8; 32] = key
+        .try_get_as_bytes()
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or("not an Ed25519 public key (PEM): the key is not 32 bytes")?;
+    let parsed = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| format!("not an Ed25519 public key: {e}"))?;
     let mut jwk = Jwk::from_decoding_key(&key, Some(Algorithm::EdDSA))
         .map_err(|e| format!("not an Ed25519 public key: {e}"))?;
     let kid = thumbprint(&jwk)?;
     jwk.common.key_id = Some(kid.clone());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
-    Ok(PublicKey { kid, key, jwk })
+    Ok(PublicKey {
+        kid,
+        key: parsed,
+        jwk,
+    })
 }
 
 impl DelegationKeys {
@@ -176,9 +200,16 @@ impl DelegationKeys {
         own_jwk.common.key_id = Some(signing_kid.clone());
         own_jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         own_jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
+        let signer = {
+            use ed25519_dalek::pkcs8::DecodePrivateKey;
+            let text = std::str::from_utf8(signing_pem)
+                .map_err(|_| "not an Ed25519 private key (PKCS#8 PEM): not text".to_string())?;
+            ed25519_dalek::SigningKey::from_pkcs8_pem(text)
+                .map_err(|e| format!("not an Ed25519 private key (PKCS#8 PEM): {e}"))?
+        };
         let mut public = vec![PublicKey {
             kid: signing_kid.clone(),
-            key: own,
+            key: signer.verifying_key(),
             jwk: own_jwk,
         }];
         for p in older_pems {
@@ -187,13 +218,6 @@ impl DelegationKeys {
                 public.push(k);
             }
         }
-        let signer = {
-            use ed25519_dalek::pkcs8::DecodePrivateKey;
-            let text = std::str::from_utf8(signing_pem)
-                .map_err(|_| "not an Ed25519 private key (PKCS#8 PEM): not text".to_string())?;
-            ed25519_dalek::SigningKey::from_pkcs8_pem(text)
-                .map_err(|e| format!("not an Ed25519 private key (PKCS#8 PEM): {e}"))?
-        };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(signing_kid.clone());
         let header = serde_json::to_vec(&header)
@@ -205,6 +229,7 @@ impl DelegationKeys {
             header_b64: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header),
             signing_kid,
             public,
+            verified: Mutex::new(HashMap::new()),
         })
     }
 
@@ -275,50 +300,146 @@ impl DelegationKeys {
     }
 
     /// The claims of a valid token of this sidecar (signed by one of its keys, not expired),
-    /// or why it is refused (401).
-    pub fn verify(&self, token: &str) -> Result<DelegationClaims, Refusal> {
-        let bad = |reason: &'static str, what: String| {
-            Refusal::unauthenticated(reason, format!("the delegation token {what}"))
-        };
+    /// or why it is refused (401). A token verified before is answered from memory.
+    pub fn verify(&self, token: &str) -> Result<Arc<DelegationClaims>, Refusal> {
+        self.verify_at(token, get_current_timestamp())
+    }
+
+    /// [`DelegationKeys::verify`] at `now` (seconds since the epoch).
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Arc<DelegationClaims>, Refusal> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(bad(
                 "too_large",
                 format!("has {} bytes, more than {MAX_TOKEN_BYTES}", token.len()),
             ));
         }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(c) = self.remembered_at(&digest, now) {
+            return Ok(c);
+        }
+        let claims = Arc::new(self.verify_uncached_at(token, now)?);
+        self.remember(digest, claims.clone(), now);
+        Ok(claims)
+    }
+
+    /// How many verified tokens are remembered now.
+    pub fn remembered(&self) -> usize {
+        self.verified.lock().map_or(0, |m| m.len())
+    }
+
+    fn remembered_at(&self, digest: &[u8; 32], now: u64) -> Option<Arc<DelegationClaims>> {
+        let c = self.verified.lock().ok()?.get(digest).cloned()?;
+        // The same test as verification's: not expired beyond the leeway.
+        (c.exp >= now.saturating_sub(LEEWAY_S)).then_some(c)
+    }
+
+    fn remember(&self, digest: [u8; 32], claims: Arc<DelegationClaims>, now: u64) {
+        let Ok(mut m) = self.verified.lock() else {
+            return;
+        };
+        if m.len() >= MAX_REMEMBERED {
+            m.retain(|_, c| c.exp >= now.saturating_sub(LEEWAY_S));
+            if m.len() >= MAX_REMEMBERED {
+                m.clear();
+            }
+        }
+        m.insert(digest, claims);
+    }
+
+    /// Verifies `token` without the memory (what [`DelegationKeys::verify`] does for a token it
+    /// has not seen): the header names EdDSA and a key of this sidecar, the Ed25519 signature
+    /// holds under that key, and the claims are this sidecar's (`iss`), for the mesh's sidecars
+    /// (`aud`) and not expired beyond [`LEEWAY_S`]; checked in `jsonwebtoken`'s order, with its
+    /// reasons.
+    pub fn verify_uncached(&self, token: &str) -> Result<DelegationClaims, Refusal> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(bad(
+                "too_large",
+                format!("has {} bytes, more than {MAX_TOKEN_BYTES}", token.len()),
+            ));
+        }
+        self.verify_uncached_at(token, get_current_timestamp())
+    }
+
+    fn verify_uncached_at(&self, token: &str, now: u64) -> Result<DelegationClaims, Refusal> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header =
             decode_header(token).map_err(|e| bad("malformed", format!("cannot be read: {e}")))?;
         if header.alg != Algorithm::EdDSA {
             return Err(bad("wrong_alg", format!("is signed with {:?}", header.alg)));
         }
-        let kid = header.kid.unwrap_or_default();
+        let kid = header.kid.as_deref().unwrap_or_default();
         let Some(k) = self.public.iter().find(|k| k.kid == kid) else {
             return Err(bad(
                 "unknown_kid",
                 format!(
                     "names key `{}`, which this sidecar does not have",
-                    crate::limits::echo(&kid)
+                    crate::limits::echo(kid)
                 ),
             ));
         };
-        let mut v = Validation::new(Algorithm::EdDSA);
-        v.leeway = LEEWAY_S;
-        v.set_issuer(&[&self.issuer]);
-        v.set_audience(&[AUDIENCE]);
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        decode::<DelegationClaims>(token, &k.key, &v)
-            .map(|d| d.claims)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => bad("expired", "has expired".into()),
-                ErrorKind::InvalidSignature => bad(
-                    "bad_signature",
-                    "has a signature that does not verify".into(),
-                ),
-                ErrorKind::InvalidIssuer => bad("wrong_issuer", "has another issuer".into()),
-                ErrorKind::InvalidAudience => {
-                    bad("wrong_audience", "is not a delegation token".into())
-                }
-                other => bad("malformed", format!("cannot be verified: {other:?}")),
+        if !plain_header(&header) {
+            return Err(bad(
+                "malformed",
+                "cannot be verified: its header has `crit` or `b64` as JWT does not allow".into(),
+            ));
+        }
+        // `decode_header` read three parts, so there are two dots (and no more).
+        let (message, signature) = token
+            .rsplit_once('.')
+            .ok_or_else(|| bad("malformed", "is not three parts".into()))?;
+        let (_, payload) = message
+            .rsplit_once('.')
+            .ok_or_else(|| bad("malformed", "is not three parts".into()))?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|e| bad("malformed", format!("cannot be verified: {e}")))?;
+        let verified = ed25519_dalek::Signature::from_slice(&signature)
+            .and_then(|s| {
+                use ed25519_dalek::Verifier;
+                k.key.verify(message.as_bytes(), &s)
             })
+            .is_ok();
+        if !verified {
+            return Err(bad(
+                "bad_signature",
+                "has a signature that does not verify".into(),
+            ));
+        }
+        let claims: DelegationClaims = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|e| e.to_string())
+            .and_then(|json| serde_json::from_slice(&json).map_err(|e| e.to_string()))
+            .map_err(|e| bad("malformed", format!("cannot be verified: {e}")))?;
+        if claims.exp < now.saturating_sub(LEEWAY_S) {
+            return Err(bad("expired", "has expired".into()));
+        }
+        if claims.iss != self.issuer {
+            return Err(bad("wrong_issuer", "has another issuer".into()));
+        }
+        if claims.aud != AUDIENCE {
+            return Err(bad("wrong_audience", "is not a delegation token".into()));
+        }
+        Ok(claims)
+    }
+}
+
+/// A refusal of a delegation token: `what` completes "the delegation token ...".
+fn bad(reason: &'static str, what: String) -> Refusal {
+    Refusal::unauthenticated(reason, format!("the delegation token {what}"))
+}
+
+/// The header rules of `jsonwebtoken`'s `decode` (RFC 7515, RFC 7797): `b64`, when present,
+/// is `true`; `crit`, when present, is exactly `["b64"]` with `b64` present.
+fn plain_header(h: &Header) -> bool {
+    let Ok(b64) = h.extras.get::<bool>("b64") else {
+        return false;
+    };
+    if b64 == Some(false) {
+        return false;
+    }
+    match &h.crit {
+        None => true,
+        Some(crit) => crit.len() == 1 && crit.iter().all(|p| p == "b64") && b64.is_some(),
     }
 }

@@ -309,8 +309,8 @@ impl Trust {
                     }
                 }
                 Some(Caller {
-                    agent: Some(claims.sub),
-                    lineage: claims.lineage,
+                    agent: Some(claims.sub.clone()),
+                    lineage: claims.lineage.clone(),
                 })
             }
             (None, Some(p)) => {
