@@ -35,13 +35,19 @@ pub(crate) fn check_url(text: &str) -> Result<(), String> {
         .map_err(|e| format!("{text}: not a URL: {e}"))?;
     let host = bare_host(&uri).ok_or_else(|| format!("{text}: no host"))?;
     match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if loopback_name(host) => Ok(()),
-        Some("http") => Err(format!(
+        Some(s) if s.eq_ignore_ascii_case("https") => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") && loopback_name(host) => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") => Err(format!(
             "{text}: a key set is fetched over https (or plain http from this host only: localhost, 127.0.0.1, [::1]); anyone on the path of a plain http fetch could replace the keys (docs/identity.md)"
         )),
         _ => Err(format!("{text}: a key set URL is https:// (or http:// to localhost)")),
     }
+}
+
+/// True for an `https://` URL (in any case).
+pub(crate) fn is_https(url: &str) -> bool {
+    url.parse::<Uri>()
+        .is_ok_and(|u| u.scheme() == Some(&http::uri::Scheme::HTTPS))
 }
 
 /// The host of `uri` without the brackets of an IPv6 literal.
@@ -123,7 +129,7 @@ async fn get(
 ) -> Result<Vec<u8>, String> {
     check_url(url)?;
     let uri: Uri = url.parse().map_err(|e| format!("{url}: not a URL: {e}"))?;
-    let https = uri.scheme_str() == Some("https");
+    let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
     let host = bare_host(&uri).ok_or_else(|| format!("{url}: no host"))?;
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     let authority = uri
@@ -214,7 +220,13 @@ mod tests {
             "http://localhost/jwks.json",
             "http://LOCALHOST:80/jwks.json",
             "http://[::1]:8080/jwks.json",
+            "HTTPS://idp.example.com/jwks.json",
         ] {
+            assert_eq!(
+                is_https(ok),
+                ok.to_ascii_lowercase().starts_with("https"),
+                "{ok}"
+            );
             assert!(check_url(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -224,6 +236,7 @@ mod tests {
             "http://[::2]/jwks.json",
             "ftp://127.0.0.1/jwks.json",
             "http:///jwks.json",
+            "HTTP://idp.example.com/jwks.json",
         ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }

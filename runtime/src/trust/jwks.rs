@@ -244,7 +244,7 @@ impl Jwks {
         min_refetch: Duration,
     ) -> Result<Jwks, String> {
         let tls = match (&source, ca) {
-            (JwksSource::Url(u), ca) if u.starts_with("https://") => Some(fetch::tls_client(ca)?),
+            (JwksSource::Url(u), ca) if fetch::is_https(u) => Some(fetch::tls_client(ca)?),
             (_, Some(ca)) => {
                 return Err(format!(
                     "--jwks-ca {}: a CA is for an https:// key set",

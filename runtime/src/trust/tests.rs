@@ -85,6 +85,26 @@ async fn an_unknown_kid_refetches_at_most_every_min_refetch() {
     let _ = std::fs::remove_file(&path);
 }
 
+#[tokio::test]
+async fn a_ca_is_only_for_an_https_key_set() {
+    let path = temp_file(
+        "ca-for-file",
+        &serde_json::json!({"keys": [ed_jwk("a", X)]}).to_string(),
+    );
+    let ca = std::path::Path::new("/etc/intent/ca.pem");
+    let e = Jwks::load(
+        JwksSource::File(path.clone()),
+        Some(ca),
+        Duration::from_secs(60),
+        Duration::from_secs(10),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(e.contains("a CA is for an https:// key set"), "{e}");
+    let _ = std::fs::remove_file(&path);
+}
+
 fn keys(ttl: Duration) -> (DelegationKeys, String) {
     let (private, public, _) = generate().unwrap();
     let k = DelegationKeys::new("test".into(), private.as_bytes(), &[], ttl).unwrap();
