@@ -4,8 +4,9 @@
 //! a certificate naming an agent the plan lacks or naming none, and a certificate from another
 //! CA are refused; a client that names its own caller is refused (400). With a revocation
 //! list made by `openssl ca -revoke` and `-gencrl` (`--client-crl`), a revoked certificate
-//! fails the handshake while another of the same CA still decides as its agent, and a list
-//! past its `nextUpdate` refuses every certificate.
+//! fails the handshake while another of the same CA still decides as its agent, a list replaced
+//! while the sidecar runs is read again, and a list past its `nextUpdate` refuses every
+//! certificate.
 //!
 //! Needs `openssl` and `curl`: without them the test says SKIPPED, except under `CI=true`,
 //! where it fails (`tests/common/tools.rs`; `.ci/run` installs both).
@@ -208,8 +209,9 @@ fn client_certificates_name_the_caller_and_bad_ones_are_refused() {
 /// Certificate revocation lists (`--client-crl`): OpenSSL's CA revokes one of order_desk's
 /// certificates and writes its CRL; the revoked certificate fails the handshake (curl reads
 /// the `certificate revoked` alert), the same agent's other certificate and pay_bot's, from the
-/// same CA, still decide as their agents; a CRL past its nextUpdate refuses every certificate;
-/// a file that holds no CRL stops the sidecar.
+/// same CA, still decide as their agents; a list replaced while the sidecar runs is read again
+/// (a newly revoked certificate fails, a file that is no list keeps the old ones); a CRL past
+/// its nextUpdate refuses every certificate; a file that holds no CRL stops the sidecar.
 #[test]
 fn a_revoked_client_certificate_is_refused_at_the_handshake() {
     let test = "a_revoked_client_certificate_is_refused_at_the_handshake";
@@ -268,6 +270,24 @@ fn a_revoked_client_certificate_is_refused_at_the_handshake() {
     }
     // Without a certificate: still through TLS, refused by the broker with its reason.
     refused(dir, &base, None, 401, "client certificate is required");
+
+    // The lists are read again while the sidecar runs: pay_bot revoked, the new list put in
+    // place (written aside, then renamed over the old), and pay_bot's next connection fails.
+    revoke(dir, "ca", "pay_bot");
+    gencrl(dir, "ca", "crl.next.pem", &[]);
+    std::fs::rename(dir.join("crl.next.pem"), dir.join("crl.pem")).unwrap();
+    sidecar.wait_for_stderr("client certificate revocation lists read again");
+    let got = authz(dir, &base, Some("pay_bot"), &[]);
+    assert_eq!(got.status, 0, "pay_bot, revoked since: {}", got.body);
+    let got = authz(dir, &base, Some("order_desk"), &[]);
+    assert_eq!(got.status, 200, "{} {}", got.body, got.error);
+    // A file that is no CRL any more keeps the lists in force, and says so.
+    std::fs::write(dir.join("crl.next.pem"), "not a list\n").unwrap();
+    std::fs::rename(dir.join("crl.next.pem"), dir.join("crl.pem")).unwrap();
+    sidecar.wait_for_stderr("keeping the old revocation lists");
+    assert_eq!(authz(dir, &base, Some("pay_bot"), &[]).status, 0);
+    assert_eq!(authz(dir, &base, Some("order_desk_lost"), &[]).status, 0);
+    assert_eq!(authz(dir, &base, Some("order_desk"), &[]).status, 200);
     drop(sidecar);
 
     // A list whose nextUpdate has passed says nothing about today: every certificate fails.

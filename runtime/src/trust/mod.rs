@@ -13,6 +13,8 @@
 //! nothing here allows on an error.
 
 mod claims;
+#[cfg(feature = "mtls")]
+mod crl;
 pub mod delegation;
 pub mod fetch;
 pub mod jwks;

@@ -12,11 +12,11 @@
 //! handshake too. Every certificate of a client's chain below the trust anchor must be covered
 //! by a CRL of its issuer that has not passed its `nextUpdate`: a certificate whose status the
 //! lists cannot tell, or a list out of date, is refused, as OpenSSL (and so nginx) refuses it.
+//! The lists are read again while the sidecar runs (`crl.rs`).
 
 use super::PeerCert;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{RootCertStore, ServerConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -86,21 +86,22 @@ impl TlsServer {
                         .map_err(|e| format!("{}: not a CA certificate: {e}", ca.display()))?;
                 }
                 // Anonymous connections pass TLS so that the broker can answer them with a
-                // reason; a certificate that does not chain to `roots` fails the handshake.
-                let mut verifier =
-                    WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                        .allow_unauthenticated();
-                if !c.client_crls.is_empty() {
-                    let mut crls = Vec::new();
-                    for path in &c.client_crls {
-                        crls.extend(read_crls(path)?);
-                    }
-                    // Unknown status stays an error (rustls' default); an expired list too.
-                    verifier = verifier.with_crls(crls).enforce_revocation_expiration();
-                }
-                let verifier = verifier
-                    .build()
-                    .map_err(|e| format!("{} (or --client-crl): {e}", ca.display()))?;
+                // reason; a certificate that does not chain to `roots` fails the handshake, and
+                // with CRLs (read again while the sidecar runs, `crl.rs`) a revoked one too.
+                let roots = Arc::new(roots);
+                let verifier: Arc<dyn rustls::server::danger::ClientCertVerifier> =
+                    if c.client_crls.is_empty() {
+                        super::crl::verifier(roots, provider, Vec::new())
+                            .map_err(|e| format!("{}: {e}", ca.display()))?
+                    } else {
+                        super::crl::Revocable::start(
+                            roots,
+                            provider,
+                            c.client_crls.clone(),
+                            super::crl::CRL_RELOAD_EVERY,
+                        )
+                        .map_err(|e| format!("{} (or --client-crl): {e}", ca.display()))?
+                    };
                 builder.with_client_cert_verifier(verifier)
             }
             (None, _) if !c.client_crls.is_empty() => {
@@ -114,6 +115,13 @@ impl TlsServer {
             .with_single_cert(certs, key)
             .map_err(|e| format!("{}: {e}", c.key.display()))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        if !c.client_crls.is_empty() {
+            // A resumed TLS session keeps the certificate of the handshake it resumes, and
+            // skips the revocation check: with revocation lists, every connection does a full
+            // handshake against the lists in force.
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.send_tls13_tickets = 0;
+        }
         Ok(TlsServer {
             config: Arc::new(config),
             trust_domain: c.client_ca.as_ref().and(c.trust_domain.clone()),
@@ -207,7 +215,7 @@ fn check_domain(domain: &str) -> Result<(), String> {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, String> {
     let len = std::fs::metadata(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
         .len();
@@ -228,20 +236,6 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
         return Err(format!("{}: no certificate in PEM", path.display()));
     }
     Ok(certs)
-}
-
-/// The CRLs of a PEM file (at least one).
-fn read_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
-    let crls = CertificateRevocationListDer::pem_slice_iter(&read(path)?)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if crls.is_empty() {
-        return Err(format!(
-            "{}: no certificate revocation list (X509 CRL) in PEM",
-            path.display()
-        ));
-    }
-    Ok(crls)
 }
 
 #[cfg(test)]
