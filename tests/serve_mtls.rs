@@ -288,6 +288,31 @@ fn a_revoked_client_certificate_is_refused_at_the_handshake() {
     assert_eq!(authz(dir, &base, Some("pay_bot"), &[]).status, 0);
     assert_eq!(authz(dir, &base, Some("order_desk_lost"), &[]).status, 0);
     assert_eq!(authz(dir, &base, Some("order_desk"), &[]).status, 200);
+    // No TLS session is resumed (a resumed session would skip the revocation check): OpenSSL's
+    // client gets no session to resume, or a full handshake when it tries.
+    let s_client = |extra: &str| -> String {
+        let script = format!(
+            "(sleep 1; printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 1) | \
+             openssl s_client -connect {} -cert order_desk.pem -key order_desk.key \
+             -CAfile ca.pem {extra}",
+            sidecar.addr
+        );
+        let out = Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let first = s_client("-sess_out session.pem");
+    assert!(first.lines().any(|l| l.starts_with("New, ")), "{first}");
+    if dir.join("session.pem").exists() {
+        let second = s_client("-sess_in session.pem");
+        assert!(
+            !second.lines().any(|l| l.starts_with("Reused, ")),
+            "{second}"
+        );
+    }
     drop(sidecar);
 
     // A list whose nextUpdate has passed says nothing about today: every certificate fails.
