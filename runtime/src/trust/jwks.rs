@@ -1,8 +1,9 @@
 //! The keys that bearer tokens are verified with: a JSON Web Key Set read from a file or an
-//! `https://` URL (`fetch.rs`; plain `http://` from this host only), kept in memory, fetched again every `refresh_every` and at once (at most every
-//! `min_refetch`) when a token names a key id the set does not have, so a key the identity
-//! provider has just rotated in verifies without a restart, and a stream of made-up key ids
-//! cannot make the sidecar hammer the provider.
+//! `https://` URL (`fetch.rs`; plain `http://` from this host only), kept in memory, fetched
+//! again every `refresh_every` and at once (at most every `min_refetch`) when a token names a
+//! key id the set does not have, so a key the identity provider has just rotated in verifies
+//! without a restart, and a stream of made-up key ids cannot make the sidecar hammer the
+//! provider.
 //!
 //! Only asymmetric keys are kept, each with the algorithms it may verify (pinned by its `alg`
 //! when it has one, else by its type and curve): an RSA key never verifies an HMAC token signed
