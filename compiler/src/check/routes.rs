@@ -69,7 +69,10 @@ impl Checker<'_, '_> {
             self.unprovided_requires(ifile, idecl, agents);
             match by_intent.get(&id).copied() {
                 None => {
-                    let route_broken = self.t.ws.is_broken("route", &idecl.name.text);
+                    let route_broken = self
+                        .t
+                        .ws
+                        .is_broken(ast::DeclKeyword::Route, &idecl.name.text);
                     // A route written in a file that lacks its `package` line is reported
                     // there (E0112), not as a missing route.
                     let route_in_main = !in_main
@@ -118,7 +121,7 @@ impl Checker<'_, '_> {
 
     fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl, agents: &[plan::Agent]) {
         // An agent that did not parse may be the provider: its error was reported already.
-        if self.t.ws.broken.iter().any(|(_, w, _)| w == "agent") {
+        if self.t.ws.any_broken(ast::DeclKeyword::Agent) {
             return;
         }
         for f in &decl.fields {
@@ -576,7 +579,7 @@ impl Checker<'_, '_> {
                     }
                 }
                 plan::Target::Any(c) => {
-                    let broken_agent = self.t.ws.broken.iter().any(|(_, w, _)| w == "agent");
+                    let broken_agent = self.t.ws.any_broken(ast::DeclKeyword::Agent);
                     if !broken_agent && !agents.iter().any(|a| a.provides.contains(c)) {
                         self.diags.push(
                             Diagnostic::new(
