@@ -214,7 +214,7 @@ impl Checker<'_, '_> {
         if arms.is_empty() {
             self.diags.push(
                 Diagnostic::new(
-                    Code::MISSING_OTHERWISE,
+                    Code::NO_OTHERWISE,
                     self.t.path(file),
                     head,
                     "this block has no arms",
@@ -228,17 +228,18 @@ impl Checker<'_, '_> {
             return out;
         }
         // A route may leave `otherwise` out when its arms cover every request: the analysis
-        // of the lowered plan proves that, or reports E0300 with a counterexample.
+        // of the lowered plan proves that, or reports E0300 with a counterexample. A review needs
+        // its `otherwise` (E0315).
         if otherwise_at.is_none() && matches!(of, ArmsOf::Review) {
             let fallback = "otherwise => pass";
             self.diags.push(
                 Diagnostic::new(
-                    Code::MISSING_OTHERWISE,
+                    Code::NO_OTHERWISE,
                     self.t.path(file),
                     head,
                     "these arms have no `otherwise`",
                 )
-                .with_label("requests that match no arm have nowhere to go")
+                .with_label("a response that matches no arm would have no verdict")
                 .with_help(format!("end the arms with `{fallback}`")),
             );
         }
@@ -271,7 +272,7 @@ impl Checker<'_, '_> {
             let place = if review { "a review" } else { "a route" };
             self.diags.push(
                 Diagnostic::new(
-                    Code::OPERAND_CONTEXT,
+                    Code::MISPLACED_ACTION,
                     self.t.path(file),
                     action.span(),
                     format!("`{what}` is not an action of {place}"),
