@@ -97,3 +97,39 @@ pub fn holds_intent_files(dir: &Path) -> bool {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The bound on directories stops the walk and says so; under it nothing is left out.
+    #[test]
+    fn a_walk_stops_at_its_bound_and_says_so() {
+        let root = std::env::temp_dir().join(format!("intent-walk-bound-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for d in ["a", "b", "c/d", ".hidden", "target"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+            std::fs::write(root.join(d).join("x.intent"), "").unwrap();
+        }
+        std::fs::write(root.join("top.intent"), "").unwrap();
+        std::fs::write(root.join("notes.md"), "").unwrap();
+        let all = walk(&root, usize::MAX).unwrap();
+        let names: Vec<String> = all
+            .files
+            .iter()
+            .map(|p| display(p.strip_prefix(&root).unwrap()))
+            .collect();
+        assert_eq!(
+            names,
+            ["a/x.intent", "b/x.intent", "c/d/x.intent", "top.intent"]
+        );
+        assert!(!all.truncated);
+        // The root, a and b: c and c/d are not read.
+        let cut = walk(&root, 3).unwrap();
+        assert!(cut.truncated);
+        assert_eq!(cut.files.len(), 3);
+        assert!(holds_intent_files(&root) && !holds_intent_files(&root.join("c")));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
