@@ -77,7 +77,8 @@ codes! {
     BAD_FIELD_VALUE = "E0203", Error, "invalid field value";
     BAD_TEST = "E0204", Error, "invalid test";
     MISSING_GIVEN_FIELD = "E0205", Error, "test request without a required field";
-    MISSING_OTHERWISE = "E0300", Error, "route that does not cover every request";
+    MISPLACED_ACTION = "E0206", Error, "action not allowed here";
+    ROUTE_NOT_COVERED = "E0300", Error, "route that does not cover every request";
     NO_ROUTE = "E0301", Error, "intent without a route";
     STEP_LACKS_CAPABILITY = "E0302", Error, "target lacks a needed capability";
     MISSING_CLEARANCE = "E0303", Error, "agent lacks clearance";
@@ -92,6 +93,7 @@ codes! {
     DATA_CYCLE = "E0312", Error, "invalid data hierarchy";
     TOOL_ROUTE = "E0313", Error, "tool intent not served by one MCP server";
     TOOL_ARGUMENT = "E0314", Error, "tool argument that is not a context field";
+    NO_OTHERWISE = "E0315", Error, "`otherwise` missing where it is required";
     CEDAR_INVALID = "E0400", Error, "generated Cedar policy is invalid";
     UNUSED = "W0001", Warning, "unused declaration";
     CAPABILITY_NOT_PROVIDED = "W0002", Warning, "capability no agent provides";

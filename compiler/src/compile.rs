@@ -4,7 +4,7 @@
 use crate::codes::Code;
 use crate::db::{self, Database, SourceFile, SourceSet};
 use crate::diagnostics::{self, Diagnostic};
-use crate::{cedar, stdlib};
+use crate::{cedar, mesh};
 /// The plan's hash: one definition, the runtime's, so a runtime loading a plan computes the
 /// same hash the compiler wrote.
 pub use intent_runtime::plan::plan_hash;
@@ -72,30 +72,18 @@ pub enum Stage {
     Build,
 }
 
-/// Compiles the sources together with the standard library.
+/// Compiles the sources, one mesh, together with the standard modules they do not replace
+/// ([`crate::mesh`]).
 pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
     let db = Database::default();
     // A user file that is a copy of a standard module (checking `stdlib/` itself) replaces it.
-    let replaced = |module: &str| {
-        let rel = module.trim_start_matches("<std>/");
-        sources
-            .iter()
-            .any(|s| s.path.replace('\\', "/").ends_with(rel))
-    };
-    let mut all: Vec<Source> = stdlib::MODULES
-        .iter()
-        .filter(|(p, _)| !replaced(p))
-        .map(|(p, t)| Source::new(*p, *t))
+    let mut all: Vec<Source> = mesh::kept_std(sources.iter().map(|s| s.path.as_str()))
+        .into_iter()
+        .map(|(p, t)| Source::new(p, t))
         .collect();
     let std_copies: Vec<bool> = sources
         .iter()
-        .map(|s| {
-            stdlib::MODULES.iter().any(|(p, _)| {
-                s.path
-                    .replace('\\', "/")
-                    .ends_with(p.trim_start_matches("<std>/"))
-            })
-        })
+        .map(|s| mesh::std_copy_of(&s.path).is_some())
         .collect();
     let first_user = all.len();
     all.extend(sources.iter().cloned());

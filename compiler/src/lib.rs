@@ -19,6 +19,7 @@ pub mod fmt;
 pub mod hir;
 pub mod ide;
 pub mod lines;
+pub mod mesh;
 pub mod render;
 pub mod stdlib;
 pub mod syntax;

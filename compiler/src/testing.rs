@@ -3,7 +3,7 @@
 //! engine's state store, and every `expect` line is checked against the result.
 //! Protocol-free: the CLI prints the outcomes.
 
-use crate::check::{SceneEvent, TestCase};
+use crate::check::{ExpectationKind, SceneEvent, TestCase};
 use intent_runtime::decision::TraceWhat;
 use intent_runtime::plan::Plan;
 use intent_runtime::state::Take;
@@ -54,13 +54,13 @@ fn run_one(plan: &Plan, t: &TestCase) -> TestOutcome {
         .expects
         .iter()
         .filter_map(|e| {
-            let holds = check(&actual, &e.kind, e.name.as_deref(), &e.steps);
+            let holds = check(&actual, e.kind, e.name.as_deref(), &e.steps);
             (holds == e.negated).then(|| {
                 format!(
                     "{}: expected {}{}",
                     e.source,
                     if e.negated { "not " } else { "" },
-                    describe(&e.kind, e.name.as_deref(), &e.steps)
+                    describe(e.kind, e.name.as_deref(), &e.steps)
                 )
             })
         })
@@ -161,40 +161,48 @@ pub fn execute_at(engine: &Engine, given: &Json, now: u64) -> Actual {
     }
 }
 
-fn check(actual: &Actual, kind: &str, name: Option<&str>, steps: &[(String, String)]) -> bool {
+fn check(
+    actual: &Actual,
+    kind: ExpectationKind,
+    name: Option<&str>,
+    steps: &[(String, String)],
+) -> bool {
+    use ExpectationKind as K;
     match actual {
         Actual::Invalid(_) => false,
         Actual::Decision(d) => {
             let agent_of =
                 |step: &str| d.steps.iter().find(|s| &*s.step == step).map(|s| &*s.agent);
             match kind {
-                "dispatch" => d.outcome == Outcome::Dispatch && d.steps.first().map(|s| &*s.agent) == name,
-                "plan" => d.outcome == Outcome::Plan && steps.iter().all(|(s, a)| agent_of(s) == Some(a.as_str())),
-                "escalate" => d.outcome == Outcome::Escalate && d.human.as_deref() == name,
-                "clarify" => d.outcome == Outcome::Clarify,
-                "deny" => d.outcome == Outcome::Deny,
-                "throttle" => d.outcome == Outcome::Throttle,
-                "intent" => d.intent.as_deref() == name,
-                "audit" => d.obligations.iter().any(|o| matches!(o, Obligation::Audit { .. })),
-                "redact" => d.obligations.iter().any(|o| matches!(o, Obligation::Redact { data } if data.iter().any(|x| Some(&**x) == name))),
-                _ => false,
+                K::Dispatch => d.outcome == Outcome::Dispatch && d.steps.first().map(|s| &*s.agent) == name,
+                K::Plan => d.outcome == Outcome::Plan && steps.iter().all(|(s, a)| agent_of(s) == Some(a.as_str())),
+                K::Escalate => d.outcome == Outcome::Escalate && d.human.as_deref() == name,
+                K::Clarify => d.outcome == Outcome::Clarify,
+                K::Deny => d.outcome == Outcome::Deny,
+                K::Throttle => d.outcome == Outcome::Throttle,
+                K::Intent => d.intent.as_deref() == name,
+                K::Audit => d.obligations.iter().any(|o| matches!(o, Obligation::Audit { .. })),
+                K::Redact => d.obligations.iter().any(|o| matches!(o, Obligation::Redact { data } if data.iter().any(|x| Some(&**x) == name))),
+                // A review verdict, never a decision's.
+                K::Pass => false,
             }
         }
         Actual::Verdict(v) => match kind {
-            "pass" => v.outcome == VerdictOutcome::Pass,
-            "redact" => {
+            K::Pass => v.outcome == VerdictOutcome::Pass,
+            K::Redact => {
                 v.outcome == VerdictOutcome::Redact && v.redact.iter().any(|x| Some(&**x) == name)
             }
-            "escalate" => v.outcome == VerdictOutcome::Escalate && v.human.as_deref() == name,
-            "deny" => v.outcome == VerdictOutcome::Deny,
-            _ => false,
+            K::Escalate => v.outcome == VerdictOutcome::Escalate && v.human.as_deref() == name,
+            K::Deny => v.outcome == VerdictOutcome::Deny,
+            // A decision's outcomes, never a review's.
+            K::Dispatch | K::Plan | K::Clarify | K::Throttle | K::Intent | K::Audit => false,
         },
     }
 }
 
-fn describe(kind: &str, name: Option<&str>, steps: &[(String, String)]) -> String {
+fn describe(kind: ExpectationKind, name: Option<&str>, steps: &[(String, String)]) -> String {
     match (kind, name) {
-        ("plan", _) => format!(
+        (ExpectationKind::Plan, _) => format!(
             "plan {{ {} }}",
             steps
                 .iter()
@@ -202,8 +210,8 @@ fn describe(kind: &str, name: Option<&str>, steps: &[(String, String)]) -> Strin
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        (k, Some(n)) => format!("{k} {n}"),
-        (k, None) => k.to_string(),
+        (k, Some(n)) => format!("{} {n}", k.word()),
+        (k, None) => k.word().to_string(),
     }
 }
 

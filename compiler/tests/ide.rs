@@ -430,3 +430,64 @@ proptest::proptest! {
         let _ = s.code_actions("m/a.intent", Span::new(0, offset as usize));
     }
 }
+
+/// The host's meshes are `intent check`'s (`intent_compiler::mesh`): a subdirectory and a user
+/// copy of a standard module belong to the mesh of the directory above, whatever order the
+/// files arrive in, and the copy replaces the bundled module. Every file then has the
+/// diagnostics `compile` gives it on the same files.
+#[test]
+fn the_host_sees_the_meshes_the_command_line_sees() {
+    use intent_compiler::compile::{compile, Source, Stage};
+    let data = format!(
+        "{}\ndata widgets : confidential\n",
+        include_str!("../../stdlib/std/data.intent")
+    );
+    let files = [
+        (
+            "m/sub/more.intent",
+            "use std.data.{widgets}\nagent b { provides x.read  clearance widgets }\n".to_string(),
+        ),
+        ("m/std/data.intent", data),
+        (
+            "m/main.intent",
+            "use std.data.{widgets}\ncapability x.read\nagent a { provides x.read  clearance widgets }\n"
+                .to_string(),
+        ),
+        ("other/x.intent", "capability y.read\n".to_string()),
+    ];
+    let mut host = Host::default();
+    for (p, t) in &files {
+        host.set_file(p, t.clone());
+    }
+    let s = host.snapshot();
+    let mesh: Vec<Source> = files[..3]
+        .iter()
+        .map(|(p, t)| Source::new(*p, t.clone()))
+        .collect();
+    let cli = compile(&mesh, Stage::Check).diagnostics;
+    let shown = |d: &intent_compiler::diagnostics::Diagnostic| {
+        format!("{} {} {:?}", d.code, d.primary.file, d.primary.span)
+    };
+    for (p, _) in &files[..3] {
+        let want: Vec<String> = cli
+            .iter()
+            .filter(|d| d.primary.file == *p)
+            .map(shown)
+            .collect();
+        let got: Vec<String> = s.diagnostics(p).iter().map(shown).collect();
+        assert_eq!(got, want, "{p}");
+    }
+    assert!(cli.iter().all(|d| !d.is_error()), "{cli:?}");
+    // The other directory is a mesh of its own: its capability is unused there, not a clash.
+    assert!(s
+        .diagnostics("other/x.intent")
+        .iter()
+        .all(|d| !d.is_error()));
+    // Removing the top file splits the subdirectory off again: its names are unknown there.
+    host.remove_file("m/main.intent");
+    let s = host.snapshot();
+    assert!(s
+        .diagnostics("m/sub/more.intent")
+        .iter()
+        .any(|d| d.is_error()));
+}

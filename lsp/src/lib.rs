@@ -2,7 +2,7 @@
 //! thin layer over the compiler's protocol-free IDE module (`intent_compiler::ide`). This crate
 //! holds no language logic: it converts positions (LSP columns are UTF-16 code units; the IDE
 //! layer speaks byte offsets), URIs and result types, owns the IO (reading the other files of
-//! an opened file's directory), and schedules the work.
+//! an opened file's mesh), and schedules the work.
 //!
 //! **Why tower-lsp-server 0.23.** tower-lsp 0.20 (2023) is unmaintained and its server does not
 //! exit after the `exit` notification while the client keeps stdin open (upstream issue #399),
@@ -19,10 +19,12 @@
 //! request is caught the same way and answered with an internal error: the server never dies
 //! of its input.
 //!
-//! **Meshes.** The `.intent` files of one directory form one mesh (as `intent check DIR`);
-//! opening a file loads its directory's other `.intent` files from disk.
+//! **Meshes.** What a mesh is comes from `intent_compiler::mesh`, as for `intent check`: opening
+//! a file loads the `.intent` files below its mesh's directory from disk ([`files`], the walk
+//! the command line uses too).
 
 mod convert;
+pub mod files;
 mod format;
 mod server;
 

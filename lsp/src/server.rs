@@ -2,10 +2,13 @@
 //! query on a snapshot off the async threads, and converts the answer back.
 
 use crate::convert::{self, path_of, uri_of};
+use crate::files;
 use intent_compiler::ide::{Host, Snapshot, TestStatus};
+use intent_compiler::mesh;
 use intent_compiler::syntax::ast::Span;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
@@ -109,35 +112,36 @@ impl Backend {
     }
 }
 
-/// The other `.intent` files of a file's directory, read from disk (IO stays here). Each
-/// real file once: a link to a file already taken (the open one included) would declare
-/// everything twice.
-fn siblings(path: &str) -> Vec<(String, String)> {
-    let dir = match std::path::Path::new(path).parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => return Vec::new(),
+/// At most this many directories are read to load one mesh from disk (docs/language-decisions.md):
+/// a file opened at the top of a large tree (a home directory) costs a bounded walk.
+const MAX_MESH_DIRS: usize = 10_000;
+
+/// The `.intent` files of the mesh of `path` ([`mesh::root_of`]), read from disk (IO stays
+/// here), with a warning when the walk stopped at its bound. Each real file once: a link to a
+/// file already taken would declare everything twice. Unreadable files are left out.
+fn mesh_files(path: &str) -> (Vec<(String, String)>, Option<String>) {
+    let root = mesh::root_of(path, |d| files::holds_intent_files(Path::new(d)));
+    if root.is_empty() {
+        return (Vec::new(), None);
+    }
+    let Ok(walk) = files::walk(Path::new(&root), MAX_MESH_DIRS) else {
+        return (Vec::new(), None);
     };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut paths: Vec<std::path::PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "intent") && p.is_file())
-        .collect();
-    paths.sort();
-    let mut seen: std::collections::HashSet<std::path::PathBuf> = std::path::Path::new(path)
-        .canonicalize()
-        .into_iter()
-        .collect();
-    paths
+    let warning = walk.truncated.then(|| {
+        format!("{root} has more than {MAX_MESH_DIRS} directories: only the .intent files of the first {MAX_MESH_DIRS} are part of the mesh")
+    });
+    let mut seen: std::collections::HashSet<std::path::PathBuf> =
+        Path::new(path).canonicalize().into_iter().collect();
+    let texts = walk
+        .files
         .into_iter()
         .filter(|p| p.canonicalize().map_or(true, |real| seen.insert(real)))
         .filter_map(|p| {
             let text = std::fs::read_to_string(&p).ok()?;
             Some((p.to_string_lossy().into_owned(), text))
         })
-        .collect()
+        .collect();
+    (texts, warning)
 }
 
 impl LanguageServer for Backend {
@@ -198,14 +202,17 @@ impl LanguageServer for Backend {
         if let Ok(mut open) = self.open.lock() {
             open.insert(path.clone(), (doc.uri.clone(), doc.version));
         }
-        let others = siblings(&path);
+        let (others, warning) = mesh_files(&path);
+        if let Some(w) = warning {
+            self.client.log_message(MessageType::WARNING, w).await;
+        }
         self.update(move |h| {
-            for (p, text) in others {
-                if p != path && !h.has_file(&p) {
-                    h.set_file(&p, text);
-                }
-            }
-            h.set_file(&path, doc.text);
+            // Open buffers override the disk.
+            let others: Vec<(String, String)> = others
+                .into_iter()
+                .filter(|(p, _)| *p != path && !h.has_file(p))
+                .collect();
+            h.set_files(others.into_iter().chain([(path, doc.text)]));
         })
         .await;
     }

@@ -1,13 +1,11 @@
 //! Finding and reading `.intent` files, and printing diagnostics in the chosen format.
 //!
-//! A directory is walked once per real directory: symbolic links are followed, but a
-//! directory reached again (a link back to an ancestor, or a second link to the same place)
-//! and a file reached again are skipped with a note, so a link loop costs one visit and
-//! never gives a mesh the same declarations twice.
+//! What a mesh is comes from `intent_compiler::mesh`; the directory walk (each real directory
+//! and file once, symbolic links followed, a loop skipped with a note) is `intent_lsp::files`,
+//! shared with the language server.
 
 use super::{Color, Format, OutputArgs};
 use intent_compiler::{render, Compilation, Source};
-use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +13,7 @@ use std::path::{Path, PathBuf};
 const MAX_SHOWN: usize = 200;
 
 /// Reads the meshes named by the paths (the current directory when none is given). Each
-/// directory is one mesh (all `.intent` files below it, compiled together); the files named
+/// directory is one mesh (all `.intent` files below it, compiled together: `intent_compiler::mesh`); the files named
 /// directly form one more mesh together. So `intent check examples/*` checks each example on
 /// its own, and `intent check a.intent b.intent` checks the two files as one mesh. Among several
 /// paths, files that are not `.intent` and directories without any are skipped.
@@ -42,7 +40,7 @@ pub fn load_meshes(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, String> {
             meshes.push(read(files)?);
         } else if p.exists() {
             // Shell globs (`examples/*`) also name READMEs and the like: only .intent files count.
-            if p.extension().is_some_and(|x| x == "intent") {
+            if intent_compiler::mesh::is_intent_file(&p.to_string_lossy()) {
                 loose.push(p.clone());
             }
         } else {
@@ -77,79 +75,21 @@ fn read(mut files: Vec<PathBuf>) -> Result<Vec<Source>, String> {
         .map(|f| {
             let bytes =
                 std::fs::read(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-            Ok(Source::from_bytes(display(&f), bytes))
+            Ok(Source::from_bytes(intent_lsp::files::display(&f), bytes))
         })
         .collect()
 }
 
-fn display(p: &Path) -> String {
-    let s = p.display().to_string();
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
-}
-
-/// The `.intent` files below `dir`, sorted, each file once; hidden directories, `target` and
-/// `node_modules` are skipped. What was skipped because it was reached twice is said on
-/// stderr.
+/// The `.intent` files below `dir`, sorted, each file once; the directories
+/// `intent_compiler::mesh::skips_dir` names are left out (the walk is the language server's,
+/// `intent_lsp::files`, so the editor reads a mesh as this does). What was skipped because it
+/// was reached twice is said on stderr.
 pub fn intent_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut notes = Vec::new();
-    let files = walk(dir, &mut notes)?;
-    for n in notes {
+    let walk = intent_lsp::files::walk(dir, usize::MAX)?;
+    for n in walk.notes {
         eprintln!("note: {n}");
     }
-    Ok(files)
-}
-
-/// [`intent_files`], with the notes returned instead of printed.
-fn walk(dir: &Path, notes: &mut Vec<String>) -> Result<Vec<PathBuf>, String> {
-    let cannot =
-        |d: &Path, e: std::io::Error| format!("cannot read directory {}: {e}", d.display());
-    // Real directories and files seen, by canonical path, with the path first seen.
-    let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new();
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let real = d.canonicalize().map_err(|e| cannot(&d, e))?;
-        if let Some(first) = dirs.get(&real) {
-            notes.push(format!(
-                "skipped {}: it is {}, already read (a symbolic link loop, or two links to one directory)",
-                display(&d),
-                display(first)
-            ));
-            continue;
-        }
-        dirs.insert(real, d.clone());
-        let mut entries: Vec<_> = std::fs::read_dir(&d)
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| cannot(&d, e))?;
-        entries.sort_by_key(|e| e.path());
-        // Subdirectories go on the stack last first, so they are read in name order.
-        let mut below = Vec::new();
-        for e in entries {
-            let p = e.path();
-            let name = e.file_name();
-            let hidden = name.to_string_lossy().starts_with('.');
-            if p.is_dir() {
-                if !hidden && name != "target" && name != "node_modules" {
-                    below.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "intent") {
-                // A file that cannot be resolved (a dangling link) is kept: reading it says why.
-                let real = p.canonicalize().unwrap_or_else(|_| p.clone());
-                if seen.insert(real) {
-                    out.push(p);
-                } else {
-                    notes.push(format!(
-                        "skipped {}: the same file was already read under another name",
-                        display(&p)
-                    ));
-                }
-            }
-        }
-        stack.extend(below.into_iter().rev());
-    }
-    out.sort();
-    Ok(out)
+    Ok(walk.files)
 }
 
 /// Prints the diagnostics (to stdout for json/github/sarif, to stderr for people).

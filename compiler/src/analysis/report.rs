@@ -67,7 +67,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                     _ => "end the arms with `otherwise => ...`".into(),
                 };
                 Diagnostic::new(
-                    Code::MISSING_OTHERWISE,
+                    Code::ROUTE_NOT_COVERED,
                     &file,
                     span,
                     format!(
@@ -82,7 +82,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                     continue;
                 };
                 Diagnostic::new(
-                    Code::MISSING_OTHERWISE,
+                    Code::ROUTE_NOT_COVERED,
                     &file,
                     span,
                     format!(

@@ -493,7 +493,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
         if let Some((file, value)) = self.t.find_const(self.file, &segs) {
             return self.const_value(file, value, p);
         }
-        if self.t.ws.is_broken("const", &p.dotted()) {
+        if self.t.ws.is_broken(ast::DeclKeyword::Const, &p.dotted()) {
             return Typed::error();
         }
         let mut candidates: Vec<String> = schema::field_names(&self.t.context)

@@ -21,7 +21,7 @@ mod tools;
 mod usage;
 
 pub use scene::{SceneEvent, MAX_SCENE_COUNT};
-pub use test_blocks::TestCase;
+pub use test_blocks::{Expectation, ExpectationKind, TestCase};
 
 use crate::analysis;
 use crate::diagnostics::Diagnostic;

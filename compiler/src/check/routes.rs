@@ -69,7 +69,10 @@ impl Checker<'_, '_> {
             self.unprovided_requires(ifile, idecl, agents);
             match by_intent.get(&id).copied() {
                 None => {
-                    let route_broken = self.t.ws.is_broken("route", &idecl.name.text);
+                    let route_broken = self
+                        .t
+                        .ws
+                        .is_broken(ast::DeclKeyword::Route, &idecl.name.text);
                     // A route written in a file that lacks its `package` line is reported
                     // there (E0112), not as a missing route.
                     let route_in_main = !in_main
@@ -118,7 +121,7 @@ impl Checker<'_, '_> {
 
     fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl, agents: &[plan::Agent]) {
         // An agent that did not parse may be the provider: its error was reported already.
-        if self.t.ws.broken.iter().any(|(_, w, _)| w == "agent") {
+        if self.t.ws.any_broken(ast::DeclKeyword::Agent) {
             return;
         }
         for f in &decl.fields {
@@ -211,7 +214,7 @@ impl Checker<'_, '_> {
         if arms.is_empty() {
             self.diags.push(
                 Diagnostic::new(
-                    Code::MISSING_OTHERWISE,
+                    Code::NO_OTHERWISE,
                     self.t.path(file),
                     head,
                     "this block has no arms",
@@ -225,17 +228,18 @@ impl Checker<'_, '_> {
             return out;
         }
         // A route may leave `otherwise` out when its arms cover every request: the analysis
-        // of the lowered plan proves that, or reports E0300 with a counterexample.
+        // of the lowered plan proves that, or reports E0300 with a counterexample. A review needs
+        // its `otherwise` (E0315).
         if otherwise_at.is_none() && matches!(of, ArmsOf::Review) {
             let fallback = "otherwise => pass";
             self.diags.push(
                 Diagnostic::new(
-                    Code::MISSING_OTHERWISE,
+                    Code::NO_OTHERWISE,
                     self.t.path(file),
                     head,
                     "these arms have no `otherwise`",
                 )
-                .with_label("requests that match no arm have nowhere to go")
+                .with_label("a response that matches no arm would have no verdict")
                 .with_help(format!("end the arms with `{fallback}`")),
             );
         }
@@ -268,7 +272,7 @@ impl Checker<'_, '_> {
             let place = if review { "a review" } else { "a route" };
             self.diags.push(
                 Diagnostic::new(
-                    Code::OPERAND_CONTEXT,
+                    Code::MISPLACED_ACTION,
                     self.t.path(file),
                     action.span(),
                     format!("`{what}` is not an action of {place}"),
@@ -576,7 +580,7 @@ impl Checker<'_, '_> {
                     }
                 }
                 plan::Target::Any(c) => {
-                    let broken_agent = self.t.ws.broken.iter().any(|(_, w, _)| w == "agent");
+                    let broken_agent = self.t.ws.any_broken(ast::DeclKeyword::Agent);
                     if !broken_agent && !agents.iter().any(|a| a.provides.contains(c)) {
                         self.diags.push(
                             Diagnostic::new(

@@ -34,14 +34,14 @@ impl Kind {
             Kind::Data => "data class",
         }
     }
-    /// The word that declares this kind.
-    pub fn keyword(self) -> &'static str {
+    /// The keyword that declares this kind.
+    pub fn keyword(self) -> DeclKeyword {
         match self {
-            Kind::Agent => "agent",
-            Kind::Human => "human",
-            Kind::Intent => "intent",
-            Kind::Const => "const",
-            Kind::Data => "data",
+            Kind::Agent => DeclKeyword::Agent,
+            Kind::Human => DeclKeyword::Human,
+            Kind::Intent => DeclKeyword::Intent,
+            Kind::Const => DeclKeyword::Const,
+            Kind::Data => DeclKeyword::Data,
         }
     }
 

@@ -29,13 +29,48 @@ pub struct TestCase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Expectation {
     pub negated: bool,
-    /// `dispatch`, `plan`, `escalate`, `clarify`, `deny`, `throttle`, `intent`, `audit`, `redact`, `pass`.
-    pub kind: String,
+    pub kind: ExpectationKind,
     /// The agent, human, intent or data class named, if any.
     pub name: Option<String>,
     /// For `plan { step: agent }`: the steps named and their agents.
     pub steps: Vec<(String, String)>,
     pub source: SourceLoc,
+}
+
+/// What an `expect` line asks for. Serialised as its word (`"dispatch"`), as it was when it was a
+/// string; `testing.rs` matches it exhaustively, so a new form is handled everywhere or fails to
+/// build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectationKind {
+    Dispatch,
+    Plan,
+    Escalate,
+    Clarify,
+    Deny,
+    Throttle,
+    Intent,
+    Audit,
+    Redact,
+    Pass,
+}
+
+impl ExpectationKind {
+    /// The word that writes it in a test.
+    pub fn word(self) -> &'static str {
+        match self {
+            ExpectationKind::Dispatch => "dispatch",
+            ExpectationKind::Plan => "plan",
+            ExpectationKind::Escalate => "escalate",
+            ExpectationKind::Clarify => "clarify",
+            ExpectationKind::Deny => "deny",
+            ExpectationKind::Throttle => "throttle",
+            ExpectationKind::Intent => "intent",
+            ExpectationKind::Audit => "audit",
+            ExpectationKind::Redact => "redact",
+            ExpectationKind::Pass => "pass",
+        }
+    }
 }
 
 const REQUEST_KEYS: &[&str] = &[
@@ -185,34 +220,28 @@ impl Checker<'_, '_> {
                 line,
                 col,
             };
-            let mut x = Expectation {
-                negated: e.negated,
-                kind: String::new(),
-                name: None,
-                steps: Vec::new(),
-                source,
-            };
+            let mut steps = Vec::new();
             let (kind, name) = match &e.kind {
                 ExpectKind::Dispatch(n) => (
-                    "dispatch",
+                    ExpectationKind::Dispatch,
                     self.t
                         .resolve_agent(file, n, &mut self.diags)
                         .map(|_| n.text.clone()),
                 ),
                 ExpectKind::Escalate(n) => (
-                    "escalate",
+                    ExpectationKind::Escalate,
                     self.t
                         .resolve_human(file, n, &mut self.diags)
                         .map(|_| n.text.clone()),
                 ),
                 ExpectKind::Intent(n) => (
-                    "intent",
+                    ExpectationKind::Intent,
                     self.t
                         .resolve_intent(file, n, &mut self.diags)
                         .map(|_| n.text.clone()),
                 ),
                 ExpectKind::Redact(p) => (
-                    "redact",
+                    ExpectationKind::Redact,
                     self.t
                         .resolve_data(file, p, &mut self.diags)
                         .map(|d| self.t.data_name(d).to_string()),
@@ -220,24 +249,28 @@ impl Checker<'_, '_> {
                 ExpectKind::Plan(pairs) => {
                     for (step, agent) in pairs {
                         if self.t.resolve_agent(file, agent, &mut self.diags).is_some() {
-                            x.steps.push((step.text.clone(), agent.text.clone()));
+                            steps.push((step.text.clone(), agent.text.clone()));
                         }
                     }
-                    ("plan", None)
+                    (ExpectationKind::Plan, None)
                 }
                 ExpectKind::Unnamed(word) => {
                     self.unnamed_expectation(file, e.span, word);
                     continue;
                 }
-                ExpectKind::Clarify => ("clarify", None),
-                ExpectKind::Deny => ("deny", None),
-                ExpectKind::Throttle => ("throttle", None),
-                ExpectKind::Audit => ("audit", None),
-                ExpectKind::Pass => ("pass", None),
+                ExpectKind::Clarify => (ExpectationKind::Clarify, None),
+                ExpectKind::Deny => (ExpectationKind::Deny, None),
+                ExpectKind::Throttle => (ExpectationKind::Throttle, None),
+                ExpectKind::Audit => (ExpectationKind::Audit, None),
+                ExpectKind::Pass => (ExpectationKind::Pass, None),
             };
-            x.kind = kind.to_string();
-            x.name = name;
-            expects.push(x);
+            expects.push(Expectation {
+                negated: e.negated,
+                kind,
+                name,
+                steps,
+                source,
+            });
         }
         Some(TestCase {
             name: t.name.0.clone(),

@@ -139,9 +139,9 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                     }
                     ws.tests.push((fi, t, item));
                 }
-                ItemKind::Error(Some((word, name))) => {
+                ItemKind::Error(Some((keyword, name))) => {
                     ws.broken
-                        .push((pkg_name.clone(), word.clone(), name.text.clone()));
+                        .push((pkg_name.clone(), *keyword, name.text.clone()));
                 }
                 ItemKind::Use(_) | ItemKind::Package(_) | ItemKind::Error(None) => {}
             }

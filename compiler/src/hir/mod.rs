@@ -71,13 +71,20 @@ pub struct Workspace<'a> {
     pub tests: Vec<(usize, &'a TestDecl, &'a Item)>,
     /// (package, keyword, name) of declarations that did not parse: their names are known to
     /// exist, so uses of them are not reported again.
-    pub broken: Vec<(String, String, String)>,
+    pub broken: Vec<(String, DeclKeyword, String)>,
 }
 
 impl Workspace<'_> {
     /// Whether a declaration of this keyword and name failed to parse in a package.
-    pub fn is_broken(&self, word: &str, name: &str) -> bool {
-        self.broken.iter().any(|(_, w, n)| w == word && n == name)
+    pub fn is_broken(&self, keyword: DeclKeyword, name: &str) -> bool {
+        self.broken
+            .iter()
+            .any(|(_, k, n)| *k == keyword && n == name)
+    }
+
+    /// Whether any declaration of this keyword failed to parse.
+    pub fn any_broken(&self, keyword: DeclKeyword) -> bool {
+        self.broken.iter().any(|(_, k, _)| *k == keyword)
     }
 }
 

@@ -7,8 +7,9 @@
 //! change to the host cancels the queries running on snapshots (salsa unwinds them with
 //! `salsa::Cancelled`; the caller catches that and answers "content modified").
 //!
-//! A *mesh* is the `.intent` files of one directory (like `intent check DIR`), compiled
-//! together with the standard library; each mesh is one salsa `SourceSet`.
+//! A *mesh* is what [`crate::mesh`] says: the files below the directory [`crate::mesh::root_of`]
+//! names (the directory to give `intent check` for the same mesh), compiled with the standard
+//! modules none of them is a copy of; each mesh is one salsa `SourceSet`.
 
 mod actions;
 mod complete;
@@ -36,7 +37,7 @@ pub use tokens::{SemanticToken, TokenKind};
 
 use crate::db::{Database, SourceFile, SourceSet};
 use crate::syntax::ast::Span;
-use crate::{diagnostics::Diagnostic, stdlib};
+use crate::{diagnostics::Diagnostic, mesh, stdlib};
 use salsa::Setter;
 use std::collections::BTreeMap;
 
@@ -53,6 +54,8 @@ pub struct Host {
     std: Vec<SourceFile>,
     files: BTreeMap<String, SourceFile>,
     meshes: BTreeMap<String, SourceSet>,
+    /// Each file's mesh, by the directory naming it.
+    roots: BTreeMap<String, String>,
 }
 
 impl Default for Host {
@@ -73,27 +76,42 @@ impl Host {
             std,
             files: BTreeMap::new(),
             meshes: BTreeMap::new(),
+            roots: BTreeMap::new(),
         }
     }
 
-    /// Sets the text of a file, adding it (to the mesh of its directory) when it is new. An
-    /// unchanged text sets nothing, so nothing is recomputed.
+    /// Sets the text of a file, adding it (to its mesh, which may join meshes) when it is new.
+    /// An unchanged text sets nothing, so nothing is recomputed.
     pub fn set_file(&mut self, path: &str, text: String) {
-        if let Some(file) = self.files.get(path).copied() {
-            if *file.text(&self.db) != text {
-                file.set_text(&mut self.db).to(text);
+        self.set_files([(path.to_string(), text)]);
+    }
+
+    /// [`Host::set_file`] for many files at once (a mesh read from disk): the meshes are
+    /// worked out once, after all of them.
+    pub fn set_files(&mut self, files: impl IntoIterator<Item = (String, String)>) {
+        let mut added = false;
+        for (path, text) in files {
+            if let Some(file) = self.files.get(&path).copied() {
+                if *file.text(&self.db) != text {
+                    file.set_text(&mut self.db).to(text);
+                }
+                continue;
             }
-            return;
+            // A user copy of a standard module is standard, as `compile` has it.
+            let is_std = mesh::std_copy_of(&path).is_some();
+            let file = SourceFile::new(&self.db, path.clone(), text, is_std);
+            self.files.insert(path, file);
+            added = true;
         }
-        let file = SourceFile::new(&self.db, path.to_string(), text, false);
-        self.files.insert(path.to_string(), file);
-        self.refresh_mesh(&mesh_of(path));
+        if added {
+            self.regroup();
+        }
     }
 
     /// Forgets a file (deleted on disk).
     pub fn remove_file(&mut self, path: &str) {
         if self.files.remove(path).is_some() {
-            self.refresh_mesh(&mesh_of(path));
+            self.regroup();
         }
     }
 
@@ -102,23 +120,37 @@ impl Host {
         self.files.contains_key(path)
     }
 
-    fn refresh_mesh(&mut self, mesh: &str) {
-        let mut members: Vec<SourceFile> = self.std.clone();
-        members.extend(
-            self.files
+    /// Works the meshes out again after a file came or went ([`mesh::group`]); a mesh whose
+    /// members did not change is left alone, so nothing of it is recomputed.
+    fn regroup(&mut self) {
+        let groups = mesh::group(self.files.keys().map(String::as_str));
+        let mut roots = BTreeMap::new();
+        let mut meshes = BTreeMap::new();
+        for (root, paths) in groups {
+            let kept = mesh::kept_std(paths.iter().copied());
+            let mut members: Vec<SourceFile> = self
+                .std
                 .iter()
-                .filter(|(p, _)| mesh_of(p) == mesh)
-                .map(|(_, f)| *f),
-        );
-        match self.meshes.get(mesh).copied() {
-            Some(set) => {
-                set.set_files(&mut self.db).to(members);
+                .copied()
+                .filter(|f| kept.iter().any(|(p, _)| f.path(&self.db) == p))
+                .collect();
+            members.extend(paths.iter().filter_map(|p| self.files.get(*p).copied()));
+            for p in paths {
+                roots.insert(p.to_string(), root.clone());
             }
-            None => {
-                let set = SourceSet::new(&self.db, members);
-                self.meshes.insert(mesh.to_string(), set);
-            }
+            let set = match self.meshes.get(&root).copied() {
+                Some(set) => {
+                    if *set.files(&self.db) != members {
+                        set.set_files(&mut self.db).to(members);
+                    }
+                    set
+                }
+                None => SourceSet::new(&self.db, members),
+            };
+            meshes.insert(root, set);
         }
+        self.meshes = meshes;
+        self.roots = roots;
     }
 
     /// A read-only view for answering queries, possibly on another thread.
@@ -128,15 +160,8 @@ impl Host {
             std: self.std.clone(),
             files: self.files.clone(),
             meshes: self.meshes.clone(),
+            roots: self.roots.clone(),
         }
-    }
-}
-
-/// The directory a file's mesh is named by.
-fn mesh_of(path: &str) -> String {
-    match path.rfind(['/', '\\']) {
-        Some(i) => path[..i].to_string(),
-        None => String::new(),
     }
 }
 
@@ -147,6 +172,7 @@ pub struct Snapshot {
     std: Vec<SourceFile>,
     files: BTreeMap<String, SourceFile>,
     meshes: BTreeMap<String, SourceSet>,
+    roots: BTreeMap<String, String>,
 }
 
 impl Snapshot {
@@ -159,8 +185,7 @@ impl Snapshot {
 
     /// The mesh a file belongs to (a standard module belongs to none).
     pub(crate) fn mesh(&self, path: &str) -> Option<SourceSet> {
-        self.files.get(path)?;
-        self.meshes.get(&mesh_of(path)).copied()
+        self.meshes.get(self.roots.get(path)?).copied()
     }
 
     pub(crate) fn meshes(&self) -> impl Iterator<Item = SourceSet> + '_ {

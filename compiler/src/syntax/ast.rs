@@ -116,7 +116,19 @@ pub enum ItemKind {
     /// Text the parser could not make sense of; a diagnostic was already reported. When the
     /// broken text still shows what it declares (`agent reader { ...typo... }`), that word and
     /// name are kept, so that uses of the name elsewhere are not reported as unknown.
-    Error(Option<(String, Name)>),
+    Error(Option<(DeclKeyword, Name)>),
+}
+
+/// A keyword that declares a name, as kept for a declaration that did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeclKeyword {
+    Agent,
+    Human,
+    Intent,
+    Data,
+    Const,
+    Policy,
+    Route,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

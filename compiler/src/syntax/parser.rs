@@ -185,27 +185,27 @@ pub fn parse(text: &str) -> Parsed {
 type Spanned = (usize, Token, usize);
 
 /// What a broken item still shows it declares: its keyword and the name after it.
-fn declared(chunk: &[Spanned]) -> Option<(String, Name)> {
+fn declared(chunk: &[Spanned]) -> Option<(DeclKeyword, Name)> {
     let (kw, rest) = chunk.split_first()?;
     let (l, name, r) = rest.first()?;
-    let declaring = matches!(
-        kw.1,
-        Token::Agent
-            | Token::Human
-            | Token::Intent
-            | Token::Data
-            | Token::Const
-            | Token::Policy
-            | Token::Route
-    );
+    let keyword = match kw.1 {
+        Token::Agent => DeclKeyword::Agent,
+        Token::Human => DeclKeyword::Human,
+        Token::Intent => DeclKeyword::Intent,
+        Token::Data => DeclKeyword::Data,
+        Token::Const => DeclKeyword::Const,
+        Token::Policy => DeclKeyword::Policy,
+        Token::Route => DeclKeyword::Route,
+        _ => return None,
+    };
     let is_name =
         matches!(name, Token::Ident(_)) || (!name.is_reserved() && name.static_text_is_word());
-    if !(declaring && is_name) {
+    if !is_name {
         return None;
     }
     let word = name.text();
     Some((
-        kw.1.text(),
+        keyword,
         Name {
             text: word,
             span: Span::new(*l, *r),
