@@ -3,6 +3,7 @@
 //! a decision is answered with a status and `x-intent-*` response headers that Envoy's
 //! `ext_authz` (HTTP mode) and nginx's `auth_request` pass on without glue.
 
+pub use super::body::{answer_body, answer_body_with};
 use crate::decision::{Decision, Obligation, Outcome};
 use crate::limits::{
     echo, MAX_DEPTH, MAX_HEADERS, MAX_HEADERS_TOTAL, MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_TEXT,
@@ -397,6 +398,12 @@ pub fn status_of(outcome: Outcome, set: StatusSet) -> StatusCode {
 /// A header value from any text: bytes outside visible ASCII (and `%`) are percent-encoded, so
 /// a reason in any language survives the trip through a header.
 pub fn header_text(text: &str) -> HeaderValue {
+    // Most texts (names, ids, hashes) need no encoding.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'%') {
+        if let Ok(v) = HeaderValue::from_str(text) {
+            return v;
+        }
+    }
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if (0x20..0x7f).contains(&b) && b != b'%' {
@@ -485,21 +492,6 @@ fn www_authenticate(d: &Decision) -> HeaderValue {
     }
     params.push(format!("decision=\"{}\"", d.decision_id));
     header_text(&format!("Intent {}", params.join(", ")))
-}
-
-/// The JSON body of an answer: the decision without its trace.
-pub fn answer_body(d: &Decision) -> String {
-    answer_body_with(d, |_| {})
-}
-
-/// The answer's body, with more keys added by `extra` (the delegation tokens, say).
-pub fn answer_body_with(d: &Decision, extra: impl FnOnce(&mut Map<String, Json>)) -> String {
-    let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
-    if let Json::Object(map) = &mut v {
-        map.remove("trace");
-        extra(map);
-    }
-    v.to_string()
 }
 
 /// Removes the answer headers a client sent, so only a decision can set them.

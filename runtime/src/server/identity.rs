@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
 /// Puts the caller the credentials establish into `req` (nothing without a broker, or when
@@ -76,16 +75,6 @@ pub(super) fn mint(app: &App, engine: &Engine, d: &Decision, lineage: &[String])
         app.metrics.minted(tokens.len());
     }
     tokens
-}
-
-/// Adds `tokens` to an answer's JSON object.
-pub(super) fn add_tokens(map: &mut Map<String, Json>, tokens: &[StepToken]) {
-    if !tokens.is_empty() {
-        map.insert(
-            "tokens".into(),
-            serde_json::to_value(tokens).unwrap_or(Json::Null),
-        );
-    }
 }
 
 /// Sets `x-intent-token`: the tokens in step order, separated by commas.

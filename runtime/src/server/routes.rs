@@ -170,6 +170,15 @@ fn parse<T: for<'de> Deserialize<'de>>(
     })
 }
 
+/// `value` as JSON text, written into a buffer sized for a decision with its trace (one
+/// allocation where growing from empty would take several).
+fn answer_text(value: &impl Serialize) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, value)?;
+    // serde_json writes only UTF-8.
+    String::from_utf8(out).map_err(serde::ser::Error::custom)
+}
+
 /// A decision with the context fields the plan does not declare and its delegation tokens.
 #[derive(Serialize)]
 struct DecisionAnswer<'a> {
@@ -237,9 +246,9 @@ async fn decide(
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
     let tokens = identity::mint(&app, &engine, &d, lineage);
     let text = if unknown.is_empty() && tokens.is_empty() {
-        serde_json::to_string(&d)
+        answer_text(&d)
     } else {
-        serde_json::to_string(&DecisionAnswer {
+        answer_text(&DecisionAnswer {
             decision: &d,
             unknown_fields: unknown.iter().map(|u| u.path.as_str()).collect(),
             tokens: &tokens,
@@ -421,7 +430,8 @@ async fn authz(
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
     let tokens = identity::mint(&app, &engine, &d, lineage);
     drop(engine);
-    let body = headers::answer_body_with(&d, |m| identity::add_tokens(m, &tokens));
+    let tokens_key = (!tokens.is_empty()).then_some(("tokens", &tokens[..]));
+    let body = headers::answer_body_with(&d, tokens_key);
     let mut r = json(headers::status_of(d.outcome, set), body);
     headers::answer_headers(&d, set, r.headers_mut());
     identity::token_header(r.headers_mut(), &tokens);

@@ -1,0 +1,179 @@
+//! The JSON body of an authorization answer (`/v1/authz`, the tower Layer): the decision
+//! without its trace, written straight from the decision (no JSON value is built). Its keys
+//! are the decision's in the order these answers have always had them: `decision_id` where
+//! `trace` stands in the decision, then `plan_hash`, then any extra key (the delegation tokens).
+
+use crate::decision::Decision;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// The JSON body of an answer: the decision without its trace.
+pub fn answer_body(d: &Decision) -> String {
+    answer_body_with::<()>(d, None)
+}
+
+/// The answer's body, with one more key (`tokens`, say) when `extra` is given.
+pub fn answer_body_with<T: Serialize + ?Sized>(d: &Decision, extra: Option<(&str, &T)>) -> String {
+    let mut out = Vec::with_capacity(512);
+    // Writing into a Vec cannot fail, and every key is a string.
+    if serde_json::to_writer(&mut out, &Body { d, extra }).is_err() {
+        return "null".into();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+struct Body<'a, T: ?Sized> {
+    d: &'a Decision,
+    extra: Option<(&'a str, &'a T)>,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Body<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.d;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("outcome", &d.outcome)?;
+        m.serialize_entry("intent", &d.intent)?;
+        m.serialize_entry("confidence", &d.confidence)?;
+        if let Some(c) = &d.classifier {
+            m.serialize_entry("classifier", c)?;
+        }
+        if let Some(n) = &d.none_of_these {
+            m.serialize_entry("none_of_these", n)?;
+        }
+        m.serialize_entry("steps", &d.steps)?;
+        if let Some(h) = &d.human {
+            m.serialize_entry("human", h)?;
+        }
+        if let Some(ms) = &d.deadline_ms {
+            m.serialize_entry("deadline_ms", ms)?;
+        }
+        if let Some(q) = &d.question {
+            m.serialize_entry("question", q)?;
+        }
+        if let Some(r) = &d.reason {
+            m.serialize_entry("reason", r)?;
+        }
+        if let Some(ms) = &d.retry_after_ms {
+            m.serialize_entry("retry_after_ms", ms)?;
+        }
+        m.serialize_entry("obligations", &d.obligations)?;
+        m.serialize_entry("decision_id", &d.decision_id)?;
+        m.serialize_entry("plan_hash", &d.plan_hash)?;
+        if let Some((k, v)) = self.extra {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::decision::{DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat};
+    use serde_json::Value as Json;
+    use std::sync::Arc;
+
+    /// How the body was made before it was written straight: the decision as a JSON value,
+    /// its trace removed, the extra key added.
+    fn through_a_value(d: &Decision, extra: Option<(&str, Json)>) -> String {
+        let mut v = serde_json::to_value(d).unwrap();
+        if let Json::Object(map) = &mut v {
+            map.remove("trace");
+            if let Some((k, x)) = extra {
+                map.insert(k.into(), x);
+            }
+        }
+        v.to_string()
+    }
+
+    fn every_field() -> Decision {
+        // A struct literal without `..`: a field added to `Decision` fails to compile here,
+        // until the body above writes it too.
+        Decision {
+            outcome: Outcome::Throttle,
+            intent: Some("pay \"now\"".into()),
+            confidence: Some(0.25),
+            classifier: Some("builtin".into()),
+            none_of_these: Some(0.125),
+            steps: vec![FilledStep {
+                step: "dispatch".into(),
+                agent: "pay_bot".into(),
+                endpoint: Some("http://pay:80".into()),
+                handles: Arc::from(vec![]),
+            }],
+            human: Some("finance_lead".into()),
+            deadline_ms: Some(3_600_000),
+            question: Some("which one?".into()),
+            reason: Some("over the limit – wait".into()),
+            retry_after_ms: Some(1500),
+            obligations: vec![
+                Obligation::Audit {
+                    rule: "audit#1".into(),
+                    because: None,
+                },
+                Obligation::Redact {
+                    data: vec!["pii".into()],
+                },
+            ],
+            trace: vec![TraceEntry {
+                kind: "guard",
+                what: TraceWhat::Text("limit".into()),
+                matched: true,
+                detail: None,
+                at: None,
+            }],
+            plan_hash: "ab12".into(),
+            decision_id: DecisionId { at_ms: 7, seq: 9 },
+        }
+    }
+
+    #[test]
+    fn the_body_is_the_decision_without_its_trace_as_it_always_was() {
+        let full = every_field();
+        let bare = Decision {
+            classifier: None,
+            none_of_these: None,
+            intent: None,
+            confidence: None,
+            steps: vec![],
+            human: None,
+            deadline_ms: None,
+            question: None,
+            reason: None,
+            retry_after_ms: None,
+            obligations: vec![],
+            ..full.clone()
+        };
+        let parsed = |text: &str| serde_json::from_str::<Json>(text).unwrap();
+        for d in [&full, &bare] {
+            assert_eq!(parsed(&answer_body(d)), parsed(&through_a_value(d, None)));
+            let tokens = serde_json::json!([{"step": "dispatch", "token": "a.b.c"}]);
+            assert_eq!(
+                parsed(&answer_body_with(d, Some(("tokens", &tokens)))),
+                parsed(&through_a_value(d, Some(("tokens", tokens.clone()))))
+            );
+        }
+        // The keys in the order the answers have in the sidecar (where serde_json keeps the
+        // order of a map; a build without that feature used to sort them).
+        let body = answer_body_with(&full, Some(("tokens", &[0])));
+        let at = |key: &str| body.find(&format!("\"{key}\":")).unwrap();
+        let order = [
+            "outcome",
+            "intent",
+            "confidence",
+            "classifier",
+            "none_of_these",
+            "steps",
+            "human",
+            "deadline_ms",
+            "question",
+            "reason",
+            "retry_after_ms",
+            "obligations",
+            "decision_id",
+            "plan_hash",
+            "tokens",
+        ];
+        assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{body}");
+    }
+}
