@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,31 +15,9 @@ use std::time::Duration;
 /// (file relative to the tree, code, 1-based line) of each diagnostic.
 type Seen = BTreeSet<(String, String, u64)>;
 
-fn send(stdin: &mut impl Write, msg: &Value) {
-    let body = msg.to_string();
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    stdin.flush().unwrap();
-}
-
-fn read(reader: &mut impl BufRead) -> Option<Value> {
-    let mut len = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length: ") {
-            len = v.parse().ok()?;
-        }
-    }
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
+#[path = "common/lsp_frames.rs"]
+mod lsp_frames;
+use lsp_frames::{read, send};
 
 /// A mesh `m/` with a file at its top, one in `m/sub/` that uses its capability, and a user
 /// copy of `std.data` in `m/std/` that adds the data class both files use.
