@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use intent_compiler::{compile, testing, Source, Stage};
-use intent_runtime::{Decision, Engine, Outcome, Request};
+use intent_runtime::{Decision, Engine, Outcome, Request, TraceKind};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -267,7 +267,7 @@ fn decision_json_has_the_documented_shape() {
         v["steps"][0],
         json!({"step": "parse", "agent": "doc_parser_eu"})
     );
-    let forbid = d.trace.iter().find(|t| t.kind == "rule").unwrap();
+    let forbid = d.trace.iter().find(|t| t.kind == TraceKind::Rule).unwrap();
     assert!(
         forbid.at.as_deref().unwrap().starts_with("t.intent:"),
         "{forbid:?}"

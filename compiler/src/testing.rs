@@ -279,8 +279,8 @@ pub fn trace_lines(actual: &Actual) -> Vec<String> {
             let refused = t.matched && matches!(t.what, TraceWhat::Forbid { .. });
             let (mark, kind) = match (refused, t.matched) {
                 (true, _) => ("✗", "refused"),
-                (false, true) => ("✓", t.kind),
-                (false, false) => ("·", t.kind),
+                (false, true) => ("✓", t.kind.as_str()),
+                (false, false) => ("·", t.kind.as_str()),
             };
             format!(
                 "{mark} {kind:<9} {}{}{}",

@@ -54,11 +54,50 @@ pub enum Obligation {
     Redact { data: Vec<Arc<str>> },
 }
 
+/// What kind of thing a trace entry looked at; a lowercase word in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceKind {
+    /// The classifier's reading of a text request.
+    Classifier,
+    /// A guard before the route: lineage, depth, an unknown intent, confidence.
+    Guard,
+    /// A rate limit or breaker taken for the decision.
+    Limit,
+    /// An arm of the intent's route.
+    Arm,
+    /// An agent tried for a step.
+    Candidate,
+    /// A policy rule that applied to an agent.
+    Rule,
+    /// An arm of a review.
+    Review,
+}
+
+impl TraceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceKind::Classifier => "classifier",
+            TraceKind::Guard => "guard",
+            TraceKind::Limit => "limit",
+            TraceKind::Arm => "arm",
+            TraceKind::Candidate => "candidate",
+            TraceKind::Rule => "rule",
+            TraceKind::Review => "review",
+        }
+    }
+}
+
+impl std::fmt::Display for TraceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One thing the evaluator looked at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceEntry {
-    /// `classifier`, `guard`, `arm`, `candidate`, `rule`, `review`.
-    pub kind: &'static str,
+    pub kind: TraceKind,
     /// What was looked at (an arm, a rule id, an agent); a string in JSON.
     pub what: TraceWhat,
     pub matched: bool,

@@ -35,8 +35,8 @@ pub mod trust;
 pub mod unknown;
 
 pub use decision::{
-    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat, Verdict,
-    VerdictOutcome,
+    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
+    Verdict, VerdictOutcome,
 };
 pub use engine::{
     unavailable, Attempt, Engine, PlanError, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS,

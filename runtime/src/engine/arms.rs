@@ -16,7 +16,7 @@
 //! is the same as arm by arm.
 
 use super::Engine;
-use crate::decision::{TraceEntry, TraceWhat};
+use crate::decision::{TraceEntry, TraceKind, TraceWhat};
 use crate::eval::{holds_in, lookup, Env, Fault};
 use crate::litset::{Probe, Scalars, ScalarsBuilder, Sets};
 use crate::plan::{Arm, Expr, IntentId, Value};
@@ -296,7 +296,7 @@ pub(crate) fn misses(arms: &[Arm], route: &Arc<str>, at: &[Arc<str>]) -> Box<[Tr
     arms.iter()
         .enumerate()
         .map(|(a, arm)| TraceEntry {
-            kind: "arm",
+            kind: TraceKind::Arm,
             what: TraceWhat::Arm {
                 route: route.clone(),
                 arm: a + 1,

@@ -7,7 +7,7 @@ use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
 use crate::classifier::{Classification, Classifier};
 use crate::decision::{
-    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat,
+    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
 };
 use crate::eval::{holds_in, Env};
 use crate::limits::{echo, MAX_TEXT};
@@ -98,7 +98,7 @@ impl<'v> Draft<'v> {
 
     pub fn trace(
         &mut self,
-        kind: &'static str,
+        kind: TraceKind,
         what: TraceWhat,
         matched: bool,
         detail: Option<Arc<str>>,
@@ -332,7 +332,7 @@ impl Engine {
             if let Some(b) = dr.view.blocked(t, now) {
                 let w = b.wait_ms();
                 dr.trace(
-                    "limit",
+                    TraceKind::Limit,
                     TraceWhat::Text(format!("rate limit of intent {}", t.subject.name())),
                     false,
                     Some(Arc::from(format!("free in {w} ms"))),
@@ -462,7 +462,7 @@ impl Engine {
         match c.best() {
             Some(best) if best.score > 0.0 && best.score >= floor => {
                 dr.trace(
-                    "classifier",
+                    TraceKind::Classifier,
                     TraceWhat::Text(format!("text classified as {}", name(best.intent))),
                     true,
                     detail,
@@ -472,7 +472,7 @@ impl Engine {
             }
             best => {
                 dr.trace(
-                    "classifier",
+                    TraceKind::Classifier,
                     TraceWhat::Text("text matches no intent".into()),
                     false,
                     detail,
@@ -544,7 +544,7 @@ impl Engine {
                 .get(last as usize)
                 .is_some_and(|p| p.delegates.contains(&intent));
             dr.trace(
-                "guard",
+                TraceKind::Guard,
                 TraceWhat::Text(format!("{} may delegate {}", name(last), name(intent))),
                 allowed,
                 None,
@@ -567,7 +567,7 @@ impl Engine {
         }
         if lineage.contains(&intent) {
             dr.trace(
-                "guard",
+                TraceKind::Guard,
                 TraceWhat::Text("delegation loop".into()),
                 true,
                 None,
@@ -585,7 +585,7 @@ impl Engine {
         if let Some(max) = self.plan.limits.delegation_depth {
             if depth > max {
                 dr.trace(
-                    "guard",
+                    TraceKind::Guard,
                     TraceWhat::Text(format!("delegation depth {depth} > {max}")),
                     true,
                     None,
@@ -643,7 +643,7 @@ impl Engine {
                 Some(blocked) => {
                     let w = blocked.wait_ms();
                     dr.trace(
-                        "candidate",
+                        TraceKind::Candidate,
                         TraceWhat::Text(format!("human {}", take.subject.name())),
                         false,
                         Some(Arc::from(format!("rate limit: free in {w} ms"))),
@@ -747,7 +747,7 @@ impl Engine {
                     }
                     Ok(hit) => {
                         dr.trace(
-                            "rule",
+                            TraceKind::Rule,
                             TraceWhat::EscalateRule {
                                 rule: info.id.clone(),
                                 agent: agent_name.clone(),
@@ -785,7 +785,7 @@ impl Engine {
                     }
                     Ok(hit) => {
                         dr.trace(
-                            "rule",
+                            TraceKind::Rule,
                             TraceWhat::AuditRule {
                                 rule: info.id.clone(),
                                 agent: agent_name.clone(),

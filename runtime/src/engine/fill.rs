@@ -7,7 +7,7 @@
 use super::decide::Draft;
 use super::index::Applicable;
 use super::{Candidate, Engine, StepInfo};
-use crate::decision::TraceWhat;
+use crate::decision::{TraceKind, TraceWhat};
 use crate::eval::{holds_in, Env, Fault};
 use crate::plan::{self, AgentId, DataId};
 use crate::state::Blocked;
@@ -77,7 +77,7 @@ impl Engine {
                 match self.admit(c, step, env, now, dr) {
                     Err(f) => return Fill::Fault(f.0),
                     Ok(None) => {
-                        dr.trace("candidate", what(), true, None, step.at.clone());
+                        dr.trace(TraceKind::Candidate, what(), true, None, step.at.clone());
                         chosen = Some((n, c.agent));
                         break;
                     }
@@ -109,7 +109,7 @@ impl Engine {
                                 Some(Arc::from(format!("rate limit: free in {w} ms")))
                             }
                         };
-                        dr.trace("candidate", what(), false, why, step.at.clone());
+                        dr.trace(TraceKind::Candidate, what(), false, why, step.at.clone());
                     }
                 }
             }
@@ -310,7 +310,7 @@ impl Engine {
                     .map_or(Ok(false), |u| holds_in(u, &env, &self.sets))?;
             if applies {
                 dr.trace(
-                    "rule",
+                    TraceKind::Rule,
                     TraceWhat::Forbid {
                         rule: rule.id.clone(),
                         agent: rules.agent.clone(),
@@ -336,7 +336,7 @@ impl Engine {
                 .map_or(Ok(true), |w| holds_in(w, &env, &self.sets))?
             {
                 dr.trace(
-                    "rule",
+                    TraceKind::Rule,
                     TraceWhat::Permit {
                         rule: rule.id.clone(),
                         agent: rules.agent.clone(),
@@ -358,7 +358,7 @@ impl Engine {
 fn unfilled(step: &str, tried: &[crate::decision::TraceEntry]) -> String {
     let mut message = format!("step `{step}` cannot be filled: ");
     let mut any = false;
-    for t in tried.iter().filter(|t| t.kind == "candidate") {
+    for t in tried.iter().filter(|t| t.kind == TraceKind::Candidate) {
         if let (TraceWhat::Candidate { agent, .. }, Some(why)) = (&t.what, &t.detail) {
             if any {
                 message.push_str("; ");

@@ -3,7 +3,7 @@
 //! (deny > escalate > redact > pass) and redactions add up. A fault denies.
 
 use super::Engine;
-use crate::decision::{TraceEntry, TraceWhat, Verdict, VerdictOutcome};
+use crate::decision::{TraceEntry, TraceKind, TraceWhat, Verdict, VerdictOutcome};
 use crate::eval::{holds_in, Env};
 use crate::plan;
 use crate::request::Response;
@@ -72,7 +72,7 @@ impl Engine {
                 match matched {
                     Err(f) => {
                         v.trace.push(TraceEntry {
-                            kind: "review",
+                            kind: TraceKind::Review,
                             what,
                             matched: false,
                             detail: Some(Arc::from(f.0.as_str())),
@@ -81,7 +81,7 @@ impl Engine {
                         return deny(v, format!("evaluation error: {}", f.0));
                     }
                     Ok(false) => v.trace.push(TraceEntry {
-                        kind: "review",
+                        kind: TraceKind::Review,
                         what,
                         matched: false,
                         detail: None,
@@ -89,7 +89,7 @@ impl Engine {
                     }),
                     Ok(true) => {
                         v.trace.push(TraceEntry {
-                            kind: "review",
+                            kind: TraceKind::Review,
                             what,
                             matched: true,
                             detail: None,

@@ -69,7 +69,9 @@ impl<T: Serialize + ?Sized> Serialize for Body<'_, T> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::decision::{DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceWhat};
+    use crate::decision::{
+        DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
+    };
     use serde_json::Value as Json;
     use std::sync::Arc;
 
@@ -116,7 +118,7 @@ mod tests {
                 },
             ],
             trace: vec![TraceEntry {
-                kind: "guard",
+                kind: TraceKind::Guard,
                 what: TraceWhat::Text("limit".into()),
                 matched: true,
                 detail: None,
