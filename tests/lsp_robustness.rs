@@ -7,13 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{json, Value};
-use std::io::BufReader;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "common/lsp_frames.rs"]
 mod lsp_frames;
-use lsp_frames::{read, send};
+use lsp_frames::{send, spawn_server};
 
 #[test]
 fn the_server_answers_every_request_whatever_it_is_sent() {
@@ -22,25 +20,7 @@ fn the_server_answers_every_request_whatever_it_is_sent() {
     let file = dir.join("a.intent");
     let uri = format!("file://{}", file.display());
     let unknown = format!("file://{}", dir.join("nowhere.intent").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intent"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Read answers on a thread so a silent server fails the test instead of hanging it.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        while let Some(msg) = read(&mut reader) {
-            if tx.send(msg).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, mut stdin, rx) = spawn_server();
 
     let mut expected: Vec<i64> = Vec::new();
     let request = |expected: &mut Vec<i64>,

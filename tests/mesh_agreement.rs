@@ -7,9 +7,8 @@
 
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// (file relative to the tree, code, 1-based line) of each diagnostic.
@@ -17,7 +16,7 @@ type Seen = BTreeSet<(String, String, u64)>;
 
 #[path = "common/lsp_frames.rs"]
 mod lsp_frames;
-use lsp_frames::{read, send};
+use lsp_frames::{send, spawn_server};
 
 /// A mesh `m/` with a file at its top, one in `m/sub/` that uses its capability, and a user
 /// copy of `std.data` in `m/std/` that adds the data class both files use.
@@ -74,24 +73,7 @@ fn cli(root: &Path) -> Seen {
 fn editor(root: &Path, file: &str) -> Seen {
     let path: PathBuf = root.join(file);
     let uri = format!("file://{}", path.display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intent"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        while let Some(msg) = read(&mut reader) {
-            if tx.send(msg).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, mut stdin, rx) = spawn_server();
     send(
         &mut stdin,
         &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),

@@ -13,12 +13,17 @@ pub fn answer_body(d: &Decision) -> String {
 
 /// The answer's body, with one more key (`tokens`, say) when `extra` is given.
 pub fn answer_body_with<T: Serialize + ?Sized>(d: &Decision, extra: Option<(&str, &T)>) -> String {
-    let mut out = Vec::with_capacity(512);
     // Writing into a Vec cannot fail, and every key is a string.
-    if serde_json::to_writer(&mut out, &Body { d, extra }).is_err() {
-        return "null".into();
-    }
-    String::from_utf8(out).unwrap_or_default()
+    json_text(&Body { d, extra }, 512).unwrap_or_else(|_| "null".into())
+}
+
+/// `value` as JSON text, written into a buffer of `capacity` bytes to start with: one
+/// allocation for an answer of about that size, where growing from empty takes several.
+pub(crate) fn json_text(value: &impl Serialize, capacity: usize) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut out, value)?;
+    // serde_json writes only UTF-8.
+    String::from_utf8(out).map_err(serde::ser::Error::custom)
 }
 
 struct Body<'a, T: ?Sized> {

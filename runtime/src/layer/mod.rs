@@ -12,7 +12,7 @@
 //! request let through reaches the inner service with the step's delegation token in
 //! `x-intent-token` (the client's own token never travels on).
 
-mod body;
+pub(crate) mod body;
 pub mod headers;
 #[cfg(feature = "trust")]
 mod trusted;

@@ -14,6 +14,7 @@ use super::app::{unknown_fields, App};
 use super::identity;
 use super::Config;
 use crate::decision::Decision;
+use crate::layer::body::json_text;
 use crate::layer::headers::{self, FieldHeaders, StatusSet};
 use crate::limits::echo;
 use crate::request::{Request, Response as AgentResponse};
@@ -170,14 +171,8 @@ fn parse<T: for<'de> Deserialize<'de>>(
     })
 }
 
-/// `value` as JSON text, written into a buffer sized for a decision with its trace (one
-/// allocation where growing from empty would take several).
-fn answer_text(value: &impl Serialize) -> serde_json::Result<String> {
-    let mut out = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut out, value)?;
-    // serde_json writes only UTF-8.
-    String::from_utf8(out).map_err(serde::ser::Error::custom)
-}
+/// Room for a decision's JSON with its trace (a few hundred bytes in the examples).
+const DECISION_BYTES: usize = 1024;
 
 /// A decision with the context fields the plan does not declare and its delegation tokens.
 #[derive(Serialize)]
@@ -246,13 +241,16 @@ async fn decide(
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
     let tokens = identity::mint(&app, &engine, &d, lineage);
     let text = if unknown.is_empty() && tokens.is_empty() {
-        answer_text(&d)
+        json_text(&d, DECISION_BYTES)
     } else {
-        answer_text(&DecisionAnswer {
-            decision: &d,
-            unknown_fields: unknown.iter().map(|u| u.path.as_str()).collect(),
-            tokens: &tokens,
-        })
+        json_text(
+            &DecisionAnswer {
+                decision: &d,
+                unknown_fields: unknown.iter().map(|u| u.path.as_str()).collect(),
+                tokens: &tokens,
+            },
+            DECISION_BYTES,
+        )
     };
     drop(engine);
     let took = start.elapsed();
