@@ -326,7 +326,7 @@ impl Checker<'_, '_> {
                 let it = intents.get(intent as usize)?;
                 let step = ast::Step {
                     name: ast::Name {
-                        text: "dispatch".into(),
+                        text: DISPATCH_STEP.into(),
                         span: *span,
                     },
                     target: target.clone(),
@@ -337,7 +337,7 @@ impl Checker<'_, '_> {
                     },
                     span: *span,
                 };
-                let s = self.step(file, &step, it, agents, has_permit, &[], true)?;
+                let s = self.step(file, &step, StepOf::Dispatch, it, agents, has_permit, &[])?;
                 self.coverage(file, *span, it, std::slice::from_ref(&s));
                 Some(plan::Action::Dispatch { step: s })
             }
@@ -372,7 +372,10 @@ impl Checker<'_, '_> {
                 let step_names: Vec<&str> = steps.iter().map(|s| s.name.text.as_str()).collect();
                 let lowered: Vec<plan::Step> = steps
                     .iter()
-                    .filter_map(|s| self.step(file, s, it, agents, has_permit, &step_names, false))
+                    .filter_map(|s| {
+                        let of = StepOf::Plan(&s.name.text);
+                        self.step(file, s, of, it, agents, has_permit, &step_names)
+                    })
                     .collect();
                 if lowered.len() != steps.len() {
                     return None;
@@ -389,11 +392,11 @@ impl Checker<'_, '_> {
         &mut self,
         file: usize,
         s: &ast::Step,
+        of: StepOf<'_>,
         it: &plan::Intent,
         agents: &[plan::Agent],
         has_permit: bool,
         step_names: &[&str],
-        dispatch: bool,
     ) -> Option<plan::Step> {
         let mut ok = true;
         let target = self.target(file, &s.target, agents);
@@ -469,8 +472,8 @@ impl Checker<'_, '_> {
                                     self.t.path(file),
                                     p.span,
                                     format!(
-                                        "step `{}` handles `{}`, which intent `{}` does not",
-                                        s.name.text,
+                                        "{} handles `{}`, which intent `{}` does not",
+                                        of.subject(),
                                         p.dotted(),
                                         it.name
                                     ),
@@ -508,7 +511,7 @@ impl Checker<'_, '_> {
                     Code::BACKUP_CYCLE,
                     self.t.path(file),
                     *span,
-                    format!("step `{}` falls back to its own target", s.name.text),
+                    format!("{} falls back to its own target", of.subject()),
                 )
                 .with_label("the same as the target")
                 .with_help(
@@ -522,7 +525,7 @@ impl Checker<'_, '_> {
         let needs = match (needs, &target) {
             (Some(n), _) => n,
             (None, plan::Target::Any(c)) => vec![*c],
-            (None, plan::Target::Agent(_)) if dispatch => it.requires.clone(),
+            (None, plan::Target::Agent(_)) if of == StepOf::Dispatch => it.requires.clone(),
             (None, plan::Target::Agent(a)) => {
                 let provided = agents
                     .get(*a as usize)
@@ -538,7 +541,7 @@ impl Checker<'_, '_> {
         if needs.is_empty() && !it.requires.is_empty() {
             let name = agent_name(agents, &target);
             self.diags.push(
-                Diagnostic::new(Code::STEP_LACKS_CAPABILITY, self.t.path(file), s.target.span(), format!("step `{}`: `{name}` provides nothing intent `{}` requires", s.name.text, it.name))
+                Diagnostic::new(Code::STEP_LACKS_CAPABILITY, self.t.path(file), s.target.span(), format!("{}`{name}` provides nothing intent `{}` requires", of.prefix(), it.name))
                     .with_label("serves no required capability")
                     .with_help("name an agent that provides one of the intent's `requires`, or say what the step does with `needs`"),
             );
@@ -555,21 +558,13 @@ impl Checker<'_, '_> {
             match t {
                 plan::Target::Agent(a) => {
                     ok &= self.agent_fits(
-                        file,
-                        *span,
-                        &s.name.text,
-                        *a,
-                        None,
-                        &needs,
-                        &handles,
-                        agents,
-                        has_permit,
+                        file, *span, of, *a, None, &needs, &handles, agents, has_permit,
                     );
                     for b in backup_chain(agents, *a) {
                         ok &= self.agent_fits(
                             file,
                             *span,
-                            &s.name.text,
+                            of,
                             b,
                             Some(*a),
                             &needs,
@@ -636,7 +631,7 @@ impl Checker<'_, '_> {
         &mut self,
         file: usize,
         span: Span,
-        step: &str,
+        of: StepOf<'_>,
         a: AgentId,
         via: Option<AgentId>,
         needs: &[CapId],
@@ -665,7 +660,7 @@ impl Checker<'_, '_> {
                     span,
                     format!(
                         "{}{who} does not provide {}",
-                        step_prefix(step),
+                        of.prefix(),
                         tick_list(&missing)
                     ),
                 )
@@ -705,7 +700,7 @@ impl Checker<'_, '_> {
                     span,
                     format!(
                         "{}{who} has no clearance for {}{}",
-                        step_prefix(step),
+                        of.prefix(),
                         tick_list(&uncleared),
                         if has_permit {
                             " (only a `permit` rule can grant it)"
@@ -797,12 +792,33 @@ fn agent_name<'p>(agents: &'p [plan::Agent], t: &plan::Target) -> &'p str {
     }
 }
 
-/// "step `x`: " for a plan step; nothing for a dispatch.
-fn step_prefix(step: &str) -> String {
-    if step == "dispatch" {
-        String::new()
-    } else {
-        format!("step `{step}`: ")
+/// The name of a dispatch's one step in the plan (the runtime's reasons and traces print it;
+/// no code reads it back).
+const DISPATCH_STEP: &str = "dispatch";
+
+/// What a step being checked came from: a route's `dispatch` (one step, unnamed in the
+/// source) or a named step of a `plan`. Messages name a plan step and not a dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepOf<'a> {
+    Dispatch,
+    Plan(&'a str),
+}
+
+impl StepOf<'_> {
+    /// "step `x`: " before a message about a plan step; nothing for a dispatch.
+    fn prefix(self) -> String {
+        match self {
+            StepOf::Dispatch => String::new(),
+            StepOf::Plan(name) => format!("step `{name}`: "),
+        }
+    }
+
+    /// The step as a message's subject.
+    fn subject(self) -> String {
+        match self {
+            StepOf::Dispatch => "the dispatch".to_string(),
+            StepOf::Plan(name) => format!("step `{name}`"),
+        }
     }
 }
 
