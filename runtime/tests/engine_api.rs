@@ -78,6 +78,25 @@ fn limits_are_known_by_agent_name() {
 }
 
 #[test]
+fn a_person_is_limited_by_name() {
+    let e = Engine::from_json(&golden("fleet")).unwrap();
+    let cashier = e.human_limits("cashier").unwrap();
+    assert_eq!(cashier.subject, Subject::Human("cashier".into()));
+    assert_eq!(
+        &*cashier.rates,
+        [Rate {
+            count: 5,
+            per_ms: 2_000
+        }]
+    );
+    assert!(
+        e.human_limits("payer").is_none(),
+        "an agent is not a person"
+    );
+    assert!(e.human_limits("nobody").is_none());
+}
+
+#[test]
 fn failure_reports_name_known_agents_only() {
     let e = Engine::from_json(&golden("fleet")).unwrap();
     assert!(!e.report_failure("nobody", 1));
@@ -144,5 +163,45 @@ fn an_agent_that_lacks_a_capability_is_passed_over() {
         passed_over.detail.as_deref(),
         Some("does not provide payments.send"),
         "{d:?}"
+    );
+}
+
+/// The lookups by name a host makes (the trust broker, the MCP gateway, `intent explore`):
+/// each answers for what the plan declares and nothing else.
+#[test]
+fn names_resolve_to_what_the_plan_declares() {
+    let e = Engine::from_json(&golden("finance")).unwrap();
+    assert_eq!(e.intent_id("fetch_ledger"), Some(0));
+    assert_eq!(e.intent_id("summarize_overdue_invoices"), Some(1));
+    assert_eq!(e.intent_id("summarize"), None);
+
+    assert!(e.has_agent("risk_assessor"));
+    assert!(!e.has_agent("finance_lead"), "a person is not an agent");
+    assert!(e.has_human("finance_lead"));
+    assert!(!e.has_human("risk_assessor"), "an agent is not a person");
+
+    assert_eq!(e.data_id("confidential"), Some(0));
+    assert_eq!(e.data_id("pci"), Some(4));
+    assert_eq!(e.data_id("secret"), None);
+    assert_eq!(e.data_name(4).map(|n| &**n), Some("pci"));
+    assert_eq!(e.data_name(0).map(|n| &**n), Some("confidential"));
+    assert_eq!(e.data_name(99), None);
+
+    let (financial, pci, pii) = (3, 4, 7);
+    assert!(e.covers(financial, pci), "financial is above pci");
+    assert!(e.covers(pci, pci), "a class covers itself");
+    assert!(
+        !e.covers(pci, financial),
+        "pci is below financial, not above it"
+    );
+    assert!(!e.covers(financial, pii));
+    assert!(!e.covers(99, pci), "an unknown class covers nothing");
+
+    let shown = format!("{e:?}");
+    assert!(
+        shown.contains(e.plan_hash())
+            && shown.contains("agents: 5")
+            && shown.contains("intents: 2"),
+        "{shown}"
     );
 }
