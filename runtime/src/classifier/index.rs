@@ -51,6 +51,10 @@ pub struct Index {
     postings: Vec<Vec<(u32, u32)>>,
     /// Per intent: its evidence texts (0: the intent cannot be classified).
     docs: Vec<u32>,
+    /// The intents with evidence, and their evidence texts in all (BM25's collection size
+    /// and average length, before one example is left out).
+    classifiable: u32,
+    total_docs: u64,
     /// Per intent: the terms of each example, for leaving one out.
     pub(crate) examples: Vec<Vec<Vec<u32>>>,
 }
@@ -163,6 +167,8 @@ impl Index {
                 by_gram.entry(*tri).or_default().push(i as u32);
             }
         }
+        let classifiable = docs.iter().filter(|d| **d > 0).count() as u32;
+        let total_docs = docs.iter().map(|d| u64::from(*d)).sum();
         Index {
             analyzer,
             vocab,
@@ -171,6 +177,8 @@ impl Index {
             by_gram,
             postings,
             docs,
+            classifiable,
+            total_docs,
             examples,
         }
     }
@@ -229,14 +237,24 @@ impl Index {
             return None;
         }
         let g = trigrams(word);
-        let mut shared: HashMap<u32, u32> = HashMap::new();
+        // Trigrams shared with each known term: a counter per term (a word of the at most
+        // 16 KiB of text read has fewer distinct trigrams than a `u16` holds), and the terms
+        // touched, in first-touch order. Linear in the postings read, with no hashing.
+        let mut shared = vec![0u16; self.names.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for tri in &g {
             for t in self.by_gram.get(tri).into_iter().flatten() {
-                *shared.entry(*t).or_insert(0) += 1;
+                if let Some(n) = shared.get_mut(*t as usize) {
+                    if *n == 0 {
+                        touched.push(*t);
+                    }
+                    *n = n.saturating_add(1);
+                }
             }
         }
         let mut best: Option<(u32, f64)> = None;
-        for (t, s) in shared {
+        for t in touched {
+            let s = shared.get(t as usize).copied().unwrap_or(0);
             let len = self.grams.get(t as usize).map_or(0, Vec::len);
             // An upper bound first: Dice from the shared count alone.
             let bound = 2.0 * f64::from(s) / (g.len() + len) as f64;
@@ -270,18 +288,24 @@ impl Index {
                 _ => d,
             }
         };
-        let classifiable = (0..self.docs.len() as u32)
-            .filter(|i| docs_of(*i) > 0)
-            .count()
-            .max(1) as f64;
-        let total_docs: f64 = (0..self.docs.len() as u32)
-            .map(|i| f64::from(docs_of(i)))
-            .sum();
+        // The collection without the example left out: its intent loses one evidence text,
+        // and stops being classifiable when that was its only one.
+        let (mut classifiable, mut total_docs) = (self.classifiable, self.total_docs);
+        if let Some(x) = ex {
+            match self.docs.get(x.intent as usize).copied().unwrap_or(0) {
+                0 => {}
+                1 => (classifiable, total_docs) = (classifiable - 1, total_docs - 1),
+                _ => total_docs -= 1,
+            }
+        }
+        let classifiable = f64::from(classifiable.max(1));
+        let total_docs = total_docs as f64;
         let avgdl = (total_docs / classifiable).max(1.0);
         let idf = |df: usize| (1.0 + (classifiable - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
         let unknown_idf = idf(0);
-        // Per intent: its BM25 sum.
-        let mut acc: HashMap<u32, f64> = HashMap::new();
+        // Per intent: its BM25 sum, and the intents reached, in first-reach order.
+        let mut acc = vec![0.0f64; self.docs.len()];
+        let mut reached: Vec<u32> = Vec::new();
         let mut norm = 0.0;
         let mut length = 0.0;
         let mut known = 0.0;
@@ -319,27 +343,33 @@ impl Index {
             }
             let sim = sim * g;
             known += sim;
-            let post: Vec<(u32, u32)> = self.posting(t, ex).collect();
-            let w = idf(post.len());
+            let w = idf(self.posting(t, ex).count());
             norm += g * w;
-            for (i, n) in post {
+            for (i, n) in self.posting(t, ex) {
                 let dl = f64::from(docs_of(i));
                 let n = f64::from(n);
                 let tf = n * (K1 + 1.0) / (n + K1 * (1.0 - B + B * dl / avgdl));
-                *acc.entry(i).or_insert(0.0) += sim * w * tf / (K1 + 1.0);
+                if let Some(a) = acc.get_mut(i as usize) {
+                    if *a == 0.0 {
+                        reached.push(i);
+                    }
+                    *a += sim * w * tf / (K1 + 1.0);
+                }
             }
         }
         if norm <= 0.0 || length <= 0.0 {
             return Scores::default();
         }
-        let mut candidates: Vec<Candidate> = acc
+        let mut candidates: Vec<Candidate> = reached
             .into_iter()
-            .map(|(intent, s)| Candidate {
+            .map(|intent| Candidate {
                 intent,
-                share: (s / norm).clamp(0.0, 1.0),
+                share: (acc.get(intent as usize).copied().unwrap_or(0.0) / norm).clamp(0.0, 1.0),
             })
             .collect();
-        candidates.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent)));
+        // A total order (ties by intent), so the unstable sort is deterministic.
+        candidates
+            .sort_unstable_by(|a, b| b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent)));
         let coverage = (known / length).clamp(0.0, 1.0);
         Scores {
             candidates,
