@@ -205,3 +205,68 @@ fn names_resolve_to_what_the_plan_declares() {
         "{shown}"
     );
 }
+
+/// `rate intent NAME N per T` (all callers together) and `... per caller` (each calling agent
+/// on its own, anonymous callers together): the request after the last one allowed is
+/// throttled with the wait, and a limit is claimed only by the intent it names.
+#[test]
+fn an_intents_own_rate_limits_throttle_it() {
+    let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
+    let rates = plan["limits"]["rates"].as_array_mut().unwrap();
+    rates
+        .push(json!({"target": {"kind": "intent", "id": 0}, "count": 2, "per_ms": 1000, "src": 4}));
+    rates.push(json!({"target": {"kind": "intent", "id": 1}, "count": 1, "per_ms": 1000, "per_caller": true, "src": 4}));
+    plan["plan_hash"] = json!("");
+    let e = Engine::from_json(&plan.to_string()).unwrap();
+
+    let quote = || Request::for_intent("get_quote", 0.95).with("channel", json!("web"));
+    let outcomes: Vec<&str> = (0..3)
+        .map(|i| e.decide_at(&quote(), 10 + i).outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["dispatch", "dispatch", "throttle"]);
+    let third = e.decide_at(&quote(), 20);
+    assert_eq!(
+        third.reason.as_deref(),
+        Some("the rate limit of intent get_quote is reached")
+    );
+    assert!(
+        third.retry_after_ms.is_some_and(|w| w > 0 && w <= 1000),
+        "{third:?}"
+    );
+    assert_eq!(
+        e.decide_at(&quote(), 2_000).outcome.as_str(),
+        "dispatch",
+        "the window passed"
+    );
+
+    let pay = |caller: Option<&str>| {
+        let mut r = Request::for_intent("send_payment", 0.95).with("channel", json!("api"));
+        r.caller = caller.map(|c| intent_runtime::request::Caller {
+            agent: Some(c.to_string()),
+            lineage: Vec::new(),
+        });
+        r
+    };
+    assert_eq!(
+        e.decide_at(&pay(Some("quoter")), 10).outcome.as_str(),
+        "dispatch"
+    );
+    let again = e.decide_at(&pay(Some("quoter")), 11);
+    assert_eq!(again.outcome.as_str(), "throttle");
+    assert_eq!(
+        again.reason.as_deref(),
+        Some("the rate limit of intent send_payment for `quoter` is reached")
+    );
+    assert_eq!(
+        e.decide_at(&pay(Some("payer")), 12).outcome.as_str(),
+        "dispatch",
+        "each caller is counted on its own"
+    );
+    assert_eq!(e.decide_at(&pay(None), 13).outcome.as_str(), "dispatch");
+    let anonymous = e.decide_at(&pay(None), 14);
+    assert_eq!(
+        anonymous.reason.as_deref(),
+        Some("the rate limit of intent send_payment is reached"),
+        "anonymous callers are counted together"
+    );
+}
