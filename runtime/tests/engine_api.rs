@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use intent_runtime::state::{Breaker, Rate, Subject};
+use intent_runtime::state::{
+    Block, Blocked, Breaker, Check, MemoryState, Rate, Refused, State, Subject, Take,
+};
 use intent_runtime::{Engine, Request};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -268,5 +270,113 @@ fn an_intents_own_rate_limits_throttle_it() {
         anonymous.reason.as_deref(),
         Some("the rate limit of intent send_payment is reached"),
         "anonymous callers are counted together"
+    );
+}
+
+/// A condition on the verified caller (`caller.name`, `caller.trust`) reads the plan's agent
+/// that the request's caller names; an anonymous caller, or one the plan does not declare,
+/// has none (every `caller` operand is absent, so comparisons with it are false).
+#[test]
+fn caller_conditions_read_the_callers_declared_agent() {
+    let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
+    let arms = plan["intents"][0]["route"]["arms"].as_array_mut().unwrap();
+    arms.insert(
+        0,
+        json!({
+            "when": {"op": "cmp", "cmp": "eq", "lhs": {"op": "caller_name"}, "rhs": {"op": "lit", "value": "payer"}},
+            "action": {"kind": "deny", "because": "payers do not ask for quotes"},
+            "src": 9
+        }),
+    );
+    plan["plan_hash"] = json!("");
+    let e = Engine::from_json(&plan.to_string()).unwrap();
+    let quote = |caller: Option<&str>| {
+        let mut r = Request::for_intent("get_quote", 0.95).with("channel", json!("web"));
+        r.caller = caller.map(|c| intent_runtime::request::Caller {
+            agent: Some(c.to_string()),
+            lineage: Vec::new(),
+        });
+        r
+    };
+    let payer = e.decide_at(&quote(Some("payer")), 1);
+    assert_eq!(payer.outcome.as_str(), "deny", "{payer:?}");
+    assert_eq!(
+        payer.reason.as_deref(),
+        Some("payers do not ask for quotes")
+    );
+    for other in [Some("quoter"), Some("stranger"), None] {
+        let d = e.decide_at(&quote(other), 1);
+        assert_eq!(d.outcome.as_str(), "dispatch", "{other:?}: {d:?}");
+    }
+}
+
+/// `decide` (without an injected time) decides at the system clock's time: the decision's id
+/// carries it, and an escalation's deadline is that time plus the person's SLA.
+#[test]
+fn decide_uses_the_system_clock() {
+    let e = Engine::from_json(&golden("fleet")).unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let before = now();
+    let d = e.decide(&Request::for_intent("get_quote", 0.5).with("channel", json!("web")));
+    let after = now();
+    assert_eq!(d.outcome.as_str(), "escalate", "{d:?}");
+    let at = d.decision_id.at_ms;
+    assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
+    assert_eq!(d.deadline_ms, Some(at + 3_600_000), "cashier's SLA is 1h");
+}
+
+/// A store that another replica raced: it says every agent is free, but refuses the first
+/// claim that uses `lost` (someone else took its last room meanwhile).
+struct Raced {
+    inner: MemoryState,
+    lost: std::sync::Mutex<Option<Subject>>,
+}
+
+impl Check for Raced {
+    fn check(&self, take: &Take, now_ms: u64) -> Option<Blocked> {
+        self.inner.check(take, now_ms)
+    }
+}
+
+impl State for Raced {
+    fn take(&self, takes: &[Take], now_ms: u64) -> Result<(), Refused> {
+        let lost = self.lost.lock().unwrap().take();
+        if let Some(subject) = lost.filter(|s| takes.iter().any(|t| t.subject == *s)) {
+            return Err(Refused::Blocked(vec![Block {
+                subject,
+                why: Blocked::Breaker { wait_ms: 700 },
+            }]));
+        }
+        self.inner.take(takes, now_ms)
+    }
+
+    fn record_failure(&self, agent: &Subject, breaker: Option<Breaker>, now_ms: u64) {
+        self.inner.record_failure(agent, breaker, now_ms);
+    }
+}
+
+/// When the store refuses a claim, the decision is worked out again knowing what was refused:
+/// the refused agent is passed over for its fallback, and only it.
+#[test]
+fn a_refused_claim_is_decided_again_without_the_refused_agent() {
+    let e = Engine::from_json(&golden("fleet")).unwrap();
+    let raced = Raced {
+        inner: MemoryState::default(),
+        lost: std::sync::Mutex::new(Some(Subject::Agent("payer".into()))),
+    };
+    let pay = Request::for_intent("send_payment", 0.95).with("channel", json!("api"));
+    let d = e.decide_with(&pay, 1, &raced, None);
+    assert_eq!(d.outcome.as_str(), "dispatch", "{d:?}");
+    assert_eq!(d.steps[0].agent.as_ref(), "spare_payer", "{d:?}");
+    let again = e.decide_with(&pay, 2, &raced, None);
+    assert_eq!(
+        again.steps[0].agent.as_ref(),
+        "payer",
+        "the race is over: {again:?}"
     );
 }
