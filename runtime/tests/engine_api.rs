@@ -380,3 +380,104 @@ fn a_refused_claim_is_decided_again_without_the_refused_agent() {
         "the race is over: {again:?}"
     );
 }
+
+/// What `decide` cannot decide is denied with the reason: a confidence outside 0..1 (its ends
+/// are inside), a named intent without a confidence, a request with neither intent nor text,
+/// a text over `limits::MAX_TEXT`, an unknown intent (with the closest names).
+#[test]
+fn requests_that_cannot_be_decided_are_denied_with_why() {
+    let e = Engine::from_json(&golden("fleet")).unwrap();
+    let reason = |r: &Request| {
+        let d = e.decide_at(r, 1);
+        (d.outcome.as_str(), d.reason.unwrap_or_default())
+    };
+    let quote = |c: f64| Request::for_intent("get_quote", c).with("channel", json!("web"));
+    for bad in [1.5, -0.1] {
+        assert_eq!(
+            reason(&quote(bad)),
+            ("deny", format!("confidence {bad} is outside 0..1"))
+        );
+    }
+    assert_eq!(reason(&quote(1.0)).0, "dispatch");
+    assert_eq!(reason(&quote(0.0)).0, "escalate");
+
+    let mut unsure = quote(0.9);
+    unsure.confidence = None;
+    assert_eq!(
+        reason(&unsure),
+        (
+            "deny",
+            "a request that names its intent must give its confidence".to_string()
+        )
+    );
+    unsure.intent = None;
+    assert_eq!(
+        reason(&unsure),
+        (
+            "deny",
+            "a request needs an `intent` (with `confidence`) or a `text`".to_string()
+        )
+    );
+
+    assert_eq!(
+        reason(&Request::for_intent("get_quot", 0.9)),
+        (
+            "deny",
+            "unknown intent `get_quot`; closest known intents: `get_quote`".to_string()
+        )
+    );
+
+    let max = intent_runtime::limits::MAX_TEXT;
+    let text = |n: usize| {
+        let mut r = quote(0.9);
+        r.intent = None;
+        r.confidence = None;
+        r.text = Some(format!("how much would it cost{}", " ".repeat(n - 22)));
+        r
+    };
+    assert_eq!(
+        reason(&text(max + 1)),
+        (
+            "deny",
+            format!(
+                "the text is {} bytes long; the classifier reads at most {max}",
+                max + 1
+            )
+        )
+    );
+    assert_eq!(reason(&text(max)).0, "dispatch", "{max} bytes are read");
+}
+
+/// `limits { confidence floor F }`: a text whose best intent is below the floor is denied,
+/// naming the best intent and its confidence; a text that matches no intent at all says so.
+#[test]
+fn a_text_below_the_confidence_floor_is_denied() {
+    let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
+    plan["classifier"]["floor"] = json!(0.3);
+    plan["plan_hash"] = json!("");
+    let e = Engine::from_json(&plan.to_string()).unwrap();
+    let text = |t: &str| {
+        let mut r = Request::for_intent("get_quote", 0.9).with("channel", json!("web"));
+        r.intent = None;
+        r.confidence = None;
+        r.text = Some(t.to_string());
+        e.decide_at(&r, 1)
+    };
+    let sure = text("how much would this cost");
+    assert_eq!(sure.outcome.as_str(), "dispatch", "{sure:?}");
+    assert!(sure.confidence.unwrap() >= 0.3, "{sure:?}");
+
+    let weak = text("would a zebra fit");
+    let best = weak.trace[0].detail.clone().unwrap_or_default();
+    assert_eq!(weak.outcome.as_str(), "deny", "{weak:?}");
+    let reason = weak.reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("the text matches no intent: the best, get_quote, has confidence 0.")
+            && reason.ends_with(", below the floor 0.3"),
+        "{reason} ({best})"
+    );
+
+    let none = text("zebra xylophone");
+    assert_eq!(none.outcome.as_str(), "deny");
+    assert_eq!(none.reason.as_deref(), Some("the text matches no intent"));
+}
