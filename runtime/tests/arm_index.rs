@@ -218,3 +218,33 @@ fn a_fault_before_the_match_still_faults() {
     );
     assert_eq!(d.trace.len(), 1, "the first arm faults");
 }
+
+/// A route arm that reads the caller sees the request's verified caller: the engine resolves
+/// the caller because one of its conditions (`Engine::conditions`) reads it.
+#[test]
+fn an_arm_reading_the_caller_sees_the_verified_caller() {
+    let mut plan = base();
+    let src = plan.intents[0].route.arms[0].src;
+    let arm = |when: Option<Expr>, why: &str| Arm {
+        when,
+        action: Action::Deny {
+            because: Some(why.into()),
+        },
+        src,
+    };
+    plan.intents[0].route.arms = vec![arm(Some(Expr::HasCaller), "a caller"), arm(None, "anyone")];
+    let name = plan.intents[0].name.clone();
+    let agent = plan.agents[0].name.clone();
+    for e in [
+        Engine::from_plan(plan.clone()).unwrap(),
+        Engine::from_plan(plan.clone()).unwrap().without_arm_index(),
+    ] {
+        let mut req = Request::for_intent(&name, 0.9);
+        assert_eq!(e.decide_at(&req, 5).reason.as_deref(), Some("anyone"));
+        req.caller = Some(intent_runtime::Caller {
+            agent: Some(agent.clone()),
+            lineage: vec![],
+        });
+        assert_eq!(e.decide_at(&req, 5).reason.as_deref(), Some("a caller"));
+    }
+}

@@ -510,3 +510,113 @@ fn the_caller_is_read_from_its_agent_and_absent_without_one() {
         assert_eq!(holds(&x, &without), Ok(anonymous), "{e} without one");
     }
 }
+
+fn in_lit(item: Value, members: Value) -> Value {
+    json!({"op": "in", "item": item, "set": lit(members), "negated": false})
+}
+
+/// `only_caller` (what `intent mcp` lists a caller's tools by) and `reads_caller` (whether a
+/// decision must resolve the caller, whether the Cedar context declares it), operator by
+/// operator: a condition is known from the caller alone when every operand it reads is a
+/// literal or the caller, and reads the caller when one operand does.
+#[test]
+fn conditions_are_told_apart_by_whether_they_read_the_caller() {
+    use intent_runtime::eval::{only_caller, reads_caller};
+    let name = json!({"op": "caller_name"});
+    let trust = json!({"op": "caller_trust"});
+    // (condition, only_caller, reads_caller)
+    let cases = [
+        (lit(json!(true)), true, false),
+        (name.clone(), true, true),
+        (trust.clone(), true, true),
+        (json!({"op": "caller_region"}), true, true),
+        (json!({"op": "caller_zone"}), true, true),
+        (json!({"op": "caller_label", "key": "tier"}), true, true),
+        (json!({"op": "caller_provides", "cap": 1}), true, true),
+        (json!({"op": "has_caller"}), true, true),
+        (json!({"op": "not", "e": {"op": "has_caller"}}), true, true),
+        (json!({"op": "not", "e": field("vip")}), false, false),
+        (
+            json!({"op": "and", "all": [{"op": "has_caller"}, lit(json!(true))]}),
+            true,
+            true,
+        ),
+        (
+            json!({"op": "or", "any": [lit(json!(false)), {"op": "has_caller"}]}),
+            true,
+            true,
+        ),
+        (
+            json!({"op": "and", "all": [{"op": "has_caller"}, field("vip")]}),
+            false,
+            true,
+        ),
+        (
+            json!({"op": "or", "any": [field("vip"), lit(json!(false))]}),
+            false,
+            false,
+        ),
+        (cmp("ge", trust.clone(), lit(json!(0.5))), true, true),
+        (cmp("ge", lit(json!(0.5)), trust.clone()), true, true),
+        (cmp("ge", trust.clone(), field("amount")), false, true),
+        (cmp("ge", field("amount"), trust.clone()), false, true),
+        (cmp("ge", field("amount"), lit(json!(1))), false, false),
+        (in_lit(name.clone(), json!(["a", "b"])), true, true),
+        (in_lit(field("region"), json!(["EU"])), false, false),
+        (
+            json!({"op": "in", "item": lit(json!("a")), "set": field("tags"), "negated": false}),
+            false,
+            false,
+        ),
+        (
+            json!({"op": "in", "item": name.clone(), "set": field("tags"), "negated": false}),
+            false,
+            true,
+        ),
+        (
+            json!({"op": "in", "item": lit(json!("EU")), "set": {"op": "caller_label", "key": "regions"}, "negated": true}),
+            true,
+            true,
+        ),
+        (json!({"op": "confidence"}), false, false),
+        (json!({"op": "agent_name"}), false, false),
+        (json!({"op": "intent_is", "intent": 1}), false, false),
+        (json!({"op": "has", "path": ["vip"]}), false, false),
+    ];
+    for (e, only, reads) in cases {
+        let x = expr(e.clone());
+        assert_eq!(only_caller(&x), only, "only_caller({e})");
+        assert_eq!(reads_caller(&x), reads, "reads_caller({e})");
+    }
+}
+
+/// A plan reads the caller when a route arm, a rule's `when` or a rule's `unless` does (then
+/// its Cedar context declares `caller`); the golden plans read none.
+#[test]
+fn a_plan_reads_the_caller_through_an_arm_or_a_rule() {
+    use intent_runtime::eval::plan_reads_caller;
+    use intent_runtime::plan::Plan;
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/finance.plan.json");
+    let plan: Plan = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(!plan_reads_caller(&plan));
+    assert!(!plan.rules.is_empty());
+    let reads = expr(json!({"op": "has_caller"}));
+
+    let mut arm = plan.clone();
+    let first = arm
+        .intents
+        .iter_mut()
+        .find_map(|i| i.route.arms.first_mut())
+        .unwrap();
+    first.when = Some(reads.clone());
+    assert!(plan_reads_caller(&arm));
+
+    let mut when = plan.clone();
+    when.rules[0].when = Some(reads.clone());
+    assert!(plan_reads_caller(&when));
+
+    let mut unless = plan.clone();
+    unless.rules[0].unless = Some(reads);
+    assert!(plan_reads_caller(&unless));
+}

@@ -339,3 +339,251 @@ impl Engine {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The index's contract, independent of the decisions (which `runtime/tests/arm_index.rs`
+    //! compares with evaluating every arm): which arms it files under which constant of which
+    //! field, which it evaluates always, which never, and what it offers for a request.
+
+    use super::*;
+    use crate::plan::{Action, CmpOp};
+    use serde_json::json;
+
+    /// The intent whose route the arms belong to.
+    const OWN: IntentId = 1;
+    const OTHER: IntentId = 2;
+
+    fn field(name: &str) -> Box<Expr> {
+        Box::new(Expr::Field {
+            path: vec![name.into()],
+        })
+    }
+
+    fn lit(value: Value) -> Box<Expr> {
+        Box::new(Expr::Lit { value })
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.into())
+    }
+
+    fn eq(name: &str, v: Value) -> Expr {
+        Expr::Cmp {
+            cmp: CmpOp::Eq,
+            lhs: field(name),
+            rhs: lit(v),
+        }
+    }
+
+    fn is_in(name: &str, members: Vec<Value>, negated: bool) -> Expr {
+        Expr::In {
+            item: field(name),
+            set: lit(Value::List(members)),
+            negated,
+        }
+    }
+
+    fn bool_lit(b: bool) -> Expr {
+        Expr::Lit {
+            value: Value::Bool(b),
+        }
+    }
+
+    fn index(whens: Vec<Option<Expr>>) -> ArmIndex {
+        let arms: Vec<Arm> = whens
+            .into_iter()
+            .map(|when| Arm {
+                when,
+                action: Action::Deny { because: None },
+                src: 0,
+            })
+            .collect();
+        ArmIndex::new(&arms, OWN)
+    }
+
+    /// The arms filed under `probe` for the field `name`.
+    fn under(ix: &ArmIndex, name: &str, probe: Probe<'_>) -> Vec<u32> {
+        ix.fields
+            .iter()
+            .find(|(path, _)| path.as_slice() == [name.to_string()])
+            .and_then(|(_, keys)| keys.get(probe))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn keyed_fields(ix: &ArmIndex) -> Vec<String> {
+        ix.fields.iter().map(|(path, _)| path.join(".")).collect()
+    }
+
+    #[test]
+    fn arms_are_filed_under_the_constants_they_test() {
+        let ix = index(vec![
+            /* 0 */ Some(eq("f", s("a"))),
+            /* 1, reversed */
+            Some(Expr::Cmp {
+                cmp: CmpOp::Eq,
+                lhs: lit(s("b")),
+                rhs: field("f"),
+            }),
+            /* 2 */
+            Some(is_in(
+                "g",
+                vec![s("x"), Value::Number(2.0), Value::Bool(true)],
+                false,
+            )),
+            /* 3, otherwise */ None,
+            /* 4, a list equals no probe of the index */
+            Some(eq("f", Value::List(vec![s("a")]))),
+            /* 5, a set holding a list */
+            Some(is_in("g", vec![s("y"), Value::List(vec![s("z")])], false)),
+            /* 6, `not in` */ Some(is_in("g", vec![s("x")], true)),
+            /* 7, `!=` */
+            Some(Expr::Cmp {
+                cmp: CmpOp::Ne,
+                lhs: field("f"),
+                rhs: lit(s("a")),
+            }),
+            /* 8 */ Some(bool_lit(false)),
+            /* 9 */ Some(Expr::IntentIs { intent: OTHER }),
+            /* 10 */ Some(Expr::IntentIs { intent: OWN }),
+            /* 11, filed by its first conjunct that is not always true */
+            Some(Expr::And {
+                all: vec![
+                    Expr::IntentIs { intent: OWN },
+                    bool_lit(true),
+                    Expr::And {
+                        all: vec![bool_lit(true)],
+                    },
+                    eq("f", s("c")),
+                    eq("g", s("q")),
+                ],
+            }),
+            /* 12, another intent's conjunct: never */
+            Some(Expr::And {
+                all: vec![Expr::IntentIs { intent: OTHER }, eq("f", s("d"))],
+            }),
+            /* 13, every conjunct true */
+            Some(Expr::And {
+                all: vec![bool_lit(true), Expr::IntentIs { intent: OWN }],
+            }),
+            /* 14, disjuncts of one field, and ones that never match */
+            Some(Expr::Or {
+                any: vec![
+                    bool_lit(false),
+                    Expr::IntentIs { intent: OTHER },
+                    eq("f", s("e")),
+                    is_in("f", vec![s("a"), s("g")], false),
+                ],
+            }),
+            /* 15, two fields */
+            Some(Expr::Or {
+                any: vec![eq("f", s("h")), eq("g", s("x"))],
+            }),
+            /* 16, nothing can match */
+            Some(Expr::Or {
+                any: vec![bool_lit(false)],
+            }),
+            /* 17, a disjunct that is not a key */
+            Some(Expr::Or {
+                any: vec![
+                    eq("f", s("a")),
+                    Expr::Has {
+                        path: vec!["f".into()],
+                    },
+                ],
+            }),
+            /* 18, filed once under a constant it names twice */
+            Some(Expr::Or {
+                any: vec![eq("f", s("a")), is_in("f", vec![s("a")], false)],
+            }),
+            /* 19 */
+            Some(Expr::Not {
+                e: Box::new(bool_lit(false)),
+            }),
+        ]);
+        assert_eq!(ix.always, vec![3, 4, 5, 6, 7, 10, 13, 15, 17, 19]);
+        assert_eq!(keyed_fields(&ix), vec!["f", "g"]);
+        assert_eq!(under(&ix, "f", Probe::Str("a")), vec![0, 14, 18]);
+        assert_eq!(under(&ix, "f", Probe::Str("b")), vec![1]);
+        assert_eq!(under(&ix, "f", Probe::Str("c")), vec![11]);
+        assert_eq!(under(&ix, "f", Probe::Str("d")), Vec::<u32>::new());
+        assert_eq!(under(&ix, "f", Probe::Str("e")), vec![14]);
+        assert_eq!(under(&ix, "f", Probe::Str("g")), vec![14]);
+        assert_eq!(under(&ix, "f", Probe::Str("h")), Vec::<u32>::new());
+        assert_eq!(under(&ix, "g", Probe::Str("x")), vec![2]);
+        assert_eq!(under(&ix, "g", Probe::Num(2.0)), vec![2]);
+        assert_eq!(under(&ix, "g", Probe::Bool(true)), vec![2]);
+        assert_eq!(under(&ix, "g", Probe::Bool(false)), Vec::<u32>::new());
+        assert_eq!(under(&ix, "g", Probe::Str("q")), Vec::<u32>::new());
+        assert_eq!(under(&ix, "g", Probe::Str("y")), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn arms_testing_a_field_past_the_fourth_are_evaluated_always() {
+        let names = ["f0", "f1", "f2", "f3", "f4"];
+        let mut whens: Vec<Option<Expr>> = names.iter().map(|n| Some(eq(n, s("a")))).collect();
+        // A field already keyed is still filed once the others are full.
+        whens.push(Some(eq("f0", s("b"))));
+        let ix = index(whens);
+        assert_eq!(keyed_fields(&ix), vec!["f0", "f1", "f2", "f3"]);
+        assert_eq!(ix.always, vec![4]);
+        for (k, n) in names.iter().take(MAX_FIELDS).enumerate() {
+            assert_eq!(under(&ix, n, Probe::Str("a")), vec![k as u32]);
+        }
+        assert_eq!(under(&ix, "f0", Probe::Str("b")), vec![5]);
+    }
+
+    /// What `candidates` offers for `context`: the always-evaluated arms, then per keyed field
+    /// the arms filed under its value; `None` to evaluate every arm.
+    fn offered(ix: &ArmIndex, context: Json) -> Option<Vec<Vec<u32>>> {
+        let Json::Object(context) = context else {
+            return None;
+        };
+        let mut out: [&[u32]; MAX_FIELDS + 1] = [&[]; MAX_FIELDS + 1];
+        ix.candidates(&context, &mut out)?;
+        Some(out.iter().map(|l| l.to_vec()).collect())
+    }
+
+    #[test]
+    fn a_request_is_offered_the_arms_filed_under_its_values() {
+        let ix = index(vec![
+            Some(eq("f", s("a"))),
+            None,
+            Some(is_in(
+                "g",
+                vec![s("x"), Value::Number(0.0), Value::Bool(false)],
+                false,
+            )),
+            Some(eq("f", s("a"))),
+        ]);
+        let none: Vec<u32> = vec![];
+        let lists = |f: Vec<u32>, g: Vec<u32>| Some(vec![vec![1], f, g, vec![], vec![]]);
+        assert_eq!(offered(&ix, json!({})), lists(none.clone(), none.clone()));
+        assert_eq!(
+            offered(&ix, json!({"f": "a", "g": "x"})),
+            lists(vec![0, 3], vec![2])
+        );
+        assert_eq!(
+            offered(&ix, json!({"f": "b", "g": -0.0})),
+            lists(none.clone(), vec![2])
+        );
+        assert_eq!(
+            offered(&ix, json!({"f": null, "g": false})),
+            lists(none.clone(), vec![2])
+        );
+        assert_eq!(
+            offered(&ix, json!({"g": 1})),
+            lists(none.clone(), none.clone())
+        );
+        // A list equals no constant filed, and comparing it does not fault.
+        assert_eq!(
+            offered(&ix, json!({"f": ["a"], "g": []})),
+            lists(none.clone(), none.clone())
+        );
+        // A record, or a list holding one, faults: every arm is evaluated.
+        assert_eq!(offered(&ix, json!({"f": {"x": 1}})), None);
+        assert_eq!(offered(&ix, json!({"g": ["x", {"x": 1}]})), None);
+        assert_eq!(offered(&ix, json!({"g": [["x"], [{"x": 1}]]})), None);
+    }
+}
