@@ -481,3 +481,50 @@ fn a_text_below_the_confidence_floor_is_denied() {
     assert_eq!(none.outcome.as_str(), "deny");
     assert_eq!(none.reason.as_deref(), Some("the text matches no intent"));
 }
+
+/// `permitted` (and `permitted_as`, for a caller) answer Cedar's question for one agent and
+/// the data it would handle: the GDPR forbid of the finance example keeps EU personal data on
+/// EU agents; an agent or caller id the plan does not have is an error, never an answer.
+#[test]
+fn permitted_answers_for_one_agent_and_its_data() {
+    let e = Engine::from_json(&golden("finance")).unwrap();
+    let id = |name: &str| e.plan().agents.iter().position(|a| a.name == name).unwrap() as u32;
+    let (us, eu) = (id("doc_parser"), id("doc_parser_eu"));
+    let pii = e.data_id("pii").unwrap();
+    let parse = e.intent_id("fetch_ledger").unwrap();
+    let context = |residency: &str| {
+        json!({"subject": {"residency": residency, "role": "analyst"}, "channel": "web"})
+            .as_object()
+            .unwrap()
+            .clone()
+    };
+    let eu_subject = context("EU");
+    assert_eq!(
+        e.permitted(us, parse, 0.9, 0, &[pii], &eu_subject),
+        Ok(false)
+    );
+    assert_eq!(
+        e.permitted(eu, parse, 0.9, 0, &[pii], &eu_subject),
+        Ok(true)
+    );
+    assert_eq!(
+        e.permitted(us, parse, 0.9, 0, &[pii], &context("US")),
+        Ok(true)
+    );
+    assert_eq!(
+        e.permitted_as(Some(eu), us, parse, 0.9, 0, &[pii], &eu_subject),
+        Ok(false)
+    );
+    assert_eq!(
+        e.permitted_as(Some(us), eu, parse, 0.9, 0, &[pii], &eu_subject),
+        Ok(true)
+    );
+    assert_eq!(
+        e.permitted(99, parse, 0.9, 0, &[pii], &eu_subject),
+        Err("unknown agent id 99".to_string())
+    );
+    assert_eq!(
+        e.permitted_as(Some(99), eu, parse, 0.9, 0, &[pii], &eu_subject),
+        Err("unknown caller id 99".to_string())
+    );
+}
