@@ -528,3 +528,31 @@ fn permitted_answers_for_one_agent_and_its_data() {
         Err("unknown caller id 99".to_string())
     );
 }
+
+/// A context field that is a set of enum values is checked member by member: every member
+/// must be one of the values, and the message names the first that is not.
+#[test]
+fn a_set_of_enum_values_is_checked_member_by_member() {
+    let mut plan: Value = serde_json::from_str(&golden("fleet")).unwrap();
+    plan["context"]["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "tags", "optional": true, "of": {"type": "set", "of": {"type": "enum", "values": ["rush", "vip"]}}}));
+    plan["plan_hash"] = json!("");
+    let e = Engine::from_json(&plan.to_string()).unwrap();
+    let quote = |tags: Value| {
+        Request::for_intent("get_quote", 0.95)
+            .with("channel", json!("web"))
+            .with("tags", tags)
+    };
+    let ok = e.decide_at(&quote(json!(["vip", "rush"])), 1);
+    assert_eq!(ok.outcome.as_str(), "dispatch", "{ok:?}");
+    let bad = e.decide_at(&quote(json!(["vip", "cheap"])), 1);
+    assert_eq!(bad.outcome.as_str(), "deny");
+    assert!(
+        bad.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("`tags` is \"cheap\", not one of rush, vip")),
+        "{bad:?}"
+    );
+}
