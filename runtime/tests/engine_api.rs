@@ -5,10 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use intent_runtime::decision::VerdictOutcome;
 use intent_runtime::state::{
     Block, Blocked, Breaker, Check, MemoryState, Rate, Refused, State, Subject, Take,
 };
-use intent_runtime::{Engine, Request};
+use intent_runtime::{Engine, Request, Response};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -555,4 +556,51 @@ fn a_set_of_enum_values_is_checked_member_by_member() {
             .is_some_and(|r| r.contains("`tags` is \"cheap\", not one of rush, vip")),
         "{bad:?}"
     );
+}
+
+/// Every review that applies to a response (the agent's, then those for `any` agent) gives its
+/// first matching arm; the strongest outcome wins, and between equals the first review's
+/// person and reason stay. A review may deny.
+#[test]
+fn reviews_combine_by_the_strongest_outcome_and_the_first_among_equals() {
+    let mut plan: Value = serde_json::from_str(&golden("finance")).unwrap();
+    plan["humans"].as_array_mut().unwrap().push(
+        json!({"name": "second_lead", "channel": "slack:#second", "sla_ms": 60000, "src": 0}),
+    );
+    let low = json!({"op": "cmp", "cmp": "lt", "lhs": {"op": "response_confidence"}, "rhs": {"op": "lit", "value": 0.7}});
+    let secret = json!({"op": "cmp", "cmp": "eq", "lhs": {"op": "field", "path": ["channel"]}, "rhs": {"op": "lit", "value": "batch"}});
+    plan["reviews"].as_array_mut().unwrap().push(json!({
+        "agent": null,
+        "arms": [
+            {"when": secret, "action": {"kind": "deny", "because": "no batch answers"}, "src": 24},
+            {"when": low, "action": {"kind": "escalate", "humans": [1], "because": "second opinion"}, "src": 24},
+            {"when": null, "action": {"kind": "pass"}, "src": 24}
+        ],
+        "src": 24
+    }));
+    plan["plan_hash"] = json!("");
+    let e = Engine::from_json(&plan.to_string()).unwrap();
+    let response = |confidence: f64, channel: &str| Response {
+        agent: "finance_agent".into(),
+        confidence: Some(confidence),
+        data: Vec::new(),
+        context: json!({"subject": {"residency": "US", "role": "analyst"}, "channel": channel})
+            .as_object()
+            .unwrap()
+            .clone(),
+    };
+    let both = e.review_at(&response(0.5, "web"), 1);
+    assert_eq!(both.outcome, VerdictOutcome::Escalate, "{both:?}");
+    assert_eq!(both.human.as_deref(), Some("finance_lead"), "{both:?}");
+    assert_eq!(
+        both.reason.as_deref(),
+        Some("low-confidence financial output")
+    );
+
+    let denied = e.review_at(&response(0.5, "batch"), 1);
+    assert_eq!(denied.outcome, VerdictOutcome::Deny, "{denied:?}");
+    assert_eq!(denied.reason.as_deref(), Some("no batch answers"));
+
+    let fine = e.review_at(&response(0.9, "web"), 1);
+    assert_eq!(fine.outcome, VerdictOutcome::Pass, "{fine:?}");
 }
