@@ -278,6 +278,13 @@ mod tests {
         assert!(state.take(&[a], 600).is_ok());
     }
 
+    #[test]
+    fn the_debug_of_the_store_names_it_without_its_contents() {
+        let state = MemoryState::default();
+        state.take(&[agent("a", &[(1, 1_000)], None)], 0).unwrap();
+        assert_eq!(format!("{state:?}"), "MemoryState { .. }");
+    }
+
     /// The meaning written the slow way: every use kept, the window counted by a scan.
     #[derive(Default)]
     struct Naive {
