@@ -360,8 +360,8 @@ mod tests {
     }
 
     /// Lengths are searched nearest first, the longer first when two are as near: a 5-letter
-    /// name meets the 6-letter names before the 4-letter ones, and the 4-letter ones before
-    /// the 7-letter ones.
+    /// name meets the 6-letter names before the 4-letter ones, the 4-letter ones before the
+    /// 7-letter ones, and the 7-letter ones before the 3-letter ones.
     #[test]
     fn lengths_are_searched_nearest_first() {
         let shorter = [
@@ -376,6 +376,12 @@ mod tests {
         let mut names = vec!["abcd", "abcdez"];
         names.extend(farther.iter().map(String::as_str));
         assert_eq!(nearest(&names, "abcde"), ["abcd", "abcdez", "abcdeaa"]);
+
+        // Two lengths as near (3 and 7, both two away): the longer first, and it fills the cap.
+        let mut names = vec!["abc"];
+        names.extend(farther.iter().map(String::as_str));
+        assert_eq!(nearest(&names, "abcde"), ["abcdeaa", "abcdeab", "abcdeac"]);
+        assert_eq!(exhaustive(&names, "abcde"), ["abc", "abcdeaa", "abcdeab"]);
     }
 
     proptest! {
