@@ -226,8 +226,11 @@ fn load_changed(edit: impl Fn(&mut Plan)) -> Result<Engine, String> {
     Engine::from_plan(plan).map_err(|e| e.to_string())
 }
 
+/// A change made to a plan's JSON.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 /// A change to the plan, what it breaks, and the words of the refusal.
-type Case = (&'static str, Box<dyn Fn(&mut Value)>, &'static str);
+type Case = (&'static str, Edit, &'static str);
 
 /// A hand-written (or hand-edited) plan is checked on loading: each edit breaks one thing the
 /// engine assumes of a plan, and is refused with its reason. The compiler never writes these.
@@ -437,7 +440,7 @@ fn a_plan_that_breaks_what_the_engine_assumes_is_refused_with_its_reason() {
 /// What the checks allow, at their edges: the bounds are inclusive where the compiler's are.
 #[test]
 fn a_plan_at_the_edges_of_its_bounds_loads() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "no weights",
             Box::new(|v| v["classifier"]["weights"] = json!([])),
