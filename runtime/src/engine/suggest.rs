@@ -359,6 +359,21 @@ mod tests {
         assert_eq!(exhaustive(&names, "m"), ["a", "b", "c"]);
     }
 
+    /// The index bisects on the first 16 bytes: names that share them with the unknown name
+    /// are compared from the first in sorted order (a..h of 25, all one edit away), not from
+    /// the last.
+    #[test]
+    fn past_16_bytes_the_names_compared_are_the_first_in_sorted_order() {
+        let prefix = "abcdefghijklmnop";
+        let names: Vec<String> = ('a'..='z')
+            .filter(|c| *c != 'm')
+            .map(|c| format!("{prefix}{c}"))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let first: Vec<String> = ["a", "b", "c"].map(|c| format!("{prefix}{c}")).into();
+        assert_eq!(nearest(&names, &format!("{prefix}m")), first);
+    }
+
     /// Lengths are searched nearest first, the longer first when two are as near: a 5-letter
     /// name meets the 6-letter names before the 4-letter ones, the 4-letter ones before the
     /// 7-letter ones, and the 7-letter ones before the 3-letter ones.
