@@ -1,7 +1,10 @@
-//! The `Engine`'s accessors and loading, as a host (the sidecar, the Layer, `intent replay`)
-//! relies on them: the hash it reports, the plan it holds, the limits it takes per agent, the
-//! refusal of a plan whose stated hash is not its content. Runs on the golden plans, with the
-//! runtime alone.
+//! The `Engine`'s accessors and loading, as a host (the sidecar, the Layer, `intent replay`,
+//! the MCP gateway) relies on them: the hash it reports, the plan it holds, its lookups by name,
+//! the limits it takes per agent, person and intent, the refusal of a plan whose stated hash is
+//! not its content; and the paths of `decide` and `review` no golden mesh reaches (caller
+//! conditions, a claim the store refuses, requests it cannot decide, the classifier's floor,
+//! reviews that combine). Runs on the golden plans (edited where a case needs it), with the
+//! runtime alone. A plan that breaks what the engine assumes: `plan_validation.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

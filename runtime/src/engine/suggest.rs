@@ -313,6 +313,92 @@ mod tests {
             .collect()
     }
 
+    fn nearest(names: &[&str], name: &str) -> Vec<String> {
+        let s = Suggest::new(names.iter().copied());
+        s.nearest(name).into_iter().map(String::from).collect()
+    }
+
+    /// A name as long as an answer repeats (64 bytes) is looked up; one byte more is not, even
+    /// when its characters are fewer; and a 64-character pattern reads its last character.
+    #[test]
+    fn names_up_to_max_echo_bytes_are_looked_up() {
+        let known = format!("{}b", "a".repeat(MAX_ECHO - 1));
+        let longest = "a".repeat(MAX_ECHO);
+        assert_eq!(nearest(&[&known], &longest), [known.as_str()]);
+        assert_eq!(
+            nearest(&[&longest], &known),
+            [longest.as_str()],
+            "one edit away"
+        );
+        let wide = format!("é{}", "a".repeat(MAX_ECHO - 1));
+        assert_eq!(wide.chars().count(), MAX_ECHO);
+        assert_eq!(nearest(&[&longest], &wide), Vec::<String>::new());
+    }
+
+    /// A name exactly as far as the limit (its length, at least 3) is listed, even from
+    /// another length; one edit farther is not.
+    #[test]
+    fn the_limit_is_the_names_length() {
+        assert_eq!(nearest(&["abcdwxyz"], "abcd"), ["abcdwxyz"]);
+        assert_eq!(nearest(&["abcdvwxyz"], "abcd"), Vec::<String>::new());
+        assert_eq!(nearest(&["wxyz"], "a"), Vec::<String>::new());
+        assert_eq!(nearest(&["xyz"], "a"), ["xyz"], "at least 3");
+    }
+
+    /// Past `MAX_COMPARED` names, those compared are the nearest in sorted order, alternately
+    /// after and before the name: here n, l, o, k, p, j, q, i, all one edit away, of which the
+    /// first three by name are listed (not a, b, c, which the exhaustive search would list).
+    #[test]
+    fn past_the_cap_the_names_compared_are_the_nearest_in_sorted_order() {
+        let letters: Vec<String> = ('a'..='z')
+            .filter(|c| *c != 'm')
+            .map(String::from)
+            .collect();
+        let names: Vec<&str> = letters.iter().map(String::as_str).collect();
+        assert_eq!(nearest(&names, "m"), ["i", "j", "k"]);
+        assert_eq!(exhaustive(&names, "m"), ["a", "b", "c"]);
+    }
+
+    /// The index bisects on the first 16 bytes: names that share them with the unknown name
+    /// are compared from the first in sorted order (a..h of 25, all one edit away), not from
+    /// the last.
+    #[test]
+    fn past_16_bytes_the_names_compared_are_the_first_in_sorted_order() {
+        let prefix = "abcdefghijklmnop";
+        let names: Vec<String> = ('a'..='z')
+            .filter(|c| *c != 'm')
+            .map(|c| format!("{prefix}{c}"))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let first: Vec<String> = ["a", "b", "c"].map(|c| format!("{prefix}{c}")).into();
+        assert_eq!(nearest(&names, &format!("{prefix}m")), first);
+    }
+
+    /// Lengths are searched nearest first, the longer first when two are as near: a 5-letter
+    /// name meets the 6-letter names before the 4-letter ones, the 4-letter ones before the
+    /// 7-letter ones, and the 7-letter ones before the 3-letter ones.
+    #[test]
+    fn lengths_are_searched_nearest_first() {
+        let shorter = [
+            "abca", "abcb", "abcc", "abcd", "abce", "abde", "acde", "bcde",
+        ];
+        let longer: Vec<String> = ('a'..='h').map(|c| format!("abcde{c}")).collect();
+        let mut names: Vec<&str> = shorter.to_vec();
+        names.extend(longer.iter().map(String::as_str));
+        assert_eq!(nearest(&names, "abcde"), ["abcdea", "abcdeb", "abcdec"]);
+
+        let farther: Vec<String> = ('a'..='h').map(|c| format!("abcdea{c}")).collect();
+        let mut names = vec!["abcd", "abcdez"];
+        names.extend(farther.iter().map(String::as_str));
+        assert_eq!(nearest(&names, "abcde"), ["abcd", "abcdez", "abcdeaa"]);
+
+        // Two lengths as near (3 and 7, both two away): the longer first, and it fills the cap.
+        let mut names = vec!["abc"];
+        names.extend(farther.iter().map(String::as_str));
+        assert_eq!(nearest(&names, "abcde"), ["abcdeaa", "abcdeab", "abcdeac"]);
+        assert_eq!(exhaustive(&names, "abcde"), ["abc", "abcdeaa", "abcdeab"]);
+    }
+
     proptest! {
         #[test]
         fn the_bit_parallel_distance_is_the_distance(

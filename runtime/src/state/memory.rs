@@ -278,6 +278,26 @@ mod tests {
         assert!(state.take(&[a], 600).is_ok());
     }
 
+    #[test]
+    fn the_debug_of_the_store_names_it_without_its_contents() {
+        let state = MemoryState::default();
+        state.take(&[agent("a", &[(1, 1_000)], None)], 0).unwrap();
+        assert_eq!(format!("{state:?}"), "MemoryState { .. }");
+    }
+
+    /// Subjects are spread over the shards (so decisions about different agents rarely wait
+    /// for each other), each in range: 256 names fill more than half of the 64 shards (about
+    /// 63 expected; one shard for all would be the chance 64^-255).
+    #[test]
+    fn subjects_are_spread_over_the_shards() {
+        let state = MemoryState::default();
+        let shards: std::collections::HashSet<usize> = (0..256)
+            .map(|i| state.shard_of(&Subject::Agent(Arc::from(format!("a{i}").as_str()))))
+            .collect();
+        assert!(shards.iter().all(|s| *s < SHARDS), "{shards:?}");
+        assert!(shards.len() > SHARDS / 2, "{} shards", shards.len());
+    }
+
     /// The meaning written the slow way: every use kept, the window counted by a scan.
     #[derive(Default)]
     struct Naive {

@@ -145,3 +145,24 @@ pub const FAILURES_KEPT_WITHOUT_BREAKER: u64 = 64;
 /// The largest log a subject keeps: counts beyond this are treated as this (a log of a million
 /// uses is 8 MB per subject; a limit that high is not a limit a sidecar can keep exactly).
 pub const MAX_LOG: u64 = 1_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subject is written as its kind and its name: the reason of a throttled decision and
+    /// the sidecar's errors name it so.
+    #[test]
+    fn a_subject_is_written_as_its_kind_and_name() {
+        let agent = Subject::Agent(Arc::from("ledger"));
+        let human = Subject::Human(Arc::from("cfo"));
+        let intent = Subject::Intent(Arc::from("pay/alice"));
+        assert_eq!(
+            [agent.kind(), human.kind(), intent.kind()],
+            ["agent", "human", "intent"]
+        );
+        assert_eq!(agent.to_string(), "agent ledger");
+        assert_eq!(human.to_string(), "human cfo");
+        assert_eq!(intent.to_string(), "intent pay/alice");
+    }
+}
