@@ -607,3 +607,36 @@ fn reviews_combine_by_the_strongest_outcome_and_the_first_among_equals() {
     let fine = e.review_at(&response(0.9, "web"), 1);
     assert_eq!(fine.outcome, VerdictOutcome::Pass, "{fine:?}");
 }
+
+/// A classifier plugged in (`with_classifier`) that is sure of nothing: a best intent with
+/// confidence 0 is no match, and the reason does not claim a best below a floor.
+#[test]
+fn a_plugged_in_classifier_with_no_confidence_matches_no_intent() {
+    use intent_runtime::classifier::{Classification, Classifier, ClassifyError, Scored};
+    struct Unsure;
+    impl Classifier for Unsure {
+        fn name(&self) -> &str {
+            "unsure"
+        }
+        fn classify(&self, _: &str) -> Result<Classification, ClassifyError> {
+            Ok(Classification {
+                ranked: vec![Scored {
+                    intent: 0,
+                    score: 0.0,
+                }],
+                none: 1.0,
+            })
+        }
+    }
+    let e = Engine::from_json(&golden("fleet"))
+        .unwrap()
+        .with_classifier(Box::new(Unsure));
+    let mut r = Request::for_intent("get_quote", 0.9).with("channel", json!("web"));
+    r.intent = None;
+    r.confidence = None;
+    r.text = Some("how much would it cost".into());
+    let d = e.decide_at(&r, 1);
+    assert_eq!(d.outcome.as_str(), "deny", "{d:?}");
+    assert_eq!(d.reason.as_deref(), Some("the text matches no intent"));
+    assert_eq!(d.classifier.as_deref(), Some("unsure"));
+}
