@@ -272,6 +272,7 @@ impl Metrics {
     }
 
     /// Counts an MCP tool call (`tool` is a tool the plan binds, or `unknown`).
+    #[cfg(feature = "mcp")]
     pub(crate) fn mcp_call(&self, tool: &str, outcome: &'static str) {
         self.mcp_calls
             .get_or_create(&ToolLabels {

@@ -30,6 +30,7 @@ pub use admin::{AdminAccess, AdminToken};
 pub use app::App;
 pub use bundle::BundleConfig;
 pub use classify::{ExternalConfig, Fallback, CLARIFY_QUESTION, MAX_ANSWER_BYTES};
+#[cfg(feature = "mcp")]
 pub(crate) use routes::error;
 pub use routes::{router, FAILURE_SKEW_MS};
 pub use store::StateConfig;
