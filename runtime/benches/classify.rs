@@ -7,7 +7,9 @@
 //!
 //! - `classify`: the built-in classifier alone on a text (`Builtin::rank`), over 200 texts
 //!   written like the examples (topic and common words, a misspelling in one text in four, a
-//!   word the mesh never saw in one in three);
+//!   word the mesh never saw in one in three: an English word, so that how related it is to
+//!   the candidates is computed from the word vectors; each intent's topic holds two English
+//!   words among its pseudo-words, so every intent has a direction);
 //! - `decide_text`: `decide` on the same texts, classification included;
 //! - `decide_intent`: `decide` on requests that name the intent and confidence instead;
 //! - `tfidf_peer`: the classifier this one replaced (TF-IDF cosine against every example,
@@ -20,6 +22,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use intent_runtime::classifier::text::Analyzer;
 use intent_runtime::classifier::Builtin;
 use intent_runtime::plan::{
     Action, Agent, Arm, Capability, ClassifierParams, CmpOp, Expr, Intent, Limits, Plan, Route,
@@ -139,11 +142,33 @@ fn plan(intents: Vec<Intent>, classifier: ClassifierParams) -> Plan {
     }
 }
 
+/// A word of the classifier's vector table (a stem, which stems to itself).
+fn english(rng: &mut Rng, analyzer: &Analyzer) -> String {
+    let table = intent_runtime::classifier::vectors::table().expect("the vector table");
+    loop {
+        let stem = String::from_utf8_lossy(table.stem(rng.below(table.len()))).into_owned();
+        if analyzer.terms(&stem) == [stem.clone()] {
+            return stem;
+        }
+    }
+}
+
 fn mesh(intents: usize) -> Mesh {
     let mut rng = Rng(0x1234_5678_9abc_def1 ^ intents as u64);
+    let analyzer = Analyzer::default();
     let common: Vec<String> = (0..300).map(|_| word(&mut rng)).collect();
     let topics: Vec<Vec<String>> = (0..intents)
-        .map(|_| (0..6).map(|_| word(&mut rng)).collect())
+        .map(|_| {
+            (0..8)
+                .map(|k| {
+                    if k < 6 {
+                        word(&mut rng)
+                    } else {
+                        english(&mut rng, &analyzer)
+                    }
+                })
+                .collect()
+        })
         .collect();
     let mut list = Vec::new();
     let mut names = Vec::new();
@@ -151,7 +176,7 @@ fn mesh(intents: usize) -> Mesh {
         let name = format!("intent_{i:04}");
         let mut examples = Vec::new();
         for _ in 0..5 {
-            let mut words: Vec<&str> = (0..3).map(|_| topic[rng.below(6)].as_str()).collect();
+            let mut words: Vec<&str> = (0..3).map(|_| topic[rng.below(8)].as_str()).collect();
             words.extend((0..3).map(|_| common[rng.below(common.len())].as_str()));
             examples.push(words.join(" "));
         }
@@ -173,7 +198,7 @@ fn mesh(intents: usize) -> Mesh {
     let texts = (0..200)
         .map(|k| {
             let topic = &topics[rng.below(intents)];
-            let mut words: Vec<String> = (0..3).map(|_| topic[rng.below(6)].clone()).collect();
+            let mut words: Vec<String> = (0..3).map(|_| topic[rng.below(8)].clone()).collect();
             words.extend((0..3).map(|_| common[rng.below(common.len())].clone()));
             if k % 4 == 0 {
                 // A misspelling: one letter dropped.
@@ -181,7 +206,7 @@ fn mesh(intents: usize) -> Mesh {
                 w.remove(w.len() / 2);
             }
             if k % 3 == 0 {
-                words.push(word(&mut rng) + "x");
+                words.push(english(&mut rng, &analyzer));
             }
             words.join(" ")
         })

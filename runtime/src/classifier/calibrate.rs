@@ -16,11 +16,13 @@
 //!   ([`TEMPERATURE`]).
 //! - **Whether the text is about this mesh at all.** The examples are all about the mesh, so
 //!   they cannot teach what an off-topic text looks like; that signal is explicit instead:
-//!   `d = DOMAIN_MIN + (1 − DOMAIN_MIN) · clamp(content / DOMAIN_FULL, 0, 1)`, where `content`
-//!   is the share of the text's content words (not common words, not numbers) the mesh's
-//!   evidence knows. Common words are no evidence that a text is about the mesh: a text none
-//!   of whose content words the mesh knows keeps at most [`DOMAIN_MIN`] of its `q`.
-//!   [`TEMPERATURE`] and [`DOMAIN_FULL`] are constants of the runtime fitted on a development
+//!   `d = DOMAIN_MIN + (1 − DOMAIN_MIN) · clamp((content − DOMAIN_START) / (DOMAIN_FULL −
+//!   DOMAIN_START), 0, 1)`, where `content` is the share of the text's content words (not
+//!   common words, not numbers) the mesh's evidence knows, or that are related to its best
+//!   candidates (`index.rs`, `vectors.rs`). Common words are no evidence that a text is about
+//!   the mesh: a text none of whose content words the mesh knows or relates to keeps at most
+//!   [`DOMAIN_MIN`] of its `q`. [`TEMPERATURE`], the ramp's ends and how related a word must be
+//!   ([`RELATE_LOW`], [`RELATE_HIGH`]) are constants of the runtime fitted on a development
 //!   set of texts (docs/classifier.md says how; `tests/classifier_paraphrases.rs` checks it).
 //!   The plan also stores the content coverage that most of the mesh's own examples reach when
 //!   left out (`reference`), which `intent classify --report` prints.
@@ -45,22 +47,33 @@ pub const REFERENCE_QUANTILE: f64 = 0.9;
 pub const DEFAULT_REFERENCE: f64 = 0.5;
 /// The temperature of `q`: the logit `w · features` is multiplied by it. Leave-one-out makes
 /// each example face the evidence without itself, which is weaker than what a request faces
-/// (all the evidence), so the fitted `q` is less sure than the requests deserve. Fitted once,
-/// with [`DOMAIN_FULL`], on the development set `tests/classifier/development.txt` (texts
-/// written for it, never the paraphrase set the goals are measured on) by maximum likelihood
-/// on a grid; `tests/classifier_paraphrases.rs` checks that the grid's best is still these
-/// two numbers.
-pub const TEMPERATURE: f64 = 2.0;
-/// A text none of whose content words the mesh knows is about the mesh with probability at
-/// most this (`d` at content coverage 0): it can still mean an intent ("order 50 boxes of
+/// (all the evidence), so the fitted `q` may be less sure than the requests deserve. Fitted
+/// once, with the ramps below, on the development set `tests/classifier/development.txt`
+/// (texts written for it, never the paraphrase or held-out sets the goals are measured on) by
+/// maximum likelihood on a grid; `tests/classifier_paraphrases.rs` checks that the grid's
+/// best is still these numbers.
+pub const TEMPERATURE: f64 = 1.0;
+/// A text none of whose content words the mesh knows or relates to is about the mesh with
+/// probability at most this (`d` at content coverage up to [`DOMAIN_START`]): it can still mean an intent ("order 50 boxes of
 /// paper" knows only the common word "order"), but its confidence stays below it. Not fitted:
 /// set under the 0.30 that issue #15 asks every off-topic text to stay below.
 pub const DOMAIN_MIN: f64 = 0.25;
+/// The content coverage up to which a text counts as no more about the mesh than one sharing
+/// no content word with it (`d = DOMAIN_MIN`); fitted with [`TEMPERATURE`].
+pub const DOMAIN_START: f64 = 0.1;
 /// The content coverage from which a text counts as fully about the mesh (`d = 1`); fitted
 /// with [`TEMPERATURE`].
-pub const DOMAIN_FULL: f64 = 0.5;
+pub const DOMAIN_FULL: f64 = 0.45;
 
-/// The fitted calibration of a mesh: what the plan stores, and the runtime's two constants.
+/// An unknown content word whose lift (its cosine with the nearest candidate intent's
+/// direction, discounted by how generic the word is) is at most this counts as not known at
+/// all (docs/classifier.md, "Related words"); fitted with [`TEMPERATURE`].
+pub const RELATE_LOW: f64 = 0.0;
+/// ... and at least this, as known.
+pub const RELATE_HIGH: f64 = 0.8;
+
+/// The fitted calibration of a mesh: what the plan stores, and the runtime's constants of `q`
+/// and `d`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
     pub weights: Features,
@@ -71,6 +84,8 @@ pub struct Calibration {
     pub temperature: f64,
     /// [`DOMAIN_FULL`] (another value only to fit it).
     pub domain_full: f64,
+    /// [`DOMAIN_START`] (another value only to fit it).
+    pub domain_start: f64,
 }
 
 impl Default for Calibration {
@@ -80,6 +95,7 @@ impl Default for Calibration {
             reference: DEFAULT_REFERENCE,
             temperature: TEMPERATURE,
             domain_full: DOMAIN_FULL,
+            domain_start: DOMAIN_START,
         }
     }
 }
@@ -100,12 +116,13 @@ impl Calibration {
     }
 
     /// `d`: how far the text is about the mesh at all, from its content coverage: from
-    /// [`DOMAIN_MIN`] at 0 up to 1 at `domain_full`.
+    /// [`DOMAIN_MIN`] up to `domain_start`, rising linearly to 1 at `domain_full`.
     pub fn in_domain(&self, s: &Scores) -> f64 {
-        let ramp = if self.domain_full > 0.0 {
-            (s.content / self.domain_full).clamp(0.0, 1.0)
+        let width = self.domain_full - self.domain_start;
+        let ramp = if width > 0.0 {
+            ((s.content - self.domain_start) / width).clamp(0.0, 1.0)
         } else {
-            1.0
+            f64::from(u8::from(s.content >= self.domain_full))
         };
         DOMAIN_MIN + (1.0 - DOMAIN_MIN) * ramp
     }

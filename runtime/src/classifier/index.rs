@@ -19,6 +19,7 @@
 //! example scores against all the evidence *but itself* — leave-one-out — without rebuilding.
 
 use super::text::{dice, trigrams, Analyzer};
+use super::vectors::{self, Vector, DIMS};
 use std::collections::HashMap;
 
 /// BM25's term-frequency saturation and length normalisation.
@@ -30,6 +31,9 @@ const FUZZY: f64 = 0.6;
 const FUZZY_MIN_CHARS: usize = 4;
 /// At most this many distinct terms of a text are scored (the first ones).
 pub const MAX_TERMS: usize = 256;
+/// A word the mesh does not know is compared with the evidence of this many of the text's
+/// best candidates (docs/classifier.md, "Related words").
+pub const RELATED_CANDIDATES: usize = 8;
 
 /// The number of features of a text's best intent, bias included.
 pub const FEATURES: usize = 5;
@@ -57,6 +61,39 @@ pub struct Index {
     total_docs: u64,
     /// Per intent: the terms of each example, for leaving one out.
     pub(crate) examples: Vec<Vec<Vec<u32>>>,
+    /// Per intent: the sum of the word vectors of its evidence's content terms (one per term
+    /// and evidence text), whose direction is what the intent is about.
+    related: Vec<Vector>,
+    /// How a cosine with an intent's direction counts as knowing a word.
+    pub relate: Relate,
+}
+
+/// How related an unknown word must be to count: its cosine with the direction of the
+/// intent nearest to it counts 0 at `low` or below, 1 at `high` or above, linearly between
+/// (calibrate.rs fits the two on the development set).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Relate {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Default for Relate {
+    fn default() -> Relate {
+        Relate {
+            low: super::calibrate::RELATE_LOW,
+            high: super::calibrate::RELATE_HIGH,
+        }
+    }
+}
+
+impl Relate {
+    /// How much a word with this cosine counts as known, 0..1.
+    pub fn known(&self, cos: f64) -> f64 {
+        if self.high <= self.low {
+            return f64::from(u8::from(cos >= self.high));
+        }
+        ((cos - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
+    }
 }
 
 /// One example left out of the evidence: its intent and its (sorted) terms.
@@ -114,6 +151,8 @@ impl Index {
         let mut counts: Vec<HashMap<u32, u32>> = Vec::new();
         let mut docs = Vec::new();
         let mut examples = Vec::new();
+        let mut related = Vec::new();
+        let table = vectors::table();
         let id = |t: String, vocab: &mut HashMap<String, u32>| {
             let n = vocab.len() as u32;
             *vocab.entry(t).or_insert(n)
@@ -122,6 +161,7 @@ impl Index {
             let mut c: HashMap<u32, u32> = HashMap::new();
             let mut n = 0;
             let mut ex_terms = Vec::new();
+            let mut sum = [0.0f32; DIMS];
             for (is_example, text) in description
                 .map(|d| (false, d))
                 .into_iter()
@@ -132,6 +172,13 @@ impl Index {
                     continue;
                 }
                 n += 1;
+                for t in &set {
+                    if analyzer.weight(t) >= 1.0 {
+                        if let Some((v, _)) = table.and_then(|tb| tb.get(t)) {
+                            vectors::add(&mut sum, &v, 1.0);
+                        }
+                    }
+                }
                 let mut ids: Vec<u32> = set.into_iter().map(|t| id(t, &mut vocab)).collect();
                 ids.sort_unstable();
                 for t in &ids {
@@ -142,6 +189,7 @@ impl Index {
                 }
             }
             counts.push(c);
+            related.push(sum);
             docs.push(n);
             examples.push(ex_terms);
         }
@@ -180,6 +228,8 @@ impl Index {
             classifiable,
             total_docs,
             examples,
+            related,
+            relate: Relate::default(),
         }
     }
 
@@ -273,6 +323,61 @@ impl Index {
         best
     }
 
+    /// How far the content words the evidence does not hold count as known, and for which
+    /// intent: each word by its lift (its cosine with an intent's direction, discounted by how
+    /// generic the word is) through [`Index::relate`], against each of the best
+    /// [`RELATED_CANDIDATES`] candidates (without the example left out). Returns the words'
+    /// total (each at its best candidate), for the content coverage, and per candidate how many
+    /// words' worth it relates to, for its share.
+    fn related(
+        &self,
+        unknown: &[&str],
+        candidates: &[Candidate],
+        ex: Option<Exclude>,
+    ) -> (f64, Vec<(u32, f64)>) {
+        let Some(table) = vectors::table() else {
+            return (0.0, Vec::new());
+        };
+        let words: Vec<(Vector, f32)> = unknown.iter().filter_map(|w| table.get(w)).collect();
+        if words.is_empty() {
+            return (0.0, Vec::new());
+        }
+        let directions: Vec<(u32, Vector, f32)> = candidates
+            .iter()
+            .take(RELATED_CANDIDATES)
+            .filter_map(|c| {
+                let mut d = *self.related.get(c.intent as usize)?;
+                if let Some(x) = ex.filter(|x| x.intent == c.intent) {
+                    for t in x.terms {
+                        let name = self.names.get(*t as usize)?;
+                        if self.analyzer.weight(name) >= 1.0 {
+                            if let Some((v, _)) = table.get(name) {
+                                vectors::add(&mut d, &v, -1.0);
+                            }
+                        }
+                    }
+                }
+                let norm = vectors::dot(&d, &d).sqrt();
+                (norm > 1e-6).then_some((c.intent, d, norm))
+            })
+            .collect();
+        let mut per: Vec<(u32, f64)> = directions.iter().map(|(i, _, _)| (*i, 0.0)).collect();
+        let mut total = 0.0;
+        for (v, generic) in &words {
+            let mut best = 0.0f64;
+            for ((_, d, n), slot) in directions.iter().zip(per.iter_mut()) {
+                let cos = vectors::dot(v, d) / n;
+                // How much nearer the intent than to random words.
+                let lift = (cos - generic) / (1.0 - generic).max(1e-3);
+                let k = self.relate.known(f64::from(lift));
+                slot.1 += k;
+                best = best.max(k);
+            }
+            total += best;
+        }
+        (total, per)
+    }
+
     /// A text against every intent (see [`Scores`]).
     pub fn candidates(&self, text: &str, ex: Option<Exclude>) -> Scores {
         let terms = self.lookup(text);
@@ -310,6 +415,8 @@ impl Index {
         let mut length = 0.0;
         let mut known = 0.0;
         let (mut content_len, mut content_known) = (0.0, 0.0);
+        // The content words the evidence does not hold, to weigh by how related they are.
+        let mut unknown: Vec<&str> = Vec::new();
         for term in terms {
             let resolved = match term {
                 Ok(t) if self.posting(*t, ex).next().is_some() => Some((*t, 1.0)),
@@ -336,6 +443,12 @@ impl Index {
             }
             let Some((t, sim)) = resolved else {
                 norm += g * unknown_idf;
+                if content_word {
+                    unknown.push(match term {
+                        Ok(t) => self.names.get(*t as usize).map_or("", String::as_str),
+                        Err(word) => word.as_str(),
+                    });
+                }
                 continue;
             };
             if content_word {
@@ -360,16 +473,38 @@ impl Index {
         if norm <= 0.0 || length <= 0.0 {
             return Scores::default();
         }
+        let share = |acc: &[f64], intent: u32| -> f64 {
+            (acc.get(intent as usize).copied().unwrap_or(0.0) / norm).clamp(0.0, 1.0)
+        };
         let mut candidates: Vec<Candidate> = reached
             .into_iter()
             .map(|intent| Candidate {
                 intent,
-                share: (acc.get(intent as usize).copied().unwrap_or(0.0) / norm).clamp(0.0, 1.0),
+                share: share(&acc, intent),
             })
             .collect();
         // A total order (ties by intent), so the unstable sort is deterministic.
-        candidates
-            .sort_unstable_by(|a, b| b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent)));
+        let order = |a: &Candidate, b: &Candidate| {
+            b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent))
+        };
+        candidates.sort_unstable_by(order);
+        // A related word counts for an intent as a match of the rarest weight (that of a word
+        // the mesh does not know), scaled by how related it is.
+        let (related, per) = self.related(&unknown, &candidates, ex);
+        content_known += related;
+        if per.iter().any(|(_, k)| *k > 0.0) {
+            for (i, k) in &per {
+                let dl = f64::from(docs_of(*i));
+                let tf = (K1 + 1.0) / (1.0 + K1 * (1.0 - B + B * dl / avgdl));
+                if let Some(a) = acc.get_mut(*i as usize) {
+                    *a += k * unknown_idf * tf / (K1 + 1.0);
+                }
+            }
+            for c in &mut candidates {
+                c.share = share(&acc, c.intent);
+            }
+            candidates.sort_unstable_by(order);
+        }
         let coverage = (known / length).clamp(0.0, 1.0);
         Scores {
             candidates,

@@ -12,6 +12,7 @@ pub mod calibrate;
 pub mod index;
 pub mod report;
 pub mod text;
+pub mod vectors;
 
 use crate::plan::{ClassifierParams, Intent, IntentId};
 use calibrate::Calibration;
