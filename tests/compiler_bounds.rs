@@ -97,7 +97,7 @@ fn a_route_arm_with_forty_or_pairs_makes_no_claim() {
     let out = capped(&dir, &["check", "."]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("E0300"), "{err}");
+    assert!(err.contains("E0316"), "{err}");
     assert!(err.contains("could not be proved"), "{err}");
     assert!(!err.contains("no arm matches"), "{err}");
     assert!(!err.contains("W0100"), "{err}");

@@ -94,6 +94,7 @@ codes! {
     TOOL_ROUTE = "E0313", Error, "tool intent not served by one MCP server";
     TOOL_ARGUMENT = "E0314", Error, "tool argument that is not a context field";
     NO_OTHERWISE = "E0315", Error, "`otherwise` missing where it is required";
+    ROUTE_UNPROVED = "E0316", Error, "route whose coverage could not be proved";
     CEDAR_INVALID = "E0400", Error, "generated Cedar policy is invalid";
     UNUSED = "W0001", Warning, "unused declaration";
     CAPABILITY_NOT_PROVIDED = "W0002", Warning, "capability no agent provides";

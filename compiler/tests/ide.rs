@@ -337,6 +337,13 @@ fn code_action_adds_the_missing_otherwise_arm() {
 }
 
 #[test]
+fn code_action_adds_otherwise_where_coverage_could_not_be_proved() {
+    // E0316 (the arm tests a set-valued field): the same fix as E0300's.
+    let src = "package demo\ncapability a\ncontext { tags: set<string> }\nagent x { provides a }\nintent i { requires a }\nroute i {\n  when \"vip\" not in tags => dispatch x\n}\n";
+    insta::assert_snapshot!(actions(src, "mesh/main.intent"));
+}
+
+#[test]
 fn code_action_declares_an_unknown_capability_and_applies_did_you_mean() {
     let src = "package demo\ncapability documents.parse\nagent x { provides documents.prase }\nagent y { provides reports.write }\n";
     insta::assert_snapshot!(actions(src, "mesh/main.intent"));

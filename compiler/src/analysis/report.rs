@@ -82,7 +82,7 @@ pub fn diagnostics(plan: &Plan, findings: &[Finding], at: &Places<'_>) -> Vec<Di
                     continue;
                 };
                 Diagnostic::new(
-                    Code::ROUTE_NOT_COVERED,
+                    Code::ROUTE_UNPROVED,
                     &file,
                     span,
                     format!(

@@ -32,7 +32,10 @@ impl Snapshot {
             .iter()
             .filter(|d| overlaps(d.primary.span))
         {
-            if d.code == Code::ROUTE_NOT_COVERED || d.code == Code::NO_OTHERWISE {
+            if d.code == Code::ROUTE_NOT_COVERED
+                || d.code == Code::ROUTE_UNPROVED
+                || d.code == Code::NO_OTHERWISE
+            {
                 out.extend(self.add_otherwise(path, d));
             }
             if d.code == Code::UNKNOWN_CAPABILITY {
