@@ -41,6 +41,9 @@ pub struct SiteRegions {
     pub overflow: Vec<usize>,
     /// Where the agent is authorized; `None` when too large to compute (treat as possible).
     pub allowed: Option<Region>,
+    /// Some forbid holds for every request reaching the site: the agent is never authorized
+    /// here, whatever the permits say, and no region work is needed to know it.
+    pub closed: bool,
 }
 
 /// Per intent, the region each arm is taken in; an arm whose exact region is too large to
@@ -427,6 +430,7 @@ fn site(
         escalates: Vec::new(),
         overflow: Vec::new(),
         allowed: None,
+        closed: false,
     };
     let data_ok = prepared.data_ok(space, &step.handles).to_vec();
     let mine = prepared
@@ -510,6 +514,7 @@ fn site(
                         }
                     };
                     if !r.is_empty() {
+                        s.closed = s.closed || *r == *reach;
                         s.forbids.push((k, r));
                     }
                 }
@@ -543,6 +548,10 @@ fn allowed(
     reach: &Region,
     space: &Space<'_>,
 ) -> Option<Region> {
+    // Every region granted lies within the reach, which a forbid covers.
+    if s.closed {
+        return Some(Region::empty());
+    }
     let permits_overflow = s.overflow.iter().any(|k| {
         plan.rules
             .get(*k)

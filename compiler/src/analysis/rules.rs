@@ -55,6 +55,11 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 for (n, (k, p)) in s.permits.iter().enumerate() {
                     let Some(t) = tally.get_mut(*k) else { continue };
                     t.applies = true;
+                    // A forbid covers the whole site, so every permit's region.
+                    if s.closed {
+                        note(&mut t.by, &s.forbids, p);
+                        continue;
+                    }
                     let forbids = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
                     let Some(rest) = Region::minus(p.cubes.clone(), forbids, d) else {
                         t.alive = true;
