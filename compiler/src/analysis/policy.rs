@@ -7,7 +7,7 @@ use super::lower::Site;
 use super::region::Region;
 use super::routes;
 use super::Space;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
@@ -33,6 +33,9 @@ pub struct SiteRegions {
     /// Rule index and where it matches (reach included). Shared: most sites of an arm hold
     /// the same region for a rule, and copying (then freeing) it per site dominated the cost.
     pub forbids: Vec<(usize, Rc<Region>)>,
+    /// The forbids' regions, each once: forbids whose regions are equal share one value, and
+    /// subtracting a region a second time changes nothing, so only these are subtracted.
+    pub forbidden: Vec<Rc<Region>>,
     pub permits: Vec<(usize, Rc<Region>)>,
     pub escalates: Vec<(usize, Rc<Region>)>,
     /// Permits and escalation rules that also apply here beyond the first
@@ -132,7 +135,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     // The requests a rule can match within an arm's region: the same for every step and
     // candidate of every arm taken in that region, so worked out once per rule and region.
     // Indexed by region number, then rule.
-    let mut within: Vec<Vec<Option<Rc<Region>>>> = Vec::new();
+    let mut within: Vec<Within> = Vec::new();
     let mut done: HashMap<SiteKey, Rc<SiteRegions>> = HashMap::new();
     // Steps' sets of data classes, numbered.
     let mut classes: HashMap<&'p [u32], usize> = HashMap::new();
@@ -153,7 +156,10 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             let n = regions.len();
             let region = *regions.entry(format!("{r:?}")).or_insert(n);
             if within.len() <= region {
-                within.push(vec![None; plan.rules.len()]);
+                within.push(Within {
+                    by_rule: vec![None; plan.rules.len()],
+                    by_value: HashMap::new(),
+                });
             }
             for step in steps {
                 let n = classes.len();
@@ -195,6 +201,31 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
         }
     }
     out
+}
+
+/// Where each rule can match within one arm's region, worked out on first use; rules whose
+/// regions there are equal share one value (by its debug text, which is exact).
+struct Within {
+    by_rule: Vec<Option<Rc<Region>>>,
+    by_value: HashMap<String, Rc<Region>>,
+}
+
+impl Within {
+    fn get(&mut self, k: usize, make: impl FnOnce() -> Region) -> Rc<Region> {
+        if let Some(Some(r)) = self.by_rule.get(k) {
+            return Rc::clone(r);
+        }
+        let r = make();
+        let r = Rc::clone(
+            self.by_value
+                .entry(format!("{r:?}"))
+                .or_insert_with(|| Rc::new(r)),
+        );
+        if let Some(slot) = self.by_rule.get_mut(k) {
+            *slot = Some(Rc::clone(&r));
+        }
+        r
+    }
 }
 
 /// Everything a site's regions depend on.
@@ -404,7 +435,7 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
 fn site(
     space: &mut Space<'_>,
     prepared: &mut Rules<'_>,
-    within: &mut [Vec<Option<Rc<Region>>>],
+    within: &mut [Within],
     (region, reach): (usize, &Region),
     intent: IntentId,
     step: &Step,
@@ -426,6 +457,7 @@ fn site(
         agent: g,
         cleared,
         forbids: Vec::new(),
+        forbidden: Vec::new(),
         permits: Vec::new(),
         escalates: Vec::new(),
         overflow: Vec::new(),
@@ -433,6 +465,7 @@ fn site(
         closed: false,
     };
     let data_ok = prepared.data_ok(space, &step.handles).to_vec();
+    let mut distinct: HashSet<*const Region> = HashSet::new();
     let mine = prepared
         .by_agent
         .get(g as usize)
@@ -481,10 +514,8 @@ fn site(
                 s.overflow.push(k);
                 continue;
             }
-            let base = match within.get_mut(region).and_then(|w| w.get_mut(k)) {
-                Some(slot) => Rc::clone(
-                    slot.get_or_insert_with(|| Rc::new(matching(space, reach, &pre.request, k))),
-                ),
+            let base = match within.get_mut(region) {
+                Some(w) => w.get(k, || matching(space, reach, &pre.request, k)),
                 None => Rc::new(matching(space, reach, &pre.request, k)),
             };
             let when = if unsure.is_empty() && pre.mixed.is_empty() {
@@ -515,6 +546,9 @@ fn site(
                     };
                     if !r.is_empty() {
                         s.closed = s.closed || *r == *reach;
+                        if distinct.insert(Rc::as_ptr(&r)) {
+                            s.forbidden.push(Rc::clone(&r));
+                        }
                         s.forbids.push((k, r));
                     }
                 }
@@ -565,6 +599,6 @@ fn allowed(
             .flat_map(|(_, r)| r.cubes.iter().cloned())
             .collect()
     };
-    let forbidden = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
+    let forbidden = s.forbidden.iter().flat_map(|r| &r.cubes);
     Region::minus(granted, forbidden, &space.domains)
 }

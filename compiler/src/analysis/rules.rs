@@ -60,7 +60,7 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                         note(&mut t.by, &s.forbids, p);
                         continue;
                     }
-                    let forbids = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
+                    let forbids = s.forbidden.iter().flat_map(|r| &r.cubes);
                     let Some(rest) = Region::minus(p.cubes.clone(), forbids, d) else {
                         t.alive = true;
                         continue;
