@@ -4,6 +4,7 @@
 //! cleared or permitted, and no forbid).
 
 use super::lower::Site;
+use super::prepare::{prepare, reads, Rules};
 use super::region::Region;
 use super::routes;
 use super::Space;
@@ -12,7 +13,7 @@ use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
 pub const MAX_PER_SITE: usize = 16;
-use intent_runtime::plan::{Action, AgentId, Expr, IntentId, Plan, RuleKind, Step, Target};
+use intent_runtime::plan::{Action, AgentId, IntentId, Plan, RuleKind, Step, Target};
 
 /// One step of one arm of one route.
 pub struct StepAt<'p> {
@@ -238,198 +239,6 @@ struct SiteKey {
     agent: AgentId,
     /// The step's data classes, numbered.
     data: usize,
-}
-
-/// What an expression reads: the agent, the rest of the site (data, intent), the request.
-#[derive(Default, Clone, Copy)]
-struct Reads {
-    agent: bool,
-    site: bool,
-    /// Reads the intent (a part of the site beyond the data).
-    intent: bool,
-    request: bool,
-}
-
-fn reads(e: &Expr) -> Reads {
-    let mut r = Reads::default();
-    walk(e, &mut r);
-    r
-}
-
-fn walk(e: &Expr, r: &mut Reads) {
-    match e {
-        Expr::Lit { .. } => {}
-        Expr::AgentTrust
-        | Expr::AgentCost
-        | Expr::AgentRegion
-        | Expr::AgentZone
-        | Expr::AgentName
-        | Expr::AgentLabel { .. }
-        | Expr::AgentProvides { .. } => r.agent = true,
-        Expr::IntentIs { .. } => {
-            r.site = true;
-            r.intent = true;
-        }
-        Expr::DataTouches { .. } => r.site = true,
-        Expr::Confidence
-        | Expr::Depth
-        | Expr::Field { .. }
-        | Expr::Has { .. }
-        | Expr::ResponseConfidence
-        | Expr::ResponseDataTouches { .. }
-        | Expr::CallerName
-        | Expr::CallerTrust
-        | Expr::CallerRegion
-        | Expr::CallerZone
-        | Expr::CallerLabel { .. }
-        | Expr::CallerProvides { .. }
-        | Expr::HasCaller => r.request = true,
-        Expr::Not { e } => walk(e, r),
-        Expr::And { all } => all.iter().for_each(|x| walk(x, r)),
-        Expr::Or { any } => any.iter().for_each(|x| walk(x, r)),
-        Expr::Cmp { lhs, rhs, .. } => {
-            walk(lhs, r);
-            walk(rhs, r);
-        }
-        Expr::In { item, set, .. } => {
-            walk(item, r);
-            walk(set, r);
-        }
-    }
-}
-
-fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match e {
-        Expr::And { all } => all.iter().for_each(|x| conjuncts(x, out)),
-        other => out.push(other),
-    }
-}
-
-/// A rule split once into what each site must evaluate: the parts that read only the agent
-/// (evaluated per agent up front), the parts that read the rest of the site (evaluated per
-/// site, cheaply), the parts that read only the request (lowered once) and the rest (lowered
-/// per site). With thousands of sites and hundreds of rules, this keeps the analysis linear.
-pub struct Prepared<'p> {
-    /// Parts that read only the step's data (`data touches C`): evaluated once per distinct
-    /// set of data classes.
-    data_parts: Vec<&'p Expr>,
-    site_parts: Vec<&'p Expr>,
-    request: Region,
-    mixed: Vec<&'p Expr>,
-    /// A forbid's `unless`, when it reads only the request: where it fails.
-    unless_fails: Option<Region>,
-}
-
-/// Every rule prepared, and per agent the rules (not `require audit`) whose agent-only parts
-/// may hold for it.
-pub struct Rules<'p> {
-    rules: Vec<Prepared<'p>>,
-    by_agent: Vec<Vec<usize>>,
-    /// Per distinct set of data classes, whether each rule's data parts may hold.
-    by_data: HashMap<Vec<u32>, Vec<bool>>,
-}
-
-impl Rules<'_> {
-    /// Whether each rule's data-only parts may hold for a step handling `data`.
-    fn data_ok(&mut self, space: &Space<'_>, data: &[u32]) -> &[bool] {
-        let rules = &self.rules;
-        self.by_data.entry(data.to_vec()).or_insert_with(|| {
-            let at = Site {
-                intent: u32::MAX,
-                agent: None,
-                data,
-            };
-            rules
-                .iter()
-                .map(|p| {
-                    p.data_parts
-                        .iter()
-                        .all(|e| space.at_site(e, at) != Some(false))
-                })
-                .collect()
-        })
-    }
-}
-
-pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
-    let plan: &'p Plan = space.plan;
-    let none = Site {
-        intent: u32::MAX,
-        agent: None,
-        data: &[],
-    };
-    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); plan.agents.len()];
-    let rules = plan
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(k, rule)| {
-            let mut parts = Vec::new();
-            if let Some(w) = &rule.when {
-                conjuncts(w, &mut parts);
-            }
-            let mut agent_parts = Vec::new();
-            let mut site_parts = Vec::new();
-            let mut data_parts = Vec::new();
-            let mut request_parts = Vec::new();
-            let mut mixed = Vec::new();
-            for p in parts {
-                let r = reads(p);
-                match (r.agent, r.site, r.request) {
-                    (_, false, false) => agent_parts.push(p),
-                    (false, true, false) if !r.intent => data_parts.push(p),
-                    (_, true, false) => site_parts.push(p),
-                    (false, false, true) => request_parts.push(p),
-                    _ => mixed.push(p),
-                }
-            }
-            // Lowered as one conjunction, so that its bound applies to the product of the
-            // parts (not only to each part): past it, the parts are one opaque boolean.
-            let request = match request_parts.as_slice() {
-                [] => Region::all(),
-                [one] => space.lower(one, true, none),
-                many => {
-                    let all = many.iter().map(|p| (*p).clone()).collect();
-                    space.lower(&Expr::And { all }, true, none)
-                }
-            };
-            // A fault (or an unexpected type) keeps the rule in play: only a sure "false" drops it.
-            if rule.kind != RuleKind::RequireAudit {
-                for (a, list) in plan.agents.iter().zip(by_agent.iter_mut()) {
-                    let at = Site {
-                        intent: u32::MAX,
-                        agent: Some(a),
-                        data: &[],
-                    };
-                    if agent_parts
-                        .iter()
-                        .all(|p| space.at_site(p, at) != Some(false))
-                    {
-                        list.push(k);
-                    }
-                }
-            }
-            let unless_fails = match &rule.unless {
-                None => Some(Region::empty()),
-                Some(u) => {
-                    let r = reads(u);
-                    (!r.agent && !r.site).then(|| space.lower(u, false, none))
-                }
-            };
-            Prepared {
-                data_parts,
-                site_parts,
-                request,
-                mixed,
-                unless_fails,
-            }
-        })
-        .collect();
-    Rules {
-        rules,
-        by_agent,
-        by_data: HashMap::new(),
-    }
 }
 
 fn site(
