@@ -54,6 +54,10 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
             if !s.cleared && !s.permits.is_empty() {
                 for (n, (k, p)) in s.permits.iter().enumerate() {
                     let Some(t) = tally.get_mut(*k) else { continue };
+                    // A rule alive at some site is never reported: nothing more to learn.
+                    if t.alive {
+                        continue;
+                    }
                     t.applies = true;
                     // A forbid covers the whole site, so every permit's region.
                     if s.closed {
@@ -88,6 +92,9 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
             };
             for (n, (k, e)) in s.escalates.iter().enumerate() {
                 let Some(t) = tally.get_mut(*k) else { continue };
+                if t.alive {
+                    continue;
+                }
                 // Too large to build: no claim about this rule.
                 let Some(here) = e.intersect(allowed) else {
                     t.applies = true;
