@@ -128,10 +128,17 @@ impl<'p> Space<'p> {
             _ => return None,
         };
         let v = Var::Field(path.into());
-        self.domains.of.entry(v.clone()).or_insert(VarSet {
-            absent: optional,
-            vals,
-        });
+        // Every variable of a field shares the path registered first (compared by address).
+        if let Some((known, _)) = self.domains.of.get_key_value(&v) {
+            return Some(known.clone());
+        }
+        self.domains.of.insert(
+            v.clone(),
+            VarSet {
+                absent: optional,
+                vals,
+            },
+        );
         Some(v)
     }
 

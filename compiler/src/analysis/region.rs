@@ -4,11 +4,14 @@
 //! covers" is a region whose every cube can be asked for a witness.
 
 use super::set::VarSet;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// A variable of the decision space.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A variable of the decision space. Ordered by kind in the order declared, then by field
+/// path or number (a field's variables share one path, which compares by address first).
+#[derive(Debug, Clone)]
 pub enum Var {
     Confidence,
     Depth,
@@ -23,6 +26,58 @@ pub enum Var {
     /// A condition the analysis does not look into, as an independent boolean: sound for
     /// every inclusion it proves, while its witnesses must be confirmed by the runtime.
     Opaque(u32),
+}
+
+impl Var {
+    fn rank(&self) -> u8 {
+        match self {
+            Var::Confidence => 0,
+            Var::Depth => 1,
+            Var::Field(_) => 2,
+            Var::ResponseConfidence => 3,
+            Var::ResponseData(_) => 4,
+            Var::Caller => 5,
+            Var::Opaque(_) => 6,
+        }
+    }
+}
+
+impl Ord for Var {
+    fn cmp(&self, o: &Var) -> Ordering {
+        match (self, o) {
+            (Var::Field(a), Var::Field(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
+            (Var::Field(a), Var::Field(b)) => a.cmp(b),
+            (Var::ResponseData(a), Var::ResponseData(b)) | (Var::Opaque(a), Var::Opaque(b)) => {
+                a.cmp(b)
+            }
+            _ => self.rank().cmp(&o.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Var {
+    fn partial_cmp(&self, o: &Var) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl PartialEq for Var {
+    fn eq(&self, o: &Var) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+
+impl Eq for Var {}
+
+impl Hash for Var {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.rank().hash(h);
+        match self {
+            Var::Field(p) => p.hash(h),
+            Var::ResponseData(n) | Var::Opaque(n) => n.hash(h),
+            _ => {}
+        }
+    }
 }
 
 /// The domain of every variable in use: what "unconstrained" means for it.
@@ -61,6 +116,17 @@ impl Vars {
             }
             Err(i) => self.0.insert(i, (v, s)),
         }
+    }
+
+    /// Whether `o` constrains nothing that `self` does not constrain alike (then `self` lies
+    /// inside `o`), walking both in order.
+    pub fn within_alike(&self, o: &Vars) -> bool {
+        let mut mine = self.0.iter();
+        o.0.iter().all(|(v, s)| {
+            mine.by_ref()
+                .find(|(k, _)| k >= v)
+                .is_some_and(|(k, m)| k == v && m == s)
+        })
     }
 
     /// The constraints in the order of their variables.
@@ -109,9 +175,14 @@ impl Cube {
     /// Whether no point lies in both (what `intersect` returning `None` says, without
     /// building the intersection).
     pub fn disjoint(&self, o: &Cube) -> bool {
-        o.vars.iter().any(|(v, s)| match self.vars.get(v) {
-            Some(mine) => !mine.meets(s),
-            None => s.is_empty(),
+        // Both sorted: walked together, not searched.
+        let mut mine = self.vars.0.iter().peekable();
+        o.vars.0.iter().any(|(v, s)| {
+            while mine.next_if(|(k, _)| k < v).is_some() {}
+            match mine.peek() {
+                Some((k, m)) if k == v => !m.meets(s),
+                _ => s.is_empty(),
+            }
         })
     }
 
@@ -120,7 +191,7 @@ impl Cube {
         // `o` constrains nothing `self` does not constrain alike: `self` lies inside it. The
         // common case (a rule's region cut from the same reach as the cube), answered
         // without copying anything.
-        if o.vars.iter().all(|(v, s)| self.vars.get(v) == Some(s)) {
+        if self.vars.within_alike(&o.vars) {
             return Vec::new();
         }
         if self.disjoint(o) {
@@ -246,7 +317,7 @@ impl Region {
             // Cubes `b` misses are moved on, not copied; those inside it vanish.
             let mut next = Vec::with_capacity(cur.len());
             for a in cur {
-                if b.vars.iter().all(|(v, s)| a.vars.get(v) == Some(s)) {
+                if a.vars.within_alike(&b.vars) {
                     continue;
                 }
                 if a.disjoint(b) {
