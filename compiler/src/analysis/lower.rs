@@ -8,7 +8,7 @@
 //! condition becomes an opaque boolean variable, which keeps proofs sound.
 
 use super::region::{Cube, Domains, Region, Var};
-use super::set::{End, NumSet, StrSet, Vals, VarSet};
+use super::set::{End, Names, NumSet, StrSet, Vals, VarSet};
 use intent_runtime::eval::{holds, reads_caller, Env};
 use intent_runtime::plan::{Agent, CmpOp, DataId, Expr, IntentId, Plan, Type, Value};
 use serde_json::Map;
@@ -122,7 +122,7 @@ impl<'p> Space<'p> {
         let (ty, optional) = self.field(path)?;
         let vals = match ty {
             Type::Number | Type::Duration => num(NumSet::all(), false),
-            Type::String => Vals::Str(StrSet::AllBut(BTreeSet::new())),
+            Type::String => Vals::Str(StrSet::AllBut(Names::default())),
             Type::Enum { values } => Vals::Str(StrSet::Only(values.iter().cloned().collect())),
             Type::Bool => bools(),
             _ => return None,
@@ -293,7 +293,7 @@ impl<'p> Space<'p> {
         let dom = self.caller_domain();
         let set = VarSet {
             absent,
-            vals: Vals::Str(StrSet::Only(names)),
+            vals: Vals::Str(StrSet::Only(names.into())),
         };
         match set.intersect(&dom) {
             Some(s) if !s.is_empty() => {
@@ -518,7 +518,7 @@ impl<'p> Space<'p> {
                         _ => None,
                     })
                     .collect();
-                let s = StrSet::Only(names);
+                let s = StrSet::Only(names.into());
                 Vals::Str(if negated { s.complement() } else { s })
             }
         };

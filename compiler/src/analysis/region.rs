@@ -524,7 +524,7 @@ mod properties {
                 var(1),
                 VarSet {
                     absent: absent || names.is_empty(),
-                    vals: Vals::Str(StrSet::Only(names)),
+                    vals: Vals::Str(StrSet::Only(names.into())),
                 },
             );
         }
