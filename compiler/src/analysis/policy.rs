@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
 pub const MAX_PER_SITE: usize = 16;
-use intent_runtime::plan::{Action, AgentId, IntentId, Plan, RuleKind, Step, Target};
+use intent_runtime::plan::{Action, AgentId, CapId, IntentId, Plan, RuleKind, Step, Target};
 
 /// One step of one arm of one route.
 pub struct StepAt<'p> {
@@ -79,8 +79,20 @@ pub fn reaches(space: &mut Space<'_>) -> Vec<Vec<Region>> {
         .collect()
 }
 
+/// Per capability, the agents that provide it, in the order of the plan: built in one pass
+/// over the agents, rather than one pass per `any CAPABILITY` step.
+fn providers(plan: &Plan) -> HashMap<CapId, Vec<AgentId>> {
+    let mut out: HashMap<CapId, Vec<AgentId>> = HashMap::new();
+    for (i, a) in plan.agents.iter().enumerate() {
+        for c in &a.provides {
+            out.entry(*c).or_default().push(i as AgentId);
+        }
+    }
+    out
+}
+
 /// Every agent that may take the step, in no particular order, that provides what it needs.
-pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
+fn candidates(plan: &Plan, providers: &HashMap<CapId, Vec<AgentId>>, step: &Step) -> Vec<AgentId> {
     let mut out: Vec<AgentId> = Vec::new();
     let push = |a: AgentId, out: &mut Vec<AgentId>| {
         if !out.contains(&a) {
@@ -91,10 +103,8 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
         match t {
             Target::Agent(a) => push(*a, &mut out),
             Target::Any(c) => {
-                for (i, a) in plan.agents.iter().enumerate() {
-                    if a.provides.binary_search(c).is_ok() {
-                        push(i as AgentId, &mut out);
-                    }
+                for a in providers.get(c).map_or(&[][..], Vec::as_slice) {
+                    push(*a, &mut out);
                 }
             }
         }
@@ -127,6 +137,7 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
 pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
     let mut prepared = prepare(space);
+    let providers = providers(plan);
     let by_intent = plan.rules.iter().any(|r| {
         r.when.as_ref().is_some_and(|w| reads(w).intent)
             || r.unless.as_ref().is_some_and(|u| reads(u).intent)
@@ -165,7 +176,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             for step in steps {
                 let n = classes.len();
                 let data = *classes.entry(step.handles.as_slice()).or_insert(n);
-                let candidates = candidates(plan, step);
+                let candidates = candidates(plan, &providers, step);
                 let sites = candidates
                     .iter()
                     .map(|g| {
