@@ -284,33 +284,21 @@ fn site(
         allowed: None,
         closed: false,
     };
-    let data_ok = prepared.data_ok(space, &step.handles).to_vec();
+    let lists = prepared.at(space, g, &step.handles, cleared);
     let mut distinct: HashSet<*const Region> = HashSet::new();
-    let mine = prepared
-        .by_agent
-        .get(g as usize)
-        .map_or(&[][..], Vec::as_slice);
     // Forbids and permits first, then where the agent is authorized; escalation rules only
     // matter where it is, so a site no agent is ever authorized at skips them.
-    for pass in 0..2 {
+    for (pass, list) in lists.iter().enumerate() {
         if pass == 1 {
             s.allowed = allowed(plan, &s, cleared, reach, space);
             if s.allowed.as_ref().is_some_and(Region::is_empty) {
                 break;
             }
         }
-        for &k in mine {
-            if !data_ok.get(k).copied().unwrap_or(true) {
-                continue;
-            }
+        for &k in list {
             let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
                 continue;
             };
-            if (rule.kind == RuleKind::Permit && cleared)
-                || ((rule.kind == RuleKind::Escalate) != (pass == 1))
-            {
-                continue;
-            }
             // Parts that read the site are true or false here; one that faults is lowered (opaque).
             let mut unsure = Vec::new();
             let mut holds = true;

@@ -5,7 +5,7 @@
 use super::lower::Site;
 use super::region::Region;
 use super::Space;
-use intent_runtime::plan::{Agent, Expr, Plan, RuleKind};
+use intent_runtime::plan::{Agent, AgentId, Expr, Plan, RuleKind};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -93,30 +93,61 @@ pub struct Prepared<'p> {
 /// may hold for it.
 pub struct Rules<'p> {
     pub(super) rules: Vec<Prepared<'p>>,
-    pub(super) by_agent: Vec<Vec<usize>>,
+    /// Per agent, as a set of rule indexes.
+    by_agent: Vec<Bits>,
+    /// The forbids, the permits and the escalation rules, as sets of rule indexes.
+    kinds: [Bits; 3],
     /// Per distinct set of data classes, whether each rule's data parts may hold.
-    by_data: HashMap<Vec<u32>, Vec<bool>>,
+    by_data: HashMap<Vec<u32>, Bits>,
+    none: Bits,
 }
 
 impl Rules<'_> {
-    /// Whether each rule's data-only parts may hold for a step handling `data`.
-    pub(super) fn data_ok(&mut self, space: &Space<'_>, data: &[u32]) -> &[bool] {
+    /// The rules whose agent and data parts may hold for agent `g` at a step handling `data`,
+    /// in order: forbids and permits (forbids alone where the agent is `cleared`), then
+    /// escalation rules. Sets of rule indexes met word by word: a site looks only at the rules
+    /// that may apply there, not at every rule of its agent.
+    pub(super) fn at(
+        &mut self,
+        space: &Space<'_>,
+        g: AgentId,
+        data: &[u32],
+        cleared: bool,
+    ) -> [Vec<usize>; 2] {
+        let none = Bits::default();
+        let ok = self.data_ok(space, data).clone();
+        let mine = self.by_agent.get(g as usize).unwrap_or(&none);
+        let [forbids, permits, escalates] = &self.kinds;
+        let both = ok.and(mine);
+        let first = if cleared {
+            both.and(forbids)
+        } else {
+            both.and(&forbids.or(permits))
+        };
+        [first.indexes(), both.and(escalates).indexes()]
+    }
+
+    /// The rules whose data-only parts may hold for a step handling `data`.
+    fn data_ok(&mut self, space: &Space<'_>, data: &[u32]) -> &Bits {
         let rules = &self.rules;
-        self.by_data.entry(data.to_vec()).or_insert_with(|| {
+        if !self.by_data.contains_key(data) {
             let at = Site {
                 intent: u32::MAX,
                 agent: None,
                 data,
             };
-            rules
-                .iter()
-                .map(|p| {
-                    p.data_parts
-                        .iter()
-                        .all(|e| space.at_site(e, at) != Some(false))
-                })
-                .collect()
-        })
+            let mut bits = Bits::new(rules.len());
+            for (k, p) in rules.iter().enumerate() {
+                if p.data_parts
+                    .iter()
+                    .all(|e| space.at_site(e, at) != Some(false))
+                {
+                    bits.set(k);
+                }
+            }
+            self.by_data.insert(data.to_vec(), bits);
+        }
+        self.by_data.get(data).unwrap_or(&self.none)
     }
 }
 
@@ -127,7 +158,17 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
         agent: None,
         data: &[],
     };
-    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); plan.agents.len()];
+    let mut by_agent: Vec<Bits> = vec![Bits::new(plan.rules.len()); plan.agents.len()];
+    let mut kinds: [Bits; 3] = std::array::from_fn(|_| Bits::new(plan.rules.len()));
+    for (k, rule) in plan.rules.iter().enumerate() {
+        let [forbids, permits, escalates] = &mut kinds;
+        match rule.kind {
+            RuleKind::Forbid => forbids.set(k),
+            RuleKind::Permit => permits.set(k),
+            RuleKind::Escalate => escalates.set(k),
+            RuleKind::RequireAudit => {}
+        }
+    }
     let mut classes = Classes::default();
     let rules = plan
         .rules
@@ -181,9 +222,9 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
                             .all(|p| space.at_site(p, at) != Some(false))
                     })
                     .collect();
-                for (c, list) in class_of.iter().zip(by_agent.iter_mut()) {
+                for (c, bits) in class_of.iter().zip(by_agent.iter_mut()) {
                     if holds.get(*c).copied().unwrap_or(true) {
-                        list.push(k);
+                        bits.set(k);
                     }
                 }
             }
@@ -206,7 +247,9 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
     Rules {
         rules,
         by_agent,
+        kinds,
         by_data: HashMap::new(),
+        none: Bits::default(),
     }
 }
 
@@ -298,4 +341,64 @@ fn key(a: &Agent, attrs: u8) -> String {
         let _ = write!(k, "{:?}|", a.provides);
     }
     k
+}
+
+/// A set of rule indexes, one bit each.
+#[derive(Clone, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    fn set(&mut self, k: usize) {
+        if let Some(w) = self.0.get_mut(k / 64) {
+            *w |= 1 << (k % 64);
+        }
+    }
+
+    /// Both; a set shorter than the other holds nothing past its end.
+    fn and(&self, o: &Bits) -> Bits {
+        Bits(self.0.iter().zip(&o.0).map(|(a, b)| a & b).collect())
+    }
+
+    /// Either (of two sets of the same length).
+    fn or(&self, o: &Bits) -> Bits {
+        Bits(self.0.iter().zip(&o.0).map(|(a, b)| a | b).collect())
+    }
+
+    /// The indexes in the set, in increasing order.
+    fn indexes(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, w) in self.0.iter().enumerate() {
+            let mut w = *w;
+            while w != 0 {
+                out.push(i * 64 + w.trailing_zeros() as usize);
+                w &= w - 1;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    #[test]
+    fn rule_sets_meet_and_list_in_order() {
+        let mut a = Bits::new(130);
+        let mut b = Bits::new(130);
+        for k in [0, 5, 64, 129] {
+            a.set(k);
+        }
+        for k in [5, 63, 129] {
+            b.set(k);
+        }
+        assert_eq!(a.and(&b).indexes(), vec![5, 129]);
+        assert_eq!(a.or(&b).indexes(), vec![0, 5, 63, 64, 129]);
+        // A set with no rules of a kind is as long as the others: `or` keeps what they hold.
+        assert_eq!(a.or(&Bits::new(130)).indexes(), vec![0, 5, 64, 129]);
+    }
 }
