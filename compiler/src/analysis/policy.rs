@@ -240,6 +240,35 @@ impl Within {
     }
 }
 
+/// Regions kept once each, by address: while they are few they are compared in turn, past
+/// that they are hashed (a site holds ~38 forbids on the bench mesh, a handful distinct).
+#[derive(Default)]
+struct Distinct {
+    seen: HashSet<*const Region>,
+}
+
+impl Distinct {
+    /// Adds `r` to `list` unless it is there already; whether it was added.
+    fn add(&mut self, list: &mut Vec<Rc<Region>>, r: &Rc<Region>) -> bool {
+        const FEW: usize = 16;
+        if list.len() < FEW {
+            if list.iter().any(|x| Rc::ptr_eq(x, r)) {
+                return false;
+            }
+            list.push(Rc::clone(r));
+            return true;
+        }
+        if self.seen.is_empty() {
+            self.seen.extend(list.iter().map(Rc::as_ptr));
+        }
+        if !self.seen.insert(Rc::as_ptr(r)) {
+            return false;
+        }
+        list.push(Rc::clone(r));
+        true
+    }
+}
+
 /// Everything a site's regions depend on.
 #[derive(PartialEq, Eq, Hash)]
 struct SiteKey {
@@ -285,7 +314,7 @@ fn site(
         closed: false,
     };
     let lists = prepared.at(space, g, &step.handles, cleared);
-    let mut distinct: HashSet<*const Region> = HashSet::new();
+    let mut distinct = Distinct::default();
     // Forbids and permits first, then where the agent is authorized; escalation rules only
     // matter where it is, so a site no agent is ever authorized at skips them.
     for (pass, list) in lists.iter().enumerate() {
@@ -353,9 +382,8 @@ fn site(
                         }
                     };
                     if !r.is_empty() {
-                        s.closed = s.closed || *r == *reach;
-                        if distinct.insert(Rc::as_ptr(&r)) {
-                            s.forbidden.push(Rc::clone(&r));
+                        if distinct.add(&mut s.forbidden, &r) {
+                            s.closed = s.closed || *r == *reach;
                         }
                         s.forbids.push((k, r));
                     }
