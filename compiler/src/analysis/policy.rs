@@ -9,6 +9,7 @@ use super::region::Region;
 use super::routes;
 use super::Space;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
@@ -171,6 +172,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                 within.push(Within {
                     by_rule: vec![None; plan.rules.len()],
                     by_value: HashMap::new(),
+                    allowed: HashMap::new(),
                 });
             }
             for step in steps {
@@ -220,6 +222,8 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
 struct Within {
     by_rule: Vec<Option<Rc<Region>>>,
     by_value: HashMap<String, Rc<Region>>,
+    /// Where the agent of a site is authorized, by what that depends on.
+    allowed: HashMap<AllowedKey, Option<Region>>,
 }
 
 impl Within {
@@ -319,7 +323,8 @@ fn site(
     // matter where it is, so a site no agent is ever authorized at skips them.
     for (pass, list) in lists.iter().enumerate() {
         if pass == 1 {
-            s.allowed = allowed(plan, &s, cleared, reach, space);
+            let memo = within.get_mut(region).map(|w| &mut w.allowed);
+            s.allowed = allowed(plan, &s, cleared, reach, space, memo);
             if s.allowed.as_ref().is_some_and(Region::is_empty) {
                 break;
             }
@@ -411,12 +416,15 @@ fn matching(space: &mut Space<'_>, reach: &Region, cond: &Region, k: usize) -> R
 }
 
 /// Where the agent of a site is authorized: cleared (or granted by a permit), and no forbid.
+/// Sites of one arm region granted and forbidden by the same (shared) regions are authorized
+/// alike: worked out once, in `memo`.
 fn allowed(
     plan: &Plan,
     s: &SiteRegions,
     cleared: bool,
     reach: &Region,
     space: &Space<'_>,
+    memo: Option<&mut HashMap<AllowedKey, Option<Region>>>,
 ) -> Option<Region> {
     // Every region granted lies within the reach, which a forbid covers.
     if s.closed {
@@ -427,7 +435,20 @@ fn allowed(
             .get(*k)
             .is_some_and(|r| r.kind == RuleKind::Permit)
     });
-    let granted = if cleared || permits_overflow {
+    let whole = cleared || permits_overflow;
+    let key: AllowedKey = (
+        (!whole).then(|| {
+            s.permits
+                .iter()
+                .map(|(_, r)| ByAddr(Rc::clone(r)))
+                .collect()
+        }),
+        s.forbidden.iter().map(|r| ByAddr(Rc::clone(r))).collect(),
+    );
+    if let Some(known) = memo.as_ref().and_then(|m| m.get(&key)) {
+        return known.clone();
+    }
+    let granted = if whole {
         reach.cubes.clone()
     } else {
         s.permits
@@ -436,5 +457,32 @@ fn allowed(
             .collect()
     };
     let forbidden = s.forbidden.iter().flat_map(|r| &r.cubes);
-    Region::minus(granted, forbidden, &space.domains)
+    let out = Region::minus(granted, forbidden, &space.domains);
+    if let Some(m) = memo {
+        m.insert(key, out.clone());
+    }
+    out
 }
+
+/// A shared region named by its address; the key holds it, so the address is not reused
+/// while the key exists.
+#[derive(Clone)]
+struct ByAddr(Rc<Region>);
+
+impl PartialEq for ByAddr {
+    fn eq(&self, o: &ByAddr) -> bool {
+        Rc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl Eq for ByAddr {}
+
+impl Hash for ByAddr {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        Rc::as_ptr(&self.0).hash(h);
+    }
+}
+
+/// What a site's authorization depends on within one arm region: the permits' regions (none:
+/// the whole reach is granted) and the distinct forbid regions, in order.
+type AllowedKey = (Option<Vec<ByAddr>>, Vec<ByAddr>);
