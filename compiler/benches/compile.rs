@@ -27,6 +27,8 @@
 //! cargo bench -p intent-compiler --bench compile                        # full mesh, 5 runs each
 //! INTENT_BENCH_QUICK=1 cargo bench -p intent-compiler --bench compile   # 10x smaller, 1 run (CI)
 //! INTENT_BENCH_DUMP=/tmp/bench.intent cargo bench ...                   # also write the source
+//! INTENT_BENCH_FINDINGS=/tmp/findings.txt cargo bench ...             # also the analysis's findings
+//! INTENT_BENCH_ANALYSIS=21 cargo bench ...                           # only the analysis, 21 runs
 //! ```
 //!
 //! The mesh is generated with a small xorshift generator from a fixed seed, so every run
@@ -281,6 +283,34 @@ fn main() {
         }
     }
     let checked_plan = checked.plan;
+    // The analysis's findings, to compare a change of the analysis against the one before it.
+    if let Ok(path) = std::env::var("INTENT_BENCH_FINDINGS") {
+        let findings = intent_compiler::analysis::analyze(checked_plan.as_ref().expect("a plan"));
+        let warnings: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .cloned()
+            .collect();
+        let text = format!(
+            "{findings:#?}\n{}",
+            render::human(&warnings, &checked.sources, false)
+        );
+        std::fs::write(&path, text).expect("write INTENT_BENCH_FINDINGS");
+        eprintln!("wrote the analysis's findings and the warnings to {path}");
+    }
+    // Only the analysis, N times (for profiling it, or a quick figure while changing it).
+    if let Some(n) = std::env::var("INTENT_BENCH_ANALYSIS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let (analysis, _) = measure(n.max(1), || {
+            intent_compiler::analysis::analyze(checked_plan.as_ref().expect("a plan"))
+        });
+        println!("{:<30} {:>10} {:>10}", "", "median", "min");
+        row(&format!("analysis alone ({} runs)", n.max(1)), analysis);
+        return;
+    }
 
     let (check, _) = measure(runs, || compile(&sources, Stage::Check));
     // Two phases of `check`, timed alone through public functions: where the time goes.

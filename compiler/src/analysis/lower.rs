@@ -8,7 +8,7 @@
 //! condition becomes an opaque boolean variable, which keeps proofs sound.
 
 use super::region::{Cube, Domains, Region, Var};
-use super::set::{End, NumSet, StrSet, Vals, VarSet};
+use super::set::{End, Names, NumSet, StrSet, Vals, VarSet};
 use intent_runtime::eval::{holds, reads_caller, Env};
 use intent_runtime::plan::{Agent, CmpOp, DataId, Expr, IntentId, Plan, Type, Value};
 use serde_json::Map;
@@ -122,16 +122,23 @@ impl<'p> Space<'p> {
         let (ty, optional) = self.field(path)?;
         let vals = match ty {
             Type::Number | Type::Duration => num(NumSet::all(), false),
-            Type::String => Vals::Str(StrSet::AllBut(BTreeSet::new())),
+            Type::String => Vals::Str(StrSet::AllBut(Names::default())),
             Type::Enum { values } => Vals::Str(StrSet::Only(values.iter().cloned().collect())),
             Type::Bool => bools(),
             _ => return None,
         };
         let v = Var::Field(path.into());
-        self.domains.of.entry(v.clone()).or_insert(VarSet {
-            absent: optional,
-            vals,
-        });
+        // Every variable of a field shares the path registered first (compared by address).
+        if let Some((known, _)) = self.domains.of.get_key_value(&v) {
+            return Some(known.clone());
+        }
+        self.domains.of.insert(
+            v.clone(),
+            VarSet {
+                absent: optional,
+                vals,
+            },
+        );
         Some(v)
     }
 
@@ -286,7 +293,7 @@ impl<'p> Space<'p> {
         let dom = self.caller_domain();
         let set = VarSet {
             absent,
-            vals: Vals::Str(StrSet::Only(names)),
+            vals: Vals::Str(StrSet::Only(names.into())),
         };
         match set.intersect(&dom) {
             Some(s) if !s.is_empty() => {
@@ -511,7 +518,7 @@ impl<'p> Space<'p> {
                         _ => None,
                     })
                     .collect();
-                let s = StrSet::Only(names);
+                let s = StrSet::Only(names.into());
                 Vals::Str(if negated { s.complement() } else { s })
             }
         };

@@ -12,6 +12,7 @@
 mod coverage;
 mod lower;
 mod policy;
+mod prepare;
 mod reach;
 mod region;
 mod report;

@@ -4,15 +4,17 @@
 //! cleared or permitted, and no forbid).
 
 use super::lower::Site;
+use super::prepare::{prepare, reads, Rules};
 use super::region::Region;
 use super::routes;
 use super::Space;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
 pub const MAX_PER_SITE: usize = 16;
-use intent_runtime::plan::{Action, AgentId, Expr, IntentId, Plan, RuleKind, Step, Target};
+use intent_runtime::plan::{Action, AgentId, CapId, IntentId, Plan, RuleKind, Step, Target};
 
 /// One step of one arm of one route.
 pub struct StepAt<'p> {
@@ -33,6 +35,9 @@ pub struct SiteRegions {
     /// Rule index and where it matches (reach included). Shared: most sites of an arm hold
     /// the same region for a rule, and copying (then freeing) it per site dominated the cost.
     pub forbids: Vec<(usize, Rc<Region>)>,
+    /// The forbids' regions, each once: forbids whose regions are equal share one value, and
+    /// subtracting a region a second time changes nothing, so only these are subtracted.
+    pub forbidden: Vec<Rc<Region>>,
     pub permits: Vec<(usize, Rc<Region>)>,
     pub escalates: Vec<(usize, Rc<Region>)>,
     /// Permits and escalation rules that also apply here beyond the first
@@ -41,6 +46,9 @@ pub struct SiteRegions {
     pub overflow: Vec<usize>,
     /// Where the agent is authorized; `None` when too large to compute (treat as possible).
     pub allowed: Option<Region>,
+    /// Some forbid holds for every request reaching the site: the agent is never authorized
+    /// here, whatever the permits say, and no region work is needed to know it.
+    pub closed: bool,
 }
 
 /// Per intent, the region each arm is taken in; an arm whose exact region is too large to
@@ -72,8 +80,20 @@ pub fn reaches(space: &mut Space<'_>) -> Vec<Vec<Region>> {
         .collect()
 }
 
+/// Per capability, the agents that provide it, in the order of the plan: built in one pass
+/// over the agents, rather than one pass per `any CAPABILITY` step.
+fn providers(plan: &Plan) -> HashMap<CapId, Vec<AgentId>> {
+    let mut out: HashMap<CapId, Vec<AgentId>> = HashMap::new();
+    for (i, a) in plan.agents.iter().enumerate() {
+        for c in &a.provides {
+            out.entry(*c).or_default().push(i as AgentId);
+        }
+    }
+    out
+}
+
 /// Every agent that may take the step, in no particular order, that provides what it needs.
-pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
+fn candidates(plan: &Plan, providers: &HashMap<CapId, Vec<AgentId>>, step: &Step) -> Vec<AgentId> {
     let mut out: Vec<AgentId> = Vec::new();
     let push = |a: AgentId, out: &mut Vec<AgentId>| {
         if !out.contains(&a) {
@@ -84,10 +104,8 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
         match t {
             Target::Agent(a) => push(*a, &mut out),
             Target::Any(c) => {
-                for (i, a) in plan.agents.iter().enumerate() {
-                    if a.provides.binary_search(c).is_ok() {
-                        push(i as AgentId, &mut out);
-                    }
+                for a in providers.get(c).map_or(&[][..], Vec::as_slice) {
+                    push(*a, &mut out);
                 }
             }
         }
@@ -120,6 +138,7 @@ pub fn candidates(plan: &Plan, step: &Step) -> Vec<AgentId> {
 pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
     let mut prepared = prepare(space);
+    let providers = providers(plan);
     let by_intent = plan.rules.iter().any(|r| {
         r.when.as_ref().is_some_and(|w| reads(w).intent)
             || r.unless.as_ref().is_some_and(|u| reads(u).intent)
@@ -129,7 +148,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     // The requests a rule can match within an arm's region: the same for every step and
     // candidate of every arm taken in that region, so worked out once per rule and region.
     // Indexed by region number, then rule.
-    let mut within: Vec<Vec<Option<Rc<Region>>>> = Vec::new();
+    let mut within: Vec<Within> = Vec::new();
     let mut done: HashMap<SiteKey, Rc<SiteRegions>> = HashMap::new();
     // Steps' sets of data classes, numbered.
     let mut classes: HashMap<&'p [u32], usize> = HashMap::new();
@@ -150,12 +169,16 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
             let n = regions.len();
             let region = *regions.entry(format!("{r:?}")).or_insert(n);
             if within.len() <= region {
-                within.push(vec![None; plan.rules.len()]);
+                within.push(Within {
+                    by_rule: vec![None; plan.rules.len()],
+                    by_value: HashMap::new(),
+                    allowed: HashMap::new(),
+                });
             }
             for step in steps {
                 let n = classes.len();
                 let data = *classes.entry(step.handles.as_slice()).or_insert(n);
-                let candidates = candidates(plan, step);
+                let candidates = candidates(plan, &providers, step);
                 let sites = candidates
                     .iter()
                     .map(|g| {
@@ -194,6 +217,62 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     out
 }
 
+/// Where each rule can match within one arm's region, worked out on first use; rules whose
+/// regions there are equal share one value (by its debug text, which is exact).
+struct Within {
+    by_rule: Vec<Option<Rc<Region>>>,
+    by_value: HashMap<String, Rc<Region>>,
+    /// Where the agent of a site is authorized, by what that depends on.
+    allowed: HashMap<AllowedKey, Option<Region>>,
+}
+
+impl Within {
+    fn get(&mut self, k: usize, make: impl FnOnce() -> Region) -> Rc<Region> {
+        if let Some(Some(r)) = self.by_rule.get(k) {
+            return Rc::clone(r);
+        }
+        let r = make();
+        let r = Rc::clone(
+            self.by_value
+                .entry(format!("{r:?}"))
+                .or_insert_with(|| Rc::new(r)),
+        );
+        if let Some(slot) = self.by_rule.get_mut(k) {
+            *slot = Some(Rc::clone(&r));
+        }
+        r
+    }
+}
+
+/// Regions kept once each, by address: while they are few they are compared in turn, past
+/// that they are hashed (a site holds ~38 forbids on the bench mesh, a handful distinct).
+#[derive(Default)]
+struct Distinct {
+    seen: HashSet<*const Region>,
+}
+
+impl Distinct {
+    /// Adds `r` to `list` unless it is there already; whether it was added.
+    fn add(&mut self, list: &mut Vec<Rc<Region>>, r: &Rc<Region>) -> bool {
+        const FEW: usize = 16;
+        if list.len() < FEW {
+            if list.iter().any(|x| Rc::ptr_eq(x, r)) {
+                return false;
+            }
+            list.push(Rc::clone(r));
+            return true;
+        }
+        if self.seen.is_empty() {
+            self.seen.extend(list.iter().map(Rc::as_ptr));
+        }
+        if !self.seen.insert(Rc::as_ptr(r)) {
+            return false;
+        }
+        list.push(Rc::clone(r));
+        true
+    }
+}
+
 /// Everything a site's regions depend on.
 #[derive(PartialEq, Eq, Hash)]
 struct SiteKey {
@@ -206,202 +285,10 @@ struct SiteKey {
     data: usize,
 }
 
-/// What an expression reads: the agent, the rest of the site (data, intent), the request.
-#[derive(Default, Clone, Copy)]
-struct Reads {
-    agent: bool,
-    site: bool,
-    /// Reads the intent (a part of the site beyond the data).
-    intent: bool,
-    request: bool,
-}
-
-fn reads(e: &Expr) -> Reads {
-    let mut r = Reads::default();
-    walk(e, &mut r);
-    r
-}
-
-fn walk(e: &Expr, r: &mut Reads) {
-    match e {
-        Expr::Lit { .. } => {}
-        Expr::AgentTrust
-        | Expr::AgentCost
-        | Expr::AgentRegion
-        | Expr::AgentZone
-        | Expr::AgentName
-        | Expr::AgentLabel { .. }
-        | Expr::AgentProvides { .. } => r.agent = true,
-        Expr::IntentIs { .. } => {
-            r.site = true;
-            r.intent = true;
-        }
-        Expr::DataTouches { .. } => r.site = true,
-        Expr::Confidence
-        | Expr::Depth
-        | Expr::Field { .. }
-        | Expr::Has { .. }
-        | Expr::ResponseConfidence
-        | Expr::ResponseDataTouches { .. }
-        | Expr::CallerName
-        | Expr::CallerTrust
-        | Expr::CallerRegion
-        | Expr::CallerZone
-        | Expr::CallerLabel { .. }
-        | Expr::CallerProvides { .. }
-        | Expr::HasCaller => r.request = true,
-        Expr::Not { e } => walk(e, r),
-        Expr::And { all } => all.iter().for_each(|x| walk(x, r)),
-        Expr::Or { any } => any.iter().for_each(|x| walk(x, r)),
-        Expr::Cmp { lhs, rhs, .. } => {
-            walk(lhs, r);
-            walk(rhs, r);
-        }
-        Expr::In { item, set, .. } => {
-            walk(item, r);
-            walk(set, r);
-        }
-    }
-}
-
-fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match e {
-        Expr::And { all } => all.iter().for_each(|x| conjuncts(x, out)),
-        other => out.push(other),
-    }
-}
-
-/// A rule split once into what each site must evaluate: the parts that read only the agent
-/// (evaluated per agent up front), the parts that read the rest of the site (evaluated per
-/// site, cheaply), the parts that read only the request (lowered once) and the rest (lowered
-/// per site). With thousands of sites and hundreds of rules, this keeps the analysis linear.
-pub struct Prepared<'p> {
-    /// Parts that read only the step's data (`data touches C`): evaluated once per distinct
-    /// set of data classes.
-    data_parts: Vec<&'p Expr>,
-    site_parts: Vec<&'p Expr>,
-    request: Region,
-    mixed: Vec<&'p Expr>,
-    /// A forbid's `unless`, when it reads only the request: where it fails.
-    unless_fails: Option<Region>,
-}
-
-/// Every rule prepared, and per agent the rules (not `require audit`) whose agent-only parts
-/// may hold for it.
-pub struct Rules<'p> {
-    rules: Vec<Prepared<'p>>,
-    by_agent: Vec<Vec<usize>>,
-    /// Per distinct set of data classes, whether each rule's data parts may hold.
-    by_data: HashMap<Vec<u32>, Vec<bool>>,
-}
-
-impl Rules<'_> {
-    /// Whether each rule's data-only parts may hold for a step handling `data`.
-    fn data_ok(&mut self, space: &Space<'_>, data: &[u32]) -> &[bool] {
-        let rules = &self.rules;
-        self.by_data.entry(data.to_vec()).or_insert_with(|| {
-            let at = Site {
-                intent: u32::MAX,
-                agent: None,
-                data,
-            };
-            rules
-                .iter()
-                .map(|p| {
-                    p.data_parts
-                        .iter()
-                        .all(|e| space.at_site(e, at) != Some(false))
-                })
-                .collect()
-        })
-    }
-}
-
-pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
-    let plan: &'p Plan = space.plan;
-    let none = Site {
-        intent: u32::MAX,
-        agent: None,
-        data: &[],
-    };
-    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); plan.agents.len()];
-    let rules = plan
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(k, rule)| {
-            let mut parts = Vec::new();
-            if let Some(w) = &rule.when {
-                conjuncts(w, &mut parts);
-            }
-            let mut agent_parts = Vec::new();
-            let mut site_parts = Vec::new();
-            let mut data_parts = Vec::new();
-            let mut request_parts = Vec::new();
-            let mut mixed = Vec::new();
-            for p in parts {
-                let r = reads(p);
-                match (r.agent, r.site, r.request) {
-                    (_, false, false) => agent_parts.push(p),
-                    (false, true, false) if !r.intent => data_parts.push(p),
-                    (_, true, false) => site_parts.push(p),
-                    (false, false, true) => request_parts.push(p),
-                    _ => mixed.push(p),
-                }
-            }
-            // Lowered as one conjunction, so that its bound applies to the product of the
-            // parts (not only to each part): past it, the parts are one opaque boolean.
-            let request = match request_parts.as_slice() {
-                [] => Region::all(),
-                [one] => space.lower(one, true, none),
-                many => {
-                    let all = many.iter().map(|p| (*p).clone()).collect();
-                    space.lower(&Expr::And { all }, true, none)
-                }
-            };
-            // A fault (or an unexpected type) keeps the rule in play: only a sure "false" drops it.
-            if rule.kind != RuleKind::RequireAudit {
-                for (a, list) in plan.agents.iter().zip(by_agent.iter_mut()) {
-                    let at = Site {
-                        intent: u32::MAX,
-                        agent: Some(a),
-                        data: &[],
-                    };
-                    if agent_parts
-                        .iter()
-                        .all(|p| space.at_site(p, at) != Some(false))
-                    {
-                        list.push(k);
-                    }
-                }
-            }
-            let unless_fails = match &rule.unless {
-                None => Some(Region::empty()),
-                Some(u) => {
-                    let r = reads(u);
-                    (!r.agent && !r.site).then(|| space.lower(u, false, none))
-                }
-            };
-            Prepared {
-                data_parts,
-                site_parts,
-                request,
-                mixed,
-                unless_fails,
-            }
-        })
-        .collect();
-    Rules {
-        rules,
-        by_agent,
-        by_data: HashMap::new(),
-    }
-}
-
 fn site(
     space: &mut Space<'_>,
     prepared: &mut Rules<'_>,
-    within: &mut [Vec<Option<Rc<Region>>>],
+    within: &mut [Within],
     (region, reach): (usize, &Region),
     intent: IntentId,
     step: &Step,
@@ -423,37 +310,29 @@ fn site(
         agent: g,
         cleared,
         forbids: Vec::new(),
+        forbidden: Vec::new(),
         permits: Vec::new(),
         escalates: Vec::new(),
         overflow: Vec::new(),
         allowed: None,
+        closed: false,
     };
-    let data_ok = prepared.data_ok(space, &step.handles).to_vec();
-    let mine = prepared
-        .by_agent
-        .get(g as usize)
-        .map_or(&[][..], Vec::as_slice);
+    let lists = prepared.at(space, g, &step.handles, cleared);
+    let mut distinct = Distinct::default();
     // Forbids and permits first, then where the agent is authorized; escalation rules only
     // matter where it is, so a site no agent is ever authorized at skips them.
-    for pass in 0..2 {
+    for (pass, list) in lists.iter().enumerate() {
         if pass == 1 {
-            s.allowed = allowed(plan, &s, cleared, reach, space);
+            let memo = within.get_mut(region).map(|w| &mut w.allowed);
+            s.allowed = allowed(plan, &s, cleared, reach, space, memo);
             if s.allowed.as_ref().is_some_and(Region::is_empty) {
                 break;
             }
         }
-        for &k in mine {
-            if !data_ok.get(k).copied().unwrap_or(true) {
-                continue;
-            }
+        for &k in list {
             let (Some(rule), Some(pre)) = (plan.rules.get(k), prepared.rules.get(k)) else {
                 continue;
             };
-            if (rule.kind == RuleKind::Permit && cleared)
-                || ((rule.kind == RuleKind::Escalate) != (pass == 1))
-            {
-                continue;
-            }
             // Parts that read the site are true or false here; one that faults is lowered (opaque).
             let mut unsure = Vec::new();
             let mut holds = true;
@@ -477,10 +356,8 @@ fn site(
                 s.overflow.push(k);
                 continue;
             }
-            let base = match within.get_mut(region).and_then(|w| w.get_mut(k)) {
-                Some(slot) => Rc::clone(
-                    slot.get_or_insert_with(|| Rc::new(matching(space, reach, &pre.request, k))),
-                ),
+            let base = match within.get_mut(region) {
+                Some(w) => w.get(k, || matching(space, reach, &pre.request, k)),
                 None => Rc::new(matching(space, reach, &pre.request, k)),
             };
             let when = if unsure.is_empty() && pre.mixed.is_empty() {
@@ -510,6 +387,9 @@ fn site(
                         }
                     };
                     if !r.is_empty() {
+                        if distinct.add(&mut s.forbidden, &r) {
+                            s.closed = s.closed || *r == *reach;
+                        }
                         s.forbids.push((k, r));
                     }
                 }
@@ -536,19 +416,39 @@ fn matching(space: &mut Space<'_>, reach: &Region, cond: &Region, k: usize) -> R
 }
 
 /// Where the agent of a site is authorized: cleared (or granted by a permit), and no forbid.
+/// Sites of one arm region granted and forbidden by the same (shared) regions are authorized
+/// alike: worked out once, in `memo`.
 fn allowed(
     plan: &Plan,
     s: &SiteRegions,
     cleared: bool,
     reach: &Region,
     space: &Space<'_>,
+    memo: Option<&mut HashMap<AllowedKey, Option<Region>>>,
 ) -> Option<Region> {
+    // Every region granted lies within the reach, which a forbid covers.
+    if s.closed {
+        return Some(Region::empty());
+    }
     let permits_overflow = s.overflow.iter().any(|k| {
         plan.rules
             .get(*k)
             .is_some_and(|r| r.kind == RuleKind::Permit)
     });
-    let granted = if cleared || permits_overflow {
+    let whole = cleared || permits_overflow;
+    let key: AllowedKey = (
+        (!whole).then(|| {
+            s.permits
+                .iter()
+                .map(|(_, r)| ByAddr(Rc::clone(r)))
+                .collect()
+        }),
+        s.forbidden.iter().map(|r| ByAddr(Rc::clone(r))).collect(),
+    );
+    if let Some(known) = memo.as_ref().and_then(|m| m.get(&key)) {
+        return known.clone();
+    }
+    let granted = if whole {
         reach.cubes.clone()
     } else {
         s.permits
@@ -556,6 +456,33 @@ fn allowed(
             .flat_map(|(_, r)| r.cubes.iter().cloned())
             .collect()
     };
-    let forbidden = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
-    Region::minus(granted, forbidden, &space.domains)
+    let forbidden = s.forbidden.iter().flat_map(|r| &r.cubes);
+    let out = Region::minus(granted, forbidden, &space.domains);
+    if let Some(m) = memo {
+        m.insert(key, out.clone());
+    }
+    out
 }
+
+/// A shared region named by its address; the key holds it, so the address is not reused
+/// while the key exists.
+#[derive(Clone)]
+struct ByAddr(Rc<Region>);
+
+impl PartialEq for ByAddr {
+    fn eq(&self, o: &ByAddr) -> bool {
+        Rc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl Eq for ByAddr {}
+
+impl Hash for ByAddr {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        Rc::as_ptr(&self.0).hash(h);
+    }
+}
+
+/// What a site's authorization depends on within one arm region: the permits' regions (none:
+/// the whole reach is granted) and the distinct forbid regions, in order.
+type AllowedKey = (Option<Vec<ByAddr>>, Vec<ByAddr>);

@@ -4,7 +4,7 @@
 //! rules always fire first). Each verdict is a proof over every reachable site.
 
 use super::policy::{SiteRegions, StepAt};
-use super::region::Region;
+use super::region::{Cube, Region};
 use super::{Finding, Space};
 use intent_runtime::plan::RuleKind;
 use std::collections::HashSet;
@@ -23,15 +23,47 @@ struct Tally {
 }
 
 fn note(by: &mut Vec<usize>, rules: &[(usize, Rc<Region>)], r: &Region) {
+    // Rules whose regions are one shared value meet `r` alike: asked once per value.
+    let mut asked: Vec<(*const Region, bool)> = Vec::new();
     for (k, x) in rules {
-        let meets = x
-            .cubes
-            .iter()
-            .any(|a| r.cubes.iter().any(|b| !a.disjoint(b)));
-        if !by.contains(k) && meets {
+        if by.contains(k) {
+            continue;
+        }
+        let at = Rc::as_ptr(x);
+        let meets = match asked.iter().find(|(p, _)| *p == at) {
+            Some((_, m)) => *m,
+            None => {
+                let m = x.meets(r);
+                asked.push((at, m));
+                m
+            }
+        };
+        if meets {
             by.push(*k);
         }
     }
+}
+
+/// Whether `r` is the region of one of `earlier` (so `earlier` covers whatever lies in it).
+fn among(earlier: &[(usize, Rc<Region>)], r: &Rc<Region>) -> bool {
+    earlier.iter().any(|(_, x)| Rc::ptr_eq(x, r))
+}
+
+/// The cubes of the regions of `rules`, each region (by address) once: subtracting a region
+/// a second time changes nothing.
+fn distinct(rules: &[(usize, Rc<Region>)]) -> impl Iterator<Item = &Cube> {
+    let mut seen: Vec<*const Region> = Vec::new();
+    rules
+        .iter()
+        .filter(move |(_, r)| {
+            let at = Rc::as_ptr(r);
+            let new = !seen.contains(&at);
+            if new {
+                seen.push(at);
+            }
+            new
+        })
+        .flat_map(|(_, r)| &r.cubes)
 }
 
 pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
@@ -54,8 +86,17 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
             if !s.cleared && !s.permits.is_empty() {
                 for (n, (k, p)) in s.permits.iter().enumerate() {
                     let Some(t) = tally.get_mut(*k) else { continue };
+                    // A rule alive at some site is never reported: nothing more to learn.
+                    if t.alive {
+                        continue;
+                    }
                     t.applies = true;
-                    let forbids = s.forbids.iter().flat_map(|(_, r)| &r.cubes);
+                    // A forbid covers the whole site, so every permit's region.
+                    if s.closed {
+                        note(&mut t.by, &s.forbids, p);
+                        continue;
+                    }
+                    let forbids = s.forbidden.iter().flat_map(|r| &r.cubes);
                     let Some(rest) = Region::minus(p.cubes.clone(), forbids, d) else {
                         t.alive = true;
                         continue;
@@ -66,8 +107,11 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                     }
                     t.beats_forbids = true;
                     let earlier = s.permits.get(..n).unwrap_or_default();
-                    let before = earlier.iter().flat_map(|(_, r)| &r.cubes);
-                    match Region::minus(rest.cubes.clone(), before, d) {
+                    if among(earlier, p) {
+                        note(&mut t.by, earlier, &rest);
+                        continue;
+                    }
+                    match Region::minus(rest.cubes.clone(), distinct(earlier), d) {
                         Some(r) if r.is_empty() => note(&mut t.by, earlier, &rest),
                         _ => t.alive = true,
                     }
@@ -83,6 +127,9 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
             };
             for (n, (k, e)) in s.escalates.iter().enumerate() {
                 let Some(t) = tally.get_mut(*k) else { continue };
+                if t.alive {
+                    continue;
+                }
                 // Too large to build: no claim about this rule.
                 let Some(here) = e.intersect(allowed) else {
                     t.applies = true;
@@ -94,8 +141,11 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
                 }
                 t.applies = true;
                 let earlier = s.escalates.get(..n).unwrap_or_default();
-                let before = earlier.iter().flat_map(|(_, r)| &r.cubes);
-                match Region::minus(here.cubes.clone(), before, d) {
+                if among(earlier, e) {
+                    note(&mut t.by, earlier, &here);
+                    continue;
+                }
+                match Region::minus(here.cubes.clone(), distinct(earlier), d) {
                     Some(r) if r.is_empty() => note(&mut t.by, earlier, &here),
                     _ => t.alive = true,
                 }

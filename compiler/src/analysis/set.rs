@@ -4,6 +4,7 @@
 //! complement, which is all that region arithmetic needs.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// One end of an interval; `v` is infinite for an unbounded end (then `closed` is false).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,8 +147,39 @@ impl NumSet {
 /// finitely many.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StrSet {
-    Only(BTreeSet<String>),
-    AllBut(BTreeSet<String>),
+    Only(Names),
+    AllBut(Names),
+}
+
+/// A finite set of strings, shared: cubes are copied at every step of region arithmetic and
+/// their sets rarely change, so a copy is a reference count, and an operation whose result
+/// is one of its operands returns that operand rather than a new set.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Names(Arc<BTreeSet<String>>);
+
+impl std::ops::Deref for Names {
+    type Target = BTreeSet<String>;
+    fn deref(&self) -> &BTreeSet<String> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromIterator<String> for Names {
+    fn from_iter<I: IntoIterator<Item = String>>(it: I) -> Names {
+        Names(Arc::new(it.into_iter().collect()))
+    }
+}
+
+impl From<BTreeSet<String>> for Names {
+    fn from(s: BTreeSet<String>) -> Names {
+        Names(Arc::new(s))
+    }
 }
 
 impl StrSet {
@@ -157,13 +189,27 @@ impl StrSet {
 
     pub fn intersect(&self, o: &StrSet) -> StrSet {
         match (self, o) {
-            (StrSet::Only(a), StrSet::Only(b)) => {
-                StrSet::Only(a.intersection(b).cloned().collect())
-            }
+            (StrSet::Only(a), StrSet::Only(b)) => StrSet::Only(if a.is_subset(b) {
+                a.clone()
+            } else if b.is_subset(a) {
+                b.clone()
+            } else {
+                a.intersection(b).cloned().collect()
+            }),
             (StrSet::Only(a), StrSet::AllBut(b)) | (StrSet::AllBut(b), StrSet::Only(a)) => {
-                StrSet::Only(a.difference(b).cloned().collect())
+                StrSet::Only(if a.is_disjoint(b) {
+                    a.clone()
+                } else {
+                    a.difference(b).cloned().collect()
+                })
             }
-            (StrSet::AllBut(a), StrSet::AllBut(b)) => StrSet::AllBut(a.union(b).cloned().collect()),
+            (StrSet::AllBut(a), StrSet::AllBut(b)) => StrSet::AllBut(if b.is_subset(a) {
+                a.clone()
+            } else if a.is_subset(b) {
+                b.clone()
+            } else {
+                a.union(b).cloned().collect()
+            }),
         }
     }
 
@@ -326,8 +372,47 @@ mod tests {
         let a = StrSet::one("a").complement();
         assert_eq!(
             a.intersect(&StrSet::one("a")),
-            StrSet::Only(BTreeSet::new())
+            StrSet::Only(Names::default())
         );
         assert_eq!(a.intersect(&StrSet::one("b")), StrSet::one("b"));
+    }
+
+    /// A finite or co-finite set over six strings, from a mask.
+    fn strs(mask: u8, cofinite: bool) -> StrSet {
+        let names: Names = (0..6)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| format!("s{i}"))
+            .collect();
+        if cofinite {
+            StrSet::AllBut(names)
+        } else {
+            StrSet::Only(names)
+        }
+    }
+
+    fn has(s: &StrSet, x: &str) -> bool {
+        match s {
+            StrSet::Only(a) => a.contains(x),
+            StrSet::AllBut(a) => !a.contains(x),
+        }
+    }
+
+    proptest::proptest! {
+        /// Intersection and complement (shared sets reused where the result equals an
+        /// operand) against membership, on every string named and one never named.
+        #[test]
+        fn string_sets_meet_as_sets(a in 0u8..64, ca: bool, b in 0u8..64, cb: bool) {
+            let (x, y) = (strs(a, ca), strs(b, cb));
+            let both = x.intersect(&y);
+            let vx = VarSet { absent: false, vals: Vals::Str(x.clone()) };
+            let vy = VarSet { absent: false, vals: Vals::Str(y.clone()) };
+            let mut any = false;
+            for s in (0..6).map(|i| format!("s{i}")).chain(["other".to_string()]) {
+                proptest::prop_assert_eq!(has(&both, &s), has(&x, &s) && has(&y, &s));
+                proptest::prop_assert_eq!(has(&x.complement(), &s), !has(&x, &s));
+                any |= has(&both, &s);
+            }
+            proptest::prop_assert_eq!(vx.meets(&vy), any);
+        }
     }
 }
