@@ -122,8 +122,11 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let has_errors =
         found.iter().any(Diagnostic::is_error) || diags.iter().any(Diagnostic::is_error);
     diags.extend(found);
+    let mut fit = None;
     let mut plan = (!has_errors).then(|| {
-        let fitted = intent_runtime::classifier::Builtin::fit(&intents);
+        // The fit scores every example without itself; W0007 reads the same scores below.
+        let (fitted, index, held) = intent_runtime::classifier::Builtin::fit_held(&intents);
+        fit = Some((index, held));
         let classifier = plan::ClassifierParams {
             weights: fitted.weights.to_vec(),
             coverage: Some(fitted.reference),
@@ -158,7 +161,9 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
-        diags.extend(classifier::indistinct(p, &src));
+        if let Some((index, held)) = fit {
+            diags.extend(classifier::indistinct(p, index, &held, &src));
+        }
         if found.iter().any(Diagnostic::is_error) {
             plan = None;
         }

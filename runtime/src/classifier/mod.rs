@@ -78,6 +78,20 @@ impl std::fmt::Debug for Builtin {
     }
 }
 
+/// The calibration a plan stores (the defaults for a plan that carries none).
+fn calibration_of(params: &ClassifierParams) -> Calibration {
+    let default = Calibration::default();
+    Calibration {
+        weights: params
+            .weights
+            .as_slice()
+            .try_into()
+            .unwrap_or(default.weights),
+        reference: params.coverage.unwrap_or(default.reference),
+        ..default
+    }
+}
+
 fn index_of(intents: &[Intent]) -> Index {
     Index::new(
         intents
@@ -90,24 +104,30 @@ impl Builtin {
     /// Indexes the intents' evidence, with the plan's fitted calibration (the defaults for a
     /// plan that carries none). The engine has validated `params`.
     pub fn new(intents: &[Intent], params: &ClassifierParams) -> Builtin {
-        let default = Calibration::default();
-        Builtin {
-            index: index_of(intents),
-            calibration: Calibration {
-                weights: params
-                    .weights
-                    .as_slice()
-                    .try_into()
-                    .unwrap_or(default.weights),
-                reference: params.coverage.unwrap_or(default.reference),
-                ..default
-            },
-        }
+        Builtin::with_index(index_of(intents), params)
     }
 
     /// Fits the calibration of a plan's intents: what the compiler stores in the plan.
     pub fn fit(intents: &[Intent]) -> Calibration {
         calibrate::fit(&calibrate::leave_one_out(&index_of(intents)))
+    }
+
+    /// As [`Builtin::fit`], keeping what the fit was made of: the index of the intents'
+    /// evidence and every example scored without itself, so a check of the examples
+    /// (`report::report_with`) needs neither again. Build the classifier with
+    /// [`Builtin::with_index`].
+    pub fn fit_held(intents: &[Intent]) -> (Calibration, Index, Vec<calibrate::HeldOut>) {
+        let index = index_of(intents);
+        let held = calibrate::leave_one_out(&index);
+        (calibrate::fit(&held), index, held)
+    }
+
+    /// As [`Builtin::new`], on an index already built from the same intents.
+    pub fn with_index(index: Index, params: &ClassifierParams) -> Builtin {
+        Builtin {
+            index,
+            calibration: calibration_of(params),
+        }
     }
 
     pub fn calibration(&self) -> &Calibration {

@@ -68,7 +68,12 @@ pub struct Report {
 
 /// The report for a plan's built-in classifier.
 pub fn report(plan: &Plan, classifier: &Builtin) -> Report {
-    let held: Vec<HeldOut> = leave_one_out(classifier.index());
+    report_with(plan, classifier, &leave_one_out(classifier.index()))
+}
+
+/// As [`report`], from the examples already scored without themselves (by
+/// `Builtin::fit_held`, on the same intents).
+pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Report {
     let floor = plan.classifier.floor.unwrap_or(0.0);
     let outcomes: Vec<Outcome> = held
         .iter()
