@@ -43,6 +43,17 @@ fn engine(mesh: &str) -> Engine {
     Engine::from_plan(c.plan.unwrap_or_else(|| panic!("{mesh} does not build"))).unwrap()
 }
 
+/// The engine of every mesh a set of cases names (in the set's order).
+fn engines(cases: &[(String, Option<String>, String)]) -> Vec<(String, Engine)> {
+    let mut meshes: Vec<&String> = cases
+        .iter()
+        .filter(|c| c.1.is_some())
+        .map(|c| &c.0)
+        .collect();
+    meshes.dedup();
+    meshes.into_iter().map(|m| (m.clone(), engine(m))).collect()
+}
+
 /// (mesh, expected intent or `None` for off-topic, text) of the paraphrase set.
 fn cases() -> Vec<(String, Option<String>, String)> {
     read_cases(include_str!("classifier/paraphrases.txt"))
@@ -89,16 +100,7 @@ fn features(e: &Engine, text: &str) -> String {
 #[test]
 fn paraphrases_meet_the_goals() {
     let cases = cases();
-    let meshes: Vec<String> = {
-        let mut m: Vec<String> = cases
-            .iter()
-            .filter(|c| c.1.is_some())
-            .map(|c| c.0.clone())
-            .collect();
-        m.dedup();
-        m
-    };
-    let engines: Vec<(String, Engine)> = meshes.iter().map(|m| (m.clone(), engine(m))).collect();
+    let engines = engines(&cases);
     let mut pooled = Vec::new();
     for (m, e) in &engines {
         println!(
@@ -186,13 +188,7 @@ fn the_held_out_set_is_measured() {
         .chain(self::cases())
         .map(|c| norm(&c.2))
         .collect();
-    let mut meshes: Vec<String> = cases
-        .iter()
-        .filter(|c| c.1.is_some())
-        .map(|c| c.0.clone())
-        .collect();
-    meshes.dedup();
-    let engines: Vec<(String, Engine)> = meshes.iter().map(|m| (m.clone(), engine(m))).collect();
+    let engines = engines(&cases);
     for (_, _, text) in &cases {
         assert!(!others.contains(&norm(text)), "{text:?} is in another set");
         for (_, e) in &engines {
@@ -328,13 +324,7 @@ fn the_calibration_constants_are_the_development_sets_fit() {
     use intent_runtime::classifier::index::{Index, Relate, Scores};
     let dev = read_cases(include_str!("classifier/development.txt"));
     let test = cases();
-    let mut meshes: Vec<String> = dev
-        .iter()
-        .filter(|c| c.1.is_some())
-        .map(|c| c.0.clone())
-        .collect();
-    meshes.dedup();
-    let engines: Vec<(String, Engine)> = meshes.iter().map(|m| (m.clone(), engine(m))).collect();
+    let engines = engines(&dev);
     // Disjoint from the test and from every example.
     for (_, want, text) in &dev {
         assert!(
