@@ -109,7 +109,7 @@ impl Builtin {
 
     /// Fits the calibration of a plan's intents: what the compiler stores in the plan.
     pub fn fit(intents: &[Intent]) -> Calibration {
-        calibrate::fit(&calibrate::leave_one_out(&index_of(intents)))
+        Builtin::fit_held(intents).0
     }
 
     /// As [`Builtin::fit`], keeping what the fit was made of: the index of the intents'

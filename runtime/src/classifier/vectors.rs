@@ -81,9 +81,11 @@ impl Vectors {
 
     /// The `i`-th stem in byte order (empty past the end).
     pub fn stem(&self, i: usize) -> &'static [u8] {
-        let Some((at, len)) = self.stems.get(i) else {
-            return &[];
-        };
+        self.stems.get(i).map_or(&[], |e| self.text(e))
+    }
+
+    /// The bytes of a stem's entry.
+    fn text(&self, (at, len): &(u32, u8)) -> &'static [u8] {
         let at = *at as usize;
         self.data.get(at..at + usize::from(*len)).unwrap_or(&[])
     }
@@ -93,13 +95,7 @@ impl Vectors {
     pub fn get(&self, stem: &str) -> Option<(Vector, f32)> {
         let i = self
             .stems
-            .binary_search_by(|(at, len)| {
-                let at = *at as usize;
-                self.data
-                    .get(at..at + usize::from(*len))
-                    .unwrap_or(&[])
-                    .cmp(stem.as_bytes())
-            })
+            .binary_search_by(|e| self.text(e).cmp(stem.as_bytes()))
             .ok()?;
         let raw = self.bytes.get(i * ROW..(i + 1) * ROW)?;
         let (raw, generic) = raw.split_at(DIMS);
