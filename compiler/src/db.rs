@@ -10,7 +10,9 @@ use crate::check::{self, TestCase};
 use crate::diagnostics::{self, Diagnostic};
 use crate::hir::{self, FileInput};
 use crate::syntax::{self, Parsed};
+use intent_runtime::classifier::{self, Builtin, Fitted};
 use intent_runtime::plan::Plan;
+use std::sync::Arc;
 
 /// One source file: its path (as shown in diagnostics) and its text.
 #[salsa::input]
@@ -91,7 +93,13 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
         diags.push(d);
     }
     let ws = hir::collect(inputs, &mut diags);
-    let checked = check::check(&ws, &mut diags);
+    let fit_of = |intents: &[intent_runtime::plan::Intent]| {
+        let evidence: Vec<(Option<String>, Vec<String>)> = classifier::evidence(intents)
+            .map(|(d, e)| (d.map(str::to_string), e.to_vec()))
+            .collect();
+        Arc::clone(&fit(db, Evidence::new(db, evidence)).0)
+    };
+    let checked = check::check(&ws, &mut diags, &fit_of);
     // A declaration that did not parse, or a name that did not resolve, may be what was
     // meant to use the others: "unused" and "never provided" would then be noise.
     let broken = parsed.iter().any(|p| {
@@ -115,6 +123,50 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
         diagnostics: diags,
         plan: checked.plan,
         tests: checked.tests,
+    }
+}
+
+/// How many fits [`fit`] keeps (its `lru`).
+pub const FITS_KEPT: usize = 8;
+
+/// What the built-in classifier reads of a mesh: each intent's description and examples, in
+/// plan order (`classifier::evidence`).
+#[salsa::interned]
+pub struct Evidence<'db> {
+    #[returns(ref)]
+    pub intents: Vec<(Option<String>, Vec<String>)>,
+}
+
+/// The classifier's fit of a mesh's evidence (`Builtin::fit_held`), shared: every example
+/// scored without itself, the most expensive part of a check. An edit that changes no
+/// description or example (a route, an agent, a policy, a test) interns the same evidence,
+/// so the check re-runs without fitting again. At most [`FITS_KEPT`] fits are kept (an
+/// editor's meshes, and the last texts of an example being typed); the others are dropped at
+/// the next edit.
+#[salsa::tracked(returns(ref), no_eq, lru = 8)]
+pub fn fit<'db>(db: &'db dyn salsa::Database, evidence: Evidence<'db>) -> Shared<Fitted> {
+    Shared(Arc::new(Builtin::fit_held(
+        evidence
+            .intents(db)
+            .iter()
+            .map(|(d, e)| (d.as_deref(), e.as_slice())),
+    )))
+}
+
+/// A query's result held behind an `Arc` and compared by identity: salsa needs equality of
+/// what a query returns, and a fit (floating point, an index) has no useful one.
+#[derive(Clone)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Shared<T>) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared(..)")
     }
 }
 

@@ -111,3 +111,76 @@ fn editing_another_file_leaves_this_files_parse_alone() {
     // Nothing of a.intent re-runs for its outline.
     insta::assert_debug_snapshot!(ran(&log), @"{}");
 }
+
+/// A mesh whose intents have examples, so the check fits the classifier.
+const C: &str = r#"package demo
+capability a
+
+agent first { provides a  trust 0.5 }
+
+intent refund {
+  requires a
+  examples ["give my money back", "refund the order I returned"]
+}
+route refund {
+  when confidence < 0.5 => clarify "Which order?"
+  otherwise => dispatch first
+}
+
+intent track {
+  requires a
+  examples ["where is my parcel", "track the delivery of my order"]
+}
+route track { otherwise => dispatch first }
+
+policy p {
+  forbid when agent.trust < 0.2 because "too little trust"
+}
+"#;
+
+/// Which of the mesh check's queries re-run after one edit of `C`.
+fn mesh_queries_after(from: &str, to: &str) -> BTreeMap<String, usize> {
+    let (mut host, log) = logged_host();
+    host.set_file("m/c.intent", C.into());
+    let s = host.snapshot();
+    assert!(!s.diagnostics("m/c.intent").iter().any(|d| d.is_error()));
+    drop(s);
+    let first = ran(&log);
+    assert_eq!(first.get("fit"), Some(&1), "{first:?}");
+    assert!(C.contains(from), "{from}");
+    host.set_file("m/c.intent", C.replacen(from, to, 1));
+    let diags = host.snapshot().diagnostics("m/c.intent");
+    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
+    let mut after = ran(&log);
+    after.retain(|q, _| matches!(q.as_str(), "analyze" | "fit" | "parse_file"));
+    after
+}
+
+#[test]
+fn the_classifier_is_fitted_again_only_when_an_example_or_description_changes() {
+    // A route arm, an agent's trust, a policy rule, a comment: the mesh is checked again, the
+    // classifier's fit is not (its evidence, the examples and descriptions, is unchanged).
+    for (from, to) in [
+        ("confidence < 0.5", "confidence < 0.6"),
+        ("trust 0.5", "trust 0.7"),
+        ("agent.trust < 0.2", "agent.trust < 0.3"),
+        ("capability a\n", "capability a // what agents do\n"),
+    ] {
+        insta::allow_duplicates! {
+            insta::assert_debug_snapshot!(mesh_queries_after(from, to), @r#"
+            {
+                "analyze": 1,
+                "parse_file": 1,
+            }
+            "#);
+        }
+    }
+    // An example: fitted again.
+    insta::assert_debug_snapshot!(mesh_queries_after("where is my parcel", "where is my box"), @r#"
+    {
+        "analyze": 1,
+        "fit": 1,
+        "parse_file": 1,
+    }
+    "#);
+}

@@ -10,29 +10,27 @@
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
 use crate::syntax::ast::Span;
-use intent_runtime::classifier::calibrate::HeldOut;
-use intent_runtime::classifier::index::Index;
 use intent_runtime::classifier::report::report_with;
-use intent_runtime::classifier::Builtin;
+use intent_runtime::classifier::{Builtin, Fitted};
 use intent_runtime::plan::{Plan, SrcId};
+use std::sync::Arc;
 
 /// The confidence above which a wrong answer counts as a confusion: more than a text that
 /// shares only common words with the mesh can get.
 const CONFIDENT: f64 = intent_runtime::classifier::calibrate::DOMAIN_MIN;
 
 /// One warning per intent whose examples are mostly taken for one other intent.
-/// `index` and `held` are the fit's (`Builtin::fit_held` on the plan's intents).
+/// `fitted` is the fit of the plan's intents (`Builtin::fit_held`).
 pub(super) fn indistinct(
     plan: &Plan,
-    index: Index,
-    held: &[HeldOut],
+    fitted: &Fitted,
     place: &dyn Fn(SrcId) -> Option<(String, Span)>,
 ) -> Vec<Diagnostic> {
     if plan.intents.iter().all(|i| i.examples.len() < 2) {
         return Vec::new();
     }
-    let classifier = Builtin::with_index(index, &plan.classifier);
-    let r = report_with(plan, &classifier, held);
+    let classifier = Builtin::with_index(Arc::clone(&fitted.index), &plan.classifier);
+    let r = report_with(plan, &classifier, &fitted.held);
     let mut confusions: Vec<(u32, u32, usize)> = Vec::new();
     for o in &r.outcomes {
         let Some((p, c)) = o.predicted.filter(|_| !o.correct()) else {

@@ -28,8 +28,10 @@ use crate::diagnostics::Diagnostic;
 use crate::hir::Workspace;
 use crate::lines::Lines;
 use crate::syntax::ast::Span;
+use intent_runtime::classifier::Fitted;
 use intent_runtime::plan::{self, SourceLoc, SrcId};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tables::Tables;
 
 /// What checking a workspace yields.
@@ -75,8 +77,13 @@ impl<'w, 'a> Checker<'w, 'a> {
     }
 }
 
+/// The classifier's fit of a mesh's intents (`Builtin::fit_held` on their evidence), as the
+/// caller provides it: `db::analyze` remembers it for as long as no description or example
+/// changes.
+pub type Fit<'f> = &'f dyn Fn(&[plan::Intent]) -> Arc<Fitted>;
+
 /// Checks the workspace and lowers it to a plan (without its Cedar part and hash).
-pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
+pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>, fit_of: Fit<'_>) -> Checked {
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
     let lines = ws.files.iter().map(|f| Lines::new(f.text)).collect();
@@ -125,11 +132,13 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
     let mut fit = None;
     let mut plan = (!has_errors).then(|| {
         // The fit scores every example without itself; W0007 reads the same scores below.
-        let (fitted, index, held) = intent_runtime::classifier::Builtin::fit_held(&intents);
-        fit = Some((index, held));
+        let fitted = fit_of(&intents);
+        let weights = fitted.calibration.weights.to_vec();
+        let coverage = Some(fitted.calibration.reference);
+        fit = Some(fitted);
         let classifier = plan::ClassifierParams {
-            weights: fitted.weights.to_vec(),
-            coverage: Some(fitted.reference),
+            weights,
+            coverage,
             floor: limits_floor,
         };
         plan::Plan {
@@ -161,8 +170,8 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Checked {
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
-        if let Some((index, held)) = fit {
-            diags.extend(classifier::indistinct(p, index, &held, &src));
+        if let Some(fitted) = &fit {
+            diags.extend(classifier::indistinct(p, fitted, &src));
         }
         if found.iter().any(Diagnostic::is_error) {
             plan = None;

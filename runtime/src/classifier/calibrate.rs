@@ -27,7 +27,7 @@
 //!   The plan also stores the content coverage that most of the mesh's own examples reach when
 //!   left out (`reference`), which `intent classify --report` prints.
 
-use super::index::{Exclude, Features, Index, Scores, FEATURES};
+use super::index::{Exclude, Features, Index, Scores, Scratch, FEATURES, RELATED_CANDIDATES};
 
 /// The prior's centre: weights fitted (with [`fit_with`], centred on 0, precision 0.1) on the
 /// pooled leave-one-out pairs of the three bundled example meshes and the support mesh in
@@ -139,6 +139,8 @@ pub struct HeldOut {
     pub intent: u32,
     /// Its index among the intent's examples.
     pub example: usize,
+    /// Its scores, with only the best [`RELATED_CANDIDATES`] candidates (`Index::score_top`):
+    /// what the fit and the report read is the best two.
     pub scores: Scores,
 }
 
@@ -152,6 +154,7 @@ impl HeldOut {
 /// Every example (up to [`MAX_FIT_EXAMPLES`]) scored against the evidence without itself.
 pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
     let mut out = Vec::new();
+    let mut scratch = Scratch::default();
     for (i, exs) in index.examples.iter().enumerate() {
         for (e, terms) in exs.iter().enumerate() {
             if out.len() >= MAX_FIT_EXAMPLES {
@@ -165,7 +168,7 @@ pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
             out.push(HeldOut {
                 intent: i as u32,
                 example: e,
-                scores: index.score(&looked, Some(ex)),
+                scores: index.score_in(&looked, Some(ex), RELATED_CANDIDATES, &mut scratch),
             });
         }
     }

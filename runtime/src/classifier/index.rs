@@ -66,6 +66,40 @@ pub struct Index {
     related: Vec<Vector>,
     /// How a cosine with an intent's direction counts as knowing a word.
     pub relate: Relate,
+    /// Per intent: BM25's length normalisation `K1 · (1 − B + B · dl / avgdl)` with every
+    /// evidence text in (a text scored without leaving one out).
+    lnorm: Lnorm,
+}
+
+/// BM25's length normalisation of every intent for one average length (`avgdl`, by its bits).
+#[derive(Default)]
+struct Lnorm {
+    avgdl: u64,
+    per: Vec<f64>,
+}
+
+impl Lnorm {
+    fn of(docs: &[u32], avgdl: f64) -> Lnorm {
+        Lnorm {
+            avgdl: avgdl.to_bits(),
+            per: docs.iter().map(|d| lnorm(f64::from(*d), avgdl)).collect(),
+        }
+    }
+}
+
+/// BM25's length normalisation of an intent with `dl` evidence texts.
+fn lnorm(dl: f64, avgdl: f64) -> f64 {
+    K1 * (1.0 - B + B * dl / avgdl)
+}
+
+/// What scoring a text needs besides the index, kept between the texts of a leave-one-out
+/// pass so that none allocates: the per-intent sums (all zero between texts), the intents
+/// they reached, and the length normalisation for the average length without one example.
+#[derive(Default)]
+pub struct Scratch {
+    acc: Vec<f64>,
+    reached: Vec<u32>,
+    lnorm: Lnorm,
 }
 
 /// How related an unknown word must be to count: its cosine with the direction of the
@@ -216,7 +250,11 @@ impl Index {
             }
         }
         let classifiable = docs.iter().filter(|d| **d > 0).count() as u32;
-        let total_docs = docs.iter().map(|d| u64::from(*d)).sum();
+        let total_docs: u64 = docs.iter().map(|d| u64::from(*d)).sum();
+        let lnorm = Lnorm::of(
+            &docs,
+            (total_docs as f64 / f64::from(classifiable.max(1))).max(1.0),
+        );
         Index {
             analyzer,
             vocab,
@@ -230,6 +268,7 @@ impl Index {
             examples,
             related,
             relate: Relate::default(),
+            lnorm,
         }
     }
 
@@ -267,18 +306,21 @@ impl Index {
         }
     }
 
-    /// The intents holding term `t` and in how many evidence texts, with `ex` left out.
-    fn posting<'s>(
-        &'s self,
-        t: u32,
-        ex: Option<Exclude<'s>>,
-    ) -> impl Iterator<Item = (u32, u32)> + 's {
-        self.postings
-            .get(t as usize)
-            .into_iter()
-            .flatten()
-            .map(move |(i, n)| (*i, self.held(t, *i, *n, ex)))
-            .filter(|(_, n)| *n > 0)
+    /// How many intents' evidence holds term `t`, with `ex` left out (its document frequency).
+    fn df(&self, t: u32, ex: Option<Exclude>) -> usize {
+        let Some(p) = self.postings.get(t as usize) else {
+            return 0;
+        };
+        // The left-out example's intent loses the term when that example was its only
+        // evidence text holding it (a posting is sorted by intent, one entry per intent).
+        let lost = ex.is_some_and(|x| {
+            x.terms.binary_search(&t).is_ok()
+                && p.binary_search_by_key(&x.intent, |(i, _)| *i)
+                    .ok()
+                    .and_then(|k| p.get(k))
+                    .is_some_and(|(_, n)| *n <= 1)
+        });
+        p.len() - usize::from(lost)
     }
 
     /// The known term a word most likely misspells, with its similarity.
@@ -308,7 +350,7 @@ impl Index {
             let len = self.grams.get(t as usize).map_or(0, Vec::len);
             // An upper bound first: Dice from the shared count alone.
             let bound = 2.0 * f64::from(s) / (g.len() + len) as f64;
-            if bound < FUZZY || self.posting(t, ex).next().is_none() {
+            if bound < FUZZY || self.df(t, ex) == 0 {
                 continue;
             }
             let sim = self.grams.get(t as usize).map_or(0.0, |tg| dice(&g, tg));
@@ -386,6 +428,54 @@ impl Index {
 
     /// As [`Index::candidates`], from looked-up terms.
     pub fn score(&self, terms: &[Result<u32, String>], ex: Option<Exclude>) -> Scores {
+        self.score_top(terms, ex, usize::MAX)
+    }
+
+    /// As [`Index::score`], keeping only the best `keep` candidates (at least
+    /// [`RELATED_CANDIDATES`]: the related words are weighed against those): the features,
+    /// the coverages and the best `keep` candidates are the same as [`Index::score`]'s. The
+    /// leave-one-out fit reads only the best two of each example, and sorting a thousand
+    /// candidates per example was most of its time.
+    pub fn score_top(
+        &self,
+        terms: &[Result<u32, String>],
+        ex: Option<Exclude>,
+        keep: usize,
+    ) -> Scores {
+        self.score_in(terms, ex, keep, &mut Scratch::default())
+    }
+
+    /// As [`Index::score_top`], with `scratch` reused from an earlier call (and left ready
+    /// for the next).
+    pub fn score_in(
+        &self,
+        terms: &[Result<u32, String>],
+        ex: Option<Exclude>,
+        keep: usize,
+        scratch: &mut Scratch,
+    ) -> Scores {
+        if scratch.acc.len() != self.docs.len() {
+            scratch.acc = vec![0.0; self.docs.len()];
+        }
+        scratch.reached.clear();
+        let scores = self.score_acc(terms, ex, keep, scratch);
+        for i in scratch.reached.drain(..) {
+            if let Some(a) = scratch.acc.get_mut(i as usize) {
+                *a = 0.0;
+            }
+        }
+        scores
+    }
+
+    /// The body of [`Index::score_in`]: leaves in `scratch` the intents it reached.
+    fn score_acc(
+        &self,
+        terms: &[Result<u32, String>],
+        ex: Option<Exclude>,
+        keep: usize,
+        scratch: &mut Scratch,
+    ) -> Scores {
+        let keep = keep.max(RELATED_CANDIDATES);
         let docs_of = |i: u32| -> u32 {
             let d = self.docs.get(i as usize).copied().unwrap_or(0);
             match ex {
@@ -409,8 +499,22 @@ impl Index {
         let idf = |df: usize| (1.0 + (classifiable - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
         let unknown_idf = idf(0);
         // Per intent: its BM25 sum, and the intents reached, in first-reach order.
-        let mut acc = vec![0.0f64; self.docs.len()];
-        let mut reached: Vec<u32> = Vec::new();
+        let Scratch {
+            acc,
+            reached,
+            lnorm: cached,
+        } = scratch;
+        // Per intent: its length normalisation (the left-out example's intent, which has one
+        // evidence text fewer, is worked out where it is met).
+        let lnorms: &[f64] = if self.lnorm.avgdl == avgdl.to_bits() {
+            &self.lnorm.per
+        } else {
+            if cached.avgdl != avgdl.to_bits() || cached.per.len() != self.docs.len() {
+                *cached = Lnorm::of(&self.docs, avgdl);
+            }
+            &cached.per
+        };
+        let excluded = ex.map(|x| (x.intent, lnorm(f64::from(docs_of(x.intent)), avgdl)));
         let mut norm = 0.0;
         let mut length = 0.0;
         let mut known = 0.0;
@@ -419,7 +523,7 @@ impl Index {
         let mut unknown: Vec<&str> = Vec::new();
         for term in terms {
             let resolved = match term {
-                Ok(t) if self.posting(*t, ex).next().is_some() => Some((*t, 1.0)),
+                Ok(t) if self.df(*t, ex) > 0 => Some((*t, 1.0)),
                 Ok(t) => self
                     .names
                     .get(*t as usize)
@@ -456,12 +560,19 @@ impl Index {
             }
             let sim = sim * g;
             known += sim;
-            let w = idf(self.posting(t, ex).count());
+            let w = idf(self.df(t, ex));
             norm += g * w;
-            for (i, n) in self.posting(t, ex) {
-                let dl = f64::from(docs_of(i));
+            let posting = self.postings.get(t as usize).map_or(&[][..], Vec::as_slice);
+            for &(i, n) in posting {
+                let (n, l) = match excluded {
+                    Some((x, l)) if x == i => (self.held(t, i, n, ex), l),
+                    _ => (n, lnorms.get(i as usize).copied().unwrap_or(K1)),
+                };
+                if n == 0 {
+                    continue;
+                }
                 let n = f64::from(n);
-                let tf = n * (K1 + 1.0) / (n + K1 * (1.0 - B + B * dl / avgdl));
+                let tf = n * (K1 + 1.0) / (n + l);
                 if let Some(a) = acc.get_mut(i as usize) {
                     if *a == 0.0 {
                         reached.push(i);
@@ -477,16 +588,21 @@ impl Index {
             (acc.get(intent as usize).copied().unwrap_or(0.0) / norm).clamp(0.0, 1.0)
         };
         let mut candidates: Vec<Candidate> = reached
-            .into_iter()
+            .iter()
             .map(|intent| Candidate {
-                intent,
-                share: share(&acc, intent),
+                intent: *intent,
+                share: share(acc, *intent),
             })
             .collect();
         // A total order (ties by intent), so the unstable sort is deterministic.
         let order = |a: &Candidate, b: &Candidate| {
             b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent))
         };
+        // The best `keep` by the same total order: the first `keep` of the full sort.
+        if candidates.len() > keep {
+            candidates.select_nth_unstable_by(keep - 1, order);
+            candidates.truncate(keep);
+        }
         candidates.sort_unstable_by(order);
         // A related word counts for an intent as a match of the rarest weight (that of a word
         // the mesh does not know), scaled by how related it is.
@@ -494,14 +610,13 @@ impl Index {
         content_known += related;
         if per.iter().any(|(_, k)| *k > 0.0) {
             for (i, k) in &per {
-                let dl = f64::from(docs_of(*i));
-                let tf = (K1 + 1.0) / (1.0 + K1 * (1.0 - B + B * dl / avgdl));
+                let tf = (K1 + 1.0) / (1.0 + lnorm(f64::from(docs_of(*i)), avgdl));
                 if let Some(a) = acc.get_mut(*i as usize) {
                     *a += k * unknown_idf * tf / (K1 + 1.0);
                 }
             }
             for c in &mut candidates {
-                c.share = share(&acc, c.intent);
+                c.share = share(acc, c.intent);
             }
             candidates.sort_unstable_by(order);
         }

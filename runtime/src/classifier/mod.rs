@@ -17,6 +17,7 @@ pub mod vectors;
 use crate::plan::{ClassifierParams, Intent, IntentId};
 use calibrate::Calibration;
 use index::{Index, Scores};
+use std::sync::Arc;
 
 /// One intent and the probability that the text means it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,8 +66,16 @@ pub trait Classifier: Send + Sync {
 
 /// The built-in classifier of a plan.
 pub struct Builtin {
-    index: Index,
+    index: Arc<Index>,
     calibration: Calibration,
+}
+
+/// A mesh's evidence fitted (see [`Builtin::fit_held`]): the calibration, the index it was
+/// fitted on, and every example scored without itself.
+pub struct Fitted {
+    pub calibration: Calibration,
+    pub index: Arc<Index>,
+    pub held: Vec<calibrate::HeldOut>,
 }
 
 impl std::fmt::Debug for Builtin {
@@ -92,38 +101,43 @@ fn calibration_of(params: &ClassifierParams) -> Calibration {
     }
 }
 
-fn index_of(intents: &[Intent]) -> Index {
-    Index::new(
-        intents
-            .iter()
-            .map(|i| (i.description.as_deref(), i.examples.as_slice())),
-    )
+/// Each intent's description and examples, in plan order: all the classifier reads of a plan.
+pub fn evidence(intents: &[Intent]) -> impl Iterator<Item = (Option<&str>, &[String])> {
+    intents
+        .iter()
+        .map(|i| (i.description.as_deref(), i.examples.as_slice()))
 }
 
 impl Builtin {
     /// Indexes the intents' evidence, with the plan's fitted calibration (the defaults for a
     /// plan that carries none). The engine has validated `params`.
     pub fn new(intents: &[Intent], params: &ClassifierParams) -> Builtin {
-        Builtin::with_index(index_of(intents), params)
+        Builtin::with_index(Arc::new(Index::new(evidence(intents))), params)
     }
 
     /// Fits the calibration of a plan's intents: what the compiler stores in the plan.
     pub fn fit(intents: &[Intent]) -> Calibration {
-        Builtin::fit_held(intents).0
+        Builtin::fit_held(evidence(intents)).calibration
     }
 
-    /// As [`Builtin::fit`], keeping what the fit was made of: the index of the intents'
-    /// evidence and every example scored without itself, so a check of the examples
-    /// (`report::report_with`) needs neither again. Build the classifier with
+    /// As [`Builtin::fit`], on the intents' [`evidence`], keeping what the fit was made of:
+    /// the index of the evidence and every example scored without itself, so a check of the
+    /// examples (`report::report_with`) needs neither again. Build the classifier with
     /// [`Builtin::with_index`].
-    pub fn fit_held(intents: &[Intent]) -> (Calibration, Index, Vec<calibrate::HeldOut>) {
-        let index = index_of(intents);
+    pub fn fit_held<'e>(
+        evidence: impl IntoIterator<Item = (Option<&'e str>, &'e [String])>,
+    ) -> Fitted {
+        let index = Index::new(evidence);
         let held = calibrate::leave_one_out(&index);
-        (calibrate::fit(&held), index, held)
+        Fitted {
+            calibration: calibrate::fit(&held),
+            index: Arc::new(index),
+            held,
+        }
     }
 
     /// As [`Builtin::new`], on an index already built from the same intents.
-    pub fn with_index(index: Index, params: &ClassifierParams) -> Builtin {
+    pub fn with_index(index: Arc<Index>, params: &ClassifierParams) -> Builtin {
         Builtin {
             index,
             calibration: calibration_of(params),
@@ -209,6 +223,9 @@ pub fn distance(a: &str, b: &str) -> usize {
     }
     row.last().copied().unwrap_or(0)
 }
+
+#[cfg(test)]
+mod scoring_props;
 
 #[cfg(test)]
 mod tests {
