@@ -5,7 +5,8 @@
 //! Every caller operand is absent for an anonymous caller, like an optional context field:
 //! a comparison with it is false, and reading it in a policy without `has caller` is W0003. A
 //! string compared with `caller.name` must name an agent of the mesh (E0102), since no other
-//! caller has attributes the plan knows.
+//! caller has attributes the plan knows; so must one compared with `agent.name` (the agent a
+//! step would go to, always one of the mesh's).
 
 use super::expr::{ExprCx, Site, Ty, Typed};
 use crate::codes::Code;
@@ -115,21 +116,23 @@ impl ExprCx<'_, '_, '_> {
         );
     }
 
-    /// `caller.name` compared with a string literal: the literal must name an agent.
+    /// `caller.name` or `agent.name` compared with a string literal: the literal must name an
+    /// agent (a name no agent has would never be equal: a silent typo in a policy).
     pub(super) fn check_agent_literal(&mut self, e: &Typed, lit: &Typed, span: ast::Span) {
         if e.ty != Ty::AgentName {
             return;
         }
+        let caller = matches!(e.expr, Expr::CallerName);
         match &lit.expr {
             Expr::Lit {
                 value: Value::String(s),
-            } => self.agent_name(s, span),
+            } => self.agent_name(s, span, caller),
             Expr::Lit {
                 value: Value::List(members),
             } => {
                 for m in members {
                     if let Value::String(s) = m {
-                        self.agent_name(s, span);
+                        self.agent_name(s, span, caller);
                     }
                 }
             }
@@ -137,21 +140,34 @@ impl ExprCx<'_, '_, '_> {
         }
     }
 
-    fn agent_name(&mut self, name: &str, span: ast::Span) {
+    /// `name` compared with `caller.name` (`caller`) or `agent.name`.
+    fn agent_name(&mut self, name: &str, span: ast::Span, caller: bool) {
         let agents = &self.t.agents;
         if let Some(a) = agents.iter().find(|a| a.display == name) {
             // Naming an agent as the caller is a use of it (no W0001 for an agent that only
-            // raises requests).
-            self.t
-                .mark_used(super::tables::Kind::Agent, &a.pkg, &a.decl.name.text);
+            // raises requests); naming it in `agent.name` is not (a rule about an agent that
+            // nothing dispatches to is still a rule about an unused agent).
+            if caller {
+                self.t
+                    .mark_used(super::tables::Kind::Agent, &a.pkg, &a.decl.name.text);
+            }
             return;
         }
-        let help =
-            did_you_mean(name, agents.iter().map(|a| a.display.as_str())).unwrap_or_else(|| {
+        let (label, otherwise) = if caller {
+            (
+                "never the caller's name",
                 "`caller.name` is compared with the name of an agent of the mesh: a caller \
-                 that is not one is anonymous"
-                    .into()
-            });
+                 that is not one is anonymous",
+            )
+        } else {
+            (
+                "never the agent's name",
+                "`agent.name` is the name of the agent a step would go to, always an agent \
+                 of the mesh: a name none of them has never equals it",
+            )
+        };
+        let help = did_you_mean(name, agents.iter().map(|a| a.display.as_str()))
+            .unwrap_or_else(|| otherwise.into());
         self.diags.push(
             Diagnostic::new(
                 Code::UNKNOWN_AGENT,
@@ -159,7 +175,7 @@ impl ExprCx<'_, '_, '_> {
                 span,
                 format!("no agent is named \"{name}\""),
             )
-            .with_label("never the caller's name")
+            .with_label(label)
             .with_help(help),
         );
     }

@@ -34,7 +34,8 @@ pub enum Ty {
     Agent,
     /// `caller`: the request's calling agent; only before `provides`.
     Caller,
-    /// `caller.name`: an agent's name, compared with string literals that name agents.
+    /// `caller.name`, `agent.name`: an agent's name, compared with string literals that must
+    /// name agents.
     AgentName,
     Intent,
     /// An agent label: any literal.
@@ -535,7 +536,7 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             ["cost"] => (Ty::Number, Expr::AgentCost),
             ["region"] => (Ty::String, Expr::AgentRegion),
             ["zone"] => (Ty::String, Expr::AgentZone),
-            ["name"] => (Ty::String, Expr::AgentName),
+            ["name"] => (Ty::AgentName, Expr::AgentName),
             ["labels", key] => (
                 Ty::Label,
                 Expr::AgentLabel {
