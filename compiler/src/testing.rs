@@ -234,7 +234,7 @@ pub fn summary(actual: &Actual) -> String {
                         .join(", ")
                 )),
                 Outcome::Escalate => s.push_str(&format!(" {}", d.human.as_deref().unwrap_or("?"))),
-                _ => {}
+                Outcome::Clarify | Outcome::Deny | Outcome::Throttle => {}
             }
             if let Some(r) = &d.reason {
                 s.push_str(&format!(" ({r})"));

@@ -16,6 +16,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether the decision sends the request on to agents (`dispatch`, `plan`): what a
+    /// delegation token is minted for.
+    pub fn sends(self) -> bool {
+        match self {
+            Outcome::Dispatch | Outcome::Plan => true,
+            Outcome::Escalate | Outcome::Clarify | Outcome::Deny | Outcome::Throttle => false,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Dispatch => "dispatch",

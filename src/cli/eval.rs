@@ -43,15 +43,17 @@ pub enum OutcomeArg {
     Throttle,
 }
 
-impl OutcomeArg {
-    fn outcome(self) -> Outcome {
-        match self {
-            OutcomeArg::Dispatch => Outcome::Dispatch,
-            OutcomeArg::Plan => Outcome::Plan,
-            OutcomeArg::Escalate => Outcome::Escalate,
-            OutcomeArg::Clarify => Outcome::Clarify,
-            OutcomeArg::Deny => Outcome::Deny,
-            OutcomeArg::Throttle => Outcome::Throttle,
+impl From<Outcome> for OutcomeArg {
+    /// The name `--fail-on` has for each outcome (a new outcome does not build until it has
+    /// one).
+    fn from(o: Outcome) -> OutcomeArg {
+        match o {
+            Outcome::Dispatch => OutcomeArg::Dispatch,
+            Outcome::Plan => OutcomeArg::Plan,
+            Outcome::Escalate => OutcomeArg::Escalate,
+            Outcome::Clarify => OutcomeArg::Clarify,
+            Outcome::Deny => OutcomeArg::Deny,
+            Outcome::Throttle => OutcomeArg::Throttle,
         }
     }
 }
@@ -144,7 +146,7 @@ pub fn run(a: EvalArgs<'_>) -> Result<ExitCode, String> {
     } else {
         print_story(&engine, &req, &d, a.explain);
     }
-    let failed = a.fail_on.iter().any(|o| o.outcome() == d.outcome);
+    let failed = a.fail_on.contains(&OutcomeArg::from(d.outcome));
     Ok(if failed {
         ExitCode::FAILURE
     } else {

@@ -258,7 +258,12 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                         ExpectKind::Escalate(n) => self.name(Role::Named(HUMAN), n),
                         ExpectKind::Intent(n) => self.name(Role::Named(INTENT), n),
                         ExpectKind::Redact(p) => self.path(Role::Named(DATA), p),
-                        _ => {}
+                        ExpectKind::Clarify
+                        | ExpectKind::Deny
+                        | ExpectKind::Throttle
+                        | ExpectKind::Audit
+                        | ExpectKind::Pass
+                        | ExpectKind::Unnamed(_) => {}
                     }
                 }
             }

@@ -164,7 +164,9 @@ impl Call<'_> {
             } = match outcome {
                 Outcome::Dispatch | Outcome::Plan => self.forward(&d).await,
                 Outcome::Escalate => self.escalate(&d).await,
-                _ => Answer::done(self.refusal(&d)),
+                Outcome::Clarify | Outcome::Deny | Outcome::Throttle => {
+                    Answer::done(self.refusal(&d))
+                }
             };
             self.log(d, took, approved).await;
             if !again {
@@ -334,7 +336,10 @@ impl Call<'_> {
                 "too many calls: {reason}; retry after {} ms",
                 d.retry_after_ms.unwrap_or(0)
             ),
-            _ => format!("denied: {reason}"),
+            // Only deny reaches here of the rest (the caller forwards and escalates them).
+            Outcome::Deny | Outcome::Dispatch | Outcome::Plan | Outcome::Escalate => {
+                format!("denied: {reason}")
+            }
         };
         let mut meta =
             json!({ "outcome": d.outcome.as_str(), "decision_id": d.decision_id.to_string() });

@@ -257,7 +257,7 @@ impl Metrics {
             Outcome::Throttle => {
                 self.throttles.inc();
             }
-            _ => {}
+            Outcome::Dispatch | Outcome::Plan | Outcome::Clarify | Outcome::Deny => {}
         }
     }
 

@@ -24,7 +24,7 @@ pub mod mtls;
 #[cfg(test)]
 mod tests;
 
-use crate::decision::{Decision, Outcome};
+use crate::decision::Decision;
 use crate::engine::Engine;
 use crate::request::{Caller, Request};
 use claims::Claims;
@@ -382,7 +382,7 @@ impl Trust {
         let Some(keys) = &self.delegation else {
             return Vec::new();
         };
-        if !matches!(d.outcome, Outcome::Dispatch | Outcome::Plan) {
+        if !d.outcome.sends() {
             return Vec::new();
         }
         let Some(intent) = &d.intent else {
