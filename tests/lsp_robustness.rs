@@ -101,6 +101,12 @@ fn the_server_answers_every_request_whatever_it_is_sent() {
                     "textDocument/prepareRename",
                     at.clone(),
                 );
+                request(
+                    &mut expected,
+                    &mut stdin,
+                    "textDocument/documentHighlight",
+                    at.clone(),
+                );
                 let mut refs = at.clone();
                 refs["context"] = json!({"includeDeclaration": true});
                 request(&mut expected, &mut stdin, "textDocument/references", refs);

@@ -176,6 +176,29 @@ fn references_list_every_use_across_files() {
 }
 
 #[test]
+fn highlights_mark_a_names_declaration_and_uses_in_one_file() {
+    // On a use: the agent is declared in caps.intent, used in routes.intent.
+    let mut out = String::new();
+    for (file, needle) in [
+        ("mesh/routes.intent", "finance_agent"),
+        ("mesh/caps.intent", "finance_agent"),
+        ("mesh/routes.intent", "summarize_invoices"),
+    ] {
+        let (s, f, o) = at(file, needle, 0);
+        out.push_str(&format!("{needle} in {f}:\n"));
+        for h in s.highlights(&f, o) {
+            let r = FileRange {
+                file: f.clone(),
+                span: h.span,
+            };
+            let what = if h.declaration { "declaration" } else { "use" };
+            out.push_str(&format!("  {what} {}\n", show(&s, &r)));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
 fn rename_edits_every_file_and_the_route_of_an_intent() {
     let (s, f, o) = at("mesh/routes.intent", "summarize_invoices", 0);
     let edits = s.rename(&f, o, "summarize_all").unwrap();
@@ -408,6 +431,7 @@ fn every_feature_answers_on_any_text_and_any_offset() {
                 let _ = s.hover(f, offset);
                 let _ = s.goto_definition(f, offset);
                 let _ = s.references(f, offset, true);
+                let _ = s.highlights(f, offset);
                 let _ = s.prepare_rename(f, offset);
                 let _ = s.rename(f, offset, "y");
                 let _ = s.completions(f, offset);
@@ -432,6 +456,7 @@ proptest::proptest! {
         let _ = s.hover("m/a.intent", offset);
         let _ = s.completions("m/a.intent", offset);
         let _ = s.rename("m/a.intent", offset, "z");
+        let _ = s.highlights("m/a.intent", offset);
         let _ = s.semantic_tokens("m/a.intent");
         let _ = s.document_symbols("m/a.intent");
         let _ = s.code_actions("m/a.intent", Span::new(0, offset as usize));

@@ -2,7 +2,7 @@
 //! positions). Total: offsets past the end clamp, unknown files give nothing.
 
 use intent_compiler::diagnostics::{Diagnostic, Severity};
-use intent_compiler::ide::{FileRange, LineIndex, Snapshot, TokenKind};
+use intent_compiler::ide::{FileRange, Highlight, LineIndex, Snapshot, TokenKind};
 use intent_compiler::syntax::ast::Span;
 use std::str::FromStr;
 use tower_lsp_server::ls_types as lsp;
@@ -47,6 +47,19 @@ pub fn range(snap: &Snapshot, path: &str, span: Span) -> lsp::Range {
     lsp::Range {
         start: position(text, idx, span.start),
         end: position(text, idx, span.end),
+    }
+}
+
+/// An occurrence of a name: its declaration as a write, its uses as reads (so an editor can
+/// tell them apart).
+pub fn highlight(snap: &Snapshot, path: &str, h: &Highlight) -> lsp::DocumentHighlight {
+    lsp::DocumentHighlight {
+        range: range(snap, path, h.span),
+        kind: Some(if h.declaration {
+            lsp::DocumentHighlightKind::WRITE
+        } else {
+            lsp::DocumentHighlightKind::READ
+        }),
     }
 }
 

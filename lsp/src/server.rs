@@ -158,6 +158,7 @@ impl LanguageServer for Backend {
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Right(RenameOptions {
                     prepare_provider: Some(true),
                     work_done_progress_options: Default::default(),
@@ -289,6 +290,23 @@ impl LanguageServer for Backend {
                 s.references(&path, offset, decl)
                     .iter()
                     .filter_map(|r| convert::location(s, r))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let (path, pos) = Self::at(&params.text_document_position_params);
+        self.query(move |s| {
+            let offset = convert::offset(s, &path, pos)?;
+            Some(
+                s.highlights(&path, offset)
+                    .iter()
+                    .map(|h| convert::highlight(s, &path, h))
                     .collect(),
             )
         })

@@ -30,7 +30,7 @@ pub use diagnostics::FileDiagnostic;
 pub use hover::Hover;
 pub use index::{Def, DefKind, SymbolIndex};
 pub use lenses::{TestLens, TestStatus};
-pub use navigate::RenameError;
+pub use navigate::{Highlight, RenameError};
 pub use symbols::Symbol;
 pub use text::LineIndex;
 pub use tokens::{SemanticToken, TokenKind};

@@ -1,11 +1,20 @@
-//! Go to definition, find references and rename, over the mesh's symbol index. Rename edits
-//! every file of the mesh and refuses what it cannot rename safely: keywords, built-in words,
-//! names from the standard library, and new names that are not identifiers.
+//! Go to definition, find references, highlight a name's occurrences in a file, and rename,
+//! over the mesh's symbol index. Rename edits every file of the mesh and refuses what it cannot
+//! rename safely: keywords, built-in words, names from the standard library, and new names
+//! that are not identifiers.
 
 use super::{Def, DefKind, FileRange, Snapshot, SymbolIndex, TextEdit};
 use crate::syntax::ast::Span;
 use crate::syntax::token::Token;
 use logos::Logos;
+
+/// One occurrence, in the file asked about, of the name at the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Highlight {
+    pub span: Span,
+    /// The name's declaration (the others are uses).
+    pub declaration: bool,
+}
 
 /// Why a rename is refused.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +60,37 @@ impl Snapshot {
         uses.sort();
         uses.dedup();
         out.extend(uses);
+        out
+    }
+
+    /// Every occurrence in `path` of the name at `offset` (its declaration, when declared in
+    /// this file, and its uses), in the order of the text: what an editor highlights when the
+    /// cursor rests on a name.
+    pub fn highlights(&self, path: &str, offset: u32) -> Vec<Highlight> {
+        let Some(index) = self.index(path) else {
+            return Vec::new();
+        };
+        let Some(def) = self.target(path, offset) else {
+            return Vec::new();
+        };
+        let declared = index.def(def).filter(|d| d.file == path).map(|d| d.focus);
+        let mut out: Vec<Highlight> = declared
+            .map(|span| Highlight {
+                span,
+                declaration: true,
+            })
+            .into_iter()
+            .chain(
+                self.references(path, offset, false)
+                    .into_iter()
+                    .filter(|r| r.file == path && Some(r.span) != declared)
+                    .map(|r| Highlight {
+                        span: r.span,
+                        declaration: false,
+                    }),
+            )
+            .collect();
+        out.sort_by_key(|h| (h.span.start, h.span.end));
         out
     }
 

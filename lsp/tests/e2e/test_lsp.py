@@ -103,6 +103,7 @@ async def test_initialize_announces_the_features(client: LanguageClient):
     assert caps.document_formatting_provider and caps.code_action_provider
     assert caps.code_lens_provider is not None and caps.semantic_tokens_provider is not None
     assert caps.document_symbol_provider and caps.workspace_symbol_provider
+    assert caps.document_highlight_provider
 
 
 async def test_diagnostics_after_an_edit(client: LanguageClient, mesh):
@@ -160,6 +161,36 @@ async def test_definition_and_references_cross_files(client: LanguageClient, mes
     assert sorted((r.uri, r.range.start.line) for r in refs) == sorted(
         [(uri(caps), pos_of(CAPS, "finance_agent").line), (uri(routes), pos_of(ROUTES, "finance_agent").line)]
     )
+
+
+async def test_highlights_mark_the_declaration_and_the_uses_in_the_file(client: LanguageClient, mesh):
+    routes = mesh / "routes.intent"
+    await open_doc(client, routes)
+    # The intent: declared here, named again by its route.
+    got = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(routes)),
+            position=pos_of(ROUTES, "read_invoices", nth=1),
+        )
+    )
+    assert [(h.range.start, h.kind) for h in got] == [
+        (pos_of(ROUTES, "read_invoices"), types.DocumentHighlightKind.Write),
+        (pos_of(ROUTES, "read_invoices", nth=1), types.DocumentHighlightKind.Read),
+    ]
+    # An agent declared in the other file: only its use here.
+    got = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(routes)),
+            position=pos_of(ROUTES, "finance_agent"),
+        )
+    )
+    assert [(h.range.start, h.range.end, h.kind) for h in got] == [
+        (
+            pos_of(ROUTES, "finance_agent"),
+            pos_of(ROUTES, "finance_agent", plus=len("finance_agent")),
+            types.DocumentHighlightKind.Read,
+        )
+    ]
 
 
 async def test_rename_edits_both_files_and_refuses_keywords(client: LanguageClient, mesh):
