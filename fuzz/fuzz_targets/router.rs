@@ -27,6 +27,7 @@ enum Endpoint {
     Healthz,
     Readyz,
     Metrics,
+    Jwks,
     Other(String),
 }
 
@@ -143,6 +144,7 @@ fuzz_target!(|input: Input| {
         Endpoint::Healthz => "/healthz".to_string(),
         Endpoint::Readyz => "/readyz".to_string(),
         Endpoint::Metrics => "/metrics".to_string(),
+        Endpoint::Jwks => "/.well-known/jwks.json".to_string(),
         Endpoint::Other(p) => format!("/{p}"),
     };
     let method = match input.method {
