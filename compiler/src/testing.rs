@@ -3,7 +3,7 @@
 //! engine's state store, and every `expect` line is checked against the result.
 //! Protocol-free: the CLI prints the outcomes.
 
-use crate::check::{ExpectationKind, SceneEvent, TestCase};
+use crate::check::{Expectation, ExpectationKind, SceneEvent, TestCase};
 use intent_runtime::decision::TraceWhat;
 use intent_runtime::plan::Plan;
 use intent_runtime::state::Take;
@@ -54,13 +54,13 @@ fn run_one(plan: &Plan, t: &TestCase) -> TestOutcome {
         .expects
         .iter()
         .filter_map(|e| {
-            let holds = check(&actual, e.kind, e.name.as_deref(), &e.steps);
+            let holds = check(&actual, e);
             (holds == e.negated).then(|| {
                 format!(
                     "{}: expected {}{}",
                     e.source,
                     if e.negated { "not " } else { "" },
-                    describe(e.kind, e.name.as_deref(), &e.steps)
+                    describe(e)
                 )
             })
         })
@@ -161,13 +161,15 @@ pub fn execute_at(engine: &Engine, given: &Json, now: u64) -> Actual {
     }
 }
 
-fn check(
-    actual: &Actual,
-    kind: ExpectationKind,
-    name: Option<&str>,
-    steps: &[(String, String)],
-) -> bool {
+fn check(actual: &Actual, e: &Expectation) -> bool {
     use ExpectationKind as K;
+    let (kind, name, steps) = (e.kind, e.name.as_deref(), &e.steps);
+    // `deny because "TEXT"`: the reason given contains TEXT (a denial by a rule gives the
+    // rule's `because`; one from filling a step gives each candidate's reason).
+    let gives = |reason: Option<&str>| match &e.reason {
+        None => true,
+        Some(want) => reason.is_some_and(|r| r.contains(want.as_str())),
+    };
     match actual {
         Actual::Invalid(_) => false,
         Actual::Decision(d) => {
@@ -178,7 +180,7 @@ fn check(
                 K::Plan => d.outcome == Outcome::Plan && steps.iter().all(|(s, a)| agent_of(s) == Some(a.as_str())),
                 K::Escalate => d.outcome == Outcome::Escalate && d.human.as_deref() == name,
                 K::Clarify => d.outcome == Outcome::Clarify,
-                K::Deny => d.outcome == Outcome::Deny,
+                K::Deny => d.outcome == Outcome::Deny && gives(d.reason.as_deref()),
                 K::Throttle => d.outcome == Outcome::Throttle,
                 K::Intent => d.intent.as_deref() == name,
                 K::Audit => d.obligations.iter().any(|o| matches!(o, Obligation::Audit { .. })),
@@ -193,23 +195,27 @@ fn check(
                 v.outcome == VerdictOutcome::Redact && v.redact.iter().any(|x| Some(&**x) == name)
             }
             K::Escalate => v.outcome == VerdictOutcome::Escalate && v.human.as_deref() == name,
-            K::Deny => v.outcome == VerdictOutcome::Deny,
+            K::Deny => v.outcome == VerdictOutcome::Deny && gives(v.reason.as_deref()),
             // A decision's outcomes, never a review's.
             K::Dispatch | K::Plan | K::Clarify | K::Throttle | K::Intent | K::Audit => false,
         },
     }
 }
 
-fn describe(kind: ExpectationKind, name: Option<&str>, steps: &[(String, String)]) -> String {
-    match (kind, name) {
+fn describe(e: &Expectation) -> String {
+    match (e.kind, e.name.as_deref()) {
         (ExpectationKind::Plan, _) => format!(
             "plan {{ {} }}",
-            steps
+            e.steps
                 .iter()
                 .map(|(s, a)| format!("{s}: {a}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        (ExpectationKind::Deny, _) => match &e.reason {
+            Some(r) => format!("deny because {r:?}"),
+            None => "deny".into(),
+        },
         (k, Some(n)) => format!("{} {n}", k.word()),
         (k, None) => k.word().to_string(),
     }

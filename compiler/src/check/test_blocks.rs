@@ -34,6 +34,9 @@ pub struct Expectation {
     pub name: Option<String>,
     /// For `plan { step: agent }`: the steps named and their agents.
     pub steps: Vec<(String, String)>,
+    /// For `deny because "TEXT"`: the text the decision's (or verdict's) reason must contain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub source: SourceLoc,
 }
 
@@ -221,6 +224,7 @@ impl Checker<'_, '_> {
                 col,
             };
             let mut steps = Vec::new();
+            let mut reason = None;
             let (kind, name) = match &e.kind {
                 ExpectKind::Dispatch(n) => (
                     ExpectationKind::Dispatch,
@@ -259,7 +263,21 @@ impl Checker<'_, '_> {
                     continue;
                 }
                 ExpectKind::Clarify => (ExpectationKind::Clarify, None),
-                ExpectKind::Deny => (ExpectationKind::Deny, None),
+                ExpectKind::Deny(because) => {
+                    if let Some((text, span)) = because {
+                        if text.trim().is_empty() {
+                            self.bad_test(
+                                file,
+                                *span,
+                                "the reason a test expects is empty".into(),
+                                "write a part of the reason the denial gives, e.g. `expect deny because \"GDPR\"`, or drop `because`",
+                            );
+                            continue;
+                        }
+                        reason = Some(text.clone());
+                    }
+                    (ExpectationKind::Deny, None)
+                }
                 ExpectKind::Throttle => (ExpectationKind::Throttle, None),
                 ExpectKind::Audit => (ExpectationKind::Audit, None),
                 ExpectKind::Pass => (ExpectationKind::Pass, None),
@@ -269,6 +287,7 @@ impl Checker<'_, '_> {
                 kind,
                 name,
                 steps,
+                reason,
                 source,
             });
         }

@@ -454,7 +454,10 @@ fn expectation(w: &mut Writer, e: &Expectation) {
             path(w, p);
         }
         ExpectKind::Clarify => word(w, "clarify"),
-        ExpectKind::Deny => word(w, "deny"),
+        ExpectKind::Deny(reason) => {
+            word(w, "deny");
+            because(w, reason);
+        }
         ExpectKind::Throttle => word(w, "throttle"),
         ExpectKind::Audit => word(w, "audit"),
         ExpectKind::Pass => word(w, "pass"),

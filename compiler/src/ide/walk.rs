@@ -259,7 +259,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                         ExpectKind::Intent(n) => self.name(Role::Named(INTENT), n),
                         ExpectKind::Redact(p) => self.path(Role::Named(DATA), p),
                         ExpectKind::Clarify
-                        | ExpectKind::Deny
+                        | ExpectKind::Deny(_)
                         | ExpectKind::Throttle
                         | ExpectKind::Audit
                         | ExpectKind::Pass

@@ -507,7 +507,8 @@ pub enum ExpectKind {
     Plan(Vec<(Name, Name)>),
     Escalate(Name),
     Clarify,
-    Deny,
+    /// `expect deny`, or `expect deny because "TEXT"`: the reason must contain TEXT.
+    Deny(Option<(String, Span)>),
     Throttle,
     Intent(Name),
     Audit,
