@@ -219,6 +219,38 @@ test "unsure requests go to a person" {{
 }
 
 #[test]
+fn expect_deny_because_without_its_text_is_one_error() {
+    for (name, expect, code) in [
+        (
+            "expect_deny_because_without_text",
+            "expect deny because",
+            "E0001",
+        ),
+        (
+            "expect_deny_because_empty",
+            "expect deny because \"\"",
+            "E0204",
+        ),
+    ] {
+        let c = check(&format!(
+            r#"{BASE}
+context {{ amount: number }}
+route refund {{
+  when confidence < 0.5 => escalate finance_lead
+  when amount > 1000 => deny because "refunds over 1000 need a person"
+  otherwise => dispatch refunder
+}}
+test "large refunds are denied" {{
+  given {{ intent: refund, confidence: 0.9, amount: 5000 }}
+  {expect}
+}}
+"#
+        ));
+        one(name, &c, code);
+    }
+}
+
+#[test]
 fn a_given_without_a_required_field_fails_check() {
     let c = check(&format!(
         r#"{BASE}
