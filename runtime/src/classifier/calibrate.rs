@@ -139,7 +139,7 @@ pub struct HeldOut {
     pub intent: u32,
     /// Its index among the intent's examples.
     pub example: usize,
-    /// Its scores, with only the best [`RELATED_CANDIDATES`] candidates (`Index::score_top`):
+    /// Its scores, with only the best [`RELATED_CANDIDATES`] candidates (`Index::score_in`):
     /// what the fit and the report read is the best two.
     pub scores: Scores,
 }

@@ -428,25 +428,15 @@ impl Index {
 
     /// As [`Index::candidates`], from looked-up terms.
     pub fn score(&self, terms: &[Result<u32, String>], ex: Option<Exclude>) -> Scores {
-        self.score_top(terms, ex, usize::MAX)
+        self.score_in(terms, ex, usize::MAX, &mut Scratch::default())
     }
 
     /// As [`Index::score`], keeping only the best `keep` candidates (at least
-    /// [`RELATED_CANDIDATES`]: the related words are weighed against those): the features,
-    /// the coverages and the best `keep` candidates are the same as [`Index::score`]'s. The
-    /// leave-one-out fit reads only the best two of each example, and sorting a thousand
-    /// candidates per example was most of its time.
-    pub fn score_top(
-        &self,
-        terms: &[Result<u32, String>],
-        ex: Option<Exclude>,
-        keep: usize,
-    ) -> Scores {
-        self.score_in(terms, ex, keep, &mut Scratch::default())
-    }
-
-    /// As [`Index::score_top`], with `scratch` reused from an earlier call (and left ready
-    /// for the next).
+    /// [`RELATED_CANDIDATES`]: the related words are weighed against those), with `scratch`
+    /// reused from an earlier call and left ready for the next. The features, the coverages and
+    /// the best `keep` candidates are [`Index::score`]'s. The leave-one-out fit reads only the
+    /// best two of each example, and sorting a thousand candidates per example was most of
+    /// its time.
     pub fn score_in(
         &self,
         terms: &[Result<u32, String>],
