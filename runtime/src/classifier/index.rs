@@ -95,8 +95,9 @@ fn lnorm(dl: f64, avgdl: f64) -> f64 {
 /// What scoring a text needs besides the index, kept between the texts of a leave-one-out
 /// pass so that none allocates: the per-intent sums (all zero between texts), the intents
 /// they reached, and the length normalisation for the average length without one example.
+/// One scratch serves one index (its cached normalisation is that index's).
 #[derive(Default)]
-pub struct Scratch {
+pub(crate) struct Scratch {
     acc: Vec<f64>,
     reached: Vec<u32>,
     lnorm: Lnorm,
@@ -437,7 +438,7 @@ impl Index {
     /// the best `keep` candidates are [`Index::score`]'s. The leave-one-out fit reads only the
     /// best two of each example, and sorting a thousand candidates per example was most of
     /// its time.
-    pub fn score_in(
+    pub(crate) fn score_in(
         &self,
         terms: &[Result<u32, String>],
         ex: Option<Exclude>,
