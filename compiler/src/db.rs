@@ -126,9 +126,6 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     }
 }
 
-/// How many fits [`fit`] keeps (its `lru`).
-pub const FITS_KEPT: usize = 8;
-
 /// What the built-in classifier reads of a mesh: each intent's description and examples, in
 /// plan order (`classifier::evidence`).
 #[salsa::interned]
@@ -140,7 +137,7 @@ pub struct Evidence<'db> {
 /// The classifier's fit of a mesh's evidence (`Builtin::fit_held`), shared: every example
 /// scored without itself, the most expensive part of a check. An edit that changes no
 /// description or example (a route, an agent, a policy, a test) interns the same evidence,
-/// so the check re-runs without fitting again. At most [`FITS_KEPT`] fits are kept (an
+/// so the check re-runs without fitting again. At most 8 fits are kept (`lru`: an
 /// editor's meshes, and the last texts of an example being typed); the others are dropped at
 /// the next edit.
 #[salsa::tracked(returns(ref), no_eq, lru = 8)]
