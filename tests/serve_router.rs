@@ -194,6 +194,11 @@ fn refusals_say_what_is_wrong() {
     let (status, body) = rt.block_on(send(&app, "GET", "/v2/nothing", Vec::new()));
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("no endpoint GET /v2/nothing"), "{body}");
+    // The help names every endpoint, the MCP gateway's too.
+    assert!(
+        body.contains("/.well-known/jwks.json") && body.contains("/v1/approvals"),
+        "{body}"
+    );
 }
 
 #[test]

@@ -508,6 +508,6 @@ async fn not_found(req: HttpRequest) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!("no endpoint {} {}", req.method(), req.uri().path()),
-        "the endpoints: POST /v1/decide, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics, /.well-known/jwks.json",
+        "the endpoints: POST /v1/decide, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics, /.well-known/jwks.json; with `intent mcp`, also /mcp, GET /v1/approvals and POST /v1/approvals/{id}",
     )
 }
