@@ -101,7 +101,7 @@ const LIMIT_WORDS: &[&str] = &[
 ];
 const TEST_WORDS: &[&str] = &[
     "given", "expect", "not", "dispatch", "plan", "escalate", "clarify", "deny", "throttle",
-    "intent", "audit", "redact", "pass",
+    "intent", "audit", "redact", "pass", "because",
 ];
 const EXPR_WORDS: &[&str] = &[
     "and",
