@@ -50,7 +50,16 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
         let Type::Record { fields: these } = record_with(path, schema, true, diags) else {
             continue;
         };
-        for (f, ast_field) in these.into_iter().zip(schema.iter()) {
+        // `record_with` sorts the fields by name and drops a repeated one, so each field's
+        // span is found by its name (the first declaration, as `record_with` keeps).
+        for f in these {
+            let Some(span) = schema
+                .iter()
+                .find(|a| a.name.text == f.name)
+                .map(|a| a.name.span)
+            else {
+                continue;
+            };
             match origin.get(&f.name) {
                 Some((pf, ps)) => {
                     let same = fields.iter().any(|g| {
@@ -61,7 +70,7 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
                     });
                     if !same {
                         diags.push(
-                            Diagnostic::new(Code::DUPLICATE_FIELD, path, ast_field.name.span, format!("context field `{}` is declared again with another type", f.name))
+                            Diagnostic::new(Code::DUPLICATE_FIELD, path, span, format!("context field `{}` is declared again with another type", f.name))
                                 .with_label("declared again here")
                                 .with_secondary(ws.path(*pf), *ps, "first declared here")
                                 .with_help("context fields may be spread over files only when they agree: give both the same type"),
@@ -69,7 +78,7 @@ pub fn merge_context(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>) -> Type {
                     }
                 }
                 None => {
-                    origin.insert(f.name.clone(), (*file, ast_field.name.span));
+                    origin.insert(f.name.clone(), (*file, span));
                     fields.push(f);
                 }
             }
