@@ -95,8 +95,10 @@ fn providers(plan: &Plan) -> HashMap<CapId, Vec<AgentId>> {
 /// Every agent that may take the step, in no particular order, that provides what it needs.
 fn candidates(plan: &Plan, providers: &HashMap<CapId, Vec<AgentId>>, step: &Step) -> Vec<AgentId> {
     let mut out: Vec<AgentId> = Vec::new();
-    let push = |a: AgentId, out: &mut Vec<AgentId>| {
-        if !out.contains(&a) {
+    // Each agent once, in the order first met; the set keeps that linear in the providers.
+    let mut seen: HashSet<AgentId> = HashSet::new();
+    let mut push = |a: AgentId, out: &mut Vec<AgentId>| {
+        if seen.insert(a) {
             out.push(a);
         }
     };

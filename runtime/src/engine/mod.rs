@@ -20,7 +20,7 @@ pub(crate) use decide::now_ms;
 pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -465,17 +465,20 @@ impl StepInfo {
     ) -> StepInfo {
         let mut order: Vec<AgentId> = Vec::new();
         let mut named: Vec<AgentId> = Vec::new();
+        // Each agent once, in the order first met; the set keeps loading linear in the
+        // providers of a capability.
+        let mut seen: HashSet<AgentId> = HashSet::new();
         for t in std::iter::once(&step.target).chain(&step.fallbacks) {
             match t {
                 plan::Target::Agent(a) => {
                     named.push(*a);
-                    if !order.contains(a) {
+                    if seen.insert(*a) {
                         order.push(*a);
                     }
                 }
                 plan::Target::Any(c) => {
                     for a in providers.get(*c as usize).into_iter().flatten() {
-                        if !order.contains(a) {
+                        if seen.insert(*a) {
                             order.push(*a);
                         }
                     }
@@ -490,7 +493,7 @@ impl StepInfo {
                 .map(|x| x.backups.as_slice())
                 .unwrap_or(&[])
             {
-                if !order.contains(&b) {
+                if seen.insert(b) {
                     order.push(b);
                     named.push(b);
                 }
