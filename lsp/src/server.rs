@@ -9,6 +9,7 @@ use intent_compiler::syntax::ast::Span;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
@@ -20,6 +21,9 @@ pub struct Backend {
     host: Arc<Mutex<Host>>,
     /// Open documents: path → (URI, version).
     open: Arc<Mutex<BTreeMap<String, (Uri, i32)>>>,
+    /// Whether the client lets the server ask to be told when `.intent` files change on disk
+    /// (`workspace/didChangeWatchedFiles` with dynamic registration).
+    can_watch: AtomicBool,
 }
 
 fn internal(message: &str) -> Error {
@@ -36,7 +40,16 @@ impl Backend {
             client,
             host: Arc::new(Mutex::new(Host::default())),
             open: Arc::new(Mutex::new(BTreeMap::new())),
+            can_watch: AtomicBool::new(false),
         }
+    }
+
+    /// The paths of the open documents.
+    fn open_paths(&self) -> Vec<String> {
+        self.open
+            .lock()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Runs `f` on a fresh snapshot on a blocking thread. A query cancelled by a newer edit
@@ -145,7 +158,15 @@ fn mesh_files(path: &str) -> (Vec<(String, String)>, Option<String>) {
 }
 
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.can_watch.store(watch, Ordering::Relaxed);
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "intent-lsp".into(),
@@ -193,8 +214,97 @@ impl LanguageServer for Backend {
         })
     }
 
+    /// Asks the client to report `.intent` files created, changed and deleted on disk, so a
+    /// file added to a mesh (by a `git pull`, another tool, a new file saved) counts at once,
+    /// not only once it is opened.
+    async fn initialized(&self, _: InitializedParams) {
+        if !self.can_watch.load(Ordering::Relaxed) {
+            return;
+        }
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String("**/*.intent".into()),
+                kind: None,
+            }],
+        };
+        let Ok(options) = serde_json::to_value(options) else {
+            return;
+        };
+        let registration = Registration {
+            id: "intent-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: Some(options),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            let w = format!(
+                "cannot watch .intent files ({e}): a new file joins its mesh once it is opened"
+            );
+            self.client.log_message(MessageType::WARNING, w).await;
+        }
+    }
+
     async fn shutdown(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// `.intent` files changed on disk. An open document's buffer wins over its file; any other
+    /// file the host holds is re-read or forgotten, and a created file joins when its mesh (as
+    /// the disk has it now) is one the host holds or contains one: that mesh is read again.
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let open = self.open_paths();
+        let mut created = Vec::new();
+        let mut changed = Vec::new();
+        let mut deleted = Vec::new();
+        for event in params.changes {
+            let path = path_of(&event.uri);
+            if !path.ends_with(".intent") || open.contains(&path) {
+                continue;
+            }
+            match event.typ {
+                FileChangeType::CREATED => created.push(path),
+                FileChangeType::CHANGED => changed.push(path),
+                FileChangeType::DELETED => deleted.push(path),
+                _ => {}
+            }
+        }
+        let roots: Vec<String> = match self.host.lock() {
+            Ok(h) => h.roots().map(str::to_string).collect(),
+            Err(_) => return,
+        };
+        let mut joining: Vec<(String, String)> = Vec::new();
+        for path in created {
+            let root = mesh::root_of(&path, |d| files::holds_intent_files(Path::new(d)));
+            let held = roots
+                .iter()
+                .any(|r| Path::new(r.as_str()).starts_with(Path::new(&root)));
+            if root.is_empty() || !held {
+                continue;
+            }
+            let (others, warning) = mesh_files(&path);
+            if let Some(w) = warning {
+                self.client.log_message(MessageType::WARNING, w).await;
+            }
+            joining.extend(others);
+            joining.extend(std::fs::read_to_string(&path).ok().map(|t| (path, t)));
+        }
+        let changed: Vec<(String, String)> = changed
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+            .collect();
+        self.update(move |h| {
+            // A changed file the host does not hold stays out, as it was.
+            let changed = changed.into_iter().filter(|(p, _)| h.has_file(p));
+            let files: Vec<(String, String)> = joining
+                .into_iter()
+                .chain(changed)
+                .filter(|(p, _)| !open.contains(p) && !deleted.contains(p))
+                .collect();
+            h.set_files(files);
+            for p in &deleted {
+                h.remove_file(p);
+            }
+        })
+        .await;
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {

@@ -120,6 +120,11 @@ impl Host {
         self.files.contains_key(path)
     }
 
+    /// The directories naming the meshes the host holds ([`mesh::root_of`]).
+    pub fn roots(&self) -> impl Iterator<Item = &str> {
+        self.meshes.keys().map(String::as_str)
+    }
+
     /// Works the meshes out again after a file came or went ([`mesh::group`]); a mesh whose
     /// members did not change is left alone, so nothing of it is recomputed.
     fn regroup(&mut self) {

@@ -3,6 +3,7 @@
 Run by `tests/lsp_e2e.rs` (so by `cargo test`), which sets INTENT_BIN to the built binary.
 """
 
+import asyncio
 import os
 import pathlib
 
@@ -291,3 +292,82 @@ async def test_the_server_survives_bad_input(client: LanguageClient, mesh):
         )
     )
     assert "human finance_lead" in hover.contents.value
+
+
+WATCHED = []
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[INTENT, "lsp"]))
+async def watching_client(lsp_client: LanguageClient):
+    """A client that lets the server watch files (as VS Code does) and records what it asks."""
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams):
+        WATCHED.extend(params.registrations)
+
+    caps = types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=True
+            )
+        )
+    )
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=caps))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def on_disk(client: LanguageClient, path: pathlib.Path, change: types.FileChangeType):
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=uri(path), type=change)])
+    )
+
+
+async def test_a_file_created_or_deleted_on_disk_counts_at_once(watching_client: LanguageClient, mesh):
+    client = watching_client
+    for _ in range(50):
+        if WATCHED:
+            break
+        await asyncio.sleep(0.1)
+    [reg] = WATCHED
+    assert reg.method == "workspace/didChangeWatchedFiles"
+    assert [w["globPattern"] for w in reg.register_options["watchers"]] == ["**/*.intent"]
+
+    routes = mesh / "routes.intent"
+    text = ROUTES.replace("dispatch finance_agent", "dispatch ledger_agent")
+    routes.write_text(text)
+    await open_doc(client, routes)
+    assert [d.code for d in client.diagnostics[uri(routes)]] == ["E0102"]
+
+    # Another tool adds the agent in a file of its own: the open file's error goes.
+    ledger = mesh / "agents" / "ledger.intent"
+    ledger.parent.mkdir()
+    ledger.write_text(
+        'package acme\nuse std.data.{pii}\n\n'
+        'agent ledger_agent { provides invoices.read  clearance pii  region "eu-west-1" }\n'
+    )
+    on_disk(client, ledger, types.FileChangeType.Created)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri(routes)]) == []
+
+    # Changed on disk to another name, then deleted: the error comes back each time.
+    ledger.write_text(ledger.read_text().replace("ledger_agent", "ledger_agent_v2"))
+    on_disk(client, ledger, types.FileChangeType.Changed)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in client.diagnostics[uri(routes)]] == ["E0102"]
+    ledger.write_text(ledger.read_text().replace("ledger_agent_v2", "ledger_agent"))
+    on_disk(client, ledger, types.FileChangeType.Changed)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri(routes)]) == []
+    ledger.unlink()
+    on_disk(client, ledger, types.FileChangeType.Deleted)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in client.diagnostics[uri(routes)]] == ["E0102"]
+
+    # A file created outside every mesh the server holds is not read.
+    elsewhere = mesh.parent / f"{mesh.name}-other" / "x.intent"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("agent ledger_agent { provides invoices.read }\n")
+    on_disk(client, elsewhere, types.FileChangeType.Created)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in client.diagnostics[uri(routes)]] == ["E0102"]
