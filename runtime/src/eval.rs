@@ -62,11 +62,24 @@ fn from_value(v: &Value) -> V<'_> {
 /// Looks a context path up; `None` when a segment is absent.
 pub fn lookup<'r>(context: &'r Map<String, Json>, path: &[String]) -> Option<&'r Json> {
     let (first, rest) = path.split_first()?;
-    let mut cur = context.get(first)?;
+    let mut cur = get(context, first)?;
     for seg in rest {
-        cur = cur.as_object()?.get(seg)?;
+        cur = get(cur.as_object()?, seg)?;
     }
     (!cur.is_null()).then_some(cur)
+}
+
+/// Up to this many keys, a request's object is searched key by key: cheaper than hashing the
+/// key (serde_json's map hashes with SipHash when `preserve_order` is on, as cedar-policy
+/// turns it on) and it reads the keys where they lie.
+const SCANNED: usize = 8;
+
+/// `map.get(key)`, without hashing for a small map (a request's context usually is).
+pub(crate) fn get<'m>(map: &'m Map<String, Json>, key: &str) -> Option<&'m Json> {
+    if map.len() > SCANNED {
+        return map.get(key);
+    }
+    map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
 }
 
 /// Whether a condition reads nothing but literals and the request's caller: its value is known
@@ -297,4 +310,23 @@ fn compare(op: CmpOp, l: &V<'_>, r: &V<'_>) -> Result<bool, Fault> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `get` finds what `Map::get` finds, on both sides of the scanned size.
+    #[test]
+    fn get_agrees_with_the_map() {
+        for n in 0..(SCANNED + 3) {
+            let map: Map<String, Json> = (0..n).map(|i| (format!("k{i}"), Json::from(i))).collect();
+            for key in (0..n + 2)
+                .map(|i| format!("k{i}"))
+                .chain(["".into(), "k".into()])
+            {
+                assert_eq!(get(&map, &key), map.get(&key), "{n} keys, looking up {key}");
+            }
+        }
+    }
 }

@@ -882,7 +882,7 @@ fn check_record(fields: &[plan::Field], map: &Map<String, Json>, what: &str) -> 
                 format!("{what}.{}", f.name)
             }
         };
-        match map.get(&f.name) {
+        match crate::eval::get(map, &f.name) {
             None | Some(Json::Null) if f.optional => {}
             None => return Err(format!("the required field `{}` is missing", path())),
             Some(v) if scalar_fits(&f.ty, v) => {}
