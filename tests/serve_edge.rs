@@ -116,6 +116,40 @@ fn post_bodies_must_say_they_are_json() {
 }
 
 /// The sidecar serves `MESH` by its absolute path: traces must not tell a caller where it lives.
+/// `POST /v1/decide` is answered ahead of the router when its body's length is declared and
+/// within the limit (`runtime/src/server/front.rs`); these reach the process on both ways and
+/// get the router's answers: a body that stops coming (408, the request timeout), a body over
+/// `--max-body` (413), a chunked body (the router reads it).
+#[test]
+fn decide_bodies_get_the_same_answers_on_both_ways() {
+    use std::io::{Read, Write};
+    let sidecar = Sidecar::start(&[MESH, "--timeout-ms", "300", "--max-body", "200"]);
+    let exchange = |head: &str, body: &str| {
+        let mut s = std::net::TcpStream::connect(sidecar.addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let req = format!(
+            "POST /v1/decide HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-type: application/json\r\n{head}\r\n{body}"
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        support::parse(&raw).unwrap()
+    };
+    let a = exchange("content-length: 100\r\n", &ORDER[..10]);
+    assert_eq!(a.status, 408, "{}", a.body);
+    assert!(a.body.contains("longer than 300 ms"), "{}", a.body);
+    let a = exchange("content-length: 201\r\n", &" ".repeat(201));
+    assert_eq!(a.status, 413, "{}", a.body);
+    let chunked = format!("{:x}\r\n{ORDER}\r\n0\r\n\r\n", ORDER.len());
+    let a = exchange("transfer-encoding: chunked\r\n", &chunked);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["outcome"], "dispatch", "{}", a.body);
+    let a = exchange(&format!("content-length: {}\r\n", ORDER.len()), ORDER);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["outcome"], "dispatch", "{}", a.body);
+}
+
 #[test]
 fn traces_name_files_relative_to_the_mesh() {
     assert!(MESH.starts_with('/'));

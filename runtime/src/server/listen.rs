@@ -15,14 +15,12 @@
 //! put on every request of the connection for the trust broker.
 
 use super::app::App;
+use super::front::{Front, Hot};
 use super::Config;
 use crate::trust::mtls::TlsServer;
 use axum::Router;
-use http::Request;
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -40,8 +38,15 @@ pub(crate) async fn serve_http(
     config: &Config,
     tls: Option<TlsServer>,
     shutdown: impl Future<Output = ()> + Send,
-    app: &App,
+    app: &Arc<App>,
 ) {
+    let hot = Arc::new(Hot {
+        app: app.clone(),
+        fields: config.field_headers,
+        strict: config.strict,
+        max_body: config.max_body,
+        timeout: config.request_timeout,
+    });
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let mut shutdown = pin!(shutdown);
@@ -86,7 +91,7 @@ pub(crate) async fn serve_http(
         let router = router.clone();
         match &tls {
             None => {
-                let service = TowerToHyperService::new(router);
+                let service = Front::new(router, hot.clone(), None);
                 let conn = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     let _ = conn.await;
@@ -96,6 +101,7 @@ pub(crate) async fn serve_http(
             }
             Some(tls) => {
                 let tls = tls.clone();
+                let hot = hot.clone();
                 let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
                 let handshake = config.header_timeout;
                 tokio::spawn(async move {
@@ -109,14 +115,7 @@ pub(crate) async fn serve_http(
                         return;
                     };
                     let peer = tls.peer(stream.get_ref().1.peer_certificates());
-                    let service =
-                        tower::util::MapRequest::new(router, move |mut req: Request<Incoming>| {
-                            if let Some(p) = &peer {
-                                req.extensions_mut().insert(p.clone());
-                            }
-                            req
-                        });
-                    let service = TowerToHyperService::new(service);
+                    let service = Front::new(router, hot, peer);
                     let _ = watcher
                         .watch(http.serve_connection(TokioIo::new(stream), service))
                         .await;

@@ -1,7 +1,8 @@
 //! The HTTP sidecar behind `intent serve` (feature `server`): axum on tokio. `app` holds what
 //! every request shares (the engine behind an `ArcSwap`, metrics, the decision log), `routes`
 //! the endpoints, `admin` who may call the ones that change state, `reload` the plan watcher,
-//! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `metrics`
+//! `listen` the accept loop with its connection cap, timeouts and graceful shutdown, `front`
+//! the service of each connection (the two hot endpoints ahead of the router), `metrics`
 //! the Prometheus registry, `decision_log` the log writer, `store` the state store (memory or
 //! Redis), `classify` the optional HTTP classifier for text requests, `bundle` the poller of
 //! signed plan bundles, `identity` the trust broker's checks and tokens (`crate::trust`),
@@ -15,6 +16,7 @@ mod app;
 mod bundle;
 mod classify;
 mod decision_log;
+mod front;
 mod identity;
 mod listen;
 mod metrics;

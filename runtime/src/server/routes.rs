@@ -88,12 +88,17 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
 async fn deadline(State(limit): State<Duration>, req: HttpRequest, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => error(
-            StatusCode::REQUEST_TIMEOUT,
-            format!("the request took longer than {} ms", limit.as_millis()),
-            "send the whole request sooner",
-        ),
+        Err(_) => timed_out(limit),
     }
+}
+
+/// The 408 for a request that took longer than `limit`.
+pub(crate) fn timed_out(limit: Duration) -> Response {
+    error(
+        StatusCode::REQUEST_TIMEOUT,
+        format!("the request took longer than {} ms", limit.as_millis()),
+        "send the whole request sooner",
+    )
 }
 
 /// A POST body is JSON, and says so: any other `content-type`, or none, gets 415 before the body
@@ -104,10 +109,7 @@ async fn json_only(
     next: Next,
 ) -> Response {
     let ty = req.headers().get(CONTENT_TYPE).map(HeaderValue::as_bytes);
-    let essence = ty.map(|t| t.split(|b| *b == b';').next().unwrap_or(t).trim_ascii());
-    if req.method() == Method::POST
-        && !essence.is_some_and(|e| e.eq_ignore_ascii_case(b"application/json"))
-    {
+    if req.method() == Method::POST && !says_json(req.headers()) {
         app.metrics.bad_request(endpoint);
         let got = ty.map_or("none".to_string(), |t| {
             format!("`{}`", echo(&String::from_utf8_lossy(t)))
@@ -119,6 +121,13 @@ async fn json_only(
         );
     }
     next.run(req).await
+}
+
+/// Whether a request's `content-type` is JSON (`application/json`, parameters allowed).
+pub(crate) fn says_json(headers: &HeaderMap) -> bool {
+    let ty = headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
+    let essence = ty.map(|t| t.split(|b| *b == b';').next().unwrap_or(t).trim_ascii());
+    essence.is_some_and(|e| e.eq_ignore_ascii_case(b"application/json"))
 }
 
 fn json(status: StatusCode, body: String) -> Response {
@@ -215,10 +224,21 @@ async fn decide(
         Ok(b) => b,
         Err(r) => return *r,
     };
+    decide_bytes(&app, peer.as_ref().map(|p| &p.0), &headers, &bytes, strict).await
+}
+
+/// `POST /v1/decide` once its body is read (by the router, or by `front` ahead of it).
+pub(crate) async fn decide_bytes(
+    app: &App,
+    peer: Option<&PeerCert>,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    strict: bool,
+) -> Response {
     let mut req: Request = match parse(
-        &app,
+        app,
         "decide",
-        &bytes,
+        bytes,
         "a request",
         r#"send a JSON object: {"intent": "..", "confidence": 0.9, <context fields>} or {"text": ".."}"#,
     ) {
@@ -229,17 +249,16 @@ async fn decide(
     let started = app.telemetry.as_ref().map(|_| SystemTime::now());
     let engine = app.engine_full();
     // Who is asking comes first: an unverified client learns nothing about the plan's fields.
-    let peer = peer.as_ref().map(|p| &p.0);
-    if let Err(r) = identity::establish(&app, &headers, peer, &engine, &mut req).await {
+    if let Err(r) = identity::establish(app, headers, peer, &engine, &mut req).await {
         return *r;
     }
     let unknown = unknown_fields(&engine, &req.context);
     if strict && !unknown.is_empty() {
-        return refuse_unknown(&app, "decide", &unknown);
+        return refuse_unknown(app, "decide", &unknown);
     }
     let d = app.decide(&engine, &req).await;
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
-    let tokens = identity::mint(&app, &engine, &d, lineage);
+    let tokens = identity::mint(app, &engine, &d, lineage);
     let text = if unknown.is_empty() && tokens.is_empty() {
         json_text(&d, DECISION_BYTES)
     } else {
@@ -259,7 +278,7 @@ async fn decide(
             let mut r = json(StatusCode::OK, t);
             identity::token_header(r.headers_mut(), &tokens);
             r.headers_mut()
-                .extend(traced(&app, &headers, "decide", started, &d));
+                .extend(traced(app, headers, "decide", started, &d));
             r
         }
         Err(e) => error(
@@ -399,7 +418,18 @@ async fn authz(
     fields: FieldHeaders,
     strict: bool,
 ) -> Response {
-    let mut req = match headers::read_request(&headers, fields) {
+    authz_headers(&app, peer.as_ref().map(|p| &p.0), &headers, fields, strict).await
+}
+
+/// `/v1/authz` on a request's headers (through the router, or `front` ahead of it).
+pub(crate) async fn authz_headers(
+    app: &App,
+    peer: Option<&PeerCert>,
+    headers: &HeaderMap,
+    fields: FieldHeaders,
+    strict: bool,
+) -> Response {
+    let mut req = match headers::read_request(headers, fields) {
         Ok(r) => r,
         Err(e) => {
             app.metrics.bad_request("authz");
@@ -410,23 +440,22 @@ async fn authz(
             );
         }
     };
-    let set = StatusSet::of(&headers);
+    let set = StatusSet::of(headers);
     let start = Instant::now();
     let started = app.telemetry.as_ref().map(|_| SystemTime::now());
     let engine = app.engine_full();
-    let peer = peer.as_ref().map(|p| &p.0);
-    if let Err(r) = identity::establish(&app, &headers, peer, &engine, &mut req).await {
+    if let Err(r) = identity::establish(app, headers, peer, &engine, &mut req).await {
         return *r;
     }
     if strict {
         let unknown = unknown_fields(&engine, &req.context);
         if !unknown.is_empty() {
-            return refuse_unknown(&app, "authz", &unknown);
+            return refuse_unknown(app, "authz", &unknown);
         }
     }
     let d = app.decide(&engine, &req).await;
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
-    let tokens = identity::mint(&app, &engine, &d, lineage);
+    let tokens = identity::mint(app, &engine, &d, lineage);
     drop(engine);
     let tokens_key = (!tokens.is_empty()).then_some(("tokens", &tokens[..]));
     let body = headers::answer_body_with(&d, tokens_key);
@@ -434,7 +463,7 @@ async fn authz(
     headers::answer_headers(&d, set, r.headers_mut());
     identity::token_header(r.headers_mut(), &tokens);
     r.headers_mut()
-        .extend(traced(&app, &headers, "authz", started, &d));
+        .extend(traced(app, headers, "authz", started, &d));
     let took = start.elapsed();
     app.record(req, d, took).await;
     r
