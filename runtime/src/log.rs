@@ -86,9 +86,81 @@ impl LogRecord {
         let _ = self.serialize(&mut ser);
     }
 
+    /// Appends the record of `request` and its `decision` (and the MCP call it was made for)
+    /// to `out`, as [`LogRecord::new`] and [`LogRecord::write_line`] would, byte for byte,
+    /// without building the record: nothing is copied (the sidecar's log writer).
+    pub fn write_decision(
+        request: &Request,
+        decision: &Decision,
+        mcp: Option<&McpCall>,
+        out: &mut Vec<u8>,
+    ) {
+        let record = RecordOut {
+            at_ms: decision.decision_id.at_ms,
+            decision_id: &decision.decision_id,
+            plan_hash: &decision.plan_hash,
+            request,
+            outcome: decision.outcome,
+            intent: decision.intent.as_deref(),
+            steps: Steps(&decision.steps),
+            human: decision.human.as_deref(),
+            reason: decision.reason.as_deref(),
+            mcp,
+        };
+        let mut ser = serde_json::Serializer::with_formatter(out, LineFormatter);
+        // Strings, numbers and JSON values, written to memory: serialising cannot fail.
+        let _ = record.serialize(&mut ser);
+    }
+
     /// Reads one line of the log.
     pub fn from_line(line: &str) -> Result<LogRecord, serde_json::Error> {
         serde_json::from_str(line)
+    }
+}
+
+/// [`LogRecord`]'s fields, in its order with its names, borrowed from a request and its
+/// decision ([`LogRecord::write_decision`]).
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    at_ms: u64,
+    decision_id: &'a crate::decision::DecisionId,
+    plan_hash: &'a str,
+    #[serde(serialize_with = "write_request")]
+    request: &'a Request,
+    outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Steps::is_empty")]
+    steps: Steps<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    human: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mcp: Option<&'a McpCall>,
+}
+
+/// A decision's filled steps written as [`step_list`] has them: `step=agent`.
+struct Steps<'a>(&'a [crate::decision::FilledStep]);
+
+impl Steps<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Steps<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(StepShown))
+    }
+}
+
+/// One filled step as `step=agent`.
+struct StepShown<'a>(&'a crate::decision::FilledStep);
+
+impl Serialize for StepShown<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}={}", self.0.step, self.0.agent))
     }
 }
 
@@ -332,6 +404,65 @@ mod tests {
             let back = LogRecord::from_line(&line);
             prop_assert!(back.is_ok(), "{line}: {back:?}");
             prop_assert_eq!(back.map(|b| b.request).ok(), Some(r));
+        }
+
+        /// The sidecar's writer gives the line a record gives, byte for byte.
+        #[test]
+        fn a_decision_written_directly_is_its_records_line(
+            r in request(),
+            shape in any::<(bool, u8, bool, bool, bool)>(),
+            name in "[a-z\u{2028}\\\\\"]{0,6}",
+        ) {
+            let (intent, steps, human, reason, mcp) = shape;
+            let d = decision(
+                intent.then_some(name.as_str()),
+                steps % 3,
+                human.then_some(name.as_str()),
+                reason.then_some(name.as_str()),
+            );
+            let call = mcp.then(|| McpCall {
+                method: "tools/call".into(),
+                tool: name.clone(),
+                approved: reason.then(|| "5-1".to_string()),
+            });
+            let mut direct = Vec::new();
+            LogRecord::write_decision(&r, &d, call.as_ref(), &mut direct);
+            let mut via = LogRecord::new(r, &d);
+            via.mcp = call;
+            prop_assert_eq!(String::from_utf8(direct).unwrap(), via.to_line());
+        }
+    }
+
+    fn decision(
+        intent: Option<&str>,
+        steps: u8,
+        human: Option<&str>,
+        reason: Option<&str>,
+    ) -> Decision {
+        use crate::decision::{DecisionId, FilledStep};
+        Decision {
+            outcome: Outcome::Escalate,
+            intent: intent.map(Into::into),
+            confidence: Some(0.5),
+            classifier: None,
+            none_of_these: None,
+            steps: (0..steps)
+                .map(|i| FilledStep {
+                    step: format!("s{i}").into(),
+                    agent: format!("a{i}\u{2029}").into(),
+                    endpoint: None,
+                    handles: Vec::new().into(),
+                })
+                .collect(),
+            human: human.map(Into::into),
+            deadline_ms: None,
+            question: None,
+            reason: reason.map(str::to_string),
+            retry_after_ms: None,
+            obligations: vec![],
+            trace: vec![],
+            plan_hash: "sha256:ab".into(),
+            decision_id: DecisionId { at_ms: 7, seq: 3 },
         }
     }
 }

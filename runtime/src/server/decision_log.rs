@@ -126,9 +126,7 @@ fn line(entry: Entry, out: &mut Vec<u8>) {
     let Entry::Record(req, d, mcp) = entry else {
         return;
     };
-    let mut r = LogRecord::new(req, &d);
-    r.mcp = mcp;
-    r.write_line(out);
+    LogRecord::write_decision(&req, &d, mcp.as_ref(), out);
     out.push(b'\n');
 }
 
