@@ -28,8 +28,9 @@
 //! request alone is timed too, to show what it costs, and `decide` once more on the requests
 //! for 10 intents only (the plan stays in the cache), to show what the plan's size costs in
 //! memory traffic rather than in work.
-//! That is shape (a). Shapes (b), per-requester route arms, and (c), 10% unknown intents, are
-//! in `support/shapes.rs`, beside pre-split Cedar and the floor in the same run.
+//! That is shape (a). Shapes (b), per-requester route arms, (c), 10% unknown intents, and (d),
+//! deep plans (`support/deep.rs`), are in `support/shapes.rs`, beside pre-split Cedar and the
+//! floor in the same run.
 //!
 //! Run with `cargo bench -p intent-compiler --bench decide`; `INTENT_BENCH_QUICK=1` runs sizes 10
 //! and 100 on 1,000 requests (a smoke test); `INTENT_BENCH_SHAPES=bc` runs only the shapes named;
@@ -483,12 +484,17 @@ impl Cedar {
                 ),
             ]
             .into_iter()
-            .chain(req.context.contains_key("requester").then(|| {
-                (
-                    "requester".to_string(),
-                    RestrictedExpression::new_string(text("requester")),
-                )
-            })),
+            .chain(
+                ["requester", "tier"]
+                    .into_iter()
+                    .filter(|field| req.context.contains_key(*field))
+                    .map(|field| {
+                        (
+                            field.to_string(),
+                            RestrictedExpression::new_string(text(field)),
+                        )
+                    }),
+            ),
         )
         .unwrap();
         CedarRequest::new(
@@ -738,7 +744,7 @@ fn main() {
          is included in every figure); median / p99",
         show(timer.median)
     );
-    let only = std::env::var("INTENT_BENCH_SHAPES").unwrap_or_else(|_| "abc".to_string());
+    let only = std::env::var("INTENT_BENCH_SHAPES").unwrap_or_else(|_| "abcd".to_string());
     if only.contains('a') {
         shape_a(sizes, requests);
     }

@@ -1,15 +1,19 @@
-//! Two more shapes of mesh for `decide.rs`, each beside pre-split Cedar and the HashMap floor
+//! Three more shapes of mesh for `decide.rs`, each beside pre-split Cedar and the HashMap floor
 //! in the same run (bare Cedar only in shape (a): at 10,000 rules it costs milliseconds a call):
 //!
 //! - (b) per-requester arms: `min(rules, 100)` agents and `rules / 100` intents (at least one),
 //!   each intent's route picking the agent by a context field, `when requester == "requester-K"
 //!   => dispatch agent_K`, one arm per agent (100 arms per route from 100 rules on), and a permit
 //!   rule per (agent, intent) pair;
+//! - (d) deep plans, in `deep.rs`;
 //! - (c) unknown intents: shape (a)'s plan, with one request in ten naming an intent the plan
 //!   does not have (half a known name with one letter changed, half a random word), which
 //!   `decide` denies with the closest known names; pre-split Cedar refuses it by a `HashMap`
 //!   miss (and suggests nothing). The medians of the unknown and of the known requests of the
 //!   mix are given apart.
+
+#[path = "deep.rs"]
+mod deep;
 
 use super::{
     agent_name, build, cases, intent_name, measure_each, mesh, stats, Case, Cedar, Rng, Routes,
@@ -284,7 +288,7 @@ fn verdict(ok: bool) -> &'static str {
 /// `decide` at least 2x faster than pre-split Cedar at every size, its 10,000-rule median at
 /// most 1.5x its 10-rule one, and (c) an unknown intent at most 2 µs at 10,000 rules.
 pub fn report(only: &str, sizes: &[usize], requests: usize) {
-    let shapes: [(char, &str, Shape); 2] = [
+    let shapes: [(char, &str, Shape); 3] = [
         (
             'b',
             "shape (b): per-requester arms (100 arms per route from 100 rules on)",
@@ -295,6 +299,11 @@ pub fn report(only: &str, sizes: &[usize], requests: usize) {
             "shape (c): shape (a) with 10% unknown intents",
             unknown,
         ),
+        (
+            'd',
+            "shape (d): deep plans (5 steps, each with a fallback and a backup, 20 rules per step from 100 rules on)",
+            deep::deep,
+        ),
     ];
     for (letter, title, shape) in shapes {
         if !only.contains(letter) {
@@ -303,10 +312,10 @@ pub fn report(only: &str, sizes: &[usize], requests: usize) {
         println!();
         println!("{title}");
         let rows: Vec<ShapeRow> = sizes.iter().map(|&r| shape(r, requests)).collect();
-        let (extra, rule) = if letter == 'c' {
-            (" decide, unknown only | decide, known only |", "---:|---:|")
-        } else {
-            (" decide, arm by arm (no index) |", "---:|")
+        let (extra, rule) = match letter {
+            'c' => (" decide, unknown only | decide, known only |", "---:|---:|"),
+            'b' => (" decide, arm by arm (no index) |", "---:|"),
+            _ => ("", ""),
         };
         println!(
             "| rules | decide | pre-split Cedar | floor (HashMap) | pre-split ÷ decide |{extra}"
