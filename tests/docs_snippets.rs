@@ -1,8 +1,8 @@
 //! The documentation is tested like code: every `intent` code block in `docs/` and the READMEs
 //! is compiled, every relative link points at a file (and heading) that exists, every page of
 //! the site is listed in `docs/SUMMARY.md`, no file cites a document that is not in the
-//! repository, and the CLI reference names exactly the subcommands and options `intent --help`
-//! shows.
+//! repository, the CLI reference names exactly the subcommands and options `intent --help`
+//! shows, and the language reference lists exactly the lexer's keywords.
 //!
 //! A code block's info string says what it is (`docs/introduction.md` explains it to writers):
 //! - ```` ```intent ```` — a complete mesh: it must check without any diagnostic, and its `test`
@@ -530,4 +530,57 @@ fn headings_get_the_ids_the_site_gives_them() {
     .map(String::from)
     .into();
     assert_eq!(ids, expected);
+}
+
+/// The words of the first ```` ```text ```` block after `marker` in `text`, without the
+/// parenthesised notes at the ends of its lines.
+fn listed_words(text: &str, marker: &str) -> BTreeSet<String> {
+    let from = text.find(marker).unwrap_or_else(|| panic!("no {marker:?}"));
+    let block = text[from..].split("```text\n").nth(1).unwrap();
+    let block = block.split("```").next().unwrap();
+    block
+        .lines()
+        .flat_map(|l| l.split('(').next().unwrap_or_default().split_whitespace())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every keyword the lexer has (`#[token("word")]` in `compiler/src/syntax/token.rs`) is in
+/// one of the two lists of the language reference, reserved or contextual, and the reserved
+/// list is the one the parser refuses as names (`Token::RESERVED`, E0007).
+#[test]
+fn the_keyword_lists_of_the_reference_are_the_lexers() {
+    use intent_compiler::syntax::token::Token;
+    let page = read(Path::new("docs/reference/language.md"));
+    let reserved = listed_words(&page, "**Reserved words**");
+    let contextual = listed_words(&page, "**Contextual words**");
+    let refused: BTreeSet<String> = Token::RESERVED.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        reserved, refused,
+        "the reserved words in the reference and in Token::RESERVED"
+    );
+    let source = read(Path::new("compiler/src/syntax/token.rs"));
+    let words: BTreeSet<String> = source
+        .split("#[token(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(str::to_string)
+        .collect();
+    let listed: BTreeSet<String> = reserved.union(&contextual).cloned().collect();
+    assert_eq!(
+        words.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "keywords of the lexer missing from the reference's lists"
+    );
+    assert_eq!(
+        listed.difference(&words).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "words the reference lists as keywords that the lexer does not have"
+    );
+    assert_eq!(
+        reserved.intersection(&contextual).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "words listed as both reserved and contextual"
+    );
 }
