@@ -106,27 +106,20 @@ impl hyper::service::Service<Request<Incoming>> for Front {
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         match way(&req, self.hot.max_body) {
-            Way::Decide => {
+            hot_way @ (Way::Decide | Way::Authz) => {
                 let (hot, peer) = (self.hot.clone(), self.peer.clone());
                 Box::pin(async move {
+                    let answer = async {
+                        if hot_way == Way::Decide {
+                            decide(&hot, peer.as_ref(), req).await
+                        } else {
+                            let h = req.headers();
+                            authz_headers(&hot.app, peer.as_ref(), h, hot.fields, hot.strict).await
+                        }
+                    };
                     let limit = hot.timeout;
-                    let answer = tokio::time::timeout(limit, decide(&hot, peer.as_ref(), req));
-                    Ok(answer.await.unwrap_or_else(|_| timed_out(limit)))
-                })
-            }
-            Way::Authz => {
-                let (hot, peer) = (self.hot.clone(), self.peer.clone());
-                Box::pin(async move {
-                    let limit = hot.timeout;
-                    let answer = authz_headers(
-                        &hot.app,
-                        peer.as_ref(),
-                        req.headers(),
-                        hot.fields,
-                        hot.strict,
-                    );
-                    let answer = tokio::time::timeout(limit, answer);
-                    Ok(answer.await.unwrap_or_else(|_| timed_out(limit)))
+                    let answer = tokio::time::timeout(limit, answer).await;
+                    Ok(answer.unwrap_or_else(|_| timed_out(limit)))
                 })
             }
             Way::Router => {
