@@ -1,20 +1,22 @@
 //! `decide`: one request to one decision, in the order docs/concepts.md ("One decision, step by step") gives — intent, lineage
 //! guards, context check, first matching arm, filling steps, escalation rules, obligations.
-//! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why.
+//! Total and fail-closed: every early return is a `deny` (or `throttle`) that says why. The
+//! intent is found in `intent.rs`, the context checked in `context.rs`, steps filled in
+//! `fill.rs`.
 
 use super::arms::{first_match, Pick};
+use super::context::check_context;
 use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
-use crate::classifier::{Classification, Classifier};
+use crate::classifier::Classification;
 use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
 };
 use crate::eval::{holds_in, Env};
-use crate::limits::{echo, MAX_TEXT};
-use crate::plan::{self, IntentId, Type};
+use crate::limits::echo;
+use crate::plan::{self, IntentId};
 use crate::request::Request;
 use crate::state::{Block, Blocked, Check, Refused, State, Take};
-use serde_json::{Map, Value as Json};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -113,7 +115,7 @@ impl<'v> Draft<'v> {
         });
     }
 
-    fn end(&mut self, outcome: Outcome, reason: Option<String>) {
+    pub(super) fn end(&mut self, outcome: Outcome, reason: Option<String>) {
         self.d.outcome = outcome;
         self.d.reason = reason;
     }
@@ -367,147 +369,6 @@ impl Engine {
         let name = req.caller.as_ref()?.agent.as_deref()?;
         let id = *self.agents_by_name.get(name)?;
         self.plan.agents.get(id as usize)
-    }
-
-    /// Step 1: the intent, from the request or from the classifier.
-    fn resolve_intent(
-        &self,
-        req: &Request,
-        pre: Preclassified<'_>,
-        dr: &mut Draft<'_>,
-    ) -> Option<(IntentId, f64)> {
-        if let Some(name) = &req.intent {
-            let Some(&i) = self.intents_by_name.get(name) else {
-                dr.end(
-                    Outcome::Deny,
-                    Some(format!(
-                        "unknown intent `{}`{}",
-                        echo(name),
-                        self.closest(name)
-                    )),
-                );
-                return None;
-            };
-            return match req.confidence {
-                Some(c) if (0.0..=1.0).contains(&c) => Some((i, c)),
-                Some(c) => {
-                    dr.end(
-                        Outcome::Deny,
-                        Some(format!("confidence {c} is outside 0..1")),
-                    );
-                    None
-                }
-                None => {
-                    dr.end(
-                        Outcome::Deny,
-                        Some("a request that names its intent must give its confidence".into()),
-                    );
-                    None
-                }
-            };
-        }
-        let Some(text) = &req.text else {
-            dr.end(
-                Outcome::Deny,
-                Some("a request needs an `intent` (with `confidence`) or a `text`".into()),
-            );
-            return None;
-        };
-        if text.len() > MAX_TEXT {
-            dr.end(
-                Outcome::Deny,
-                Some(format!(
-                    "the text is {} bytes long; the classifier reads at most {MAX_TEXT}",
-                    text.len()
-                )),
-            );
-            return None;
-        }
-        let own;
-        let (classified, by) = match pre {
-            Some((c, by)) => (c, by),
-            None => {
-                let c: &dyn Classifier = match &self.custom_classifier {
-                    Some(c) => c.as_ref(),
-                    None => &self.classifier,
-                };
-                own = match c.classify(text) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        dr.d.classifier = Some(Arc::from(c.name()));
-                        dr.end(Outcome::Deny, Some(format!("the classifier failed: {e}")));
-                        return None;
-                    }
-                };
-                (&own, Arc::from(c.name()))
-            }
-        };
-        dr.d.classifier = Some(by);
-        dr.d.none_of_these = Some(classified.none);
-        self.classified(classified, dr)
-    }
-
-    /// Step 1 for text: the best intent, unless it is below the plan's floor.
-    fn classified(&self, c: &Classification, dr: &mut Draft<'_>) -> Option<(IntentId, f64)> {
-        let name = |i: IntentId| self.intent_names.get(i as usize).map_or("?", |n| n);
-        let mut shown: Vec<String> = c
-            .ranked
-            .iter()
-            .take(3)
-            .map(|s| format!("{} {:.2}", name(s.intent), s.score))
-            .collect();
-        shown.push(format!("none of these {:.2}", c.none));
-        let detail = Some(Arc::from(shown.join(", ")));
-        let floor = self.plan.classifier.floor.unwrap_or(0.0);
-        match c.best() {
-            Some(best) if best.score > 0.0 && best.score >= floor => {
-                dr.trace(
-                    TraceKind::Classifier,
-                    TraceWhat::Text(format!("text classified as {}", name(best.intent))),
-                    true,
-                    detail,
-                    None,
-                );
-                Some((best.intent, best.score))
-            }
-            best => {
-                dr.trace(
-                    TraceKind::Classifier,
-                    TraceWhat::Text("text matches no intent".into()),
-                    false,
-                    detail,
-                    None,
-                );
-                let why = match best {
-                    Some(b) if b.score > 0.0 => format!(
-                        "the text matches no intent: the best, {}, has confidence {:.2}, below the \
-                         floor {floor}",
-                        name(b.intent),
-                        b.score
-                    ),
-                    _ => "the text matches no intent".to_string(),
-                };
-                dr.end(Outcome::Deny, Some(why));
-                None
-            }
-        }
-    }
-
-    /// The known intents nearest to an unknown name, for the reason. A name longer than any
-    /// answer repeats (`MAX_ECHO`) gets none: the edit distance costs its length times each
-    /// intent's, and a name that long is no typo.
-    fn closest(&self, name: &str) -> String {
-        let mut out = String::new();
-        for (i, n) in self.suggest.nearest(name).into_iter().enumerate() {
-            out.push_str(if i == 0 {
-                "; closest known intents: `"
-            } else {
-                ", `"
-            });
-            out.push_str(n);
-            out.push('`');
-        }
-        out
     }
 
     /// Step 2: lineage guards. Returns the delegation depth.
@@ -823,93 +684,5 @@ impl Engine {
         let served = std::mem::take(&mut dr.intent_claim);
         dr.claim.extend(served);
         dr.end(outcome, None);
-    }
-}
-
-/// Checks a request's context fields against the plan's context schema (a record).
-fn check_context(ty: &Type, context: &Map<String, Json>) -> Result<(), String> {
-    match ty {
-        Type::Record { fields } => check_record(fields, context, "context"),
-        other => Err(format!(
-            "`context` should be {}, not an object",
-            type_word(other)
-        )),
-    }
-}
-
-/// True when `v` is a scalar of type `ty`: the common case, checked without naming the field.
-fn scalar_fits(ty: &Type, v: &Json) -> bool {
-    match (ty, v) {
-        (Type::Bool, Json::Bool(_))
-        | (Type::Number | Type::Duration, Json::Number(_))
-        | (Type::String, Json::String(_)) => true,
-        (Type::Enum { values }, Json::String(s)) => values.contains(s),
-        _ => false,
-    }
-}
-
-/// Checks a JSON value against a schema type (`what` names it in the message).
-fn check_value(ty: &Type, v: &Json, what: &str) -> Result<(), String> {
-    match (ty, v) {
-        (Type::Bool, Json::Bool(_))
-        | (Type::Number | Type::Duration, Json::Number(_))
-        | (Type::String, Json::String(_)) => Ok(()),
-        (Type::Enum { values }, Json::String(s)) if values.contains(s) => Ok(()),
-        (Type::Enum { values }, Json::String(s)) => Err(format!(
-            "`{what}` is \"{s}\", not one of {}",
-            values.join(", ")
-        )),
-        (Type::Set { of } | Type::List { of }, Json::Array(items)) => {
-            items.iter().try_for_each(|i| check_value(of, i, what))
-        }
-        (Type::Record { fields }, Json::Object(map)) => check_record(fields, map, what),
-        (_, Json::Null) => Err(format!("`{what}` is null")),
-        (ty, v) => Err(format!(
-            "`{what}` should be {}, not {}",
-            type_word(ty),
-            json_word(v)
-        )),
-    }
-}
-
-fn check_record(fields: &[plan::Field], map: &Map<String, Json>, what: &str) -> Result<(), String> {
-    for f in fields {
-        // The field's name in messages, written only when needed.
-        let path = || {
-            if what == "context" {
-                f.name.clone()
-            } else {
-                format!("{what}.{}", f.name)
-            }
-        };
-        match crate::eval::get(map, &f.name) {
-            None | Some(Json::Null) if f.optional => {}
-            None => return Err(format!("the required field `{}` is missing", path())),
-            Some(v) if scalar_fits(&f.ty, v) => {}
-            Some(v) => check_value(&f.ty, v, &path())?,
-        }
-    }
-    Ok(())
-}
-
-fn type_word(t: &Type) -> &'static str {
-    match t {
-        Type::Bool => "a boolean",
-        Type::Number => "a number",
-        Type::Duration => "a duration in milliseconds",
-        Type::String | Type::Enum { .. } => "a string",
-        Type::Set { .. } | Type::List { .. } => "an array",
-        Type::Record { .. } => "an object",
-    }
-}
-
-fn json_word(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
     }
 }

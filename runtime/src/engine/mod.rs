@@ -4,9 +4,11 @@
 //! rule ids and source locations as shared strings), the classifier and the state store.
 
 mod arms;
+mod context;
 mod decide;
 mod fill;
 mod index;
+mod intent;
 mod review;
 mod suggest;
 mod validate;
