@@ -4,6 +4,7 @@ pub mod ast;
 pub mod hidden;
 pub mod lexer;
 pub mod parser;
+mod repair;
 pub mod token;
 
 lalrpop_util::lalrpop_mod!(
