@@ -15,6 +15,7 @@ mod routes;
 mod rules;
 mod scene;
 mod schema;
+mod steps;
 mod tables;
 mod test_blocks;
 mod tools;
