@@ -249,6 +249,33 @@ policy trusted { permit when agent.trust > 0.95 and data touches pii }
     }
 }
 
+/// Regression: the analysis counted the backups of an `any` step's providers as candidates;
+/// the runtime tries only the backups of agents named. Here the only agent that could take
+/// the step is such a backup, so every request is denied, and W0104 must say so.
+#[test]
+fn the_backups_of_an_any_steps_providers_are_not_candidates() {
+    let c = common::check(
+        "b.intent",
+        r#"package demo
+capability documents.parse
+capability documents.read
+data pii
+agent parser { provides documents.parse, documents.read  backup reader }
+agent reader { provides documents.read  clearance pii }
+intent parse { requires documents.read  handles pii }
+route parse {
+  otherwise => plan {
+    read: any documents.parse  needs documents.read
+  }
+}
+"#,
+    );
+    assert_eq!(messages(&c, "W0104").len(), 1, "{}", common::rendered(&c));
+    let engine = Engine::from_plan(c.plan.clone().unwrap()).unwrap();
+    let d = engine.decide(&Request::for_intent("parse", 0.9));
+    assert_eq!(d.outcome, intent_runtime::Outcome::Deny, "{d:?}");
+}
+
 #[test]
 fn a_permit_covered_by_an_earlier_permit_names_it() {
     let c = policy_mesh(

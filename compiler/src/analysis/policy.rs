@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 /// How many permits, and how many escalation rules, a site keeps with their regions.
 pub const MAX_PER_SITE: usize = 16;
-use intent_runtime::plan::{Action, AgentId, CapId, IntentId, Plan, RuleKind, Step, Target};
+use intent_runtime::plan::{self, Action, AgentId, IntentId, Plan, RuleKind, Step};
 
 /// One step of one arm of one route.
 pub struct StepAt<'p> {
@@ -80,47 +80,11 @@ pub fn reaches(space: &mut Space<'_>) -> Vec<Vec<Region>> {
         .collect()
 }
 
-/// Per capability, the agents that provide it, in the order of the plan: built in one pass
-/// over the agents, rather than one pass per `any CAPABILITY` step.
-fn providers(plan: &Plan) -> HashMap<CapId, Vec<AgentId>> {
-    let mut out: HashMap<CapId, Vec<AgentId>> = HashMap::new();
-    for (i, a) in plan.agents.iter().enumerate() {
-        for c in &a.provides {
-            out.entry(*c).or_default().push(i as AgentId);
-        }
-    }
-    out
-}
-
-/// Every agent that may take the step, in no particular order, that provides what it needs.
-fn candidates(plan: &Plan, providers: &HashMap<CapId, Vec<AgentId>>, step: &Step) -> Vec<AgentId> {
-    let mut out: Vec<AgentId> = Vec::new();
-    // Each agent once, in the order first met; the set keeps that linear in the providers.
-    let mut seen: HashSet<AgentId> = HashSet::new();
-    let mut push = |a: AgentId, out: &mut Vec<AgentId>| {
-        if seen.insert(a) {
-            out.push(a);
-        }
-    };
-    for t in std::iter::once(&step.target).chain(&step.fallbacks) {
-        match t {
-            Target::Agent(a) => push(*a, &mut out),
-            Target::Any(c) => {
-                for a in providers.get(c).map_or(&[][..], Vec::as_slice) {
-                    push(*a, &mut out);
-                }
-            }
-        }
-    }
-    let mut k = 0;
-    while let Some(a) = out.get(k).copied() {
-        if let Some(agent) = plan.agents.get(a as usize) {
-            for b in &agent.backups {
-                push(*b, &mut out);
-            }
-        }
-        k += 1;
-    }
+/// Every agent that may take the step and provides what it needs: the runtime's candidates
+/// (`plan::candidates`, so the analysis looks at exactly the agents `decide` tries), without
+/// those that lack a capability the step needs.
+fn candidates(plan: &Plan, providers: &[Vec<AgentId>], step: &Step) -> Vec<AgentId> {
+    let mut out = plan::candidates::candidates(plan, providers, step);
     out.retain(|a| {
         plan.agents.get(*a as usize).is_some_and(|ag| {
             step.needs
@@ -140,7 +104,7 @@ fn candidates(plan: &Plan, providers: &HashMap<CapId, Vec<AgentId>>, step: &Step
 pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
     let mut prepared = prepare(space);
-    let providers = providers(plan);
+    let providers = plan::candidates::providers(plan);
     let by_intent = plan.rules.iter().any(|r| {
         r.when.as_ref().is_some_and(|w| reads(w).intent)
             || r.unless.as_ref().is_some_and(|u| reads(u).intent)

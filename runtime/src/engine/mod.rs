@@ -22,7 +22,7 @@ pub(crate) use decide::now_ms;
 pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -124,25 +124,8 @@ impl Engine {
         let agents_by_name = name_map(plan.agents.iter().map(|a| a.name.as_str()).collect());
         let data_by_name = name_map(plan.data_classes.iter().map(|d| d.name.as_str()).collect());
         let arc = |s: &str| -> Arc<str> { Arc::from(s) };
-        // For each capability, the agents covering it, best first (trust desc, cost asc, name):
-        // the order `any CAPABILITY` tries them in.
-        let mut providers: Vec<Vec<AgentId>> = vec![Vec::new(); plan.capabilities.len()];
-        for (i, a) in plan.agents.iter().enumerate() {
-            for c in &a.provides {
-                if let Some(p) = providers.get_mut(*c as usize) {
-                    p.push(i as AgentId);
-                }
-            }
-        }
-        for p in &mut providers {
-            p.sort_by(|x, y| {
-                let (a, b) = (&plan.agents[*x as usize], &plan.agents[*y as usize]);
-                b.trust
-                    .total_cmp(&a.trust)
-                    .then(a.cost.total_cmp(&b.cost))
-                    .then(a.name.cmp(&b.name))
-            });
-        }
+        // For each capability, the agents covering it, in the order `any CAPABILITY` tries them.
+        let providers = plan::candidates::providers(&plan);
         let (agent_limits, human_limits) = limits(&plan);
         let intent_limits = intent_limits(&plan);
         let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
@@ -465,43 +448,7 @@ impl StepInfo {
         intent: IntentId,
         step: &plan::Step,
     ) -> StepInfo {
-        let mut order: Vec<AgentId> = Vec::new();
-        let mut named: Vec<AgentId> = Vec::new();
-        // Each agent once, in the order first met; the set keeps loading linear in the
-        // providers of a capability.
-        let mut seen: HashSet<AgentId> = HashSet::new();
-        for t in std::iter::once(&step.target).chain(&step.fallbacks) {
-            match t {
-                plan::Target::Agent(a) => {
-                    named.push(*a);
-                    if seen.insert(*a) {
-                        order.push(*a);
-                    }
-                }
-                plan::Target::Any(c) => {
-                    for a in providers.get(*c as usize).into_iter().flatten() {
-                        if seen.insert(*a) {
-                            order.push(*a);
-                        }
-                    }
-                }
-            }
-        }
-        let mut i = 0;
-        while let Some(&a) = named.get(i) {
-            for &b in plan
-                .agents
-                .get(a as usize)
-                .map(|x| x.backups.as_slice())
-                .unwrap_or(&[])
-            {
-                if seen.insert(b) {
-                    order.push(b);
-                    named.push(b);
-                }
-            }
-            i += 1;
-        }
+        let order = plan::candidates::candidates(plan, providers, step);
         let candidates = order
             .into_iter()
             .map(|a| {

@@ -8,6 +8,7 @@
 //! and rule back to `file:line:col`; it, the Cedar text and the hash itself are left out of
 //! `plan_hash`, which is why reformatting or renaming files never changes the hash.
 
+pub mod candidates;
 mod expr;
 pub(crate) mod hash;
 
