@@ -51,6 +51,9 @@ use std::time::{Duration, Instant};
 
 #[path = "support/cedar_peer.rs"]
 mod cedar_peer;
+#[cfg(feature = "rego-peer")]
+#[path = "support/rego_peer.rs"]
+mod rego_peer;
 #[path = "support/shapes.rs"]
 mod shapes;
 
@@ -476,6 +479,8 @@ struct Row {
     /// in the cache, to tell what the plan's size costs in memory traffic from what it costs
     /// in work.
     hot: Stats,
+    /// regorus on its virtual machine, the rules as data (`--features rego-peer`).
+    rego: Option<Stats>,
     allowed: usize,
     requests: usize,
 }
@@ -571,6 +576,7 @@ fn run(rules: usize, requests: usize) -> Row {
     let floor_stats = measure(cases.len(), |i| {
         black_box(floor.get(black_box(&keys[i])));
     });
+    let rego = rego_peer(&plan, &pairs, &cases, |i| floor[&keys[i]]);
     Row {
         rules,
         decide,
@@ -579,9 +585,45 @@ fn run(rules: usize, requests: usize) -> Row {
         floor: floor_stats,
         build,
         hot,
+        rego,
         allowed,
         requests,
     }
+}
+
+/// regorus on these rules and requests: checked against `decide`'s answer (`ours(i)`) on
+/// every request, then timed. `None` unless built with `--features rego-peer`.
+#[cfg(feature = "rego-peer")]
+fn rego_peer(
+    plan: &Plan,
+    pairs: &[(usize, usize)],
+    cases: &[Case],
+    ours: impl Fn(usize) -> bool,
+) -> Option<Stats> {
+    let mut rego = rego_peer::Rego::new(plan, pairs);
+    let agent_of = |c: &Case| plan.agents[c.agent as usize].name.as_str();
+    for (i, c) in cases.iter().enumerate() {
+        let theirs = rego.allows(agent_of(c), &c.request);
+        assert_eq!(
+            theirs,
+            ours(i),
+            "decide and regorus disagree on request {i}"
+        );
+    }
+    Some(measure(cases.len(), |i| {
+        let c = &cases[i];
+        black_box(rego.allows(agent_of(c), black_box(&c.request)));
+    }))
+}
+
+#[cfg(not(feature = "rego-peer"))]
+fn rego_peer(
+    _: &Plan,
+    _: &[(usize, usize)],
+    _: &[Case],
+    _: impl Fn(usize) -> bool,
+) -> Option<Stats> {
+    None
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -644,6 +686,37 @@ fn shape_a(sizes: &[usize], requests: usize) {
             r.bare.median / r.decide.median,
             r.decide.median / r.floor.median,
         );
+    }
+    if rows.iter().all(|r| r.rego.is_some()) {
+        println!();
+        println!("| rules | decide | regorus (RVM, rules as data) | regorus ÷ decide |");
+        println!("|---:|---:|---:|---:|");
+        for r in &rows {
+            if let Some(rego) = &r.rego {
+                println!(
+                    "| {} | {} | {} | {:.1}x |",
+                    r.rules,
+                    cell(&r.decide),
+                    cell(rego),
+                    rego.median / r.decide.median
+                );
+            }
+        }
+        let worst = rows
+            .iter()
+            .filter_map(|r| {
+                r.rego
+                    .as_ref()
+                    .map(|g| g.median.min(r.split.median) / r.decide.median)
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!(
+            "  decide >= 2x faster than the fastest other engine (pre-split Cedar, regorus) at every size: worst {worst:.1}x — {}",
+            verdict(worst >= 2.0)
+        );
+    } else {
+        println!();
+        println!("regorus: not built (add --features rego-peer to time it)");
     }
     println!();
     println!(
