@@ -255,6 +255,7 @@ pub fn deep(rules: usize, requests: usize) -> ShapeRow {
         unknown: None,
         linear: None,
         long: None,
+        rego: None,
     }
 }
 

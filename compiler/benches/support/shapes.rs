@@ -44,6 +44,8 @@ pub struct ShapeRow {
     pub linear: Option<Stats>,
     /// Shape (c): `decide` on a name too long to get suggestions (no search).
     pub long: Option<Stats>,
+    /// Shapes (b), (c): regorus, the rules as data (`--features rego-peer`).
+    pub rego: Option<Stats>,
 }
 
 fn requester(k: usize) -> String {
@@ -196,8 +198,10 @@ fn timed(
     };
     let mut floor: HashMap<(u32, u32, u16, u8, bool), bool> = HashMap::new();
     let mut keys = Vec::with_capacity(cases.len());
+    let mut answers = Vec::with_capacity(cases.len());
     for (i, c) in cases.iter().enumerate() {
         let ours = ours(&engine, &c.request);
+        answers.push(ours);
         assert_eq!(ours, split(c), "decide and pre-split Cedar disagree on {i}");
         if is_unknown(i) {
             let d = engine.decide_at(&c.request, NOW_MS);
@@ -269,6 +273,7 @@ fn timed(
         .map(|t| t.1)
         .collect(),
     );
+    let rego = super::rego_peer(plan, pairs, cases, |i| answers[i]);
     ShapeRow {
         rules,
         decide,
@@ -277,6 +282,7 @@ fn timed(
         unknown,
         linear: None,
         long,
+        rego,
     }
 }
 
@@ -344,6 +350,33 @@ pub fn report(only: &str, sizes: &[usize], requests: usize) {
             "  decide >= 2x faster than pre-split Cedar at every size: worst {worst:.1}x — {}",
             verdict(worst >= 2.0)
         );
+        if rows.iter().all(|r| r.rego.is_some()) {
+            let times: Vec<String> = rows
+                .iter()
+                .filter_map(|r| {
+                    let g = r.rego.as_ref()?;
+                    Some(format!(
+                        "{} at {} ({:.1}x)",
+                        super::cell(g),
+                        r.rules,
+                        g.median / r.decide.median
+                    ))
+                })
+                .collect();
+            println!("  regorus (RVM, rules as data): {}", times.join(", "));
+            let worst = rows
+                .iter()
+                .filter_map(|r| {
+                    r.rego
+                        .as_ref()
+                        .map(|g| g.median.min(r.split.median) / r.decide.median)
+                })
+                .fold(f64::INFINITY, f64::min);
+            println!(
+                "  decide >= 2x faster than the fastest other engine (pre-split Cedar, regorus) at every size: worst {worst:.1}x — {}",
+                verdict(worst >= 2.0)
+            );
+        }
         if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
             let growth = last.decide.median / first.decide.median;
             println!(
