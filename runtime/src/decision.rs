@@ -51,6 +51,14 @@ pub struct FilledStep {
     pub handles: Arc<[crate::plan::DataId]>,
 }
 
+/// `step=agent`: how the decision log, `intent replay` and the `x-intent-route` header name a
+/// filled step.
+impl std::fmt::Display for FilledStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.step, self.agent)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Obligation {

@@ -160,7 +160,7 @@ struct StepShown<'a>(&'a crate::decision::FilledStep);
 
 impl Serialize for StepShown<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{}={}", self.0.step, self.0.agent))
+        s.collect_str(self.0)
     }
 }
 
@@ -247,11 +247,7 @@ impl serde_json::ser::Formatter for LineFormatter {
 /// `step=agent` for each filled step of a decision, in order: the part of a decision that a
 /// replay compares along with the outcome.
 pub fn step_list(decision: &Decision) -> Vec<String> {
-    decision
-        .steps
-        .iter()
-        .map(|s| format!("{}={}", s.step, s.agent))
-        .collect()
+    decision.steps.iter().map(ToString::to_string).collect()
 }
 
 #[cfg(test)]

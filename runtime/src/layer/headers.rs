@@ -426,11 +426,7 @@ pub fn answer_headers(d: &Decision, set: StatusSet, out: &mut HeaderMap) {
         put(INTENT, header_text(i));
     }
     if !d.steps.is_empty() {
-        let route: Vec<String> = d
-            .steps
-            .iter()
-            .map(|s| format!("{}={}", s.step, s.agent))
-            .collect();
+        let route: Vec<String> = d.steps.iter().map(ToString::to_string).collect();
         put(ROUTE, header_text(&route.join(",")));
         let agents: Vec<&str> = d.steps.iter().map(|s| &*s.agent).collect();
         put(AGENTS, header_text(&agents.join(",")));
