@@ -364,18 +364,7 @@ pub fn report(only: &str, sizes: &[usize], requests: usize) {
                 })
                 .collect();
             println!("  regorus (RVM, rules as data): {}", times.join(", "));
-            let worst = rows
-                .iter()
-                .filter_map(|r| {
-                    r.rego
-                        .as_ref()
-                        .map(|g| g.median.min(r.split.median) / r.decide.median)
-                })
-                .fold(f64::INFINITY, f64::min);
-            println!(
-                "  decide >= 2x faster than the fastest other engine (pre-split Cedar, regorus) at every size: worst {worst:.1}x — {}",
-                verdict(worst >= 2.0)
-            );
+            super::against_fastest(rows.iter().map(|r| (&r.decide, &r.split, r.rego.as_ref())));
         }
         if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
             let growth = last.decide.median / first.decide.median;
