@@ -17,7 +17,7 @@ use crate::{agent_name, build, lit_str, measure_each, stats, Cedar, Rng, NOW_MS,
 use cedar_policy::PolicyId;
 use intent_compiler::cedar::{self, Oracle};
 use intent_runtime::plan::{
-    Action, CmpOp, Expr, Field, Plan, Rule, RuleKind, SourceLoc, Step, Target, Type, Value,
+    Action, CmpOp, Expr, Field, Rule, RuleKind, SourceLoc, Step, Target, Type, Value,
 };
 use intent_runtime::{Engine, Outcome, Request};
 use serde_json::json;
@@ -149,7 +149,8 @@ pub fn deep(rules: usize, requests: usize) -> ShapeRow {
     assert!(problems.is_empty(), "Cedar rejects the plan: {problems:?}");
     let engine = Engine::from_plan(plan.clone()).unwrap();
     let oracle = Oracle::new(&plan, &plan.cedar).unwrap();
-    let mut cedar = Cedar::new(&plan, &oracle, &pairs_by_rule(&plan, &pairs));
+    // The permits are the plan's first rules, in `pairs`' order (`build`), as Cedar::new wants.
+    let mut cedar = Cedar::new(&plan, &oracle, &pairs);
     for (agent, intent, id) in &held {
         let policy = oracle
             .policies()
@@ -257,16 +258,4 @@ pub fn deep(rules: usize, requests: usize) -> ShapeRow {
         long: None,
         rego: None,
     }
-}
-
-/// `Cedar::new`'s `pairs`: the (agent, intent) of each rule by its index (permits only).
-fn pairs_by_rule(plan: &Plan, permits: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    let mut next = permits.iter();
-    plan.rules
-        .iter()
-        .map(|r: &Rule| match r.kind {
-            RuleKind::Permit => next.next().copied().unwrap_or((0, 0)),
-            _ => (0, 0),
-        })
-        .collect()
 }
