@@ -112,7 +112,7 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
             SourceFile::new(&db, s.path.clone(), text, is_std)
         })
         .collect();
-    let set = SourceSet::new(&db, files);
+    let set = SourceSet::checked_once(&db, files);
     let analysis = db::analyze(&db, set);
     // A file that is not UTF-8 is read as empty: it already has its diagnostic, and the mesh
     // "declaring nothing" would be the same mistake said twice.

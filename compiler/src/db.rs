@@ -6,13 +6,14 @@
 //! comment, whitespace) does not re-run the check. `analyze` covers the whole source set; it
 //! is `no_eq` because a plan holds floating-point numbers.
 
+use crate::analysis::Memo;
 use crate::check::{self, TestCase};
 use crate::diagnostics::{self, Diagnostic};
 use crate::hir::{self, FileInput};
 use crate::syntax::{self, Parsed};
 use intent_runtime::classifier::{self, Builtin, Fitted};
 use intent_runtime::plan::Plan;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// One source file: its path (as shown in diagnostics) and its text.
 #[salsa::input]
@@ -30,6 +31,22 @@ pub struct SourceFile {
 pub struct SourceSet {
     #[returns(ref)]
     pub files: Vec<SourceFile>,
+    /// What the decision-space analysis found per intent at the last check of these files
+    /// (`analysis::Memo`): a cache of a pure function, so `analyze` stays one.
+    #[returns(ref)]
+    pub memo: Shared<Mutex<Memo>>,
+}
+
+impl SourceSet {
+    /// A new set of files, with an empty analysis memo.
+    pub fn with_files(db: &dyn salsa::Database, files: Vec<SourceFile>) -> SourceSet {
+        SourceSet::new(db, files, Shared(Arc::new(Mutex::new(Memo::default()))))
+    }
+
+    /// A set of files checked once (`intent check`): its analysis keeps nothing for later.
+    pub fn checked_once(db: &dyn salsa::Database, files: Vec<SourceFile>) -> SourceSet {
+        SourceSet::new(db, files, Shared(Arc::new(Mutex::new(Memo::once()))))
+    }
 }
 
 #[salsa::db]
@@ -99,7 +116,16 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
             .collect();
         Arc::clone(&fit(db, Evidence::new(db, evidence)).0)
     };
-    let checked = check::check(&ws, &mut diags, &fit_of);
+    let shared = set.memo(db);
+    let mut memo = shared.0.lock().unwrap_or_else(|poisoned| {
+        // A check that panicked may have left the memo half-updated: start it again.
+        shared.0.clear_poison();
+        let mut memo = poisoned.into_inner();
+        *memo = Memo::default();
+        memo
+    });
+    let checked = check::check(&ws, &mut diags, &fit_of, &mut memo);
+    drop(memo);
     // A declaration that did not parse, or a name that did not resolve, may be what was
     // meant to use the others: "unused" and "never provided" would then be noise.
     let broken = parsed.iter().any(|p| {

@@ -39,7 +39,8 @@ pub fn suggest_tests(plan: &Plan, outcomes: &[TestOutcome]) -> Vec<Suggestion> {
     }
     let at = |src: u32| plan.source(src).map(|s| s.to_string()).unwrap_or_default();
     let mut space = Space::new(plan);
-    let reach = policy::reaches(&mut space);
+    let all: Vec<IntentId> = (0..plan.intents.len() as IntentId).collect();
+    let reach = policy::reaches(&mut space, &all);
     let mut engine = Lazy::new(plan);
     let mut out = Vec::new();
     for (i, it) in plan.intents.iter().enumerate() {

@@ -8,9 +8,16 @@
 //! is a proof. Counterexamples are points picked from uncovered regions (`witness`) and are
 //! reported only once the runtime, deciding them on the lowered plan, agrees. The analysis
 //! reads only the plan; `report` turns its findings into diagnostics.
+//!
+//! It works intent by intent: what it finds about one intent (its route, its steps, and what
+//! each rule did at its sites) depends only on that intent and the rest of the plan, never
+//! on the other intents, so a [`Memo`] keeps each intent's part between checks and an edit
+//! re-analyses only the intents it changed. Mesh-wide verdicts (a rule that does nothing
+//! anywhere) are then combined from the parts.
 
 mod coverage;
 mod lower;
+mod memo;
 mod policy;
 mod prepare;
 mod reach;
@@ -23,6 +30,7 @@ mod witness;
 
 pub use coverage::{suggest_tests, Suggestion};
 pub use lower::Space;
+pub use memo::Memo;
 pub use report::{diagnostics, Places};
 
 use intent_runtime::plan::{IntentId, Plan, SrcId};
@@ -77,16 +85,122 @@ pub enum Finding {
 
 /// Runs every analysis on a plan that checked without errors.
 pub fn analyze(plan: &Plan) -> Vec<Finding> {
+    let all: Vec<IntentId> = (0..plan.intents.len() as IntentId).collect();
+    let (parts, reviews) = analyze_intents(plan, &all, true, true);
+    let parts: Vec<&IntentPart> = parts.iter().collect();
+    combine(plan, &parts, &reviews.unwrap_or_default())
+}
+
+/// The findings of each intent analysed on its own, combined: equal to [`analyze`]'s, since
+/// an intent's part does not depend on the other intents (a test checks it on every example).
+pub fn analyze_each(plan: &Plan) -> Vec<Finding> {
+    let mut parts = Vec::new();
+    let mut reviews = None;
+    for i in 0..plan.intents.len() as IntentId {
+        let (part, r) = analyze_intents(plan, &[i], reviews.is_none(), false);
+        parts.extend(part);
+        reviews = reviews.or(r);
+    }
+    if reviews.is_none() {
+        reviews = analyze_intents(plan, &[], true, false).1;
+    }
+    let parts: Vec<&IntentPart> = parts.iter().collect();
+    combine(plan, &parts, &reviews.unwrap_or_default())
+}
+
+/// What the analysis found about one intent, a function of that intent and the rest of the
+/// plan only.
+#[derive(Debug, Clone, Default)]
+struct IntentPart {
+    /// Its route's dead arms and coverage.
+    route: Vec<Finding>,
+    /// Its `any CAPABILITY` steps no provider can fill.
+    unfillable: Vec<Finding>,
+    over_aligned: Option<Finding>,
+    /// What each rule did at its sites.
+    rules: Vec<(usize, rules::Tally)>,
+    /// The rules past the limit of one of its sites: alive.
+    overflow: Vec<rules::Overflow>,
+}
+
+/// Analyses the intents `which` (ascending) together, so that sites alike in several of them
+/// are worked out once, and with them the reviews when `reviews` is set. With `skip`, a rule
+/// found alive at one site is not looked at again at the others (`rules::tally`).
+fn analyze_intents(
+    plan: &Plan,
+    which: &[IntentId],
+    reviews: bool,
+    skip: bool,
+) -> (Vec<IntentPart>, Option<Vec<Finding>>) {
     let mut space = Space::new(plan);
     let mut engine = routes::Lazy::new(plan);
-    let mut out = Vec::new();
-    for i in 0..plan.intents.len() {
-        routes::route(&mut space, &mut engine, i as IntentId, &mut out);
+    let mut parts = vec![IntentPart::default(); which.len()];
+    for (part, &i) in parts.iter_mut().zip(which) {
+        routes::route(&mut space, &mut engine, i, &mut part.route);
     }
-    routes::reviews(&mut space, &mut out);
-    let reach = policy::reaches(&mut space);
-    let steps = policy::steps(&mut space, &reach);
-    rules::check(&space, &steps, &mut out);
-    reach::check(&space, &reach, &steps, &mut out);
+    let reviewed = reviews.then(|| {
+        let mut out = Vec::new();
+        routes::reviews(&mut space, &mut out);
+        out
+    });
+    let reach = policy::reaches(&mut space, which);
+    let steps = policy::steps(&mut space, which, &reach);
+    let mut done = std::collections::HashMap::new();
+    let mut alive = skip.then(|| vec![false; plan.rules.len()]);
+    // The steps come in the order of `which`, each intent's together.
+    let mut rest = steps.as_slice();
+    let mut said = Vec::with_capacity(which.len());
+    for ((part, &i), arms) in parts.iter_mut().zip(which).zip(&reach) {
+        let n = rest.iter().take_while(|s| s.intent == i).count();
+        let (mine, after) = rest.split_at(n);
+        rest = after;
+        let tally = rules::tally(&space, mine, &mut done, alive.as_mut());
+        (part.rules, part.overflow) = (tally.rules, tally.overflow);
+        said.push(tally.sites);
+        reach::unfillable_any(&space, mine, &mut part.unfillable);
+        part.over_aligned = reach::over_aligned(&space, i, arms, mine);
+    }
+    // Which rules cover a rule that does nothing is worked out only for the rules alive
+    // nowhere in the batch: the others cannot be reported.
+    let dead: Vec<bool> = merge(plan, &parts.iter().collect::<Vec<_>>())
+        .iter()
+        .map(|t| !t.is_alive())
+        .collect();
+    for (part, sites) in parts.iter_mut().zip(&said) {
+        rules::resolve(&mut part.rules, sites, &dead);
+    }
+    (parts, reviewed)
+}
+
+/// The findings of the whole plan from its intents' parts (in plan order) and the reviews',
+/// in the order the analysis has always given them.
+fn combine(plan: &Plan, parts: &[&IntentPart], reviews: &[Finding]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = parts.iter().flat_map(|p| p.route.iter().cloned()).collect();
+    out.extend(reviews.iter().cloned());
+    rules::report(plan, merge(plan, parts), &mut out);
+    out.extend(parts.iter().flat_map(|p| p.unfillable.iter().cloned()));
+    out.extend(parts.iter().filter_map(|p| p.over_aligned.clone()));
     out
+}
+
+/// What each rule did across the sites of every part.
+fn merge(plan: &Plan, parts: &[&IntentPart]) -> Vec<rules::Tally> {
+    let mut tally = vec![rules::Tally::default(); plan.rules.len()];
+    // A site's overflow is shared by the intents it serves: looked at once.
+    let mut seen = std::collections::HashSet::new();
+    for p in parts {
+        for (k, t) in &p.rules {
+            if let Some(all) = tally.get_mut(*k) {
+                all.merge(t);
+            }
+        }
+        for o in p.overflow.iter().filter(|o| seen.insert(o.as_ptr())) {
+            for k in o.iter() {
+                if let Some(all) = tally.get_mut(*k) {
+                    all.mark_alive();
+                }
+            }
+        }
+    }
+    tally
 }

@@ -51,16 +51,18 @@ pub struct SiteRegions {
     pub closed: bool,
 }
 
-/// Per intent, the region each arm is taken in; an arm whose exact region is too large to
-/// compute keeps its own condition (more than it is: sound for "never" claims).
-pub fn reaches(space: &mut Space<'_>) -> Vec<Vec<Region>> {
+/// For each intent of `which`, the region each arm is taken in; an arm whose exact region is
+/// too large to compute keeps its own condition (more than it is: sound for "never" claims).
+pub fn reaches(space: &mut Space<'_>, which: &[IntentId]) -> Vec<Vec<Region>> {
     let plan = space.plan;
-    plan.intents
+    which
         .iter()
-        .enumerate()
-        .map(|(i, it)| {
+        .map(|&i| {
+            let Some(it) = plan.intents.get(i as usize) else {
+                return Vec::new();
+            };
             let site = Site {
-                intent: i as IntentId,
+                intent: i,
                 agent: None,
                 data: &[],
             };
@@ -95,13 +97,18 @@ fn candidates(plan: &Plan, providers: &[Vec<AgentId>], step: &Step) -> Vec<Agent
     out
 }
 
-/// Every reachable step with its sites.
+/// Every reachable step of the intents `which` (`reach` is theirs, in the same order) with
+/// its sites.
 ///
 /// What the rules say at a site depends only on the agent, the step's data classes, the
 /// region of requests reaching the step and (where a rule reads it) the intent, so sites
 /// alike in those are worked out once and shared: on a large mesh, the same agent takes
 /// steps handling the same data in many intents whose arms are taken in the same region.
-pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>> {
+pub fn steps<'p>(
+    space: &mut Space<'p>,
+    which: &[IntentId],
+    reach: &[Vec<Region>],
+) -> Vec<StepAt<'p>> {
     let plan: &'p Plan = space.plan;
     let mut prepared = prepare(space);
     let providers = plan::candidates::providers(plan);
@@ -119,14 +126,17 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
     // Steps' sets of data classes, numbered.
     let mut classes: HashMap<&'p [u32], usize> = HashMap::new();
     let mut out = Vec::new();
-    for (i, it) in plan.intents.iter().enumerate() {
+    for (&i, arms) in which.iter().zip(reach) {
+        let Some(it) = plan.intents.get(i as usize) else {
+            continue;
+        };
         for (a, arm) in it.route.arms.iter().enumerate() {
             let steps: &[Step] = match &arm.action {
                 Action::Dispatch { step } => std::slice::from_ref(step),
                 Action::Plan { steps } => steps,
                 _ => continue,
             };
-            let Some(r) = reach.get(i).and_then(|x| x.get(a)) else {
+            let Some(r) = arms.get(a) else {
                 continue;
             };
             if r.is_empty() {
@@ -149,7 +159,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                     .iter()
                     .map(|g| {
                         let key = SiteKey {
-                            intent: by_intent.then_some(i as IntentId),
+                            intent: by_intent.then_some(i),
                             region,
                             agent: *g,
                             data,
@@ -162,7 +172,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                             &mut prepared,
                             &mut within,
                             (region, r),
-                            i as IntentId,
+                            i,
                             step,
                             *g,
                         ));
@@ -171,7 +181,7 @@ pub fn steps<'p>(space: &mut Space<'p>, reach: &[Vec<Region>]) -> Vec<StepAt<'p>
                     })
                     .collect();
                 out.push(StepAt {
-                    intent: i as IntentId,
+                    intent: i,
                     arm: a,
                     step,
                     candidates,

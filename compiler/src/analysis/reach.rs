@@ -87,12 +87,8 @@ fn always_escalates(space: &Space<'_>, st: &StepAt<'_>) -> Option<Vec<String>> {
     (!ids.is_empty()).then_some(ids)
 }
 
-pub fn check(
-    space: &Space<'_>,
-    reach: &[Vec<Region>],
-    steps: &[StepAt<'_>],
-    out: &mut Vec<Finding>,
-) {
+/// The `any CAPABILITY` steps among `steps` whose providers are never authorized.
+pub fn unfillable_any(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
     let plan = space.plan;
     for st in steps {
         if let Target::Any(cap) = st.step.target {
@@ -121,67 +117,69 @@ pub fn check(
             }
         }
     }
-    for (i, it) in plan.intents.iter().enumerate() {
-        let mut reasons = Vec::new();
-        let mut dispatches = false;
-        for (a, arm) in it.route.arms.iter().enumerate() {
-            let n = a + 1;
-            if reach
-                .get(i)
-                .and_then(|r| r.get(a))
-                .is_none_or(Region::is_empty)
-            {
-                reasons.push(format!("arm {n} is never taken"));
-                continue;
-            }
-            match &arm.action {
-                Action::Deny { .. } => reasons.push(format!("arm {n} denies")),
-                Action::Clarify { .. } => reasons.push(format!("arm {n} asks to clarify")),
-                Action::Escalate { humans, .. } => {
-                    let who: Vec<String> = humans
-                        .iter()
-                        .filter_map(|h| plan.humans.get(*h as usize).map(|x| x.name.clone()))
-                        .collect();
-                    reasons.push(format!("arm {n} escalates to {}", who.join(", ")));
-                }
-                Action::Pass | Action::Redact { .. } => {
-                    reasons.push(format!("arm {n} is not a route action"))
-                }
-                Action::Dispatch { .. } | Action::Plan { .. } => {
-                    let mine: Vec<&StepAt<'_>> = steps
-                        .iter()
-                        .filter(|s| s.intent == i as IntentId && s.arm == a)
-                        .collect();
-                    if let Some((st, why)) = mine
-                        .iter()
-                        .find_map(|s| unfillable(space, s).map(|w| (s, w)))
-                    {
-                        reasons.push(format!(
-                            "arm {n}: no agent can take step `{}` ({})",
-                            st.step.name,
-                            why.join("; ")
-                        ));
-                    } else if let Some((st, ids)) = mine
-                        .iter()
-                        .find_map(|s| always_escalates(space, s).map(|w| (s, w)))
-                    {
-                        reasons.push(format!(
-                            "arm {n}: every agent that can take step `{}` triggers {}",
-                            st.step.name,
-                            ids.join(", ")
-                        ));
-                    } else {
-                        dispatches = true;
-                        break;
-                    }
-                }
-            }
+}
+
+/// Whether intent `i` is over-aligned, given the region each of its arms is taken in
+/// (`reach`) and its steps.
+pub fn over_aligned(
+    space: &Space<'_>,
+    i: IntentId,
+    reach: &[Region],
+    steps: &[StepAt<'_>],
+) -> Option<Finding> {
+    let plan = space.plan;
+    let it = plan.intents.get(i as usize)?;
+    let mut reasons = Vec::new();
+    let mut dispatches = false;
+    for (a, arm) in it.route.arms.iter().enumerate() {
+        let n = a + 1;
+        if reach.get(a).is_none_or(Region::is_empty) {
+            reasons.push(format!("arm {n} is never taken"));
+            continue;
         }
-        if !dispatches && !it.route.arms.is_empty() {
-            out.push(Finding::OverAligned {
-                intent: i as IntentId,
-                reasons,
-            });
+        match &arm.action {
+            Action::Deny { .. } => reasons.push(format!("arm {n} denies")),
+            Action::Clarify { .. } => reasons.push(format!("arm {n} asks to clarify")),
+            Action::Escalate { humans, .. } => {
+                let who: Vec<String> = humans
+                    .iter()
+                    .filter_map(|h| plan.humans.get(*h as usize).map(|x| x.name.clone()))
+                    .collect();
+                reasons.push(format!("arm {n} escalates to {}", who.join(", ")));
+            }
+            Action::Pass | Action::Redact { .. } => {
+                reasons.push(format!("arm {n} is not a route action"))
+            }
+            Action::Dispatch { .. } | Action::Plan { .. } => {
+                let mine: Vec<&StepAt<'_>> = steps
+                    .iter()
+                    .filter(|s| s.intent == i && s.arm == a)
+                    .collect();
+                if let Some((st, why)) = mine
+                    .iter()
+                    .find_map(|s| unfillable(space, s).map(|w| (s, w)))
+                {
+                    reasons.push(format!(
+                        "arm {n}: no agent can take step `{}` ({})",
+                        st.step.name,
+                        why.join("; ")
+                    ));
+                } else if let Some((st, ids)) = mine
+                    .iter()
+                    .find_map(|s| always_escalates(space, s).map(|w| (s, w)))
+                {
+                    reasons.push(format!(
+                        "arm {n}: every agent that can take step `{}` triggers {}",
+                        st.step.name,
+                        ids.join(", ")
+                    ));
+                } else {
+                    dispatches = true;
+                    break;
+                }
+            }
         }
     }
+    (!dispatches && !it.route.arms.is_empty())
+        .then_some(Finding::OverAligned { intent: i, reasons })
 }

@@ -6,13 +6,14 @@
 use super::policy::{SiteRegions, StepAt};
 use super::region::{Cube, Region};
 use super::{Finding, Space};
-use intent_runtime::plan::RuleKind;
-use std::collections::HashSet;
+use intent_runtime::plan::{Plan, RuleKind};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
-/// What one rule did across all sites.
-#[derive(Default)]
-struct Tally {
+/// What one rule did across sites: at one site, at the sites of one intent, or across all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
     /// Some site where the rule has an effect (or where the analysis could not tell).
     alive: bool,
     /// Some site where the rule's condition holds where it could matter.
@@ -20,13 +21,69 @@ struct Tally {
     /// Some site where it survives the forbids (permits only).
     beats_forbids: bool,
     by: Vec<usize>,
+    /// Not looked at here, since it was alive at a site analysed before in the same batch:
+    /// it is alive anyway when the batch is combined, but a part kept for later is not
+    /// complete for it (see `Memo`).
+    skipped: bool,
 }
 
+impl Tally {
+    /// Adds what the rule did at other sites: a rule is reported only when it is alive at
+    /// none, so the flags are "at some site" and `by` collects, in order of first mention.
+    pub fn merge(&mut self, o: &Tally) {
+        self.alive |= o.alive;
+        self.applies |= o.applies;
+        self.beats_forbids |= o.beats_forbids;
+        self.skipped |= o.skipped;
+        for k in &o.by {
+            if !self.by.contains(k) {
+                self.by.push(*k);
+            }
+        }
+    }
+
+    /// Whether the rule does nothing at the sites tallied, though some of them did not look
+    /// at it (`skipped`): those must be looked at again before anything is reported.
+    pub fn incomplete(&self) -> bool {
+        self.skipped && !self.alive
+    }
+
+    /// Whether the rule has an effect at some site (or the analysis could not tell).
+    pub fn is_alive(&self) -> bool {
+        self.alive
+    }
+
+    /// Counts the rule alive (at a site that makes no claim about it).
+    pub fn mark_alive(&mut self) {
+        self.alive = true;
+    }
+
+    /// Whether some site did not look at the rule.
+    pub fn skipped(&self) -> bool {
+        self.skipped
+    }
+}
+
+/// The tallies of the rules one site says something about.
+type SiteTally = Vec<(usize, Tally)>;
+
+/// A new tally for rule `k` at a site: a rule is among a site's permits or its escalation
+/// rules at most once, and `at_site` looks at each once.
+fn push(tally: &mut SiteTally, k: usize) -> &mut Tally {
+    tally.push((k, Tally::default()));
+    let last = tally.len() - 1;
+    &mut tally[last].1
+}
+
+/// Adds to `by` the rules of `rules` (each rule at most once there) whose regions meet `r`.
 fn note(by: &mut Vec<usize>, rules: &[(usize, Rc<Region>)], r: &Region) {
     // Rules whose regions are one shared value meet `r` alike: asked once per value.
     let mut asked: Vec<(*const Region, bool)> = Vec::new();
+    // A site's tally starts empty: then no rule of `rules` can be in `by` already, and
+    // looking (linear in `by`, for each of the ~40 forbids of a site) was most of the cost.
+    let fresh = by.is_empty();
     for (k, x) in rules {
-        if by.contains(k) {
+        if !fresh && by.contains(k) {
             continue;
         }
         let at = Rc::as_ptr(x);
@@ -66,10 +123,68 @@ fn distinct(rules: &[(usize, Rc<Region>)]) -> impl Iterator<Item = &Cube> {
         .flat_map(|(_, r)| &r.cubes)
 }
 
-pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
-    let plan = space.plan;
-    let d = &space.domains;
-    let mut tally: Vec<Tally> = plan.rules.iter().map(|_| Tally::default()).collect();
+/// What one site says about the rules, worked out once per batch.
+pub struct SiteSays {
+    site: Rc<SiteRegions>,
+    tally: SiteTally,
+    overflow: Overflow,
+    /// Which rules cover a rule that does nothing here, left for later ([`resolve`]).
+    notes: Vec<Note>,
+}
+
+/// Which of a site's lists of rules a [`Note`] reads.
+#[derive(Clone, Copy)]
+enum List {
+    Forbids,
+    /// The first `n` permits.
+    Permits(usize),
+    /// The first `n` escalation rules.
+    Escalates(usize),
+}
+
+/// The rules of `list` whose regions meet `r` cover rule `rule` at a site. Worked out only
+/// for a rule that may be reported (alive nowhere in the batch): for most rules that is
+/// never, and at ~40 forbids a site it was most of the cost.
+struct Note {
+    rule: usize,
+    list: List,
+    r: Rc<Region>,
+}
+
+impl SiteSays {
+    fn list(&self, l: List) -> &[(usize, Rc<Region>)] {
+        let s = &self.site;
+        match l {
+            List::Forbids => &s.forbids,
+            List::Permits(n) => s.permits.get(..n).unwrap_or_default(),
+            List::Escalates(n) => s.escalates.get(..n).unwrap_or_default(),
+        }
+    }
+}
+
+/// What the rules did at the sites of one intent.
+pub struct IntentTally {
+    /// By rule.
+    pub rules: Vec<(usize, Tally)>,
+    /// The rules past the limit of one of its sites.
+    pub overflow: Vec<Overflow>,
+    /// Its sites, each once, in order.
+    pub sites: Vec<Rc<SiteSays>>,
+}
+
+/// What the rules did at the sites of `steps` (one intent's), by rule, with those sites. A
+/// site shared with other intents' steps is worked out once per batch (`done`, by address).
+/// With `alive` (by rule: alive at some site of the batch so far), a rule alive already is
+/// not looked at again (`Tally::skipped`): nothing more can be learnt about it in this batch.
+pub fn tally(
+    space: &Space<'_>,
+    steps: &[StepAt<'_>],
+    done: &mut HashMap<*const SiteRegions, Rc<SiteSays>>,
+    mut alive: Option<&mut Vec<bool>>,
+) -> IntentTally {
+    let mut out: Vec<(usize, Tally)> = Vec::new();
+    let mut overflow = Vec::new();
+    let mut sites = Vec::new();
     // A site shared by several steps says the same thing each time: looked at once.
     let mut seen: HashSet<*const SiteRegions> = HashSet::new();
     for st in steps {
@@ -77,81 +192,163 @@ pub fn check(space: &Space<'_>, steps: &[StepAt<'_>], out: &mut Vec<Finding>) {
             if !seen.insert(Rc::as_ptr(s)) {
                 continue;
             }
-            // Rules past the site's limit: no claim about them.
-            for k in &s.overflow {
-                if let Some(t) = tally.get_mut(*k) {
-                    t.alive = true;
+            let here = done.entry(Rc::as_ptr(s)).or_insert_with(|| {
+                let skip = alive.as_deref().map(Vec::as_slice).unwrap_or_default();
+                let (tally, notes) = at_site(space, s, skip);
+                if let Some(alive) = alive.as_mut() {
+                    let now = tally.iter().filter(|(_, t)| t.alive).map(|(k, _)| k);
+                    for k in now.chain(&s.overflow) {
+                        if let Some(flag) = alive.get_mut(*k) {
+                            *flag = true;
+                        }
+                    }
                 }
+                Rc::new(SiteSays {
+                    site: Rc::clone(s),
+                    tally,
+                    overflow: s.overflow.as_slice().into(),
+                    notes,
+                })
+            });
+            out.extend(here.tally.iter().cloned());
+            if !here.overflow.is_empty() {
+                overflow.push(Arc::clone(&here.overflow));
             }
-            if !s.cleared && !s.permits.is_empty() {
-                for (n, (k, p)) in s.permits.iter().enumerate() {
-                    let Some(t) = tally.get_mut(*k) else { continue };
-                    // A rule alive at some site is never reported: nothing more to learn.
-                    if t.alive {
-                        continue;
-                    }
-                    t.applies = true;
-                    // A forbid covers the whole site, so every permit's region.
-                    if s.closed {
-                        note(&mut t.by, &s.forbids, p);
-                        continue;
-                    }
-                    let forbids = s.forbidden.iter().flat_map(|r| &r.cubes);
-                    let Some(rest) = Region::minus(p.cubes.clone(), forbids, d) else {
-                        t.alive = true;
-                        continue;
-                    };
-                    if rest.is_empty() {
-                        note(&mut t.by, &s.forbids, p);
-                        continue;
-                    }
-                    t.beats_forbids = true;
-                    let earlier = s.permits.get(..n).unwrap_or_default();
-                    if among(earlier, p) {
-                        note(&mut t.by, earlier, &rest);
-                        continue;
-                    }
-                    match Region::minus(rest.cubes.clone(), distinct(earlier), d) {
-                        Some(r) if r.is_empty() => note(&mut t.by, earlier, &rest),
-                        _ => t.alive = true,
-                    }
-                }
+            sites.push(Rc::clone(here));
+        }
+    }
+    // By rule, each rule's tallies merged in the order of the sites (the sort is stable).
+    out.sort_by_key(|(k, _)| *k);
+    let mut merged: Vec<(usize, Tally)> = Vec::with_capacity(out.len());
+    for (k, t) in out {
+        match merged.last_mut() {
+            Some((j, all)) if *j == k => all.merge(&t),
+            _ => merged.push((k, t)),
+        }
+    }
+    IntentTally {
+        rules: merged,
+        overflow,
+        sites,
+    }
+}
+
+/// Works out `by` for the rules of `part` (one intent's tally over `sites`) that `dead`
+/// marks (alive nowhere in the batch, so possibly reported), from the sites' notes.
+pub fn resolve(part: &mut [(usize, Tally)], sites: &[Rc<SiteSays>], dead: &[bool]) {
+    let is_dead = |k: usize| dead.get(k) == Some(&true);
+    if !part.iter().any(|(k, t)| t.skipped && is_dead(*k)) {
+        return;
+    }
+    // In the order of the sites, as if every note had been worked out at once.
+    let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for said in sites {
+        for n in said.notes.iter().filter(|n| is_dead(n.rule)) {
+            note(by.entry(n.rule).or_default(), said.list(n.list), &n.r);
+        }
+    }
+    for (k, t) in part.iter_mut().filter(|(k, _)| is_dead(*k)) {
+        t.by = by.remove(k).unwrap_or_default();
+        t.skipped = false;
+    }
+}
+
+/// The rules past a site's limit (`SiteRegions::overflow`), alive there; shared by every
+/// intent the site serves, since there may be hundreds.
+pub type Overflow = Arc<[usize]>;
+
+/// What the rules do at one site; those `skip` marks (alive at another site of the batch)
+/// are not looked at, and counted `skipped`, and so is every rule with a note.
+fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool]) -> (SiteTally, Vec<Note>) {
+    let d = &space.domains;
+    let mut tally = SiteTally::new();
+    let mut notes = Vec::new();
+    let mut defer = |t: &mut Tally, rule: usize, list: List, r: Rc<Region>| {
+        t.skipped = true;
+        notes.push(Note { rule, list, r });
+    };
+    let leaves = |k: usize| skip.get(k) == Some(&true);
+    for (k, _) in s.permits.iter().chain(&s.escalates) {
+        if leaves(*k) {
+            push(&mut tally, *k).skipped = true;
+        }
+    }
+    if !s.cleared && !s.permits.is_empty() {
+        for (n, (k, p)) in s.permits.iter().enumerate() {
+            if leaves(*k) {
+                continue;
             }
-            let Some(allowed) = &s.allowed else {
-                for (k, _) in &s.escalates {
-                    if let Some(t) = tally.get_mut(*k) {
-                        t.alive = true;
-                    }
-                }
+            let t = push(&mut tally, *k);
+            // A rule alive at some site is never reported: nothing more to learn.
+            if t.alive {
+                continue;
+            }
+            t.applies = true;
+            // A forbid covers the whole site, so every permit's region.
+            if s.closed {
+                defer(t, *k, List::Forbids, Rc::clone(p));
+                continue;
+            }
+            let forbids = s.forbidden.iter().flat_map(|r| &r.cubes);
+            let Some(rest) = Region::minus(p.cubes.clone(), forbids, d) else {
+                t.alive = true;
                 continue;
             };
-            for (n, (k, e)) in s.escalates.iter().enumerate() {
-                let Some(t) = tally.get_mut(*k) else { continue };
-                if t.alive {
-                    continue;
-                }
-                // Too large to build: no claim about this rule.
-                let Some(here) = e.intersect(allowed) else {
-                    t.applies = true;
-                    t.alive = true;
-                    continue;
-                };
-                if here.is_empty() {
-                    continue;
-                }
-                t.applies = true;
-                let earlier = s.escalates.get(..n).unwrap_or_default();
-                if among(earlier, e) {
-                    note(&mut t.by, earlier, &here);
-                    continue;
-                }
-                match Region::minus(here.cubes.clone(), distinct(earlier), d) {
-                    Some(r) if r.is_empty() => note(&mut t.by, earlier, &here),
-                    _ => t.alive = true,
-                }
+            if rest.is_empty() {
+                defer(t, *k, List::Forbids, Rc::clone(p));
+                continue;
+            }
+            t.beats_forbids = true;
+            let earlier = s.permits.get(..n).unwrap_or_default();
+            if among(earlier, p) {
+                defer(t, *k, List::Permits(n), Rc::new(rest));
+                continue;
+            }
+            match Region::minus(rest.cubes.clone(), distinct(earlier), d) {
+                Some(r) if r.is_empty() => defer(t, *k, List::Permits(n), Rc::new(rest)),
+                _ => t.alive = true,
             }
         }
     }
+    let Some(allowed) = &s.allowed else {
+        for (k, _) in s.escalates.iter().filter(|(k, _)| !leaves(*k)) {
+            push(&mut tally, *k).alive = true;
+        }
+        return (tally, notes);
+    };
+    for (n, (k, e)) in s.escalates.iter().enumerate() {
+        if leaves(*k) {
+            continue;
+        }
+        let t = push(&mut tally, *k);
+        if t.alive {
+            continue;
+        }
+        // Too large to build: no claim about this rule.
+        let Some(here) = e.intersect(allowed) else {
+            t.applies = true;
+            t.alive = true;
+            continue;
+        };
+        if here.is_empty() {
+            continue;
+        }
+        t.applies = true;
+        let earlier = s.escalates.get(..n).unwrap_or_default();
+        if among(earlier, e) {
+            defer(t, *k, List::Escalates(n), Rc::new(here));
+            continue;
+        }
+        match Region::minus(here.cubes.clone(), distinct(earlier), d) {
+            Some(r) if r.is_empty() => defer(t, *k, List::Escalates(n), Rc::new(here)),
+            _ => t.alive = true,
+        }
+    }
+    (tally, notes)
+}
+
+/// The rules that do nothing, from what each did across every intent's sites.
+pub fn report(plan: &Plan, tally: Vec<Tally>, out: &mut Vec<Finding>) {
     for (k, (rule, t)) in plan.rules.iter().zip(tally).enumerate() {
         if t.alive {
             continue;

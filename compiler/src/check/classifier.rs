@@ -10,7 +10,7 @@
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
 use crate::syntax::ast::Span;
-use intent_runtime::classifier::report::report_with;
+use intent_runtime::classifier::report::outcomes_with;
 use intent_runtime::classifier::{Builtin, Fitted};
 use intent_runtime::plan::{Plan, SrcId};
 use std::sync::Arc;
@@ -30,9 +30,14 @@ pub(super) fn indistinct(
         return Vec::new();
     }
     let classifier = Builtin::with_index(Arc::clone(&fitted.index), &plan.classifier);
-    let r = report_with(plan, &classifier, &fitted.held);
+    let outcomes = outcomes_with(plan, &classifier, &fitted.held);
+    // Examples of each intent.
+    let mut totals = vec![0usize; plan.intents.len()];
     let mut confusions: Vec<(u32, u32, usize)> = Vec::new();
-    for o in &r.outcomes {
+    for o in &outcomes {
+        if let Some(t) = totals.get_mut(o.intent as usize) {
+            *t += 1;
+        }
         let Some((p, c)) = o.predicted.filter(|_| !o.correct()) else {
             continue;
         };
@@ -51,7 +56,7 @@ pub(super) fn indistinct(
         else {
             continue;
         };
-        let total = r.per_intent.get(*a as usize).map_or(0, |p| p.0);
+        let total = totals.get(*a as usize).copied().unwrap_or(0);
         // Most of at least two examples, and this pair is the worst for `a` (sorted first).
         let worst = confusions.iter().find(|c| c.0 == *a).map(|c| c.1) == Some(*b);
         if total < 2 || 2 * n <= total || !worst {

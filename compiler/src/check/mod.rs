@@ -83,8 +83,14 @@ impl<'w, 'a> Checker<'w, 'a> {
 /// changes.
 pub type Fit<'f> = &'f dyn Fn(&[plan::Intent]) -> Arc<Fitted>;
 
-/// Checks the workspace and lowers it to a plan (without its Cedar part and hash).
-pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>, fit_of: Fit<'_>) -> Checked {
+/// Checks the workspace and lowers it to a plan (without its Cedar part and hash). The
+/// decision-space analysis reuses what `memo` kept of the intents an edit did not change.
+pub fn check(
+    ws: &Workspace<'_>,
+    diags: &mut Vec<Diagnostic>,
+    fit_of: Fit<'_>,
+    memo: &mut analysis::Memo,
+) -> Checked {
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
     let lines = ws.files.iter().map(|f| Lines::new(f.text)).collect();
@@ -162,7 +168,7 @@ pub fn check(ws: &Workspace<'_>, diags: &mut Vec<Diagnostic>, fit_of: Fit<'_>) -
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
     if let Some(p) = &plan {
-        let findings = analysis::analyze(p);
+        let findings = memo.analyze(p);
         let place = |(file, span): (usize, Span)| (t.path(file).to_string(), span);
         let src = |s: SrcId| spans.get(s as usize).copied().map(place);
         let route = |i: plan::IntentId| route_heads.get(&i).copied().map(place);

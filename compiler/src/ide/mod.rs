@@ -150,7 +150,7 @@ impl Host {
                     }
                     set
                 }
-                None => SourceSet::new(&self.db, members),
+                None => SourceSet::with_files(&self.db, members),
             };
             meshes.insert(root, set);
         }

@@ -74,21 +74,7 @@ pub fn report(plan: &Plan, classifier: &Builtin) -> Report {
 /// As [`report`], from the examples already scored without themselves (by
 /// `Builtin::fit_held`, on the same intents).
 pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Report {
-    let floor = plan.classifier.floor.unwrap_or(0.0);
-    let outcomes: Vec<Outcome> = held
-        .iter()
-        .map(|h| {
-            let c = classifier.calibrate(&h.scores);
-            Outcome {
-                intent: h.intent,
-                example: h.example,
-                predicted: c
-                    .best()
-                    .filter(|b| b.score > 0.0 && b.score >= floor)
-                    .map(|b| (b.intent, b.score)),
-            }
-        })
-        .collect();
+    let outcomes = outcomes_with(plan, classifier, held);
     let mut per_intent = vec![(0, 0); plan.intents.len()];
     let mut confusions: Vec<(IntentId, IntentId, usize)> = Vec::new();
     for o in &outcomes {
@@ -109,17 +95,23 @@ pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Repor
         .map(|o| (o.confidence(), o.correct()))
         .collect();
     let (bins, ece) = reliability(&scored);
+    // The confidences each intent was predicted with, in example order: one pass, not one
+    // per intent.
+    let mut taken: Vec<Vec<f64>> = vec![Vec::new(); plan.intents.len()];
+    for (p, c) in outcomes.iter().filter_map(|o| o.predicted) {
+        if let Some(t) = taken.get_mut(p as usize) {
+            t.push(c);
+        }
+    }
     let routes = plan
         .intents
         .iter()
+        .zip(&taken)
         .enumerate()
-        .filter(|(_, it)| !it.route.arms.is_empty())
-        .map(|(i, it)| {
+        .filter(|(_, (it, _))| !it.route.arms.is_empty())
+        .map(|(i, (it, taken))| {
             let mut shares: Vec<ArmShare> = Vec::new();
-            for o in &outcomes {
-                let Some((_, c)) = o.predicted.filter(|(p, _)| *p as usize == i) else {
-                    continue;
-                };
+            for &c in taken {
                 let arm = arm_for(&it.route.arms, c);
                 match shares.iter_mut().find(|s| s.arm == arm) {
                     Some(s) => s.texts += 1,
@@ -138,6 +130,25 @@ pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Repor
         ece,
         routes,
     }
+}
+
+/// What the classifier (`classifier`, fitted to `plan`'s examples) answers for each held-out
+/// example (`Builtin::fit_held`), below the plan's confidence floor counting as no answer.
+pub fn outcomes_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Vec<Outcome> {
+    let floor = plan.classifier.floor.unwrap_or(0.0);
+    held.iter()
+        .map(|h| {
+            let c = classifier.calibrate(&h.scores);
+            Outcome {
+                intent: h.intent,
+                example: h.example,
+                predicted: c
+                    .best()
+                    .filter(|b| b.score > 0.0 && b.score >= floor)
+                    .map(|b| (b.intent, b.score)),
+            }
+        })
+        .collect()
 }
 
 /// The reliability table of (confidence, correct) pairs and its expected calibration error:
