@@ -93,8 +93,12 @@ pub struct Prepared<'p> {
 /// may hold for it.
 pub struct Rules<'p> {
     pub(super) rules: Vec<Prepared<'p>>,
-    /// Per agent, as a set of rule indexes.
-    by_agent: Vec<Bits>,
+    /// Per rule, its agent-only parts.
+    agent_checks: Vec<Vec<&'p Expr>>,
+    classes: Classes,
+    /// Per agent, as a set of rule indexes; worked out when a site first asks, since an
+    /// analysis after an edit looks at the sites of a few agents only.
+    by_agent: Vec<Option<Bits>>,
     /// The forbids, the permits and the escalation rules, as sets of rule indexes.
     kinds: [Bits; 3],
     /// Per distinct set of data classes, whether each rule's data parts may hold.
@@ -116,7 +120,12 @@ impl Rules<'_> {
     ) -> [Vec<usize>; 2] {
         let none = Bits::default();
         let ok = self.data_ok(space, data).clone();
-        let mine = self.by_agent.get(g as usize).unwrap_or(&none);
+        self.agent_ok(space, g);
+        let mine = self
+            .by_agent
+            .get(g as usize)
+            .and_then(Option::as_ref)
+            .unwrap_or(&none);
         let [forbids, permits, escalates] = &self.kinds;
         let both = ok.and(mine);
         let first = if cleared {
@@ -125,6 +134,46 @@ impl Rules<'_> {
             both.and(&forbids.or(permits))
         };
         [first.indexes(), both.and(escalates).indexes()]
+    }
+
+    /// Works out, once, the rules whose agent-only parts may hold for agent `g`: for each set
+    /// of attributes rules read, those that hold for `g`'s class, decided for the first agent
+    /// of the class when one of its agents is first asked about. A fault (or an unexpected
+    /// type) keeps a rule in play: only a sure "false" drops it.
+    fn agent_ok(&mut self, space: &Space<'_>, g: AgentId) {
+        let plan = space.plan;
+        let Some(slot @ None) = self.by_agent.get_mut(g as usize) else {
+            return;
+        };
+        let mut bits = Bits::new(self.rules.len());
+        for set in &mut self.classes.sets {
+            let Some(&c) = set.class_of.get(g as usize) else {
+                continue;
+            };
+            if set.holds.is_empty() {
+                set.holds = vec![None; set.firsts.len()];
+            }
+            let Some(known) = set.holds.get_mut(c) else {
+                continue;
+            };
+            let holds = known.get_or_insert_with(|| {
+                let at = Site {
+                    intent: u32::MAX,
+                    agent: set.firsts.get(c).and_then(|a| plan.agents.get(*a)),
+                    data: &[],
+                };
+                let mut holds = Bits::new(bits.len());
+                for &k in &set.rules {
+                    let parts = self.agent_checks.get(k).map_or(&[][..], Vec::as_slice);
+                    if parts.iter().all(|p| space.at_site(p, at) != Some(false)) {
+                        holds.set(k);
+                    }
+                }
+                holds
+            });
+            bits = bits.or(holds);
+        }
+        *slot = Some(bits);
     }
 
     /// The rules whose data-only parts may hold for a step handling `data`.
@@ -158,7 +207,6 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
         agent: None,
         data: &[],
     };
-    let mut by_agent: Vec<Bits> = vec![Bits::new(plan.rules.len()); plan.agents.len()];
     let mut kinds: [Bits; 3] = std::array::from_fn(|_| Bits::new(plan.rules.len()));
     for (k, rule) in plan.rules.iter().enumerate() {
         let [forbids, permits, escalates] = &mut kinds;
@@ -170,11 +218,11 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
         }
     }
     let mut classes = Classes::default();
+    let mut agent_checks = Vec::with_capacity(plan.rules.len());
     let rules = plan
         .rules
         .iter()
-        .enumerate()
-        .map(|(k, rule)| {
+        .map(|rule| {
             let mut parts = Vec::new();
             if let Some(w) = &rule.when {
                 conjuncts(w, &mut parts);
@@ -204,30 +252,16 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
                     space.lower(&Expr::And { all }, true, none)
                 }
             };
-            // A fault (or an unexpected type) keeps the rule in play: only a sure "false" drops it.
-            // Decided once per class of agents alike in every attribute the parts read.
+            // Whether the agent parts may hold is decided per agent when a site first asks
+            // (`Rules::at`), once per class of agents alike in every attribute they read.
             if rule.kind != RuleKind::RequireAudit {
                 let attrs = agent_parts.iter().fold(0, |m, p| m | attributes(p));
-                let (class_of, firsts) = classes.of(plan, attrs);
-                let holds: Vec<bool> = firsts
-                    .iter()
-                    .map(|a| {
-                        let at = Site {
-                            intent: u32::MAX,
-                            agent: plan.agents.get(*a),
-                            data: &[],
-                        };
-                        agent_parts
-                            .iter()
-                            .all(|p| space.at_site(p, at) != Some(false))
-                    })
-                    .collect();
-                for (c, bits) in class_of.iter().zip(by_agent.iter_mut()) {
-                    if holds.get(*c).copied().unwrap_or(true) {
-                        bits.set(k);
-                    }
+                let set = classes.of(plan, attrs);
+                if let Some(set) = classes.sets.get_mut(set) {
+                    set.rules.push(agent_checks.len());
                 }
             }
+            agent_checks.push(agent_parts);
             let unless_fails = match &rule.unless {
                 None => Some(Region::empty()),
                 Some(u) => {
@@ -246,7 +280,9 @@ pub fn prepare<'p>(space: &mut Space<'p>) -> Rules<'p> {
         .collect();
     Rules {
         rules,
-        by_agent,
+        agent_checks,
+        classes,
+        by_agent: vec![None; plan.agents.len()],
         kinds,
         by_data: HashMap::new(),
         none: Bits::default(),
@@ -293,12 +329,29 @@ fn attributes(e: &Expr) -> u8 {
 /// handful of regions, so a rule's agent parts are evaluated ~100 times, not 1,000).
 #[derive(Default)]
 struct Classes {
-    by_attributes: HashMap<u8, (Vec<usize>, Vec<usize>)>,
+    sets: Vec<ClassSet>,
+    by_attributes: HashMap<u8, usize>,
+}
+
+/// The classes of agents alike in one set of attributes.
+struct ClassSet {
+    /// Each agent's class.
+    class_of: Vec<usize>,
+    /// The first agent of each class.
+    firsts: Vec<usize>,
+    /// The rules whose agent parts read these attributes.
+    rules: Vec<usize>,
+    /// Per class, once asked: which of `rules` may hold for its agents.
+    holds: Vec<Option<Bits>>,
 }
 
 impl Classes {
-    fn of(&mut self, plan: &Plan, attrs: u8) -> (&[usize], &[usize]) {
-        let (class_of, firsts) = self.by_attributes.entry(attrs).or_insert_with(|| {
+    /// The classes of agents alike in `attrs`, as an index into `sets`.
+    fn of(&mut self, plan: &Plan, attrs: u8) -> usize {
+        if let Some(at) = self.by_attributes.get(&attrs) {
+            return *at;
+        }
+        let set = {
             let mut ids: HashMap<String, usize> = HashMap::new();
             let mut class_of = Vec::with_capacity(plan.agents.len());
             let mut firsts = Vec::new();
@@ -310,9 +363,16 @@ impl Classes {
                 }
                 class_of.push(c);
             }
-            (class_of, firsts)
-        });
-        (class_of, firsts)
+            ClassSet {
+                class_of,
+                firsts,
+                rules: Vec::new(),
+                holds: Vec::new(),
+            }
+        };
+        self.sets.push(set);
+        self.by_attributes.insert(attrs, self.sets.len() - 1);
+        self.sets.len() - 1
     }
 }
 
@@ -350,6 +410,11 @@ struct Bits(Vec<u64>);
 impl Bits {
     fn new(n: usize) -> Bits {
         Bits(vec![0; n.div_ceil(64)])
+    }
+
+    /// How many rules it can hold.
+    fn len(&self) -> usize {
+        self.0.len() * 64
     }
 
     fn set(&mut self, k: usize) {

@@ -10,10 +10,8 @@
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
 use crate::syntax::ast::Span;
-use intent_runtime::classifier::report::outcomes_with;
-use intent_runtime::classifier::{Builtin, Fitted};
+use intent_runtime::classifier::Fitted;
 use intent_runtime::plan::{Plan, SrcId};
-use std::sync::Arc;
 
 /// The confidence above which a wrong answer counts as a confusion: more than a text that
 /// shares only common words with the mesh can get.
@@ -29,24 +27,27 @@ pub(super) fn indistinct(
     if plan.intents.iter().all(|i| i.examples.len() < 2) {
         return Vec::new();
     }
-    let classifier = Builtin::with_index(Arc::clone(&fitted.index), &plan.classifier);
-    let outcomes = outcomes_with(plan, &classifier, &fitted.held);
-    // Examples of each intent.
+    let floor = plan.classifier.floor.unwrap_or(0.0);
+    // Examples of each intent, and the confident wrong answers as (intent, taken for).
     let mut totals = vec![0usize; plan.intents.len()];
-    let mut confusions: Vec<(u32, u32, usize)> = Vec::new();
-    for o in &outcomes {
+    let mut wrong: Vec<(u32, u32)> = Vec::new();
+    for o in &fitted.answers {
         if let Some(t) = totals.get_mut(o.intent as usize) {
             *t += 1;
         }
-        let Some((p, c)) = o.predicted.filter(|_| !o.correct()) else {
-            continue;
-        };
-        if c <= CONFIDENT {
-            continue;
+        match o.predicted {
+            Some((p, c)) if p != o.intent && c >= floor && c > CONFIDENT => {
+                wrong.push((o.intent, p))
+            }
+            _ => {}
         }
-        match confusions.iter_mut().find(|x| x.0 == o.intent && x.1 == p) {
-            Some(x) => x.2 += 1,
-            None => confusions.push((o.intent, p, 1)),
+    }
+    wrong.sort_unstable();
+    let mut confusions: Vec<(u32, u32, usize)> = Vec::new();
+    for (a, b) in wrong {
+        match confusions.last_mut() {
+            Some(x) if (x.0, x.1) == (a, b) => x.2 += 1,
+            _ => confusions.push((a, b, 1)),
         }
     }
     confusions.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));

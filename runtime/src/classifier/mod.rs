@@ -76,6 +76,9 @@ pub struct Fitted {
     pub calibration: Calibration,
     pub index: Arc<Index>,
     pub held: Vec<calibrate::HeldOut>,
+    /// What the fitted classifier answers for each of `held`, with no floor: worked out
+    /// once per fit for the checks that read it (W0007).
+    pub answers: Vec<report::Outcome>,
 }
 
 impl std::fmt::Debug for Builtin {
@@ -127,11 +130,17 @@ impl Builtin {
     pub fn fit_held<'e>(
         evidence: impl IntoIterator<Item = (Option<&'e str>, &'e [String])>,
     ) -> Fitted {
-        let index = Index::new(evidence);
+        let index = Arc::new(Index::new(evidence));
         let held = calibrate::leave_one_out(&index);
+        let calibration = calibrate::fit(&held);
+        let fitted = Builtin {
+            index: Arc::clone(&index),
+            calibration,
+        };
         Fitted {
-            calibration: calibrate::fit(&held),
-            index: Arc::new(index),
+            answers: report::outcomes(&fitted, &held, 0.0),
+            calibration,
+            index,
             held,
         }
     }

@@ -74,7 +74,7 @@ pub fn report(plan: &Plan, classifier: &Builtin) -> Report {
 /// As [`report`], from the examples already scored without themselves (by
 /// `Builtin::fit_held`, on the same intents).
 pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Report {
-    let outcomes = outcomes_with(plan, classifier, held);
+    let outcomes = outcomes(classifier, held, plan.classifier.floor.unwrap_or(0.0));
     let mut per_intent = vec![(0, 0); plan.intents.len()];
     let mut confusions: Vec<(IntentId, IntentId, usize)> = Vec::new();
     for o in &outcomes {
@@ -132,10 +132,9 @@ pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Repor
     }
 }
 
-/// What the classifier (`classifier`, fitted to `plan`'s examples) answers for each held-out
-/// example (`Builtin::fit_held`), below the plan's confidence floor counting as no answer.
-pub fn outcomes_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Vec<Outcome> {
-    let floor = plan.classifier.floor.unwrap_or(0.0);
+/// What `classifier` answers for each held-out example (`Builtin::fit_held`), an answer
+/// below `floor` counting as none.
+pub fn outcomes(classifier: &Builtin, held: &[HeldOut], floor: f64) -> Vec<Outcome> {
     held.iter()
         .map(|h| {
             let c = classifier.calibrate(&h.scores);
