@@ -71,10 +71,112 @@ fn an_edit_re_analyses_only_the_intents_it_changed() {
     assert_eq!(memo.analyze(&route), analysis::analyze(&route));
     assert_eq!(memo.analysed(), 1);
 
-    // An agent's trust (the rest of the plan): every intent.
+    // An agent's trust: the intents that may send it a step, not the others.
     let agent = plan_of(&edit_last(&text, " trust 0.5", " trust 0.6"));
     assert_eq!(memo.analyze(&agent), analysis::analyze(&agent));
-    assert_eq!(memo.analysed(), agent.intents.len());
+    let n = memo.analysed();
+    assert!(n > 0 && n < agent.intents.len(), "{n} intents analysed");
+
+    // A rule: every intent.
+    let rule = plan_of(&edit_last(&text, "agent.trust >= 0.", "agent.trust > 0."));
+    assert_eq!(memo.analyze(&rule), analysis::analyze(&rule));
+    assert_eq!(memo.analysed(), rule.intents.len());
+}
+
+/// A small mesh where each capability has one or two providers, so that one agent's trust,
+/// region or clearance decides whether a step can be taken: edits to it change findings.
+fn sharp_text() -> String {
+    let mut t = String::from(
+        "package demo\ndata pii\nhuman lead { channel \"slack:#lead\" }\n\
+         policy p {\n  forbid when agent.trust < 0.5 and data touches pii because \"low trust\"\n\
+         \x20 permit when agent.region == \"eu-west-1\"\n}\n",
+    );
+    // A route that reads the caller, which may be any agent: its arm is dead until some
+    // agent's trust passes 0.95.
+    t += "intent ask { requires c0 }\n\
+          route ask { when caller.trust > 0.95 => dispatch any c0  otherwise => escalate lead }\n";
+    for k in 0..8 {
+        let also = (k + 1) % 8;
+        t += &format!(
+            "capability c{k}\n\
+             agent a{k} {{ provides c{k}, c{also}  clearance pii  trust 0.9  region \"eu-west-1\" }}\n\
+             intent i{k} {{ requires c{k}  handles pii }}\n\
+             route i{k} {{ when confidence < 0.5 => escalate lead  otherwise => dispatch any c{k} }}\n"
+        );
+    }
+    t
+}
+
+/// Random edits to agents (trust, region, clearance) and routes, one after another, on the
+/// bench mesh and on [`sharp_text`]: after each, the memo's findings are a fresh analysis's.
+#[test]
+fn after_any_sequence_of_edits_the_memo_finds_what_a_fresh_analysis_finds() {
+    let mut changed = 0;
+    for (seed, text) in [(7, bench_text()), (11, sharp_text())] {
+        changed += edit_randomly(seed, text, 40);
+    }
+    // Edits that change what the analysis finds: a memo that missed one would be caught.
+    assert!(changed >= 5, "only {changed} edits changed the findings");
+}
+
+/// Applies `edits` random edits to `text`, checking the memo after each; how many changed
+/// the findings.
+fn edit_randomly(seed: u64, mut text: String, edits: usize) -> usize {
+    let mut rng = mesh::Rng(seed);
+    let mut memo = Memo::default();
+    let mut before = memo.analyze(&plan_of(&text));
+    let (mut reused, mut changed) = (0, 0);
+    for _ in 0..edits {
+        let lines: Vec<&str> = text.lines().collect();
+        let agents: Vec<usize> = (0..lines.len())
+            .filter(|i| lines[*i].starts_with("agent "))
+            .collect();
+        let line = lines[agents[rng.below(agents.len())]];
+        let edited = match rng.below(4) {
+            0 => {
+                let at = line.find(" trust 0.").unwrap() + " trust 0.".len();
+                // The extremes: below or above every threshold of the mesh's rules.
+                let trust = if rng.chance(50) { "01" } else { "99" };
+                format!("{}{trust}{}", &line[..at], &line[at + 2..])
+            }
+            1 => {
+                let at = line.find(" region \"").unwrap() + " region \"".len();
+                let end = at + line[at..].find('"').unwrap();
+                let region = rng.pick(&mesh::REGIONS);
+                format!("{}{region}{}", &line[..at], &line[end..])
+            }
+            2 => {
+                let at = line.find(" clearance ").unwrap() + " clearance ".len();
+                let end = at + line[at..].find("  ").unwrap();
+                let class = mesh::CLASSES[rng.below(mesh::CLASSES.len())];
+                format!("{}{class}{}", &line[..at], &line[end..])
+            }
+            _ => String::new(),
+        };
+        let next = if edited.is_empty() {
+            let (a, b) = if rng.chance(50) {
+                ("< 0.8 ", "< 0.7 ")
+            } else {
+                ("< 0.5 ", "< 0.6 ")
+            };
+            match text.find(a) {
+                Some(at) => format!("{}{b}{}", &text[..at], &text[at + a.len()..]),
+                None => continue,
+            }
+        } else {
+            text.replacen(line, &edited, 1)
+        };
+        let c = compile(&[Source::new("m.intent", next.as_str())], Stage::Check);
+        let Some(plan) = c.plan else { continue };
+        text = next;
+        let fresh = analysis::analyze(&plan);
+        assert_eq!(memo.analyze(&plan), fresh, "after {edited:?}");
+        reused += plan.intents.len() - memo.analysed();
+        changed += usize::from(fresh != before);
+        before = fresh;
+    }
+    assert!(reused > 0, "some parts were reused");
+    changed
 }
 
 /// A permit alive at one intent's site is not looked at again at the next intent's sites in

@@ -42,7 +42,7 @@ pub const QUICK: Size = Size {
 // Deterministic randomness
 
 /// xorshift64*: plenty for picking names and numbers, and the same on every machine.
-pub struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
     pub fn next(&mut self) -> u64 {

@@ -1,14 +1,17 @@
 //! The analysis's parts kept between checks of one mesh, so that a check after an edit
 //! re-analyses only the intents the edit changed.
 //!
-//! An intent's part is a function of the intent and of the rest of the plan (agents, rules,
-//! context, ...; everything but the intents, the source map, the hash and the Cedar part,
-//! which the analysis does not read). So a part is reused when both are equal to what they
-//! were: an edit inside one route re-analyses that intent alone, an edit to an agent or a
-//! rule re-analyses every intent, as it must. Reviews depend on the rest only.
+//! An intent's part is a function of the intent, of the agents it reads and of the rest of
+//! the plan (rules, context, capabilities, ...; not the source map, the hash or the Cedar
+//! part, which the analysis does not read). The agents it reads are the candidates of its
+//! steps ([`agents_read`]), or every agent when its route or a rule reads the caller (the
+//! caller may be any agent). Which agents provide which capability decides the candidates,
+//! so it belongs to the rest. A part is reused when all three are equal to what they were:
+//! an edit inside one route re-analyses that intent alone, an edit to one agent the intents
+//! that may send it a step, an edit to a rule every intent. Reviews read every agent.
 
 use super::{analyze_intents, combine, merge, Finding, IntentPart};
-use intent_runtime::plan::{Intent, IntentId, Plan};
+use intent_runtime::plan::{self, Action, AgentId, Expr, Intent, IntentId, Plan, Step};
 
 /// What the last analysis of one mesh found, by intent.
 #[derive(Default)]
@@ -17,6 +20,8 @@ pub struct Memo {
     rest: Option<Plan>,
     intents: Vec<Intent>,
     parts: Vec<IntentPart>,
+    /// Per intent, the agents its part read; `None`: every agent.
+    read: Vec<Option<Vec<AgentId>>>,
     reviews: Vec<Finding>,
     /// How many intents the last call analysed (the others were reused).
     analysed: usize,
@@ -41,21 +46,49 @@ impl Memo {
             return super::analyze(plan);
         }
         let same_rest = self.rest.as_ref().is_some_and(|r| same_rest(r, plan));
+        // Which agents changed (all, when anything else of the rest did).
+        let changed: Vec<bool> = match &self.rest {
+            Some(r) if same_rest => r
+                .agents
+                .iter()
+                .zip(&plan.agents)
+                .map(|(was, now)| was != now)
+                .collect(),
+            _ => vec![true; plan.agents.len()],
+        };
+        let any_agent = changed.iter().any(|c| *c);
+        let fresh_all = !same_rest || self.intents.len() != plan.intents.len();
         let which: Vec<IntentId> = (0..plan.intents.len())
-            .filter(|&i| !same_rest || self.intents.get(i) != plan.intents.get(i))
+            .filter(|&i| {
+                fresh_all
+                    || self.intents.get(i) != plan.intents.get(i)
+                    || match self.read.get(i) {
+                        Some(Some(read)) => read
+                            .iter()
+                            .any(|a| changed.get(*a as usize) != Some(&false)),
+                        _ => any_agent,
+                    }
+            })
             .map(|i| i as IntentId)
             .collect();
-        let (fresh, reviews) = analyze_intents(plan, &which, !same_rest, true);
+        // Reviews read every agent.
+        let new_rest = !same_rest || any_agent;
+        let (fresh, reviews) = analyze_intents(plan, &which, new_rest, true);
         self.analysed = which.len();
-        if !same_rest {
+        if new_rest {
             self.rest = Some(rest_of(plan));
             self.reviews = reviews.unwrap_or_default();
         }
         if self.intents.len() != plan.intents.len() {
             self.intents.clone_from(&plan.intents);
             self.parts = vec![IntentPart::default(); plan.intents.len()];
+            self.read = vec![None; plan.intents.len()];
         }
+        let reader = Reader::new(plan);
         for (i, part) in which.iter().zip(fresh) {
+            if let Some(slot) = self.read.get_mut(*i as usize) {
+                *slot = reader.agents_read(*i);
+            }
             let i = *i as usize;
             if let (Some(slot), Some(now)) = (self.intents.get_mut(i), plan.intents.get(i)) {
                 // After an edit to the rest every intent is analysed again, most unchanged.
@@ -154,14 +187,102 @@ fn same_rest(rest: &Plan, plan: &Plan) -> bool {
         cedar: _,
         source_map: _,
     } = plan;
+    // The agents are compared one by one (`Memo::analyze`); what decides the candidates of
+    // a step (who provides what) is part of the rest.
     rest.format == *format
         && rest.capabilities == *capabilities
         && rest.data_classes == *data_classes
         && rest.context == *context
-        && rest.agents == *agents
+        && rest.agents.len() == agents.len()
+        && rest
+            .agents
+            .iter()
+            .zip(agents)
+            .all(|(a, b)| a.provides == b.provides)
         && rest.humans == *humans
         && rest.rules == *rules
         && rest.reviews == *reviews
         && rest.limits == *limits
         && rest.classifier == *classifier
+}
+
+/// What decides which agents an intent's analysis reads.
+struct Reader<'p> {
+    plan: &'p Plan,
+    providers: Vec<Vec<AgentId>>,
+    /// Some rule reads the caller: every site depends on every agent.
+    rules_read_caller: bool,
+}
+
+impl<'p> Reader<'p> {
+    fn new(plan: &'p Plan) -> Reader<'p> {
+        let rules_read_caller = plan.rules.iter().any(|r| {
+            r.when.as_ref().is_some_and(reads_caller) || r.unless.as_ref().is_some_and(reads_caller)
+        });
+        Reader {
+            plan,
+            providers: plan::candidates::providers(plan),
+            rules_read_caller,
+        }
+    }
+
+    /// The agents the analysis of intent `i` reads: the candidates of its steps, as the
+    /// runtime tries them (`plan::candidates`); `None` when it reads every agent.
+    fn agents_read(&self, i: IntentId) -> Option<Vec<AgentId>> {
+        let it = self.plan.intents.get(i as usize)?;
+        let arms = &it.route.arms;
+        if self.rules_read_caller
+            || arms
+                .iter()
+                .any(|a| a.when.as_ref().is_some_and(reads_caller))
+        {
+            return None;
+        }
+        let mut read: Vec<AgentId> = arms
+            .iter()
+            .flat_map(|a| match &a.action {
+                Action::Dispatch { step } => std::slice::from_ref(step),
+                Action::Plan { steps } => steps.as_slice(),
+                _ => &[],
+            })
+            .flat_map(|step: &Step| plan::candidates::candidates(self.plan, &self.providers, step))
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        Some(read)
+    }
+}
+
+/// Whether `e` reads the request's caller (an agent, which may be any of them).
+fn reads_caller(e: &Expr) -> bool {
+    match e {
+        Expr::CallerName
+        | Expr::CallerTrust
+        | Expr::CallerRegion
+        | Expr::CallerZone
+        | Expr::CallerLabel { .. }
+        | Expr::CallerProvides { .. }
+        | Expr::HasCaller => true,
+        Expr::Lit { .. }
+        | Expr::AgentTrust
+        | Expr::AgentCost
+        | Expr::AgentRegion
+        | Expr::AgentZone
+        | Expr::AgentName
+        | Expr::AgentLabel { .. }
+        | Expr::AgentProvides { .. }
+        | Expr::IntentIs { .. }
+        | Expr::DataTouches { .. }
+        | Expr::Confidence
+        | Expr::Depth
+        | Expr::Field { .. }
+        | Expr::Has { .. }
+        | Expr::ResponseConfidence
+        | Expr::ResponseDataTouches { .. } => false,
+        Expr::Not { e } => reads_caller(e),
+        Expr::And { all } => all.iter().any(reads_caller),
+        Expr::Or { any } => any.iter().any(reads_caller),
+        Expr::Cmp { lhs, rhs, .. } => reads_caller(lhs) || reads_caller(rhs),
+        Expr::In { item, set, .. } => reads_caller(item) || reads_caller(set),
+    }
 }
