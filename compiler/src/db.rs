@@ -10,6 +10,7 @@ use crate::analysis::Memo;
 use crate::check::{self, TestCase};
 use crate::diagnostics::{self, Diagnostic};
 use crate::hir::{self, FileInput};
+use crate::lines::Lines;
 use crate::syntax::{self, Parsed};
 use intent_runtime::classifier::{self, Builtin, Fitted};
 use intent_runtime::plan::Plan;
@@ -74,6 +75,12 @@ pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> Parsed {
     syntax::parse(file.text(db))
 }
 
+/// The lines of one file (for the plan's source map): worked out again only when it changes.
+#[salsa::tracked(returns(ref))]
+pub fn lines_of(db: &dyn salsa::Database, file: SourceFile) -> Lines {
+    Lines::new(file.text(db))
+}
+
 /// Everything the checker found, the plan when there were no errors, and the tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
@@ -104,6 +111,7 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
             text: f.text(db),
             tree: &p.tree,
             is_std: *f.is_std(db),
+            lines: lines_of(db, *f),
         })
         .collect();
     if let Some(d) = declares_nothing(db, files, &parsed) {

@@ -71,6 +71,7 @@ fn editing_one_item_reruns_only_that_items_queries_and_the_mesh_check() {
         "item_starts": 1,
         "item_text": 5,
         "item_tokens": 1,
+        "lines_of": 1,
         "parse_file": 1,
         "symbol_index": 1,
     }
@@ -93,6 +94,7 @@ fn an_edit_between_items_reruns_no_per_item_query() {
     {
         "analyze": 1,
         "item_text": 5,
+        "lines_of": 1,
         "parse_file": 1,
         "symbol_index": 1,
     }
@@ -153,6 +155,9 @@ fn mesh_queries_after(from: &str, to: &str) -> BTreeMap<String, usize> {
     assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
     let mut after = ran(&log);
     after.retain(|q, _| matches!(q.as_str(), "analyze" | "fit" | "parse_file"));
+    // Not a query: the intents whose analysis `analyze` ran again (of 2).
+    let analysed = host.snapshot().intents_analysed("m/c.intent").unwrap();
+    after.insert("intents analysed".into(), analysed);
     after
 }
 
@@ -160,14 +165,20 @@ fn mesh_queries_after(from: &str, to: &str) -> BTreeMap<String, usize> {
 fn the_classifier_is_fitted_again_only_when_an_example_or_description_changes() {
     // A route arm, an agent's trust, a policy rule, a comment: the mesh is checked again, the
     // classifier's fit is not (its evidence, the examples and descriptions, is unchanged).
-    for (from, to) in [
-        ("confidence < 0.5", "confidence < 0.6"),
-        ("trust 0.5", "trust 0.7"),
-        ("agent.trust < 0.2", "agent.trust < 0.3"),
-        ("capability a\n", "capability a // what agents do\n"),
-    ] {
+    // The analysis runs again for the edited route's intent; for every intent that may send a
+    // step to the agent (both); for every intent after a rule changes (both); for none after a
+    // comment.
+    let edits = [
+        ("confidence < 0.5", "confidence < 0.6", 1),
+        ("trust 0.5", "trust 0.7", 2),
+        ("agent.trust < 0.2", "agent.trust < 0.3", 2),
+        ("capability a\n", "capability a // what agents do\n", 0),
+    ];
+    for (from, to, intents) in edits {
+        let mut after = mesh_queries_after(from, to);
+        assert_eq!(after.remove("intents analysed"), Some(intents), "{from}");
         insta::allow_duplicates! {
-            insta::assert_debug_snapshot!(mesh_queries_after(from, to), @r#"
+            insta::assert_debug_snapshot!(after, @r#"
             {
                 "analyze": 1,
                 "parse_file": 1,
@@ -175,11 +186,12 @@ fn the_classifier_is_fitted_again_only_when_an_example_or_description_changes() 
             "#);
         }
     }
-    // An example: fitted again.
+    // An example: fitted again; the analysis runs for that intent.
     insta::assert_debug_snapshot!(mesh_queries_after("where is my parcel", "where is my box"), @r#"
     {
         "analyze": 1,
         "fit": 1,
+        "intents analysed": 1,
         "parse_file": 1,
     }
     "#);

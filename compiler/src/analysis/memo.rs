@@ -2,13 +2,14 @@
 //! re-analyses only the intents the edit changed.
 //!
 //! An intent's part is a function of the intent, of the agents it reads and of the rest of
-//! the plan (rules, context, capabilities, ...; not the source map, the hash or the Cedar
-//! part, which the analysis does not read). The agents it reads are the candidates of its
-//! steps ([`agents_read`]), or every agent when its route or a rule reads the caller (the
-//! caller may be any agent). Which agents provide which capability decides the candidates,
-//! so it belongs to the rest. A part is reused when all three are equal to what they were:
-//! an edit inside one route re-analyses that intent alone, an edit to one agent the intents
-//! that may send it a step, an edit to a rule every intent. Reviews read every agent.
+//! the plan (rules, context, capabilities, ...; not the source map, the hash, the Cedar part
+//! or the classifier's fitted weights, which the analysis does not read). The agents it
+//! reads are the candidates of its steps (`Reader::agents_read`), or every agent when its
+//! route or a rule reads the caller (the caller may be any agent). Which agents provide
+//! which capability decides the candidates, so it belongs to the rest. A part is reused when
+//! all three are equal to what they were: an edit inside one route (or to one intent's
+//! examples) re-analyses that intent alone, an edit to one agent the intents that may send
+//! it a step, an edit to a rule every intent. Reviews read every agent.
 
 use super::{analyze_intents, combine, merge, Finding, IntentPart};
 use intent_runtime::plan::{self, Action, AgentId, Expr, Intent, IntentId, Plan, Step};
@@ -203,7 +204,9 @@ fn same_rest(rest: &Plan, plan: &Plan) -> bool {
         && rest.rules == *rules
         && rest.reviews == *reviews
         && rest.limits == *limits
-        && rest.classifier == *classifier
+        // The classifier's fitted weights change with any example; the analysis decides
+        // requests that name their intent, which only the floor could affect.
+        && rest.classifier.floor == classifier.floor
 }
 
 /// What decides which agents an intent's analysis reads.

@@ -52,7 +52,7 @@ pub(crate) struct Checker<'w, 'a> {
     /// The context fields a "did you mean" pointed at in the test being checked (dotted), so
     /// that the misspelt field is not also reported missing.
     pub suggested: Vec<String>,
-    lines: Vec<Lines>,
+    lines: Vec<&'a Lines>,
     /// `limits { confidence floor F }`, once checked.
     pub floor: Option<f64>,
 }
@@ -93,7 +93,7 @@ pub fn check(
 ) -> Checked {
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
-    let lines = ws.files.iter().map(|f| Lines::new(f.text)).collect();
+    let lines = ws.files.iter().map(|f| f.lines).collect();
     let mut c = Checker {
         t,
         diags: local,

@@ -8,8 +8,9 @@ use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::hir::{Decl, Package, Workspace};
 use crate::syntax::ast::*;
 use intent_runtime::plan::{self, AgentId, CapId, DataId, HumanId, IntentId};
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How deep a data hierarchy may be.
 const MAX_DATA_DEPTH: usize = 32;
@@ -75,10 +76,12 @@ pub struct Tables<'w, 'a> {
     pub agents: Vec<Entry<'a, AgentDecl>>,
     pub humans: Vec<Entry<'a, HumanDecl>>,
     pub intents: Vec<Entry<'a, IntentDecl>>,
-    index: HashMap<(Kind, String, String), u32>,
+    /// Kind → package → name → number.
+    index: HashMap<Kind, HashMap<String, HashMap<String, u32>>>,
     /// The merged context schema (a record type).
     pub context: plan::Type,
-    pub used: RefCell<BTreeSet<(Kind, String, String)>>,
+    /// Kind → package → names used.
+    used: RefCell<HashMap<Kind, HashMap<String, HashSet<String>>>>,
     /// Files without `package` already told they are in `main` (E0112, once a file).
     told_main: RefCell<BTreeSet<usize>>,
 }
@@ -119,7 +122,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         let humans = number(ws, |p| &p.humans);
         let intents = number(ws, |p| &p.intents);
         let data = number(ws, |p| &p.data);
-        let mut index = HashMap::new();
+        let mut index: HashMap<Kind, HashMap<String, HashMap<String, u32>>> = HashMap::new();
         for (kind, entries) in [
             (
                 Kind::Agent,
@@ -142,7 +145,12 @@ impl<'w, 'a> Tables<'w, 'a> {
             ),
         ] {
             for (i, (pkg, name)) in entries.into_iter().enumerate() {
-                index.insert((kind, pkg.clone(), name.text.clone()), i as u32);
+                let names = index
+                    .entry(kind)
+                    .or_default()
+                    .entry(pkg.clone())
+                    .or_default();
+                names.insert(name.text.clone(), i as u32);
             }
         }
         let mut t = Tables {
@@ -158,7 +166,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             intents,
             index,
             context: plan::Type::Record { fields: Vec::new() },
-            used: RefCell::new(BTreeSet::new()),
+            used: RefCell::new(HashMap::new()),
             told_main: RefCell::new(BTreeSet::new()),
         };
         t.build_caps();
@@ -294,27 +302,49 @@ impl<'w, 'a> Tables<'w, 'a> {
     }
 
     pub fn mark_used(&self, kind: Kind, pkg: &str, name: &str) {
-        self.used
-            .borrow_mut()
-            .insert((kind, pkg.to_string(), name.to_string()));
+        // Names are looked up thousands of times: allocated only when first used.
+        let mut used = self.used.borrow_mut();
+        let by_pkg = used.entry(kind).or_default();
+        match by_pkg.get_mut(pkg) {
+            Some(names) if names.contains(name) => {}
+            Some(names) => {
+                names.insert(name.to_string());
+            }
+            None => {
+                by_pkg.insert(pkg.to_string(), HashSet::from([name.to_string()]));
+            }
+        }
     }
 
     pub fn is_used(&self, kind: Kind, pkg: &str, name: &str) -> bool {
         self.used
             .borrow()
-            .contains(&(kind, pkg.to_string(), name.to_string()))
+            .get(&kind)
+            .and_then(|m| m.get(pkg))
+            .is_some_and(|names| names.contains(name))
     }
 
-    /// Looks up `segments` (as written in `file`) among declarations of `kind`.
-    fn find(&self, kind: Kind, file: usize, segments: &[&str]) -> Option<(String, String)> {
+    /// The number of the declaration `pkg.name` of `kind`.
+    fn id_of(&self, kind: Kind, pkg: &str, name: &str) -> Option<u32> {
+        self.index.get(&kind)?.get(pkg)?.get(name).copied()
+    }
+
+    /// Looks up `segments` (as written in `file`) among declarations of `kind`: its package
+    /// and name.
+    fn find<'s>(
+        &'s self,
+        kind: Kind,
+        file: usize,
+        segments: &[&'s str],
+    ) -> Option<(Cow<'s, str>, Cow<'s, str>)> {
         let scope = self.ws.scopes.get(file)?;
         for (pkg, name) in scope.candidates(segments) {
             let hit = match kind {
                 Kind::Const => self
                     .ws
                     .package(&pkg)
-                    .is_some_and(|p| p.consts.contains_key(name.as_str())),
-                _ => self.index.contains_key(&(kind, pkg.clone(), name.clone())),
+                    .is_some_and(|p| p.consts.contains_key(&*name)),
+                _ => self.id_of(kind, &pkg, &name).is_some(),
             };
             if hit {
                 self.mark_used(kind, &pkg, &name);
@@ -384,10 +414,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             .packages
             .keys()
             .filter(|p| p.as_str() != "main" && !p.starts_with("std"))
-            .find(|p| {
-                self.index
-                    .contains_key(&(kind, (*p).clone(), name.to_string()))
-            })
+            .find(|p| self.id_of(kind, p, name).is_some())
             .cloned()
     }
 
@@ -424,7 +451,7 @@ impl<'w, 'a> Tables<'w, 'a> {
     ) -> Option<u32> {
         let segments: Vec<&str> = path_text.split('.').collect();
         match self.find(kind, file, &segments) {
-            Some((pkg, name)) => self.index.get(&(kind, pkg, name)).copied(),
+            Some((pkg, name)) => self.id_of(kind, &pkg, &name),
             // A declaration of that name failed to parse: it was reported already.
             None if self.ws.is_broken(kind.keyword(), path_text) => None,
             None => match self.declared_elsewhere(kind, file, path_text) {
@@ -456,12 +483,12 @@ impl<'w, 'a> Tables<'w, 'a> {
     /// An agent if there is one of that name, without reporting anything.
     pub fn try_agent(&self, file: usize, name: &str) -> Option<AgentId> {
         let (pkg, n) = self.find(Kind::Agent, file, &[name])?;
-        self.index.get(&(Kind::Agent, pkg, n)).copied()
+        self.id_of(Kind::Agent, &pkg, &n)
     }
 
     pub fn try_human(&self, file: usize, name: &str) -> Option<HumanId> {
         let (pkg, n) = self.find(Kind::Human, file, &[name])?;
-        self.index.get(&(Kind::Human, pkg, n)).copied()
+        self.id_of(Kind::Human, &pkg, &n)
     }
 
     pub fn resolve_human(
@@ -494,7 +521,7 @@ impl<'w, 'a> Tables<'w, 'a> {
     /// A const visible from `file` (marking it used), or `None`.
     pub fn find_const(&self, file: usize, segments: &[&str]) -> Option<(usize, &'a Expr)> {
         let (pkg, name) = self.find(Kind::Const, file, segments)?;
-        let d = self.ws.package(&pkg)?.consts.get(name.as_str())?;
+        let d = self.ws.package(&pkg)?.consts.get(&*name)?;
         Some((d.file, d.node))
     }
 

@@ -20,6 +20,8 @@ pub struct FileInput<'a> {
     pub tree: &'a SourceTree,
     /// Shipped inside the binary (`std.*`); never warned about for unused declarations.
     pub is_std: bool,
+    /// Its lines, for the plan's source map.
+    pub lines: &'a crate::lines::Lines,
 }
 
 /// A declaration: the node, where it is, and the item around it.

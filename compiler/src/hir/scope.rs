@@ -1,6 +1,7 @@
 //! What a name means inside one file: its own package first, then the names its `use`
 //! declarations import, then `alias.name` for a whole imported package (`use std.regions`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The names one file can see beyond its own package.
@@ -14,19 +15,20 @@ pub struct FileScope {
 }
 
 impl FileScope {
-    /// Candidate (package, name) pairs for a dotted reference, in the order they are tried.
-    pub fn candidates(&self, segments: &[&str]) -> Vec<(String, String)> {
+    /// Candidate (package, name) pairs for a dotted reference, in the order they are tried
+    /// (borrowed where they can be: names are looked up thousands of times a check).
+    pub fn candidates<'s>(&'s self, segments: &[&'s str]) -> Vec<(Cow<'s, str>, Cow<'s, str>)> {
         let mut out = Vec::new();
         match segments {
             [name] => {
-                out.push((self.package.clone(), (*name).to_string()));
+                out.push((Cow::Borrowed(self.package.as_str()), Cow::Borrowed(*name)));
                 if let Some((p, n)) = self.imports.get(*name) {
-                    out.push((p.clone(), n.clone()));
+                    out.push((Cow::Borrowed(p.as_str()), Cow::Borrowed(n.as_str())));
                 }
             }
             [alias, name] => {
                 if let Some(p) = self.aliases.get(*alias) {
-                    out.push((p.clone(), (*name).to_string()));
+                    out.push((Cow::Borrowed(p.as_str()), Cow::Borrowed(*name)));
                 }
             }
             _ => {}
@@ -34,7 +36,7 @@ impl FileScope {
         if segments.len() > 1 {
             // A fully qualified reference: `std.data.pii`.
             if let Some((name, pkg)) = segments.split_last() {
-                out.push((pkg.join("."), (*name).to_string()));
+                out.push((Cow::Owned(pkg.join(".")), Cow::Borrowed(*name)));
             }
         }
         out

@@ -218,6 +218,14 @@ impl Snapshot {
             .map(|set| index::symbol_index(&self.db, set))
     }
 
+    /// How many intents the last check of the mesh of `path` analysed; the others' findings
+    /// were reused from the check before (`analysis::Memo`). For tests and benchmarks.
+    pub fn intents_analysed(&self, path: &str) -> Option<usize> {
+        let set = self.mesh(path)?;
+        let memo = set.memo(&self.db).0.lock().ok()?;
+        Some(memo.analysed())
+    }
+
     /// Every diagnostic of the mesh of `path` (all of `intent check`).
     pub(crate) fn mesh_diagnostics(&self, path: &str) -> &[Diagnostic] {
         match self.mesh(path) {
