@@ -11,7 +11,7 @@
 //! examples) re-analyses that intent alone, an edit to one agent the intents that may send
 //! it a step, an edit to a rule every intent. Reviews read every agent.
 
-use super::{analyze_intents, combine, merge, Finding, IntentPart};
+use super::{analyze_intents, combine, merge, Finding, IntentPart, Rules};
 use intent_runtime::plan::{self, Action, AgentId, Expr, Intent, IntentId, Plan, Step};
 
 /// What the last analysis of one mesh found, by intent.
@@ -74,7 +74,8 @@ impl Memo {
             .collect();
         // Reviews read every agent.
         let new_rest = !same_rest || any_agent;
-        let (fresh, reviews) = analyze_intents(plan, &which, new_rest, true);
+        let batch = analyze_intents(plan, &which, new_rest, Rules::PerIntent { skip: true });
+        let (fresh, reviews) = (batch.parts, batch.reviews);
         self.analysed = which.len();
         if new_rest {
             self.rest = Some(rest_of(plan));
@@ -115,7 +116,7 @@ impl Memo {
             .map(|i| i as IntentId)
             .collect();
         if !redo.is_empty() {
-            let (again, _) = analyze_intents(plan, &redo, false, false);
+            let again = analyze_intents(plan, &redo, false, Rules::PerIntent { skip: false }).parts;
             self.analysed += redo.len();
             for (i, part) in redo.iter().zip(again) {
                 if let Some(slot) = self.parts.get_mut(*i as usize) {
@@ -124,7 +125,7 @@ impl Memo {
             }
         }
         let parts: Vec<&IntentPart> = self.parts.iter().collect();
-        combine(plan, &parts, &self.reviews)
+        combine(plan, &parts, &self.reviews, merge(plan, &parts))
     }
 
     /// How many intents the last [`Memo::analyze`] analysed; the others' parts were reused.

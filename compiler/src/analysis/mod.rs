@@ -86,9 +86,10 @@ pub enum Finding {
 /// Runs every analysis on a plan that checked without errors.
 pub fn analyze(plan: &Plan) -> Vec<Finding> {
     let all: Vec<IntentId> = (0..plan.intents.len() as IntentId).collect();
-    let (parts, reviews) = analyze_intents(plan, &all, true, true);
-    let parts: Vec<&IntentPart> = parts.iter().collect();
-    combine(plan, &parts, &reviews.unwrap_or_default())
+    let batch = analyze_intents(plan, &all, true, Rules::Whole);
+    let parts: Vec<&IntentPart> = batch.parts.iter().collect();
+    let tally = batch.tally.unwrap_or_default();
+    combine(plan, &parts, &batch.reviews.unwrap_or_default(), tally)
 }
 
 /// The findings of each intent analysed on its own, combined: equal to [`analyze`]'s, since
@@ -97,15 +98,42 @@ pub fn analyze_each(plan: &Plan) -> Vec<Finding> {
     let mut parts = Vec::new();
     let mut reviews = None;
     for i in 0..plan.intents.len() as IntentId {
-        let (part, r) = analyze_intents(plan, &[i], reviews.is_none(), false);
-        parts.extend(part);
-        reviews = reviews.or(r);
+        let batch = analyze_intents(
+            plan,
+            &[i],
+            reviews.is_none(),
+            Rules::PerIntent { skip: false },
+        );
+        parts.extend(batch.parts);
+        reviews = reviews.or(batch.reviews);
     }
     if reviews.is_none() {
-        reviews = analyze_intents(plan, &[], true, false).1;
+        reviews = analyze_intents(plan, &[], true, Rules::PerIntent { skip: false }).reviews;
     }
     let parts: Vec<&IntentPart> = parts.iter().collect();
-    combine(plan, &parts, &reviews.unwrap_or_default())
+    let tally = merge(plan, &parts);
+    combine(plan, &parts, &reviews.unwrap_or_default(), tally)
+}
+
+/// How a batch tallies what the rules did at its sites.
+#[derive(Clone, Copy, PartialEq)]
+enum Rules {
+    /// Per intent, each part complete for the rules alive nowhere in the batch (kept in a
+    /// `Memo`). With `skip`, a rule found alive at one site is not looked at again at the
+    /// others (`rules::tally`).
+    PerIntent { skip: bool },
+    /// Across the whole batch at once (a batch of every intent, kept nowhere): cheaper, as
+    /// a rule alive or covered somewhere need not be looked at again anywhere.
+    Whole,
+}
+
+/// What one batch of intents found.
+struct Batch {
+    parts: Vec<IntentPart>,
+    /// When asked for.
+    reviews: Option<Vec<Finding>>,
+    /// With `Rules::Whole`, what each rule did (the parts then hold no tallies).
+    tally: Option<Vec<rules::Tally>>,
 }
 
 /// What the analysis found about one intent, a function of that intent and the rest of the
@@ -124,14 +152,8 @@ struct IntentPart {
 }
 
 /// Analyses the intents `which` (ascending) together, so that sites alike in several of them
-/// are worked out once, and with them the reviews when `reviews` is set. With `skip`, a rule
-/// found alive at one site is not looked at again at the others (`rules::tally`).
-fn analyze_intents(
-    plan: &Plan,
-    which: &[IntentId],
-    reviews: bool,
-    skip: bool,
-) -> (Vec<IntentPart>, Option<Vec<Finding>>) {
+/// are worked out once, and with them the reviews when `reviews` is set.
+fn analyze_intents(plan: &Plan, which: &[IntentId], reviews: bool, how: Rules) -> Batch {
     let mut space = Space::new(plan);
     let mut engine = routes::Lazy::new(plan);
     let mut parts = vec![IntentPart::default(); which.len()];
@@ -145,7 +167,9 @@ fn analyze_intents(
     });
     let reach = policy::reaches(&mut space, which);
     let steps = policy::steps(&mut space, which, &reach);
+    let whole = (how == Rules::Whole).then(|| rules::tally_all(&space, &steps));
     let mut done = std::collections::HashMap::new();
+    let skip = how == Rules::PerIntent { skip: true };
     let mut alive = skip.then(|| vec![false; plan.rules.len()]);
     // The steps come in the order of `which`, each intent's together.
     let mut rest = steps.as_slice();
@@ -154,30 +178,43 @@ fn analyze_intents(
         let n = rest.iter().take_while(|s| s.intent == i).count();
         let (mine, after) = rest.split_at(n);
         rest = after;
-        let tally = rules::tally(&space, mine, &mut done, alive.as_mut());
-        (part.rules, part.overflow) = (tally.rules, tally.overflow);
-        said.push(tally.sites);
+        if whole.is_none() {
+            let tally = rules::tally(&space, mine, &mut done, alive.as_mut());
+            (part.rules, part.overflow) = (tally.rules, tally.overflow);
+            said.push(tally.sites);
+        }
         reach::unfillable_any(&space, mine, &mut part.unfillable);
         part.over_aligned = reach::over_aligned(&space, i, arms, mine);
     }
     // Which rules cover a rule that does nothing is worked out only for the rules alive
     // nowhere in the batch: the others cannot be reported.
-    let dead: Vec<bool> = merge(plan, &parts.iter().collect::<Vec<_>>())
-        .iter()
-        .map(|t| !t.is_alive())
-        .collect();
-    for (part, sites) in parts.iter_mut().zip(&said) {
-        rules::resolve(&mut part.rules, sites, &dead);
+    if whole.is_none() {
+        let dead: Vec<bool> = merge(plan, &parts.iter().collect::<Vec<_>>())
+            .iter()
+            .map(|t| !t.is_alive())
+            .collect();
+        for (part, sites) in parts.iter_mut().zip(&said) {
+            rules::resolve(&mut part.rules, sites, &dead);
+        }
     }
-    (parts, reviewed)
+    Batch {
+        parts,
+        reviews: reviewed,
+        tally: whole,
+    }
 }
 
-/// The findings of the whole plan from its intents' parts (in plan order) and the reviews',
-/// in the order the analysis has always given them.
-fn combine(plan: &Plan, parts: &[&IntentPart], reviews: &[Finding]) -> Vec<Finding> {
+/// The findings of the whole plan from its intents' parts (in plan order), the reviews' and
+/// what each rule did, in the order the analysis has always given them.
+fn combine(
+    plan: &Plan,
+    parts: &[&IntentPart],
+    reviews: &[Finding],
+    tally: Vec<rules::Tally>,
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = parts.iter().flat_map(|p| p.route.iter().cloned()).collect();
     out.extend(reviews.iter().cloned());
-    rules::report(plan, merge(plan, parts), &mut out);
+    rules::report(plan, tally, &mut out);
     out.extend(parts.iter().flat_map(|p| p.unfillable.iter().cloned()));
     out.extend(parts.iter().filter_map(|p| p.over_aligned.clone()));
     out

@@ -151,13 +151,37 @@ struct Note {
     r: Rc<Region>,
 }
 
-impl SiteSays {
-    fn list(&self, l: List) -> &[(usize, Rc<Region>)] {
-        let s = &self.site;
-        match l {
-            List::Forbids => &s.forbids,
-            List::Permits(n) => s.permits.get(..n).unwrap_or_default(),
-            List::Escalates(n) => s.escalates.get(..n).unwrap_or_default(),
+/// The rules of `s` a note reads.
+fn list_of(s: &SiteRegions, l: List) -> &[(usize, Rc<Region>)] {
+    match l {
+        List::Forbids => &s.forbids,
+        List::Permits(n) => s.permits.get(..n).unwrap_or_default(),
+        List::Escalates(n) => s.escalates.get(..n).unwrap_or_default(),
+    }
+}
+
+/// Where [`at_site`] puts which rules cover a rule that does nothing at a site.
+enum Notes<'a> {
+    /// Kept, and worked out only for the rules alive nowhere in the batch ([`resolve`]):
+    /// the rule's tally at the site is `skipped` until then.
+    Later(Vec<Note>),
+    /// Worked out at once into each rule's `by` over every site so far, where one batch
+    /// covers the whole plan and nothing is kept ([`tally_all`]).
+    Now(&'a mut [Vec<usize>]),
+}
+
+impl Notes<'_> {
+    fn add(&mut self, s: &SiteRegions, t: &mut Tally, rule: usize, list: List, r: Rc<Region>) {
+        match self {
+            Notes::Later(notes) => {
+                t.skipped = true;
+                notes.push(Note { rule, list, r });
+            }
+            Notes::Now(by) => {
+                if let Some(by) = by.get_mut(rule) {
+                    note(by, list_of(s, list), &r);
+                }
+            }
         }
     }
 }
@@ -194,7 +218,12 @@ pub fn tally(
             }
             let here = done.entry(Rc::as_ptr(s)).or_insert_with(|| {
                 let skip = alive.as_deref().map(Vec::as_slice).unwrap_or_default();
-                let (tally, notes) = at_site(space, s, skip);
+                let mut notes = Notes::Later(Vec::new());
+                let tally = at_site(space, s, skip, &mut notes);
+                let notes = match notes {
+                    Notes::Later(notes) => notes,
+                    Notes::Now(_) => Vec::new(),
+                };
                 if let Some(alive) = alive.as_mut() {
                     let now = tally.iter().filter(|(_, t)| t.alive).map(|(k, _)| k);
                     for k in now.chain(&s.overflow) {
@@ -233,6 +262,39 @@ pub fn tally(
     }
 }
 
+/// What each rule did across the sites of `steps` (every intent's, in order), each site
+/// looked at once, as one batch whose tallies are not kept per intent: a rule alive at one
+/// site is not looked at again, and which rules cover a rule is worked out at once.
+pub fn tally_all(space: &Space<'_>, steps: &[StepAt<'_>]) -> Vec<Tally> {
+    let n = space.plan.rules.len();
+    let mut tally = vec![Tally::default(); n];
+    let mut alive = vec![false; n];
+    let mut by: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut seen: HashSet<*const SiteRegions> = HashSet::new();
+    for s in steps.iter().flat_map(|st| &st.sites) {
+        if !seen.insert(Rc::as_ptr(s)) {
+            continue;
+        }
+        for (k, t) in at_site(space, s, &alive, &mut Notes::Now(&mut by)) {
+            if let (Some(all), Some(flag)) = (tally.get_mut(k), alive.get_mut(k)) {
+                all.merge(&t);
+                *flag |= t.alive;
+            }
+        }
+        for k in &s.overflow {
+            if let (Some(all), Some(flag)) = (tally.get_mut(*k), alive.get_mut(*k)) {
+                all.mark_alive();
+                *flag = true;
+            }
+        }
+    }
+    for (t, by) in tally.iter_mut().zip(by) {
+        t.by = by;
+        t.skipped = false;
+    }
+    tally
+}
+
 /// Works out `by` for the rules of `part` (one intent's tally over `sites`) that `dead`
 /// marks (alive nowhere in the batch, so possibly reported), from the sites' notes.
 pub fn resolve(part: &mut [(usize, Tally)], sites: &[Rc<SiteSays>], dead: &[bool]) {
@@ -244,7 +306,11 @@ pub fn resolve(part: &mut [(usize, Tally)], sites: &[Rc<SiteSays>], dead: &[bool
     let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for said in sites {
         for n in said.notes.iter().filter(|n| is_dead(n.rule)) {
-            note(by.entry(n.rule).or_default(), said.list(n.list), &n.r);
+            note(
+                by.entry(n.rule).or_default(),
+                list_of(&said.site, n.list),
+                &n.r,
+            );
         }
     }
     for (k, t) in part.iter_mut().filter(|(k, _)| is_dead(*k)) {
@@ -258,14 +324,12 @@ pub fn resolve(part: &mut [(usize, Tally)], sites: &[Rc<SiteSays>], dead: &[bool
 pub type Overflow = Arc<[usize]>;
 
 /// What the rules do at one site; those `skip` marks (alive at another site of the batch)
-/// are not looked at, and counted `skipped`, and so is every rule with a note.
-fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool]) -> (SiteTally, Vec<Note>) {
+/// are not looked at, and counted `skipped`. Which rules cover a rule goes to `notes`.
+fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool], notes: &mut Notes<'_>) -> SiteTally {
     let d = &space.domains;
     let mut tally = SiteTally::new();
-    let mut notes = Vec::new();
     let mut defer = |t: &mut Tally, rule: usize, list: List, r: Rc<Region>| {
-        t.skipped = true;
-        notes.push(Note { rule, list, r });
+        notes.add(s, t, rule, list, r);
     };
     let leaves = |k: usize| skip.get(k) == Some(&true);
     for (k, _) in s.permits.iter().chain(&s.escalates) {
@@ -314,7 +378,7 @@ fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool]) -> (SiteTally, Vec
         for (k, _) in s.escalates.iter().filter(|(k, _)| !leaves(*k)) {
             push(&mut tally, *k).alive = true;
         }
-        return (tally, notes);
+        return tally;
     };
     for (n, (k, e)) in s.escalates.iter().enumerate() {
         if leaves(*k) {
@@ -344,7 +408,7 @@ fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool]) -> (SiteTally, Vec
             _ => t.alive = true,
         }
     }
-    (tally, notes)
+    tally
 }
 
 /// The rules that do nothing, from what each did across every intent's sites.
