@@ -105,7 +105,8 @@ impl Memo {
         // A kept part may not have looked at a rule that was alive elsewhere in its batch;
         // if the edit left that rule alive nowhere, such parts are analysed again in full.
         let parts: Vec<&IntentPart> = self.parts.iter().collect();
-        let incomplete: Vec<bool> = merge(plan, &parts).iter().map(|t| t.incomplete()).collect();
+        let mut tally = merge(plan, &parts);
+        let incomplete: Vec<bool> = tally.iter().map(|t| t.incomplete()).collect();
         let redo: Vec<IntentId> = (0..self.parts.len())
             .filter(|&i| {
                 self.parts[i]
@@ -123,9 +124,10 @@ impl Memo {
                     *slot = part;
                 }
             }
+            tally = merge(plan, &self.parts.iter().collect::<Vec<_>>());
         }
         let parts: Vec<&IntentPart> = self.parts.iter().collect();
-        combine(plan, &parts, &self.reviews, merge(plan, &parts))
+        combine(plan, &parts, &self.reviews, tally)
     }
 
     /// How many intents the last [`Memo::analyze`] analysed; the others' parts were reused.
