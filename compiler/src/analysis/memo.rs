@@ -86,9 +86,9 @@ impl Memo {
             self.parts = vec![IntentPart::default(); plan.intents.len()];
             self.read = vec![None; plan.intents.len()];
         }
-        let reader = Reader::new(plan);
+        let reader = (!which.is_empty()).then(|| Reader::new(plan));
         for (i, part) in which.iter().zip(fresh) {
-            if let Some(slot) = self.read.get_mut(*i as usize) {
+            if let (Some(slot), Some(reader)) = (self.read.get_mut(*i as usize), &reader) {
                 *slot = reader.agents_read(*i);
             }
             let i = *i as usize;
@@ -261,34 +261,5 @@ impl<'p> Reader<'p> {
 
 /// Whether `e` reads the request's caller (an agent, which may be any of them).
 fn reads_caller(e: &Expr) -> bool {
-    match e {
-        Expr::CallerName
-        | Expr::CallerTrust
-        | Expr::CallerRegion
-        | Expr::CallerZone
-        | Expr::CallerLabel { .. }
-        | Expr::CallerProvides { .. }
-        | Expr::HasCaller => true,
-        Expr::Lit { .. }
-        | Expr::AgentTrust
-        | Expr::AgentCost
-        | Expr::AgentRegion
-        | Expr::AgentZone
-        | Expr::AgentName
-        | Expr::AgentLabel { .. }
-        | Expr::AgentProvides { .. }
-        | Expr::IntentIs { .. }
-        | Expr::DataTouches { .. }
-        | Expr::Confidence
-        | Expr::Depth
-        | Expr::Field { .. }
-        | Expr::Has { .. }
-        | Expr::ResponseConfidence
-        | Expr::ResponseDataTouches { .. } => false,
-        Expr::Not { e } => reads_caller(e),
-        Expr::And { all } => all.iter().any(reads_caller),
-        Expr::Or { any } => any.iter().any(reads_caller),
-        Expr::Cmp { lhs, rhs, .. } => reads_caller(lhs) || reads_caller(rhs),
-        Expr::In { item, set, .. } => reads_caller(item) || reads_caller(set),
-    }
+    super::prepare::reads(e).caller
 }

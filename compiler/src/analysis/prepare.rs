@@ -17,6 +17,8 @@ pub(super) struct Reads {
     /// Reads the intent (a part of the site beyond the data).
     pub(super) intent: bool,
     request: bool,
+    /// Reads the request's caller (a part of the request that may be any agent).
+    pub(super) caller: bool,
 }
 
 pub(super) fn reads(e: &Expr) -> Reads {
@@ -45,14 +47,17 @@ fn walk(e: &Expr, r: &mut Reads) {
         | Expr::Field { .. }
         | Expr::Has { .. }
         | Expr::ResponseConfidence
-        | Expr::ResponseDataTouches { .. }
-        | Expr::CallerName
+        | Expr::ResponseDataTouches { .. } => r.request = true,
+        Expr::CallerName
         | Expr::CallerTrust
         | Expr::CallerRegion
         | Expr::CallerZone
         | Expr::CallerLabel { .. }
         | Expr::CallerProvides { .. }
-        | Expr::HasCaller => r.request = true,
+        | Expr::HasCaller => {
+            r.request = true;
+            r.caller = true;
+        }
         Expr::Not { e } => walk(e, r),
         Expr::And { all } => all.iter().for_each(|x| walk(x, r)),
         Expr::Or { any } => any.iter().for_each(|x| walk(x, r)),
