@@ -10,10 +10,11 @@
 //! reads only the plan; `report` turns its findings into diagnostics.
 //!
 //! It works intent by intent: what it finds about one intent (its route, its steps, and what
-//! each rule did at its sites) depends only on that intent and the rest of the plan, never
-//! on the other intents, so a [`Memo`] keeps each intent's part between checks and an edit
-//! re-analyses only the intents it changed. Mesh-wide verdicts (a rule that does nothing
-//! anywhere) are then combined from the parts.
+//! each rule did at its sites) depends only on that intent, the agents it reads and the rest
+//! of the plan, never on the other intents (`memo.rs` says exactly what), so a [`Memo`]
+//! keeps each intent's part between checks and an edit re-analyses only the intents it
+//! changed. Mesh-wide verdicts (a rule that does nothing anywhere) are combined from the
+//! parts; a check that keeps nothing tallies rules over the whole plan at once.
 
 mod coverage;
 mod lower;
@@ -93,7 +94,8 @@ pub fn analyze(plan: &Plan) -> Vec<Finding> {
 }
 
 /// The findings of each intent analysed on its own, combined: equal to [`analyze`]'s, since
-/// an intent's part does not depend on the other intents (a test checks it on every example).
+/// an intent's part does not depend on the other intents (`compiler/tests/analysis_memo.rs`
+/// checks it on the bench mesh and the examples).
 pub fn analyze_each(plan: &Plan) -> Vec<Finding> {
     let mut parts = Vec::new();
     let mut reviews = None;

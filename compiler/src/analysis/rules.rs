@@ -79,11 +79,8 @@ fn push(tally: &mut SiteTally, k: usize) -> &mut Tally {
 fn note(by: &mut Vec<usize>, rules: &[(usize, Rc<Region>)], r: &Region) {
     // Rules whose regions are one shared value meet `r` alike: asked once per value.
     let mut asked: Vec<(*const Region, bool)> = Vec::new();
-    // A site's tally starts empty: then no rule of `rules` can be in `by` already, and
-    // looking (linear in `by`, for each of the ~40 forbids of a site) was most of the cost.
-    let fresh = by.is_empty();
     for (k, x) in rules {
-        if !fresh && by.contains(k) {
+        if by.contains(k) {
             continue;
         }
         let at = Rc::as_ptr(x);
@@ -142,9 +139,9 @@ enum List {
     Escalates(usize),
 }
 
-/// The rules of `list` whose regions meet `r` cover rule `rule` at a site. Worked out only
-/// for a rule that may be reported (alive nowhere in the batch): for most rules that is
-/// never, and at ~40 forbids a site it was most of the cost.
+/// The rules of `list` whose regions meet `r` cover rule `rule` at a site. Kept by a batch
+/// whose parts are kept, and worked out only for the rules alive nowhere in the batch, the
+/// only ones that may be reported.
 struct Note {
     rule: usize,
     list: List,
