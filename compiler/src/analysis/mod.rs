@@ -171,6 +171,7 @@ fn analyze_intents(plan: &Plan, which: &[IntentId], reviews: bool, how: Rules) -
     let steps = policy::steps(&mut space, which, &reach);
     let whole = (how == Rules::Whole).then(|| rules::tally_all(&space, &steps));
     let mut done = std::collections::HashMap::new();
+    let mut overflows = std::collections::HashSet::new();
     let skip = how == Rules::PerIntent { skip: true };
     let mut alive = skip.then(|| vec![false; plan.rules.len()]);
     // The steps come in the order of `which`, each intent's together.
@@ -181,7 +182,7 @@ fn analyze_intents(plan: &Plan, which: &[IntentId], reviews: bool, how: Rules) -
         let (mine, after) = rest.split_at(n);
         rest = after;
         if whole.is_none() {
-            let tally = rules::tally(&space, mine, &mut done, alive.as_mut());
+            let tally = rules::tally(&space, mine, &mut done, &mut overflows, alive.as_mut());
             (part.rules, part.overflow) = (tally.rules, tally.overflow);
             said.push(tally.sites);
         }
