@@ -83,6 +83,24 @@ fn an_edit_re_analyses_only_the_intents_it_changed() {
     assert_eq!(memo.analysed(), rule.intents.len());
 }
 
+/// Intents added and removed move every intent after them: the memo starts again and finds
+/// what a fresh analysis finds, then reuses parts at the next edit.
+#[test]
+fn intents_added_or_removed_are_analysed_afresh() {
+    let text = sharp_text();
+    let extra = "intent late { requires c1  handles pii }\n\
+                 route late { when confidence < 0.5 => escalate lead  otherwise => dispatch any c1 }\n";
+    let mut memo = Memo::default();
+    for version in [text.clone(), format!("{text}{extra}"), text.clone()] {
+        let plan = plan_of(&version);
+        assert_eq!(memo.analyze(&plan), analysis::analyze(&plan));
+        assert_eq!(memo.analysed(), plan.intents.len());
+    }
+    let plan = plan_of(&text.replacen("confidence < 0.5 ", "confidence < 0.6 ", 1));
+    assert_eq!(memo.analyze(&plan), analysis::analyze(&plan));
+    assert_eq!(memo.analysed(), 1);
+}
+
 /// A small mesh where each capability has one or two providers, so that one agent's trust,
 /// region or clearance decides whether a step can be taken: edits to it change findings.
 fn sharp_text() -> String {
