@@ -139,35 +139,20 @@ impl Memo {
 /// The plan without what the memo keeps apart (its intents) and what the analysis does not
 /// read (the source map, the hash, the Cedar part).
 fn rest_of(plan: &Plan) -> Plan {
-    let Plan {
-        format,
-        plan_hash: _,
-        capabilities,
-        data_classes,
-        context,
-        agents,
-        humans,
-        intents: _,
-        rules,
-        reviews,
-        limits,
-        classifier,
-        cedar: _,
-        source_map: _,
-    } = plan;
+    // Every field named (no `..`), so a new field of the plan must be decided here.
     Plan {
-        format: *format,
+        format: plan.format,
         plan_hash: String::new(),
-        capabilities: capabilities.clone(),
-        data_classes: data_classes.clone(),
-        context: context.clone(),
-        agents: agents.clone(),
-        humans: humans.clone(),
+        capabilities: plan.capabilities.clone(),
+        data_classes: plan.data_classes.clone(),
+        context: plan.context.clone(),
+        agents: plan.agents.clone(),
+        humans: plan.humans.clone(),
         intents: Vec::new(),
-        rules: rules.clone(),
-        reviews: reviews.clone(),
-        limits: limits.clone(),
-        classifier: classifier.clone(),
+        rules: plan.rules.clone(),
+        reviews: plan.reviews.clone(),
+        limits: plan.limits.clone(),
+        classifier: plan.classifier.clone(),
         cedar: Default::default(),
         source_map: Vec::new(),
     }

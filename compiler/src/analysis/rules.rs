@@ -4,7 +4,7 @@
 //! rules always fire first). Each verdict is a proof over every reachable site.
 
 use super::policy::{SiteRegions, StepAt};
-use super::region::{Cube, Region};
+use super::region::{Cube, Domains, Region};
 use super::{Finding, Space};
 use intent_runtime::plan::{Plan, RuleKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -101,6 +101,24 @@ fn note(by: &mut Vec<usize>, rules: &[(usize, Rc<Region>)], r: &Region) {
 /// Whether `r` is the region of one of `earlier` (so `earlier` covers whatever lies in it).
 fn among(earlier: &[(usize, Rc<Region>)], r: &Rc<Region>) -> bool {
     earlier.iter().any(|(_, x)| Rc::ptr_eq(x, r))
+}
+
+/// `region` (where rule `x`, one of a site's permits or escalation rules, has an effect) when
+/// the earlier rules of its kind, `earlier`, cover it, so the rule adds nothing there;
+/// `None` when it adds something or that is too costly to prove.
+fn covered_by(
+    earlier: &[(usize, Rc<Region>)],
+    x: &Rc<Region>,
+    region: Region,
+    d: &Domains,
+) -> Option<Region> {
+    if among(earlier, x) {
+        return Some(region);
+    }
+    match Region::minus(region.cubes.clone(), distinct(earlier), d) {
+        Some(r) if r.is_empty() => Some(region),
+        _ => None,
+    }
 }
 
 /// The cubes of the regions of `rules`, each region (by address) once: subtracting a region
@@ -352,10 +370,6 @@ fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool], notes: &mut Notes<
                 continue;
             }
             let t = push(&mut tally, *k);
-            // A rule alive at some site is never reported: nothing more to learn.
-            if t.alive {
-                continue;
-            }
             t.applies = true;
             // A forbid covers the whole site, so every permit's region.
             if s.closed {
@@ -373,13 +387,9 @@ fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool], notes: &mut Notes<
             }
             t.beats_forbids = true;
             let earlier = s.permits.get(..n).unwrap_or_default();
-            if among(earlier, p) {
-                defer(t, *k, List::Permits(n), Rc::new(rest));
-                continue;
-            }
-            match Region::minus(rest.cubes.clone(), distinct(earlier), d) {
-                Some(r) if r.is_empty() => defer(t, *k, List::Permits(n), Rc::new(rest)),
-                _ => t.alive = true,
+            match covered_by(earlier, p, rest, d) {
+                Some(rest) => defer(t, *k, List::Permits(n), Rc::new(rest)),
+                None => t.alive = true,
             }
         }
     }
@@ -394,9 +404,6 @@ fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool], notes: &mut Notes<
             continue;
         }
         let t = push(&mut tally, *k);
-        if t.alive {
-            continue;
-        }
         // Too large to build: no claim about this rule.
         let Some(here) = e.intersect(allowed) else {
             t.applies = true;
@@ -408,13 +415,9 @@ fn at_site(space: &Space<'_>, s: &SiteRegions, skip: &[bool], notes: &mut Notes<
         }
         t.applies = true;
         let earlier = s.escalates.get(..n).unwrap_or_default();
-        if among(earlier, e) {
-            defer(t, *k, List::Escalates(n), Rc::new(here));
-            continue;
-        }
-        match Region::minus(here.cubes.clone(), distinct(earlier), d) {
-            Some(r) if r.is_empty() => defer(t, *k, List::Escalates(n), Rc::new(here)),
-            _ => t.alive = true,
+        match covered_by(earlier, e, here, d) {
+            Some(here) => defer(t, *k, List::Escalates(n), Rc::new(here)),
+            None => t.alive = true,
         }
     }
     tally

@@ -10,6 +10,7 @@
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
 use crate::syntax::ast::Span;
+use intent_runtime::classifier::report::count_confusions;
 use intent_runtime::classifier::Fitted;
 use intent_runtime::plan::{Plan, SrcId};
 
@@ -28,29 +29,17 @@ pub(super) fn indistinct(
         return Vec::new();
     }
     let floor = plan.classifier.floor.unwrap_or(0.0);
-    // Examples of each intent, and the confident wrong answers as (intent, taken for).
+    // Examples of each intent, and the confident wrong answers by pair.
     let mut totals = vec![0usize; plan.intents.len()];
-    let mut wrong: Vec<(u32, u32)> = Vec::new();
     for o in &fitted.answers {
         if let Some(t) = totals.get_mut(o.intent as usize) {
             *t += 1;
         }
-        match o.predicted {
-            Some((p, c)) if p != o.intent && c >= floor && c > CONFIDENT => {
-                wrong.push((o.intent, p))
-            }
-            _ => {}
-        }
     }
-    wrong.sort_unstable();
-    let mut confusions: Vec<(u32, u32, usize)> = Vec::new();
-    for (a, b) in wrong {
-        match confusions.last_mut() {
-            Some(x) if (x.0, x.1) == (a, b) => x.2 += 1,
-            _ => confusions.push((a, b, 1)),
-        }
-    }
-    confusions.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    let confusions = count_confusions(fitted.answers.iter().filter_map(|o| match o.predicted {
+        Some((p, c)) if p != o.intent && c >= floor && c > CONFIDENT => Some((o.intent, p)),
+        _ => None,
+    }));
     let mut out = Vec::new();
     for (a, b, n) in &confusions {
         let (Some(ia), Some(ib)) = (plan.intents.get(*a as usize), plan.intents.get(*b as usize))

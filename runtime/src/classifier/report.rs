@@ -76,20 +76,17 @@ pub fn report(plan: &Plan, classifier: &Builtin) -> Report {
 pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Report {
     let outcomes = outcomes(classifier, held, plan.classifier.floor.unwrap_or(0.0));
     let mut per_intent = vec![(0, 0); plan.intents.len()];
-    let mut confusions: Vec<(IntentId, IntentId, usize)> = Vec::new();
     for o in &outcomes {
         if let Some(slot) = per_intent.get_mut(o.intent as usize) {
             slot.0 += 1;
             slot.1 += usize::from(o.correct());
         }
-        if let Some((p, _)) = o.predicted.filter(|_| !o.correct()) {
-            match confusions.iter_mut().find(|c| c.0 == o.intent && c.1 == p) {
-                Some(c) => c.2 += 1,
-                None => confusions.push((o.intent, p, 1)),
-            }
-        }
     }
-    confusions.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    let confusions = count_confusions(outcomes.iter().filter_map(|o| {
+        o.predicted
+            .filter(|(p, _)| *p != o.intent)
+            .map(|(p, _)| (o.intent, p))
+    }));
     let scored: Vec<(f64, bool)> = outcomes
         .iter()
         .map(|o| (o.confidence(), o.correct()))
@@ -130,6 +127,24 @@ pub fn report_with(plan: &Plan, classifier: &Builtin, held: &[HeldOut]) -> Repor
         ece,
         routes,
     }
+}
+
+/// Wrong answers as (true intent, predicted intent) counted by pair, most frequent first
+/// (ties by pair).
+pub fn count_confusions(
+    wrong: impl Iterator<Item = (IntentId, IntentId)>,
+) -> Vec<(IntentId, IntentId, usize)> {
+    let mut wrong: Vec<(IntentId, IntentId)> = wrong.collect();
+    wrong.sort_unstable();
+    let mut out: Vec<(IntentId, IntentId, usize)> = Vec::new();
+    for (a, b) in wrong {
+        match out.last_mut() {
+            Some(x) if (x.0, x.1) == (a, b) => x.2 += 1,
+            _ => out.push((a, b, 1)),
+        }
+    }
+    out.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    out
 }
 
 /// What `classifier` answers for each held-out example (`Builtin::fit_held`), an answer
