@@ -151,28 +151,63 @@ impl HeldOut {
     }
 }
 
-/// Every example (up to [`MAX_FIT_EXAMPLES`]) scored against the evidence without itself.
+/// Every example (up to [`MAX_FIT_EXAMPLES`]) scored against the evidence without itself, in
+/// example order. Each example is scored alone, so the work is split in contiguous runs over
+/// the machine's cores (at most [`MAX_FIT_THREADS`], none for a small mesh): the answer is the
+/// same whatever the split.
 pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
-    let mut out = Vec::new();
-    let mut scratch = Scratch::default();
-    for (i, exs) in index.examples.iter().enumerate() {
-        for (e, terms) in exs.iter().enumerate() {
-            if out.len() >= MAX_FIT_EXAMPLES {
-                return out;
-            }
-            let ex = Exclude {
-                intent: i as u32,
-                terms,
-            };
-            let looked: Vec<Result<u32, String>> = terms.iter().map(|t| Ok(*t)).collect();
-            out.push(HeldOut {
-                intent: i as u32,
-                example: e,
-                scores: index.score_in(&looked, Some(ex), RELATED_CANDIDATES, &mut scratch),
-            });
-        }
+    let all: Vec<(u32, usize, &[u32])> = index
+        .examples
+        .iter()
+        .enumerate()
+        .flat_map(|(i, exs)| {
+            exs.iter()
+                .enumerate()
+                .map(move |(e, terms)| (i as u32, e, terms.as_slice()))
+        })
+        .take(MAX_FIT_EXAMPLES)
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores
+        .min(MAX_FIT_THREADS)
+        .min(all.len() / MIN_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return held_out(index, &all);
     }
-    out
+    let per = all.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let runs: Vec<_> = all
+            .chunks(per)
+            .map(|run| s.spawn(|| held_out(index, run)))
+            .collect();
+        runs.into_iter()
+            .flat_map(|r| r.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// At most this many threads score the held-out examples.
+pub const MAX_FIT_THREADS: usize = 8;
+
+/// A thread scores at least this many examples (fewer are not worth starting one for).
+const MIN_PER_THREAD: usize = 500;
+
+/// `examples` (intent, index among its examples, terms) each scored without itself.
+fn held_out(index: &Index, examples: &[(u32, usize, &[u32])]) -> Vec<HeldOut> {
+    let mut scratch = Scratch::default();
+    examples
+        .iter()
+        .map(|&(intent, example, terms)| {
+            let ex = Exclude { intent, terms };
+            let looked: Vec<Result<u32, String>> = terms.iter().map(|t| Ok(*t)).collect();
+            HeldOut {
+                intent,
+                example,
+                scores: index.score_in(&looked, Some(ex), RELATED_CANDIDATES, &mut scratch),
+            }
+        })
+        .collect()
 }
 
 /// Fits the calibration on held-out examples (see the module comment).

@@ -101,6 +101,9 @@ pub(crate) struct Scratch {
     acc: Vec<f64>,
     reached: Vec<u32>,
     lnorm: Lnorm,
+    /// Every candidate reached, before the best are kept: reused, so a result holds only
+    /// the best (thousands of examples each kept a buffer for every intent they reached).
+    all: Vec<Candidate>,
 }
 
 /// How related an unknown word must be to count: its cosine with the direction of the
@@ -494,6 +497,7 @@ impl Index {
             acc,
             reached,
             lnorm: cached,
+            all,
         } = scratch;
         // Per intent: its length normalisation (the left-out example's intent, which has one
         // evidence text fewer, is worked out where it is met).
@@ -578,22 +582,21 @@ impl Index {
         let share = |acc: &[f64], intent: u32| -> f64 {
             (acc.get(intent as usize).copied().unwrap_or(0.0) / norm).clamp(0.0, 1.0)
         };
-        let mut candidates: Vec<Candidate> = reached
-            .iter()
-            .map(|intent| Candidate {
-                intent: *intent,
-                share: share(acc, *intent),
-            })
-            .collect();
+        all.clear();
+        all.extend(reached.iter().map(|intent| Candidate {
+            intent: *intent,
+            share: share(acc, *intent),
+        }));
         // A total order (ties by intent), so the unstable sort is deterministic.
         let order = |a: &Candidate, b: &Candidate| {
             b.share.total_cmp(&a.share).then(a.intent.cmp(&b.intent))
         };
         // The best `keep` by the same total order: the first `keep` of the full sort.
-        if candidates.len() > keep {
-            candidates.select_nth_unstable_by(keep - 1, order);
-            candidates.truncate(keep);
+        if all.len() > keep {
+            all.select_nth_unstable_by(keep - 1, order);
+            all.truncate(keep);
         }
+        let mut candidates = all.clone();
         candidates.sort_unstable_by(order);
         // A related word counts for an intent as a match of the rarest weight (that of a word
         // the mesh does not know), scaled by how related it is.
