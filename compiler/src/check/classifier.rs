@@ -40,6 +40,13 @@ pub(super) fn indistinct(
         Some((p, c)) if p != o.intent && c >= floor && c > CONFIDENT => Some((o.intent, p)),
         _ => None,
     }));
+    // The worst pair of each intent: its first in `confusions` (sorted by count, then pair).
+    let mut worst = vec![None; plan.intents.len()];
+    for (a, b, _) in confusions.iter().rev() {
+        if let Some(w) = worst.get_mut(*a as usize) {
+            *w = Some(*b);
+        }
+    }
     let mut out = Vec::new();
     for (a, b, n) in &confusions {
         let (Some(ia), Some(ib)) = (plan.intents.get(*a as usize), plan.intents.get(*b as usize))
@@ -47,9 +54,9 @@ pub(super) fn indistinct(
             continue;
         };
         let total = totals.get(*a as usize).copied().unwrap_or(0);
-        // Most of at least two examples, and this pair is the worst for `a` (sorted first).
-        let worst = confusions.iter().find(|c| c.0 == *a).map(|c| c.1) == Some(*b);
-        if total < 2 || 2 * n <= total || !worst {
+        // Most of at least two examples, and this pair is the worst for `a`.
+        let is_worst = worst.get(*a as usize).copied().flatten() == Some(*b);
+        if total < 2 || 2 * n <= total || !is_worst {
             continue;
         }
         let Some((file, span)) = place(ia.src) else {

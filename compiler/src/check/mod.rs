@@ -136,39 +136,34 @@ pub fn check(
     let has_errors =
         found.iter().any(Diagnostic::is_error) || diags.iter().any(Diagnostic::is_error);
     diags.extend(found);
-    let mut fit = None;
-    let mut plan = (!has_errors).then(|| {
-        // The fit scores every example without itself; W0007 reads the same scores below.
-        let fitted = fit_of(&intents);
-        let weights = fitted.calibration.weights.to_vec();
-        let coverage = Some(fitted.calibration.reference);
-        fit = Some(fitted);
-        let classifier = plan::ClassifierParams {
-            weights,
-            coverage,
-            floor: limits_floor,
-        };
-        plan::Plan {
-            format: plan::FORMAT,
-            plan_hash: String::new(),
-            capabilities,
-            data_classes,
-            context: t.context.clone(),
-            agents,
-            humans,
-            intents,
-            rules,
-            reviews,
-            limits,
-            classifier,
-            cedar: plan::CedarPart::default(),
-            source_map,
-        }
+    // The classifier's parameters are filled in below, once the fit is known.
+    let classifier = plan::ClassifierParams {
+        weights: Vec::new(),
+        coverage: None,
+        floor: limits_floor,
+    };
+    let mut plan = (!has_errors).then(|| plan::Plan {
+        format: plan::FORMAT,
+        plan_hash: String::new(),
+        capabilities,
+        data_classes,
+        context: t.context.clone(),
+        agents,
+        humans,
+        intents,
+        rules,
+        reviews,
+        limits,
+        classifier,
+        cedar: plan::CedarPart::default(),
+        source_map,
     });
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
-    if let Some(p) = &plan {
-        let findings = memo.analyze(p);
+    if let Some(p) = &mut plan {
+        let (findings, fitted) = analyze_and_fit(p, fit_of, memo);
+        p.classifier.weights = fitted.calibration.weights.to_vec();
+        p.classifier.coverage = Some(fitted.calibration.reference);
         let place = |(file, span): (usize, Span)| (t.path(file).to_string(), span);
         let src = |s: SrcId| spans.get(s as usize).copied().map(place);
         let route = |i: plan::IntentId| route_heads.get(&i).copied().map(place);
@@ -177,13 +172,32 @@ pub fn check(
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
-        if let Some(fitted) = &fit {
-            diags.extend(classifier::indistinct(p, fitted, &src));
-        }
+        // The fit scores every example without itself; W0007 reads the same scores.
+        diags.extend(classifier::indistinct(p, &fitted, &src));
         if found.iter().any(Diagnostic::is_error) {
             plan = None;
         }
         diags.extend(found);
     }
     Checked { plan, tests }
+}
+
+/// The decision-space analysis of `plan` and the classifier's fit of its intents, at once:
+/// the two most expensive parts of a check read different parts of the plan (the analysis
+/// decides requests that name their intent and reads only the classifier's floor; the fit
+/// reads the intents' descriptions and examples), so the analysis runs on a second thread
+/// while this one fits (or finds the fit remembered, after an edit that changed no example).
+fn analyze_and_fit(
+    plan: &plan::Plan,
+    fit_of: Fit<'_>,
+    memo: &mut analysis::Memo,
+) -> (Vec<analysis::Finding>, Arc<Fitted>) {
+    std::thread::scope(|s| {
+        let findings = s.spawn(|| memo.analyze(plan));
+        let fitted = fit_of(&plan.intents);
+        let findings = findings
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (findings, fitted)
+    })
 }
