@@ -55,6 +55,8 @@ pub(crate) struct Checker<'w, 'a> {
     lines: Vec<&'a Lines>,
     /// `limits { confidence floor F }`, once checked.
     pub floor: Option<f64>,
+    /// Per capability: whether some agent provides it (as its agents are lowered).
+    provided: Vec<bool>,
 }
 
 impl<'w, 'a> Checker<'w, 'a> {
@@ -69,6 +71,11 @@ impl<'w, 'a> Checker<'w, 'a> {
         self.source_map.push(loc);
         self.spans.push((file, span));
         (self.source_map.len() - 1) as SrcId
+    }
+
+    /// Whether some agent provides capability `cap` (names it in `provides`).
+    pub fn is_provided(&self, cap: plan::CapId) -> bool {
+        self.provided.get(cap as usize) == Some(&true)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -103,6 +110,7 @@ pub fn check(
         suggested: Vec::new(),
         lines,
         floor: None,
+        provided: Vec::new(),
     };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())
@@ -113,6 +121,12 @@ pub fn check(
         })
         .collect();
     let agents = c.agents();
+    c.provided = vec![false; c.t.caps.len()];
+    for cap in agents.iter().flat_map(|a| &a.provides) {
+        if let Some(p) = c.provided.get_mut(*cap as usize) {
+            *p = true;
+        }
+    }
     let humans = c.humans();
     let rules = c.rules();
     let limits = c.limits();

@@ -66,7 +66,7 @@ impl Checker<'_, '_> {
             };
             let (ifile, idecl) = (entry.decl.file, entry.decl.node);
             let in_main = entry.pkg == "main";
-            self.unprovided_requires(ifile, idecl, agents);
+            self.unprovided_requires(ifile, idecl);
             match by_intent.get(&id).copied() {
                 None => {
                     let route_broken = self
@@ -119,7 +119,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl, agents: &[plan::Agent]) {
+    fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl) {
         // An agent that did not parse may be the provider: its error was reported already.
         if self.t.ws.any_broken(ast::DeclKeyword::Agent) {
             return;
@@ -132,7 +132,7 @@ impl Checker<'_, '_> {
                 let Some(&cap) = self.t.cap_index.get(&p.dotted()) else {
                     continue;
                 };
-                if !agents.iter().any(|a| a.provides.contains(&cap)) {
+                if !self.is_provided(cap) {
                     self.diags.push(
                         Diagnostic::new(
                             Code::UNPROVIDED_CAPABILITY,

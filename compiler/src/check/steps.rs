@@ -200,7 +200,7 @@ impl Checker<'_, '_> {
                 }
                 plan::Target::Any(c) => {
                     let broken_agent = self.t.ws.any_broken(ast::DeclKeyword::Agent);
-                    if !broken_agent && !agents.iter().any(|a| a.provides.contains(c)) {
+                    if !broken_agent && !self.is_provided(*c) {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::UNPROVIDED_CAPABILITY,

@@ -66,7 +66,7 @@ impl Checker<'_, '_> {
         for e in conditions {
             caller_caps(e, &mut asked);
         }
-        let wanted: Vec<plan::CapId> = intents
+        let wanted: Vec<bool> = intents
             .iter()
             .flat_map(|i| {
                 i.requires
@@ -79,13 +79,19 @@ impl Checker<'_, '_> {
                     }))
             })
             .chain(asked)
-            .collect();
+            .fold(vec![false; self.t.caps.len()], |mut wanted, c| {
+                if let Some(w) = wanted.get_mut(c as usize) {
+                    *w = true;
+                }
+                wanted
+            });
+        let is_wanted = |c: &plan::CapId| wanted.get(*c as usize) == Some(&true);
         for (i, entry) in self.t.agents.iter().enumerate() {
             // An agent that provides nothing is never dispatched to: it is declared to call
             // (the caller of requests and tool calls, verified by the trust broker).
-            let serves = agents.get(i).is_some_and(|a| {
-                a.provides.is_empty() || a.provides.iter().any(|c| wanted.contains(c))
-            });
+            let serves = agents
+                .get(i)
+                .is_some_and(|a| a.provides.is_empty() || a.provides.iter().any(is_wanted));
             let file = entry.decl.file;
             if !serves
                 && !ws.file(file).is_some_and(|f| f.is_std)
@@ -118,8 +124,10 @@ impl Checker<'_, '_> {
             let Some(&id) = self.t.cap_index.get(name) else {
                 continue;
             };
-            let provided = agents.iter().any(|a| a.provides.contains(&id));
-            if !provided && !wanted.contains(&id) && !ws.file(decl.file).is_some_and(|f| f.is_std) {
+            if !self.is_provided(id)
+                && !is_wanted(&id)
+                && !ws.file(decl.file).is_some_and(|f| f.is_std)
+            {
                 self.diags.push(
                     Diagnostic::new(
                         Code::CAPABILITY_NOT_PROVIDED,
