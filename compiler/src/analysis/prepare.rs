@@ -440,7 +440,7 @@ impl Bits {
 
     /// The indexes in the set, in increasing order.
     fn indexes(&self) -> Vec<usize> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.0.iter().map(|w| w.count_ones() as usize).sum());
         for (i, w) in self.0.iter().enumerate() {
             let mut w = *w;
             while w != 0 {
