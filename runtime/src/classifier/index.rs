@@ -18,7 +18,7 @@
 //! Every function can leave one example out (`Exclude`): the calibration is fitted on how each
 //! example scores against all the evidence *but itself* — leave-one-out — without rebuilding.
 
-use super::text::{dice, trigrams, Analyzer};
+use super::text::{dice, trigrams, Analyzer, Stems};
 use super::vectors::{self, Vector, DIMS};
 use std::collections::HashMap;
 
@@ -195,6 +195,7 @@ impl Index {
             let n = vocab.len() as u32;
             *vocab.entry(t).or_insert(n)
         };
+        let mut stems = Stems::default();
         for (description, exs) in intents {
             let mut c: HashMap<u32, u32> = HashMap::new();
             let mut n = 0;
@@ -205,7 +206,7 @@ impl Index {
                 .into_iter()
                 .chain(exs.iter().map(|e| (true, e.as_str())))
             {
-                let set = analyzer.term_set(text);
+                let set = analyzer.term_set_with(text, &mut stems);
                 if set.is_empty() {
                     continue;
                 }

@@ -12,7 +12,7 @@
 //! it was meant to be.
 
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The most bytes of text the classifier reads; a longer text is refused by `decide` with a
 /// reason (docs/classifier.md).
@@ -54,22 +54,34 @@ impl std::fmt::Debug for Analyzer {
 impl Analyzer {
     /// The terms of a text, in order, repeats kept.
     pub fn terms(&self, text: &str) -> Vec<String> {
+        words(text).filter_map(|w| self.term(w)).collect()
+    }
+
+    /// [`Analyzer::terms`], with the terms of the words seen before taken from `seen`: a
+    /// mesh's evidence says the same words thousands of times, and stemming was most of
+    /// indexing it.
+    pub fn terms_with(&self, text: &str, seen: &mut Stems) -> Vec<String> {
         let mut out = Vec::new();
-        for word in text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            if word.chars().any(|c| c.is_numeric()) {
-                out.push(NUMBER.to_string());
+        for word in words(text) {
+            if let Some(term) = seen.0.get(word) {
+                out.extend(term.iter().cloned());
                 continue;
             }
-            let lower = word.to_lowercase();
-            let stem = self.stemmer.stem(&lower);
-            if !stem.is_empty() {
-                out.push(stem.into_owned());
-            }
+            let term = self.term(word);
+            out.extend(term.iter().cloned());
+            seen.0.insert(word.to_string(), term);
         }
         out
+    }
+
+    /// The term of one word: `#` for a word with a digit, else its stem (none when empty).
+    fn term(&self, word: &str) -> Option<String> {
+        if word.chars().any(|c| c.is_numeric()) {
+            return Some(NUMBER.to_string());
+        }
+        let lower = word.to_lowercase();
+        let stem = self.stemmer.stem(&lower);
+        (!stem.is_empty()).then(|| stem.into_owned())
     }
 
     /// What a term weighs: 1, or [`GENERIC_WEIGHT`] for a common word or a number.
@@ -88,7 +100,25 @@ impl Analyzer {
         t.dedup();
         t
     }
+
+    /// [`Analyzer::term_set`] with the terms of words seen before (see [`Analyzer::terms_with`]).
+    pub fn term_set_with(&self, text: &str, seen: &mut Stems) -> Vec<String> {
+        let mut t = self.terms_with(text, seen);
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
 }
+
+/// The words of a text: runs of letters and digits.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// The terms of words already analysed, by word as written (for one [`Analyzer`]).
+#[derive(Default)]
+pub struct Stems(HashMap<String, Option<String>>);
 
 /// The character trigrams of a term, with `<` and `>` marking its ends, sorted and distinct.
 pub fn trigrams(term: &str) -> Vec<[char; 3]> {
@@ -142,6 +172,23 @@ mod tests {
         assert_eq!(a.weight("invoic"), 1.0);
         for common in ["what", "tell", "#"] {
             assert_eq!(a.weight(common), GENERIC_WEIGHT, "{common}");
+        }
+    }
+
+    #[test]
+    fn remembered_stems_give_the_same_terms() {
+        let a = Analyzer::default();
+        let mut seen = Stems::default();
+        let texts = [
+            "Invoices OVERDUE? Order 4471, bed 12b",
+            "invoices invoice INVOICES 4471",
+            "",
+            "ünïcode Wörter and the the the",
+            "overdue invoices, again: order 4471",
+        ];
+        for text in texts {
+            assert_eq!(a.terms_with(text, &mut seen), a.terms(text), "{text:?}");
+            assert_eq!(a.term_set_with(text, &mut seen), a.term_set(text), "{text:?}");
         }
     }
 
