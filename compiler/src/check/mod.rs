@@ -199,19 +199,20 @@ pub fn check(
 /// The decision-space analysis of `plan` and the classifier's fit of its intents, at once:
 /// the two most expensive parts of a check read different parts of the plan (the analysis
 /// decides requests that name their intent and reads only the classifier's floor; the fit
-/// reads the intents' descriptions and examples), so the analysis runs on a second thread
-/// while this one fits (or finds the fit remembered, after an edit that changed no example).
+/// reads the intents' descriptions and examples). The analysis is a task on rayon's pool
+/// while this thread, which owns the salsa database, fits (or finds the fit remembered); the
+/// fit scores its examples on the same pool, so the cores are shared without
+/// oversubscribing them, and a worker that finishes the analysis goes on with the fit.
 fn analyze_and_fit(
     plan: &plan::Plan,
     fit_of: Fit<'_>,
     memo: &mut analysis::Memo,
 ) -> (Vec<analysis::Finding>, Arc<Fitted>) {
-    std::thread::scope(|s| {
-        let findings = s.spawn(|| memo.analyze(plan));
-        let fitted = fit_of(&plan.intents);
-        let findings = findings
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (findings, fitted)
-    })
+    let mut findings = None;
+    let fitted = rayon::in_place_scope(|s| {
+        s.spawn(|_| findings = Some(memo.analyze(plan)));
+        fit_of(&plan.intents)
+    });
+    // The scope waits for its task and passes a panic on: the findings are there.
+    (findings.unwrap_or_default(), fitted)
 }

@@ -152,10 +152,11 @@ impl HeldOut {
 }
 
 /// Every example (up to [`MAX_FIT_EXAMPLES`]) scored against the evidence without itself, in
-/// example order. Each example is scored alone, so the work is split in contiguous runs over
-/// the machine's cores (at most [`MAX_FIT_THREADS`], none for a small mesh): the answer is the
-/// same whatever the split.
+/// example order. Each example is scored alone, so runs of [`FIT_RUN`] examples are scored
+/// on rayon's pool, shared with whatever else the caller has running there (the compiler's
+/// analysis): the answer is the same whatever thread scores which run.
 pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
+    use rayon::prelude::*;
     let all: Vec<(u32, usize, &[u32])> = index
         .examples
         .iter()
@@ -167,31 +168,19 @@ pub fn leave_one_out(index: &Index) -> Vec<HeldOut> {
         })
         .take(MAX_FIT_EXAMPLES)
         .collect();
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = cores
-        .min(MAX_FIT_THREADS)
-        .min(all.len() / MIN_PER_THREAD)
-        .max(1);
-    if threads == 1 {
+    if all.len() <= FIT_RUN {
         return held_out(index, &all);
     }
-    let per = all.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let runs: Vec<_> = all
-            .chunks(per)
-            .map(|run| s.spawn(|| held_out(index, run)))
-            .collect();
-        runs.into_iter()
-            .flat_map(|r| r.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    let runs: Vec<Vec<HeldOut>> = all
+        .par_chunks(FIT_RUN)
+        .map(|run| held_out(index, run))
+        .collect();
+    runs.into_iter().flatten().collect()
 }
 
-/// At most this many threads score the held-out examples.
-pub const MAX_FIT_THREADS: usize = 8;
-
-/// A thread scores at least this many examples (fewer are not worth starting one for).
-const MIN_PER_THREAD: usize = 500;
+/// How many held-out examples one task scores (a mesh with fewer is scored on the caller's
+/// thread).
+const FIT_RUN: usize = 250;
 
 /// `examples` (intent, index among its examples, terms) each scored without itself.
 fn held_out(index: &Index, examples: &[(u32, usize, &[u32])]) -> Vec<HeldOut> {

@@ -188,7 +188,11 @@ mod tests {
         ];
         for text in texts {
             assert_eq!(a.terms_with(text, &mut seen), a.terms(text), "{text:?}");
-            assert_eq!(a.term_set_with(text, &mut seen), a.term_set(text), "{text:?}");
+            assert_eq!(
+                a.term_set_with(text, &mut seen),
+                a.term_set(text),
+                "{text:?}"
+            );
         }
     }
 
