@@ -9,6 +9,7 @@ use crate::{cedar, mesh};
 /// same hash the compiler wrote.
 pub use intent_runtime::plan::plan_hash;
 use intent_runtime::plan::Plan;
+use std::sync::Arc;
 
 /// A source file handed in by the caller.
 #[derive(Debug, Clone)]
@@ -124,7 +125,11 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
             .filter(|d| !(unreadable && d.code == Code::EMPTY_MESH))
             .cloned(),
     );
-    let mut plan = analysis.plan.clone();
+    let tests = analysis.tests.clone();
+    // The plan is shared with the database, which goes now: then it is ours, not a copy.
+    let shared = analysis.plan.clone();
+    drop(db);
+    let mut plan = shared.map(|p| Arc::try_unwrap(p).unwrap_or_else(|p| (*p).clone()));
     if let (Stage::Build, Some(p)) = (stage, plan.as_mut()) {
         let part = cedar::generate(p);
         let problems = cedar::validate(p, &part);
@@ -157,7 +162,7 @@ pub fn compile(sources: &[Source], stage: Stage) -> Compilation {
     Compilation {
         diagnostics,
         plan,
-        tests: analysis.tests.clone(),
+        tests,
         sources: all,
     }
 }

@@ -85,7 +85,8 @@ pub fn lines_of(db: &dyn salsa::Database, file: SourceFile) -> Lines {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
-    pub plan: Option<Plan>,
+    /// Shared, so that `compile` takes it out of the database without copying it.
+    pub plan: Option<Arc<Plan>>,
     pub tests: Vec<TestCase>,
 }
 
@@ -155,7 +156,7 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     diagnostics::sort(&mut diags);
     Analysis {
         diagnostics: diags,
-        plan: checked.plan,
+        plan: checked.plan.map(Arc::new),
         tests: checked.tests,
     }
 }
