@@ -60,7 +60,7 @@ impl Analyzer {
     /// [`Analyzer::terms`], with the terms of the words seen before taken from `seen`: a
     /// mesh's evidence says the same words thousands of times, and stemming was most of
     /// indexing it.
-    pub fn terms_with(&self, text: &str, seen: &mut Stems) -> Vec<String> {
+    fn terms_with(&self, text: &str, seen: &mut Stems) -> Vec<String> {
         let mut out = Vec::new();
         for word in words(text) {
             if let Some(term) = seen.0.get(word) {
@@ -95,19 +95,20 @@ impl Analyzer {
 
     /// The distinct terms of a text, sorted.
     pub fn term_set(&self, text: &str) -> Vec<String> {
-        let mut t = self.terms(text);
-        t.sort_unstable();
-        t.dedup();
-        t
+        distinct(self.terms(text))
     }
 
     /// [`Analyzer::term_set`] with the terms of words seen before (see [`Analyzer::terms_with`]).
-    pub fn term_set_with(&self, text: &str, seen: &mut Stems) -> Vec<String> {
-        let mut t = self.terms_with(text, seen);
-        t.sort_unstable();
-        t.dedup();
-        t
+    pub(crate) fn term_set_with(&self, text: &str, seen: &mut Stems) -> Vec<String> {
+        distinct(self.terms_with(text, seen))
     }
+}
+
+/// `terms` sorted, each once.
+fn distinct(mut terms: Vec<String>) -> Vec<String> {
+    terms.sort_unstable();
+    terms.dedup();
+    terms
 }
 
 /// The words of a text: runs of letters and digits.
@@ -118,7 +119,7 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 
 /// The terms of words already analysed, by word as written (for one [`Analyzer`]).
 #[derive(Default)]
-pub struct Stems(HashMap<String, Option<String>>);
+pub(crate) struct Stems(HashMap<String, Option<String>>);
 
 /// The character trigrams of a term, with `<` and `>` marking its ends, sorted and distinct.
 pub fn trigrams(term: &str) -> Vec<[char; 3]> {
