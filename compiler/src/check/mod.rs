@@ -213,6 +213,11 @@ fn analyze_and_fit(
         s.spawn(|_| findings = Some(memo.analyze(plan)));
         fit_of(&plan.intents)
     });
-    // The scope waits for its task and passes a panic on: the findings are there.
-    (findings.unwrap_or_default(), fitted)
+    // The scope waits for its task and passes a panic on, so the findings are there; were
+    // they not, the analysis runs again here rather than report a plan unanalysed.
+    let findings = match findings {
+        Some(found) => found,
+        None => memo.analyze(plan),
+    };
+    (findings, fitted)
 }
