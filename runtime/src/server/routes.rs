@@ -171,11 +171,8 @@ fn parse<T: for<'de> Deserialize<'de>>(
 ) -> Result<T, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| {
         app.metrics.bad_request(endpoint);
-        let msg = format!(
-            "the body is not {what}: {e} (line {}, column {})",
-            e.line(),
-            e.column()
-        );
+        // serde_json's message ends with where it went wrong ("at line 1 column 11").
+        let msg = format!("the body is not {what}: {e}");
         Box::new(error(StatusCode::BAD_REQUEST, msg, help))
     })
 }
