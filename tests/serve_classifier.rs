@@ -2,7 +2,8 @@
 //! Python http.server script `tests/classifier/server.py`, started by the test. Checks the
 //! contract both ways (the service answers 400 to a request that does not fit it; the
 //! sidecar falls back on an answer that does not fit the plan), the timeout, and both declared
-//! fallbacks; every decision records which classifier answered. Needs `python3`: without it
+//! fallbacks; every decision records which classifier answered, and `POST /v1/classify`
+//! answers what a decision would have been told. Needs `python3`: without it
 //! the test says it is skipped, except under `CI=true`, where it fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -67,6 +68,20 @@ fn decide(s: &Sidecar, text: &str) -> serde_json::Value {
     a.json()
 }
 
+/// `POST /v1/classify`: what the sidecar's classifier says about `text`.
+fn classify(s: &Sidecar, text: &str) -> serde_json::Value {
+    let body = serde_json::json!({ "text": text }).to_string();
+    let a = request(
+        s.addr,
+        "POST",
+        "/v1/classify",
+        &[("content-type", "application/json")],
+        &body,
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.json()
+}
+
 #[test]
 fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
     let Some(svc) = service() else {
@@ -84,6 +99,14 @@ fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
     let none = d["none_of_these"].as_f64().unwrap();
     assert!((0.0..=0.1).contains(&none), "{d}");
 
+    // `/v1/classify` asks the same service.
+    let c = classify(&s, "please place an order for a pizza");
+    assert_eq!(c["classifier"], "external", "{c}");
+    assert_eq!(c["intent"], "take_order", "{c}");
+    assert_eq!(c["confidence"], 0.9, "{c}");
+    assert_eq!(c["none_of_these"], d["none_of_these"], "{c}");
+    assert_eq!(c["matched"], true, "{c}");
+
     // The service says "none of these": the text matches no intent, and is denied.
     let d = decide(&s, "what's the weather like");
     assert_eq!(d["classifier"], "external", "{d}");
@@ -97,6 +120,9 @@ fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
         "{d}"
     );
     assert_eq!(d["intent"], "take_order", "{d}");
+    let c = classify(&s, "slowly, place an order for a pizza");
+    assert_eq!(c["classifier"], d["classifier"], "{c}");
+    assert_eq!(c["confidence"], d["confidence"], "{c}");
 
     // An intent the plan does not have, or a 500: the built-in classifier again.
     let d = decide(&s, "nonsense order");
@@ -138,6 +164,11 @@ fn the_sidecar_asks_the_http_classifier_and_falls_back_as_declared() {
         d["reason"], "the external classifier gave no answer (timed out after 300 ms)",
         "{d}"
     );
+    let c = classify(&s, "slowly, place an order");
+    assert_eq!(c["classifier"], "none (fallback: clarify)", "{c}");
+    assert!(c["intent"].is_null() && c["none_of_these"].is_null(), "{c}");
+    assert_eq!(c["matched"], false, "{c}");
+    assert_eq!(c["reason"], d["reason"], "{c}");
     drop(s);
 
     // The service is gone: unreachable, the fallback decides.

@@ -211,6 +211,26 @@ fn bearer_tokens_from_pyjwt_are_verified_and_bad_ones_refused() {
         &sidecar,
         r#"intent_identity_refusals_total{reason="caller_from_client"} 3"#
     ));
+    // `/v1/classify` names the plan's intents: it asks for the credentials a decision needs.
+    let classify = |extra: &[(&str, &str)]| {
+        let mut h = vec![("content-type", "application/json")];
+        h.extend_from_slice(extra);
+        request(
+            sidecar.addr,
+            "POST",
+            "/v1/classify",
+            &h,
+            r#"{"text":"order"}"#,
+        )
+    };
+    let a = classify(&[]);
+    assert_eq!(a.status, 401, "{a:?}");
+    assert!(a.json().get("intent").is_none(), "{a:?}");
+    let a = classify(&[("authorization", &bearer(&t["wrong_signature"]))]);
+    assert_eq!(a.status, 401, "{a:?}");
+    let a = classify(&[("authorization", &auth)]);
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.json()["classifier"], "builtin", "{a:?}");
 }
 
 #[test]

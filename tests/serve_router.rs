@@ -102,6 +102,89 @@ fn decide_answers_with_the_decision_and_reports_unknown_fields() {
 }
 
 #[test]
+fn classify_answers_what_the_classifier_says_and_refuses_what_it_cannot_read() {
+    let app = app();
+    let rt = rt();
+    let ask = |body: &str| {
+        let (status, text) = rt.block_on(send(&app, "POST", "/v1/classify", body.into()));
+        (
+            status,
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        )
+    };
+    // The same probabilities a decision on the text gets, and whether it would be routed.
+    let text = "give me my money back for the pizza order";
+    let (status, j) = ask(&serde_json::json!({ "text": text }).to_string());
+    assert_eq!(status, StatusCode::OK, "{j}");
+    let (_, d) = rt.block_on(send(
+        &app,
+        "POST",
+        "/v1/decide",
+        serde_json::json!({ "text": text, "channel": "web" })
+            .to_string()
+            .into(),
+    ));
+    let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+    assert_eq!(j["intent"], "issue_refund", "{j}");
+    assert_eq!(j["runners_up"][0]["intent"], "take_order", "{j}");
+    assert_eq!(j["intent"], d["intent"], "{j} {d}");
+    assert_eq!(j["confidence"], d["confidence"], "{j} {d}");
+    assert_eq!(j["none_of_these"], d["none_of_these"], "{j} {d}");
+    assert_eq!(j["classifier"], "builtin", "{j}");
+    assert_eq!(j["matched"], true, "{j}");
+    assert_eq!(j["plan_hash"], d["plan_hash"], "{j}");
+    let listed = |j: &serde_json::Value| 1 + j["runners_up"].as_array().unwrap().len();
+    // `top` bounds the list.
+    let (_, one) = ask(&serde_json::json!({ "text": text, "top": 1 }).to_string());
+    assert_eq!(listed(&one), 1, "{one}");
+    assert_eq!(one["confidence"], j["confidence"], "{one}");
+    // A text that shares no word with any intent: no intent, and a decision would deny it.
+    let (status, j) = ask(r#"{"text": "zzz qqq"}"#);
+    assert_eq!(status, StatusCode::OK, "{j}");
+    assert!(j["intent"].is_null(), "{j}");
+    assert_eq!(j["none_of_these"], 1.0, "{j}");
+    assert_eq!(j["matched"], false, "{j}");
+    // Refusals: 400 with what is wrong, counted as bad requests of `classify`.
+    for (body, says) in [
+        (
+            r#"{"text": "x", "top": 0}"#,
+            "top is 0; it lists 1 to 100 intents",
+        ),
+        (r#"{"text": "x", "top": 101}"#, "top is 101"),
+        (
+            r#"{"text": "x", "intent": "take_order"}"#,
+            "unknown field `intent`",
+        ),
+        (r#"{"text": "a", "text": "b"}"#, "duplicate field `text`"),
+        (r#"{"top": 3}"#, "missing field `text`"),
+    ] {
+        let (status, j) = ask(body);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {j}");
+        assert!(j["error"].as_str().unwrap().contains(says), "{body}: {j}");
+        assert!(j["help"].as_str().is_some(), "{j}");
+    }
+    let (_, metrics) = rt.block_on(send(&app, "GET", "/metrics", Vec::new()));
+    assert!(
+        metrics.contains(r#"intent_bad_requests_total{endpoint="classify"}"#),
+        "{metrics}"
+    );
+    // A text past the classifier's bound, in a body the sidecar reads (the default limit).
+    let app = build_with(&Config::new("127.0.0.1:0".parse().unwrap()));
+    let max = intent_runtime::limits::MAX_TEXT;
+    let at = |n: usize| {
+        let body = serde_json::json!({ "text": "a".repeat(n) }).to_string();
+        rt.block_on(send(&app, "POST", "/v1/classify", body.into()))
+    };
+    assert_eq!(at(max).0, StatusCode::OK);
+    let (status, body) = at(max + 1);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("the text is 4097 bytes long; the classifier reads at most 4096"),
+        "{body}"
+    );
+}
+
+#[test]
 fn a_strict_sidecar_refuses_undeclared_fields_by_name() {
     let mut config = Config::new("127.0.0.1:0".parse().unwrap());
     config.strict = true;
@@ -292,13 +375,14 @@ proptest! {
     fn no_bytes_make_any_endpoint_fail(
         body in prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..300),
-            "\\{\"(intent|text|agent|confidence|caller|channel)\": ?(\"[a-z_]{0,12}\"|-?[0-9.e]{1,6}|\\[\\]|\\{\\}|null|true)\\}"
+            "\\{\"(intent|text|top|agent|confidence|caller|channel)\": ?(\"[a-z_]{0,12}\"|-?[0-9.e]{1,6}|\\[\\]|\\{\\}|null|true)\\}"
                 .prop_map(String::into_bytes),
         ],
-        endpoint in 0usize..5,
+        endpoint in 0usize..6,
     ) {
         let (method, path) = [
             ("POST", "/v1/decide"),
+            ("POST", "/v1/classify"),
             ("POST", "/v1/review"),
             ("POST", "/v1/failure"),
             ("POST", "/v1/authz/x"),

@@ -20,6 +20,7 @@ const TOKEN: &str = "fuzz-admin-token-0123456789";
 #[derive(Arbitrary, Debug)]
 enum Endpoint {
     Decide,
+    Classify,
     Review,
     Failure,
     Authz,
@@ -137,6 +138,7 @@ fn header_value(v: &Value) -> Option<HeaderValue> {
 fuzz_target!(|input: Input| {
     let path = match &input.endpoint {
         Endpoint::Decide => "/v1/decide".to_string(),
+        Endpoint::Classify => "/v1/classify".to_string(),
         Endpoint::Review => "/v1/review".to_string(),
         Endpoint::Failure => "/v1/failure".to_string(),
         Endpoint::Authz => "/v1/authz".to_string(),

@@ -18,6 +18,9 @@ pub const MAX_HEADERS_TOTAL: usize = 16 * 1024;
 /// work grows with the text and runs on the threads that answer requests, and intents are told
 /// apart by a sentence or two.
 pub const MAX_TEXT: usize = 4 * 1024;
+/// Intents one `POST /v1/classify` answer may list (`top`): the answer stays small whatever
+/// the plan's size.
+pub const MAX_TOP: usize = 100;
 /// Objects and arrays nested in a context: `{"subject": {"residency": "EU"}}` nests 2 deep.
 pub const MAX_DEPTH: usize = 32;
 /// Characters of a name the caller sent (an unknown intent, agent or header) repeated in an

@@ -4,7 +4,7 @@
 
 use super::decide::{Draft, Preclassified};
 use super::Engine;
-use crate::classifier::{Classification, Classifier};
+use crate::classifier::Classification;
 use crate::decision::{Outcome, TraceKind, TraceWhat};
 use crate::limits::{echo, MAX_TEXT};
 use crate::plan::IntentId;
@@ -70,10 +70,7 @@ impl Engine {
         let (classified, by) = match pre {
             Some((c, by)) => (c, by),
             None => {
-                let c: &dyn Classifier = match &self.custom_classifier {
-                    Some(c) => c.as_ref(),
-                    None => &self.classifier,
-                };
+                let c = self.classifier();
                 own = match c.classify(text) {
                     Ok(r) => r,
                     Err(e) => {

@@ -275,6 +275,15 @@ impl Engine {
         self.intents_by_name.get(name).copied()
     }
 
+    /// The classifier that reads text requests: the one given to [`Engine::with_classifier`],
+    /// or the plan's built-in one.
+    pub fn classifier(&self) -> &dyn Classifier {
+        match &self.custom_classifier {
+            Some(c) => c.as_ref(),
+            None => &self.classifier,
+        }
+    }
+
     /// The plan's built-in classifier (for `intent classify`).
     pub fn builtin_classifier(&self) -> &Builtin {
         &self.classifier

@@ -202,6 +202,46 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<Classification, String> {
     Ok(Classification { ranked, none })
 }
 
+/// What the classifier that reads the sidecar's text requests said about one text, and the
+/// name a decision would record for it (`classifier`): `Err` (why) when no classifier could
+/// answer, so that a decision would `clarify` (or, for a failing in-process classifier, deny).
+pub(crate) struct Answered {
+    pub classification: Result<Classification, String>,
+    pub by: Arc<str>,
+}
+
+/// Classifies `text` as a text request would be: through the HTTP classifier when there is
+/// one, falling back as declared, else through the engine's own classifier (`POST /v1/classify`).
+pub(crate) async fn classify(x: Option<&External>, engine: &Engine, text: &str) -> Answered {
+    let own = |by: Option<Arc<str>>| {
+        let c = engine.classifier();
+        Answered {
+            classification: c
+                .classify(text)
+                .map_err(|e| format!("the classifier failed: {e}")),
+            by: by.unwrap_or_else(|| Arc::from(c.name())),
+        }
+    };
+    let Some(x) = x else {
+        return own(None);
+    };
+    match x.classify(engine, text).await {
+        Ok(c) => Answered {
+            classification: Ok(c),
+            by: Arc::from("external"),
+        },
+        Err(why) => match x.fallback {
+            Fallback::Builtin => own(Some(Arc::from(format!(
+                "builtin (fallback: external classifier {why})"
+            )))),
+            Fallback::Clarify => Answered {
+                classification: Err(format!("the external classifier gave no answer ({why})")),
+                by: Arc::from("none (fallback: clarify)"),
+            },
+        },
+    }
+}
+
 /// Decides a text request through the HTTP classifier, falling back as declared.
 pub(crate) async fn decide(
     x: &External,

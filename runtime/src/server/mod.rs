@@ -15,6 +15,7 @@ mod admin;
 mod app;
 mod bundle;
 mod classify;
+mod classify_endpoint;
 mod decision_log;
 mod front;
 mod identity;

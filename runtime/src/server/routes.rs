@@ -1,4 +1,5 @@
 //! The sidecar's endpoints. `POST /v1/decide` (a request as JSON → the decision as JSON),
+//! `POST /v1/classify` (a text → what the classifier says, `classify_endpoint`),
 //! `POST /v1/review`, `POST /v1/failure`; the authorization endpoint `/v1/authz` (any method,
 //! any sub-path, for Envoy `ext_authz` path prefixing and nginx `auth_request`), which reads
 //! the header contract of `crate::layer::headers`; `GET /healthz`, `/readyz`, `/metrics`,
@@ -11,6 +12,7 @@
 
 use super::admin;
 use super::app::{unknown_fields, App};
+use super::classify_endpoint;
 use super::identity;
 use super::Config;
 use crate::decision::Decision;
@@ -54,6 +56,10 @@ pub fn router(app: Arc<App>, config: &Config) -> Router {
     Router::new()
         .route("/v1/decide", post(decide).route_layer(json("decide")))
         .route("/v1/review", post(review).route_layer(json("review")))
+        .route(
+            "/v1/classify",
+            post(classify_endpoint::classify).route_layer(json("classify")),
+        )
         .route(
             "/v1/failure",
             // The content type is checked first (the outer layer): it says nothing about the
@@ -130,7 +136,7 @@ pub(crate) fn says_json(headers: &HeaderMap) -> bool {
     essence.is_some_and(|e| e.eq_ignore_ascii_case(b"application/json"))
 }
 
-fn json(status: StatusCode, body: String) -> Response {
+pub(super) fn json(status: StatusCode, body: String) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut()
@@ -146,7 +152,7 @@ pub(crate) fn error(status: StatusCode, message: String, help: &str) -> Response
 }
 
 /// The body, or the refusal to give when it cannot be read (too large: 413).
-fn body(
+pub(super) fn body(
     app: &App,
     endpoint: &'static str,
     b: Result<Bytes, BytesRejection>,
@@ -162,7 +168,7 @@ fn body(
 }
 
 /// Parses a JSON body, or says where it is wrong (400).
-fn parse<T: for<'de> Deserialize<'de>>(
+pub(super) fn parse<T: for<'de> Deserialize<'de>>(
     app: &App,
     endpoint: &'static str,
     bytes: &[u8],
@@ -534,6 +540,6 @@ async fn not_found(req: HttpRequest) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!("no endpoint {} {}", req.method(), req.uri().path()),
-        "the endpoints: POST /v1/decide, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics, /.well-known/jwks.json; with `intent mcp`, also /mcp, GET /v1/approvals and POST /v1/approvals/{id}",
+        "the endpoints: POST /v1/decide, /v1/classify, /v1/review, /v1/failure; any /v1/authz; GET /healthz, /readyz, /metrics, /.well-known/jwks.json; with `intent mcp`, also /mcp, GET /v1/approvals and POST /v1/approvals/{id}",
     )
 }
