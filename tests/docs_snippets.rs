@@ -446,6 +446,30 @@ fn options_of(args: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The values clap lists for the options of `intent SUB --help` that take one of a set
+/// (`[possible values: dispatch, plan, ..]`), by option.
+fn possible_values(args: &[&str]) -> Vec<(String, Vec<String>)> {
+    let out = common::intent(&common::root(), args);
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The list is on the option's line, or on a line of its description after it.
+    let mut option = None;
+    let mut found = Vec::new();
+    for l in help.lines() {
+        if l.trim_start().starts_with('-') {
+            option = long_options(l).into_iter().next();
+        }
+        let (Some(o), Some((_, rest))) = (&option, l.split_once("[possible values: ")) else {
+            continue;
+        };
+        let list = rest.split(']').next().unwrap_or_default();
+        found.push((
+            o.clone(),
+            list.split(", ").map(|v| v.trim().to_string()).collect(),
+        ));
+    }
+    found
+}
+
 /// The words of `text` that look like long options (`--name`).
 fn long_options(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
@@ -497,6 +521,16 @@ fn the_cli_reference_matches_intent_help() {
         };
         let shown = options_of(&[sub.as_str(), "--help"]);
         let written: BTreeSet<String> = long_options(section).into_iter().collect();
+        let words: BTreeSet<&str> = section
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .collect();
+        for (option, values) in possible_values(&[sub.as_str(), "--help"]) {
+            for v in values.iter().filter(|v| !words.contains(v.as_str())) {
+                problems.push(format!(
+                    "`intent {sub} {option}` takes `{v}`, which the reference does not name"
+                ));
+            }
+        }
         for o in shown.difference(&written) {
             problems.push(format!(
                 "`intent {sub}` has {o}, which the reference does not describe"
