@@ -55,31 +55,31 @@ fn service() -> Option<Service> {
     Some(Service(child, port))
 }
 
-fn decide(s: &Sidecar, text: &str) -> serde_json::Value {
-    let body = serde_json::json!({ "text": text, "channel": "web" }).to_string();
+/// POSTs `body` as JSON to `path`; the answer must be a 200.
+fn post(s: &Sidecar, path: &str, body: serde_json::Value) -> serde_json::Value {
     let a = request(
         s.addr,
         "POST",
-        "/v1/decide",
+        path,
         &[("content-type", "application/json")],
-        &body,
+        &body.to_string(),
     );
     assert_eq!(a.status, 200, "{}", a.body);
     a.json()
 }
 
+/// The decision on `text`.
+fn decide(s: &Sidecar, text: &str) -> serde_json::Value {
+    post(
+        s,
+        "/v1/decide",
+        serde_json::json!({ "text": text, "channel": "web" }),
+    )
+}
+
 /// `POST /v1/classify`: what the sidecar's classifier says about `text`.
 fn classify(s: &Sidecar, text: &str) -> serde_json::Value {
-    let body = serde_json::json!({ "text": text }).to_string();
-    let a = request(
-        s.addr,
-        "POST",
-        "/v1/classify",
-        &[("content-type", "application/json")],
-        &body,
-    );
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.json()
+    post(s, "/v1/classify", serde_json::json!({ "text": text }))
 }
 
 #[test]
