@@ -552,6 +552,46 @@ fn the_cli_reference_matches_intent_help() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
+/// Every `curl` in the docs that sends a body says it is JSON: the sidecar answers 415 to a
+/// POST body of any other content type, and `curl -d` alone sends a form.
+#[test]
+fn every_curl_that_sends_a_body_says_it_is_json() {
+    let mut problems = Vec::new();
+    for page in markdown_files() {
+        let text = read(&page);
+        // A command is its line and the lines it continues onto (`\` at the end).
+        let mut command = String::new();
+        let mut start = 0;
+        for (n, line) in text.lines().enumerate() {
+            if command.is_empty() {
+                start = n + 1;
+            }
+            command.push_str(line.trim_end_matches('\\'));
+            command.push(' ');
+            if line.ends_with('\\') {
+                continue;
+            }
+            let sends = [" -d ", " --data", " --json "]
+                .iter()
+                .any(|f| command.contains(f));
+            if command.trim_start().starts_with("curl ")
+                && sends
+                && !command
+                    .to_ascii_lowercase()
+                    .contains("content-type: application/json")
+            {
+                problems.push(format!(
+                    "{}:{start}: add -H 'content-type: application/json' to `{}`",
+                    page.display(),
+                    command.trim()
+                ));
+            }
+            command.clear();
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
 #[test]
 fn headings_get_the_ids_the_site_gives_them() {
     let ids = heading_ids("# Runtime meaning (where the draft was open)\n## `intent diff` and `intent replay`\n## A b\n## A b\n");
