@@ -88,6 +88,27 @@ fn the_gap_between_thresholds_is_the_counterexample() {
     assert!(c.plan.is_none(), "an error drops the plan");
 }
 
+/// A route with an arm per requester and no `otherwise`: the runtime's index rules out the
+/// whole route for an unknown requester, traced as one entry for its ten arms, and the
+/// analysis still confirms the counterexample on it.
+#[test]
+fn a_route_the_index_rules_out_whole_is_still_a_confirmed_gap() {
+    let arms: String = (1..=10)
+        .map(|k| format!(" when requester == \"r{k}\" => dispatch reader\n"))
+        .collect();
+    let text = HEAD.replace(
+        "  tags: set<string>\n",
+        "  tags: set<string>\n  requester: string\n",
+    );
+    let c = common::check("t.intent", &format!("{text}route read {{\n{arms}}}"));
+    let m = messages(&c, "E0300");
+    assert_eq!(m.len(), 1, "{}", common::rendered(&c));
+    assert!(
+        m[0].contains("route `read` does not cover every request"),
+        "{m:?}"
+    );
+}
+
 #[test]
 fn an_absent_optional_number_is_not_covered_by_comparisons() {
     let c = mesh("route read {\n when amount > 100 => escalate lead\n when amount <= 100 => dispatch reader\n}");

@@ -126,7 +126,8 @@ pub struct TraceEntry {
 }
 
 /// What a trace entry looked at. It reads (`Display`) and serialises as one string —
-/// `route pay arm 2 (otherwise)`, `step parse: doc_parser`, `permit grants#3 for doc_parser in
+/// `route pay arm 2 (otherwise)`, `route pay arms 3 to 56 (ruled out by the index)`,
+/// `step parse: doc_parser`, `permit grants#3 for doc_parser in
 /// step parse`, `forbid residency#0 for doc_parser in step parse`, `escalate rule p#1 for
 /// finance_agent in step summarize`, `audit rule p#2 for ... in step ...` — but `decide`
 /// keeps only its pieces, names the engine already shares, so tracing formats nothing on the
@@ -138,6 +139,14 @@ pub enum TraceWhat {
         route: Arc<str>,
         arm: usize,
         otherwise: bool,
+    },
+    /// Arms `first` to `last` (counted from 1) of the route of an intent, none of which can
+    /// match the request: the route's index ruled them out without evaluating them. Only a
+    /// run of [`crate::SKIPPED_RUN`] arms or more is one entry; `at` is the first arm's.
+    Arms {
+        route: Arc<str>,
+        first: usize,
+        last: usize,
     },
     /// An agent tried for a step.
     Candidate { step: Arc<str>, agent: Arc<str> },
@@ -181,6 +190,12 @@ impl std::fmt::Display for TraceWhat {
                 "route {route} arm {arm}{}",
                 if *otherwise { " (otherwise)" } else { "" }
             ),
+            TraceWhat::Arms { route, first, last } => {
+                write!(
+                    f,
+                    "route {route} arms {first} to {last} (ruled out by the index)"
+                )
+            }
             TraceWhat::Candidate { step, agent } => write!(f, "step {step}: {agent}"),
             TraceWhat::Forbid { rule, agent, step } => {
                 write!(f, "forbid {rule} for {agent} in step {step}")

@@ -39,7 +39,8 @@ pub use decision::{
     Verdict, VerdictOutcome,
 };
 pub use engine::{
-    unavailable, Attempt, Engine, PlanError, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS,
+    unavailable, Attempt, Engine, PlanError, Preclassified, MAX_ATTEMPTS, SKIPPED_RUN,
+    UNAVAILABLE_RETRY_MS,
 };
 pub use log::LogRecord;
 pub use request::{Caller, Request, Response};

@@ -2,12 +2,14 @@
 //! on random routes (equality and membership tests of fields, literal sets long enough to be
 //! read as sets, `intent` tests, conjunctions, disjunctions, negations, orderings that fault on
 //! the wrong type) and random requests (fields absent, null, of every type, records and lists
-//! holding records, which fault), the two engines give the same decision, trace included.
+//! holding records, which fault), the two engines give the same decision, trace included: a run
+//! of `SKIPPED_RUN` or more arms the index ruled out is one entry standing for the entries
+//! arm-by-arm evaluation gives those arms.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use intent_runtime::plan::{Action, Arm, CmpOp, Expr, Plan, Type, Value};
-use intent_runtime::{Engine, Request};
+use intent_runtime::{Decision, Engine, Request, TraceEntry, TraceWhat, SKIPPED_RUN};
 use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 use std::path::PathBuf;
@@ -84,7 +86,28 @@ fn condition() -> impl Strategy<Value = Expr> {
 }
 
 fn route() -> impl Strategy<Value = Vec<Option<Expr>>> {
-    proptest::collection::vec(prop::option::weighted(0.9, condition()), 0..12)
+    // Mostly `f0 == ".."` arms, as a route with an arm per requester: the index rules out
+    // long runs of them, which the trace then shows as one entry.
+    let keyed = prop_oneof![
+        Just("a"),
+        Just("b"),
+        Just("c"),
+        Just(""),
+        Just("é"),
+        Just("zz")
+    ]
+    .prop_map(|s| {
+        Some(Expr::Cmp {
+            cmp: CmpOp::Eq,
+            lhs: field(vec!["f0".into()]),
+            rhs: lit(Value::String(s.into())),
+        })
+    });
+    let mixed = prop_oneof![9 => keyed, 1 => prop::option::weighted(0.9, condition())];
+    prop_oneof![
+        proptest::collection::vec(prop::option::weighted(0.9, condition()), 0..24),
+        proptest::collection::vec(mixed, 8..40),
+    ]
 }
 
 fn json_scalar() -> impl Strategy<Value = Json> {
@@ -174,10 +197,107 @@ proptest! {
         for context in contexts {
             let mut req = Request::for_intent(&name, 0.9);
             req.context = context;
-            let a = serde_json::to_value(indexed.decide_at(&req, 5)).unwrap();
-            let b = serde_json::to_value(linear.decide_at(&req, 5)).unwrap();
+            let (mut a, mut b) = (indexed.decide_at(&req, 5), linear.decide_at(&req, 5));
+            let traces = same_trace(&a.trace, &b.trace);
+            prop_assert!(traces.is_ok(), "{:?}: context {:?}", traces, req.context);
+            (a.trace, b.trace) = (Vec::new(), Vec::new());
+            let (a, b) = (serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap());
             prop_assert_eq!(a, b, "context {:?}", req.context);
         }
+    }
+}
+
+/// Whether the indexed engine's trace is the arm-by-arm one, with runs of arms the index ruled
+/// out (`TraceWhat::Arms`, at least `SKIPPED_RUN` long) standing for the not-matched entries
+/// of those arms.
+fn same_trace(indexed: &[TraceEntry], linear: &[TraceEntry]) -> Result<(), String> {
+    let mut rest = linear.iter();
+    for e in indexed {
+        let TraceWhat::Arms { route, first, last } = &e.what else {
+            let l = rest.next();
+            return match l == Some(e) {
+                true => continue,
+                false => Err(format!("{e:?} where arm by arm gives {l:?}")),
+            };
+        };
+        if last + 1 - first < SKIPPED_RUN || e.matched || e.detail.is_some() {
+            return Err(format!("{e:?}: a run of {} arms", last + 1 - first));
+        }
+        for n in *first..=*last {
+            let l = rest.next().ok_or(format!("{e:?}: arm by arm ends first"))?;
+            let stands_for = matches!(&l.what,
+                TraceWhat::Arm { route: r, arm, .. } if r == route && *arm == n)
+                && !l.matched
+                && l.detail.is_none()
+                && (n > *first || l.at == e.at);
+            if !stands_for {
+                return Err(format!("{e:?} stands for arm {n}, which gives {l:?}"));
+            }
+        }
+    }
+    match rest.next() {
+        None => Ok(()),
+        Some(l) => Err(format!("arm by arm goes on: {l:?}")),
+    }
+}
+
+/// A route of 20 arms, each for one requester: a request for the 15th is one entry for the 14
+/// arms ruled out, then the arm taken; for the 3rd, two entries and the arm.
+#[test]
+fn a_long_run_of_arms_ruled_out_is_one_trace_entry() {
+    let mut plan = base();
+    let src = plan.intents[0].route.arms[0].src;
+    plan.intents[0].route.arms = (1..=20)
+        .map(|k| Arm {
+            when: Some(Expr::Cmp {
+                cmp: CmpOp::Eq,
+                lhs: field(vec!["requester".into()]),
+                rhs: lit(Value::String(format!("agent-{k}"))),
+            }),
+            action: Action::Deny {
+                because: Some(format!("arm {k}")),
+            },
+            src,
+        })
+        .collect();
+    let name = plan.intents[0].name.clone();
+    let e = Engine::from_plan(plan).unwrap();
+    let decide = |who: &str| -> Decision {
+        let mut req = Request::for_intent(&name, 0.9);
+        req.context.insert("requester".into(), json!(who));
+        e.decide_at(&req, 5)
+    };
+    let d = decide("agent-15");
+    assert_eq!(d.reason.as_deref(), Some("arm 15"));
+    let arms: Vec<String> = d.trace.iter().map(|t| t.what.to_string()).collect();
+    let route = &plan_route(&d);
+    assert_eq!(
+        arms,
+        [
+            format!("route {route} arms 1 to 14 (ruled out by the index)"),
+            format!("route {route} arm 15"),
+        ]
+    );
+    let d = decide("agent-3");
+    assert_eq!(d.trace.len(), 3, "{:?}", d.trace);
+    // No requester matches: the whole route is one entry, and the decision a deny.
+    let d = decide("nobody");
+    assert_eq!(d.trace.len(), 1, "{:?}", d.trace);
+    assert!(matches!(
+        d.trace[0].what,
+        TraceWhat::Arms {
+            first: 1,
+            last: 20,
+            ..
+        }
+    ));
+}
+
+/// The route's name as the trace writes it.
+fn plan_route(d: &Decision) -> String {
+    match d.trace.last().map(|t| &t.what) {
+        Some(TraceWhat::Arm { route, .. } | TraceWhat::Arms { route, .. }) => route.to_string(),
+        other => panic!("no arm traced: {other:?}"),
     }
 }
 

@@ -85,7 +85,10 @@ impl<'a> Explainer<'a> {
             | TraceWhat::Permit { agent, step, .. }
             | TraceWhat::EscalateRule { agent, step, .. }
             | TraceWhat::AuditRule { agent, step, .. } => (Some(&**agent), Some(&**step)),
-            TraceWhat::Candidate { .. } | TraceWhat::Text(_) => return Vec::new(),
+            // Arms the index ruled out were not evaluated: there is nothing to show.
+            TraceWhat::Arms { .. } | TraceWhat::Candidate { .. } | TraceWhat::Text(_) => {
+                return Vec::new()
+            }
         };
         let Some(site) = entry.at.as_ref().and_then(|at| self.sites.get(&**at)) else {
             return Vec::new();

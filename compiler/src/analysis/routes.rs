@@ -152,13 +152,19 @@ impl<'p> Lazy<'p> {
             return false;
         };
         let d = e.decide_at(req, 0);
-        let looked: Vec<bool> = d
-            .trace
-            .iter()
-            .filter(|t| matches!(t.what, TraceWhat::Arm { .. }))
-            .map(|t| t.matched)
-            .collect();
-        d.outcome == Outcome::Deny && looked.len() == arms && looked.iter().all(|m| !m)
+        // An entry per arm looked at; a run the index ruled out is one entry for its arms.
+        let (mut looked, mut taken) = (0, false);
+        for t in &d.trace {
+            match &t.what {
+                TraceWhat::Arm { .. } => {
+                    looked += 1;
+                    taken |= t.matched;
+                }
+                TraceWhat::Arms { first, last, .. } => looked += (last + 1).saturating_sub(*first),
+                _ => {}
+            }
+        }
+        d.outcome == Outcome::Deny && looked == arms && !taken
     }
 }
 

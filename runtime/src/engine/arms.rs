@@ -12,8 +12,9 @@
 //! At a decision each keyed field is read once. Absent, or a value no constant equals (a list),
 //! its keyed arms are all false; when its value would make the comparison fault (a record, or a
 //! list holding one), the route is evaluated arm by arm instead, so the fault is the one it
-//! always was. The arms skipped get the trace entry an arm that did not match gets: the trace
-//! is the same as arm by arm.
+//! always was. The arms skipped get the trace entry an arm that did not match gets, except a
+//! run of [`SKIPPED_RUN`] or more, which is one entry (`TraceWhat::Arms`): a route of hundreds
+//! of arms then costs a decision the arms that can match, not a trace entry per arm.
 
 use super::Engine;
 use crate::decision::{TraceEntry, TraceKind, TraceWhat};
@@ -25,6 +26,10 @@ use std::sync::Arc;
 
 /// At most this many fields key the arms of one route; arms testing others are evaluated.
 pub const MAX_FIELDS: usize = 4;
+
+/// A run of at least this many consecutive arms the index rules out is traced as one entry
+/// (`TraceWhat::Arms`); shorter runs get an entry per arm, as arm-by-arm evaluation gives.
+pub const SKIPPED_RUN: usize = 8;
 
 /// The arms of one route by what can make them match.
 #[derive(Debug, Default)]
@@ -245,7 +250,7 @@ pub(crate) fn first_match(
             }
         }
         let a = a as usize;
-        trace.extend_from_slice(misses.get(next..a).unwrap_or_default());
+        skipped(misses, next..a, trace);
         next = a + 1;
         let Some(arm) = arms.get(a) else {
             break;
@@ -254,8 +259,33 @@ pub(crate) fn first_match(
             return pick;
         }
     }
-    trace.extend_from_slice(misses.get(next..).unwrap_or_default());
+    skipped(misses, next..misses.len(), trace);
     Pick::NoneMatched
+}
+
+/// Traces the arms `run` (0-based) that the index ruled out: an entry each, or one for the
+/// whole run when it is [`SKIPPED_RUN`] arms or longer.
+fn skipped(misses: &[TraceEntry], run: std::ops::Range<usize>, trace: &mut Vec<TraceEntry>) {
+    let (first, last) = (run.start + 1, run.end);
+    let entries = misses.get(run).unwrap_or_default();
+    match entries.first() {
+        Some(TraceEntry {
+            what: TraceWhat::Arm { route, .. },
+            at,
+            ..
+        }) if entries.len() >= SKIPPED_RUN => trace.push(TraceEntry {
+            kind: TraceKind::Arm,
+            what: TraceWhat::Arms {
+                route: route.clone(),
+                first,
+                last,
+            },
+            matched: false,
+            detail: None,
+            at: at.clone(),
+        }),
+        _ => trace.extend_from_slice(entries),
+    }
 }
 
 /// Evaluates arm `a`, tracing it; `None` when it does not match.

@@ -17,6 +17,7 @@ use crate::classifier::{Builtin, Classifier};
 use crate::decision::TraceEntry;
 use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
+pub use arms::SKIPPED_RUN;
 #[cfg(feature = "server")]
 pub(crate) use decide::now_ms;
 pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
