@@ -9,8 +9,9 @@
 //!
 //! Pre-split Cedar runs as a gateway would: for each step, each candidate in order is asked
 //! about with the policies of its (agent, intent) until one is allowed; a step none can take
-//! denies the request. `decide` must choose the same agent for every step, or deny the same
-//! requests, on every request timed.
+//! denies the request. regorus (`--features rego-peer`) runs the same way, one evaluation per
+//! candidate, with the rules as data (`rego_peer::DEEP_POLICY`). `decide` must choose the same
+//! agent for every step, or deny the same requests, on every request timed.
 
 use super::ShapeRow;
 use crate::{agent_name, build, lit_str, measure_each, stats, Cedar, Rng, NOW_MS, REGIONS};
@@ -248,6 +249,7 @@ pub fn deep(rules: usize, requests: usize) -> ShapeRow {
     let floor_stats = timed(&|i| {
         black_box(floor.get(black_box(&cases[i].key)));
     });
+    let rego = rego_peer(&plan, &pairs, &cases, &ours, &timed);
     ShapeRow {
         rules,
         decide,
@@ -256,6 +258,89 @@ pub fn deep(rules: usize, requests: usize) -> ShapeRow {
         unknown: None,
         linear: None,
         long: None,
-        rego: None,
+        rego,
     }
+}
+
+/// Times a call per request (its argument: the request's index) over all of them.
+type Timer<'t> = &'t dyn Fn(&dyn Fn(usize)) -> crate::Stats;
+
+/// regorus as a gateway would run it on shape (d): each step's candidates in order, one
+/// evaluation each, until one is allowed. It must choose `decide`'s agents on every request.
+#[cfg(feature = "rego-peer")]
+fn rego_peer(
+    plan: &intent_runtime::plan::Plan,
+    pairs: &[(usize, usize)],
+    cases: &[Deep],
+    ours: &dyn Fn(&Deep) -> Option<Vec<String>>,
+    timed: Timer<'_>,
+) -> Option<crate::Stats> {
+    use std::cell::RefCell;
+    let rego = RefCell::new(crate::rego_peer::Rego::with_policy(
+        plan,
+        pairs,
+        crate::rego_peer::DEEP_POLICY,
+    ));
+    let gateway = |c: &Deep| -> Option<Vec<usize>> {
+        let mut rego = rego.borrow_mut();
+        (0..STEPS)
+            .map(|s| {
+                (0..3)
+                    .map(|r| agent_of(c.intent, s, r))
+                    .find(|&a| rego.allows(&agent_name(a), &c.request))
+            })
+            .collect()
+    };
+    // The whole plan in one evaluation, each step's candidates in the input.
+    let whole = RefCell::new(crate::rego_peer::Rego::with_entry(
+        plan,
+        pairs,
+        crate::rego_peer::DEEP_PLAN_POLICY,
+        "data.bench.chosen",
+    ));
+    let candidates: Vec<Vec<Vec<String>>> = (0..plan.intents.len())
+        .map(|i| {
+            (0..STEPS)
+                .map(|s| (0..3).map(|r| agent_name(agent_of(i, s, r))).collect())
+                .collect()
+        })
+        .collect();
+    let at_once = |c: &Deep| whole.borrow_mut().chosen(&candidates[c.intent], &c.request);
+    for (i, c) in cases.iter().enumerate() {
+        let theirs = gateway(c).map(|t| t.iter().map(|&a| agent_name(a)).collect::<Vec<_>>());
+        assert_eq!(ours(c), theirs, "decide and regorus disagree on {i}");
+        assert_eq!(
+            ours(c),
+            at_once(c),
+            "decide and regorus (one evaluation) disagree on {i}"
+        );
+    }
+    let per_candidate = timed(&|i| {
+        black_box(gateway(black_box(&cases[i])));
+    });
+    let one = timed(&|i| {
+        black_box(at_once(black_box(&cases[i])));
+    });
+    eprintln!(
+        "  shape (d), {} intents: regorus per candidate {:.0} ns, the whole plan in one evaluation {:.0} ns (medians; the faster is reported)",
+        plan.intents.len(),
+        per_candidate.median,
+        one.median
+    );
+    Some(if one.median < per_candidate.median {
+        one
+    } else {
+        per_candidate
+    })
+}
+
+#[cfg(not(feature = "rego-peer"))]
+fn rego_peer(
+    _: &intent_runtime::plan::Plan,
+    _: &[(usize, usize)],
+    _: &[Deep],
+    _: &dyn Fn(&Deep) -> Option<Vec<String>>,
+    _: Timer<'_>,
+) -> Option<crate::Stats> {
+    None
 }
