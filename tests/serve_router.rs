@@ -157,6 +157,11 @@ fn classify_answers_what_the_classifier_says_and_refuses_what_it_cannot_read() {
         ),
         (r#"{"text": "a", "text": "b"}"#, "duplicate field `text`"),
         (r#"{"top": 3}"#, "missing field `text`"),
+        // serde would read a derived struct from an array too: every body is an object.
+        (
+            r#" ["x", 3]"#,
+            "a JSON array at line 1, column 2; send a JSON object",
+        ),
     ] {
         let (status, j) = ask(body);
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {j}");
@@ -264,6 +269,15 @@ fn refusals_say_what_is_wrong() {
     ));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("unknown field `when`"), "{body}");
+    // Not read as `{"agent": "refund_bot"}`: a body is an object, on the line it starts.
+    let (status, body) = rt.block_on(send(
+        &app,
+        "POST",
+        "/v1/failure",
+        b"\n  [\"refund_bot\"]".to_vec(),
+    ));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("a JSON array at line 2, column 3"), "{body}");
 
     let (status, body) = rt.block_on(send(
         &app,

@@ -167,7 +167,8 @@ pub(super) fn body(
     })
 }
 
-/// Parses a JSON body, or says where it is wrong (400).
+/// Parses a JSON body, or says where it is wrong (400). Every body is a JSON object: serde
+/// would also read a derived struct from an array (`["hi", 3]` as `{"text": "hi", "top": 3}`).
 pub(super) fn parse<T: for<'de> Deserialize<'de>>(
     app: &App,
     endpoint: &'static str,
@@ -175,6 +176,23 @@ pub(super) fn parse<T: for<'de> Deserialize<'de>>(
     what: &str,
     help: &str,
 ) -> Result<T, Box<Response>> {
+    if let Some(at) = bytes.iter().position(|b| !b.is_ascii_whitespace()) {
+        if bytes.get(at) == Some(&b'[') {
+            app.metrics.bad_request(endpoint);
+            let before = bytes.get(..at).unwrap_or_default();
+            let line = 1 + before.iter().filter(|b| **b == b'\n').count();
+            let column = at
+                - before
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |n| n + 1)
+                + 1;
+            let msg = format!(
+                "the body is not {what}: a JSON array at line {line}, column {column}; send a JSON object"
+            );
+            return Err(Box::new(error(StatusCode::BAD_REQUEST, msg, help)));
+        }
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         app.metrics.bad_request(endpoint);
         // serde_json's message ends with where it went wrong ("at line 1 column 11").
