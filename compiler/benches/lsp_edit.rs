@@ -9,10 +9,11 @@
 //!   command does (without starting a process or reading files);
 //! - `edit -> diagnostics`: on a warm `ide::Host` holding the same files, one line of one file
 //!   changes and the edited file's diagnostics are asked for again: the time from the edit to
-//!   fresh diagnostics. Three edits, each timed on its own: an escalation threshold inside one
+//!   fresh diagnostics. Four edits, each timed on its own: an escalation threshold inside one
 //!   route; the `trust` of an agent that many routes may dispatch to; the text of one intent's
-//!   example (which the classifier's fit reads). Every run is a real change (the line
-//!   alternates between two values).
+//!   example (which the classifier's fit reads); the reason of a policy rule (every intent's
+//!   analysis reads the rules). Every run is a real change (the line alternates between two
+//!   values).
 //!
 //! Each is repeated and the median and minimum printed, with how many of the mesh's intents
 //! the analysis ran for again after the edit (the others' findings were reused). `INTENT_BENCH_QUICK=1` uses the ten
@@ -100,7 +101,7 @@ fn main() {
     for s in &sources {
         host.set_file(&s.path, s.text.clone());
     }
-    // Three one-line edits, each in the last file holding its kind of line; every run is a
+    // Four one-line edits, each in the last file holding its kind of line; every run is a
     // real change (the line alternates between two values; an example's first word is a new
     // word each run, since the fits of texts seen before are remembered).
     let edits = [
@@ -121,6 +122,12 @@ fn main() {
             "  examples [\"please ",
             "[\"please",
             "[\"kindly",
+        ),
+        (
+            "policy rule: its reason",
+            "  forbid when agent.trust < ",
+            "because \"trust floor",
+            "because \"the trust floor",
         ),
     ];
     let mut rows = Vec::new();

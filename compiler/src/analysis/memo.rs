@@ -74,8 +74,9 @@ impl Memo {
             .collect();
         // Reviews read every agent.
         let new_rest = !same_rest || any_agent;
-        let batch = analyze_intents(plan, &which, new_rest, Rules::PerIntent { skip: true });
-        let (fresh, reviews) = (batch.parts, batch.reviews);
+        // After the first analysis of a mesh, the fit is remembered: the other cores are free.
+        let apart = self.rest.is_some();
+        let (fresh, reviews) = analyze_apart(plan, &which, new_rest, apart);
         self.analysed = which.len();
         if new_rest {
             self.rest = Some(rest_of(plan));
@@ -134,6 +135,44 @@ impl Memo {
     pub fn analysed(&self) -> usize {
         self.analysed
     }
+}
+
+/// With `apart`, at least this many intents to analyse again are split into batches on rayon's
+/// pool, one a thread. An edit to a rule or to the rest re-analyses every intent, and after the
+/// first analysis of a mesh the classifier's fit, which a check runs beside the analysis, is
+/// remembered: the other cores are free. Fewer intents, or the first analysis, are one batch
+/// (sites alike in several intents are worked out once a batch, and the fit has the cores).
+const SPLIT_FROM: usize = 64;
+
+/// The parts of the intents `which` (in order) and, with `reviews`, the reviews. Batches
+/// analysed apart give the parts one batch would (`Memo::analyze` redoes a part that skipped a
+/// rule alive nowhere), at the cost of sites worked out once per batch.
+fn analyze_apart(
+    plan: &Plan,
+    which: &[IntentId],
+    reviews: bool,
+    apart: bool,
+) -> (Vec<IntentPart>, Option<Vec<Finding>>) {
+    use rayon::prelude::*;
+    let how = Rules::PerIntent { skip: true };
+    let threads = rayon::current_num_threads();
+    if !apart || which.len() < SPLIT_FROM || threads < 2 {
+        let batch = analyze_intents(plan, which, reviews, how);
+        return (batch.parts, batch.reviews);
+    }
+    let size = which.len().div_ceil(threads);
+    let batches: Vec<_> = which
+        .par_chunks(size)
+        .enumerate()
+        .map(|(k, chunk)| analyze_intents(plan, chunk, reviews && k == 0, how))
+        .collect();
+    let mut parts = Vec::with_capacity(which.len());
+    let mut found = None;
+    for b in batches {
+        parts.extend(b.parts);
+        found = found.or(b.reviews);
+    }
+    (parts, found)
 }
 
 /// The plan without what the memo keeps apart (its intents) and what the analysis does not
