@@ -433,10 +433,14 @@ fn no_file_cites_a_document_that_does_not_exist() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
-/// The long options of `intent SUB --help` (without `--help` and `--version`).
-fn options_of(args: &[&str]) -> BTreeSet<String> {
+/// What `intent ARGS` prints (`--help` text).
+fn help_of(args: &[&str]) -> String {
     let out = common::intent(&common::root(), args);
-    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The long options of a `--help` text (without `--help` and `--version`).
+fn options_of(help: &str) -> BTreeSet<String> {
     // Option lines start with the option (`  -o, --output <OUTPUT>`, `      --json`); the
     // descriptions may name other commands' options, which do not count.
     help.lines()
@@ -446,11 +450,9 @@ fn options_of(args: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The values clap lists for the options of `intent SUB --help` that take one of a set
+/// The values clap lists for the options of a `--help` text that take one of a set
 /// (`[possible values: dispatch, plan, ..]`), by option.
-fn possible_values(args: &[&str]) -> Vec<(String, Vec<String>)> {
-    let out = common::intent(&common::root(), args);
-    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+fn possible_values(help: &str) -> Vec<(String, Vec<String>)> {
     // The list is on the option's line, or on a line of its description after it.
     let mut option = None;
     let mut found = Vec::new();
@@ -519,12 +521,13 @@ fn the_cli_reference_matches_intent_help() {
             ));
             continue;
         };
-        let shown = options_of(&[sub.as_str(), "--help"]);
+        let help = help_of(&[sub.as_str(), "--help"]);
+        let shown = options_of(&help);
         let written: BTreeSet<String> = long_options(section).into_iter().collect();
         let words: BTreeSet<&str> = section
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .collect();
-        for (option, values) in possible_values(&[sub.as_str(), "--help"]) {
+        for (option, values) in possible_values(&help) {
             for v in values.iter().filter(|v| !words.contains(v.as_str())) {
                 problems.push(format!(
                     "`intent {sub} {option}` takes `{v}`, which the reference does not name"

@@ -113,7 +113,7 @@ mod tests {
             std::fs::write(root.join(d).join("x.intent"), "").unwrap();
         }
         std::fs::write(root.join("top.intent"), "").unwrap();
-        std::fs::write(root.join("notes.md"), "").unwrap();
+        std::fs::write(root.join("readme.txt"), "").unwrap();
         let all = walk(&root, usize::MAX).unwrap();
         let names: Vec<String> = all
             .files

@@ -220,43 +220,11 @@ impl Rego {
     /// candidates in order), or `None` when a step has none; one run of the program.
     pub fn chosen(&mut self, steps: &[Vec<String>], req: &Request) -> Option<Vec<String>> {
         use regorus::Value as V;
-        let text = |key: &str| {
-            V::from(
-                req.context
-                    .get(key)
-                    .and_then(Json::as_str)
-                    .unwrap_or_default(),
-            )
-        };
-        let n = steps.len();
-        let steps: Vec<V> = steps
+        let list: Vec<V> = steps
             .iter()
-            .map(|cands| {
-                V::from(
-                    cands
-                        .iter()
-                        .map(|c| V::from(c.as_str()))
-                        .collect::<Vec<V>>(),
-                )
-            })
+            .map(|c| V::from(c.iter().map(|a| V::from(a.as_str())).collect::<Vec<V>>()))
             .collect();
-        let input: std::collections::BTreeMap<V, V> = [
-            (V::from("steps"), V::from(steps)),
-            (
-                V::from("intent"),
-                V::from(req.intent.as_deref().unwrap_or_default()),
-            ),
-            (
-                V::from("confidence"),
-                V::from(req.confidence.unwrap_or_default()),
-            ),
-            (V::from("region"), text("region")),
-            (V::from("residency"), text("residency")),
-            (V::from("tier"), text("tier")),
-        ]
-        .into_iter()
-        .collect();
-        self.vm.set_input(V::from(input));
+        self.vm.set_input(input(req, ("steps", V::from(list))));
         let out = self.vm.execute().unwrap();
         // A step no candidate can take is left out of the list, or (on the RVM) undefined.
         let chosen: Option<Vec<String>> = out
@@ -265,41 +233,48 @@ impl Rego {
             .iter()
             .map(|v| v.as_string().ok().map(|s| s.to_string()))
             .collect();
-        chosen.filter(|c| c.len() == n)
+        chosen.filter(|c| c.len() == steps.len())
     }
 
     /// Whether the policy allows `req` served by `agent`: the input built from the request,
     /// then one run of the program.
     pub fn allows(&mut self, agent: &str, req: &Request) -> bool {
-        use regorus::Value as V;
-        let text = |key: &str| {
-            V::from(
-                req.context
-                    .get(key)
-                    .and_then(Json::as_str)
-                    .unwrap_or_default(),
-            )
-        };
-        let mut input: std::collections::BTreeMap<V, V> = [
-            (V::from("agent"), V::from(agent)),
-            (
-                V::from("intent"),
-                V::from(req.intent.as_deref().unwrap_or_default()),
-            ),
-            (
-                V::from("confidence"),
-                V::from(req.confidence.unwrap_or_default()),
-            ),
-            (V::from("region"), text("region")),
-            (V::from("residency"), text("residency")),
-        ]
-        .into_iter()
-        .collect();
-        // Only shape (d)'s requests have a tier; the other shapes' inputs stay as they were.
-        if req.context.contains_key("tier") {
-            input.insert(V::from("tier"), text("tier"));
-        }
-        self.vm.set_input(V::from(input));
+        self.vm
+            .set_input(input(req, ("agent", regorus::Value::from(agent))));
         self.vm.execute().unwrap() == regorus::Value::from(true)
     }
+}
+
+/// The input document for `req`: `key` (the agent asked about, or the plan's steps), the
+/// intent, confidence, region and residency, and the tier when the request has one (only
+/// shape (d)'s do; the other shapes' inputs stay as they were).
+fn input(req: &Request, (key, value): (&str, regorus::Value)) -> regorus::Value {
+    use regorus::Value as V;
+    let text = |key: &str| {
+        V::from(
+            req.context
+                .get(key)
+                .and_then(Json::as_str)
+                .unwrap_or_default(),
+        )
+    };
+    let mut input: std::collections::BTreeMap<V, V> = [
+        (V::from(key), value),
+        (
+            V::from("intent"),
+            V::from(req.intent.as_deref().unwrap_or_default()),
+        ),
+        (
+            V::from("confidence"),
+            V::from(req.confidence.unwrap_or_default()),
+        ),
+        (V::from("region"), text("region")),
+        (V::from("residency"), text("residency")),
+    ]
+    .into_iter()
+    .collect();
+    if req.context.contains_key("tier") {
+        input.insert(V::from("tier"), text("tier"));
+    }
+    V::from(input)
 }

@@ -195,12 +195,15 @@ impl Engine {
         self.contended(id, &learned)
     }
 
+    /// The `classifier` of a decision whose text no classifier could read.
+    pub const UNCLASSIFIED: &'static str = "none (fallback: clarify)";
+
     /// A `clarify` for a text no classifier could read (the sidecar's HTTP classifier failed
     /// and its declared fallback is `clarify`): no intent, the question, and why.
     pub fn clarify_unclassified(&self, now_ms: u64, question: &str, reason: String) -> Decision {
         let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
         draft.d.decision_id = self.decision_id(now_ms);
-        draft.d.classifier = Some(Arc::from("none (fallback: clarify)"));
+        draft.d.classifier = Some(Arc::from(Engine::UNCLASSIFIED));
         draft.d.question = Some(Arc::from(question));
         draft.end(Outcome::Clarify, Some(reason));
         draft.d

@@ -4,7 +4,7 @@
 
 use super::decide::{Draft, Preclassified};
 use super::Engine;
-use crate::classifier::Classification;
+use crate::classifier::{Classification, Scored};
 use crate::decision::{Outcome, TraceKind, TraceWhat};
 use crate::limits::{echo, MAX_TEXT};
 use crate::plan::IntentId;
@@ -87,6 +87,12 @@ impl Engine {
         self.classified(classified, dr)
     }
 
+    /// Whether a text whose best intent is `best` goes on to that intent's route: its
+    /// confidence is above 0 and at least the plan's floor; otherwise it matches no intent.
+    pub fn reaches_route(&self, best: Scored) -> bool {
+        best.score > 0.0 && best.score >= self.plan.classifier.floor.unwrap_or(0.0)
+    }
+
     /// Step 1 for text: the best intent, unless it is below the plan's floor.
     fn classified(&self, c: &Classification, dr: &mut Draft<'_>) -> Option<(IntentId, f64)> {
         let name = |i: IntentId| self.intent_names.get(i as usize).map_or("?", |n| n);
@@ -100,7 +106,7 @@ impl Engine {
         let detail = Some(Arc::from(shown.join(", ")));
         let floor = self.plan.classifier.floor.unwrap_or(0.0);
         match c.best() {
-            Some(best) if best.score > 0.0 && best.score >= floor => {
+            Some(best) if self.reaches_route(best) => {
                 dr.trace(
                     TraceKind::Classifier,
                     TraceWhat::Text(format!("text classified as {}", name(best.intent))),

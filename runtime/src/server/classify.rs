@@ -231,12 +231,10 @@ pub(crate) async fn classify(x: Option<&External>, engine: &Engine, text: &str) 
             by: Arc::from("external"),
         },
         Err(why) => match x.fallback {
-            Fallback::Builtin => own(Some(Arc::from(format!(
-                "builtin (fallback: external classifier {why})"
-            )))),
+            Fallback::Builtin => own(Some(fell_back(&why))),
             Fallback::Clarify => Answered {
-                classification: Err(format!("the external classifier gave no answer ({why})")),
-                by: Arc::from("none (fallback: clarify)"),
+                classification: Err(no_answer(&why)),
+                by: Arc::from(Engine::UNCLASSIFIED),
             },
         },
     }
@@ -259,16 +257,24 @@ pub(crate) async fn decide(
         Err(why) => match x.fallback {
             Fallback::Builtin => {
                 let mut d = store.decide(engine, req, None).await;
-                d.classifier = Some(Arc::from(format!(
-                    "builtin (fallback: external classifier {why})"
-                )));
+                d.classifier = Some(fell_back(&why));
                 d
             }
             Fallback::Clarify => engine.clarify_unclassified(
                 crate::engine::now_ms(),
                 CLARIFY_QUESTION,
-                format!("the external classifier gave no answer ({why})"),
+                no_answer(&why),
             ),
         },
     }
+}
+
+/// The `classifier` of a text the built-in classifier read because the HTTP one did not.
+fn fell_back(why: &str) -> Arc<str> {
+    Arc::from(format!("builtin (fallback: external classifier {why})"))
+}
+
+/// Why a text got no classification when the declared fallback is `clarify`.
+fn no_answer(why: &str) -> String {
+    format!("the external classifier gave no answer ({why})")
 }

@@ -9,7 +9,7 @@
 use super::app::App;
 use super::routes::{body, error, json, parse};
 use super::{classify, identity};
-use crate::classifier::Classification;
+use crate::classifier::{Classification, Scored};
 use crate::limits::{MAX_TEXT, MAX_TOP};
 use crate::request::Request;
 use crate::trust::PeerCert;
@@ -122,33 +122,25 @@ pub(super) async fn classify(
     }
     let text = req.text.as_deref().unwrap_or_default();
     let answered = classify::classify(app.external.as_ref(), &engine, text).await;
-    let name = |s: &crate::classifier::Scored| {
+    let name = |s: &Scored| {
         engine
             .plan()
             .intents
             .get(s.intent as usize)
             .map_or("?", |i| i.name.as_str())
     };
-    let floor = engine.plan().classifier.floor;
-    let said = match &answered.classification {
-        Ok(c) => said(c, top, floor, &name),
-        Err(_) => Said {
-            intent: None,
-            confidence: None,
-            runners_up: Vec::new(),
-            none_of_these: None,
-            matched: false,
-            floor,
-            classifier: "",
-            reason: None,
-            plan_hash: "",
-        },
-    };
+    let c = answered.classification.as_ref();
+    let best = c.ok().and_then(Classification::best);
     let said = Said {
+        intent: best.as_ref().map(name),
+        confidence: best.map(|b| b.score),
+        runners_up: c.map_or_else(|_| Vec::new(), |c| listed(c, top, &name)),
+        none_of_these: c.ok().map(|c| c.none),
+        matched: best.is_some_and(|b| engine.reaches_route(b)),
+        floor: engine.plan().classifier.floor,
         classifier: &answered.by,
-        reason: answered.classification.as_ref().err().map(String::as_str),
+        reason: c.err().map(String::as_str),
         plan_hash: engine.plan_hash(),
-        ..said
     };
     match serde_json::to_string(&said) {
         Ok(t) => json(StatusCode::OK, t),
@@ -160,32 +152,19 @@ pub(super) async fn classify(
     }
 }
 
-/// The answer for a classification, its first `top` intents listed.
-fn said<'a>(
+/// The runners-up of a classification, as many as make `top` intents with the best.
+fn listed<'a>(
     c: &Classification,
     top: usize,
-    floor: Option<f64>,
-    name: &impl Fn(&crate::classifier::Scored) -> &'a str,
-) -> Said<'a> {
-    let best = c.best();
-    Said {
-        intent: best.as_ref().map(name),
-        confidence: best.map(|b| b.score),
-        runners_up: c
-            .ranked
-            .iter()
-            .skip(1)
-            .take(top - 1)
-            .map(|s| Listed {
-                intent: name(s),
-                confidence: s.score,
-            })
-            .collect(),
-        none_of_these: Some(c.none),
-        matched: best.is_some_and(|b| b.score > 0.0 && b.score >= floor.unwrap_or(0.0)),
-        floor,
-        classifier: "",
-        reason: None,
-        plan_hash: "",
-    }
+    name: &impl Fn(&Scored) -> &'a str,
+) -> Vec<Listed<'a>> {
+    c.ranked
+        .iter()
+        .skip(1)
+        .take(top - 1)
+        .map(|s| Listed {
+            intent: name(s),
+            confidence: s.score,
+        })
+        .collect()
 }
