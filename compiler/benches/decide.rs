@@ -34,7 +34,8 @@
 //!
 //! Run with `cargo bench -p intent-compiler --bench decide`; `INTENT_BENCH_QUICK=1` runs sizes 10
 //! and 100 on 1,000 requests (a smoke test); `INTENT_BENCH_SHAPES=bc` runs only the shapes named;
-//! `INTENT_BENCH_BUDGET_MS` caps the time spent timing one peer at one size (8,000 by default).
+//! `INTENT_BENCH_BUDGET_MS` caps the time spent timing one peer at one size (8,000 by default);
+//! `INTENT_BENCH_SIZES=10000` (a comma-separated list) runs only the sizes named.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -655,6 +656,14 @@ fn main() {
         (&[10, 100], 1_000)
     } else {
         (&[10, 100, 1_000, 10_000], 10_000)
+    };
+    let chosen: Vec<usize> = std::env::var("INTENT_BENCH_SIZES")
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    let sizes = if chosen.is_empty() {
+        sizes
+    } else {
+        &chosen[..]
     };
     let timer = measure(10_000, |_| {});
     println!("decide vs cedar-policy — {}", machine());

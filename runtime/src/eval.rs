@@ -30,7 +30,7 @@ pub struct Fault(pub String);
 
 /// An evaluated operand.
 #[derive(Debug, Clone, PartialEq)]
-enum V<'r> {
+pub(crate) enum V<'r> {
     Bool(bool),
     Num(f64),
     Str(&'r str),
@@ -39,7 +39,7 @@ enum V<'r> {
     Absent,
 }
 
-fn from_json(j: &Json) -> Result<V<'_>, Fault> {
+pub(crate) fn from_json(j: &Json) -> Result<V<'_>, Fault> {
     Ok(match j {
         Json::Bool(b) => V::Bool(*b),
         Json::Number(n) => V::Num(n.as_f64().unwrap_or(f64::NAN)),
@@ -50,7 +50,7 @@ fn from_json(j: &Json) -> Result<V<'_>, Fault> {
     })
 }
 
-fn from_value(v: &Value) -> V<'_> {
+pub(crate) fn from_value(v: &Value) -> V<'_> {
     match v {
         Value::Bool(b) => V::Bool(*b),
         Value::Number(n) => V::Num(*n),
@@ -158,14 +158,20 @@ pub fn holds(e: &Expr, env: &Env<'_>) -> Result<bool, Fault> {
 /// Evaluates a condition, reading its literal lists of `SET_MIN` members or more through
 /// `sets` (the engine's, built when the plan was loaded): the same answer as `holds`.
 pub fn holds_in(e: &Expr, env: &Env<'_>, sets: &Sets) -> Result<bool, Fault> {
-    match value(e, env, sets)? {
+    as_bool(value(e, env, sets)?)
+}
+
+/// A condition's value as its answer: absent is false, anything but a boolean a fault.
+#[inline]
+pub(crate) fn as_bool(v: V<'_>) -> Result<bool, Fault> {
+    match v {
         V::Bool(b) => Ok(b),
         V::Absent => Ok(false),
         other => Err(Fault(format!("expected a boolean, found {other:?}"))),
     }
 }
 
-fn agent<'r>(env: &Env<'r>) -> Result<&'r Agent, Fault> {
+pub(crate) fn agent<'r>(env: &Env<'r>) -> Result<&'r Agent, Fault> {
     env.agent
         .ok_or_else(|| Fault("no agent to check here".into()))
 }
@@ -268,7 +274,7 @@ fn value<'r>(e: &'r Expr, env: &Env<'r>, sets: &Sets) -> Result<V<'r>, Fault> {
     })
 }
 
-fn equal(a: &V<'_>, b: &V<'_>) -> bool {
+pub(crate) fn equal(a: &V<'_>, b: &V<'_>) -> bool {
     match (a, b) {
         (V::Num(x), V::Num(y)) => x == y,
         (V::Str(x), V::Str(y)) => x == y,
@@ -279,7 +285,7 @@ fn equal(a: &V<'_>, b: &V<'_>) -> bool {
 }
 
 /// `equal(a, &from_value(b))`, without converting `b`.
-fn equal_lit(a: &V<'_>, b: &Value) -> bool {
+pub(crate) fn equal_lit(a: &V<'_>, b: &Value) -> bool {
     match (a, b) {
         (V::Num(x), Value::Number(y)) => x == y,
         (V::Str(x), Value::String(y)) => *x == y,
@@ -291,7 +297,7 @@ fn equal_lit(a: &V<'_>, b: &Value) -> bool {
     }
 }
 
-fn compare(op: CmpOp, l: &V<'_>, r: &V<'_>) -> Result<bool, Fault> {
+pub(crate) fn compare(op: CmpOp, l: &V<'_>, r: &V<'_>) -> Result<bool, Fault> {
     if matches!(l, V::Absent) || matches!(r, V::Absent) {
         return Ok(false);
     }

@@ -24,6 +24,7 @@ pub mod log;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod plan;
+pub mod program;
 pub mod request;
 #[cfg(feature = "server")]
 pub mod server;

@@ -3,14 +3,16 @@
 //! and `not in` over literal sets and over sets read from the request; `not`, `and`, `or`;
 //! `intent is`; absent optional fields (every comparison with one is false, `not` of one is
 //! true); and faults (wrong types) that the caller must never read as "allowed". Every
-//! expression is evaluated twice, by `holds` and by `holds_in` with the literal lists of eight
-//! members or more read as sets built at load (`litset.rs`), which must agree.
+//! expression is evaluated three times, by `holds`, by `holds_in` with the literal lists of
+//! eight members or more read as sets built at load (`litset.rs`), and compiled to a flat
+//! program (`program.rs`), which must agree.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use intent_runtime::eval::{holds, holds_in, Env, Fault};
 use intent_runtime::litset::Sets;
 use intent_runtime::plan::{Agent, Expr};
+use intent_runtime::program::Programs;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -71,6 +73,9 @@ fn eval(e: Value) -> Result<bool, Fault> {
     let scanned = holds(&e, &env);
     let sets = Sets::new([&e]);
     assert_eq!(holds_in(&e, &env, &sets), scanned, "{e:?}");
+    let mut progs = Programs::default();
+    let c = progs.compile(&e).unwrap();
+    assert_eq!(progs.holds(c, &env), scanned, "the flat program of {e:?}");
     scanned
 }
 

@@ -16,11 +16,12 @@
 //! run of [`SKIPPED_RUN`] or more, which is one entry (`TraceWhat::Arms`): a route of hundreds
 //! of arms then costs a decision the arms that can match, not a trace entry per arm.
 
-use super::Engine;
+use super::{ArmInfo, Engine};
 use crate::decision::{TraceEntry, TraceKind, TraceWhat};
-use crate::eval::{holds_in, lookup, Env, Fault};
-use crate::litset::{Probe, Scalars, ScalarsBuilder, Sets};
+use crate::eval::{lookup, Env, Fault};
+use crate::litset::{Probe, Scalars, ScalarsBuilder};
 use crate::plan::{Arm, Expr, IntentId, Value};
+use crate::program::Programs;
 use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
@@ -214,18 +215,18 @@ pub(crate) enum Pick {
 /// (every arm with `index` `None`), with a trace entry per arm before it and for it, as arm
 /// by arm. `misses[a]`: the entry of arm `a` not matching.
 pub(crate) fn first_match(
-    arms: &[Arm],
+    arms: &[ArmInfo],
     index: Option<&ArmIndex>,
     misses: &[TraceEntry],
     env: &Env<'_>,
-    sets: &Sets,
+    progs: &Programs,
     trace: &mut Vec<TraceEntry>,
 ) -> Pick {
     let mut lists: [&[u32]; MAX_FIELDS + 1] = [&[]; MAX_FIELDS + 1];
     let indexed = index.and_then(|ix| ix.candidates(env.context, &mut lists));
     if indexed.is_none() {
         for (a, arm) in arms.iter().enumerate() {
-            match try_arm(arm, a, misses, env, sets, trace) {
+            match try_arm(arm, a, misses, env, progs, trace) {
                 Some(pick) => return pick,
                 None => continue,
             }
@@ -255,7 +256,7 @@ pub(crate) fn first_match(
         let Some(arm) = arms.get(a) else {
             break;
         };
-        if let Some(pick) = try_arm(arm, a, misses, env, sets, trace) {
+        if let Some(pick) = try_arm(arm, a, misses, env, progs, trace) {
             return pick;
         }
     }
@@ -290,17 +291,14 @@ fn skipped(misses: &[TraceEntry], run: std::ops::Range<usize>, trace: &mut Vec<T
 
 /// Evaluates arm `a`, tracing it; `None` when it does not match.
 fn try_arm(
-    arm: &Arm,
+    arm: &ArmInfo,
     a: usize,
     misses: &[TraceEntry],
     env: &Env<'_>,
-    sets: &Sets,
+    progs: &Programs,
     trace: &mut Vec<TraceEntry>,
 ) -> Option<Pick> {
-    let matched = match &arm.when {
-        None => Ok(true),
-        Some(w) => holds_in(w, env, sets),
-    };
+    let matched = progs.holds_or(arm.when, true, env);
     let mut entry = misses.get(a)?.clone();
     match matched {
         Ok(false) => {
@@ -340,7 +338,8 @@ pub(crate) fn misses(arms: &[Arm], route: &Arc<str>, at: &[Arc<str>]) -> Box<[Tr
 }
 
 impl Engine {
-    /// Every condition a decision or a review evaluates: route arms, rules, review arms.
+    /// Every condition of the plan a decision or a review evaluates: route arms, rules (whole,
+    /// as the plan has them), review arms.
     pub(crate) fn conditions(&self) -> impl Iterator<Item = &Expr> {
         let arms = self
             .plan
@@ -349,6 +348,7 @@ impl Engine {
             .flat_map(|i| &i.route.arms)
             .filter_map(|a| a.when.as_ref());
         let rules = self
+            .plan
             .rules
             .iter()
             .flat_map(|r| r.when.iter().chain(&r.unless));

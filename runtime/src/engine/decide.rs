@@ -12,7 +12,7 @@ use crate::classifier::Classification;
 use crate::decision::{
     Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
 };
-use crate::eval::{holds_in, Env};
+use crate::eval::Env;
 use crate::limits::echo;
 use crate::plan::{self, IntentId};
 use crate::request::Request;
@@ -289,11 +289,11 @@ impl Engine {
         };
         let index = self.arm_index.then_some(&info.index);
         match first_match(
-            &it.route.arms,
+            &info.arms,
             index,
             &info.misses,
             &env,
-            &self.sets,
+            &self.progs,
             &mut dr.d.trace,
         ) {
             Pick::Matched(a) => {
@@ -598,10 +598,7 @@ impl Engine {
                 let (Some(info), Some(rule)) = (self.rules.get(r), self.plan.rules.get(r)) else {
                     continue;
                 };
-                let hit = info
-                    .when
-                    .as_ref()
-                    .map_or(Ok(true), |w| holds_in(w, &senv, &self.sets));
+                let hit = self.progs.holds_or(info.when, true, &senv);
                 match hit {
                     Err(fault) => {
                         return dr.end(
@@ -636,11 +633,7 @@ impl Engine {
                 let Some(info) = self.rules.get(r) else {
                     continue;
                 };
-                match info
-                    .when
-                    .as_ref()
-                    .map_or(Ok(true), |w| holds_in(w, &senv, &self.sets))
-                {
+                match self.progs.holds_or(info.when, true, &senv) {
                     Err(fault) => {
                         return dr.end(
                             Outcome::Deny,

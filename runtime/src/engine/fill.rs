@@ -8,7 +8,7 @@ use super::decide::Draft;
 use super::index::Applicable;
 use super::{Candidate, Engine, StepInfo};
 use crate::decision::{TraceKind, TraceWhat};
-use crate::eval::{holds_in, Env, Fault};
+use crate::eval::{Env, Fault};
 use crate::plan::{self, AgentId, DataId};
 use crate::state::Blocked;
 use std::fmt::Write as _;
@@ -299,15 +299,8 @@ impl Engine {
             let Some(rule) = self.rules.get(r) else {
                 continue;
             };
-            let when = rule
-                .when
-                .as_ref()
-                .map_or(Ok(true), |w| holds_in(w, &env, &self.sets))?;
-            let applies = when
-                && !rule
-                    .unless
-                    .as_ref()
-                    .map_or(Ok(false), |u| holds_in(u, &env, &self.sets))?;
+            let when = self.progs.holds_or(rule.when, true, &env)?;
+            let applies = when && !self.progs.holds_or(rule.unless, false, &env)?;
             if applies {
                 dr.trace(
                     TraceKind::Rule,
@@ -330,11 +323,7 @@ impl Engine {
             let Some(rule) = self.rules.get(r) else {
                 continue;
             };
-            if rule
-                .when
-                .as_ref()
-                .map_or(Ok(true), |w| holds_in(w, &env, &self.sets))?
-            {
+            if self.progs.holds_or(rule.when, true, &env)? {
                 dr.trace(
                     TraceKind::Rule,
                     TraceWhat::Permit {

@@ -15,7 +15,8 @@ mod validate;
 
 use crate::classifier::{Builtin, Classifier};
 use crate::decision::TraceEntry;
-use crate::plan::{self, AgentId, CapId, DataId, Expr, IntentId, LimitTarget, Plan};
+use crate::plan::{self, AgentId, CapId, DataId, IntentId, LimitTarget, Plan};
+use crate::program::{Cond, Programs};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
 pub use arms::SKIPPED_RUN;
 #[cfg(feature = "server")]
@@ -75,8 +76,11 @@ pub struct Engine {
     #[cfg(feature = "cedar")]
     pub(crate) cedar: Option<crate::cedar::Oracle>,
     pub(crate) counter: AtomicU64,
-    /// The plan's literal lists of `litset::SET_MIN` members or more, as sets.
-    pub(crate) sets: crate::litset::Sets,
+    /// Every condition a decision or a review evaluates, compiled (`program.rs`): route arms
+    /// (`ArmInfo::when`), rules (`RuleInfo`), review arms (`review_arms`).
+    pub(crate) progs: Programs,
+    /// Per review of the plan, per arm: its condition in `progs`.
+    pub(crate) review_arms: Box<[Box<[Option<Cond>]>]>,
     /// The intent names filed for "did you mean" (`suggest.rs`).
     pub(crate) suggest: suggest::Suggest,
     /// Whether routes are read through their arm index (`arms.rs`); off only to compare.
@@ -163,12 +167,48 @@ impl Engine {
             agent_names: &agent_names,
             agent_endpoints: &agent_endpoints,
         };
+        // The conditions, compiled in the order decisions meet them: each route's arms, then
+        // the rules; review arms last.
+        let mut progs = Programs::default();
+        let too_large = |_| PlanError("the plan's conditions are too many to load".into());
+        let mut arm_conds = Vec::with_capacity(plan.intents.len());
+        for it in &plan.intents {
+            let mut conds = Vec::with_capacity(it.route.arms.len());
+            for arm in &it.route.arms {
+                conds.push(progs.compile_opt(arm.when.as_ref()).map_err(too_large)?);
+            }
+            arm_conds.push(conds);
+        }
+        let mut rules = Vec::with_capacity(plan.rules.len());
+        for r in &plan.rules {
+            let residual = r.when.as_ref().and_then(index::residual);
+            rules.push(RuleInfo {
+                when: progs.compile_opt(residual.as_ref()).map_err(too_large)?,
+                unless: progs.compile_opt(r.unless.as_ref()).map_err(too_large)?,
+                id: arc(&r.id),
+                because: r.because.as_deref().map(arc),
+                forbidden_by: match &r.because {
+                    Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
+                    None => arc(&format!("forbidden by {}", r.id)),
+                },
+                at: at.get(r.src as usize).cloned(),
+            });
+        }
+        let mut review_arms = Vec::with_capacity(plan.reviews.len());
+        for review in &plan.reviews {
+            let mut conds = Vec::with_capacity(review.arms.len());
+            for arm in &review.arms {
+                conds.push(progs.compile_opt(arm.when.as_ref()).map_err(too_large)?);
+            }
+            review_arms.push(conds.into_boxed_slice());
+        }
         let intents = plan
             .intents
             .iter()
             .zip(&intent_names)
+            .zip(arm_conds)
             .enumerate()
-            .map(|(i, (it, name))| IntentInfo {
+            .map(|(i, ((it, name), conds))| IntentInfo {
                 name: name.clone(),
                 index: arms::ArmIndex::new(&it.route.arms, i as IntentId),
                 misses: arms::misses(&it.route.arms, name, &at),
@@ -176,13 +216,15 @@ impl Engine {
                     .route
                     .arms
                     .iter()
-                    .map(|arm| {
+                    .zip(conds)
+                    .map(|(arm, when)| {
                         let steps: &[plan::Step] = match &arm.action {
                             plan::Action::Dispatch { step } => std::slice::from_ref(step),
                             plan::Action::Plan { steps } => steps,
                             _ => &[],
                         };
                         ArmInfo {
+                            when,
                             steps: steps
                                 .iter()
                                 .map(|s| {
@@ -212,21 +254,7 @@ impl Engine {
             intent_names,
             data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
             intents,
-            rules: plan
-                .rules
-                .iter()
-                .map(|r| RuleInfo {
-                    when: r.when.as_ref().and_then(index::residual),
-                    unless: r.unless.clone(),
-                    id: arc(&r.id),
-                    because: r.because.as_deref().map(arc),
-                    forbidden_by: match &r.because {
-                        Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
-                        None => arc(&format!("forbidden by {}", r.id)),
-                    },
-                    at: at.get(r.src as usize).cloned(),
-                })
-                .collect(),
+            rules,
             breaker_open: arc("breaker open"),
             at,
             agent_limits,
@@ -243,13 +271,12 @@ impl Engine {
             cedar: None,
             counter: AtomicU64::new(0),
             plan,
-            sets: crate::litset::Sets::default(),
+            progs,
+            review_arms: review_arms.into_boxed_slice(),
             suggest,
             arm_index: true,
             reads_caller: false,
         };
-        // Filed by address: built once the conditions are where they stay.
-        engine.sets = crate::litset::Sets::new(engine.conditions());
         let reads_caller = engine.conditions().any(crate::eval::reads_caller);
         engine.reads_caller = reads_caller;
         Ok(engine)
@@ -383,6 +410,8 @@ pub(crate) struct IntentInfo {
 
 /// A route arm as `decide` reads it.
 pub(crate) struct ArmInfo {
+    /// Its condition in the engine's `progs`; `None` for `otherwise`.
+    pub(crate) when: Option<Cond>,
     /// For `dispatch` and `plan`, one per step, in order; else empty.
     pub(crate) steps: Box<[StepInfo]>,
 }
@@ -413,8 +442,9 @@ struct Shared<'a> {
 pub(crate) struct RuleInfo {
     /// The rule's `when` without the conjuncts the index files it by (`index::residual`):
     /// the rule is only ever looked at for agents and intents where those hold. `None`: always.
-    pub(crate) when: Option<Expr>,
-    pub(crate) unless: Option<Expr>,
+    /// Compiled, as `unless`, in the engine's `progs`.
+    pub(crate) when: Option<Cond>,
+    pub(crate) unless: Option<Cond>,
     pub(crate) id: Arc<str>,
     pub(crate) because: Option<Arc<str>>,
     /// What a candidate the rule forbids is told: `forbidden by ID ("BECAUSE")`.

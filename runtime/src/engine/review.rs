@@ -4,7 +4,7 @@
 
 use super::Engine;
 use crate::decision::{TraceEntry, TraceKind, TraceWhat, Verdict, VerdictOutcome};
-use crate::eval::{holds_in, Env};
+use crate::eval::Env;
 use crate::plan;
 use crate::request::Response;
 use std::sync::Arc;
@@ -52,22 +52,18 @@ impl Engine {
             data: &[],
             response: Some((resp.confidence, &data)),
         };
-        let reviews = self
-            .plan
-            .reviews
-            .iter()
-            .filter(|r| r.agent == Some(a))
-            .chain(self.plan.reviews.iter().filter(|r| r.agent.is_none()));
-        for review in reviews {
+        let reviews = self.plan.reviews.iter().zip(self.review_arms.iter());
+        let reviews = reviews
+            .clone()
+            .filter(|(r, _)| r.agent == Some(a))
+            .chain(reviews.filter(|(r, _)| r.agent.is_none()));
+        for (review, conds) in reviews {
             let who = review
                 .agent
                 .and_then(|x| self.agent_names.get(x as usize))
                 .map_or("any".to_string(), |n| n.to_string());
-            for (i, arm) in review.arms.iter().enumerate() {
-                let matched = arm
-                    .when
-                    .as_ref()
-                    .map_or(Ok(true), |w| holds_in(w, &env, &self.sets));
+            for (i, (arm, when)) in review.arms.iter().zip(conds.iter()).enumerate() {
+                let matched = self.progs.holds_or(*when, true, &env);
                 let what = TraceWhat::Text(format!("review {who} arm {}", i + 1));
                 match matched {
                     Err(f) => {
