@@ -104,6 +104,8 @@ enum Node {
     },
 }
 
+/// No set: an index no set can have (each set is at least `SET_MIN` nodes, and node indexes
+/// are 32 bits).
 const NO_SET: u32 = u32::MAX;
 
 impl Node {
@@ -126,10 +128,6 @@ impl Node {
     }
 }
 
-/// The most nodes (and bytes of text) the conditions of one plan compile to: indexes are
-/// 32 bits. A plan within the loading limits stays far below.
-pub const MAX_NODES: usize = u32::MAX as usize - 1;
-
 /// The conditions of a loaded plan, compiled.
 #[derive(Debug, Default)]
 pub struct Programs {
@@ -138,15 +136,14 @@ pub struct Programs {
     sets: Vec<LitSet>,
 }
 
-/// A plan whose conditions do not fit in 32-bit indexes.
+/// A plan whose conditions do not fit in 32-bit indexes: more than 4 billion nodes, or bytes
+/// of text (a plan within the loading limits stays far below; `Engine::from_plan` refuses
+/// one that does not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TooLarge;
 
 fn index(n: usize) -> Result<u32, TooLarge> {
-    u32::try_from(n)
-        .ok()
-        .filter(|&i| i as usize <= MAX_NODES)
-        .ok_or(TooLarge)
+    u32::try_from(n).map_err(|_| TooLarge)
 }
 
 impl Programs {
@@ -162,20 +159,9 @@ impl Programs {
         e.map(|e| self.compile(e)).transpose()
     }
 
-    /// How many nodes the compiled conditions hold.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Whether nothing is compiled.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     fn span(&mut self, s: &str) -> Result<Span, TooLarge> {
         let at = index(self.text.len())?;
         let len = index(s.len())?;
-        index(self.text.len() + s.len())?;
         self.text.push_str(s);
         Ok(Span { at, len })
     }
@@ -350,10 +336,9 @@ impl Programs {
     /// The index just past node `i` and its operands.
     #[inline]
     fn end(&self, i: u32) -> u32 {
-        match self.at(i) {
-            Some(mut n) => n.end_mut().map_or(i + 1, |e| *e),
-            None => i + 1,
-        }
+        self.at(i)
+            .and_then(|mut n| n.end_mut().copied())
+            .unwrap_or(i + 1)
     }
 
     /// The operands of node `i` (ending at `end`), each by its first index.
@@ -584,7 +569,103 @@ impl Iterator for Operands<'_> {
 
 #[cfg(test)]
 mod tests {
+    //! The layout; `runtime/tests/program.rs` holds the meaning.
     use super::*;
+    use serde_json::json;
+
+    fn compiled(e: serde_json::Value) -> Programs {
+        let mut p = Programs::default();
+        p.compile(&serde_json::from_value(e).unwrap()).unwrap();
+        p
+    }
+
+    fn field(path: &[&str]) -> serde_json::Value {
+        json!({"op": "field", "path": path})
+    }
+
+    fn lit(v: serde_json::Value) -> serde_json::Value {
+        json!({"op": "lit", "value": v})
+    }
+
+    /// A field compared with a literal that is not a list is one node, its path's segments
+    /// and the literal; other comparisons are a node and each operand's.
+    #[test]
+    fn a_field_compared_with_a_literal_is_one_node() {
+        let cmp = |l, r| json!({"op": "cmp", "cmp": "eq", "lhs": l, "rhs": r});
+        let p = compiled(cmp(field(&["f"]), lit(json!("a"))));
+        assert!(matches!(
+            p.nodes[..],
+            [
+                Node::FieldCmp {
+                    end: 3,
+                    field_first: true,
+                    ..
+                },
+                Node::Seg(_),
+                Node::Str(_)
+            ]
+        ));
+        let p = compiled(cmp(lit(json!(1)), field(&["o", "f"])));
+        assert!(matches!(
+            p.nodes[..],
+            [
+                Node::FieldCmp {
+                    end: 4,
+                    field_first: false,
+                    ..
+                },
+                Node::Seg(_),
+                Node::Seg(_),
+                Node::Num(_)
+            ]
+        ));
+        let p = compiled(cmp(field(&["f"]), lit(json!(["a"]))));
+        assert!(matches!(
+            p.nodes[..],
+            [
+                Node::Cmp { end: 5, .. },
+                Node::Field { end: 3 },
+                Node::Seg(_),
+                Node::List { end: 5 },
+                Node::Str(_)
+            ]
+        ));
+        let p = compiled(cmp(json!({"op": "confidence"}), lit(json!(0.5))));
+        assert!(matches!(
+            p.nodes[..],
+            [Node::Cmp { end: 3, .. }, Node::Confidence, Node::Num(_)]
+        ));
+    }
+
+    /// A literal list of `SET_MIN` members or more is also a set, which its `in` names; a
+    /// shorter one is scanned.
+    #[test]
+    fn long_literal_lists_are_sets() {
+        let within = |n: usize| {
+            let members: Vec<_> = (0..n).map(|i| json!(format!("m{i}"))).collect();
+            compiled(
+                json!({"op": "in", "item": field(&["f"]), "set": lit(json!(members)), "negated": false}),
+            )
+        };
+        let short = within(SET_MIN - 1);
+        assert!(short.sets.is_empty());
+        assert!(matches!(
+            short.nodes.first(),
+            Some(Node::In { set: NO_SET, .. })
+        ));
+        let mut long = within(SET_MIN);
+        assert_eq!(long.sets.len(), 1);
+        assert!(matches!(long.nodes.first(), Some(Node::In { set: 0, .. })));
+        // A second long list names the second set.
+        let members: Vec<_> = (0..SET_MIN).map(|i| json!(i)).collect();
+        let e =
+            json!({"op": "in", "item": field(&["g"]), "set": lit(json!(members)), "negated": true});
+        let c = long.compile(&serde_json::from_value(e).unwrap()).unwrap();
+        assert!(matches!(
+            long.nodes.get(c.0 as usize),
+            Some(Node::In { set: 1, .. })
+        ));
+    }
 
     /// A node is two words: a condition of a few operands fits a cache line or two.
     #[test]
