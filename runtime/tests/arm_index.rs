@@ -8,9 +8,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/requests.rs"]
+mod requests;
+
 use intent_runtime::plan::{Action, Arm, CmpOp, Expr, Plan, Type, Value};
 use intent_runtime::{Decision, Engine, Request, TraceEntry, TraceWhat, SKIPPED_RUN};
 use proptest::prelude::*;
+use requests::context;
 use serde_json::{json, Value as Json};
 use std::path::PathBuf;
 
@@ -108,68 +112,6 @@ fn route() -> impl Strategy<Value = Vec<Option<Expr>>> {
         proptest::collection::vec(prop::option::weighted(0.9, condition()), 0..24),
         proptest::collection::vec(mixed, 8..40),
     ]
-}
-
-fn json_scalar() -> impl Strategy<Value = Json> {
-    prop_oneof![
-        prop_oneof![
-            Just("a"),
-            Just("b"),
-            Just("c"),
-            Just(""),
-            Just("é"),
-            Just("zz")
-        ]
-        .prop_map(|s| json!(s)),
-        prop_oneof![
-            Just(json!(0)),
-            Just(json!(-0.0)),
-            Just(json!(1)),
-            Just(json!(1.5)),
-            Just(json!(7))
-        ],
-        any::<bool>().prop_map(|b| json!(b)),
-    ]
-}
-
-/// A context value: absent (`None`), null, scalars, lists, records, lists holding records.
-fn json_value() -> impl Strategy<Value = Option<Json>> {
-    prop_oneof![
-        2 => Just(None),
-        1 => Just(Some(Json::Null)),
-        6 => json_scalar().prop_map(Some),
-        2 => proptest::collection::vec(json_scalar(), 0..3).prop_map(|v| Some(Json::Array(v))),
-        1 => Just(Some(json!({"x": 1}))),
-        1 => Just(Some(json!(["a", {"x": 1}]))),
-    ]
-}
-
-fn context() -> impl Strategy<Value = serde_json::Map<String, Json>> {
-    (
-        json_value(),
-        json_value(),
-        json_value(),
-        prop::bool::weighted(0.7),
-    )
-        .prop_map(|(f0, f1, f2, o_is_record)| {
-            let mut m = serde_json::Map::new();
-            if let Some(v) = f0 {
-                m.insert("f0".into(), v);
-            }
-            if let Some(v) = f1 {
-                m.insert("f1".into(), v);
-            }
-            if o_is_record {
-                let mut o = serde_json::Map::new();
-                if let Some(v) = f2 {
-                    o.insert("f2".into(), v);
-                }
-                m.insert("o".into(), Json::Object(o));
-            } else if let Some(v) = f2 {
-                m.insert("o".into(), v);
-            }
-            m
-        })
 }
 
 proptest! {
