@@ -8,7 +8,6 @@ use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::hir::{Decl, Package, Workspace};
 use crate::syntax::ast::*;
 use intent_runtime::plan::{self, AgentId, CapId, DataId, HumanId, IntentId};
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -329,29 +328,31 @@ impl<'w, 'a> Tables<'w, 'a> {
         self.index.get(&kind)?.get(pkg)?.get(name).copied()
     }
 
-    /// Looks up `segments` (as written in `file`) among declarations of `kind`: its package
-    /// and name.
-    fn find<'s>(
-        &'s self,
+    /// Looks up `segments` (as written in `file`) among declarations of `kind`: what `hit`
+    /// gives for the first (package, name) the scope offers that it knows, marked used.
+    fn find<T>(
+        &self,
         kind: Kind,
         file: usize,
-        segments: &[&'s str],
-    ) -> Option<(Cow<'s, str>, Cow<'s, str>)> {
+        segments: &[&str],
+        hit: impl Fn(&str, &str) -> Option<T>,
+    ) -> Option<T> {
         let scope = self.ws.scopes.get(file)?;
-        for (pkg, name) in scope.candidates(segments) {
-            let hit = match kind {
-                Kind::Const => self
-                    .ws
-                    .package(&pkg)
-                    .is_some_and(|p| p.consts.contains_key(&*name)),
-                _ => self.id_of(kind, &pkg, &name).is_some(),
-            };
-            if hit {
+        scope
+            .candidates(segments)
+            .into_iter()
+            .find_map(|(pkg, name)| {
+                let found = hit(&pkg, &name)?;
                 self.mark_used(kind, &pkg, &name);
-                return Some((pkg, name));
-            }
-        }
-        None
+                Some(found)
+            })
+    }
+
+    /// The number of the declaration of `kind` that `segments` names in `file`, marked used.
+    fn find_id(&self, kind: Kind, file: usize, segments: &[&str]) -> Option<u32> {
+        self.find(kind, file, segments, |pkg, name| {
+            self.id_of(kind, pkg, name)
+        })
     }
 
     /// Names of `kind` visible from `file`, for "did you mean".
@@ -450,8 +451,8 @@ impl<'w, 'a> Tables<'w, 'a> {
         diags: &mut Vec<Diagnostic>,
     ) -> Option<u32> {
         let segments: Vec<&str> = path_text.split('.').collect();
-        match self.find(kind, file, &segments) {
-            Some((pkg, name)) => self.id_of(kind, &pkg, &name),
+        match self.find_id(kind, file, &segments) {
+            Some(id) => Some(id),
             // A declaration of that name failed to parse: it was reported already.
             None if self.ws.is_broken(kind.keyword(), path_text) => None,
             None => match self.declared_elsewhere(kind, file, path_text) {
@@ -482,13 +483,11 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     /// An agent if there is one of that name, without reporting anything.
     pub fn try_agent(&self, file: usize, name: &str) -> Option<AgentId> {
-        let (pkg, n) = self.find(Kind::Agent, file, &[name])?;
-        self.id_of(Kind::Agent, &pkg, &n)
+        self.find_id(Kind::Agent, file, &[name])
     }
 
     pub fn try_human(&self, file: usize, name: &str) -> Option<HumanId> {
-        let (pkg, n) = self.find(Kind::Human, file, &[name])?;
-        self.id_of(Kind::Human, &pkg, &n)
+        self.find_id(Kind::Human, file, &[name])
     }
 
     pub fn resolve_human(
@@ -520,9 +519,10 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     /// A const visible from `file` (marking it used), or `None`.
     pub fn find_const(&self, file: usize, segments: &[&str]) -> Option<(usize, &'a Expr)> {
-        let (pkg, name) = self.find(Kind::Const, file, segments)?;
-        let d = self.ws.package(&pkg)?.consts.get(&*name)?;
-        Some((d.file, d.node))
+        self.find(Kind::Const, file, segments, |pkg, name| {
+            let d = self.ws.package(pkg)?.consts.get(name)?;
+            Some((d.file, d.node))
+        })
     }
 
     pub fn resolve_cap(
