@@ -61,9 +61,16 @@ pub(crate) fn from_value(v: &Value) -> V<'_> {
 
 /// Looks a context path up; `None` when a segment is absent.
 pub fn lookup<'r>(context: &'r Map<String, Json>, path: &[String]) -> Option<&'r Json> {
-    let (first, rest) = path.split_first()?;
-    let mut cur = get(context, first)?;
-    for seg in rest {
+    lookup_segments(context, path.iter().map(String::as_str))
+}
+
+/// `lookup`, for a path given segment by segment (`program.rs` keeps them in its text).
+pub(crate) fn lookup_segments<'r, 's>(
+    context: &'r Map<String, Json>,
+    mut path: impl Iterator<Item = &'s str>,
+) -> Option<&'r Json> {
+    let mut cur = get(context, path.next()?)?;
+    for seg in path {
         cur = get(cur.as_object()?, seg)?;
     }
     (!cur.is_null()).then_some(cur)

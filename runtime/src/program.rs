@@ -12,7 +12,7 @@
 //! values, comparisons and messages are `eval`'s own. `runtime/tests/eval.rs` evaluates every
 //! expression it tests both ways.
 
-use crate::eval::{self, compare, equal, from_json, get, Env, Fault, V};
+use crate::eval::{self, compare, equal, from_json, Env, Fault, V};
 use crate::litset::{LitSet, Probe, SET_MIN};
 use crate::plan::{CapId, CmpOp, Expr, IntentId, Value};
 use serde_json::{Map, Value as Json};
@@ -358,15 +358,11 @@ impl Programs {
 
     /// A context path (the `Seg`s from `i + 1` to `end`) looked up, as `eval::lookup`.
     fn lookup<'r>(&'r self, context: &'r Map<String, Json>, i: u32, end: u32) -> Option<&'r Json> {
-        let mut segs = self.operands(i, end).filter_map(|s| match self.at(s) {
+        let segments = self.operands(i, end).filter_map(|s| match self.at(s) {
             Some(Node::Seg(s)) => Some(self.text(s)),
             _ => None,
         });
-        let mut cur = get(context, segs.next()?)?;
-        for seg in segs {
-            cur = get(cur.as_object()?, seg)?;
-        }
-        (!cur.is_null()).then_some(cur)
+        eval::lookup_segments(context, segments)
     }
 
     /// Whether one of the `Id`s from `i + 1` to `end` is in `data`.
