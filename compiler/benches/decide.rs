@@ -35,7 +35,9 @@
 //! Run with `cargo bench -p intent-compiler --bench decide`; `INTENT_BENCH_QUICK=1` runs sizes 10
 //! and 100 on 1,000 requests (a smoke test); `INTENT_BENCH_SHAPES=bc` runs only the shapes named;
 //! `INTENT_BENCH_BUDGET_MS` caps the time spent timing one peer at one size (8,000 by default);
-//! `INTENT_BENCH_SIZES=10000` (a comma-separated list) runs only the sizes named.
+//! `INTENT_BENCH_SIZES=10000` (a comma-separated list) runs only the sizes named;
+//! `INTENT_BENCH_PROFILE_MS=4000` calls only `decide`, in a loop for that long, on the first
+//! size of the first shape named, and ends (for a profiler).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -384,6 +386,33 @@ fn cases(plan: &Plan, n: usize, rng: &mut Rng) -> Vec<Case> {
         .collect()
 }
 
+/// With `INTENT_BENCH_PROFILE_MS=N`: calls `f` on case 0, 1, 2, ... (round and round) for N
+/// milliseconds, prints the mean per call and ends the process, so that a profiler attached to
+/// the bench sees `decide` alone (`perf record ... decide-*` with `INTENT_BENCH_SHAPES` and
+/// `INTENT_BENCH_SIZES` naming one shape and one size).
+fn profile_loop(rules: usize, n: usize, mut f: impl FnMut(usize)) {
+    let Some(ms) = std::env::var("INTENT_BENCH_PROFILE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let start = Instant::now();
+    let mut calls = 0usize;
+    while start.elapsed() < Duration::from_millis(ms) {
+        for i in 0..n.min(1_000) {
+            f((calls + i) % n.max(1));
+        }
+        calls += n.min(1_000);
+    }
+    let mean = start.elapsed().as_nanos() as f64 / calls.max(1) as f64;
+    println!(
+        "profile loop at {rules} rules: {calls} calls, {} per call",
+        show(mean)
+    );
+    std::process::exit(0);
+}
+
 /// Per-call times in nanoseconds, and how many calls were timed.
 struct Stats {
     median: f64,
@@ -540,6 +569,9 @@ fn run(rules: usize, requests: usize) -> Row {
         cedar.all.policies().count()
     );
 
+    profile_loop(rules, cases.len(), |i| {
+        black_box(engine.decide_at(black_box(&cases[i].request), NOW_MS));
+    });
     let decide = measure(cases.len(), |i| {
         let d = engine.decide_at(black_box(&cases[i].request), NOW_MS);
         black_box(&d);

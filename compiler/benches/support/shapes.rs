@@ -16,8 +16,8 @@
 mod deep;
 
 use super::{
-    agent_name, build, cases, intent_name, measure_each, mesh, stats, Case, Cedar, Rng, Routes,
-    Stats, INTENTS_PER_AGENT, NOW_MS, REGIONS,
+    agent_name, build, cases, intent_name, measure_each, mesh, profile_loop, stats, Case, Cedar,
+    Rng, Routes, Stats, INTENTS_PER_AGENT, NOW_MS, REGIONS,
 };
 use intent_compiler::cedar::{self, Oracle};
 use intent_runtime::plan::{CmpOp, Expr, Field, Plan, Type, Value};
@@ -223,6 +223,9 @@ fn timed(
         floor.insert(key, ours);
         keys.push(key);
     }
+    profile_loop(rules, cases.len(), |i| {
+        black_box(engine.decide_at(black_box(&cases[i].request), NOW_MS));
+    });
     let times = measure_each(cases.len(), |i| {
         black_box(engine.decide_at(black_box(&cases[i].request), NOW_MS));
     });
