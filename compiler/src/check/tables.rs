@@ -337,15 +337,11 @@ impl<'w, 'a> Tables<'w, 'a> {
         segments: &[&str],
         hit: impl Fn(&str, &str) -> Option<T>,
     ) -> Option<T> {
-        let scope = self.ws.scopes.get(file)?;
-        scope
-            .candidates(segments)
-            .into_iter()
-            .find_map(|(pkg, name)| {
-                let found = hit(&pkg, &name)?;
-                self.mark_used(kind, &pkg, &name);
-                Some(found)
-            })
+        self.ws.resolve(file, segments, |pkg, name| {
+            let found = hit(pkg, name)?;
+            self.mark_used(kind, pkg, name);
+            Some(found)
+        })
     }
 
     /// The number of the declaration of `kind` that `segments` names in `file`, marked used.

@@ -52,6 +52,21 @@ pub struct Package<'a> {
     pub routes: BTreeMap<&'a str, Decl<'a, RouteDecl>>,
 }
 
+impl Package<'_> {
+    /// Whether the package declares `name` with `keyword` (a route by its intent's name).
+    pub fn declares(&self, keyword: DeclKeyword, name: &str) -> bool {
+        match keyword {
+            DeclKeyword::Agent => self.agents.contains_key(name),
+            DeclKeyword::Human => self.humans.contains_key(name),
+            DeclKeyword::Intent => self.intents.contains_key(name),
+            DeclKeyword::Data => self.data.contains_key(name),
+            DeclKeyword::Const => self.consts.contains_key(name),
+            DeclKeyword::Policy => self.policies.contains_key(name),
+            DeclKeyword::Route => self.routes.contains_key(name),
+        }
+    }
+}
+
 /// A capability declaration (capabilities are global to a compilation).
 #[derive(Clone, Copy)]
 pub struct CapDecl<'a> {
@@ -101,6 +116,24 @@ impl<'a> Workspace<'a> {
 
     pub fn package(&self, name: &str) -> Option<&Package<'a>> {
         self.packages.get(name)
+    }
+
+    /// The compiler's one name resolution: what `segments`, written in `file`, names is the
+    /// first (package, name) of the file's scope ([`FileScope::candidates`]: its own package,
+    /// its imports, `alias.name`, a full path) for which `hit` answers. The checker
+    /// (`check/tables.rs`) and the editor (`ide/index.rs`) both resolve names through it, with
+    /// the package model built here, so that they cannot disagree on what a name means.
+    pub fn resolve<T>(
+        &self,
+        file: usize,
+        segments: &[&str],
+        mut hit: impl FnMut(&str, &str) -> Option<T>,
+    ) -> Option<T> {
+        let scope = self.scopes.get(file)?;
+        scope
+            .candidates(segments)
+            .into_iter()
+            .find_map(|(pkg, name)| hit(&pkg, &name))
     }
 }
 

@@ -2,14 +2,18 @@
 //! resolves to one (`Use`), with byte ranges. Go to definition, references, rename, hover and
 //! the identifier colours all read it.
 //!
-//! Names are resolved the checker's way (`hir::FileScope`: the file's own package, then its
-//! imports, then `alias.name` and fully qualified names); capabilities are global by dotted
-//! name; steps are local to their `plan`. The index is one salsa query per mesh and backdates:
-//! an edit that moves nothing and renames nothing does not re-run what reads it.
+//! Names are resolved by the checker's own resolution, on the checker's package model
+//! (`hir::collect`, `Workspace::resolve`: the file's own package, then its imports, then
+//! `alias.name` and fully qualified names), in the role the checker reads each place in
+//! (`walk::Role`: in a condition a context field before a const, after `intent ==` an intent);
+//! capabilities are global by dotted name; steps are local to their `plan`.
+//! `compiler/tests/ide_rename.rs` renames every declaration of the example meshes and checks
+//! that the mesh means the same after. The index is one salsa query per mesh and backdates: an
+//! edit that moves nothing and renames nothing does not re-run what reads it.
 
-use super::walk::{walk_file, Occurrence, Role};
-use crate::db::{parse_file, SourceSet};
-use crate::hir::{self, FileScope};
+use super::walk::{walk_file, Occurrence, Role, IMPORTABLE};
+use crate::db::{lines_of, parse_file, SourceSet};
+use crate::hir::{self, FileInput, Workspace};
 use crate::syntax::ast::*;
 use std::collections::BTreeMap;
 
@@ -105,16 +109,6 @@ pub struct ScopeData {
     pub aliases: BTreeMap<String, String>,
 }
 
-impl ScopeData {
-    fn scope(&self) -> FileScope {
-        FileScope {
-            package: self.package.clone(),
-            imports: self.imports.clone(),
-            aliases: self.aliases.clone(),
-        }
-    }
-}
-
 impl SymbolIndex {
     /// The declaration whose name, or the use that, covers `offset` in `file`.
     pub fn at(&self, file: &str, offset: u32) -> Option<(usize, Span)> {
@@ -162,17 +156,6 @@ impl SymbolIndex {
         out
     }
 
-    fn find(&self, scope: &FileScope, kinds: &[DefKind], segments: &[&str]) -> Option<usize> {
-        for (pkg, name) in scope.candidates(segments) {
-            for kind in kinds {
-                if let Some(i) = self.lookup(*kind, &pkg, &name) {
-                    return Some(i);
-                }
-            }
-        }
-        None
-    }
-
     fn lookup(&self, kind: DefKind, package: &str, name: &str) -> Option<usize> {
         self.by_key
             .get(&(kind, package.to_string(), name.to_string()))
@@ -194,7 +177,6 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
         let text = f.text(db);
         let is_std = *f.is_std(db);
         let package = hir::package_name(tree);
-        index.scopes.insert(path.clone(), scope_of(tree, &package));
         let mut out = Vec::new();
         walk_file(
             tree,
@@ -251,49 +233,77 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
             .entry((d.kind, d.package.clone(), d.name.clone()))
             .or_insert(i);
     }
-    let paths: Vec<String> = files.iter().map(|f| f.path(db).clone()).collect();
+    // The package model the checker resolves names in, from the same trees (its diagnostics
+    // are the checker's to report).
+    let inputs = files
+        .iter()
+        .zip(&trees)
+        .map(|(f, tree)| FileInput {
+            path: f.path(db),
+            text: f.text(db),
+            tree,
+            is_std: *f.is_std(db),
+            lines: lines_of(db, *f),
+        })
+        .collect();
+    let ws = hir::collect(inputs, &mut Vec::new());
+    for (file, scope) in ws.files.iter().zip(&ws.scopes) {
+        index.scopes.insert(
+            file.path.to_string(),
+            ScopeData {
+                package: scope.package.clone(),
+                imports: scope.imports.clone(),
+                aliases: scope.aliases.clone(),
+            },
+        );
+    }
     for (fi, occ) in occurrences {
-        let Some(path) = paths.get(fi) else { continue };
-        let scope = index
-            .scopes
-            .get(path)
-            .map(ScopeData::scope)
-            .unwrap_or_default();
-        resolve(&mut index, path, &scope, occ);
+        resolve(&mut index, &ws, fi, occ);
     }
     index
 }
 
-fn scope_of(tree: &SourceTree, package: &str) -> ScopeData {
-    let mut s = ScopeData {
-        package: package.to_string(),
-        ..Default::default()
-    };
-    for item in &tree.items {
-        if let ItemKind::Use(u) = &item.kind {
-            match &u.names {
-                Some(names) => {
-                    for n in names {
-                        s.imports
-                            .insert(n.text.clone(), (u.path.dotted(), n.text.clone()));
-                    }
-                }
-                None => {
-                    let dotted = u.path.dotted();
-                    if let Some((last, init)) = u.path.segments.split_last() {
-                        let pkg: Vec<&str> = init.iter().map(|n| n.text.as_str()).collect();
-                        s.imports
-                            .insert(last.text.clone(), (pkg.join("."), last.text.clone()));
-                        s.aliases.insert(last.text.clone(), dotted);
-                    }
-                }
-            }
-        }
-    }
-    s
+/// The keyword of a declaration kind the package model holds (`hir::Package`).
+fn keyword(kind: DefKind) -> Option<DeclKeyword> {
+    Some(match kind {
+        DefKind::Agent => DeclKeyword::Agent,
+        DefKind::Human => DeclKeyword::Human,
+        DefKind::Intent => DeclKeyword::Intent,
+        DefKind::DataClass => DeclKeyword::Data,
+        DefKind::Const => DeclKeyword::Const,
+        DefKind::Policy => DeclKeyword::Policy,
+        DefKind::Route => DeclKeyword::Route,
+        DefKind::Package
+        | DefKind::Capability
+        | DefKind::ContextField
+        | DefKind::Review
+        | DefKind::Limits
+        | DefKind::Test
+        | DefKind::Step => return None,
+    })
 }
 
-fn resolve(index: &mut SymbolIndex, path: &str, scope: &FileScope, occ: Occurrence) {
+/// The declaration that `segments` names in file `fi` as one of `kinds`, tried in order (an
+/// agent anywhere in scope before a person, as `check/items.rs` and `check/scene.rs` try
+/// them): the checker's resolution (`Workspace::resolve`).
+fn named(
+    index: &SymbolIndex,
+    ws: &Workspace<'_>,
+    fi: usize,
+    kinds: &[DefKind],
+    segments: &[&str],
+) -> Option<usize> {
+    kinds.iter().find_map(|k| {
+        let keyword = keyword(*k)?;
+        ws.resolve(fi, segments, |pkg, name| {
+            let declared = ws.package(pkg)?.declares(keyword, name);
+            declared.then(|| index.lookup(*k, pkg, name)).flatten()
+        })
+    })
+}
+
+fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurrence) {
+    let path = ws.path(fi);
     let segs: Vec<&str> = occ.segments.iter().map(|n| n.text.as_str()).collect();
     let whole = Span {
         start: occ.segments.first().map_or(0, |n| n.span.start),
@@ -311,7 +321,7 @@ fn resolve(index: &mut SymbolIndex, path: &str, scope: &FileScope, occ: Occurren
             if let Some(i) = index.lookup(DefKind::Capability, "", &segs.join(".")) {
                 push(index, i, whole);
                 if let Some(agent) = &occ.provider {
-                    if let Some(a) = index.find(scope, &[DefKind::Agent], &[agent.as_str()]) {
+                    if let Some(a) = named(index, ws, fi, &[DefKind::Agent], &[agent.as_str()]) {
                         index.provided_by.entry(i).or_default().push(a);
                     }
                 }
@@ -331,32 +341,74 @@ fn resolve(index: &mut SymbolIndex, path: &str, scope: &FileScope, occ: Occurren
             }
         }
         Role::Named(kinds) => {
-            if let Some(i) = index.find(scope, kinds, &segs) {
+            if let Some(i) = named(index, ws, fi, kinds, &segs) {
                 push(index, i, whole);
             }
         }
-        Role::Expr => {
-            // A const, an intent, an agent or a human by name; else a context field path.
-            let kinds = [
-                DefKind::Const,
-                DefKind::Intent,
-                DefKind::Agent,
-                DefKind::Human,
-            ];
-            if let Some(i) = index.find(scope, &kinds, &segs) {
+        Role::Const => {
+            if let Some(i) = named(index, ws, fi, &[DefKind::Const], &segs) {
                 push(index, i, whole);
+            }
+        }
+        Role::Import => {
+            // `use p.x` where `p.x` is a package imports the package (an alias): no name.
+            let (Some(last), Some((_, init))) = (occ.segments.last(), segs.split_last()) else {
+                return;
+            };
+            if ws.packages.contains_key(&segs.join(".")) {
                 return;
             }
-            let mut prefix = String::new();
-            for seg in &occ.segments {
-                if !prefix.is_empty() {
-                    prefix.push('.');
+            let pkg = init.join(".");
+            let found = IMPORTABLE.iter().find_map(|k| {
+                let declared = ws.package(&pkg)?.declares(keyword(*k)?, &last.text);
+                declared
+                    .then(|| index.lookup(*k, &pkg, &last.text))
+                    .flatten()
+            });
+            if let Some(i) = found {
+                push(index, i, last.span);
+            }
+        }
+        Role::Field(prefix) => {
+            let Some(key) = occ.segments.first() else {
+                return;
+            };
+            let name = if prefix.is_empty() {
+                key.text.clone()
+            } else {
+                format!("{prefix}.{}", key.text)
+            };
+            if let Some(i) = index.lookup(DefKind::ContextField, "", &name) {
+                push(index, i, key.span);
+            }
+        }
+        Role::Operand => {
+            // The built-in operands name no declaration (`check/expr.rs`, `operand`).
+            match segs.as_slice() {
+                ["confidence"] | ["depth"] | ["intent"] | ["data"] => return,
+                ["agent", ..] | ["caller", ..] | ["response", ..] => return,
+                _ => {}
+            }
+            // A context field when the first segment is one, each segment that is a field.
+            let is_field = segs
+                .first()
+                .is_some_and(|h| index.lookup(DefKind::ContextField, "", h).is_some());
+            if is_field {
+                let mut prefix = String::new();
+                for seg in &occ.segments {
+                    if !prefix.is_empty() {
+                        prefix.push('.');
+                    }
+                    prefix.push_str(&seg.text);
+                    match index.lookup(DefKind::ContextField, "", &prefix) {
+                        Some(i) => push(index, i, seg.span),
+                        None => break,
+                    }
                 }
-                prefix.push_str(&seg.text);
-                match index.lookup(DefKind::ContextField, "", &prefix) {
-                    Some(i) => push(index, i, seg.span),
-                    None => break,
-                }
+                return;
+            }
+            if let Some(i) = named(index, ws, fi, &[DefKind::Const], &segs) {
+                push(index, i, whole);
             }
         }
     }

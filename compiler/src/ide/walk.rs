@@ -15,16 +15,27 @@ pub struct Declared {
     pub parent_route: bool,
 }
 
-/// What a name occurrence can refer to.
-#[derive(Debug, Clone, Copy)]
+/// What a name occurrence can refer to: the place the checker reads it in, so that the editor
+/// resolves it as the checker does (`index::resolve`).
+#[derive(Debug, Clone)]
 pub enum Role {
     Capability,
     /// A declaration of one of these kinds, by scope.
     Named(&'static [DefKind]),
     /// A step of the plan inside this route item.
     Step(Span),
-    /// A path in an expression: a const, an intent, an agent, a human or a context field.
-    Expr,
+    /// A path in a condition, read as `check/expr.rs` (`operand`) reads it: a built-in operand
+    /// (`confidence`, `agent.trust`, ...) names no declaration; else a context field when its
+    /// first segment is one; else a const.
+    Operand,
+    /// A path where a literal is expected (an agent's `trust`, a limit's count): a const.
+    Const,
+    /// A key of a test's `given` that names a context field: the field `prefix.name`
+    /// (`prefix` empty at the top), as `check/test_blocks.rs` reads it.
+    Field(String),
+    /// `use p.x` and `use p.{x}` (the segments `p.x`): `x` of package `p`, nothing when `p.x`
+    /// is itself a package (`use p.x` then names the package, an alias).
+    Import,
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +50,9 @@ const AGENT: &[DefKind] = &[DefKind::Agent];
 const HUMAN: &[DefKind] = &[DefKind::Human];
 const INTENT: &[DefKind] = &[DefKind::Intent];
 const DATA: &[DefKind] = &[DefKind::DataClass];
-const ANY: &[DefKind] = &[
+const AGENT_OR_HUMAN: &[DefKind] = &[DefKind::Agent, DefKind::Human];
+/// What a `use` can import (`hir::collect`, `declares`).
+pub const IMPORTABLE: &[DefKind] = &[
     DefKind::DataClass,
     DefKind::Const,
     DefKind::Agent,
@@ -99,11 +112,20 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
         let full = item.span;
         match &item.kind {
             ItemKind::Package(_) | ItemKind::Error(_) => {}
-            ItemKind::Use(u) => {
-                for n in u.names.iter().flatten() {
-                    self.name(Role::Named(ANY), n);
+            ItemKind::Use(u) => match &u.names {
+                Some(names) => {
+                    for n in names {
+                        let mut segments = u.path.segments.clone();
+                        segments.push(n.clone());
+                        self.out.push(Occurrence {
+                            role: Role::Import,
+                            segments,
+                            provider: None,
+                        });
+                    }
                 }
-            }
+                None => self.path(Role::Import, &u.path),
+            },
             ItemKind::Capability(p) => {
                 self.decl(DefKind::Capability, &p.dotted(), p.span, full, doc);
             }
@@ -113,9 +135,9 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                     self.path(Role::Named(DATA), p);
                 }
             }
-            ItemKind::Const { name, value } => {
+            // A const holds literals only (a path there is an error): its value names nothing.
+            ItemKind::Const { name, .. } => {
                 self.decl(DefKind::Const, &name.text, name.span, full, doc);
-                self.expr(value);
             }
             ItemKind::Context(fields) => self.fields("", fields),
             ItemKind::Agent(a) => {
@@ -141,9 +163,9 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                         | AgentField::Region(e, _)
                         | AgentField::Endpoint(e, _)
                         | AgentField::ProtocolEndpoint(_, e, _)
-                        | AgentField::Cost(e, _) => self.expr(e),
-                        AgentField::Labels(kv, _) => kv.iter().for_each(|(_, e)| self.expr(e)),
-                        AgentField::Zone(..) => {}
+                        | AgentField::Cost(e, _) => self.value(e),
+                        // Labels are literals only.
+                        AgentField::Labels(..) | AgentField::Zone(..) => {}
                     }
                 }
             }
@@ -152,6 +174,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
             }
             ItemKind::Intent(i) => {
                 self.decl(DefKind::Intent, &i.name.text, i.name.span, full, doc);
+                let is_tool = i.fields.iter().any(|f| matches!(f, IntentField::Tool(..)));
                 for f in &i.fields {
                     match f {
                         IntentField::Requires(ps, _) => {
@@ -163,6 +186,11 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                         IntentField::Delegates(ns, _) => {
                             ns.iter().for_each(|n| self.name(Role::Named(INTENT), n))
                         }
+                        // A tool's arguments are context fields of the same names
+                        // (`check/tools.rs`, `tool_arguments`).
+                        IntentField::Input(fields, _) if is_tool => fields
+                            .iter()
+                            .for_each(|f| self.name(Role::Field(String::new()), &f.name)),
                         _ => {}
                     }
                 }
@@ -180,14 +208,14 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 for rule in &p.rules {
                     match &rule.kind {
                         RuleKind::Forbid { when, unless } => {
-                            when.iter().chain(unless.iter()).for_each(|e| self.expr(e))
+                            when.iter().chain(unless.iter()).for_each(|e| self.cond(e))
                         }
                         RuleKind::Permit { when } | RuleKind::RequireAudit { when } => {
-                            self.expr(when)
+                            self.cond(when)
                         }
                         RuleKind::Escalate { humans, when } => {
                             humans.iter().for_each(|h| self.name(Role::Named(HUMAN), h));
-                            self.expr(when);
+                            self.cond(when);
                         }
                         RuleKind::Error => {}
                     }
@@ -213,13 +241,17 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 );
                 for l in limits {
                     match l {
-                        Limit::DelegationDepth(e, _) => self.expr(e),
+                        Limit::DelegationDepth(e, _) => self.value(e),
+                        // A rate limits an agent or a person (`check/items.rs`, `limit_target`).
                         Limit::Rate {
                             target, count, per, ..
                         } => {
-                            self.target(target);
-                            self.expr(count);
-                            self.expr(per);
+                            match target {
+                                Target::Agent(n) => self.name(Role::Named(AGENT_OR_HUMAN), n),
+                                Target::Any(..) => self.target(target),
+                            }
+                            self.value(count);
+                            self.value(per);
                         }
                         Limit::Breaker {
                             target,
@@ -228,17 +260,17 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                             ..
                         } => {
                             self.target(target);
-                            self.expr(failures);
-                            self.expr(cooldown);
+                            self.value(failures);
+                            self.value(cooldown);
                         }
                         Limit::IntentRate {
                             intent, count, per, ..
                         } => {
                             self.name(Role::Named(INTENT), intent);
-                            self.expr(count);
-                            self.expr(per);
+                            self.value(count);
+                            self.value(per);
                         }
-                        Limit::Floor { value, .. } => self.expr(value),
+                        Limit::Floor { value, .. } => self.value(value),
                         Limit::Error(_) => {}
                     }
                 }
@@ -246,7 +278,10 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
             ItemKind::Test(t) => {
                 self.decl(DefKind::Test, &t.name.0, t.name.1, full, doc);
                 if let Some(g) = &t.given {
-                    self.expr(g);
+                    self.given(g);
+                }
+                for line in &t.scene {
+                    self.name(Role::Named(AGENT_OR_HUMAN), &line.subject);
                 }
 
                 for e in &t.expects {
@@ -286,7 +321,7 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
 
     fn arm(&mut self, arm: &Arm) {
         if let Some(c) = &arm.condition {
-            self.expr(c);
+            self.cond(c);
         }
         match &arm.action {
             Action::Dispatch {
@@ -335,29 +370,142 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
         }
     }
 
-    fn expr(&mut self, e: &Expr) {
+    /// A value written as a literal or a const's name.
+    fn value(&mut self, e: &Expr) {
+        if let ExprKind::Path(p) = &e.kind {
+            self.path(Role::Const, p);
+        }
+    }
+
+    /// A condition, with the roles `check/expr.rs` and `check/compare.rs` give its paths: the
+    /// other side of `intent ==` and the members of `intent in {..}` are intents.
+    fn cond(&mut self, e: &Expr) {
         match &e.kind {
-            ExprKind::Path(p) | ExprKind::Has(p) => self.path(Role::Expr, p),
-            ExprKind::Set(items) | ExprKind::List(items) => items.iter().for_each(|x| self.expr(x)),
-            ExprKind::Record(kv) => kv.iter().for_each(|(_, x)| self.expr(x)),
-            ExprKind::Not(x) | ExprKind::Paren(x) => self.expr(x),
-            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Cmp(_, a, b) => {
-                self.expr(a);
-                self.expr(b);
+            ExprKind::Path(p) | ExprKind::Has(p) => self.path(Role::Operand, p),
+            ExprKind::Set(items) | ExprKind::List(items) => items.iter().for_each(|x| self.cond(x)),
+            ExprKind::Record(kv) => kv.iter().for_each(|(_, x)| self.cond(x)),
+            ExprKind::Not(x) | ExprKind::Paren(x) => self.cond(x),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                self.cond(a);
+                self.cond(b);
+            }
+            ExprKind::Cmp(_, a, b) => {
+                self.cond(a);
+                match (is_intent(a), &b.kind) {
+                    (true, ExprKind::Path(p)) if p.segments.len() == 1 => {
+                        self.path(Role::Named(INTENT), p)
+                    }
+                    _ => self.cond(b),
+                }
             }
             ExprKind::In { item, set, .. } => {
-                self.expr(item);
-                self.expr(set);
+                self.cond(item);
+                match (is_intent(item), &set.kind) {
+                    (true, ExprKind::Set(v) | ExprKind::List(v)) => {
+                        for n in v {
+                            if let ExprKind::Path(p) = &n.kind {
+                                if p.segments.len() == 1 {
+                                    self.path(Role::Named(INTENT), p);
+                                }
+                            }
+                        }
+                    }
+                    _ => self.cond(set),
+                }
             }
             ExprKind::Touches(x, p) => {
-                self.expr(x);
+                self.cond(x);
                 self.path(Role::Named(DATA), p);
             }
             ExprKind::Provides(x, p) => {
-                self.expr(x);
+                self.cond(x);
                 self.path(Role::Capability, p);
             }
             _ => {}
         }
+    }
+
+    /// A test's `given`, with the keys `check/test_blocks.rs` reads: the request's own
+    /// (`intent`, `agent`, `caller`, `response`, ...) and the context's fields, nested records
+    /// by their fields.
+    fn given(&mut self, g: &Expr) {
+        let ExprKind::Record(kv) = &g.kind else {
+            return;
+        };
+        for (k, v) in kv {
+            match k.text.as_str() {
+                "intent" => self.name_in(Role::Named(INTENT), v),
+                "agent" => self.name_in(Role::Named(AGENT), v),
+                "text" | "confidence" => {}
+                "caller" => {
+                    if let ExprKind::Record(fields) = &v.kind {
+                        for (ck, cv) in fields {
+                            match ck.text.as_str() {
+                                "agent" => self.name_in(Role::Named(AGENT), cv),
+                                "lineage" => self.names_in(Role::Named(INTENT), cv),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                "response" => {
+                    if let ExprKind::Record(fields) = &v.kind {
+                        for (rk, rv) in fields {
+                            if rk.text == "data" {
+                                self.names_in(Role::Named(DATA), rv);
+                            }
+                        }
+                    }
+                }
+                _ => self.field_value("", k, v),
+            }
+        }
+    }
+
+    /// A context field's key in a `given` and, for a record, its fields' keys.
+    fn field_value(&mut self, prefix: &str, key: &Name, value: &Expr) {
+        self.name(Role::Field(prefix.to_string()), key);
+        if let ExprKind::Record(kv) = &value.kind {
+            let path = if prefix.is_empty() {
+                key.text.clone()
+            } else {
+                format!("{prefix}.{}", key.text)
+            };
+            for (k, v) in kv {
+                self.field_value(&path, k, v);
+            }
+        }
+    }
+
+    /// `e` when it is a one-word name: what `check/test_blocks.rs` (`name_value`) reads.
+    fn name_in(&mut self, role: Role, e: &Expr) {
+        if let ExprKind::Path(p) = &e.kind {
+            if p.segments.len() == 1 {
+                self.path(role, p);
+            }
+        }
+    }
+
+    /// The members of a set or a list, each as [`Walker::name_in`] reads it (data classes by
+    /// any path).
+    fn names_in(&mut self, role: Role, e: &Expr) {
+        if let ExprKind::Set(items) | ExprKind::List(items) = &e.kind {
+            for x in items {
+                match (&role, &x.kind) {
+                    (Role::Named(k), ExprKind::Path(p)) if *k == DATA => self.path(role.clone(), p),
+                    _ => self.name_in(role.clone(), x),
+                }
+            }
+        }
+    }
+}
+
+/// Whether `e` is the built-in `intent` (in parentheses or not): what it is compared with
+/// names an intent.
+fn is_intent(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Paren(x) => is_intent(x),
+        ExprKind::Path(p) => p.segments.len() == 1 && p.segments[0].text == "intent",
+        _ => false,
     }
 }
