@@ -6,15 +6,16 @@
 //! docs/classifier.md that the classifier meets (top-1 ≥ 95%, ECE ≤ 0.10, median correct
 //! confidence ≥ 0.75). One goal is not met yet (every off-topic text below 0.30 or refused;
 //! docs/classifier.md, "Measured", says why): the test prints how far off it is and fails if
-//! the classifier gets worse than when it was last measured (2 off-topic checks at 0.30 or
-//! more, the highest 0.516), so the gap can only close. Tighten the ratchet as it does.
+//! the classifier gets worse than when it was last measured (1 off-topic check at 0.30 or
+//! more, the highest 0.332), so the gap can only close. Tighten the ratchet as it does.
 //!
 //! A second test measures the same on a held-out set, `tests/classifier/holdout.txt`, written
 //! after the model's choices were made: its figures are reported, never fitted or chosen on.
 //!
-//! A third test checks that the runtime's calibration constants no plan carries are the fit on
-//! the development set `tests/classifier/development.txt` (written for that, disjoint from the
-//! other two sets), so they are reproducible and not chosen on a test.
+//! A third test checks that the runtime's calibration constants no plan carries (the
+//! temperature, the in-domain ramp, the relatedness ramp and the rarity exponent) are the fit
+//! on the development set `tests/classifier/development.txt` (written for that, disjoint from
+//! the other two sets), so they are reproducible and not chosen on a test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -159,8 +160,8 @@ fn paraphrases_meet_the_goals() {
         m.median
     );
     // The goal not met yet, as a ratchet (see the module's comment).
-    const OFF_TOPIC_MAX_RATCHET: f64 = 0.52;
-    const OFF_TOPIC_BAD_RATCHET: usize = 2;
+    const OFF_TOPIC_MAX_RATCHET: f64 = 0.34;
+    const OFF_TOPIC_BAD_RATCHET: usize = 1;
     if !m.off_topic_bad.is_empty() {
         println!(
             "GOAL NOT MET: {} off-topic checks at 0.30 or more",
@@ -312,14 +313,16 @@ fn measure(cases: &[(String, Option<String>, String)], engines: &[(String, Engin
     }
 }
 
-/// The runtime's two calibration constants that no plan carries (`calibrate::TEMPERATURE` and
-/// `calibrate::DOMAIN_FULL`) are the maximum-likelihood fit on the development set
+/// The runtime's calibration constants that no plan carries (`calibrate::TEMPERATURE`, the
+/// in-domain ramp `DOMAIN_START`..`DOMAIN_FULL`, the relatedness ramp `RELATE_LOW`..
+/// `RELATE_HIGH` and `RARITY_EXPONENT`) are the maximum-likelihood fit on the development set
 /// (`tests/classifier/development.txt`, never the paraphrase set), on a grid: in-domain texts
 /// labelled by whether their best intent is right, off-topic ones (against every mesh) wrong.
 #[test]
 fn the_calibration_constants_are_the_development_sets_fit() {
     use intent_runtime::classifier::calibrate::{
-        Calibration, DOMAIN_FULL, DOMAIN_START, RELATE_HIGH, RELATE_LOW, TEMPERATURE,
+        Calibration, DOMAIN_FULL, DOMAIN_START, RARITY_EXPONENT, RELATE_HIGH, RELATE_LOW,
+        TEMPERATURE,
     };
     use intent_runtime::classifier::index::{Index, Relate, Scores};
     let dev = read_cases(include_str!("classifier/development.txt"));
@@ -340,9 +343,9 @@ fn the_calibration_constants_are_the_development_sets_fit() {
             }
         }
     }
-    // Per (relate.low, relate.high): the scores of every text, against an index of its
-    // mesh's evidence that weighs unknown words with those two numbers.
-    let score_all = |relate: Relate| {
+    // Per (relate.low, relate.high) and rarity exponent: the scores of every text, against an
+    // index of its mesh's evidence that weighs words with those numbers.
+    let score_all = |relate: Relate, rarity: f64| {
         let mut pairs = Vec::new();
         for (m, e) in &engines {
             let mut index = Index::new(
@@ -352,6 +355,7 @@ fn the_calibration_constants_are_the_development_sets_fit() {
                     .map(|i| (i.description.as_deref(), i.examples.as_slice())),
             );
             index.relate = relate;
+            index.rarity = rarity;
             for (mesh, want, text) in &dev {
                 if want.is_some() && m != mesh {
                     continue;
@@ -405,7 +409,7 @@ fn the_calibration_constants_are_the_development_sets_fit() {
                 low: f64::from(low) * 0.05,
                 high: f64::from(high) * 0.05,
             };
-            let pairs = score_all(relate);
+            let pairs = score_all(relate, RARITY_EXPONENT);
             n_pairs = pairs.len();
             if (relate.low - RELATE_LOW).abs() < 1e-9 && (relate.high - RELATE_HIGH).abs() < 1e-9 {
                 at_constants = nll(&pairs, TEMPERATURE, DOMAIN_START, DOMAIN_FULL);
@@ -436,12 +440,50 @@ fn the_calibration_constants_are_the_development_sets_fit() {
         (best.1 - TEMPERATURE).abs() < 1e-9
             && (best.2 - DOMAIN_FULL).abs() < 1e-9
             && (best.3 - RELATE_LOW).abs() < 1e-9
-            && (best.4 - RELATE_HIGH).abs() < 1e-9,
+            && (best.4 - RELATE_HIGH).abs() < 1e-9
+            && (best.5 - DOMAIN_START).abs() < 1e-9,
         "the development set's fit is temperature {}, full-domain coverage {}, relatedness \
-         from {} to {}",
+         from {} to {}, ramp start {}",
         best.1,
         best.2,
         best.3,
-        best.4
+        best.4,
+        best.5
+    );
+    // The rarity exponent, on a grid of eighths from 0 (every content word alike) to 0.75,
+    // with the relatedness of the constants and the temperature and the ramp fitted again at
+    // each: the constant is the best.
+    let relate = Relate {
+        low: RELATE_LOW,
+        high: RELATE_HIGH,
+    };
+    let mut by_rarity = Vec::new();
+    for eighths in 0..=6 {
+        let rarity = f64::from(eighths) / 8.0;
+        let pairs = score_all(relate, rarity);
+        let mut fit = f64::INFINITY;
+        for t in 4..=16 {
+            for start in 0..=8 {
+                for f in (start + DOMAIN_WIDTH).max(2)..=20 {
+                    let (t, st, f) = (
+                        f64::from(t) * 0.25,
+                        f64::from(start) * 0.05,
+                        f64::from(f) * 0.05,
+                    );
+                    fit = fit.min(nll(&pairs, t, st, f));
+                }
+            }
+        }
+        by_rarity.push((rarity, fit));
+    }
+    println!("development set, negative log-likelihood by rarity exponent: {by_rarity:.3?}");
+    let best_rarity = by_rarity
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|r| r.0);
+    assert_eq!(
+        best_rarity,
+        Some(RARITY_EXPONENT),
+        "the development set's best rarity exponent: {by_rarity:?}"
     );
 }

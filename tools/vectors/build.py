@@ -22,11 +22,15 @@ What it does, deterministically:
    BAG random stems (a fixed seed), at the GENERIC_QUANTILE quantile. A word like "recommend"
    is near many random bags of words; "pneumonia" near few. The classifier discounts a
    word's cosine with an intent by it;
-5. writes each stem's unit vector as DIMS signed bytes (value * 127, rounded), then its
-   genericity as one signed byte (value * 127).
+5. records each stem's frequency rank: the rank (from 1) of its most frequent word among the
+   WORDS kept, which the classifier turns into how much a word says about a text's topic
+   (docs/classifier.md, "Rare words say more"); the stems of common words are kept for their
+   rank only (a zero vector, genericity -1), since a content word can share one;
+6. writes each stem's unit vector as DIMS signed bytes (value * 127, rounded), then its
+   genericity as one signed byte (value * 127), then its rank as a u16.
 
-Format (little-endian): the line `INTENT-VECTORS 2`, u32 stem count, u32 dims, the stems in
-byte order each ended by `\n`, then count * (dims + 1) i8.
+Format (little-endian): the line `INTENT-VECTORS 3`, u32 stem count, u32 dims, the stems in
+byte order each ended by `\n`, then per stem dims + 1 i8 and one u16.
 """
 
 import json
@@ -65,9 +69,13 @@ def main(source: str) -> None:
     common_stems = set(stemmer.stemWords([w.lower() for w in common]))
 
     sums: dict[str, np.ndarray] = {}
-    for word, vector in zip(words, projected):
+    rank: dict[str, int] = {}
+    for i, (word, vector) in enumerate(zip(words, projected)):
         stem = stemmer.stemWord(word)
-        if not stem or stem in common_stems:
+        if not stem:
+            continue
+        rank.setdefault(stem, i + 1)
+        if stem in common_stems:
             continue
         sums[stem] = sums.get(stem, 0) + vector
     stems = sorted(sums, key=lambda s: s.encode())
@@ -77,16 +85,25 @@ def main(source: str) -> None:
     bags = np.array([unit[rng.choice(len(stems), size=BAG, replace=False)].sum(axis=0) for _ in range(BACKGROUND)])
     bags /= np.linalg.norm(bags, axis=1, keepdims=True)
     generic = np.quantile(unit @ bags.T, GENERIC_QUANTILE, axis=1)
-    out = bytearray(b"INTENT-VECTORS 2\n")
-    out += struct.pack("<II", len(stems), DIMS)
-    for s in stems:
+    # Stems of common words have no vector, but a word the classifier reads as a content word
+    # can share one ("billing" and the common "bill"): they are kept for their rank, with a
+    # zero vector and a genericity of -1 that marks them.
+    rows = {s: (np.append(v, np.clip(g, 0.0, 1.0)), rank[s]) for s, v, g in zip(stems, unit, generic)}
+    for s in rank:
+        if s in common_stems:
+            rows[s] = (np.append(np.zeros(DIMS), -1.0), rank[s])
+    ordered = sorted(rows, key=lambda s: s.encode())
+    out = bytearray(b"INTENT-VECTORS 3\n")
+    out += struct.pack("<II", len(ordered), DIMS)
+    for s in ordered:
         out += s.encode() + b"\n"
-    for v, g in zip(unit, generic):
-        row = np.append(v, np.clip(g, 0.0, 1.0))
+    for s in ordered:
+        row, r = rows[s]
         out += np.clip(np.round(row * 127), -127, 127).astype(np.int8).tobytes()
+        out += struct.pack("<H", r)
     target = Path(__file__).resolve().parents[2] / "runtime" / "data" / "vectors.bin"
     target.write_bytes(bytes(out))
-    print(f"{target}: {len(stems)} stems x {DIMS} dims, {len(out)} bytes")
+    print(f"{target}: {len(stems)} stems x {DIMS} dims and {len(ordered) - len(stems)} ranked only, {len(out)} bytes")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,12 @@ pub const RELATED_CANDIDATES: usize = 8;
 /// The number of features of a text's best intent, bias included.
 pub const FEATURES: usize = 5;
 
+/// The frequency rank of a term's word in the compiled-in table ([`vectors::RANK_UNLISTED`]
+/// when the table does not hold it: a rare word, a name, a misspelling).
+fn rank(stem: &str) -> u32 {
+    vectors::table().map_or(vectors::RANK_UNLISTED, |t| t.rank(stem))
+}
+
 /// The features of a text's best intent (see `docs/classifier.md`):
 /// `[1, share, margin, coverage, ln(1 + length)]`.
 pub type Features = [f64; FEATURES];
@@ -66,6 +72,11 @@ pub struct Index {
     related: Vec<Vector>,
     /// How a cosine with an intent's direction counts as knowing a word.
     pub relate: Relate,
+    /// Per term: the frequency rank of its word ([`vectors::Vectors::rank`]).
+    ranks: Vec<u32>,
+    /// How much a rarer content word weighs in the content coverage: a word of frequency rank
+    /// `r` weighs `r^rarity` ([`calibrate::RARITY_EXPONENT`]; another value only to fit it).
+    pub rarity: f64,
     /// Per intent: BM25's length normalisation `K1 · (1 − B + B · dl / avgdl)` with every
     /// evidence text in (a text scored without leaving one out).
     lnorm: Lnorm,
@@ -254,6 +265,7 @@ impl Index {
                 by_gram.entry(*tri).or_default().push(i as u32);
             }
         }
+        let ranks = names.iter().map(|n| rank(n)).collect();
         let classifiable = docs.iter().filter(|d| **d > 0).count() as u32;
         let total_docs: u64 = docs.iter().map(|d| u64::from(*d)).sum();
         let lnorm = Lnorm::of(
@@ -273,8 +285,15 @@ impl Index {
             examples,
             related,
             relate: Relate::default(),
+            ranks,
+            rarity: super::calibrate::RARITY_EXPONENT,
             lnorm,
         }
+    }
+
+    /// How much a content word of frequency rank `rank` says about a text's topic.
+    fn weigh(&self, rank: u32) -> f64 {
+        f64::from(rank.clamp(1, vectors::RANK_UNLISTED)).powf(self.rarity)
     }
 
     /// True when no intent has evidence.
@@ -385,7 +404,13 @@ impl Index {
         let Some(table) = vectors::table() else {
             return (0.0, Vec::new());
         };
-        let words: Vec<(Vector, f32)> = unknown.iter().filter_map(|w| table.get(w)).collect();
+        let words: Vec<(Vector, f32, f64)> = unknown
+            .iter()
+            .filter_map(|w| {
+                let (v, generic) = table.get(w)?;
+                Some((v, generic, self.weigh(table.rank(w))))
+            })
+            .collect();
         if words.is_empty() {
             return (0.0, Vec::new());
         }
@@ -410,7 +435,7 @@ impl Index {
             .collect();
         let mut per: Vec<(u32, f64)> = directions.iter().map(|(i, _, _)| (*i, 0.0)).collect();
         let mut total = 0.0;
-        for (v, generic) in &words {
+        for (v, generic, weight) in &words {
             let mut best = 0.0f64;
             for ((_, d, n), slot) in directions.iter().zip(per.iter_mut()) {
                 let cos = vectors::dot(v, d) / n;
@@ -420,7 +445,7 @@ impl Index {
                 slot.1 += k;
                 best = best.max(k);
             }
-            total += best;
+            total += best * weight;
         }
         (total, per)
     }
@@ -538,9 +563,17 @@ impl Index {
             };
             length += g;
             let content_word = g >= 1.0;
-            if content_word {
-                content_len += 1.0;
-            }
+            // A content word weighs by how rare it is: "quantum" says more of what a text is
+            // about than "explain" does.
+            let weight = if content_word {
+                self.weigh(match term {
+                    Ok(t) => self.ranks.get(*t as usize).copied().unwrap_or(u32::MAX),
+                    Err(word) => rank(word),
+                })
+            } else {
+                0.0
+            };
+            content_len += weight;
             let Some((t, sim)) = resolved else {
                 norm += g * unknown_idf;
                 if content_word {
@@ -551,9 +584,7 @@ impl Index {
                 }
                 continue;
             };
-            if content_word {
-                content_known += sim;
-            }
+            content_known += sim * weight;
             let sim = sim * g;
             known += sim;
             let w = idf(self.df(t, ex));

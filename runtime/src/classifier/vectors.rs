@@ -7,10 +7,13 @@
 //! texts apart (docs/classifier.md, "Related words").
 //!
 //! The table is built offline by `tools/vectors/build.py` from GloVe 6B (100 dimensions; Public
-//! Domain Dedication and License) and compiled into the binary: 25,656 Snowball stems of the
-//! 40,000 most frequent English words (common words left out), 48 dimensions each after the
+//! Domain Dedication and License) and compiled into the binary: 25,656 Snowball stems (and 842
+//! stems of common words, for their rank only) of the
+//! 40,000 most frequent English words (common words left out), 97 dimensions each after the
 //! main directions that mostly encode word frequency are removed, one signed byte per
-//! dimension. Nothing is downloaded, and the same build gives the same numbers everywhere.
+//! dimension, with how generic each stem is and its frequency rank (how much a word says
+//! about a text's topic: [`Vectors::rank`]). Nothing is downloaded, and the same build gives
+//! the same numbers everywhere.
 
 use std::sync::OnceLock;
 
@@ -21,9 +24,13 @@ pub const DIMS: usize = 97;
 pub type Vector = [f32; DIMS];
 
 static DATA: &[u8] = include_bytes!("../../data/vectors.bin");
-const MAGIC: &[u8] = b"INTENT-VECTORS 2\n";
-/// Bytes per stem: its vector, then its genericity.
-const ROW: usize = DIMS + 1;
+const MAGIC: &[u8] = b"INTENT-VECTORS 3\n";
+/// Bytes per stem: its vector, then its genericity, then its frequency rank (u16).
+const ROW: usize = DIMS + 3;
+
+/// The rank of a word the table does not hold (so not among the 40,000 most frequent words):
+/// the table's words are ranked 1 to this.
+pub const RANK_UNLISTED: u32 = 40_000;
 
 /// The table: stems in byte order and their vectors.
 pub struct Vectors {
@@ -90,15 +97,34 @@ impl Vectors {
         self.data.get(at..at + usize::from(*len)).unwrap_or(&[])
     }
 
-    /// The vector of a stem (a classifier term) and how generic the stem is (0..1: its
-    /// cosine with random bags of words, at their 90th percentile), if the table has it.
-    pub fn get(&self, stem: &str) -> Option<(Vector, f32)> {
+    /// The row of a stem, if the table has it.
+    fn row(&self, stem: &str) -> Option<&'static [u8]> {
         let i = self
             .stems
             .binary_search_by(|e| self.text(e).cmp(stem.as_bytes()))
             .ok()?;
-        let raw = self.bytes.get(i * ROW..(i + 1) * ROW)?;
+        self.bytes.get(i * ROW..(i + 1) * ROW)
+    }
+
+    /// The frequency rank of a stem's most frequent word (1 for the most frequent word of the
+    /// table; [`RANK_UNLISTED`] for a stem the table does not hold).
+    pub fn rank(&self, stem: &str) -> u32 {
+        self.row(stem)
+            .and_then(|r| r.get(DIMS + 1..))
+            .and_then(|b| b.try_into().ok())
+            .map_or(RANK_UNLISTED, |b: [u8; 2]| u32::from(u16::from_le_bytes(b)))
+    }
+
+    /// The vector of a stem (a classifier term) and how generic the stem is (0..1: its
+    /// cosine with random bags of words, at their 90th percentile), if the table has it. The
+    /// stems of common words are in the table for their rank only (a genericity below 0), and
+    /// have no vector.
+    pub fn get(&self, stem: &str) -> Option<(Vector, f32)> {
+        let raw = self.row(stem)?.get(..DIMS + 1)?;
         let (raw, generic) = raw.split_at(DIMS);
+        if generic.first().is_some_and(|g| (*g as i8) < 0) {
+            return None;
+        }
         let mut v = [0.0f32; DIMS];
         for (slot, b) in v.iter_mut().zip(raw) {
             *slot = f32::from(*b as i8) / 127.0;
@@ -125,7 +151,7 @@ mod tests {
     #[test]
     fn the_compiled_in_table_parses_and_finds_stems() {
         let t = table().expect("the table parses");
-        assert_eq!(t.len(), 25_656);
+        assert_eq!(t.len(), 25_656 + 842);
         // Sorted, so binary search finds every stem.
         for i in 1..t.len() {
             assert!(t.stem(i - 1) < t.stem(i), "stems out of order at {i}");
@@ -139,6 +165,19 @@ mod tests {
         for absent in ["the", "what", "", "#", "zzzzqx"] {
             assert!(t.get(absent).is_none(), "{absent}");
         }
+        // Common words are ranked (the most frequent of all first); what is not a word is not.
+        assert_eq!(t.rank("the"), 1);
+        for absent in ["", "#", "zzzzqx"] {
+            assert_eq!(t.rank(absent), RANK_UNLISTED, "{absent}");
+        }
+        // Ranks follow how often words are written: "plan" is far more common than "invoice".
+        assert!(t.rank("plan") < t.rank("weather"));
+        assert!(t.rank("weather") < t.rank("pneumonia"));
+        assert!(t.rank("pneumonia") < t.rank("invoic"));
+        assert!((1..RANK_UNLISTED).contains(&t.rank("invoic")));
+        // The stem of "billing" is that of a common word ("bill"): ranked, without a vector.
+        assert!(t.get("bill").is_none());
+        assert!(t.rank("bill") < t.rank("weather"));
     }
 
     #[test]
@@ -152,7 +191,7 @@ mod tests {
     #[test]
     fn malformed_data_gives_no_table() {
         assert!(Vectors::parse(b"nope").is_none());
-        assert!(Vectors::parse(b"INTENT-VECTORS 1\n").is_none());
+        assert!(Vectors::parse(b"INTENT-VECTORS 2\n").is_none());
         let mut short = MAGIC.to_vec();
         short.extend(1u32.to_le_bytes());
         short.extend((DIMS as u32).to_le_bytes());
