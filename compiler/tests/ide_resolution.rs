@@ -137,6 +137,34 @@ fn read_mesh(dir: &str) -> Vec<(String, String)> {
     files
 }
 
+/// One file as a mesh of its own.
+fn read_file(path: &str) -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    vec![(
+        path.to_string(),
+        std::fs::read_to_string(root.join(path)).unwrap(),
+    )]
+}
+
+/// The test meshes of the runtime's semantics, the sidecar and the classifier: callers,
+/// delegation guards, scenes, reviews, limits on people, tools.
+#[test]
+fn renaming_any_declaration_of_the_test_meshes_keeps_their_meaning() {
+    for path in [
+        "tests/semantics/caller.intent",
+        "tests/semantics/filling.intent",
+        "tests/semantics/guards.intent",
+        "tests/serve/fleet.intent",
+        "tests/serve/callers.intent",
+        "tests/serve/mesh.intent",
+        "tests/serve/trust.intent",
+        "tests/classifier/support.intent",
+    ] {
+        let n = every_rename_keeps_the_meaning(&read_file(path));
+        assert!(n >= 3, "{path}: only {n} declarations renamed");
+    }
+}
+
 #[test]
 fn renaming_any_declaration_of_the_examples_keeps_their_meaning() {
     for dir in [
@@ -253,5 +281,39 @@ fn go_to_definition_goes_where_the_checker_reads() {
     assert_eq!(
         goto("count > limit", "count > ".len()).as_deref(),
         Some("const limit = 3")
+    );
+}
+
+/// Agents of two packages sharing a name are `package.name` in the plan, and in a string
+/// compared with `caller.name`: go to definition on the name part reaches that package's
+/// agent; a plain string reaches the one agent of that name.
+#[test]
+fn a_string_compared_with_the_callers_name_names_an_agent() {
+    let a = "package acme.a\n\ncapability work\n\nagent worker { provides work  trust 0.9 }\nagent solo { provides work  trust 0.8 }\n\nintent go {\n  description \"go\"\n}\n\nroute go {\n  when caller.name == \"acme.b.worker\" => deny because \"not b\"\n  when caller.name in {\"solo\"} => dispatch solo\n  otherwise => dispatch worker\n}\n";
+    let b = "package acme.b\n\nagent worker { provides work  trust 0.5 }\n";
+    let mut host = Host::default();
+    host.set_file("mesh/a.intent", a.to_string());
+    host.set_file("mesh/b.intent", b.to_string());
+    let snap = host.snapshot();
+    let at = |needle: &str| (a.find(needle).unwrap()) as u32;
+    let def = snap
+        .goto_definition(
+            "mesh/a.intent",
+            at("acme.b.worker\"") + "acme.b.".len() as u32,
+        )
+        .unwrap();
+    assert_eq!(def.file, "mesh/b.intent");
+    assert!(snap
+        .goto_definition("mesh/a.intent", at("acme.b.worker\""))
+        .is_none());
+    let def = snap
+        .goto_definition("mesh/a.intent", at("solo\"}"))
+        .unwrap();
+    assert_eq!(
+        (
+            def.file.as_str(),
+            &a[def.span.start as usize..def.span.end as usize]
+        ),
+        ("mesh/a.intent", "solo")
     );
 }

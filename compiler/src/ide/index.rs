@@ -369,6 +369,37 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
                 push(index, i, last.span);
             }
         }
+        Role::AgentString => {
+            // The agent whose plan name this is: its own name, or `package.name` when agents
+            // of several packages share it (`check/tables.rs`, `number`).
+            let Some(text) = segs.first() else {
+                return;
+            };
+            let with_name = |name: &str| {
+                ws.packages
+                    .iter()
+                    .filter(|(_, p)| p.agents.contains_key(name))
+                    .map(|(pkg, _)| pkg.as_str())
+                    .collect::<Vec<_>>()
+            };
+            let found = match with_name(text).as_slice() {
+                [pkg] => index.lookup(DefKind::Agent, pkg, text).map(|i| (i, whole)),
+                // A qualified name: the use is its last part (what a rename rewrites).
+                _ => text.rsplit_once('.').and_then(|(pkg, name)| {
+                    let pkgs = with_name(name);
+                    let at = Span {
+                        start: whole.start + pkg.len() as u32 + 1,
+                        end: whole.end,
+                    };
+                    (pkgs.len() > 1 && pkgs.contains(&pkg))
+                        .then(|| index.lookup(DefKind::Agent, pkg, name).map(|i| (i, at)))
+                        .flatten()
+                }),
+            };
+            if let Some((i, span)) = found {
+                push(index, i, span);
+            }
+        }
         Role::Field(prefix) => {
             let Some(key) = occ.segments.first() else {
                 return;

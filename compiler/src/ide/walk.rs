@@ -36,6 +36,9 @@ pub enum Role {
     /// `use p.x` and `use p.{x}` (the segments `p.x`): `x` of package `p`, nothing when `p.x`
     /// is itself a package (`use p.x` then names the package, an alias).
     Import,
+    /// A string compared with `caller.name` or `agent.name` (the one segment is its content):
+    /// the agent of that name in the plan (`check/caller.rs`, `agent_name`).
+    AgentString,
 }
 
 #[derive(Debug, Clone)]
@@ -397,8 +400,17 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                     }
                     _ => self.cond(b),
                 }
+                if is_agent_name(a) {
+                    self.agent_strings(b);
+                }
+                if is_agent_name(b) {
+                    self.agent_strings(a);
+                }
             }
             ExprKind::In { item, set, .. } => {
+                if is_agent_name(item) {
+                    self.agent_strings(set);
+                }
                 self.cond(item);
                 match (is_intent(item), &set.kind) {
                     (true, ExprKind::Set(v) | ExprKind::List(v)) => {
@@ -477,6 +489,31 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
         }
     }
 
+    /// The strings of `e` (a string, or a set or list of them) as agent names: each as one
+    /// segment spanning its content, when the content is written as is (no escapes).
+    fn agent_strings(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Str(text) if (e.span.end - e.span.start) as usize == text.len() + 2 => {
+                self.out.push(Occurrence {
+                    role: Role::AgentString,
+                    segments: vec![Name {
+                        text: text.clone(),
+                        span: Span {
+                            start: e.span.start + 1,
+                            end: e.span.end - 1,
+                        },
+                    }],
+                    provider: None,
+                });
+            }
+            ExprKind::Set(items) | ExprKind::List(items) => {
+                items.iter().for_each(|x| self.agent_strings(x))
+            }
+            ExprKind::Paren(x) => self.agent_strings(x),
+            _ => {}
+        }
+    }
+
     /// `e` when it is a one-word name: what `check/test_blocks.rs` (`name_value`) reads.
     fn name_in(&mut self, role: Role, e: &Expr) {
         if let ExprKind::Path(p) = &e.kind {
@@ -497,6 +534,19 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 }
             }
         }
+    }
+}
+
+/// Whether `e` is `caller.name` or `agent.name` (in parentheses or not): a string compared
+/// with it names an agent.
+fn is_agent_name(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Paren(x) => is_agent_name(x),
+        ExprKind::Path(p) => {
+            let segs: Vec<&str> = p.segments.iter().map(|n| n.text.as_str()).collect();
+            matches!(segs.as_slice(), ["caller" | "agent", "name"])
+        }
+        _ => false,
     }
 }
 
