@@ -449,7 +449,7 @@ fn every_feature_answers_on_any_text_and_any_offset() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
     #[test]
-    fn no_feature_panics_on_arbitrary_text(text in "(agent|route|when|subject|\\.|\\{|\\}|provides|any|é|😀| |\n|[a-z]{1,4}|\"|=>|0\\.5)*", offset in 0u32..400) {
+    fn no_feature_panics_on_arbitrary_text(text in "(agent|route|when|subject|\\.|\\{|\\}|provides|any|é|😀| |\n|[a-z]{1,4}|\"|=>|0\\.5|caller\\.name|==|intent|in|use|test|given|expect|:|,|\"a\")*", offset in 0u32..400) {
         let mut host = Host::default();
         host.set_file("m/a.intent", text);
         let s = host.snapshot();

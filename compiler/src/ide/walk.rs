@@ -493,7 +493,9 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
     /// segment spanning its content, when the content is written as is (no escapes).
     fn agent_strings(&mut self, e: &Expr) {
         match &e.kind {
-            ExprKind::Str(text) if (e.span.end - e.span.start) as usize == text.len() + 2 => {
+            ExprKind::Str(text)
+                if e.span.end.saturating_sub(e.span.start) as usize == text.len() + 2 =>
+            {
                 self.out.push(Occurrence {
                     role: Role::AgentString,
                     segments: vec![Name {
