@@ -22,6 +22,7 @@
 //! ```text
 //! cargo bench -p intent-compiler --bench lsp_edit
 //! INTENT_BENCH_QUICK=1 cargo bench -p intent-compiler --bench lsp_edit
+//! INTENT_BENCH_PROFILE_MS=5000 target/release/deps/lsp_edit-*   # the route edit alone, for perf
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -160,6 +161,27 @@ fn main() {
             clean(&host.snapshot().diagnostics(&path)),
             "{what}: errors before"
         );
+        // With INTENT_BENCH_PROFILE_MS=N, the first edit (the route arm) is made and answered
+        // in a loop for N milliseconds and the bench ends, for a profiler.
+        if let Some(ms) = std::env::var("INTENT_BENCH_PROFILE_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            let start = Instant::now();
+            let mut n = 0usize;
+            while start.elapsed() < Duration::from_millis(ms) {
+                let text = if n % 2 == 0 { edited(n) } else { original.clone() };
+                host.set_file(&path, text);
+                let diags = host.snapshot().diagnostics(&path);
+                assert!(clean(&diags), "{what}: {diags:?}");
+                n += 1;
+            }
+            println!(
+                "profile loop, {what}: {n} edits, {:.2} ms each",
+                start.elapsed().as_secs_f64() * 1000.0 / n.max(1) as f64
+            );
+            return;
+        }
         let mut edit = Vec::new();
         for i in 0..runs {
             let text = if i % 2 == 0 || k == 2 {
