@@ -1,5 +1,5 @@
-//! Constants filed for lookup, built once when a plan is loaded: `Scalars` files strings,
-//! numbers and booleans in sorted vectors searched by bisection (the route-arm index of
+//! Constants filed for lookup, built once when a plan is loaded: `Scalars` files strings (in
+//! one buffer), numbers and booleans in sorted vectors searched by bisection (the route-arm index of
 //! `engine/arms.rs` files arms by them); `LitSet` is a literal list read as a set for
 //! `x in [...]`; `Sets` finds the `LitSet` of a literal list of the loaded plan by its address.
 //! Equality is the evaluator's (`eval.rs`): numbers as `f64` (`0 == -0`, NaN equal to
@@ -31,10 +31,15 @@ fn num_key(x: f64) -> Option<u64> {
     }
 }
 
-/// Scalars, each with a `T`.
+/// Scalars, each with a `T`. The strings are kept sorted in one buffer (`text`, each ending
+/// at its `ends` entry), so that a bisection reads one small contiguous region rather than a
+/// heap allocation per key: at 10,000 rules the keys of a route's index are cold, and reading
+/// seven scattered keys per lookup was a tenth of a decision (docs/performance.md).
 #[derive(Debug, Clone)]
 pub(crate) struct Scalars<T> {
-    strs: Vec<(Box<str>, T)>,
+    text: Box<str>,
+    ends: Box<[usize]>,
+    str_vals: Box<[T]>,
     nums: Vec<(u64, T)>,
     bools: [Option<T>; 2],
 }
@@ -77,8 +82,18 @@ impl<T: Default> ScalarsBuilder<T> {
     }
 
     pub fn build(self) -> Scalars<T> {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(self.strs.len());
+        let mut str_vals = Vec::with_capacity(self.strs.len());
+        for (k, v) in self.strs {
+            text.push_str(&k);
+            ends.push(text.len());
+            str_vals.push(v);
+        }
         Scalars {
-            strs: self.strs.into_iter().collect(),
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+            str_vals: str_vals.into_boxed_slice(),
             nums: self.nums.into_iter().collect(),
             bools: self.bools,
         }
@@ -86,11 +101,29 @@ impl<T: Default> ScalarsBuilder<T> {
 }
 
 impl<T> Scalars<T> {
+    /// The `i`-th string key in sorted order (empty past the end).
+    fn key(&self, i: usize) -> &str {
+        let start = match i.checked_sub(1) {
+            Some(j) => self.ends.get(j).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        self.text.get(start..end).unwrap_or("")
+    }
+
     pub fn get(&self, p: Probe<'_>) -> Option<&T> {
         match p {
             Probe::Str(s) => {
-                let i = self.strs.binary_search_by(|(k, _)| (**k).cmp(s)).ok()?;
-                self.strs.get(i).map(|(_, t)| t)
+                let (mut lo, mut hi) = (0, self.ends.len());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    match self.key(mid).cmp(s) {
+                        std::cmp::Ordering::Less => lo = mid + 1,
+                        std::cmp::Ordering::Greater => hi = mid,
+                        std::cmp::Ordering::Equal => return self.str_vals.get(mid),
+                    }
+                }
+                None
             }
             Probe::Num(x) => {
                 let key = num_key(x)?;
@@ -196,4 +229,31 @@ impl Sets {
 
 fn addr(e: &Expr) -> usize {
     std::ptr::from_ref(e) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A string probe finds what a map of the same keys holds: every key (empty and
+        /// prefixes of others included) and nothing else.
+        #[test]
+        fn strings_are_found_as_in_a_map(
+            keys in proptest::collection::vec("[ab]{0,4}|é|x{0,12}", 0..40),
+            probes in proptest::collection::vec("[ab]{0,5}|é|x{0,13}", 0..20),
+        ) {
+            let mut b = ScalarsBuilder::<usize>::new();
+            let mut map = BTreeMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                *b.entry(&Value::String(k.clone())).unwrap() = i;
+                map.insert(k.clone(), i);
+            }
+            let s = b.build();
+            for k in keys.iter().chain(&probes) {
+                prop_assert_eq!(s.get(Probe::Str(k)), map.get(k));
+            }
+        }
+    }
 }
