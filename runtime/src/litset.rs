@@ -101,6 +101,21 @@ impl<T: Default> ScalarsBuilder<T> {
 }
 
 impl<T> Scalars<T> {
+    /// The same keys, each with `f` of its `T` (called in key order: strings, numbers,
+    /// booleans).
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Scalars<U> {
+        let str_vals = self.str_vals.into_vec().into_iter().map(&mut f).collect();
+        let nums = self.nums.into_iter().map(|(k, v)| (k, f(v))).collect();
+        let [no, yes] = self.bools;
+        Scalars {
+            text: self.text,
+            ends: self.ends,
+            str_vals,
+            nums,
+            bools: [no.map(&mut f), yes.map(&mut f)],
+        }
+    }
+
     /// The `i`-th string key in sorted order (empty past the end).
     fn key(&self, i: usize) -> &str {
         let start = match i.checked_sub(1) {

@@ -32,11 +32,18 @@ pub const MAX_FIELDS: usize = 4;
 /// (`TraceWhat::Arms`); shorter runs get an entry per arm, as arm-by-arm evaluation gives.
 pub const SKIPPED_RUN: usize = 8;
 
+/// A keyed field's path and, per constant, the range of `ArmIndex::arms` it can match.
+type Keyed = (Vec<String>, Scalars<(u32, u32)>);
+
 /// The arms of one route by what can make them match.
 #[derive(Debug, Default)]
 pub(crate) struct ArmIndex {
-    /// Per keyed field: its path and, per constant, the arms it can match (in order).
-    fields: Vec<(Vec<String>, Scalars<Vec<u32>>)>,
+    /// Per keyed field: its path and, per constant, the arms it can match (in order), as a
+    /// range of `arms`.
+    fields: Vec<Keyed>,
+    /// The arm lists of every keyed constant, one after the other (one allocation, not one
+    /// per constant: at 10,000 rules each would be a cold read).
+    arms: Vec<u32>,
     /// The arms evaluated for every request, in order.
     always: Vec<u32>,
 }
@@ -160,8 +167,23 @@ impl ArmIndex {
                 }
             }
         }
+        let mut arms: Vec<u32> = Vec::new();
+        let fields = fields
+            .into_iter()
+            .map(|(p, b)| {
+                let keys = b.build().map(|list| {
+                    let start = arms.len();
+                    arms.extend(list);
+                    // One entry per (arm, constant) of the route: fewer than the plan's
+                    // condition nodes, which `Programs` refused at load past u32::MAX.
+                    (start as u32, arms.len() as u32)
+                });
+                (p, keys)
+            })
+            .collect();
         ArmIndex {
-            fields: fields.into_iter().map(|(p, b)| (p, b.build())).collect(),
+            fields,
+            arms,
             always,
         }
     }
@@ -188,7 +210,7 @@ impl ArmIndex {
             };
             *slot = probe
                 .and_then(|p| keys.get(p))
-                .map(Vec::as_slice)
+                .and_then(|(start, end)| self.arms.get(*start as usize..*end as usize))
                 .unwrap_or_default();
         }
         Some(())
@@ -438,7 +460,8 @@ mod tests {
             .iter()
             .find(|(path, _)| path.as_slice() == [name.to_string()])
             .and_then(|(_, keys)| keys.get(probe))
-            .cloned()
+            .and_then(|(start, end)| ix.arms.get(*start as usize..*end as usize))
+            .map(<[u32]>::to_vec)
             .unwrap_or_default()
     }
 
