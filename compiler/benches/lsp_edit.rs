@@ -170,7 +170,11 @@ fn main() {
             let start = Instant::now();
             let mut n = 0usize;
             while start.elapsed() < Duration::from_millis(ms) {
-                let text = if n % 2 == 0 { edited(n) } else { original.clone() };
+                let text = if n % 2 == 0 {
+                    edited(n)
+                } else {
+                    original.clone()
+                };
                 host.set_file(&path, text);
                 let diags = host.snapshot().diagnostics(&path);
                 assert!(clean(&diags), "{what}: {diags:?}");
