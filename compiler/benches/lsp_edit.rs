@@ -170,7 +170,7 @@ fn main() {
             let start = Instant::now();
             let mut n = 0usize;
             while start.elapsed() < Duration::from_millis(ms) {
-                let text = if n % 2 == 0 {
+                let text = if n.is_multiple_of(2) {
                     edited(n)
                 } else {
                     original.clone()

@@ -231,15 +231,6 @@ impl Sets {
         let i = self.by_addr.binary_search_by_key(&key, |(a, _)| *a).ok()?;
         self.by_addr.get(i).map(|(_, s)| s)
     }
-
-    /// How many literal lists are read as sets.
-    pub fn len(&self) -> usize {
-        self.by_addr.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_addr.is_empty()
-    }
 }
 
 fn addr(e: &Expr) -> usize {
@@ -250,6 +241,53 @@ fn addr(e: &Expr) -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Each long literal list of an expression has its own set, found by the list's node; a
+    /// short one has none (it is scanned).
+    #[test]
+    fn each_long_list_has_its_own_set() {
+        let list = |prefix: &str, n: usize| Expr::Lit {
+            value: Value::List(
+                (0..n)
+                    .map(|i| Value::String(format!("{prefix}{i}")))
+                    .collect(),
+            ),
+        };
+        let field = |name: &str| Expr::Field {
+            path: vec![name.to_string()],
+        };
+        let e = Expr::And {
+            all: vec![
+                Expr::In {
+                    negated: false,
+                    item: Box::new(field("a")),
+                    set: Box::new(list("a", SET_MIN)),
+                },
+                Expr::In {
+                    negated: false,
+                    item: Box::new(field("b")),
+                    set: Box::new(list("b", SET_MIN + 3)),
+                },
+                Expr::In {
+                    negated: false,
+                    item: Box::new(field("c")),
+                    set: Box::new(list("c", SET_MIN - 1)),
+                },
+            ],
+        };
+        let sets = Sets::new([&e]);
+        let Expr::And { all } = &e else {
+            unreachable!()
+        };
+        let set_of = |k: usize| match all.get(k) {
+            Some(Expr::In { set, .. }) => sets.get(set),
+            _ => None,
+        };
+        let (a, b) = (set_of(0).unwrap(), set_of(1).unwrap());
+        assert!(a.contains(Probe::Str("a7")) && !a.contains(Probe::Str("b7")));
+        assert!(b.contains(Probe::Str("b10")) && !b.contains(Probe::Str("a0")));
+        assert!(set_of(2).is_none());
+    }
 
     proptest! {
         /// A string probe finds what a map of the same keys holds: every key (empty and
