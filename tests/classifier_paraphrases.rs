@@ -399,7 +399,28 @@ fn the_calibration_constants_are_the_development_sets_fit() {
     // decides: a development set of this size fits a step wherever it likes.
     const RELATE_WIDTH: i32 = 6;
     const DOMAIN_WIDTH: i32 = 4;
-    // (nll, temperature, domain_full, low, high)
+    // The best (nll, temperature, ramp start, full-domain coverage) on the grid of the
+    // temperature and the in-domain ramp, for one scoring of the texts.
+    let ramp_fit = |pairs: &[(&Engine, Scores, bool, bool)]| {
+        let mut best = (f64::INFINITY, 0.0, 0.0, 0.0);
+        for t in 4..=16 {
+            for start in 0..=8 {
+                for f in (start + DOMAIN_WIDTH).max(2)..=20 {
+                    let (t, st, f) = (
+                        f64::from(t) * 0.25,
+                        f64::from(start) * 0.05,
+                        f64::from(f) * 0.05,
+                    );
+                    let l = nll(pairs, t, st, f);
+                    if l < best.0 - 1e-9 {
+                        best = (l, t, st, f);
+                    }
+                }
+            }
+        }
+        best
+    };
+    // (nll, temperature, domain_full, low, high, domain_start)
     let mut best = (f64::INFINITY, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut at_constants = f64::NAN;
     let mut n_pairs = 0;
@@ -414,20 +435,9 @@ fn the_calibration_constants_are_the_development_sets_fit() {
             if (relate.low - RELATE_LOW).abs() < 1e-9 && (relate.high - RELATE_HIGH).abs() < 1e-9 {
                 at_constants = nll(&pairs, TEMPERATURE, DOMAIN_START, DOMAIN_FULL);
             }
-            for t in 4..=16 {
-                for start in 0..=8 {
-                    for f in (start + DOMAIN_WIDTH).max(2)..=20 {
-                        let (t, st, f) = (
-                            f64::from(t) * 0.25,
-                            f64::from(start) * 0.05,
-                            f64::from(f) * 0.05,
-                        );
-                        let l = nll(&pairs, t, st, f);
-                        if l < best.0 - 1e-9 {
-                            best = (l, t, f, relate.low, relate.high, st);
-                        }
-                    }
-                }
+            let (l, t, st, f) = ramp_fit(&pairs);
+            if l < best.0 - 1e-9 {
+                best = (l, t, f, relate.low, relate.high, st);
             }
         }
     }
@@ -461,20 +471,7 @@ fn the_calibration_constants_are_the_development_sets_fit() {
     for eighths in 0..=6 {
         let rarity = f64::from(eighths) / 8.0;
         let pairs = score_all(relate, rarity);
-        let mut fit = f64::INFINITY;
-        for t in 4..=16 {
-            for start in 0..=8 {
-                for f in (start + DOMAIN_WIDTH).max(2)..=20 {
-                    let (t, st, f) = (
-                        f64::from(t) * 0.25,
-                        f64::from(start) * 0.05,
-                        f64::from(f) * 0.05,
-                    );
-                    fit = fit.min(nll(&pairs, t, st, f));
-                }
-            }
-        }
-        by_rarity.push((rarity, fit));
+        by_rarity.push((rarity, ramp_fit(&pairs).0));
     }
     println!("development set, negative log-likelihood by rarity exponent: {by_rarity:.3?}");
     let best_rarity = by_rarity

@@ -50,7 +50,7 @@ use intent_runtime::{Engine, Outcome, Request};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[path = "support/cedar_peer.rs"]
 mod cedar_peer;
@@ -59,8 +59,11 @@ mod cedar_peer;
 mod rego_peer;
 #[path = "support/shapes.rs"]
 mod shapes;
+#[path = "support/timing.rs"]
+mod timing;
 
 use cedar_peer::Cedar;
+use timing::{cell, machine, measure, measure_each, profile_loop, show, stats, Stats};
 
 const REGIONS: &[&str] = &[
     "eu-west-1",
@@ -74,10 +77,6 @@ const EU_REGIONS: &[&str] = &["eu-west-1", "eu-central-1"];
 const INTENTS_PER_AGENT: usize = 10;
 /// The clock passed to `decide_at`: the plan has no limits, so it does not matter.
 const NOW_MS: u64 = 1_700_000_000_000;
-/// Most time spent timing one peer at one size; bare Cedar at 10,000 rules takes milliseconds a
-/// call, so it gets fewer requests (the count is printed).
-const BUDGET: Duration = Duration::from_secs(8);
-const MIN_SAMPLES: usize = 200;
 
 /// A small deterministic generator (xorshift), as in the differential tests.
 struct Rng(u64);
@@ -384,118 +383,6 @@ fn cases(plan: &Plan, n: usize, rng: &mut Rng) -> Vec<Case> {
             }
         })
         .collect()
-}
-
-/// With `INTENT_BENCH_PROFILE_MS=N`: calls `f` on case 0, 1, 2, ... (round and round) for N
-/// milliseconds, prints the mean per call and ends the process, so that a profiler attached to
-/// the bench sees `decide` alone (`perf record ... decide-*` with `INTENT_BENCH_SHAPES` and
-/// `INTENT_BENCH_SIZES` naming one shape and one size).
-fn profile_loop(rules: usize, n: usize, mut f: impl FnMut(usize)) {
-    let Some(ms) = std::env::var("INTENT_BENCH_PROFILE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    else {
-        return;
-    };
-    let start = Instant::now();
-    let mut calls = 0usize;
-    while start.elapsed() < Duration::from_millis(ms) {
-        for i in 0..n.min(1_000) {
-            f((calls + i) % n.max(1));
-        }
-        calls += n.min(1_000);
-    }
-    let mean = start.elapsed().as_nanos() as f64 / calls.max(1) as f64;
-    println!(
-        "profile loop at {rules} rules: {calls} calls, {} per call",
-        show(mean)
-    );
-    std::process::exit(0);
-}
-
-/// Per-call times in nanoseconds, and how many calls were timed.
-struct Stats {
-    median: f64,
-    p99: f64,
-    samples: usize,
-}
-
-/// Most time spent timing one peer at one size: `BUDGET`, or `INTENT_BENCH_BUDGET_MS`.
-fn budget() -> Duration {
-    std::env::var("INTENT_BENCH_BUDGET_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(BUDGET, Duration::from_millis)
-}
-
-/// Calls `f` on case 0, 1, 2, ... (after a short untimed warm-up), timing each call, until every
-/// case was timed or the budget is spent (but at least `MIN_SAMPLES` calls).
-fn measure(n: usize, f: impl FnMut(usize)) -> Stats {
-    stats(measure_each(n, f).into_iter().map(|t| t.1).collect())
-}
-
-/// `measure`'s calls: each case timed, in nanoseconds.
-fn measure_each(n: usize, mut f: impl FnMut(usize)) -> Vec<(usize, f64)> {
-    let warm = Instant::now();
-    for i in 0..n.min(1_000) {
-        f(i);
-        if warm.elapsed() > Duration::from_millis(300) {
-            break;
-        }
-    }
-    let budget = budget();
-    let start = Instant::now();
-    let mut times = Vec::with_capacity(n);
-    for i in 0..n {
-        let t = Instant::now();
-        f(i);
-        times.push((i, t.elapsed().as_nanos() as f64));
-        if times.len() >= MIN_SAMPLES && start.elapsed() > budget {
-            break;
-        }
-    }
-    times
-}
-
-fn stats(mut times: Vec<f64>) -> Stats {
-    if times.is_empty() {
-        times.push(f64::NAN);
-    }
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    Stats {
-        median: at(0.5),
-        p99: at(0.99),
-        samples: times.len(),
-    }
-}
-
-fn show(ns: f64) -> String {
-    if ns < 1_000.0 {
-        format!("{ns:.0} ns")
-    } else if ns < 1_000_000.0 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
-
-fn cell(s: &Stats) -> String {
-    format!("{} / {}", show(s.median), show(s.p99))
-}
-
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string());
-    format!("{cores} cores, {model}")
 }
 
 struct Row {

@@ -81,6 +81,22 @@ pub fn lines_of(db: &dyn salsa::Database, file: SourceFile) -> Lines {
     Lines::new(file.text(db))
 }
 
+/// A file of a source set, with its tree, as the package model (`hir::collect`) reads it: the
+/// checker (`analyze`) and the editor's index (`ide/index.rs`) build the model alike.
+pub fn file_input<'db>(
+    db: &'db dyn salsa::Database,
+    file: SourceFile,
+    tree: &'db crate::syntax::ast::SourceTree,
+) -> FileInput<'db> {
+    FileInput {
+        path: file.path(db),
+        text: file.text(db),
+        tree,
+        is_std: *file.is_std(db),
+        lines: lines_of(db, file),
+    }
+}
+
 /// Everything the checker found, the plan when there were no errors, and the tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
@@ -107,13 +123,7 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     let inputs = files
         .iter()
         .zip(&parsed)
-        .map(|(f, p)| FileInput {
-            path: f.path(db),
-            text: f.text(db),
-            tree: &p.tree,
-            is_std: *f.is_std(db),
-            lines: lines_of(db, *f),
-        })
+        .map(|(f, p)| file_input(db, *f, &p.tree))
         .collect();
     if let Some(d) = declares_nothing(db, files, &parsed) {
         diags.push(d);

@@ -12,8 +12,8 @@
 //! edit that moves nothing and renames nothing does not re-run what reads it.
 
 use super::walk::{walk_file, Occurrence, Role, IMPORTABLE};
-use crate::db::{lines_of, parse_file, SourceSet};
-use crate::hir::{self, FileInput, Workspace};
+use crate::db::{file_input, parse_file, SourceSet};
+use crate::hir::{self, Workspace};
 use crate::syntax::ast::*;
 use std::collections::BTreeMap;
 
@@ -238,13 +238,7 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
     let inputs = files
         .iter()
         .zip(&trees)
-        .map(|(f, tree)| FileInput {
-            path: f.path(db),
-            text: f.text(db),
-            tree,
-            is_std: *f.is_std(db),
-            lines: lines_of(db, *f),
-        })
+        .map(|(f, tree)| file_input(db, *f, tree))
         .collect();
     let ws = hir::collect(inputs, &mut Vec::new());
     for (file, scope) in ws.files.iter().zip(&ws.scopes) {
