@@ -22,6 +22,7 @@ mod tools;
 mod usage;
 
 pub use scene::{SceneEvent, MAX_SCENE_COUNT};
+pub(crate) use test_blocks::REQUEST_KEYS;
 pub use test_blocks::{Expectation, ExpectationKind, TestCase};
 
 use crate::analysis;

@@ -98,12 +98,8 @@ fn number<'w, 'a: 'w, T: 'a>(
     let mut out: Vec<Entry<'a, T>> = Vec::new();
     for (pkg_name, pkg) in &ws.packages {
         for (name, decl) in pick(pkg) {
-            let clash = count.get(name).copied().unwrap_or(0) > 1;
-            let display = if clash {
-                format!("{pkg_name}.{name}")
-            } else {
-                (*name).to_string()
-            };
+            let display =
+                crate::hir::plan_name(pkg_name, name, count.get(name).copied().unwrap_or(0));
             out.push(Entry {
                 pkg: pkg_name.clone(),
                 decl: *decl,

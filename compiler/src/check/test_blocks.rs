@@ -76,7 +76,9 @@ impl ExpectationKind {
     }
 }
 
-const REQUEST_KEYS: &[&str] = &[
+/// The keys of a test's `given` that are the request's own; any other names a context field
+/// (the editor's walk reads them so too).
+pub(crate) const REQUEST_KEYS: &[&str] = &[
     "intent",
     "text",
     "confidence",

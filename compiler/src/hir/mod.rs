@@ -118,6 +118,32 @@ impl<'a> Workspace<'a> {
         self.packages.get(name)
     }
 
+    /// How many packages declare `name` with `keyword`.
+    pub fn declaring(&self, keyword: DeclKeyword, name: &str) -> usize {
+        self.packages
+            .values()
+            .filter(|p| p.declares(keyword, name))
+            .count()
+    }
+
+    /// The declaration of `keyword` whose [`plan_name`] is `text`: its package and name.
+    pub fn by_plan_name<'s>(
+        &'s self,
+        keyword: DeclKeyword,
+        text: &'s str,
+    ) -> Option<(&'s str, &'s str)> {
+        if self.declaring(keyword, text) == 1 {
+            let (pkg, _) = self
+                .packages
+                .iter()
+                .find(|(_, p)| p.declares(keyword, text))?;
+            return Some((pkg.as_str(), text));
+        }
+        let (pkg, name) = text.rsplit_once('.')?;
+        let declared = self.package(pkg)?.declares(keyword, name);
+        (declared && self.declaring(keyword, name) > 1).then_some((pkg, name))
+    }
+
     /// The compiler's one name resolution: what `segments`, written in `file`, names is the
     /// first (package, name) of the file's scope ([`FileScope::candidates`]: its own package,
     /// its imports, `alias.name`, a full path) for which `hit` answers. The checker
@@ -134,6 +160,18 @@ impl<'a> Workspace<'a> {
             .candidates(segments)
             .into_iter()
             .find_map(|(pkg, name)| hit(&pkg, &name))
+    }
+}
+
+/// The name a declaration has in the plan, where names are unique: its own, or `package.name`
+/// when `declared_in` packages (more than one) declare that name with its keyword. The
+/// checker names the plan's agents, people, intents and data classes so
+/// (`check/tables.rs`); [`Workspace::by_plan_name`] reads such a name back.
+pub fn plan_name(pkg: &str, name: &str, declared_in: usize) -> String {
+    if declared_in > 1 {
+        format!("{pkg}.{name}")
+    } else {
+        name.to_string()
     }
 }
 

@@ -364,34 +364,20 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             }
         }
         Role::AgentString => {
-            // The agent whose plan name this is: its own name, or `package.name` when agents
-            // of several packages share it (`check/tables.rs`, `number`).
+            // The agent of that plan name (`package.name` when packages share the name); the
+            // use is the name part, which a rename rewrites.
             let Some(text) = segs.first() else {
                 return;
             };
-            let with_name = |name: &str| {
-                ws.packages
-                    .iter()
-                    .filter(|(_, p)| p.agents.contains_key(name))
-                    .map(|(pkg, _)| pkg.as_str())
-                    .collect::<Vec<_>>()
-            };
-            let found = match with_name(text).as_slice() {
-                [pkg] => index.lookup(DefKind::Agent, pkg, text).map(|i| (i, whole)),
-                // A qualified name: the use is its last part (what a rename rewrites).
-                _ => text.rsplit_once('.').and_then(|(pkg, name)| {
-                    let pkgs = with_name(name);
-                    let at = Span {
-                        start: whole.start + pkg.len() as u32 + 1,
-                        end: whole.end,
-                    };
-                    (pkgs.len() > 1 && pkgs.contains(&pkg))
-                        .then(|| index.lookup(DefKind::Agent, pkg, name).map(|i| (i, at)))
-                        .flatten()
-                }),
-            };
-            if let Some((i, span)) = found {
-                push(index, i, span);
+            let found = ws
+                .by_plan_name(DeclKeyword::Agent, text)
+                .and_then(|(pkg, name)| Some((index.lookup(DefKind::Agent, pkg, name)?, name)));
+            if let Some((i, name)) = found {
+                let at = Span {
+                    start: whole.end.saturating_sub(name.len() as u32),
+                    end: whole.end,
+                };
+                push(index, i, at);
             }
         }
         Role::Field(prefix) => {

@@ -448,7 +448,6 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
             match k.text.as_str() {
                 "intent" => self.name_in(Role::Named(INTENT), v),
                 "agent" => self.name_in(Role::Named(AGENT), v),
-                "text" | "confidence" => {}
                 "caller" => {
                     if let ExprKind::Record(fields) = &v.kind {
                         for (ck, cv) in fields {
@@ -469,6 +468,8 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                         }
                     }
                 }
+                // The request's other words name nothing; every other key is a field.
+                other if crate::check::REQUEST_KEYS.contains(&other) => {}
                 _ => self.field_value("", k, v),
             }
         }

@@ -394,10 +394,11 @@ impl Index {
     /// generic the word is) through [`Index::relate`], against each of the best
     /// [`RELATED_CANDIDATES`] candidates (without the example left out). Returns the words'
     /// total (each at its best candidate), for the content coverage, and per candidate how many
-    /// words' worth it relates to, for its share.
+    /// words' worth it relates to, for its share. Each word comes with its weight in the content
+    /// coverage (its rarity), by which its relatedness counts there.
     fn related(
         &self,
-        unknown: &[&str],
+        unknown: &[(&str, f64)],
         candidates: &[Candidate],
         ex: Option<Exclude>,
     ) -> (f64, Vec<(u32, f64)>) {
@@ -406,9 +407,9 @@ impl Index {
         };
         let words: Vec<(Vector, f32, f64)> = unknown
             .iter()
-            .filter_map(|w| {
+            .filter_map(|(w, weight)| {
                 let (v, generic) = table.get(w)?;
-                Some((v, generic, self.weigh(table.rank(w))))
+                Some((v, generic, *weight))
             })
             .collect();
         if words.is_empty() {
@@ -541,7 +542,7 @@ impl Index {
         let mut known = 0.0;
         let (mut content_len, mut content_known) = (0.0, 0.0);
         // The content words the evidence does not hold, to weigh by how related they are.
-        let mut unknown: Vec<&str> = Vec::new();
+        let mut unknown: Vec<(&str, f64)> = Vec::new();
         for term in terms {
             let resolved = match term {
                 Ok(t) if self.df(*t, ex) > 0 => Some((*t, 1.0)),
@@ -577,10 +578,11 @@ impl Index {
             let Some((t, sim)) = resolved else {
                 norm += g * unknown_idf;
                 if content_word {
-                    unknown.push(match term {
+                    let word = match term {
                         Ok(t) => self.names.get(*t as usize).map_or("", String::as_str),
                         Err(word) => word.as_str(),
-                    });
+                    };
+                    unknown.push((word, weight));
                 }
                 continue;
             };
