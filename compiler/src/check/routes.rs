@@ -129,7 +129,7 @@ impl Checker<'_, '_> {
                 continue;
             };
             for p in paths {
-                let Some(&cap) = self.t.cap_index.get(&p.dotted()) else {
+                let Some(cap) = self.t.cap_id(p) else {
                     continue;
                 };
                 if !self.is_provided(cap) {

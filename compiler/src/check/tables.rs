@@ -9,7 +9,10 @@ use crate::hir::{Decl, Package, Workspace};
 use crate::syntax::ast::*;
 use intent_runtime::plan::{self, AgentId, CapId, DataId, HumanId, IntentId};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+// Names are hashed thousands of times a check: FxHash, not SipHash (no key here comes from a
+// request, and a check's cost is bounded by its text).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How deep a data hierarchy may be.
 const MAX_DATA_DEPTH: usize = 32;
@@ -89,7 +92,7 @@ fn number<'w, 'a: 'w, T: 'a>(
     ws: &'w Workspace<'a>,
     pick: impl Fn(&'w Package<'a>) -> &'w BTreeMap<&'a str, Decl<'a, T>>,
 ) -> Vec<Entry<'a, T>> {
-    let mut count: HashMap<&str, usize> = HashMap::new();
+    let mut count: HashMap<&str, usize> = HashMap::default();
     for pkg in ws.packages.values() {
         for name in pick(pkg).keys() {
             *count.entry(name).or_default() += 1;
@@ -117,7 +120,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         let humans = number(ws, |p| &p.humans);
         let intents = number(ws, |p| &p.intents);
         let data = number(ws, |p| &p.data);
-        let mut index: HashMap<Kind, HashMap<String, HashMap<String, u32>>> = HashMap::new();
+        let mut index: HashMap<Kind, HashMap<String, HashMap<String, u32>>> = HashMap::default();
         for (kind, entries) in [
             (
                 Kind::Agent,
@@ -151,7 +154,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         let mut t = Tables {
             ws,
             caps: Vec::new(),
-            cap_index: HashMap::new(),
+            cap_index: HashMap::default(),
             cap_covers: Vec::new(),
             data,
             data_parent: Vec::new(),
@@ -161,7 +164,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             intents,
             index,
             context: plan::Type::Record { fields: Vec::new() },
-            used: RefCell::new(HashMap::new()),
+            used: RefCell::new(HashMap::default()),
             told_main: RefCell::new(BTreeSet::new()),
         };
         t.build_caps();
@@ -306,7 +309,7 @@ impl<'w, 'a> Tables<'w, 'a> {
                 names.insert(name.to_string());
             }
             None => {
-                by_pkg.insert(pkg.to_string(), HashSet::from([name.to_string()]));
+                by_pkg.insert(pkg.to_string(), std::iter::once(name.to_string()).collect());
             }
         }
     }
@@ -442,8 +445,15 @@ impl<'w, 'a> Tables<'w, 'a> {
         span: Span,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<u32> {
-        let segments: Vec<&str> = path_text.split('.').collect();
-        match self.find_id(kind, file, &segments) {
+        let one = [path_text];
+        let dotted: Vec<&str>;
+        let segments: &[&str] = if path_text.contains('.') {
+            dotted = path_text.split('.').collect();
+            &dotted
+        } else {
+            &one
+        };
+        match self.find_id(kind, file, segments) {
             Some(id) => Some(id),
             // A declaration of that name failed to parse: it was reported already.
             None if self.ws.is_broken(kind.keyword(), path_text) => None,
@@ -523,10 +533,10 @@ impl<'w, 'a> Tables<'w, 'a> {
         path: &Path,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<CapId> {
-        let name = path.dotted();
-        if let Some(id) = self.cap_index.get(&name) {
-            return Some(*id);
+        if let Some(id) = self.cap_id(path) {
+            return Some(id);
         }
+        let name = path.dotted();
         let help = did_you_mean(&name, self.caps.iter().map(|c| c.name.as_str()))
             .unwrap_or_else(|| format!("declare it: `capability {name}`"));
         diags.push(
@@ -540,6 +550,14 @@ impl<'w, 'a> Tables<'w, 'a> {
             .with_help(help),
         );
         None
+    }
+
+    /// The capability `path` names, if one is declared.
+    pub fn cap_id(&self, path: &Path) -> Option<CapId> {
+        match path.segments.as_slice() {
+            [one] => self.cap_index.get(one.text.as_str()).copied(),
+            _ => self.cap_index.get(&path.dotted()).copied(),
+        }
     }
 
     /// Every capability `cap` covers: itself and all below it, sorted. Computed once in

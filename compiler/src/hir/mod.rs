@@ -145,7 +145,7 @@ impl<'a> Workspace<'a> {
     }
 
     /// The compiler's one name resolution: what `segments`, written in `file`, names is the
-    /// first (package, name) of the file's scope ([`FileScope::candidates`]: its own package,
+    /// first (package, name) of the file's scope ([`FileScope::first`]: its own package,
     /// its imports, `alias.name`, a full path) for which `hit` answers. The checker
     /// (`check/tables.rs`) and the editor (`ide/index.rs`) both resolve names through it, with
     /// the package model built here, so that they cannot disagree on what a name means.
@@ -153,13 +153,10 @@ impl<'a> Workspace<'a> {
         &self,
         file: usize,
         segments: &[&str],
-        mut hit: impl FnMut(&str, &str) -> Option<T>,
+        hit: impl FnMut(&str, &str) -> Option<T>,
     ) -> Option<T> {
         let scope = self.scopes.get(file)?;
-        scope
-            .candidates(segments)
-            .into_iter()
-            .find_map(|(pkg, name)| hit(&pkg, &name))
+        scope.first(segments, hit)
     }
 }
 

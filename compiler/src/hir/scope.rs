@@ -1,7 +1,6 @@
 //! What a name means inside one file: its own package first, then the names its `use`
 //! declarations import, then `alias.name` for a whole imported package (`use std.regions`).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The names one file can see beyond its own package.
@@ -15,30 +14,29 @@ pub struct FileScope {
 }
 
 impl FileScope {
-    /// Candidate (package, name) pairs for a dotted reference, in the order they are tried
-    /// (borrowed where they can be: names are looked up thousands of times a check).
-    pub fn candidates<'s>(&'s self, segments: &[&'s str]) -> Vec<(Cow<'s, str>, Cow<'s, str>)> {
-        let mut out = Vec::new();
+    /// The first candidate (package, name) for a dotted reference that `hit` knows, tried in
+    /// order: its own package, an imported name, `alias.name`, then the reference as fully
+    /// qualified (`std.data.pii`). Nothing is allocated for an unqualified name: names are
+    /// looked up thousands of times a check.
+    pub fn first<T>(
+        &self,
+        segments: &[&str],
+        mut hit: impl FnMut(&str, &str) -> Option<T>,
+    ) -> Option<T> {
         match segments {
-            [name] => {
-                out.push((Cow::Borrowed(self.package.as_str()), Cow::Borrowed(*name)));
-                if let Some((p, n)) = self.imports.get(*name) {
-                    out.push((Cow::Borrowed(p.as_str()), Cow::Borrowed(n.as_str())));
-                }
+            [name] => hit(&self.package, name).or_else(|| {
+                let (p, n) = self.imports.get(*name)?;
+                hit(p, n)
+            }),
+            [alias, ..] => {
+                let (name, pkg) = segments.split_last()?;
+                let aliased = match pkg {
+                    [_] => self.aliases.get(*alias).and_then(|p| hit(p, name)),
+                    _ => None,
+                };
+                aliased.or_else(|| hit(&pkg.join("."), name))
             }
-            [alias, name] => {
-                if let Some(p) = self.aliases.get(*alias) {
-                    out.push((Cow::Borrowed(p.as_str()), Cow::Borrowed(*name)));
-                }
-            }
-            _ => {}
+            [] => None,
         }
-        if segments.len() > 1 {
-            // A fully qualified reference: `std.data.pii`.
-            if let Some((name, pkg)) = segments.split_last() {
-                out.push((Cow::Owned(pkg.join(".")), Cow::Borrowed(*name)));
-            }
-        }
-        out
     }
 }
