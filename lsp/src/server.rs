@@ -634,17 +634,18 @@ fn completion_kind(k: intent_compiler::ide::CompletionKind) -> CompletionItemKin
 
 fn symbol_kind(k: intent_compiler::ide::DefKind) -> SymbolKind {
     use intent_compiler::ide::DefKind as K;
+    use intent_compiler::syntax::ast::DeclKeyword as D;
     match k {
         K::Package => SymbolKind::PACKAGE,
         K::Capability => SymbolKind::MODULE,
-        K::DataClass => SymbolKind::ENUM_MEMBER,
-        K::Const => SymbolKind::CONSTANT,
+        K::Decl(D::Data) => SymbolKind::ENUM_MEMBER,
+        K::Decl(D::Const) => SymbolKind::CONSTANT,
         K::ContextField => SymbolKind::FIELD,
-        K::Agent => SymbolKind::CLASS,
-        K::Human => SymbolKind::STRUCT,
-        K::Intent => SymbolKind::FUNCTION,
-        K::Route => SymbolKind::METHOD,
-        K::Policy => SymbolKind::INTERFACE,
+        K::Decl(D::Agent) => SymbolKind::CLASS,
+        K::Decl(D::Human) => SymbolKind::STRUCT,
+        K::Decl(D::Intent) => SymbolKind::FUNCTION,
+        K::Decl(D::Route) => SymbolKind::METHOD,
+        K::Decl(D::Policy) => SymbolKind::INTERFACE,
         K::Review => SymbolKind::EVENT,
         K::Limits => SymbolKind::OBJECT,
         K::Test => SymbolKind::METHOD,

@@ -148,8 +148,11 @@ impl ExprCx<'_, '_, '_> {
             // raises requests); naming it in `agent.name` is not (a rule about an agent that
             // nothing dispatches to is still a rule about an unused agent).
             if caller {
-                self.t
-                    .mark_used(super::tables::Kind::Agent, &a.pkg, &a.decl.name.text);
+                self.t.mark_used(
+                    crate::syntax::ast::DeclKeyword::Agent,
+                    &a.pkg,
+                    &a.decl.name.text,
+                );
             }
             return;
         }

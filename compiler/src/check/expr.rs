@@ -501,7 +501,10 @@ impl<'t, 'w, 'a> ExprCx<'t, 'w, 'a> {
             .into_iter()
             .map(String::from)
             .collect();
-        candidates.extend(self.t.visible(super::tables::Kind::Const, self.file));
+        candidates.extend(
+            self.t
+                .visible(crate::syntax::ast::DeclKeyword::Const, self.file),
+        );
         candidates.extend(["confidence", "depth", "intent", "caller"].map(String::from));
         match self.site {
             Site::Policy => candidates.extend(["agent", "data"].map(String::from)),

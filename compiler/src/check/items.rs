@@ -46,7 +46,7 @@ impl Checker<'_, '_> {
                         let help = crate::diagnostics::did_you_mean(
                             &p.dotted(),
                             self.t
-                                .visible(super::tables::Kind::Const, file)
+                                .visible(crate::syntax::ast::DeclKeyword::Const, file)
                                 .iter()
                                 .map(String::as_str),
                         )

@@ -17,45 +17,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How deep a data hierarchy may be.
 const MAX_DATA_DEPTH: usize = 32;
 
-/// What kind of declaration a name refers to (for lookups and the unused-declaration check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Agent,
-    Human,
-    Intent,
-    Const,
-    Data,
-}
-
-impl Kind {
-    pub fn word(self) -> &'static str {
-        match self {
-            Kind::Agent => "agent",
-            Kind::Human => "human",
-            Kind::Intent => "intent",
-            Kind::Const => "const",
-            Kind::Data => "data class",
-        }
-    }
-    /// The keyword that declares this kind.
-    pub fn keyword(self) -> DeclKeyword {
-        match self {
-            Kind::Agent => DeclKeyword::Agent,
-            Kind::Human => DeclKeyword::Human,
-            Kind::Intent => DeclKeyword::Intent,
-            Kind::Const => DeclKeyword::Const,
-            Kind::Data => DeclKeyword::Data,
-        }
-    }
-
-    fn code(self) -> Code {
-        match self {
-            Kind::Agent => Code::UNKNOWN_AGENT,
-            Kind::Human => Code::UNKNOWN_HUMAN,
-            Kind::Intent => Code::UNKNOWN_INTENT,
-            Kind::Const => Code::UNKNOWN_NAME,
-            Kind::Data => Code::UNKNOWN_DATA,
-        }
+/// The diagnostic code of an unknown name of `kind`. Policies and routes are never looked
+/// up by name: an unknown name of theirs is E0100.
+fn unknown_code(kind: DeclKeyword) -> Code {
+    match kind {
+        DeclKeyword::Agent => Code::UNKNOWN_AGENT,
+        DeclKeyword::Human => Code::UNKNOWN_HUMAN,
+        DeclKeyword::Intent => Code::UNKNOWN_INTENT,
+        DeclKeyword::Data => Code::UNKNOWN_DATA,
+        DeclKeyword::Const | DeclKeyword::Policy | DeclKeyword::Route => Code::UNKNOWN_NAME,
     }
 }
 
@@ -78,12 +48,12 @@ pub struct Tables<'w, 'a> {
     pub agents: Vec<Entry<'a, AgentDecl>>,
     pub humans: Vec<Entry<'a, HumanDecl>>,
     pub intents: Vec<Entry<'a, IntentDecl>>,
-    /// Kind → package → name → number.
-    index: HashMap<Kind, HashMap<String, HashMap<String, u32>>>,
+    /// DeclKeyword → package → name → number.
+    index: HashMap<DeclKeyword, HashMap<String, HashMap<String, u32>>>,
     /// The merged context schema (a record type).
     pub context: plan::Type,
-    /// Kind → package → names used.
-    used: RefCell<HashMap<Kind, HashMap<String, HashSet<String>>>>,
+    /// DeclKeyword → package → names used.
+    used: RefCell<HashMap<DeclKeyword, HashMap<String, HashSet<String>>>>,
     /// Files without `package` already told they are in `main` (E0112, once a file).
     told_main: RefCell<BTreeSet<usize>>,
 }
@@ -120,25 +90,26 @@ impl<'w, 'a> Tables<'w, 'a> {
         let humans = number(ws, |p| &p.humans);
         let intents = number(ws, |p| &p.intents);
         let data = number(ws, |p| &p.data);
-        let mut index: HashMap<Kind, HashMap<String, HashMap<String, u32>>> = HashMap::default();
+        let mut index: HashMap<DeclKeyword, HashMap<String, HashMap<String, u32>>> =
+            HashMap::default();
         for (kind, entries) in [
             (
-                Kind::Agent,
+                DeclKeyword::Agent,
                 agents
                     .iter()
                     .map(|e| (&e.pkg, e.decl.name))
                     .collect::<Vec<_>>(),
             ),
             (
-                Kind::Human,
+                DeclKeyword::Human,
                 humans.iter().map(|e| (&e.pkg, e.decl.name)).collect(),
             ),
             (
-                Kind::Intent,
+                DeclKeyword::Intent,
                 intents.iter().map(|e| (&e.pkg, e.decl.name)).collect(),
             ),
             (
-                Kind::Data,
+                DeclKeyword::Data,
                 data.iter().map(|e| (&e.pkg, e.decl.name)).collect(),
             ),
         ] {
@@ -299,7 +270,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         self.data_covers = covers;
     }
 
-    pub fn mark_used(&self, kind: Kind, pkg: &str, name: &str) {
+    pub fn mark_used(&self, kind: DeclKeyword, pkg: &str, name: &str) {
         // Names are looked up thousands of times: allocated only when first used.
         let mut used = self.used.borrow_mut();
         let by_pkg = used.entry(kind).or_default();
@@ -314,7 +285,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         }
     }
 
-    pub fn is_used(&self, kind: Kind, pkg: &str, name: &str) -> bool {
+    pub fn is_used(&self, kind: DeclKeyword, pkg: &str, name: &str) -> bool {
         self.used
             .borrow()
             .get(&kind)
@@ -323,7 +294,7 @@ impl<'w, 'a> Tables<'w, 'a> {
     }
 
     /// The number of the declaration `pkg.name` of `kind`.
-    fn id_of(&self, kind: Kind, pkg: &str, name: &str) -> Option<u32> {
+    fn id_of(&self, kind: DeclKeyword, pkg: &str, name: &str) -> Option<u32> {
         self.index.get(&kind)?.get(pkg)?.get(name).copied()
     }
 
@@ -331,7 +302,7 @@ impl<'w, 'a> Tables<'w, 'a> {
     /// gives for the first (package, name) the scope offers that it knows, marked used.
     fn find<T>(
         &self,
-        kind: Kind,
+        kind: DeclKeyword,
         file: usize,
         segments: &[&str],
         hit: impl Fn(&str, &str) -> Option<T>,
@@ -344,38 +315,34 @@ impl<'w, 'a> Tables<'w, 'a> {
     }
 
     /// The number of the declaration of `kind` that `segments` names in `file`, marked used.
-    fn find_id(&self, kind: Kind, file: usize, segments: &[&str]) -> Option<u32> {
+    fn find_id(&self, kind: DeclKeyword, file: usize, segments: &[&str]) -> Option<u32> {
         self.find(kind, file, segments, |pkg, name| {
             self.id_of(kind, pkg, name)
         })
     }
 
     /// Names of `kind` visible from `file`, for "did you mean".
-    pub fn visible(&self, kind: Kind, file: usize) -> Vec<String> {
+    pub fn visible(&self, kind: DeclKeyword, file: usize) -> Vec<String> {
         let Some(scope) = self.ws.scopes.get(file) else {
             return Vec::new();
         };
         let mut out = Vec::new();
         if let Some(pkg) = self.ws.package(&scope.package) {
-            out.extend(names_in(pkg, kind));
+            out.extend(pkg.names(kind).map(str::to_string));
         }
         for (local, (pkg, name)) in &scope.imports {
-            if self
-                .ws
-                .package(pkg)
-                .is_some_and(|p| names_in(p, kind).any(|n| n == *name))
-            {
+            if self.ws.package(pkg).is_some_and(|p| p.declares(kind, name)) {
                 out.push(local.clone());
             }
         }
         out
     }
 
-    fn unknown(&self, kind: Kind, file: usize, text: &str, span: Span) -> Diagnostic {
+    fn unknown(&self, kind: DeclKeyword, file: usize, text: &str, span: Span) -> Diagnostic {
         let visible = self.visible(kind, file);
         let help =
             did_you_mean(text, visible.iter().map(String::as_str)).unwrap_or_else(|| match kind {
-                Kind::Data
+                DeclKeyword::Data
                     if self
                         .ws
                         .package("std.data")
@@ -383,25 +350,27 @@ impl<'w, 'a> Tables<'w, 'a> {
                 {
                     format!("import it: `use std.data.{{{text}}}`")
                 }
-                Kind::Data => format!("declare it with `data {text}`"),
-                Kind::Human => format!("declare it: `human {text} {{ channel \"...\"  sla 4h }}`"),
+                DeclKeyword::Data => format!("declare it with `data {text}`"),
+                DeclKeyword::Human => {
+                    format!("declare it: `human {text} {{ channel \"...\"  sla 4h }}`")
+                }
                 _ => format!(
                     "declare it with `{} {text} {{ ... }}` or import it with `use`",
-                    kind.word()
+                    kind.noun()
                 ),
             });
         Diagnostic::new(
-            kind.code(),
+            unknown_code(kind),
             self.ws.path(file),
             span,
-            format!("unknown {} `{text}`", kind.word()),
+            format!("unknown {} `{text}`", kind.noun()),
         )
-        .with_label(format!("no {} of this name is in scope", kind.word()))
+        .with_label(format!("no {} of this name is in scope", kind.noun()))
         .with_help(help)
     }
 
     /// For a file without `package` (so in `main`), the other package that declares `name`.
-    fn declared_elsewhere(&self, kind: Kind, file: usize, name: &str) -> Option<String> {
+    fn declared_elsewhere(&self, kind: DeclKeyword, file: usize, name: &str) -> Option<String> {
         let f = self.ws.file(file)?;
         if f.is_std || f.tree.package.is_some() || name.contains('.') {
             return None;
@@ -416,7 +385,7 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     fn file_in_main(
         &self,
-        kind: Kind,
+        kind: DeclKeyword,
         file: usize,
         name: &str,
         pkg: &str,
@@ -428,7 +397,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             span,
             format!(
                 "this file is in package `main`: it has no `package` line, and {} `{name}` is declared in package `{pkg}`",
-                kind.word()
+                kind.noun()
             ),
         )
         .with_label(format!("declared in package `{pkg}`, which this file does not see"))
@@ -439,7 +408,7 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     fn resolve_id(
         &self,
-        kind: Kind,
+        kind: DeclKeyword,
         file: usize,
         path_text: &str,
         span: Span,
@@ -456,7 +425,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         match self.find_id(kind, file, segments) {
             Some(id) => Some(id),
             // A declaration of that name failed to parse: it was reported already.
-            None if self.ws.is_broken(kind.keyword(), path_text) => None,
+            None if self.ws.is_broken(kind, path_text) => None,
             None => match self.declared_elsewhere(kind, file, path_text) {
                 // One mistake, the missing `package` line: said once a file, at its first
                 // consequence, and the file's other names of that package are not reported.
@@ -480,16 +449,16 @@ impl<'w, 'a> Tables<'w, 'a> {
         name: &Name,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<AgentId> {
-        self.resolve_id(Kind::Agent, file, &name.text, name.span, diags)
+        self.resolve_id(DeclKeyword::Agent, file, &name.text, name.span, diags)
     }
 
     /// An agent if there is one of that name, without reporting anything.
     pub fn try_agent(&self, file: usize, name: &str) -> Option<AgentId> {
-        self.find_id(Kind::Agent, file, &[name])
+        self.find_id(DeclKeyword::Agent, file, &[name])
     }
 
     pub fn try_human(&self, file: usize, name: &str) -> Option<HumanId> {
-        self.find_id(Kind::Human, file, &[name])
+        self.find_id(DeclKeyword::Human, file, &[name])
     }
 
     pub fn resolve_human(
@@ -498,7 +467,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         name: &Name,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<HumanId> {
-        self.resolve_id(Kind::Human, file, &name.text, name.span, diags)
+        self.resolve_id(DeclKeyword::Human, file, &name.text, name.span, diags)
     }
 
     pub fn resolve_intent(
@@ -507,7 +476,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         name: &Name,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<IntentId> {
-        self.resolve_id(Kind::Intent, file, &name.text, name.span, diags)
+        self.resolve_id(DeclKeyword::Intent, file, &name.text, name.span, diags)
     }
 
     pub fn resolve_data(
@@ -516,12 +485,12 @@ impl<'w, 'a> Tables<'w, 'a> {
         path: &Path,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<DataId> {
-        self.resolve_id(Kind::Data, file, &path.dotted(), path.span, diags)
+        self.resolve_id(DeclKeyword::Data, file, &path.dotted(), path.span, diags)
     }
 
     /// A const visible from `file` (marking it used), or `None`.
     pub fn find_const(&self, file: usize, segments: &[&str]) -> Option<(usize, &'a Expr)> {
-        self.find(Kind::Const, file, segments, |pkg, name| {
+        self.find(DeclKeyword::Const, file, segments, |pkg, name| {
             let d = self.ws.package(pkg)?.consts.get(name)?;
             Some((d.file, d.node))
         })
@@ -583,15 +552,5 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     pub fn path(&self, file: usize) -> &'a str {
         self.ws.path(file)
-    }
-}
-
-fn names_in<'p>(pkg: &'p Package<'_>, kind: Kind) -> Box<dyn Iterator<Item = String> + 'p> {
-    match kind {
-        Kind::Agent => Box::new(pkg.agents.keys().map(|s| s.to_string())),
-        Kind::Human => Box::new(pkg.humans.keys().map(|s| s.to_string())),
-        Kind::Intent => Box::new(pkg.intents.keys().map(|s| s.to_string())),
-        Kind::Const => Box::new(pkg.consts.keys().map(|s| s.to_string())),
-        Kind::Data => Box::new(pkg.data.keys().map(|s| s.to_string())),
     }
 }

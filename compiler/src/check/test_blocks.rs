@@ -5,10 +5,10 @@
 use super::expr::literal;
 use super::scene::SceneEvent;
 use super::schema;
-use super::tables::Kind;
 use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::{closest, did_you_mean, Diagnostic};
+use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::{ExpectKind, Expr, ExprKind, Name, Span, TestDecl};
 use intent_runtime::plan::{SourceLoc, Type, Value};
 use serde::Serialize;
@@ -111,15 +111,15 @@ impl Checker<'_, '_> {
     /// could be.
     fn unnamed_expectation(&mut self, file: usize, span: Span, word: &str) {
         let (kind, what) = match word {
-            "dispatch" => (Kind::Agent, "the agent the request is dispatched to"),
-            "escalate" => (Kind::Human, "the human the request escalates to"),
-            "intent" => (Kind::Intent, "the intent the request is decided as"),
-            _ => (Kind::Data, "the data class redacted"),
+            "dispatch" => (DeclKeyword::Agent, "the agent the request is dispatched to"),
+            "escalate" => (DeclKeyword::Human, "the human the request escalates to"),
+            "intent" => (DeclKeyword::Intent, "the intent the request is decided as"),
+            _ => (DeclKeyword::Data, "the data class redacted"),
         };
         let mut names = self.t.visible(kind, file);
         names.sort();
         let shown = match names.len() {
-            0 => format!("no {} is declared", kind.word()),
+            0 => format!("no {} is declared", kind.noun()),
             n if n > 8 => format!(
                 "e.g. {}, ...",
                 names.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
@@ -133,7 +133,7 @@ impl Checker<'_, '_> {
                 span,
                 format!("`expect {word}` must name {what}"),
             )
-            .with_label(format!("no {} named", kind.word()))
+            .with_label(format!("no {} named", kind.noun()))
             .with_help(format!("write `expect {word} NAME`; {shown}")),
         );
     }

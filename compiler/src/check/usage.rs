@@ -1,10 +1,10 @@
 //! Unused declarations (W0001) and capabilities no agent provides (W0002). Declarations of the
 //! standard library are never reported: they are vocabulary, there to be used or not.
 
-use super::tables::Kind;
 use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
+use crate::syntax::ast::DeclKeyword;
 use intent_runtime::plan;
 
 impl Checker<'_, '_> {
@@ -19,7 +19,7 @@ impl Checker<'_, '_> {
         for (pkg_name, pkg) in &ws.packages {
             let in_std = |file: usize| ws.file(file).is_some_and(|f| f.is_std);
             for (name, d) in &pkg.consts {
-                if !in_std(d.file) && !self.t.is_used(Kind::Const, pkg_name, name) {
+                if !in_std(d.file) && !self.t.is_used(DeclKeyword::Const, pkg_name, name) {
                     found.push((
                         d.file,
                         d.name.span,
@@ -30,7 +30,7 @@ impl Checker<'_, '_> {
                 }
             }
             for (name, d) in &pkg.humans {
-                if !in_std(d.file) && !self.t.is_used(Kind::Human, pkg_name, name) {
+                if !in_std(d.file) && !self.t.is_used(DeclKeyword::Human, pkg_name, name) {
                     found.push((
                         d.file,
                         d.name.span,
@@ -41,7 +41,7 @@ impl Checker<'_, '_> {
                 }
             }
             for (name, d) in &pkg.data {
-                if !in_std(d.file) && !self.t.is_used(Kind::Data, pkg_name, name) {
+                if !in_std(d.file) && !self.t.is_used(DeclKeyword::Data, pkg_name, name) {
                     found.push((
                         d.file,
                         d.name.span,
@@ -97,7 +97,7 @@ impl Checker<'_, '_> {
                 && !ws.file(file).is_some_and(|f| f.is_std)
                 && !self
                     .t
-                    .is_used(Kind::Agent, &entry.pkg, &entry.decl.name.text)
+                    .is_used(DeclKeyword::Agent, &entry.pkg, &entry.decl.name.text)
             {
                 found.push((
                     file,

@@ -52,7 +52,20 @@ pub struct Package<'a> {
     pub routes: BTreeMap<&'a str, Decl<'a, RouteDecl>>,
 }
 
-impl Package<'_> {
+impl<'a> Package<'a> {
+    /// The names the package declares with `keyword` (routes by their intents' names), sorted.
+    pub fn names(&self, keyword: DeclKeyword) -> Box<dyn Iterator<Item = &'a str> + '_> {
+        match keyword {
+            DeclKeyword::Agent => Box::new(self.agents.keys().copied()),
+            DeclKeyword::Human => Box::new(self.humans.keys().copied()),
+            DeclKeyword::Intent => Box::new(self.intents.keys().copied()),
+            DeclKeyword::Data => Box::new(self.data.keys().copied()),
+            DeclKeyword::Const => Box::new(self.consts.keys().copied()),
+            DeclKeyword::Policy => Box::new(self.policies.keys().copied()),
+            DeclKeyword::Route => Box::new(self.routes.keys().copied()),
+        }
+    }
+
     /// Whether the package declares `name` with `keyword` (a route by its intent's name).
     pub fn declares(&self, keyword: DeclKeyword, name: &str) -> bool {
         match keyword {

@@ -8,6 +8,7 @@
 
 use super::{DefKind, Snapshot, SymbolIndex};
 use crate::db::parse_file;
+use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::ItemKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -212,16 +213,16 @@ impl Snapshot {
         } else if matches!(prev, "clearance" | "handles" | "touches" | "redact")
             || list_of(&["clearance", "handles", "redact"])
         {
-            names(index, path, DefKind::DataClass, &mut out);
+            names(index, path, DefKind::Decl(DeclKeyword::Data), &mut out);
         } else if matches!(prev, "dispatch" | "fallback" | "backup")
             || list_of(&["fallback", "backup"])
         {
-            names(index, path, DefKind::Agent, &mut out);
+            names(index, path, DefKind::Decl(DeclKeyword::Agent), &mut out);
             out.push(keyword("any"));
         } else if prev == "escalate" {
-            names(index, path, DefKind::Human, &mut out);
+            names(index, path, DefKind::Decl(DeclKeyword::Human), &mut out);
         } else if matches!(prev, "route" | "delegates") || list_of(&["delegates"]) {
-            names(index, path, DefKind::Intent, &mut out);
+            names(index, path, DefKind::Decl(DeclKeyword::Intent), &mut out);
         } else {
             let item = parse_file(&self.db, file)
                 .tree
@@ -257,10 +258,10 @@ impl Snapshot {
                     }
                     out.extend(EXPR_WORDS.iter().map(|k| keyword(k)));
                     for kind in [
-                        DefKind::Const,
-                        DefKind::Intent,
-                        DefKind::Agent,
-                        DefKind::Human,
+                        DefKind::Decl(DeclKeyword::Const),
+                        DefKind::Decl(DeclKeyword::Intent),
+                        DefKind::Decl(DeclKeyword::Agent),
+                        DefKind::Decl(DeclKeyword::Human),
                     ] {
                         names(index, path, kind, &mut out);
                     }
@@ -358,10 +359,10 @@ fn caps(index: &SymbolIndex, out: &mut Vec<Completion>, under: Option<&str>) {
 
 fn names(index: &SymbolIndex, path: &str, kind: DefKind, out: &mut Vec<Completion>) {
     let ckind = match kind {
-        DefKind::DataClass => CompletionKind::DataClass,
-        DefKind::Agent => CompletionKind::Agent,
-        DefKind::Human => CompletionKind::Human,
-        DefKind::Intent => CompletionKind::Intent,
+        DefKind::Decl(DeclKeyword::Data) => CompletionKind::DataClass,
+        DefKind::Decl(DeclKeyword::Agent) => CompletionKind::Agent,
+        DefKind::Decl(DeclKeyword::Human) => CompletionKind::Human,
+        DefKind::Decl(DeclKeyword::Intent) => CompletionKind::Intent,
         _ => CompletionKind::Const,
     };
     for (label, i) in index.visible(path, kind) {

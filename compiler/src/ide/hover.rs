@@ -3,6 +3,7 @@
 //! the agents that could fill it; for a context field its type; for a const its value.
 
 use super::{DefKind, FileRange, Snapshot, SymbolIndex};
+use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::Span;
 
 /// What to show, as Markdown, and the range it is about.
@@ -88,9 +89,10 @@ fn describe(index: &SymbolIndex, i: usize) -> Option<String> {
                 first.split_once(':').map_or("", |(_, t)| t.trim())
             )
         }
-        DefKind::Const | DefKind::DataClass | DefKind::Capability | DefKind::Step => {
-            d.source.lines().next().unwrap_or("").trim().to_string()
-        }
+        DefKind::Decl(DeclKeyword::Const)
+        | DefKind::Decl(DeclKeyword::Data)
+        | DefKind::Capability
+        | DefKind::Step => d.source.lines().next().unwrap_or("").trim().to_string(),
         _ => format!("{} {}", d.kind.word(), d.name),
     };
     let location = if d.package.is_empty() {
@@ -103,7 +105,9 @@ fn describe(index: &SymbolIndex, i: usize) -> Option<String> {
         out.push_str(&format!("\n{}\n", doc.trim()));
     }
     match d.kind {
-        DefKind::Agent | DefKind::Intent | DefKind::Human => {
+        DefKind::Decl(DeclKeyword::Agent)
+        | DefKind::Decl(DeclKeyword::Intent)
+        | DefKind::Decl(DeclKeyword::Human) => {
             let fields: Vec<&str> = d
                 .source
                 .lines()

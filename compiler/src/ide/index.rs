@@ -17,18 +17,14 @@ use crate::hir::{self, Workspace};
 use crate::syntax::ast::*;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+/// What the editor shows: a declaration of a name (`Decl`, by the keyword that declares it,
+/// the compiler's one list of those), or a thing that declares no name of its own kind.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DefKind {
+    Decl(DeclKeyword),
     Package,
     Capability,
-    DataClass,
-    Const,
     ContextField,
-    Agent,
-    Human,
-    Intent,
-    Route,
-    Policy,
     Review,
     Limits,
     Test,
@@ -39,21 +35,43 @@ impl DefKind {
     /// The keyword that declares it, as shown in hovers.
     pub fn word(self) -> &'static str {
         match self {
+            DefKind::Decl(k) => k.word(),
             DefKind::Package => "package",
             DefKind::Capability => "capability",
-            DefKind::DataClass => "data",
-            DefKind::Const => "const",
             DefKind::ContextField => "context field",
-            DefKind::Agent => "agent",
-            DefKind::Human => "human",
-            DefKind::Intent => "intent",
-            DefKind::Route => "route",
-            DefKind::Policy => "policy",
             DefKind::Review => "review",
             DefKind::Limits => "limits",
             DefKind::Test => "test",
             DefKind::Step => "step",
         }
+    }
+}
+
+/// The kinds' names as the editor's tests print them (`DataClass` for a data class).
+impl std::fmt::Debug for DefKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DefKind::Decl(DeclKeyword::Agent) => "Agent",
+            DefKind::Decl(DeclKeyword::Human) => "Human",
+            DefKind::Decl(DeclKeyword::Intent) => "Intent",
+            DefKind::Decl(DeclKeyword::Data) => "DataClass",
+            DefKind::Decl(DeclKeyword::Const) => "Const",
+            DefKind::Decl(DeclKeyword::Policy) => "Policy",
+            DefKind::Decl(DeclKeyword::Route) => "Route",
+            DefKind::Package => "Package",
+            DefKind::Capability => "Capability",
+            DefKind::ContextField => "ContextField",
+            DefKind::Review => "Review",
+            DefKind::Limits => "Limits",
+            DefKind::Test => "Test",
+            DefKind::Step => "Step",
+        })
+    }
+}
+
+impl serde::Serialize for DefKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{self:?}"))
     }
 }
 
@@ -196,7 +214,9 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
                     index
                         .defs
                         .iter()
-                        .rposition(|x| x.kind == DefKind::Route && x.file == path)
+                        .rposition(|x| {
+                            x.kind == DefKind::Decl(DeclKeyword::Route) && x.file == path
+                        })
                         .unwrap_or(usize::MAX)
                 });
                 index.defs.push(Def {
@@ -259,22 +279,16 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
 
 /// The keyword of a declaration kind the package model holds (`hir::Package`).
 fn keyword(kind: DefKind) -> Option<DeclKeyword> {
-    Some(match kind {
-        DefKind::Agent => DeclKeyword::Agent,
-        DefKind::Human => DeclKeyword::Human,
-        DefKind::Intent => DeclKeyword::Intent,
-        DefKind::DataClass => DeclKeyword::Data,
-        DefKind::Const => DeclKeyword::Const,
-        DefKind::Policy => DeclKeyword::Policy,
-        DefKind::Route => DeclKeyword::Route,
+    match kind {
+        DefKind::Decl(k) => Some(k),
         DefKind::Package
         | DefKind::Capability
         | DefKind::ContextField
         | DefKind::Review
         | DefKind::Limits
         | DefKind::Test
-        | DefKind::Step => return None,
-    })
+        | DefKind::Step => None,
+    }
 }
 
 /// The declaration that `segments` names in file `fi` as one of `kinds`, tried in order (an
@@ -315,7 +329,13 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             if let Some(i) = index.lookup(DefKind::Capability, "", &segs.join(".")) {
                 push(index, i, whole);
                 if let Some(agent) = &occ.provider {
-                    if let Some(a) = named(index, ws, fi, &[DefKind::Agent], &[agent.as_str()]) {
+                    if let Some(a) = named(
+                        index,
+                        ws,
+                        fi,
+                        &[DefKind::Decl(DeclKeyword::Agent)],
+                        &[agent.as_str()],
+                    ) {
                         index.provided_by.entry(i).or_default().push(a);
                     }
                 }
@@ -340,7 +360,7 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             }
         }
         Role::Const => {
-            if let Some(i) = named(index, ws, fi, &[DefKind::Const], &segs) {
+            if let Some(i) = named(index, ws, fi, &[DefKind::Decl(DeclKeyword::Const)], &segs) {
                 push(index, i, whole);
             }
         }
@@ -371,7 +391,12 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             };
             let found = ws
                 .by_plan_name(DeclKeyword::Agent, text)
-                .and_then(|(pkg, name)| Some((index.lookup(DefKind::Agent, pkg, name)?, name)));
+                .and_then(|(pkg, name)| {
+                    Some((
+                        index.lookup(DefKind::Decl(DeclKeyword::Agent), pkg, name)?,
+                        name,
+                    ))
+                });
             if let Some((i, name)) = found {
                 let at = Span {
                     start: whole.end.saturating_sub(name.len() as u32),
@@ -418,7 +443,7 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
                 }
                 return;
             }
-            if let Some(i) = named(index, ws, fi, &[DefKind::Const], &segs) {
+            if let Some(i) = named(index, ws, fi, &[DefKind::Decl(DeclKeyword::Const)], &segs) {
                 push(index, i, whole);
             }
         }

@@ -4,6 +4,7 @@
 //! that are not identifiers.
 
 use super::{Def, DefKind, FileRange, Snapshot, SymbolIndex, TextEdit};
+use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::Span;
 use crate::syntax::token::Token;
 use logos::Logos;
@@ -98,7 +99,7 @@ impl Snapshot {
     fn target(&self, path: &str, offset: u32) -> Option<usize> {
         let index = self.index(path)?;
         let (def, span) = index.at(path, offset)?;
-        if index.def(def)?.kind == DefKind::Route {
+        if index.def(def)?.kind == DefKind::Decl(DeclKeyword::Route) {
             return index
                 .uses
                 .iter()
@@ -194,11 +195,11 @@ impl Snapshot {
             })
             .collect();
         // Routes are named by their intent: rename them with it.
-        if d.kind == DefKind::Intent {
+        if d.kind == DefKind::Decl(DeclKeyword::Intent) {
             for r in index
                 .defs
                 .iter()
-                .filter(|x| x.kind == DefKind::Route && x.name == d.name)
+                .filter(|x| x.kind == DefKind::Decl(DeclKeyword::Route) && x.name == d.name)
             {
                 let e = TextEdit {
                     range: FileRange {

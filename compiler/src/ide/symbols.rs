@@ -43,7 +43,9 @@ impl Snapshot {
         for set in self.meshes() {
             let index = super::index::symbol_index(&self.db, set);
             for d in &index.defs {
-                if matches!(d.kind, DefKind::Step | DefKind::Route) || (d.is_std && q.is_empty()) {
+                if matches!(d.kind, DefKind::Step | DefKind::Decl(DeclKeyword::Route))
+                    || (d.is_std && q.is_empty())
+                {
                     continue;
                 }
                 if d.name.to_lowercase().contains(&q) {
@@ -105,12 +107,20 @@ pub(crate) fn outline(tree: &SourceTree) -> Vec<OutlineEntry> {
             ItemKind::Capability(p) => {
                 entry(&p.dotted(), DefKind::Capability, full, p.span, vec![])
             }
-            ItemKind::Data { name, .. } => {
-                entry(&name.text, DefKind::DataClass, full, name.span, vec![])
-            }
-            ItemKind::Const { name, .. } => {
-                entry(&name.text, DefKind::Const, full, name.span, vec![])
-            }
+            ItemKind::Data { name, .. } => entry(
+                &name.text,
+                DefKind::Decl(DeclKeyword::Data),
+                full,
+                name.span,
+                vec![],
+            ),
+            ItemKind::Const { name, .. } => entry(
+                &name.text,
+                DefKind::Decl(DeclKeyword::Const),
+                full,
+                name.span,
+                vec![],
+            ),
             ItemKind::Context(fields) => {
                 let head = Span::new(full.start as usize, full.start as usize + 7);
                 entry(
@@ -121,9 +131,27 @@ pub(crate) fn outline(tree: &SourceTree) -> Vec<OutlineEntry> {
                     fields_outline(fields),
                 )
             }
-            ItemKind::Agent(a) => entry(&a.name.text, DefKind::Agent, full, a.name.span, vec![]),
-            ItemKind::Human(h) => entry(&h.name.text, DefKind::Human, full, h.name.span, vec![]),
-            ItemKind::Intent(i) => entry(&i.name.text, DefKind::Intent, full, i.name.span, vec![]),
+            ItemKind::Agent(a) => entry(
+                &a.name.text,
+                DefKind::Decl(DeclKeyword::Agent),
+                full,
+                a.name.span,
+                vec![],
+            ),
+            ItemKind::Human(h) => entry(
+                &h.name.text,
+                DefKind::Decl(DeclKeyword::Human),
+                full,
+                h.name.span,
+                vec![],
+            ),
+            ItemKind::Intent(i) => entry(
+                &i.name.text,
+                DefKind::Decl(DeclKeyword::Intent),
+                full,
+                i.name.span,
+                vec![],
+            ),
             ItemKind::Route(r) => {
                 let steps = r
                     .arms
@@ -136,13 +164,19 @@ pub(crate) fn outline(tree: &SourceTree) -> Vec<OutlineEntry> {
                     .collect();
                 entry(
                     &format!("route {}", r.intent.text),
-                    DefKind::Route,
+                    DefKind::Decl(DeclKeyword::Route),
                     full,
                     r.intent.span,
                     steps,
                 )
             }
-            ItemKind::Policy(p) => entry(&p.name.text, DefKind::Policy, full, p.name.span, vec![]),
+            ItemKind::Policy(p) => entry(
+                &p.name.text,
+                DefKind::Decl(DeclKeyword::Policy),
+                full,
+                p.name.span,
+                vec![],
+            ),
             ItemKind::Review(r) => {
                 let name = r.agent.as_ref().map_or("any", |a| a.text.as_str());
                 entry(

@@ -4,6 +4,7 @@
 
 use super::queries::{item_count, item_starts, item_tokens};
 use super::{DefKind, Snapshot};
+use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::Span;
 use crate::syntax::token::{LexError, Token};
 use logos::Logos;
@@ -135,13 +136,13 @@ fn offset(s: Span, by: u32) -> Span {
 fn kind_of(k: DefKind) -> TokenKind {
     match k {
         DefKind::Capability => TokenKind::Capability,
-        DefKind::DataClass => TokenKind::DataClass,
-        DefKind::Const => TokenKind::Const,
+        DefKind::Decl(DeclKeyword::Data) => TokenKind::DataClass,
+        DefKind::Decl(DeclKeyword::Const) => TokenKind::Const,
         DefKind::ContextField => TokenKind::Field,
-        DefKind::Agent | DefKind::Review => TokenKind::Agent,
-        DefKind::Human => TokenKind::Human,
-        DefKind::Intent | DefKind::Route => TokenKind::Intent,
-        DefKind::Policy => TokenKind::Policy,
+        DefKind::Decl(DeclKeyword::Agent) | DefKind::Review => TokenKind::Agent,
+        DefKind::Decl(DeclKeyword::Human) => TokenKind::Human,
+        DefKind::Decl(DeclKeyword::Intent) | DefKind::Decl(DeclKeyword::Route) => TokenKind::Intent,
+        DefKind::Decl(DeclKeyword::Policy) => TokenKind::Policy,
         DefKind::Step => TokenKind::Step,
         DefKind::Package | DefKind::Limits | DefKind::Test => TokenKind::Variable,
     }

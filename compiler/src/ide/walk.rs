@@ -49,19 +49,22 @@ pub struct Occurrence {
     pub provider: Option<String>,
 }
 
-const AGENT: &[DefKind] = &[DefKind::Agent];
-const HUMAN: &[DefKind] = &[DefKind::Human];
-const INTENT: &[DefKind] = &[DefKind::Intent];
-const DATA: &[DefKind] = &[DefKind::DataClass];
-const AGENT_OR_HUMAN: &[DefKind] = &[DefKind::Agent, DefKind::Human];
+const AGENT: &[DefKind] = &[DefKind::Decl(DeclKeyword::Agent)];
+const HUMAN: &[DefKind] = &[DefKind::Decl(DeclKeyword::Human)];
+const INTENT: &[DefKind] = &[DefKind::Decl(DeclKeyword::Intent)];
+const DATA: &[DefKind] = &[DefKind::Decl(DeclKeyword::Data)];
+const AGENT_OR_HUMAN: &[DefKind] = &[
+    DefKind::Decl(DeclKeyword::Agent),
+    DefKind::Decl(DeclKeyword::Human),
+];
 /// What a `use` can import (`hir::collect`, `declares`).
 pub const IMPORTABLE: &[DefKind] = &[
-    DefKind::DataClass,
-    DefKind::Const,
-    DefKind::Agent,
-    DefKind::Human,
-    DefKind::Intent,
-    DefKind::Policy,
+    DefKind::Decl(DeclKeyword::Data),
+    DefKind::Decl(DeclKeyword::Const),
+    DefKind::Decl(DeclKeyword::Agent),
+    DefKind::Decl(DeclKeyword::Human),
+    DefKind::Decl(DeclKeyword::Intent),
+    DefKind::Decl(DeclKeyword::Policy),
 ];
 
 struct Walker<'o, F> {
@@ -133,18 +136,36 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 self.decl(DefKind::Capability, &p.dotted(), p.span, full, doc);
             }
             ItemKind::Data { name, parent } => {
-                self.decl(DefKind::DataClass, &name.text, name.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Data),
+                    &name.text,
+                    name.span,
+                    full,
+                    doc,
+                );
                 if let Some(p) = parent {
                     self.path(Role::Named(DATA), p);
                 }
             }
             // A const holds literals only (a path there is an error): its value names nothing.
             ItemKind::Const { name, .. } => {
-                self.decl(DefKind::Const, &name.text, name.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Const),
+                    &name.text,
+                    name.span,
+                    full,
+                    doc,
+                );
             }
             ItemKind::Context(fields) => self.fields("", fields),
             ItemKind::Agent(a) => {
-                self.decl(DefKind::Agent, &a.name.text, a.name.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Agent),
+                    &a.name.text,
+                    a.name.span,
+                    full,
+                    doc,
+                );
                 for f in &a.fields {
                     match f {
                         AgentField::Provides(ps, _) => {
@@ -173,10 +194,22 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 }
             }
             ItemKind::Human(h) => {
-                self.decl(DefKind::Human, &h.name.text, h.name.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Human),
+                    &h.name.text,
+                    h.name.span,
+                    full,
+                    doc,
+                );
             }
             ItemKind::Intent(i) => {
-                self.decl(DefKind::Intent, &i.name.text, i.name.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Intent),
+                    &i.name.text,
+                    i.name.span,
+                    full,
+                    doc,
+                );
                 let is_tool = i.fields.iter().any(|f| matches!(f, IntentField::Tool(..)));
                 for f in &i.fields {
                     match f {
@@ -200,14 +233,26 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
             }
             ItemKind::Route(r) => {
                 self.route = full;
-                self.decl(DefKind::Route, &r.intent.text, r.intent.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Route),
+                    &r.intent.text,
+                    r.intent.span,
+                    full,
+                    doc,
+                );
                 self.name(Role::Named(INTENT), &r.intent);
                 for arm in &r.arms {
                     self.arm(arm);
                 }
             }
             ItemKind::Policy(p) => {
-                self.decl(DefKind::Policy, &p.name.text, p.name.span, full, doc);
+                self.decl(
+                    DefKind::Decl(DeclKeyword::Policy),
+                    &p.name.text,
+                    p.name.span,
+                    full,
+                    doc,
+                );
                 for rule in &p.rules {
                     match &rule.kind {
                         RuleKind::Forbid { when, unless } => {

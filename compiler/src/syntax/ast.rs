@@ -119,8 +119,11 @@ pub enum ItemKind {
     Error(Option<(DeclKeyword, Name)>),
 }
 
-/// A keyword that declares a name, as kept for a declaration that did not parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A keyword that declares a name: the compiler's one list of named declarations' kinds. The
+/// parser keeps it for a declaration that did not parse, the package model (`hir`) files
+/// declarations by it, the checker's tables look names up by it, and the editor's index wraps
+/// it (`ide::DefKind::Decl`) beside what the editor shows that declares no name of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeclKeyword {
     Agent,
     Human,
@@ -129,6 +132,29 @@ pub enum DeclKeyword {
     Const,
     Policy,
     Route,
+}
+
+impl DeclKeyword {
+    /// The keyword as written.
+    pub fn word(self) -> &'static str {
+        match self {
+            DeclKeyword::Agent => "agent",
+            DeclKeyword::Human => "human",
+            DeclKeyword::Intent => "intent",
+            DeclKeyword::Data => "data",
+            DeclKeyword::Const => "const",
+            DeclKeyword::Policy => "policy",
+            DeclKeyword::Route => "route",
+        }
+    }
+
+    /// What it declares, as messages name it ("unknown data class `x`").
+    pub fn noun(self) -> &'static str {
+        match self {
+            DeclKeyword::Data => "data class",
+            other => other.word(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
