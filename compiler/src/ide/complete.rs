@@ -8,7 +8,6 @@
 
 use super::{DefKind, Snapshot, SymbolIndex};
 use crate::db::parse_file;
-use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::ItemKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -213,16 +212,16 @@ impl Snapshot {
         } else if matches!(prev, "clearance" | "handles" | "touches" | "redact")
             || list_of(&["clearance", "handles", "redact"])
         {
-            names(index, path, DefKind::Decl(DeclKeyword::Data), &mut out);
+            names(index, path, DefKind::DATA_CLASS, &mut out);
         } else if matches!(prev, "dispatch" | "fallback" | "backup")
             || list_of(&["fallback", "backup"])
         {
-            names(index, path, DefKind::Decl(DeclKeyword::Agent), &mut out);
+            names(index, path, DefKind::AGENT, &mut out);
             out.push(keyword("any"));
         } else if prev == "escalate" {
-            names(index, path, DefKind::Decl(DeclKeyword::Human), &mut out);
+            names(index, path, DefKind::HUMAN, &mut out);
         } else if matches!(prev, "route" | "delegates") || list_of(&["delegates"]) {
-            names(index, path, DefKind::Decl(DeclKeyword::Intent), &mut out);
+            names(index, path, DefKind::INTENT, &mut out);
         } else {
             let item = parse_file(&self.db, file)
                 .tree
@@ -258,10 +257,10 @@ impl Snapshot {
                     }
                     out.extend(EXPR_WORDS.iter().map(|k| keyword(k)));
                     for kind in [
-                        DefKind::Decl(DeclKeyword::Const),
-                        DefKind::Decl(DeclKeyword::Intent),
-                        DefKind::Decl(DeclKeyword::Agent),
-                        DefKind::Decl(DeclKeyword::Human),
+                        DefKind::CONST,
+                        DefKind::INTENT,
+                        DefKind::AGENT,
+                        DefKind::HUMAN,
                     ] {
                         names(index, path, kind, &mut out);
                     }
@@ -359,10 +358,10 @@ fn caps(index: &SymbolIndex, out: &mut Vec<Completion>, under: Option<&str>) {
 
 fn names(index: &SymbolIndex, path: &str, kind: DefKind, out: &mut Vec<Completion>) {
     let ckind = match kind {
-        DefKind::Decl(DeclKeyword::Data) => CompletionKind::DataClass,
-        DefKind::Decl(DeclKeyword::Agent) => CompletionKind::Agent,
-        DefKind::Decl(DeclKeyword::Human) => CompletionKind::Human,
-        DefKind::Decl(DeclKeyword::Intent) => CompletionKind::Intent,
+        DefKind::DATA_CLASS => CompletionKind::DataClass,
+        DefKind::AGENT => CompletionKind::Agent,
+        DefKind::HUMAN => CompletionKind::Human,
+        DefKind::INTENT => CompletionKind::Intent,
         _ => CompletionKind::Const,
     };
     for (label, i) in index.visible(path, kind) {

@@ -3,7 +3,6 @@
 //! the agents that could fill it; for a context field its type; for a const its value.
 
 use super::{DefKind, FileRange, Snapshot, SymbolIndex};
-use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::Span;
 
 /// What to show, as Markdown, and the range it is about.
@@ -89,10 +88,9 @@ fn describe(index: &SymbolIndex, i: usize) -> Option<String> {
                 first.split_once(':').map_or("", |(_, t)| t.trim())
             )
         }
-        DefKind::Decl(DeclKeyword::Const)
-        | DefKind::Decl(DeclKeyword::Data)
-        | DefKind::Capability
-        | DefKind::Step => d.source.lines().next().unwrap_or("").trim().to_string(),
+        DefKind::CONST | DefKind::DATA_CLASS | DefKind::Capability | DefKind::Step => {
+            d.source.lines().next().unwrap_or("").trim().to_string()
+        }
         _ => format!("{} {}", d.kind.word(), d.name),
     };
     let location = if d.package.is_empty() {
@@ -105,9 +103,7 @@ fn describe(index: &SymbolIndex, i: usize) -> Option<String> {
         out.push_str(&format!("\n{}\n", doc.trim()));
     }
     match d.kind {
-        DefKind::Decl(DeclKeyword::Agent)
-        | DefKind::Decl(DeclKeyword::Intent)
-        | DefKind::Decl(DeclKeyword::Human) => {
+        DefKind::AGENT | DefKind::INTENT | DefKind::HUMAN => {
             let fields: Vec<&str> = d
                 .source
                 .lines()

@@ -32,6 +32,14 @@ pub enum DefKind {
 }
 
 impl DefKind {
+    pub const AGENT: DefKind = DefKind::Decl(DeclKeyword::Agent);
+    pub const HUMAN: DefKind = DefKind::Decl(DeclKeyword::Human);
+    pub const INTENT: DefKind = DefKind::Decl(DeclKeyword::Intent);
+    pub const DATA_CLASS: DefKind = DefKind::Decl(DeclKeyword::Data);
+    pub const CONST: DefKind = DefKind::Decl(DeclKeyword::Const);
+    pub const POLICY: DefKind = DefKind::Decl(DeclKeyword::Policy);
+    pub const ROUTE: DefKind = DefKind::Decl(DeclKeyword::Route);
+
     /// The keyword that declares it, as shown in hovers.
     pub fn word(self) -> &'static str {
         match self {
@@ -214,9 +222,7 @@ pub fn symbol_index(db: &dyn salsa::Database, set: SourceSet) -> SymbolIndex {
                     index
                         .defs
                         .iter()
-                        .rposition(|x| {
-                            x.kind == DefKind::Decl(DeclKeyword::Route) && x.file == path
-                        })
+                        .rposition(|x| x.kind == DefKind::ROUTE && x.file == path)
                         .unwrap_or(usize::MAX)
                 });
                 index.defs.push(Def {
@@ -329,13 +335,7 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             if let Some(i) = index.lookup(DefKind::Capability, "", &segs.join(".")) {
                 push(index, i, whole);
                 if let Some(agent) = &occ.provider {
-                    if let Some(a) = named(
-                        index,
-                        ws,
-                        fi,
-                        &[DefKind::Decl(DeclKeyword::Agent)],
-                        &[agent.as_str()],
-                    ) {
+                    if let Some(a) = named(index, ws, fi, &[DefKind::AGENT], &[agent.as_str()]) {
                         index.provided_by.entry(i).or_default().push(a);
                     }
                 }
@@ -360,7 +360,7 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             }
         }
         Role::Const => {
-            if let Some(i) = named(index, ws, fi, &[DefKind::Decl(DeclKeyword::Const)], &segs) {
+            if let Some(i) = named(index, ws, fi, &[DefKind::CONST], &segs) {
                 push(index, i, whole);
             }
         }
@@ -391,12 +391,7 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
             };
             let found = ws
                 .by_plan_name(DeclKeyword::Agent, text)
-                .and_then(|(pkg, name)| {
-                    Some((
-                        index.lookup(DefKind::Decl(DeclKeyword::Agent), pkg, name)?,
-                        name,
-                    ))
-                });
+                .and_then(|(pkg, name)| Some((index.lookup(DefKind::AGENT, pkg, name)?, name)));
             if let Some((i, name)) = found {
                 let at = Span {
                     start: whole.end.saturating_sub(name.len() as u32),
@@ -443,7 +438,7 @@ fn resolve(index: &mut SymbolIndex, ws: &Workspace<'_>, fi: usize, occ: Occurren
                 }
                 return;
             }
-            if let Some(i) = named(index, ws, fi, &[DefKind::Decl(DeclKeyword::Const)], &segs) {
+            if let Some(i) = named(index, ws, fi, &[DefKind::CONST], &segs) {
                 push(index, i, whole);
             }
         }

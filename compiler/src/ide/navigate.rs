@@ -4,7 +4,6 @@
 //! that are not identifiers.
 
 use super::{Def, DefKind, FileRange, Snapshot, SymbolIndex, TextEdit};
-use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::Span;
 use crate::syntax::token::Token;
 use logos::Logos;
@@ -99,7 +98,7 @@ impl Snapshot {
     fn target(&self, path: &str, offset: u32) -> Option<usize> {
         let index = self.index(path)?;
         let (def, span) = index.at(path, offset)?;
-        if index.def(def)?.kind == DefKind::Decl(DeclKeyword::Route) {
+        if index.def(def)?.kind == DefKind::ROUTE {
             return index
                 .uses
                 .iter()
@@ -195,11 +194,11 @@ impl Snapshot {
             })
             .collect();
         // Routes are named by their intent: rename them with it.
-        if d.kind == DefKind::Decl(DeclKeyword::Intent) {
+        if d.kind == DefKind::INTENT {
             for r in index
                 .defs
                 .iter()
-                .filter(|x| x.kind == DefKind::Decl(DeclKeyword::Route) && x.name == d.name)
+                .filter(|x| x.kind == DefKind::ROUTE && x.name == d.name)
             {
                 let e = TextEdit {
                     range: FileRange {

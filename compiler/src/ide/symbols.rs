@@ -43,9 +43,7 @@ impl Snapshot {
         for set in self.meshes() {
             let index = super::index::symbol_index(&self.db, set);
             for d in &index.defs {
-                if matches!(d.kind, DefKind::Step | DefKind::Decl(DeclKeyword::Route))
-                    || (d.is_std && q.is_empty())
-                {
+                if matches!(d.kind, DefKind::Step | DefKind::ROUTE) || (d.is_std && q.is_empty()) {
                     continue;
                 }
                 if d.name.to_lowercase().contains(&q) {
@@ -107,20 +105,12 @@ pub(crate) fn outline(tree: &SourceTree) -> Vec<OutlineEntry> {
             ItemKind::Capability(p) => {
                 entry(&p.dotted(), DefKind::Capability, full, p.span, vec![])
             }
-            ItemKind::Data { name, .. } => entry(
-                &name.text,
-                DefKind::Decl(DeclKeyword::Data),
-                full,
-                name.span,
-                vec![],
-            ),
-            ItemKind::Const { name, .. } => entry(
-                &name.text,
-                DefKind::Decl(DeclKeyword::Const),
-                full,
-                name.span,
-                vec![],
-            ),
+            ItemKind::Data { name, .. } => {
+                entry(&name.text, DefKind::DATA_CLASS, full, name.span, vec![])
+            }
+            ItemKind::Const { name, .. } => {
+                entry(&name.text, DefKind::CONST, full, name.span, vec![])
+            }
             ItemKind::Context(fields) => {
                 let head = Span::new(full.start as usize, full.start as usize + 7);
                 entry(
@@ -131,27 +121,9 @@ pub(crate) fn outline(tree: &SourceTree) -> Vec<OutlineEntry> {
                     fields_outline(fields),
                 )
             }
-            ItemKind::Agent(a) => entry(
-                &a.name.text,
-                DefKind::Decl(DeclKeyword::Agent),
-                full,
-                a.name.span,
-                vec![],
-            ),
-            ItemKind::Human(h) => entry(
-                &h.name.text,
-                DefKind::Decl(DeclKeyword::Human),
-                full,
-                h.name.span,
-                vec![],
-            ),
-            ItemKind::Intent(i) => entry(
-                &i.name.text,
-                DefKind::Decl(DeclKeyword::Intent),
-                full,
-                i.name.span,
-                vec![],
-            ),
+            ItemKind::Agent(a) => entry(&a.name.text, DefKind::AGENT, full, a.name.span, vec![]),
+            ItemKind::Human(h) => entry(&h.name.text, DefKind::HUMAN, full, h.name.span, vec![]),
+            ItemKind::Intent(i) => entry(&i.name.text, DefKind::INTENT, full, i.name.span, vec![]),
             ItemKind::Route(r) => {
                 let steps = r
                     .arms
@@ -164,19 +136,13 @@ pub(crate) fn outline(tree: &SourceTree) -> Vec<OutlineEntry> {
                     .collect();
                 entry(
                     &format!("route {}", r.intent.text),
-                    DefKind::Decl(DeclKeyword::Route),
+                    DefKind::ROUTE,
                     full,
                     r.intent.span,
                     steps,
                 )
             }
-            ItemKind::Policy(p) => entry(
-                &p.name.text,
-                DefKind::Decl(DeclKeyword::Policy),
-                full,
-                p.name.span,
-                vec![],
-            ),
+            ItemKind::Policy(p) => entry(&p.name.text, DefKind::POLICY, full, p.name.span, vec![]),
             ItemKind::Review(r) => {
                 let name = r.agent.as_ref().map_or("any", |a| a.text.as_str());
                 entry(

@@ -4,7 +4,6 @@
 
 use super::queries::{item_count, item_starts, item_tokens};
 use super::{DefKind, Snapshot};
-use crate::syntax::ast::DeclKeyword;
 use crate::syntax::ast::Span;
 use crate::syntax::token::{LexError, Token};
 use logos::Logos;
@@ -136,13 +135,13 @@ fn offset(s: Span, by: u32) -> Span {
 fn kind_of(k: DefKind) -> TokenKind {
     match k {
         DefKind::Capability => TokenKind::Capability,
-        DefKind::Decl(DeclKeyword::Data) => TokenKind::DataClass,
-        DefKind::Decl(DeclKeyword::Const) => TokenKind::Const,
+        DefKind::DATA_CLASS => TokenKind::DataClass,
+        DefKind::CONST => TokenKind::Const,
         DefKind::ContextField => TokenKind::Field,
-        DefKind::Decl(DeclKeyword::Agent) | DefKind::Review => TokenKind::Agent,
-        DefKind::Decl(DeclKeyword::Human) => TokenKind::Human,
-        DefKind::Decl(DeclKeyword::Intent) | DefKind::Decl(DeclKeyword::Route) => TokenKind::Intent,
-        DefKind::Decl(DeclKeyword::Policy) => TokenKind::Policy,
+        DefKind::AGENT | DefKind::Review => TokenKind::Agent,
+        DefKind::HUMAN => TokenKind::Human,
+        DefKind::INTENT | DefKind::ROUTE => TokenKind::Intent,
+        DefKind::POLICY => TokenKind::Policy,
         DefKind::Step => TokenKind::Step,
         DefKind::Package | DefKind::Limits | DefKind::Test => TokenKind::Variable,
     }

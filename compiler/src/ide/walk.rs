@@ -49,22 +49,19 @@ pub struct Occurrence {
     pub provider: Option<String>,
 }
 
-const AGENT: &[DefKind] = &[DefKind::Decl(DeclKeyword::Agent)];
-const HUMAN: &[DefKind] = &[DefKind::Decl(DeclKeyword::Human)];
-const INTENT: &[DefKind] = &[DefKind::Decl(DeclKeyword::Intent)];
-const DATA: &[DefKind] = &[DefKind::Decl(DeclKeyword::Data)];
-const AGENT_OR_HUMAN: &[DefKind] = &[
-    DefKind::Decl(DeclKeyword::Agent),
-    DefKind::Decl(DeclKeyword::Human),
-];
+const AGENT: &[DefKind] = &[DefKind::AGENT];
+const HUMAN: &[DefKind] = &[DefKind::HUMAN];
+const INTENT: &[DefKind] = &[DefKind::INTENT];
+const DATA: &[DefKind] = &[DefKind::DATA_CLASS];
+const AGENT_OR_HUMAN: &[DefKind] = &[DefKind::AGENT, DefKind::HUMAN];
 /// What a `use` can import (`hir::collect`, `declares`).
 pub const IMPORTABLE: &[DefKind] = &[
-    DefKind::Decl(DeclKeyword::Data),
-    DefKind::Decl(DeclKeyword::Const),
-    DefKind::Decl(DeclKeyword::Agent),
-    DefKind::Decl(DeclKeyword::Human),
-    DefKind::Decl(DeclKeyword::Intent),
-    DefKind::Decl(DeclKeyword::Policy),
+    DefKind::DATA_CLASS,
+    DefKind::CONST,
+    DefKind::AGENT,
+    DefKind::HUMAN,
+    DefKind::INTENT,
+    DefKind::POLICY,
 ];
 
 struct Walker<'o, F> {
@@ -136,36 +133,18 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 self.decl(DefKind::Capability, &p.dotted(), p.span, full, doc);
             }
             ItemKind::Data { name, parent } => {
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Data),
-                    &name.text,
-                    name.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::DATA_CLASS, &name.text, name.span, full, doc);
                 if let Some(p) = parent {
                     self.path(Role::Named(DATA), p);
                 }
             }
             // A const holds literals only (a path there is an error): its value names nothing.
             ItemKind::Const { name, .. } => {
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Const),
-                    &name.text,
-                    name.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::CONST, &name.text, name.span, full, doc);
             }
             ItemKind::Context(fields) => self.fields("", fields),
             ItemKind::Agent(a) => {
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Agent),
-                    &a.name.text,
-                    a.name.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::AGENT, &a.name.text, a.name.span, full, doc);
                 for f in &a.fields {
                     match f {
                         AgentField::Provides(ps, _) => {
@@ -194,22 +173,10 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
                 }
             }
             ItemKind::Human(h) => {
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Human),
-                    &h.name.text,
-                    h.name.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::HUMAN, &h.name.text, h.name.span, full, doc);
             }
             ItemKind::Intent(i) => {
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Intent),
-                    &i.name.text,
-                    i.name.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::INTENT, &i.name.text, i.name.span, full, doc);
                 let is_tool = i.fields.iter().any(|f| matches!(f, IntentField::Tool(..)));
                 for f in &i.fields {
                     match f {
@@ -233,26 +200,14 @@ impl<F: FnMut(Declared)> Walker<'_, F> {
             }
             ItemKind::Route(r) => {
                 self.route = full;
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Route),
-                    &r.intent.text,
-                    r.intent.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::ROUTE, &r.intent.text, r.intent.span, full, doc);
                 self.name(Role::Named(INTENT), &r.intent);
                 for arm in &r.arms {
                     self.arm(arm);
                 }
             }
             ItemKind::Policy(p) => {
-                self.decl(
-                    DefKind::Decl(DeclKeyword::Policy),
-                    &p.name.text,
-                    p.name.span,
-                    full,
-                    doc,
-                );
+                self.decl(DefKind::POLICY, &p.name.text, p.name.span, full, doc);
                 for rule in &p.rules {
                     match &rule.kind {
                         RuleKind::Forbid { when, unless } => {
