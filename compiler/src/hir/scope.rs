@@ -40,3 +40,48 @@ impl FileScope {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FileScope;
+
+    /// Every candidate `first` offers for `segments`, in the order it tries them.
+    fn tried(scope: &FileScope, segments: &[&str]) -> Vec<String> {
+        let mut seen = Vec::new();
+        let none: Option<()> = scope.first(segments, |pkg, name| {
+            seen.push(format!("{pkg}:{name}"));
+            None
+        });
+        assert!(none.is_none());
+        seen
+    }
+
+    #[test]
+    fn candidates_come_in_the_checkers_order() {
+        let scope = FileScope {
+            package: "acme".into(),
+            imports: [(
+                "worker".to_string(),
+                ("acme.base".to_string(), "helper".to_string()),
+            )]
+            .into(),
+            aliases: [("regions".to_string(), "std.regions".to_string())].into(),
+        };
+        // Own package, then the import of that name.
+        assert_eq!(
+            tried(&scope, &["worker"]),
+            ["acme:worker", "acme.base:helper"]
+        );
+        assert_eq!(tried(&scope, &["other"]), ["acme:other"]);
+        // An alias, then the same words as a full path.
+        assert_eq!(
+            tried(&scope, &["regions", "eu"]),
+            ["std.regions:eu", "regions:eu"]
+        );
+        assert_eq!(tried(&scope, &["std", "data", "pii"]), ["std.data:pii"]);
+        assert!(tried(&scope, &[]).is_empty());
+        // The first hit wins; later candidates are not tried.
+        let hit = scope.first(&["worker"], |pkg, name| Some(format!("{pkg}:{name}")));
+        assert_eq!(hit.as_deref(), Some("acme:worker"));
+    }
+}
