@@ -359,3 +359,20 @@ test "a large refund goes to a person" {{
         .unwrap_or_default()
         .contains("allowed: api, web"));
 }
+
+#[test]
+fn a_declaration_that_does_not_parse_is_not_unknown_where_it_is_used() {
+    // The agent's own line is the one mistake: the route that dispatches to it is not told
+    // of an unknown agent on top (E0102).
+    let c = check(
+        r#"package demo
+capability billing.refund
+agent refunder { provides billing.refund  trust 0.9 ) }
+intent refund { requires billing.refund }
+route refund {
+  otherwise => dispatch refunder
+}
+"#,
+    );
+    one("broken_agent_used_by_a_route", &c, "E0001");
+}
