@@ -23,7 +23,7 @@ impl Checker<'_, '_> {
                     found.push((
                         d.file,
                         d.name.span,
-                        "const",
+                        DeclKeyword::Const.noun(),
                         name.to_string(),
                         "use it in a condition, or remove it",
                     ));
@@ -34,7 +34,7 @@ impl Checker<'_, '_> {
                     found.push((
                         d.file,
                         d.name.span,
-                        "human",
+                        DeclKeyword::Human.noun(),
                         name.to_string(),
                         "escalate to them from a route, a policy or a review, or remove them",
                     ));
@@ -45,7 +45,7 @@ impl Checker<'_, '_> {
                     found.push((
                         d.file,
                         d.name.span,
-                        "data class",
+                        DeclKeyword::Data.noun(),
                         name.to_string(),
                         "name it in an intent's `handles` or a clearance, or remove it",
                     ));
@@ -102,7 +102,7 @@ impl Checker<'_, '_> {
                 found.push((
                     file,
                     entry.decl.name.span,
-                    "agent",
+                    DeclKeyword::Agent.noun(),
                     entry.display.clone(),
                     "name it in a route, or have it provide a capability an intent requires",
                 ));

@@ -29,42 +29,42 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                 ItemKind::Agent(a) => insert(
                     &mut pkg.agents,
                     decl(fi, &a.name, a, item),
-                    "agent",
+                    DeclKeyword::Agent,
                     &files,
                     diags,
                 ),
                 ItemKind::Human(h) => insert(
                     &mut pkg.humans,
                     decl(fi, &h.name, h, item),
-                    "human",
+                    DeclKeyword::Human,
                     &files,
                     diags,
                 ),
                 ItemKind::Intent(i) => insert(
                     &mut pkg.intents,
                     decl(fi, &i.name, i, item),
-                    "intent",
+                    DeclKeyword::Intent,
                     &files,
                     diags,
                 ),
                 ItemKind::Const { name, value } => insert(
                     &mut pkg.consts,
                     decl(fi, name, value, item),
-                    "const",
+                    DeclKeyword::Const,
                     &files,
                     diags,
                 ),
                 ItemKind::Data { name, parent } => insert(
                     &mut pkg.data,
                     decl(fi, name, parent, item),
-                    "data class",
+                    DeclKeyword::Data,
                     &files,
                     diags,
                 ),
                 ItemKind::Policy(p) => insert(
                     &mut pkg.policies,
                     decl(fi, &p.name, p, item),
-                    "policy",
+                    DeclKeyword::Policy,
                     &files,
                     diags,
                 ),
@@ -167,11 +167,12 @@ fn decl<'a, T>(file: usize, name: &'a Name, node: &'a T, item: &'a Item) -> Decl
 fn insert<'a, T>(
     map: &mut BTreeMap<&'a str, Decl<'a, T>>,
     d: Decl<'a, T>,
-    kind: &str,
+    kind: DeclKeyword,
     files: &[FileInput<'a>],
     diags: &mut Vec<Diagnostic>,
 ) {
     let name = d.name.text.as_str();
+    let kind = kind.noun();
     if let Some(prev) = map.get(name) {
         let path = files.get(d.file).map_or("", |f| f.path);
         diags.push(
