@@ -46,6 +46,9 @@ pub(crate) struct ArmIndex {
     arms: Vec<u32>,
     /// The arms evaluated for every request, in order.
     always: Vec<u32>,
+    /// No arm is keyed or ruled out: every arm is evaluated in order, so `first_match` does
+    /// so without reading the lists (one cold read less per decision at thousands of routes).
+    plain: bool,
 }
 
 /// What an arm's condition says of when it can match.
@@ -131,6 +134,7 @@ fn class(e: &Expr, intent: IntentId) -> Class<'_> {
 
 impl ArmIndex {
     pub fn new(arms: &[Arm], intent: IntentId) -> ArmIndex {
+        let arms_in = arms.len();
         let mut always = Vec::new();
         let mut fields: Vec<(Vec<String>, ScalarsBuilder<Vec<u32>>)> = Vec::new();
         for (a, arm) in arms.iter().enumerate() {
@@ -168,7 +172,7 @@ impl ArmIndex {
             }
         }
         let mut arms: Vec<u32> = Vec::new();
-        let fields = fields
+        let fields: Vec<Keyed> = fields
             .into_iter()
             .map(|(p, b)| {
                 let keys = b.build().map(|list| {
@@ -181,10 +185,12 @@ impl ArmIndex {
                 (p, keys)
             })
             .collect();
+        let plain = fields.is_empty() && always.iter().copied().eq(0..arms_in as u32);
         ArmIndex {
             fields,
             arms,
             always,
+            plain,
         }
     }
 
@@ -245,6 +251,7 @@ pub(crate) fn first_match(
     trace: &mut Vec<TraceEntry>,
 ) -> Pick {
     let mut lists: [&[u32]; MAX_FIELDS + 1] = [&[]; MAX_FIELDS + 1];
+    let index = index.filter(|ix| !ix.plain);
     let indexed = index.and_then(|ix| ix.candidates(env.context, &mut lists));
     if indexed.is_none() {
         for (a, arm) in arms.iter().enumerate() {

@@ -274,9 +274,6 @@ impl Engine {
         if !self.intent_limited(req, intent, &info.name, now, dr) {
             return;
         }
-        let Some(it) = self.plan.intents.get(intent as usize) else {
-            return;
-        };
         let env = Env {
             context: &req.context,
             confidence,
@@ -297,7 +294,15 @@ impl Engine {
             &mut dr.d.trace,
         ) {
             Pick::Matched(a) => {
-                let (Some(arm), Some(arm_info)) = (it.route.arms.get(a), info.arms.get(a)) else {
+                let Some(arm_info) = info.arms.get(a) else {
+                    return dr.end(Outcome::Deny, Some("unknown arm".into()));
+                };
+                // A dispatch or plan reads only the engine's record of the arm.
+                if let Some(outcome) = arm_info.serves {
+                    return self.serve(&arm_info.steps, outcome, intent, &env, now, dr);
+                }
+                let plan_arm = self.plan.intents.get(intent as usize);
+                let Some(arm) = plan_arm.and_then(|it| it.route.arms.get(a)) else {
                     return dr.end(Outcome::Deny, Some("unknown arm".into()));
                 };
                 return self.act(&arm.action, intent, &arm_info.steps, &env, now, dr);
@@ -309,7 +314,7 @@ impl Engine {
         }
         dr.end(
             Outcome::Deny,
-            Some(format!("no arm of route {} matched", it.name)),
+            Some(format!("no arm of route {} matched", info.name)),
         );
     }
 
@@ -324,12 +329,13 @@ impl Engine {
         now: u64,
         dr: &mut Draft<'_>,
     ) -> bool {
-        let Some(limits) = self.intent_limits.get(intent as usize) else {
+        let Some(limits) = self
+            .intents
+            .get(intent as usize)
+            .and_then(|i| i.limits.as_ref())
+        else {
             return true;
         };
-        if limits.all.is_none() && limits.per_caller.is_empty() {
-            return true;
-        }
         let caller = req.caller.as_ref().and_then(|c| c.agent.as_deref());
         let takes = limits.takes(name, caller);
         let mut wait: Option<u64> = None;
@@ -370,7 +376,7 @@ impl Engine {
             return None;
         }
         let name = req.caller.as_ref()?.agent.as_deref()?;
-        let id = *self.agents_by_name.get(name)?;
+        let id = self.agents_by_name.get(name)?;
         self.plan.agents.get(id as usize)
     }
 
@@ -382,7 +388,7 @@ impl Engine {
         let mut lineage = Vec::with_capacity(caller.lineage.len());
         for name in &caller.lineage {
             match self.intents_by_name.get(name) {
-                Some(i) => lineage.push(*i),
+                Some(i) => lineage.push(i),
                 None => {
                     dr.end(
                         Outcome::Deny,

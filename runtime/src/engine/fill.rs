@@ -166,7 +166,7 @@ impl Engine {
             let context = serde_json::Value::Object(env.context.clone());
             let caller = env
                 .caller
-                .and_then(|c| self.agents_by_name.get(c.name.as_str()).copied());
+                .and_then(|c| self.agents_by_name.get(c.name.as_str()));
             for &cap in step.needs.iter() {
                 let allowed = oracle
                     .authorize_as(

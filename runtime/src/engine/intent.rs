@@ -20,7 +20,7 @@ impl Engine {
         dr: &mut Draft<'_>,
     ) -> Option<(IntentId, f64)> {
         if let Some(name) = &req.intent {
-            let Some(&i) = self.intents_by_name.get(name) else {
+            let Some(i) = self.intents_by_name.get(name) else {
                 dr.end(
                     Outcome::Deny,
                     Some(format!(

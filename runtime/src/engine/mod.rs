@@ -9,12 +9,13 @@ mod decide;
 mod fill;
 mod index;
 mod intent;
+mod names;
 mod review;
 mod suggest;
 mod validate;
 
 use crate::classifier::{Builtin, Classifier};
-use crate::decision::TraceEntry;
+use crate::decision::{Outcome, TraceEntry};
 use crate::plan::{self, AgentId, CapId, DataId, IntentId, LimitTarget, Plan};
 use crate::program::{Cond, Programs};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
@@ -24,7 +25,6 @@ pub(crate) use decide::now_ms;
 pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
-use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -43,9 +43,10 @@ impl std::error::Error for PlanError {}
 pub struct Engine {
     pub(crate) plan: Plan,
     pub(crate) hash: Arc<str>,
-    pub(crate) intents_by_name: HashMap<String, IntentId>,
-    pub(crate) agents_by_name: HashMap<String, AgentId>,
-    pub(crate) data_by_name: HashMap<String, plan::DataId>,
+    /// Names to ids; each bucket holds the shared name of `intent_names` (`names.rs`).
+    pub(crate) intents_by_name: names::Names,
+    pub(crate) agents_by_name: names::Names,
+    pub(crate) data_by_name: names::Names,
     pub(crate) agent_names: Vec<Arc<str>>,
     pub(crate) human_names: Vec<Arc<str>>,
     pub(crate) intent_names: Vec<Arc<str>>,
@@ -61,8 +62,6 @@ pub struct Engine {
     /// what a decision that uses it claims from the state store.
     pub(crate) agent_limits: Vec<Take>,
     pub(crate) human_limits: Vec<Take>,
-    /// Per intent: its rate limits for all callers together, and those counted per caller.
-    pub(crate) intent_limits: Vec<IntentLimits>,
     /// The rules of each kind, filed by the agent and intent they can apply to.
     pub(crate) forbids: RuleIndex,
     pub(crate) permits: RuleIndex,
@@ -118,21 +117,11 @@ impl Engine {
     /// its content, is refused. An empty `plan_hash` is computed.
     pub fn with_state(mut plan: Plan, state: Arc<dyn State>) -> Result<Engine, PlanError> {
         plan.plan_hash = validate::validate(&plan)?;
-        let name_map = |names: Vec<&str>| {
-            names
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| (n.to_string(), i as u32))
-                .collect::<HashMap<_, _>>()
-        };
-        let intents_by_name = name_map(plan.intents.iter().map(|i| i.name.as_str()).collect());
-        let agents_by_name = name_map(plan.agents.iter().map(|a| a.name.as_str()).collect());
-        let data_by_name = name_map(plan.data_classes.iter().map(|d| d.name.as_str()).collect());
         let arc = |s: &str| -> Arc<str> { Arc::from(s) };
         // For each capability, the agents covering it, in the order `any CAPABILITY` tries them.
         let providers = plan::candidates::providers(&plan);
         let (agent_limits, human_limits) = limits(&plan);
-        let intent_limits = intent_limits(&plan);
+        let mut intent_limits = intent_limits(&plan);
         let agent_name_list: Vec<&str> = plan.agents.iter().map(|a| a.name.as_str()).collect();
         let by_kind = |k: plan::RuleKind| {
             RuleIndex::new(&plan.rules, k, &agent_name_list, plan.intents.len())
@@ -218,13 +207,16 @@ impl Engine {
                     .iter()
                     .zip(conds)
                     .map(|(arm, when)| {
-                        let steps: &[plan::Step] = match &arm.action {
-                            plan::Action::Dispatch { step } => std::slice::from_ref(step),
-                            plan::Action::Plan { steps } => steps,
-                            _ => &[],
+                        let (steps, serves): (&[plan::Step], _) = match &arm.action {
+                            plan::Action::Dispatch { step } => {
+                                (std::slice::from_ref(step), Some(Outcome::Dispatch))
+                            }
+                            plan::Action::Plan { steps } => (steps, Some(Outcome::Plan)),
+                            _ => (&[], None),
                         };
                         ArmInfo {
                             when,
+                            serves,
                             steps: steps
                                 .iter()
                                 .map(|s| {
@@ -241,25 +233,26 @@ impl Engine {
                         }
                     })
                     .collect(),
+                limits: intent_limits.get_mut(i).and_then(Option::take),
             })
             .collect();
         let suggest = suggest::Suggest::new(plan.intents.iter().map(|i| i.name.as_str()));
+        let data_names: Vec<Arc<str>> = plan.data_classes.iter().map(|d| arc(&d.name)).collect();
         let mut engine = Engine {
             hash: arc(&plan.plan_hash),
-            intents_by_name,
-            agents_by_name,
-            data_by_name,
+            intents_by_name: names::Names::new(&intent_names),
+            agents_by_name: names::Names::new(&agent_names),
+            data_by_name: names::Names::new(&data_names),
             agent_names,
             human_names: plan.humans.iter().map(|h| arc(&h.name)).collect(),
             intent_names,
-            data_names: plan.data_classes.iter().map(|d| arc(&d.name)).collect(),
+            data_names,
             intents,
             rules,
             breaker_open: arc("breaker open"),
             at,
             agent_limits,
             human_limits,
-            intent_limits,
             forbids,
             permits,
             escalations,
@@ -300,7 +293,7 @@ impl Engine {
 
     /// The index of the intent named `name`.
     pub fn intent_id(&self, name: &str) -> Option<IntentId> {
-        self.intents_by_name.get(name).copied()
+        self.intents_by_name.get(name)
     }
 
     /// The classifier that reads text requests: the one given to [`Engine::with_classifier`],
@@ -327,7 +320,7 @@ impl Engine {
     }
 
     pub fn has_agent(&self, name: &str) -> bool {
-        self.agents_by_name.contains_key(name)
+        self.agents_by_name.contains(name)
     }
 
     /// The name of data class `id`.
@@ -371,7 +364,7 @@ impl Engine {
     pub fn agent_limits(&self, agent: &str) -> Option<&Take> {
         self.agents_by_name
             .get(agent)
-            .and_then(|a| self.agent_limits.get(*a as usize))
+            .and_then(|a| self.agent_limits.get(a as usize))
     }
 
     /// The named human as the state store knows it: its subject and rate limits.
@@ -406,6 +399,9 @@ pub(crate) struct IntentInfo {
     pub(crate) misses: Box<[TraceEntry]>,
     /// One per arm of the intent's route, in order.
     pub(crate) arms: Box<[ArmInfo]>,
+    /// Its own rate limits; `None` when it has none (most intents), so that a decision reads
+    /// no other record to learn so.
+    pub(crate) limits: Option<Box<IntentLimits>>,
 }
 
 /// A route arm as `decide` reads it.
@@ -414,6 +410,9 @@ pub(crate) struct ArmInfo {
     pub(crate) when: Option<Cond>,
     /// For `dispatch` and `plan`, one per step, in order; else empty.
     pub(crate) steps: Box<[StepInfo]>,
+    /// `Dispatch` or `Plan` for an arm that serves its steps; `None` for the other actions,
+    /// which `decide` reads from the plan's arm (a `dispatch` reads nothing else of it).
+    pub(crate) serves: Option<Outcome>,
 }
 
 /// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
@@ -581,7 +580,9 @@ impl IntentLimits {
     }
 }
 
-fn intent_limits(plan: &Plan) -> Vec<IntentLimits> {
+/// Per intent: its rate limits for all callers together and those counted per caller; `None`
+/// for an intent with neither.
+fn intent_limits(plan: &Plan) -> Vec<Option<Box<IntentLimits>>> {
     plan.intents
         .iter()
         .enumerate()
@@ -599,15 +600,17 @@ fn intent_limits(plan: &Plan) -> Vec<IntentLimits> {
                     })
                     .collect()
             };
-            let all = rates(false);
-            IntentLimits {
-                all: (!all.is_empty()).then(|| Take {
-                    subject: Subject::Intent(Arc::from(it.name.as_str())),
-                    rates: Arc::from(all),
-                    breaker: None,
-                }),
-                per_caller: Arc::from(rates(true)),
-            }
+            let (all, per_caller) = (rates(false), rates(true));
+            (!all.is_empty() || !per_caller.is_empty()).then(|| {
+                Box::new(IntentLimits {
+                    all: (!all.is_empty()).then(|| Take {
+                        subject: Subject::Intent(Arc::from(it.name.as_str())),
+                        rates: Arc::from(all),
+                        breaker: None,
+                    }),
+                    per_caller: Arc::from(per_caller),
+                })
+            })
         })
         .collect()
 }

@@ -29,13 +29,13 @@ impl Engine {
             v.reason = Some(why);
             v
         };
-        let Some(&a) = self.agents_by_name.get(&resp.agent) else {
+        let Some(a) = self.agents_by_name.get(&resp.agent) else {
             return deny(v, format!("unknown agent `{}`", resp.agent));
         };
         let mut data = Vec::with_capacity(resp.data.len());
         for d in &resp.data {
             match self.data_by_name.get(d) {
-                Some(id) => data.push(*id),
+                Some(id) => data.push(id),
                 None => return deny(v, format!("unknown data class `{d}` in the response")),
             }
         }
