@@ -246,6 +246,7 @@ pub(crate) fn first_match(
     arms: &[ArmInfo],
     index: Option<&ArmIndex>,
     misses: &[TraceEntry],
+    route: &Arc<str>,
     env: &Env<'_>,
     progs: &Programs,
     trace: &mut Vec<TraceEntry>,
@@ -255,7 +256,7 @@ pub(crate) fn first_match(
     let indexed = index.and_then(|ix| ix.candidates(env.context, &mut lists));
     if indexed.is_none() {
         for (a, arm) in arms.iter().enumerate() {
-            match try_arm(arm, a, misses, env, progs, trace) {
+            match try_arm(arm, a, route, env, progs, trace) {
                 Some(pick) => return pick,
                 None => continue,
             }
@@ -285,7 +286,7 @@ pub(crate) fn first_match(
         let Some(arm) = arms.get(a) else {
             break;
         };
-        if let Some(pick) = try_arm(arm, a, misses, env, progs, trace) {
+        if let Some(pick) = try_arm(arm, a, route, env, progs, trace) {
             return pick;
         }
     }
@@ -322,13 +323,24 @@ fn skipped(misses: &[TraceEntry], run: std::ops::Range<usize>, trace: &mut Vec<T
 fn try_arm(
     arm: &ArmInfo,
     a: usize,
-    misses: &[TraceEntry],
+    route: &Arc<str>,
     env: &Env<'_>,
     progs: &Programs,
     trace: &mut Vec<TraceEntry>,
 ) -> Option<Pick> {
     let matched = progs.holds_or(arm.when, true, env);
-    let mut entry = misses.get(a)?.clone();
+    // The entry `misses` holds for this arm, built from the arm's own record.
+    let mut entry = TraceEntry {
+        kind: TraceKind::Arm,
+        what: TraceWhat::Arm {
+            route: route.clone(),
+            arm: a + 1,
+            otherwise: arm.when.is_none(),
+        },
+        matched: false,
+        detail: None,
+        at: arm.at.clone(),
+    };
     match matched {
         Ok(false) => {
             trace.push(entry);

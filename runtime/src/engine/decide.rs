@@ -289,6 +289,7 @@ impl Engine {
             &info.arms,
             index,
             &info.misses,
+            &info.name,
             &env,
             &self.progs,
             &mut dr.d.trace,

@@ -217,6 +217,7 @@ impl Engine {
                         ArmInfo {
                             when,
                             serves,
+                            at: at.get(arm.src as usize).cloned(),
                             steps: steps
                                 .iter()
                                 .map(|s| {
@@ -413,6 +414,9 @@ pub(crate) struct ArmInfo {
     /// `Dispatch` or `Plan` for an arm that serves its steps; `None` for the other actions,
     /// which `decide` reads from the plan's arm (a `dispatch` reads nothing else of it).
     pub(crate) serves: Option<Outcome>,
+    /// Its `file:line:col`, for its trace entry (built from this record: the arm's entry in
+    /// `IntentInfo::misses` would be one more cold read).
+    pub(crate) at: Option<Arc<str>>,
 }
 
 /// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
