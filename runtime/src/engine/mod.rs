@@ -212,7 +212,12 @@ impl Engine {
                                 (std::slice::from_ref(step), Some(Outcome::Dispatch))
                             }
                             plan::Action::Plan { steps } => (steps, Some(Outcome::Plan)),
-                            _ => (&[], None),
+                            // Every variant named: a new action must say whether it serves steps.
+                            plan::Action::Escalate { .. }
+                            | plan::Action::Clarify { .. }
+                            | plan::Action::Deny { .. }
+                            | plan::Action::Pass
+                            | plan::Action::Redact { .. } => (&[], None),
                         };
                         ArmInfo {
                             when,
