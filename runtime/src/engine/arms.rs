@@ -330,17 +330,7 @@ fn try_arm(
 ) -> Option<Pick> {
     let matched = progs.holds_or(arm.when, true, env);
     // The entry `misses` holds for this arm, built from the arm's own record.
-    let mut entry = TraceEntry {
-        kind: TraceKind::Arm,
-        what: TraceWhat::Arm {
-            route: route.clone(),
-            arm: a + 1,
-            otherwise: arm.when.is_none(),
-        },
-        matched: false,
-        detail: None,
-        at: arm.at.clone(),
-    };
+    let mut entry = arm_entry(route, a, arm.when.is_none(), arm.at.clone());
     match matched {
         Ok(false) => {
             trace.push(entry);
@@ -364,18 +354,30 @@ fn try_arm(
 pub(crate) fn misses(arms: &[Arm], route: &Arc<str>, at: &[Arc<str>]) -> Box<[TraceEntry]> {
     arms.iter()
         .enumerate()
-        .map(|(a, arm)| TraceEntry {
-            kind: TraceKind::Arm,
-            what: TraceWhat::Arm {
-                route: route.clone(),
-                arm: a + 1,
-                otherwise: arm.when.is_none(),
-            },
-            matched: false,
-            detail: None,
-            at: at.get(arm.src as usize).cloned(),
+        .map(|(a, arm)| {
+            arm_entry(
+                route,
+                a,
+                arm.when.is_none(),
+                at.get(arm.src as usize).cloned(),
+            )
         })
         .collect()
+}
+
+/// The trace entry of arm `a` (0-based) of `route`, not matched.
+fn arm_entry(route: &Arc<str>, a: usize, otherwise: bool, at: Option<Arc<str>>) -> TraceEntry {
+    TraceEntry {
+        kind: TraceKind::Arm,
+        what: TraceWhat::Arm {
+            route: route.clone(),
+            arm: a + 1,
+            otherwise,
+        },
+        matched: false,
+        detail: None,
+        at,
+    }
 }
 
 impl Engine {

@@ -336,10 +336,7 @@ impl Engine {
 
     /// The id of the data class named `name`.
     pub fn data_id(&self, name: &str) -> Option<plan::DataId> {
-        self.data_names
-            .iter()
-            .position(|n| &**n == name)
-            .map(|i| i as plan::DataId)
+        self.data_by_name.get(name)
     }
 
     /// Whether class `a` covers class `b` (is it, or above it).
