@@ -115,8 +115,9 @@ impl App {
     /// classifier when one is set and the request is text, else with the engine's own.
     pub(crate) async fn decide(&self, engine: &Engine, req: &Request) -> Decision {
         match (&self.external, &req.intent, &req.text) {
+            // Boxed: the HTTP call's future would make every request's future larger.
             (Some(x), None, Some(text)) => {
-                super::classify::decide(x, &self.store, engine, req, text).await
+                Box::pin(super::classify::decide(x, &self.store, engine, req, text)).await
             }
             _ => self.store.decide(engine, req, None).await,
         }

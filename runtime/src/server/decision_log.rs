@@ -43,8 +43,15 @@ pub(crate) struct DecisionLog {
 
 impl DecisionLog {
     pub(crate) async fn send(&self, req: Request, d: Decision, mcp: Option<McpCall>) {
-        // The writer only ends after `close`: a send error means the server is stopping.
-        let _ = self.tx.send(Entry::Record(req, d, mcp)).await;
+        // The writer only ends after `close`: a send error means the server is stopping. A
+        // free slot takes the record at once; only a full queue waits, in a boxed future, so
+        // the request's own future does not carry (and move) the waiting one's kilobyte.
+        match self.tx.try_send(Entry::Record(req, d, mcp)) {
+            Err(mpsc::error::TrySendError::Full(entry)) => {
+                let _ = Box::pin(self.tx.send(entry)).await;
+            }
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
     }
 
     /// Tells the writer to write what is queued, flush and end: at once when it is waiting for

@@ -30,8 +30,9 @@ pub(super) async fn establish(
     let Some(trust) = &app.trust else {
         return Ok(());
     };
-    trust
-        .establish_request(headers, peer, engine, req)
+    // Boxed: verifying credentials is a future of kilobytes that every request's future would
+    // otherwise carry, and move, without a broker too.
+    Box::pin(trust.establish_request(headers, peer, engine, req))
         .await
         .map_err(|r| Box::new(refuse(app, &r)))
 }

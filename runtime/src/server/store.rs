@@ -70,7 +70,8 @@ impl Store {
             if a.claim.is_empty() {
                 return a.decision;
             }
-            match redis.take(&a.claim, now).await {
+            // Boxed: the shared store's future would make every request's future larger.
+            match Box::pin(redis.take(&a.claim, now)).await {
                 Ok(()) => return a.decision,
                 Err(Refused::Blocked(blocks)) => learned.extend(blocks),
                 Err(Refused::Unavailable(why)) => return unavailable(a.decision, &why),
