@@ -178,45 +178,89 @@ pub enum TraceWhat {
     Text(String),
 }
 
-impl std::fmt::Display for TraceWhat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl TraceWhat {
+    /// Appends the text to `out`, piece by piece: a decision's answer writes several entries,
+    /// and `write!`'s formatting machinery cost more than the rest of its JSON.
+    pub fn write_to(&self, out: &mut String) {
+        let rule_for = |out: &mut String, what: &str, rule: &str, agent: &str, step: &str| {
+            for piece in [what, rule, " for ", agent, " in step ", step] {
+                out.push_str(piece);
+            }
+        };
         match self {
             TraceWhat::Arm {
                 route,
                 arm,
                 otherwise,
-            } => write!(
-                f,
-                "route {route} arm {arm}{}",
-                if *otherwise { " (otherwise)" } else { "" }
-            ),
+            } => {
+                out.push_str("route ");
+                out.push_str(route);
+                out.push_str(" arm ");
+                push_decimal(out, *arm as u64);
+                if *otherwise {
+                    out.push_str(" (otherwise)");
+                }
+            }
             TraceWhat::Arms { route, first, last } => {
-                write!(
-                    f,
-                    "route {route} arms {first} to {last} (ruled out by the index)"
-                )
+                out.push_str("route ");
+                out.push_str(route);
+                out.push_str(" arms ");
+                push_decimal(out, *first as u64);
+                out.push_str(" to ");
+                push_decimal(out, *last as u64);
+                out.push_str(" (ruled out by the index)");
             }
-            TraceWhat::Candidate { step, agent } => write!(f, "step {step}: {agent}"),
-            TraceWhat::Forbid { rule, agent, step } => {
-                write!(f, "forbid {rule} for {agent} in step {step}")
+            TraceWhat::Candidate { step, agent } => {
+                for piece in ["step ", step, ": ", agent] {
+                    out.push_str(piece);
+                }
             }
-            TraceWhat::Permit { rule, agent, step } => {
-                write!(f, "permit {rule} for {agent} in step {step}")
-            }
+            TraceWhat::Forbid { rule, agent, step } => rule_for(out, "forbid ", rule, agent, step),
+            TraceWhat::Permit { rule, agent, step } => rule_for(out, "permit ", rule, agent, step),
             TraceWhat::EscalateRule { rule, agent, step } => {
-                write!(f, "escalate rule {rule} for {agent} in step {step}")
+                rule_for(out, "escalate rule ", rule, agent, step)
             }
             TraceWhat::AuditRule { rule, agent, step } => {
-                write!(f, "audit rule {rule} for {agent} in step {step}")
+                rule_for(out, "audit rule ", rule, agent, step)
             }
-            TraceWhat::Text(text) => f.write_str(text),
+            TraceWhat::Text(text) => out.push_str(text),
         }
+    }
+}
+
+/// Appends `n` in decimal (or, below, hexadecimal) digits.
+fn push_decimal(out: &mut String, n: u64) {
+    push_digits(out, n, 10);
+}
+
+fn push_digits(out: &mut String, mut n: u64, base: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 64];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n % base) as usize];
+        n /= base;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+}
+
+impl std::fmt::Display for TraceWhat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        self.write_to(&mut text);
+        f.write_str(&text)
     }
 }
 
 impl Serialize for TraceWhat {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut text = String::with_capacity(64);
+        self.write_to(&mut text);
+        s.serialize_str(&text)
     }
 }
 
@@ -228,15 +272,27 @@ pub struct DecisionId {
     pub seq: u64,
 }
 
+impl DecisionId {
+    /// The id's text, without `write!`'s formatting machinery (every answer and log line
+    /// carries one).
+    pub fn text(&self) -> String {
+        let mut out = String::with_capacity(24);
+        push_digits(&mut out, self.at_ms, 16);
+        out.push('-');
+        push_decimal(&mut out, self.seq);
+        out
+    }
+}
+
 impl std::fmt::Display for DecisionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:x}-{}", self.at_ms, self.seq)
+        f.write_str(&self.text())
     }
 }
 
 impl Serialize for DecisionId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(&self.text())
     }
 }
 
@@ -296,4 +352,83 @@ pub struct Verdict {
     pub reason: Option<String>,
     pub trace: Vec<TraceEntry>,
     pub plan_hash: Arc<str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The texts as `write!` wrote them before they were written piece by piece.
+    fn formatted(w: &TraceWhat) -> String {
+        match w {
+            TraceWhat::Arm {
+                route,
+                arm,
+                otherwise,
+            } => format!(
+                "route {route} arm {arm}{}",
+                if *otherwise { " (otherwise)" } else { "" }
+            ),
+            TraceWhat::Arms { route, first, last } => {
+                format!("route {route} arms {first} to {last} (ruled out by the index)")
+            }
+            TraceWhat::Candidate { step, agent } => format!("step {step}: {agent}"),
+            TraceWhat::Forbid { rule, agent, step } => {
+                format!("forbid {rule} for {agent} in step {step}")
+            }
+            TraceWhat::Permit { rule, agent, step } => {
+                format!("permit {rule} for {agent} in step {step}")
+            }
+            TraceWhat::EscalateRule { rule, agent, step } => {
+                format!("escalate rule {rule} for {agent} in step {step}")
+            }
+            TraceWhat::AuditRule { rule, agent, step } => {
+                format!("audit rule {rule} for {agent} in step {step}")
+            }
+            TraceWhat::Text(text) => text.clone(),
+        }
+    }
+
+    fn what() -> impl Strategy<Value = TraceWhat> {
+        let name = || "[a-z_.#0-9\\\\\"é]{0,12}".prop_map(|s| Arc::<str>::from(s.as_str()));
+        let n = || prop_oneof![Just(0usize), Just(usize::MAX), any::<usize>(), 0usize..1000];
+        prop_oneof![
+            (name(), n(), any::<bool>()).prop_map(|(route, arm, otherwise)| TraceWhat::Arm {
+                route,
+                arm,
+                otherwise
+            }),
+            (name(), n(), n()).prop_map(|(route, first, last)| TraceWhat::Arms {
+                route,
+                first,
+                last
+            }),
+            (name(), name()).prop_map(|(step, agent)| TraceWhat::Candidate { step, agent }),
+            (0..4u8, name(), name(), name()).prop_map(|(kind, rule, agent, step)| match kind {
+                0 => TraceWhat::Forbid { rule, agent, step },
+                1 => TraceWhat::Permit { rule, agent, step },
+                2 => TraceWhat::EscalateRule { rule, agent, step },
+                _ => TraceWhat::AuditRule { rule, agent, step },
+            }),
+            "[ -~é]{0,20}".prop_map(TraceWhat::Text),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn trace_texts_read_as_they_did(w in what()) {
+            let want = formatted(&w);
+            prop_assert_eq!(w.to_string(), want.clone());
+            prop_assert_eq!(serde_json::to_string(&w).unwrap(), serde_json::to_string(&want).unwrap());
+        }
+
+        #[test]
+        fn decision_ids_read_as_they_did(at_ms in any::<u64>(), seq in any::<u64>()) {
+            let id = DecisionId { at_ms, seq };
+            let want = format!("{at_ms:x}-{seq}");
+            prop_assert_eq!(id.to_string(), want.clone());
+            prop_assert_eq!(serde_json::to_string(&id).unwrap(), serde_json::to_string(&want).unwrap());
+        }
+    }
 }

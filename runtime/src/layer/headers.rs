@@ -457,7 +457,7 @@ pub fn answer_headers(d: &Decision, set: StatusSet, out: &mut HeaderMap) {
             .collect();
         put(OBLIGATIONS, header_text(&list.join(",")));
     }
-    put(DECISION_ID, header_text(&d.decision_id.to_string()));
+    put(DECISION_ID, header_text(&d.decision_id.text()));
     put(PLAN_HASH, header_text(&d.plan_hash));
     if let Some(ms) = d.retry_after_ms {
         put(RETRY_AFTER_MS, header_text(&ms.to_string()));
