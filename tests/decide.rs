@@ -269,7 +269,7 @@ fn decision_json_has_the_documented_shape() {
     );
     let forbid = d.trace.iter().find(|t| t.kind == TraceKind::Rule).unwrap();
     assert!(
-        forbid.at.as_deref().unwrap().starts_with("t.intent:"),
+        d.trace.at(forbid).unwrap().starts_with("t.intent:"),
         "{forbid:?}"
     );
     assert_ne!(e.decide_at(&r, 0).decision_id, d.decision_id);

@@ -294,7 +294,7 @@ pub fn trace_lines(actual: &Actual) -> Vec<String> {
                 t.detail
                     .as_ref()
                     .map_or(String::new(), |d| format!(" — {d}")),
-                t.at.as_ref().map_or(String::new(), |a| format!("  ({a})"))
+                trace.at(t).map_or(String::new(), |a| format!("  ({a})"))
             )
         })
         .collect()
@@ -319,7 +319,7 @@ pub fn coverage(plan: &Plan, outcomes: &[TestOutcome]) -> Vec<Uncovered> {
             Actual::Invalid(_) => continue,
         };
         for t in trace.iter().filter(|t| t.matched) {
-            if let Some(at) = &t.at {
+            if let Some(at) = trace.at(t) {
                 hit.insert(at.to_string());
             }
         }

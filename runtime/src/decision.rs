@@ -1,6 +1,8 @@
 //! What the runtime answers: a `Decision` for a request and a `Verdict` for a response, each
 //! with the trace of every arm and rule looked at and where it is written.
 
+use crate::plan::SrcId;
+pub use crate::trace::{Sources, Trace};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -111,18 +113,17 @@ impl std::fmt::Display for TraceKind {
     }
 }
 
-/// One thing the evaluator looked at.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One thing the evaluator looked at. It is written as JSON as part of its [`Trace`], which
+/// holds the text of its `at`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceEntry {
     pub kind: TraceKind,
     /// What was looked at (an arm, a rule id, an agent); a string in JSON.
     pub what: TraceWhat,
     pub matched: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Arc<str>>,
-    /// `file:line:col` of the arm or rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<Arc<str>>,
+    /// The source id of the arm, rule or step; [`Trace::at`] gives its `file:line:col`.
+    pub at: Option<SrcId>,
 }
 
 /// What a trace entry looked at. It reads (`Display`) and serialises as one string —
@@ -326,7 +327,7 @@ pub struct Decision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
     pub obligations: Vec<Obligation>,
-    pub trace: Vec<TraceEntry>,
+    pub trace: Trace,
     pub plan_hash: Arc<str>,
     pub decision_id: DecisionId,
 }
@@ -350,7 +351,7 @@ pub struct Verdict {
     pub human: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    pub trace: Vec<TraceEntry>,
+    pub trace: Trace,
     pub plan_hash: Arc<str>,
 }
 

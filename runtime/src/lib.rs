@@ -31,13 +31,14 @@ pub mod server;
 pub mod state;
 pub mod strict_json;
 pub mod tool_schema;
+mod trace;
 #[cfg(feature = "trust")]
 pub mod trust;
 pub mod unknown;
 
 pub use decision::{
-    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
-    Verdict, VerdictOutcome,
+    Decision, DecisionId, FilledStep, Obligation, Outcome, Sources, Trace, TraceEntry, TraceKind,
+    TraceWhat, Verdict, VerdictOutcome,
 };
 pub use engine::{
     unavailable, Attempt, Engine, PlanError, Preclassified, MAX_ATTEMPTS, SKIPPED_RUN,

@@ -456,7 +456,7 @@ mod tests {
             reason: reason.map(str::to_string),
             retry_after_ms: None,
             obligations: vec![],
-            trace: vec![],
+            trace: crate::Trace::default(),
             plan_hash: "sha256:ab".into(),
             decision_id: DecisionId { at_ms: 7, seq: 3 },
         }

@@ -142,7 +142,7 @@ proptest! {
             let (mut a, mut b) = (indexed.decide_at(&req, 5), linear.decide_at(&req, 5));
             let traces = same_trace(&a.trace, &b.trace);
             prop_assert!(traces.is_ok(), "{:?}: context {:?}", traces, req.context);
-            (a.trace, b.trace) = (Vec::new(), Vec::new());
+            (a.trace, b.trace) = (Default::default(), Default::default());
             let (a, b) = (serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap());
             prop_assert_eq!(a, b, "context {:?}", req.context);
         }

@@ -90,7 +90,12 @@ impl<'a> Explainer<'a> {
                 return Vec::new()
             }
         };
-        let Some(site) = entry.at.as_ref().and_then(|at| self.sites.get(&**at)) else {
+        let Some(site) = self
+            .decision
+            .trace
+            .at(entry)
+            .and_then(|at| self.sites.get(at))
+        else {
             return Vec::new();
         };
         let agent = agent.and_then(|a| self.plan.agents.iter().find(|x| x.name == a));

@@ -31,7 +31,7 @@ pub fn suggest_tests(plan: &Plan, outcomes: &[TestOutcome]) -> Vec<Suggestion> {
     for o in outcomes {
         if let Actual::Decision(d) = &o.actual {
             for t in d.trace.iter().filter(|t| t.matched) {
-                if let Some(at) = &t.at {
+                if let Some(at) = d.trace.at(t) {
                     hit.insert(at.to_string());
                 }
             }

@@ -17,10 +17,10 @@
 //! of arms then costs a decision the arms that can match, not a trace entry per arm.
 
 use super::{ArmInfo, Engine};
-use crate::decision::{TraceEntry, TraceKind, TraceWhat};
+use crate::decision::{Sources, TraceEntry, TraceKind, TraceWhat};
 use crate::eval::{lookup, Env, Fault};
 use crate::litset::{Probe, Scalars, ScalarsBuilder};
-use crate::plan::{Arm, Expr, IntentId, Value};
+use crate::plan::{Arm, Expr, IntentId, SrcId, Value};
 use crate::program::Programs;
 use serde_json::{Map, Value as Json};
 use std::sync::Arc;
@@ -313,7 +313,7 @@ fn skipped(misses: &[TraceEntry], run: std::ops::Range<usize>, trace: &mut Vec<T
             },
             matched: false,
             detail: None,
-            at: at.clone(),
+            at: *at,
         }),
         _ => trace.extend_from_slice(entries),
     }
@@ -330,7 +330,7 @@ fn try_arm(
 ) -> Option<Pick> {
     let matched = progs.holds_or(arm.when, true, env);
     // The entry `misses` holds for this arm, built from the arm's own record.
-    let mut entry = arm_entry(route, a, arm.when.is_none(), arm.at.clone());
+    let mut entry = arm_entry(route, a, arm.when.is_none(), arm.at);
     match matched {
         Ok(false) => {
             trace.push(entry);
@@ -351,22 +351,15 @@ fn try_arm(
 
 /// Per arm of a route, its trace entry when it does not match (`at`: `file:line:col` by
 /// source id).
-pub(crate) fn misses(arms: &[Arm], route: &Arc<str>, at: &[Arc<str>]) -> Box<[TraceEntry]> {
+pub(crate) fn misses(arms: &[Arm], route: &Arc<str>, at: &Sources) -> Box<[TraceEntry]> {
     arms.iter()
         .enumerate()
-        .map(|(a, arm)| {
-            arm_entry(
-                route,
-                a,
-                arm.when.is_none(),
-                at.get(arm.src as usize).cloned(),
-            )
-        })
+        .map(|(a, arm)| arm_entry(route, a, arm.when.is_none(), at.id(arm.src)))
         .collect()
 }
 
 /// The trace entry of arm `a` (0-based) of `route`, not matched.
-fn arm_entry(route: &Arc<str>, a: usize, otherwise: bool, at: Option<Arc<str>>) -> TraceEntry {
+fn arm_entry(route: &Arc<str>, a: usize, otherwise: bool, at: Option<SrcId>) -> TraceEntry {
     TraceEntry {
         kind: TraceKind::Arm,
         what: TraceWhat::Arm {

@@ -10,11 +10,11 @@ use super::fill::{Fill, Filled};
 use super::{Engine, StepInfo};
 use crate::classifier::Classification;
 use crate::decision::{
-    Decision, DecisionId, FilledStep, Obligation, Outcome, TraceEntry, TraceKind, TraceWhat,
+    Decision, DecisionId, FilledStep, Obligation, Outcome, Trace, TraceEntry, TraceKind, TraceWhat,
 };
 use crate::eval::Env;
 use crate::limits::echo;
-use crate::plan::{self, IntentId};
+use crate::plan::{self, IntentId, SrcId};
 use crate::request::Request;
 use crate::state::{Block, Blocked, Check, Refused, State, Take};
 use std::sync::atomic::Ordering;
@@ -70,7 +70,7 @@ pub(crate) struct Draft<'v> {
 impl<'v> Draft<'v> {
     /// An empty draft: a `deny` with nothing said yet (also the scratch draft of checks made
     /// outside `decide`, whose result is thrown away).
-    pub fn scratch(plan_hash: Arc<str>, check: &'v dyn Check) -> Draft<'v> {
+    pub fn scratch(engine: &Engine, check: &'v dyn Check) -> Draft<'v> {
         Draft {
             claim: Vec::new(),
             intent_claim: Vec::new(),
@@ -91,8 +91,8 @@ impl<'v> Draft<'v> {
                 reason: None,
                 retry_after_ms: None,
                 obligations: Vec::new(),
-                trace: Vec::new(),
-                plan_hash,
+                trace: Trace::new(engine.sources.clone()),
+                plan_hash: engine.hash.clone(),
                 decision_id: DecisionId { at_ms: 0, seq: 0 },
             },
         }
@@ -104,7 +104,7 @@ impl<'v> Draft<'v> {
         what: TraceWhat,
         matched: bool,
         detail: Option<Arc<str>>,
-        at: Option<Arc<str>>,
+        at: Option<SrcId>,
     ) {
         self.d.trace.push(TraceEntry {
             kind,
@@ -201,7 +201,7 @@ impl Engine {
     /// A `clarify` for a text no classifier could read (the sidecar's HTTP classifier failed
     /// and its declared fallback is `clarify`): no intent, the question, and why.
     pub fn clarify_unclassified(&self, now_ms: u64, question: &str, reason: String) -> Decision {
-        let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
+        let mut draft = Draft::scratch(self, &NOTHING_BLOCKED);
         draft.d.decision_id = self.decision_id(now_ms);
         draft.d.classifier = Some(Arc::from(Engine::UNCLASSIFIED));
         draft.d.question = Some(Arc::from(question));
@@ -230,7 +230,7 @@ impl Engine {
         learned: &[Block],
         pre: Preclassified<'_>,
     ) -> Attempt {
-        let mut draft = Draft::scratch(self.hash.clone(), check);
+        let mut draft = Draft::scratch(self, check);
         draft.view.learned = learned;
         draft.d.decision_id = id;
         self.run(req, now_ms, pre, &mut draft);
@@ -242,7 +242,7 @@ impl Engine {
 
     /// The answer when the store refused `MAX_ATTEMPTS` claims in a row: a throttle.
     pub fn contended(&self, id: DecisionId, learned: &[Block]) -> Decision {
-        let mut draft = Draft::scratch(self.hash.clone(), &NOTHING_BLOCKED);
+        let mut draft = Draft::scratch(self, &NOTHING_BLOCKED);
         draft.d.decision_id = id;
         draft.d.retry_after_ms = learned.iter().map(|b| b.why.wait_ms()).min();
         draft.end(
@@ -623,7 +623,7 @@ impl Engine {
                             },
                             hit,
                             None,
-                            info.at.clone(),
+                            info.at,
                         );
                         if hit && escalate_to.is_none() {
                             escalate_to = Some((
@@ -657,7 +657,7 @@ impl Engine {
                             },
                             hit,
                             None,
-                            info.at.clone(),
+                            info.at,
                         );
                         let already = dr.d.obligations.iter().any(
                             |o| matches!(o, Obligation::Audit { rule: id, .. } if *id == info.id),

@@ -77,7 +77,7 @@ impl Engine {
                 match self.admit(c, step, env, now, dr) {
                     Err(f) => return Fill::Fault(f.0),
                     Ok(None) => {
-                        dr.trace(TraceKind::Candidate, what(), true, None, step.at.clone());
+                        dr.trace(TraceKind::Candidate, what(), true, None, step.at);
                         chosen = Some((n, c.agent));
                         break;
                     }
@@ -109,7 +109,7 @@ impl Engine {
                                 Some(Arc::from(format!("rate limit: free in {w} ms")))
                             }
                         };
-                        dr.trace(TraceKind::Candidate, what(), false, why, step.at.clone());
+                        dr.trace(TraceKind::Candidate, what(), false, why, step.at);
                     }
                 }
             }
@@ -259,7 +259,7 @@ impl Engine {
             data: &[],
             response: None,
         };
-        let mut scratch = Draft::scratch(self.hash.clone(), &*self.state);
+        let mut scratch = Draft::scratch(self, &*self.state);
         let needs_permit = data.iter().any(|d| a.cleared.binary_search(d).is_err());
         let name = self.agent_name(agent);
         // No step: the scratch trace is thrown away.
@@ -311,7 +311,7 @@ impl Engine {
                     },
                     true,
                     rule.because.clone(),
-                    rule.at.clone(),
+                    rule.at,
                 );
                 return Ok(Some(Refusal::Forbidden(r)));
             }
@@ -333,7 +333,7 @@ impl Engine {
                     },
                     true,
                     None,
-                    rule.at.clone(),
+                    rule.at,
                 );
                 return Ok(None);
             }

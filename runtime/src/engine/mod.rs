@@ -15,8 +15,8 @@ mod suggest;
 mod validate;
 
 use crate::classifier::{Builtin, Classifier};
-use crate::decision::{Outcome, TraceEntry};
-use crate::plan::{self, AgentId, CapId, DataId, IntentId, LimitTarget, Plan};
+use crate::decision::{Outcome, Sources, TraceEntry};
+use crate::plan::{self, AgentId, CapId, DataId, IntentId, LimitTarget, Plan, SrcId};
 use crate::program::{Cond, Programs};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
 pub use arms::SKIPPED_RUN;
@@ -56,8 +56,8 @@ pub struct Engine {
     /// Per rule of the plan, what `decide` reads of it.
     pub(crate) rules: Vec<RuleInfo>,
     pub(crate) breaker_open: Arc<str>,
-    /// `file:line:col` per source id.
-    pub(crate) at: Vec<Arc<str>>,
+    /// `file:line:col` per source id, shared with every decision's trace.
+    pub(crate) sources: Sources,
     /// Per agent and per human: the subject by name, its rate limits and (agents) breaker;
     /// what a decision that uses it claims from the state store.
     pub(crate) agent_limits: Vec<Take>,
@@ -139,11 +139,7 @@ impl Engine {
             escalations: &escalations,
             audits: &audits,
         };
-        let at: Vec<Arc<str>> = plan
-            .source_map
-            .iter()
-            .map(|s| arc(&s.to_string()))
-            .collect();
+        let at = Sources::new(plan.source_map.iter().map(|s| arc(&s.to_string())));
         let agent_names: Vec<Arc<str>> = plan.agents.iter().map(|a| arc(&a.name)).collect();
         let agent_endpoints: Vec<Option<Arc<str>>> = plan
             .agents
@@ -180,7 +176,7 @@ impl Engine {
                     Some(b) => arc(&format!("forbidden by {} (\"{b}\")", r.id)),
                     None => arc(&format!("forbidden by {}", r.id)),
                 },
-                at: at.get(r.src as usize).cloned(),
+                at: at.id(r.src),
             });
         }
         let mut review_arms = Vec::with_capacity(plan.reviews.len());
@@ -222,7 +218,7 @@ impl Engine {
                         ArmInfo {
                             when,
                             serves,
-                            at: at.get(arm.src as usize).cloned(),
+                            at: at.id(arm.src),
                             steps: steps
                                 .iter()
                                 .map(|s| {
@@ -256,7 +252,7 @@ impl Engine {
             intents,
             rules,
             breaker_open: arc("breaker open"),
-            at,
+            sources: at,
             agent_limits,
             human_limits,
             forbids,
@@ -386,8 +382,9 @@ impl Engine {
         &self.state
     }
 
-    pub(crate) fn at(&self, src: u32) -> Option<Arc<str>> {
-        self.at.get(src as usize).cloned()
+    /// `src` when the plan's source map has it, for a trace entry.
+    pub(crate) fn at(&self, src: SrcId) -> Option<SrcId> {
+        self.sources.id(src)
     }
 }
 
@@ -418,13 +415,13 @@ pub(crate) struct ArmInfo {
     pub(crate) serves: Option<Outcome>,
     /// Its `file:line:col`, for its trace entry (built from this record: the arm's entry in
     /// `IntentInfo::misses` would be one more cold read).
-    pub(crate) at: Option<Arc<str>>,
+    pub(crate) at: Option<SrcId>,
 }
 
 /// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
 pub(crate) struct StepInfo {
     pub(crate) name: Arc<str>,
-    pub(crate) at: Option<Arc<str>>,
+    pub(crate) at: Option<SrcId>,
     /// The data classes the step handles.
     pub(crate) handles: Arc<[DataId]>,
     /// The capabilities the step needs (authorized one by one in Cedar mode).
@@ -438,7 +435,7 @@ pub(crate) struct StepInfo {
 
 /// The engine's shared strings, while the engine is being built.
 struct Shared<'a> {
-    at: &'a [Arc<str>],
+    at: &'a Sources,
     agent_names: &'a [Arc<str>],
     agent_endpoints: &'a [Option<Arc<str>>],
 }
@@ -454,8 +451,8 @@ pub(crate) struct RuleInfo {
     pub(crate) because: Option<Arc<str>>,
     /// What a candidate the rule forbids is told: `forbidden by ID ("BECAUSE")`.
     pub(crate) forbidden_by: Arc<str>,
-    /// `file:line:col`.
-    pub(crate) at: Option<Arc<str>>,
+    /// Its source id, for its trace entries.
+    pub(crate) at: Option<SrcId>,
 }
 
 /// One agent that may take a step, with what its declaration already says about it.
@@ -548,7 +545,7 @@ impl StepInfo {
             .collect();
         StepInfo {
             name: Arc::from(step.name.as_str()),
-            at: shared.at.get(step.src as usize).cloned(),
+            at: shared.at.id(step.src),
             handles: Arc::from(step.handles.as_slice()),
             needs: step.needs.clone().into_boxed_slice(),
             candidates,

@@ -3,7 +3,7 @@
 //! (deny > escalate > redact > pass) and redactions add up. A fault denies.
 
 use super::Engine;
-use crate::decision::{TraceEntry, TraceKind, TraceWhat, Verdict, VerdictOutcome};
+use crate::decision::{Trace, TraceEntry, TraceKind, TraceWhat, Verdict, VerdictOutcome};
 use crate::eval::Env;
 use crate::plan;
 use crate::request::Response;
@@ -21,7 +21,7 @@ impl Engine {
             redact: Vec::new(),
             human: None,
             reason: None,
-            trace: Vec::new(),
+            trace: Trace::new(self.sources.clone()),
             plan_hash: self.hash.clone(),
         };
         let deny = |mut v: Verdict, why: String| {

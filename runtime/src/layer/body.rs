@@ -128,7 +128,8 @@ mod tests {
                 matched: true,
                 detail: None,
                 at: None,
-            }],
+            }]
+            .into(),
             plan_hash: "ab12".into(),
             decision_id: DecisionId { at_ms: 7, seq: 9 },
         }

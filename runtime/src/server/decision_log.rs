@@ -157,7 +157,7 @@ mod tests {
             reason: Some("test".into()),
             retry_after_ms: None,
             obligations: vec![],
-            trace: vec![],
+            trace: crate::Trace::default(),
             plan_hash: "h".into(),
             decision_id: DecisionId { at_ms: 1, seq },
         }
