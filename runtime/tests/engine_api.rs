@@ -640,3 +640,49 @@ fn a_plugged_in_classifier_with_no_confidence_matches_no_intent() {
     assert_eq!(d.reason.as_deref(), Some("the text matches no intent"));
     assert_eq!(d.classifier.as_deref(), Some("unsure"));
 }
+
+/// Steps of different routes with the same name, or handling the same data classes, share
+/// one string and one list: a decision clones what recent decisions left in the cache, not a
+/// copy per step (docs/performance.md, "Trace entries by source id, and shared step words").
+#[test]
+fn steps_share_their_names_and_data_classes_across_routes() {
+    let mut shared = 0;
+    for name in [
+        "filling",
+        "finance",
+        "fleet",
+        "guards",
+        "healthcare",
+        "logistics",
+        "serve",
+    ] {
+        let e = Engine::from_json(&golden(name)).unwrap();
+        let mut seen: Vec<intent_runtime::FilledStep> = Vec::new();
+        for intent in &e.plan().intents {
+            let req = Request::for_intent(&intent.name, 0.99)
+                .with("channel", json!("web"))
+                .with("residency", json!("EU"));
+            let d = e.decide_at(&req, 1);
+            for s in &d.steps {
+                for t in &seen {
+                    if t.step == s.step {
+                        assert!(
+                            std::sync::Arc::ptr_eq(&t.step, &s.step),
+                            "{name}: {}",
+                            s.step
+                        );
+                        shared += 1;
+                    }
+                    if t.handles == s.handles {
+                        assert!(std::sync::Arc::ptr_eq(&t.handles, &s.handles), "{name}");
+                    }
+                }
+                seen.push(s.clone());
+            }
+        }
+    }
+    assert!(
+        shared > 0,
+        "no two routes' steps share a name: the test shows nothing"
+    );
+}

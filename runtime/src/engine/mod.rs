@@ -10,13 +10,14 @@ mod fill;
 mod index;
 mod intent;
 mod names;
+mod records;
 mod review;
 mod suggest;
 mod validate;
 
 use crate::classifier::{Builtin, Classifier};
-use crate::decision::{Outcome, Sources, TraceEntry};
-use crate::plan::{self, AgentId, CapId, DataId, IntentId, LimitTarget, Plan, SrcId};
+use crate::decision::{Outcome, Sources};
+use crate::plan::{self, IntentId, LimitTarget, Plan, SrcId};
 use crate::program::{Cond, Programs};
 use crate::state::{Breaker, MemoryState, Rate, State, Subject, Take};
 pub use arms::SKIPPED_RUN;
@@ -25,6 +26,8 @@ pub(crate) use decide::now_ms;
 pub use decide::{unavailable, Attempt, Preclassified, MAX_ATTEMPTS, UNAVAILABLE_RETRY_MS};
 pub(crate) use index::fault_free;
 use index::RuleIndex;
+use records::{step_words, Indexes, Shared};
+pub(crate) use records::{ArmInfo, Candidate, IntentInfo, RuleInfo, StepInfo};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -147,10 +150,13 @@ impl Engine {
             .map(|a| a.endpoint.as_deref().map(arc))
             .collect();
         let intent_names: Vec<Arc<str>> = plan.intents.iter().map(|i| arc(&i.name)).collect();
+        let (step_names, step_handles) = step_words(&plan);
         let shared = Shared {
             at: &at,
             agent_names: &agent_names,
             agent_endpoints: &agent_endpoints,
+            step_names: &step_names,
+            step_handles: &step_handles,
         };
         // The conditions, compiled in the order decisions meet them: each route's arms, then
         // the rules; review arms last.
@@ -386,176 +392,6 @@ impl Engine {
     pub(crate) fn at(&self, src: SrcId) -> Option<SrcId> {
         self.sources.id(src)
     }
-}
-
-/// An intent as `decide` reads it. Kept apart from the plan's `Intent` so that a decision
-/// touches few cache lines: with thousands of intents each request reads a cold part of the
-/// plan, and every pointer followed there is a trip to memory.
-pub(crate) struct IntentInfo {
-    pub(crate) name: Arc<str>,
-    /// Its route's arms by the constants they test.
-    pub(crate) index: arms::ArmIndex,
-    /// Per arm, its trace entry when it does not match.
-    pub(crate) misses: Box<[TraceEntry]>,
-    /// One per arm of the intent's route, in order.
-    pub(crate) arms: Box<[ArmInfo]>,
-    /// Its own rate limits; `None` when it has none (most intents), so that a decision reads
-    /// no other record to learn so.
-    pub(crate) limits: Option<Box<IntentLimits>>,
-}
-
-/// A route arm as `decide` reads it.
-pub(crate) struct ArmInfo {
-    /// Its condition in the engine's `progs`; `None` for `otherwise`.
-    pub(crate) when: Option<Cond>,
-    /// For `dispatch` and `plan`, one per step, in order; else empty.
-    pub(crate) steps: Box<[StepInfo]>,
-    /// `Dispatch` or `Plan` for an arm that serves its steps; `None` for the other actions,
-    /// which `decide` reads from the plan's arm (a `dispatch` reads nothing else of it).
-    pub(crate) serves: Option<Outcome>,
-    /// Its `file:line:col`, for its trace entry (built from this record: the arm's entry in
-    /// `IntentInfo::misses` would be one more cold read).
-    pub(crate) at: Option<SrcId>,
-}
-
-/// A step of a route arm as `decide` needs it: everything the plan alone decides about it.
-pub(crate) struct StepInfo {
-    pub(crate) name: Arc<str>,
-    pub(crate) at: Option<SrcId>,
-    /// The data classes the step handles.
-    pub(crate) handles: Arc<[DataId]>,
-    /// The capabilities the step needs (authorized one by one in Cedar mode).
-    #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
-    pub(crate) needs: Box<[CapId]>,
-    /// The agents tried, in order and without repeats: the target (for `any CAP`, every
-    /// provider, best first), the fallbacks, then the backups of the agents named, following
-    /// backups of backups.
-    pub(crate) candidates: Box<[Candidate]>,
-}
-
-/// The engine's shared strings, while the engine is being built.
-struct Shared<'a> {
-    at: &'a Sources,
-    agent_names: &'a [Arc<str>],
-    agent_endpoints: &'a [Option<Arc<str>>],
-}
-
-/// A policy rule as `decide` reads it: its condition, and its words as shared strings.
-pub(crate) struct RuleInfo {
-    /// The rule's `when` without the conjuncts the index files it by (`index::residual`):
-    /// the rule is only ever looked at for agents and intents where those hold. `None`: always.
-    /// Compiled, as `unless`, in the engine's `progs`.
-    pub(crate) when: Option<Cond>,
-    pub(crate) unless: Option<Cond>,
-    pub(crate) id: Arc<str>,
-    pub(crate) because: Option<Arc<str>>,
-    /// What a candidate the rule forbids is told: `forbidden by ID ("BECAUSE")`.
-    pub(crate) forbidden_by: Arc<str>,
-    /// Its source id, for its trace entries.
-    pub(crate) at: Option<SrcId>,
-}
-
-/// One agent that may take a step, with what its declaration already says about it.
-pub(crate) struct Candidate {
-    pub(crate) agent: AgentId,
-    pub(crate) name: Arc<str>,
-    pub(crate) endpoint: Option<Arc<str>>,
-    /// `does not provide ..`: it lacks a capability the step needs.
-    pub(crate) lacks: Option<Arc<str>>,
-    /// `not cleared for ..`: its clearance does not cover the step's data, so only a `permit`
-    /// rule can let it take the step.
-    pub(crate) not_cleared: Option<Arc<str>>,
-    /// The rules of each kind filed for this agent and the step's intent (`RuleIndex::specific`;
-    /// the global ones are walked with them).
-    pub(crate) forbids: Box<[u32]>,
-    pub(crate) permits: Box<[u32]>,
-    pub(crate) escalations: Box<[u32]>,
-    pub(crate) audits: Box<[u32]>,
-}
-
-/// The engine's four rule indexes, while the engine is being built.
-struct Indexes<'a> {
-    forbids: &'a RuleIndex,
-    permits: &'a RuleIndex,
-    escalations: &'a RuleIndex,
-    audits: &'a RuleIndex,
-}
-
-impl StepInfo {
-    fn new(
-        plan: &Plan,
-        providers: &[Vec<AgentId>],
-        rules: &Indexes<'_>,
-        shared: &Shared<'_>,
-        intent: IntentId,
-        step: &plan::Step,
-    ) -> StepInfo {
-        let order = plan::candidates::candidates(plan, providers, step);
-        let candidates = order
-            .into_iter()
-            .map(|a| {
-                let name = shared
-                    .agent_names
-                    .get(a as usize)
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from("?"));
-                let endpoint = shared.agent_endpoints.get(a as usize).cloned().flatten();
-                let Some(agent) = plan.agents.get(a as usize) else {
-                    return Candidate {
-                        agent: a,
-                        name,
-                        endpoint,
-                        lacks: Some(Arc::from("does not provide anything")),
-                        not_cleared: None,
-                        forbids: Box::default(),
-                        permits: Box::default(),
-                        escalations: Box::default(),
-                        audits: Box::default(),
-                    };
-                };
-                let lacks = (!covers(&agent.provides, &step.needs)).then(|| {
-                    let missing: Vec<&str> = step
-                        .needs
-                        .iter()
-                        .filter(|c| agent.provides.binary_search(c).is_err())
-                        .filter_map(|c| plan.capabilities.get(*c as usize).map(|x| x.name.as_str()))
-                        .collect();
-                    Arc::from(format!("does not provide {}", missing.join(", ")))
-                });
-                let uncleared: Vec<&str> = step
-                    .handles
-                    .iter()
-                    .filter(|d| agent.cleared.binary_search(d).is_err())
-                    .filter_map(|d| plan.data_classes.get(*d as usize).map(|x| x.name.as_str()))
-                    .collect();
-                let not_cleared = (!uncleared.is_empty())
-                    .then(|| Arc::from(format!("not cleared for {}", uncleared.join(", "))));
-                Candidate {
-                    agent: a,
-                    name,
-                    endpoint,
-                    lacks,
-                    not_cleared,
-                    forbids: rules.forbids.specific(a, intent),
-                    permits: rules.permits.specific(a, intent),
-                    escalations: rules.escalations.specific(a, intent),
-                    audits: rules.audits.specific(a, intent),
-                }
-            })
-            .collect();
-        StepInfo {
-            name: Arc::from(step.name.as_str()),
-            at: shared.at.id(step.src),
-            handles: Arc::from(step.handles.as_slice()),
-            needs: step.needs.clone().into_boxed_slice(),
-            candidates,
-        }
-    }
-}
-
-/// Whether a sorted `provides` holds every capability in `needs`.
-pub(crate) fn covers(provides: &[CapId], needs: &[CapId]) -> bool {
-    needs.iter().all(|n| provides.binary_search(n).is_ok())
 }
 
 /// An intent's rate limits (`rate intent NAME ...`).
