@@ -58,7 +58,7 @@ impl LogRecord {
     pub fn new(request: Request, decision: &Decision) -> LogRecord {
         LogRecord {
             at_ms: decision.decision_id.at_ms,
-            decision_id: decision.decision_id.to_string(),
+            decision_id: decision.decision_id.text(),
             plan_hash: decision.plan_hash.to_string(),
             request,
             outcome: decision.outcome,
