@@ -12,11 +12,19 @@ const MIN_SAMPLES: usize = 200;
 /// milliseconds, prints the mean per call and ends the process, so that a profiler attached to
 /// the bench sees `decide` alone (`perf record ... decide-*` with `INTENT_BENCH_SHAPES` and
 /// `INTENT_BENCH_SIZES` naming one shape and one size).
+///
+/// With `INTENT_BENCH_PROFILE_CALLS=N` instead: exactly N calls, for a simulator whose counts
+/// must not depend on how fast it runs (`valgrind --tool=cachegrind --cache-sim=yes`; two
+/// runs with different N give the misses per call, setup aside).
 pub fn profile_loop(rules: usize, n: usize, mut f: impl FnMut(usize)) {
-    let Some(ms) = std::env::var("INTENT_BENCH_PROFILE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    else {
+    if let Some(calls) = env_number("INTENT_BENCH_PROFILE_CALLS") {
+        for i in 0..calls as usize {
+            f(i % n.max(1));
+        }
+        println!("profile calls at {rules} rules: {calls} calls");
+        std::process::exit(0);
+    }
+    let Some(ms) = env_number("INTENT_BENCH_PROFILE_MS") else {
         return;
     };
     let start = Instant::now();
@@ -33,6 +41,17 @@ pub fn profile_loop(rules: usize, n: usize, mut f: impl FnMut(usize)) {
         show(mean)
     );
     std::process::exit(0);
+}
+
+/// Whether a profile loop will run (`INTENT_BENCH_PROFILE_MS` or `INTENT_BENCH_PROFILE_CALLS`):
+/// a shape may then skip what only its table needs.
+pub fn profiling() -> bool {
+    env_number("INTENT_BENCH_PROFILE_MS").is_some()
+        || env_number("INTENT_BENCH_PROFILE_CALLS").is_some()
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok())
 }
 
 /// Per-call times in nanoseconds, and how many calls were timed.
