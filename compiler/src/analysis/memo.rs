@@ -12,7 +12,7 @@
 //! it a step, an edit to a rule every intent. Reviews read every agent.
 
 use super::{analyze_intents, combine, merge, Finding, IntentPart, Rules};
-use intent_runtime::plan::{self, Action, AgentId, Expr, Intent, IntentId, Plan, Step};
+use intent_runtime::plan::{self, AgentId, Expr, Intent, IntentId, Plan, Step};
 
 /// What the last analysis of one mesh found, by intent.
 #[derive(Default)]
@@ -270,11 +270,7 @@ impl<'p> Reader<'p> {
         }
         let mut read: Vec<AgentId> = arms
             .iter()
-            .flat_map(|a| match &a.action {
-                Action::Dispatch { step } => std::slice::from_ref(step),
-                Action::Plan { steps } => steps.as_slice(),
-                _ => &[],
-            })
+            .flat_map(|a| a.action.steps())
             .flat_map(|step: &Step| plan::candidates::candidates(self.plan, &self.providers, step))
             .collect();
         read.sort_unstable();

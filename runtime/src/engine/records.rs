@@ -74,16 +74,7 @@ pub(super) fn step_words(plan: &Plan) -> StepWords<'_> {
     let mut names = HashMap::new();
     let mut handles = HashMap::new();
     for arm in plan.intents.iter().flat_map(|i| &i.route.arms) {
-        let steps = match &arm.action {
-            plan::Action::Dispatch { step } => std::slice::from_ref(step),
-            plan::Action::Plan { steps } => steps.as_slice(),
-            plan::Action::Escalate { .. }
-            | plan::Action::Clarify { .. }
-            | plan::Action::Deny { .. }
-            | plan::Action::Pass
-            | plan::Action::Redact { .. } => &[],
-        };
-        for step in steps {
+        for step in arm.action.steps() {
             names
                 .entry(step.name.as_str())
                 .or_insert_with(|| Arc::from(step.name.as_str()));

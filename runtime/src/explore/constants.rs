@@ -4,7 +4,7 @@
 //! never apply to the intent's steps (it needs data they do not handle) gives none.
 
 use crate::engine::fault_free;
-use crate::plan::{Action, DataId, Expr, Plan, Rule, Value};
+use crate::plan::{DataId, Expr, Plan, Rule, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the conditions of two plans say about the request variables of one intent.
@@ -31,11 +31,7 @@ pub fn applicable_rules<'p>(plan: &'p Plan, intent: &str) -> Vec<&'p Rule> {
         .iter()
         .filter(|i| i.name == intent)
         .flat_map(|i| &i.route.arms)
-        .flat_map(|arm| match &arm.action {
-            Action::Dispatch { step } => std::slice::from_ref(step),
-            Action::Plan { steps } => &steps[..],
-            _ => &[],
-        })
+        .flat_map(|arm| arm.action.steps())
         .flat_map(|step| step.handles.iter().copied())
         .collect();
     plan.rules

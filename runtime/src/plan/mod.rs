@@ -191,6 +191,22 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The steps the arm serves: one for `dispatch`, a plan's steps, none for the others.
+    pub fn steps(&self) -> &[Step] {
+        match self {
+            Action::Dispatch { step } => std::slice::from_ref(step),
+            Action::Plan { steps } => steps,
+            // Every variant named: a new action must say whether it serves steps.
+            Action::Escalate { .. }
+            | Action::Clarify { .. }
+            | Action::Deny { .. }
+            | Action::Pass
+            | Action::Redact { .. } => &[],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Target {
