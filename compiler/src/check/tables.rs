@@ -485,7 +485,7 @@ impl<'w, 'a> Tables<'w, 'a> {
         path: &Path,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<DataId> {
-        self.resolve_id(DeclKeyword::Data, file, &path.dotted(), path.span, diags)
+        path.with_dotted(|name| self.resolve_id(DeclKeyword::Data, file, name, path.span, diags))
     }
 
     /// A const visible from `file` (marking it used), or `None`.
@@ -523,10 +523,7 @@ impl<'w, 'a> Tables<'w, 'a> {
 
     /// The capability `path` names, if one is declared.
     pub fn cap_id(&self, path: &Path) -> Option<CapId> {
-        match path.segments.as_slice() {
-            [one] => self.cap_index.get(one.text.as_str()).copied(),
-            _ => self.cap_index.get(&path.dotted()).copied(),
-        }
+        path.with_dotted(|name| self.cap_index.get(name).copied())
     }
 
     /// Every capability `cap` covers: itself and all below it, sorted. Computed once in
