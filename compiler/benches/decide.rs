@@ -147,7 +147,7 @@ fn build(
     let mut source_map = Vec::new();
     let mut src = |line: usize| {
         source_map.push(SourceLoc {
-            file: "bench.intent".to_string(),
+            file: "bench.intent".into(),
             line: line as u32 + 1,
             col: 1,
         });

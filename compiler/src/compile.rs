@@ -172,8 +172,8 @@ fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::
     let Some(loc) = src.and_then(|s| plan.source(s)) else {
         return ("<generated>".into(), Default::default());
     };
-    let Some(source) = sources.iter().find(|s| s.path == loc.file) else {
-        return (loc.file.clone(), Default::default());
+    let Some(source) = sources.iter().find(|s| *s.path == *loc.file) else {
+        return (loc.file.to_string(), Default::default());
     };
     let offset = crate::lines::Lines::new(&source.text).offset(
         &source.text,
@@ -181,7 +181,7 @@ fn locate(plan: &Plan, src: Option<u32>, sources: &[Source]) -> (String, crate::
         loc.col as usize,
     );
     (
-        loc.file.clone(),
+        loc.file.to_string(),
         crate::syntax::ast::Span::new(offset, offset + 1),
     )
 }

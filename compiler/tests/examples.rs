@@ -50,7 +50,7 @@ fn finance_plan_has_the_routes_of_the_spec() {
     assert_eq!(steps, ["parse", "summarize", "risk"]);
     assert_eq!(c.tests.len(), 4);
     let loc = plan.source(summarize.route.arms[0].src).unwrap();
-    assert_eq!((loc.file.as_str(), loc.line), ("finance.intent", 61));
+    assert_eq!((&*loc.file, loc.line), ("finance.intent", 61));
 }
 
 #[test]

@@ -107,7 +107,7 @@ pub fn deep(rules: usize, requests: usize) -> ShapeRow {
             let target = agent_of(i, s, 0);
             for k in 0..holds {
                 plan.source_map.push(SourceLoc {
-                    file: "bench.intent".to_string(),
+                    file: "bench.intent".into(),
                     line: 100_000 + plan.source_map.len() as u32,
                     col: 1,
                 });

@@ -54,6 +54,8 @@ pub(crate) struct Checker<'w, 'a> {
     /// that the misspelt field is not also reported missing.
     pub suggested: Vec<String>,
     lines: Vec<&'a Lines>,
+    /// Each file's path, shared by its source-map entries.
+    files: Vec<Arc<str>>,
     /// `limits { confidence floor F }`, once checked.
     pub floor: Option<f64>,
     /// Per capability: whether some agent provides it (as its agents are lowered).
@@ -65,13 +67,21 @@ impl<'w, 'a> Checker<'w, 'a> {
     pub fn src(&mut self, file: usize, span: Span) -> SrcId {
         let (line, col) = self.line_col(file, span.start as usize);
         let loc = SourceLoc {
-            file: self.t.path(file).to_string(),
+            file: self.file_path(file),
             line,
             col,
         };
         self.source_map.push(loc);
         self.spans.push((file, span));
         (self.source_map.len() - 1) as SrcId
+    }
+
+    /// The path of `file`, shared by the source-map entries in it.
+    pub fn file_path(&self, file: usize) -> Arc<str> {
+        self.files
+            .get(file)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(self.t.path(file)))
     }
 
     /// Whether some agent provides capability `cap` (names it in `provides`).
@@ -102,6 +112,7 @@ pub fn check(
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
     let lines = ws.files.iter().map(|f| f.lines).collect();
+    let files = ws.files.iter().map(|f| Arc::from(f.path)).collect();
     let mut c = Checker {
         t,
         diags: local,
@@ -110,6 +121,7 @@ pub fn check(
         route_heads: BTreeMap::new(),
         suggested: Vec::new(),
         lines,
+        files,
         floor: None,
         provided: Vec::new(),
     };

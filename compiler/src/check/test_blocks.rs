@@ -141,7 +141,7 @@ impl Checker<'_, '_> {
     fn test_block(&mut self, file: usize, t: &TestDecl, span: Span) -> Option<TestCase> {
         let (line, col) = self.line_col(file, span.start as usize);
         let source = SourceLoc {
-            file: self.t.path(file).to_string(),
+            file: self.file_path(file),
             line,
             col,
         };
@@ -221,7 +221,7 @@ impl Checker<'_, '_> {
         for e in &t.expects {
             let (line, col) = self.line_col(file, e.span.start as usize);
             let source = SourceLoc {
-                file: self.t.path(file).to_string(),
+                file: self.file_path(file),
                 line,
                 col,
             };

@@ -364,7 +364,7 @@ pub fn realistic_plan() -> Plan {
         cedar: CedarPart::default(),
         source_map: (0..13)
             .map(|i| SourceLoc {
-                file: "acme/finance.intent".to_string(),
+                file: "acme/finance.intent".into(),
                 line: 10 + i,
                 col: 3,
             })

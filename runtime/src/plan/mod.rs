@@ -382,7 +382,10 @@ pub struct CedarPart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceLoc {
-    pub file: String,
+    /// The file's path, shared by every location in that file: a mesh of thousands of lines
+    /// has thousands of locations, and a string each was most of what building and freeing
+    /// a plan allocated.
+    pub file: std::sync::Arc<str>,
     pub line: u32,
     pub col: u32,
 }
@@ -446,9 +449,14 @@ fn relative_files(locs: &mut [SourceLoc]) {
     if cut == 0 {
         return;
     }
+    // Locations in one file share its path: they share the shortened one too.
+    let mut done: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = Vec::new();
     for s in locs.iter_mut() {
-        if let Some(rest) = s.file.get(cut..) {
-            s.file = rest.to_string();
+        if let Some((_, short)) = done.iter().find(|(long, _)| *long == s.file) {
+            s.file = short.clone();
+        } else if let Some(rest) = s.file.get(cut..) {
+            let short: std::sync::Arc<str> = rest.into();
+            done.push((std::mem::replace(&mut s.file, short.clone()), short));
         }
     }
 }
@@ -461,13 +469,13 @@ mod tests {
         let mut locs: Vec<SourceLoc> = names
             .iter()
             .map(|f| SourceLoc {
-                file: f.to_string(),
+                file: (*f).into(),
                 line: 1,
                 col: 1,
             })
             .collect();
         relative_files(&mut locs);
-        locs.into_iter().map(|l| l.file).collect()
+        locs.into_iter().map(|l| l.file.to_string()).collect()
     }
 
     #[test]
