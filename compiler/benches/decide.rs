@@ -64,7 +64,7 @@ mod shapes;
 mod timing;
 
 use cedar_peer::Cedar;
-use timing::{cell, machine, measure, measure_each, profile_loop, profiling, show, stats, Stats};
+use timing::{cell, machine, measure, measure_each, measure_prepared, profile_loop, profiling, show, stats, Stats};
 
 const REGIONS: &[&str] = &[
     "eu-west-1",
@@ -399,6 +399,10 @@ struct Row {
     hot: Stats,
     /// regorus on its virtual machine, the rules as data (`--features rego-peer`).
     rego: Option<Stats>,
+    /// `decide` on a copy of each request made just before the call (untimed), as the
+    /// sidecar's `decide` reads a request it has just parsed: the request in the cache, the
+    /// plan as cold as in `decide`.
+    fresh: Stats,
     allowed: usize,
     requests: usize,
 }
@@ -484,6 +488,18 @@ fn run(rules: usize, requests: usize) -> Row {
         let c = hot_cases[i % hot_cases.len()];
         black_box(engine.decide_at(black_box(&c.request), NOW_MS));
     });
+    let fresh = stats(
+        measure_prepared(
+            cases.len(),
+            |i| cases[i].request.clone(),
+            |request| {
+                black_box(engine.decide_at(black_box(request), NOW_MS));
+            },
+        )
+        .into_iter()
+        .map(|t| t.1)
+        .collect(),
+    );
     let build = measure(cases.len(), |i| {
         let c = &cases[i];
         black_box(cedar.request(agent_of(c), black_box(&c.request)));
@@ -516,6 +532,7 @@ fn run(rules: usize, requests: usize) -> Row {
         build,
         hot,
         rego,
+        fresh,
         allowed,
         requests,
     }
@@ -674,6 +691,13 @@ fn shape_a(sizes: &[usize], requests: usize) {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    println!(
+        "decide on a copy of the request made just before the call (the request in the cache, as in the sidecar): {}",
+        rows.iter()
+            .map(|r| format!("{} at {}", cell(&r.fresh), r.rules))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("allowed: {}", {
         let v: Vec<String> = rows
             .iter()
@@ -715,6 +739,11 @@ fn shape_a(sizes: &[usize], requests: usize) {
             first.rules,
             last.rules,
             verdict(growth <= 1.5)
+        );
+        let fresh = last.fresh.median / first.fresh.median;
+        println!(
+            "  the same on a request just copied (the request in the cache): median x{fresh:.2} — {}",
+            verdict(fresh <= 1.5)
         );
     }
 }
