@@ -450,13 +450,14 @@ fn relative_files(locs: &mut [SourceLoc]) {
         return;
     }
     // Locations in one file share its path: they share the shortened one too.
-    let mut done: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = Vec::new();
+    let mut done: std::collections::HashMap<std::sync::Arc<str>, std::sync::Arc<str>> =
+        std::collections::HashMap::new();
     for s in locs.iter_mut() {
-        if let Some((_, short)) = done.iter().find(|(long, _)| *long == s.file) {
+        if let Some(short) = done.get(&s.file) {
             s.file = short.clone();
         } else if let Some(rest) = s.file.get(cut..) {
             let short: std::sync::Arc<str> = rest.into();
-            done.push((std::mem::replace(&mut s.file, short.clone()), short));
+            done.insert(std::mem::replace(&mut s.file, short.clone()), short);
         }
     }
 }
