@@ -64,7 +64,10 @@ mod shapes;
 mod timing;
 
 use cedar_peer::Cedar;
-use timing::{cell, machine, measure, measure_each, measure_prepared, profile_loop, profiling, show, stats, Stats};
+use timing::{
+    cell, machine, measure, measure_each, measure_prepared, profile_loop, profiling, show, stats,
+    Stats,
+};
 
 const REGIONS: &[&str] = &[
     "eu-west-1",
