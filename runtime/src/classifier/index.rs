@@ -59,6 +59,9 @@ pub struct Index {
     by_gram: HashMap<[char; 3], Vec<u32>>,
     /// Per term: (intent, evidence texts of the intent holding it), by intent.
     postings: Vec<Vec<(u32, u32)>>,
+    /// Per term: where its postings start in the numbering of all postings, term after term
+    /// (one more entry: the number of postings); what [`Lnorm::tf`] is indexed by.
+    starts: Vec<usize>,
     /// Per intent: its evidence texts (0: the intent cannot be classified).
     docs: Vec<u32>,
     /// The intents with evidence, and their evidence texts in all (BM25's collection size
@@ -82,18 +85,33 @@ pub struct Index {
     lnorm: Lnorm,
 }
 
-/// BM25's length normalisation of every intent for one average length (`avgdl`, by its bits).
+/// BM25's length normalisation of every intent for one average length (`avgdl`, by its bits),
+/// and the saturated term frequency `n · (K1 + 1) / (n + lnorm)` of every posting with it. The
+/// leave-one-out pass adds a posting's share for every intent holding each word of each
+/// example, and working the frequency out there (a division waiting on another) was most of
+/// its time. The same expression on the same numbers: the scores are the same to the bit.
 #[derive(Default)]
 struct Lnorm {
     avgdl: u64,
     per: Vec<f64>,
+    tf: Vec<f64>,
 }
 
 impl Lnorm {
-    fn of(docs: &[u32], avgdl: f64) -> Lnorm {
+    fn of(docs: &[u32], postings: &[Vec<(u32, u32)>], avgdl: f64) -> Lnorm {
+        let per: Vec<f64> = docs.iter().map(|d| lnorm(f64::from(*d), avgdl)).collect();
+        let tf = postings
+            .iter()
+            .flatten()
+            .map(|&(i, n)| {
+                let n = f64::from(n);
+                n * (K1 + 1.0) / (n + per.get(i as usize).copied().unwrap_or(K1))
+            })
+            .collect();
         Lnorm {
             avgdl: avgdl.to_bits(),
-            per: docs.iter().map(|d| lnorm(f64::from(*d), avgdl)).collect(),
+            per,
+            tf,
         }
     }
 }
@@ -111,10 +129,27 @@ fn lnorm(dl: f64, avgdl: f64) -> f64 {
 pub(crate) struct Scratch {
     acc: Vec<f64>,
     reached: Vec<u32>,
-    lnorm: Lnorm,
+    /// The normalisations for the average lengths without one example: at most two (an
+    /// example whose intent keeps other evidence, and one whose intent had only it).
+    lnorms: Vec<Lnorm>,
+    /// Work every term frequency out where it is added, without [`Lnorm::tf`]: the reference
+    /// the property test holds the table to.
+    #[cfg(test)]
+    on_the_fly: bool,
     /// Every candidate reached, before the best are kept: reused, so a result holds only
     /// the best (thousands of examples each kept a buffer for every intent they reached).
     all: Vec<Candidate>,
+}
+
+#[cfg(test)]
+impl Scratch {
+    /// A scratch space that works every term frequency out where it is added.
+    pub(crate) fn on_the_fly() -> Scratch {
+        Scratch {
+            on_the_fly: true,
+            ..Scratch::default()
+        }
+    }
 }
 
 /// How related an unknown word must be to count: its cosine with the direction of the
@@ -252,6 +287,12 @@ impl Index {
             }
         }
         postings.iter_mut().for_each(|p| p.sort_unstable());
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(postings.iter().scan(0, |at, p| {
+                *at += p.len();
+                Some(*at)
+            }))
+            .collect();
         let mut names = vec![String::new(); vocab.len()];
         for (term, i) in &vocab {
             if let Some(slot) = names.get_mut(*i as usize) {
@@ -270,6 +311,7 @@ impl Index {
         let total_docs: u64 = docs.iter().map(|d| u64::from(*d)).sum();
         let lnorm = Lnorm::of(
             &docs,
+            &postings,
             (total_docs as f64 / f64::from(classifiable.max(1))).max(1.0),
         );
         Index {
@@ -279,6 +321,7 @@ impl Index {
             grams,
             by_gram,
             postings,
+            starts,
             docs,
             classifiable,
             total_docs,
@@ -520,22 +563,40 @@ impl Index {
         let idf = |df: usize| (1.0 + (classifiable - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
         let unknown_idf = idf(0);
         // Per intent: its BM25 sum, and the intents reached, in first-reach order.
+        #[cfg(test)]
+        let on_the_fly = scratch.on_the_fly;
+        #[cfg(not(test))]
+        let on_the_fly = false;
         let Scratch {
             acc,
             reached,
-            lnorm: cached,
+            lnorms: cached,
             all,
+            ..
         } = scratch;
-        // Per intent: its length normalisation (the left-out example's intent, which has one
-        // evidence text fewer, is worked out where it is met).
-        let lnorms: &[f64] = if self.lnorm.avgdl == avgdl.to_bits() {
-            &self.lnorm.per
+        // Per intent: its length normalisation, and per posting its term frequency (the
+        // left-out example's intent, which has one evidence text fewer, is worked out where
+        // it is met).
+        let table: &Lnorm = if self.lnorm.avgdl == avgdl.to_bits() {
+            &self.lnorm
         } else {
-            if cached.avgdl != avgdl.to_bits() || cached.per.len() != self.docs.len() {
-                *cached = Lnorm::of(&self.docs, avgdl);
-            }
-            &cached.per
+            let at = match cached
+                .iter()
+                .position(|c| c.avgdl == avgdl.to_bits() && c.per.len() == self.docs.len())
+            {
+                Some(at) => at,
+                None => {
+                    if cached.len() >= 2 {
+                        cached.remove(0);
+                    }
+                    cached.push(Lnorm::of(&self.docs, &self.postings, avgdl));
+                    cached.len() - 1
+                }
+            };
+            &cached[at]
         };
+        let lnorms: &[f64] = &table.per;
+        let tfs: &[f64] = if on_the_fly { &[] } else { &table.tf };
         let excluded = ex.map(|x| (x.intent, lnorm(f64::from(docs_of(x.intent)), avgdl)));
         let mut norm = 0.0;
         let mut length = 0.0;
@@ -592,16 +653,23 @@ impl Index {
             let w = idf(self.df(t, ex));
             norm += g * w;
             let posting = self.postings.get(t as usize).map_or(&[][..], Vec::as_slice);
-            for &(i, n) in posting {
+            let start = self.starts.get(t as usize).copied().unwrap_or(usize::MAX);
+            for (k, &(i, n)) in posting.iter().enumerate() {
                 let (n, l) = match excluded {
-                    Some((x, l)) if x == i => (self.held(t, i, n, ex), l),
-                    _ => (n, lnorms.get(i as usize).copied().unwrap_or(K1)),
+                    Some((x, l)) if x == i => (self.held(t, i, n, ex), Some(l)),
+                    _ => (n, None),
                 };
                 if n == 0 {
                     continue;
                 }
-                let n = f64::from(n);
-                let tf = n * (K1 + 1.0) / (n + l);
+                let tf = match (l, tfs.get(start.wrapping_add(k))) {
+                    (None, Some(tf)) => *tf,
+                    (l, _) => {
+                        let l = l.unwrap_or_else(|| lnorms.get(i as usize).copied().unwrap_or(K1));
+                        let n = f64::from(n);
+                        n * (K1 + 1.0) / (n + l)
+                    }
+                };
                 if let Some(a) = acc.get_mut(i as usize) {
                     if *a == 0.0 {
                         reached.push(i);
