@@ -144,6 +144,10 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
         memo
     });
     let checked = check::check(&ws, &mut diags, &fit_of, &mut memo);
+    let plan = checked.plan.map(Arc::new);
+    if let Some(p) = &plan {
+        memo.keep_plan(p);
+    }
     drop(memo);
     // A declaration that did not parse, or a name that did not resolve, may be what was
     // meant to use the others: "unused" and "never provided" would then be noise.
@@ -166,7 +170,7 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     diagnostics::sort(&mut diags);
     Analysis {
         diagnostics: diags,
-        plan: checked.plan.map(Arc::new),
+        plan,
         tests: checked.tests,
     }
 }

@@ -241,3 +241,34 @@ policy p {{
     // a_first changed, and b_second, whose part had skipped the permit, was looked at again.
     assert_eq!(memo.analysed(), 2);
 }
+
+/// The memo holds a check's plan until the check after next, which frees it while its
+/// analysis runs: never more than two plans, and none when the memo is for one check.
+#[test]
+fn the_memo_keeps_the_last_two_plans_and_hands_back_the_oldest() {
+    let plans: Vec<std::sync::Arc<Plan>> = (0..4)
+        .map(|_| std::sync::Arc::new(plan_of(&bench_text())))
+        .collect();
+    let mut memo = Memo::default();
+    assert!(memo.take_plan().is_none());
+    memo.keep_plan(&plans[0]);
+    // The database still holds the plan of the check before: nothing to free yet.
+    assert!(memo.take_plan().is_none());
+    memo.keep_plan(&plans[1]);
+    for k in 2..4 {
+        let oldest = memo.take_plan().expect("the plan of the check before last");
+        assert!(std::sync::Arc::ptr_eq(&oldest, &plans[k - 2]));
+        memo.keep_plan(&plans[k]);
+    }
+    // Held: the last two plans (and this test's own copies).
+    assert_eq!(std::sync::Arc::strong_count(&plans[0]), 1);
+    assert_eq!(std::sync::Arc::strong_count(&plans[1]), 1);
+    assert_eq!(std::sync::Arc::strong_count(&plans[2]), 2);
+    assert_eq!(std::sync::Arc::strong_count(&plans[3]), 2);
+
+    let mut once = Memo::once();
+    once.keep_plan(&plans[0]);
+    once.keep_plan(&plans[1]);
+    assert!(once.take_plan().is_none());
+    assert_eq!(std::sync::Arc::strong_count(&plans[0]), 1);
+}

@@ -28,6 +28,9 @@ pub struct Memo {
     analysed: usize,
     /// Keep nothing ([`Memo::once`]).
     once: bool,
+    /// The plans of the last two checks, oldest first, kept alive past the database's
+    /// revisions (see [`Memo::keep_plan`]).
+    last_plans: Vec<std::sync::Arc<Plan>>,
 }
 
 impl Memo {
@@ -129,6 +132,23 @@ impl Memo {
         }
         let parts: Vec<&IntentPart> = self.parts.iter().collect();
         combine(plan, &parts, &self.reviews, tally)
+    }
+
+    /// Holds on to the plan a check made. The database drops a result at the start of the
+    /// revision after the one that replaced it (an edit's `set_file`), before the check
+    /// starts; a plan of a large mesh is hundreds of thousands of allocations. Held here too,
+    /// the plan is freed by the check after next instead, while the analysis runs on another
+    /// thread (`check::analyze_and_fit`). A check run once keeps nothing.
+    pub fn keep_plan(&mut self, plan: &std::sync::Arc<Plan>) {
+        if !self.once {
+            self.last_plans.push(std::sync::Arc::clone(plan));
+        }
+    }
+
+    /// The oldest plan [`Memo::keep_plan`] kept, once the database has let go of it (two
+    /// checks later), for the caller to free.
+    pub fn take_plan(&mut self) -> Option<std::sync::Arc<Plan>> {
+        (self.last_plans.len() >= 2).then(|| self.last_plans.remove(0))
     }
 
     /// How many intents the last [`Memo::analyze`] analysed; the others' parts were reused.

@@ -187,8 +187,10 @@ pub fn check(
     });
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
+    // The last check's plan, if the memo kept it: freed below while the analysis runs.
+    let old_plan = memo.take_plan();
     if let Some(p) = &mut plan {
-        let (findings, fitted) = analyze_and_fit(p, fit_of, memo);
+        let (findings, fitted) = analyze_and_fit(p, fit_of, memo, old_plan);
         p.classifier.weights = fitted.calibration.weights.to_vec();
         p.classifier.coverage = Some(fitted.calibration.reference);
         let place = |(file, span): (usize, Span)| (t.path(file).to_string(), span);
@@ -216,15 +218,21 @@ pub fn check(
 /// while this thread, which owns the salsa database, fits (or finds the fit remembered); the
 /// fit scores its examples on the same pool, so the cores are shared without
 /// oversubscribing them, and a worker that finishes the analysis goes on with the fit.
+///
+/// `old`, the last check's plan, is freed on this thread after the fit, while the analysis
+/// still runs: this thread allocated it, so freeing it here takes no other thread's lock.
 fn analyze_and_fit(
     plan: &plan::Plan,
     fit_of: Fit<'_>,
     memo: &mut analysis::Memo,
+    old: Option<Arc<plan::Plan>>,
 ) -> (Vec<analysis::Finding>, Arc<Fitted>) {
     let mut findings = None;
     let fitted = rayon::in_place_scope(|s| {
         s.spawn(|_| findings = Some(memo.analyze(plan)));
-        fit_of(&plan.intents)
+        let fitted = fit_of(&plan.intents);
+        drop(old);
+        fitted
     });
     // The scope waits for its task and passes a panic on, so the findings are there; were
     // they not, the analysis runs again here rather than report a plan unanalysed.
