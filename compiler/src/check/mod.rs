@@ -188,12 +188,14 @@ pub fn check(
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
     // The last check's plan, if the memo kept it: freed below while the analysis runs.
+    // The checker's tables too: only the files' paths are read from here on.
     let old_plan = memo.take_plan();
+    let ws = t.ws;
     if let Some(p) = &mut plan {
-        let (findings, fitted) = analyze_and_fit(p, fit_of, memo, old_plan);
+        let (findings, fitted) = analyze_and_fit(p, fit_of, memo, (old_plan, t));
         p.classifier.weights = fitted.calibration.weights.to_vec();
         p.classifier.coverage = Some(fitted.calibration.reference);
-        let place = |(file, span): (usize, Span)| (t.path(file).to_string(), span);
+        let place = |(file, span): (usize, Span)| (ws.path(file).to_string(), span);
         let src = |s: SrcId| spans.get(s as usize).copied().map(place);
         let route = |i: plan::IntentId| route_heads.get(&i).copied().map(place);
         let places = analysis::Places {
@@ -219,19 +221,20 @@ pub fn check(
 /// fit scores its examples on the same pool, so the cores are shared without
 /// oversubscribing them, and a worker that finishes the analysis goes on with the fit.
 ///
-/// `old`, the last check's plan, is freed on this thread after the fit, while the analysis
-/// still runs: this thread allocated it, so freeing it here takes no other thread's lock.
-fn analyze_and_fit(
+/// `garbage` (the last check's plan, the checker's tables) is freed on this thread after the
+/// fit, while the analysis still runs: this thread allocated it, so freeing it here takes no
+/// other thread's lock.
+fn analyze_and_fit<G>(
     plan: &plan::Plan,
     fit_of: Fit<'_>,
     memo: &mut analysis::Memo,
-    old: Option<Arc<plan::Plan>>,
+    garbage: G,
 ) -> (Vec<analysis::Finding>, Arc<Fitted>) {
     let mut findings = None;
     let fitted = rayon::in_place_scope(|s| {
         s.spawn(|_| findings = Some(memo.analyze(plan)));
         let fitted = fit_of(&plan.intents);
-        drop(old);
+        drop(garbage);
         fitted
     });
     // The scope waits for its task and passes a panic on, so the findings are there; were
