@@ -185,12 +185,12 @@ pub fn check(
         cedar: plan::CedarPart::default(),
         source_map,
     });
-    // The decision-space analysis reads the lowered plan: it runs only on a plan without
-    // errors, and an error it finds (a route that does not cover every request) drops the plan.
-    // The last check's plan, if the memo kept it: freed below while the analysis runs.
-    // The checker's tables too: only the files' paths are read from here on.
+    // The last check's plan, if the memo kept it, and the checker's tables (only the files'
+    // paths are read from here on) are freed while the analysis runs.
     let old_plan = memo.take_plan();
     let ws = t.ws;
+    // The decision-space analysis reads the lowered plan: it runs only on a plan without
+    // errors, and an error it finds (a route that does not cover every request) drops the plan.
     if let Some(p) = &mut plan {
         let (findings, fitted) = analyze_and_fit(p, fit_of, memo, (old_plan, t));
         p.classifier.weights = fitted.calibration.weights.to_vec();
