@@ -23,6 +23,7 @@
 //! cargo bench -p intent-compiler --bench lsp_edit
 //! INTENT_BENCH_QUICK=1 cargo bench -p intent-compiler --bench lsp_edit
 //! INTENT_BENCH_PROFILE_MS=5000 target/release/deps/lsp_edit-*   # the route edit alone, for perf
+//! INTENT_BENCH_PROFILE_EDITS=20 valgrind --tool=callgrind target/release/deps/lsp_edit-*  # N edits
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -90,8 +91,12 @@ fn main() {
     let checked = compile(&sources, Stage::Check);
     assert!(!checked.has_errors(), "the split mesh must check cleanly");
 
+    // A profile of the edit alone times no fresh check.
+    let profiling = ["INTENT_BENCH_PROFILE_MS", "INTENT_BENCH_PROFILE_EDITS"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
     let mut full = Vec::new();
-    for _ in 0..runs {
+    for _ in 0..if profiling { 1 } else { runs } {
         let start = Instant::now();
         let c = compile(&sources, Stage::Check);
         full.push(start.elapsed());
@@ -162,14 +167,18 @@ fn main() {
             "{what}: errors before"
         );
         // With INTENT_BENCH_PROFILE_MS=N, the first edit (the route arm) is made and answered
-        // in a loop for N milliseconds and the bench ends, for a profiler.
-        if let Some(ms) = std::env::var("INTENT_BENCH_PROFILE_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
+        // in a loop for N milliseconds and the bench ends, for a profiler; with
+        // INTENT_BENCH_PROFILE_EDITS=N, exactly N times, for a simulator whose counts must
+        // not depend on how fast it runs (callgrind: two runs with different N give an edit's
+        // instructions, the setup aside).
+        let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+        let edits = env_number("INTENT_BENCH_PROFILE_EDITS");
+        if let Some(ms) = env_number("INTENT_BENCH_PROFILE_MS").or(edits.map(|_| u64::MAX)) {
             let start = Instant::now();
             let mut n = 0usize;
-            while start.elapsed() < Duration::from_millis(ms) {
+            while start.elapsed() < Duration::from_millis(ms)
+                && edits.is_none_or(|e| (n as u64) < e)
+            {
                 let text = if n.is_multiple_of(2) {
                     edited(n)
                 } else {
