@@ -123,7 +123,7 @@ impl Checker<'_, '_> {
         seen: &mut BTreeMap<&'static str, Span>,
         word: &'static str,
         span: Span,
-        owner: &str,
+        (kind, name): (&str, &str),
     ) {
         if let Some(prev) = seen.get(word) {
             self.diags.push(
@@ -131,7 +131,7 @@ impl Checker<'_, '_> {
                     Code::DUPLICATE_FIELD,
                     self.t.path(file),
                     span,
-                    format!("`{word}` is given twice for {owner}"),
+                    format!("`{word}` is given twice for {kind} `{name}`"),
                 )
                 .with_label("given again here")
                 .with_secondary(self.t.path(file), *prev, "first given here")
@@ -176,9 +176,9 @@ impl Checker<'_, '_> {
             };
             let mut seen = BTreeMap::new();
             let mut backup_span = None;
-            let owner = format!("agent `{display}`");
+            let owner = ("agent", display.as_str());
             for f in &decl.fields {
-                self.dup_field(file, &mut seen, f.keyword(), f.span(), &owner);
+                self.dup_field(file, &mut seen, f.keyword(), f.span(), owner);
                 match f {
                     AgentField::Provides(paths, _) => {
                         for p in paths {
@@ -333,17 +333,17 @@ impl Checker<'_, '_> {
                 src,
             };
             let mut seen = BTreeMap::new();
-            let owner = format!("human `{display}`");
+            let owner = ("human", display.as_str());
             for f in &decl.fields {
                 match f {
                     HumanField::Channel(e, span) => {
-                        self.dup_field(file, &mut seen, "channel", *span, &owner);
+                        self.dup_field(file, &mut seen, "channel", *span, owner);
                         if let Some(Value::String(s)) = self.value(file, "channel", e, Want::Str) {
                             h.channel = Some(s);
                         }
                     }
                     HumanField::Sla(e, span) => {
-                        self.dup_field(file, &mut seen, "sla", *span, &owner);
+                        self.dup_field(file, &mut seen, "sla", *span, owner);
                         if let Some(Value::Number(n)) = self.value(file, "sla", e, Want::Duration) {
                             h.sla_ms = Some(n as u64);
                         }
@@ -582,9 +582,9 @@ impl Checker<'_, '_> {
             };
             let mut seen = BTreeMap::new();
             let mut delegates_span = None;
-            let owner = format!("intent `{display}`");
+            let owner = ("intent", display.as_str());
             for f in &decl.fields {
-                self.dup_field(file, &mut seen, f.keyword(), f.span(), &owner);
+                self.dup_field(file, &mut seen, f.keyword(), f.span(), owner);
                 match f {
                     IntentField::Description(e, _) => {
                         if let Some(Value::String(s)) =
