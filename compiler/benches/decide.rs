@@ -629,6 +629,14 @@ fn main() {
 }
 
 /// Shape (a): one rule per (agent, intent) pair, one arm per route; every peer.
+/// One figure of every size: `median / p99 at RULES, ...`.
+fn per_size(rows: &[Row], figure: impl Fn(&Row) -> &Stats) -> String {
+    rows.iter()
+        .map(|r| format!("{} at {}", cell(figure(r)), r.rules))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn shape_a(sizes: &[usize], requests: usize) {
     println!();
     println!("shape (a): one rule per (agent, intent) pair, a one-arm route per intent");
@@ -682,24 +690,15 @@ fn shape_a(sizes: &[usize], requests: usize) {
     println!();
     println!(
         "building the Cedar request alone (in both Cedar figures): {}",
-        rows.iter()
-            .map(|r| format!("{} at {}", cell(&r.build), r.rules))
-            .collect::<Vec<_>>()
-            .join(", ")
+        per_size(&rows, |r| &r.build)
     );
     println!(
         "decide on requests for 10 intents only (a warm plan): {}",
-        rows.iter()
-            .map(|r| format!("{} at {}", cell(&r.hot), r.rules))
-            .collect::<Vec<_>>()
-            .join(", ")
+        per_size(&rows, |r| &r.hot)
     );
     println!(
         "decide on a copy of the request made just before the call (the request in the cache, as in the sidecar): {}",
-        rows.iter()
-            .map(|r| format!("{} at {}", cell(&r.fresh), r.rules))
-            .collect::<Vec<_>>()
-            .join(", ")
+        per_size(&rows, |r| &r.fresh)
     );
     println!("allowed: {}", {
         let v: Vec<String> = rows
