@@ -24,6 +24,7 @@
 //! INTENT_BENCH_QUICK=1 cargo bench -p intent-compiler --bench lsp_edit
 //! INTENT_BENCH_PROFILE_MS=5000 target/release/deps/lsp_edit-*   # the route edit alone, for perf
 //! INTENT_BENCH_PROFILE_EDITS=20 valgrind --tool=callgrind target/release/deps/lsp_edit-*  # N edits
+//! INTENT_BENCH_PROFILE_KIND=1 ...   # the same for the agent edit (2: example, 3: rule)
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -173,7 +174,14 @@ fn main() {
         // instructions, the setup aside).
         let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
         let edits = env_number("INTENT_BENCH_PROFILE_EDITS");
-        if let Some(ms) = env_number("INTENT_BENCH_PROFILE_MS").or(edits.map(|_| u64::MAX)) {
+        // INTENT_BENCH_PROFILE_KIND=K profiles the K-th edit instead (0: the route arm, 1:
+        // the agent, 2: the example, 3: the rule).
+        let kind = env_number("INTENT_BENCH_PROFILE_KIND").unwrap_or(0);
+        let profile = env_number("INTENT_BENCH_PROFILE_MS").or(edits.map(|_| u64::MAX));
+        if profile.is_some() && (k as u64) < kind {
+            continue;
+        }
+        if let Some(ms) = profile {
             let start = Instant::now();
             let mut n = 0usize;
             while start.elapsed() < Duration::from_millis(ms)
