@@ -5,6 +5,7 @@ use super::{CapDecl, Decl, FileInput, FileScope, Package, Workspace};
 use crate::codes::Code;
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::syntax::ast::*;
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Workspace<'a> {
@@ -68,8 +69,9 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                     &files,
                     diags,
                 ),
-                ItemKind::Route(r) => {
-                    if let Some(prev) = pkg.routes.get(r.intent.text.as_str()) {
+                ItemKind::Route(r) => match pkg.routes.entry(&r.intent.text) {
+                    Entry::Occupied(prev) => {
+                        let prev = prev.get();
                         diags.push(
                             Diagnostic::new(
                                 Code::DUPLICATE,
@@ -85,11 +87,11 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                             )
                             .with_help("merge the arms into one route: arms are tried in order"),
                         );
-                    } else {
-                        pkg.routes
-                            .insert(&r.intent.text, decl(fi, &r.intent, r, item));
                     }
-                }
+                    Entry::Vacant(slot) => {
+                        slot.insert(decl(fi, &r.intent, r, item));
+                    }
+                },
                 ItemKind::Capability(p) => {
                     let name = p.dotted();
                     if let Some(prev) = ws.capabilities.get(&name) {
@@ -116,7 +118,14 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                 ItemKind::Review(r) => ws.reviews.push((fi, r, item)),
                 ItemKind::Limits(l) => ws.limits.push((fi, l.as_slice())),
                 ItemKind::Test(t) => {
-                    if let Some((pf, ps)) = tests_by_name.get(t.name.0.as_str()) {
+                    let first = match tests_by_name.entry(t.name.0.as_str()) {
+                        Entry::Vacant(slot) => {
+                            slot.insert((fi, t.name.1));
+                            None
+                        }
+                        Entry::Occupied(prev) => Some(*prev.get()),
+                    };
+                    if let Some((pf, ps)) = first {
                         diags.push(
                             Diagnostic::new(
                                 Code::DUPLICATE,
@@ -126,16 +135,14 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                             )
                             .with_label("second test")
                             .with_secondary(
-                                files.get(*pf).map_or("", |f| f.path),
-                                *ps,
+                                files.get(pf).map_or("", |f| f.path),
+                                ps,
                                 "first test here",
                             )
                             .with_help(
                                 "give each test its own name, so failures can be told apart",
                             ),
                         );
-                    } else {
-                        tests_by_name.insert(&t.name.0, (fi, t.name.1));
                     }
                     ws.tests.push((fi, t, item));
                 }
@@ -173,7 +180,17 @@ fn insert<'a, T>(
 ) {
     let name = d.name.text.as_str();
     let kind = kind.noun();
-    if let Some(prev) = map.get(name) {
+    // One search of the map for each declaration (`get` then `insert` was two, each a dozen
+    // string comparisons of names that often share long prefixes).
+    let prev = match map.entry(name) {
+        Entry::Vacant(slot) => {
+            slot.insert(d);
+            return;
+        }
+        Entry::Occupied(prev) => prev,
+    };
+    let prev = prev.get();
+    {
         let path = files.get(d.file).map_or("", |f| f.path);
         diags.push(
             Diagnostic::new(
@@ -190,8 +207,6 @@ fn insert<'a, T>(
             )
             .with_help(format!("rename one of them, or remove the second {kind}")),
         );
-    } else {
-        map.insert(name, d);
     }
 }
 
