@@ -190,24 +190,22 @@ fn insert<'a, T>(
         Entry::Occupied(prev) => prev,
     };
     let prev = prev.get();
-    {
-        let path = files.get(d.file).map_or("", |f| f.path);
-        diags.push(
-            Diagnostic::new(
-                Code::DUPLICATE,
-                path,
-                d.name.span,
-                format!("{kind} `{name}` is declared twice"),
-            )
-            .with_label("declared again here")
-            .with_secondary(
-                files.get(prev.file).map_or("", |f| f.path),
-                prev.name.span,
-                "first declared here",
-            )
-            .with_help(format!("rename one of them, or remove the second {kind}")),
-        );
-    }
+    let path = files.get(d.file).map_or("", |f| f.path);
+    diags.push(
+        Diagnostic::new(
+            Code::DUPLICATE,
+            path,
+            d.name.span,
+            format!("{kind} `{name}` is declared twice"),
+        )
+        .with_label("declared again here")
+        .with_secondary(
+            files.get(prev.file).map_or("", |f| f.path),
+            prev.name.span,
+            "first declared here",
+        )
+        .with_help(format!("rename one of them, or remove the second {kind}")),
+    );
 }
 
 fn build_scope(
