@@ -92,9 +92,9 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                         slot.insert(decl(fi, &r.intent, r, item));
                     }
                 },
-                ItemKind::Capability(p) => {
-                    let name = p.dotted();
-                    if let Some(prev) = ws.capabilities.get(&name) {
+                ItemKind::Capability(p) => match ws.capabilities.entry(p.dotted()) {
+                    Entry::Occupied(prev) => {
+                        let (name, prev) = (prev.key(), prev.get());
                         diags.push(
                             Diagnostic::new(
                                 Code::DUPLICATE,
@@ -110,10 +110,11 @@ pub fn collect<'a>(files: Vec<FileInput<'a>>, diags: &mut Vec<Diagnostic>) -> Wo
                             )
                             .with_help("remove one of the declarations"),
                         );
-                    } else {
-                        ws.capabilities.insert(name, CapDecl { file: fi, path: p });
                     }
-                }
+                    Entry::Vacant(slot) => {
+                        slot.insert(CapDecl { file: fi, path: p });
+                    }
+                },
                 ItemKind::Context(fields) => ws.contexts.push((fi, fields.as_slice())),
                 ItemKind::Review(r) => ws.reviews.push((fi, r, item)),
                 ItemKind::Limits(l) => ws.limits.push((fi, l.as_slice())),
