@@ -628,7 +628,6 @@ fn main() {
     shapes::report(&only, sizes, requests);
 }
 
-/// Shape (a): one rule per (agent, intent) pair, one arm per route; every peer.
 /// One figure of every size: `median / p99 at RULES, ...`.
 fn per_size(rows: &[Row], figure: impl Fn(&Row) -> &Stats) -> String {
     rows.iter()
@@ -637,6 +636,7 @@ fn per_size(rows: &[Row], figure: impl Fn(&Row) -> &Stats) -> String {
         .join(", ")
 }
 
+/// Shape (a): one rule per (agent, intent) pair, one arm per route; every peer.
 fn shape_a(sizes: &[usize], requests: usize) {
     println!();
     println!("shape (a): one rule per (agent, intent) pair, a one-arm route per intent");
