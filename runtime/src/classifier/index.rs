@@ -653,7 +653,7 @@ impl Index {
             let w = idf(self.df(t, ex));
             norm += g * w;
             let posting = self.postings.get(t as usize).map_or(&[][..], Vec::as_slice);
-            let start = self.starts.get(t as usize).copied().unwrap_or(usize::MAX);
+            let start = self.starts.get(t as usize).copied();
             for (k, &(i, n)) in posting.iter().enumerate() {
                 let (n, l) = match excluded {
                     Some((x, l)) if x == i => (self.held(t, i, n, ex), Some(l)),
@@ -662,7 +662,7 @@ impl Index {
                 if n == 0 {
                     continue;
                 }
-                let tf = match (l, tfs.get(start.wrapping_add(k))) {
+                let tf = match (l, start.and_then(|s| tfs.get(s + k))) {
                     (None, Some(tf)) => *tf,
                     (l, _) => {
                         let l = l.unwrap_or_else(|| lnorms.get(i as usize).copied().unwrap_or(K1));
