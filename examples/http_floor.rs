@@ -4,12 +4,19 @@
 //! metrics, the decision log — is the difference between the two in the same run.
 //!
 //! `cargo run --release --example http_floor -- 127.0.0.1:18090`
+//!
+//! It runs on the sidecar's allocator too (jemalloc, `src/main.rs`), so the two differ only in
+//! what the sidecar does.
 
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
+
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), String> {

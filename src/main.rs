@@ -10,6 +10,11 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// jemalloc rather than the system's malloc: see `tikv-jemallocator` in Cargo.toml.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     if !args.serves() {

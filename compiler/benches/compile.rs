@@ -48,6 +48,8 @@ use std::hint::black_box;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+#[path = "support/alloc.rs"]
+mod alloc;
 #[path = "support/mesh.rs"]
 mod mesh;
 

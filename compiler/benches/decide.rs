@@ -53,6 +53,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "support/alloc.rs"]
+mod alloc;
 #[path = "support/cedar_peer.rs"]
 mod cedar_peer;
 #[cfg(feature = "rego-peer")]

@@ -29,6 +29,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/alloc.rs"]
+mod alloc;
 #[allow(dead_code)]
 #[path = "support/mesh.rs"]
 mod mesh;

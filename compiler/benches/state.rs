@@ -20,6 +20,9 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+#[path = "support/alloc.rs"]
+mod alloc;
+
 const MESH: &str = r#"
 package bench.state
 capability quotes.give
