@@ -5,7 +5,7 @@
 
 use super::lower::Site;
 use super::prepare::{prepare, reads, Rules};
-use super::region::Region;
+use super::region::{Exact, Region};
 use super::routes;
 use super::Space;
 use std::collections::{HashMap, HashSet};
@@ -116,8 +116,8 @@ pub fn steps<'p>(
         r.when.as_ref().is_some_and(|w| reads(w).intent)
             || r.unless.as_ref().is_some_and(|u| reads(u).intent)
     });
-    // Arm regions, numbered by value (their debug text is exact: equal text, equal region).
-    let mut regions: HashMap<String, usize> = HashMap::new();
+    // Arm regions, numbered by value.
+    let mut regions: HashMap<Exact<&Region>, usize> = HashMap::new();
     // The requests a rule can match within an arm's region: the same for every step and
     // candidate of every arm taken in that region, so worked out once per rule and region.
     // Indexed by region number, then rule.
@@ -143,11 +143,11 @@ pub fn steps<'p>(
                 continue;
             }
             let n = regions.len();
-            let region = *regions.entry(format!("{r:?}")).or_insert(n);
+            let region = *regions.entry(Exact(r)).or_insert(n);
             if within.len() <= region {
                 within.push(Within {
                     by_rule: vec![None; plan.rules.len()],
-                    by_value: HashMap::new(),
+                    by_value: HashSet::new(),
                     allowed: HashMap::new(),
                 });
             }
@@ -194,10 +194,10 @@ pub fn steps<'p>(
 }
 
 /// Where each rule can match within one arm's region, worked out on first use; rules whose
-/// regions there are equal share one value (by its debug text, which is exact).
+/// regions there are equal share one value.
 struct Within {
     by_rule: Vec<Option<Rc<Region>>>,
-    by_value: HashMap<String, Rc<Region>>,
+    by_value: HashSet<Exact<Rc<Region>>>,
     /// Where the agent of a site is authorized, by what that depends on.
     allowed: HashMap<AllowedKey, Option<Region>>,
 }
@@ -207,12 +207,15 @@ impl Within {
         if let Some(Some(r)) = self.by_rule.get(k) {
             return Rc::clone(r);
         }
-        let r = make();
-        let r = Rc::clone(
-            self.by_value
-                .entry(format!("{r:?}"))
-                .or_insert_with(|| Rc::new(r)),
-        );
+        let key = Exact(Rc::new(make()));
+        let r = match self.by_value.get(&key) {
+            Some(kept) => Rc::clone(&kept.0),
+            None => {
+                let r = Rc::clone(&key.0);
+                self.by_value.insert(key);
+                r
+            }
+        };
         if let Some(slot) = self.by_rule.get_mut(k) {
             *slot = Some(Rc::clone(&r));
         }

@@ -152,6 +152,40 @@ pub struct Region {
     pub cubes: Vec<Cube>,
 }
 
+/// A region compared and hashed by its exact value ([`VarSet::eq_exact`] for each variable's
+/// set), to share regions worked out once: equal keys are the same region, cube for cube.
+pub struct Exact<R>(pub R);
+
+impl<R: std::borrow::Borrow<Region>> PartialEq for Exact<R> {
+    fn eq(&self, o: &Exact<R>) -> bool {
+        let (a, b) = (self.0.borrow(), o.0.borrow());
+        a.cubes.len() == b.cubes.len()
+            && a.cubes.iter().zip(&b.cubes).all(|(x, y)| {
+                x.vars.0.len() == y.vars.0.len()
+                    && x.vars
+                        .iter()
+                        .zip(y.vars.iter())
+                        .all(|((v, s), (w, t))| v == w && s.eq_exact(t))
+            })
+    }
+}
+
+impl<R: std::borrow::Borrow<Region>> Eq for Exact<R> {}
+
+impl<R: std::borrow::Borrow<Region>> Hash for Exact<R> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let r = self.0.borrow();
+        r.cubes.len().hash(h);
+        for c in &r.cubes {
+            c.vars.0.len().hash(h);
+            for (v, s) in c.vars.iter() {
+                v.hash(h);
+                s.hash_exact(h);
+            }
+        }
+    }
+}
+
 /// How many cubes a region may hold: an intersection or a difference that would grow past
 /// this stops while it is being built (never after), and the caller makes no claim from it.
 pub const MAX_CUBES: usize = 2048;
@@ -565,7 +599,53 @@ mod properties {
             .prop_map(|(conf, chan)| cube(conf, chan))
     }
 
+    /// `r` with every bound at 0 made -0: the same points, another value.
+    fn negative_zero(r: &Region) -> Region {
+        let mut r = r.clone();
+        for c in &mut r.cubes {
+            for (_, s) in &mut c.vars.0 {
+                if let Vals::Num { set, .. } = &mut s.vals {
+                    for p in &mut set.parts {
+                        for e in [&mut p.lo, &mut p.hi] {
+                            if e.v == 0.0 {
+                                e.v = -0.0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    fn hash_of(r: &Region) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        Exact(r).hash(&mut h);
+        h.finish()
+    }
+
     proptest! {
+        /// Regions shared by `Exact` are those the analysis once shared by their debug text:
+        /// equal exactly when the texts are, and equal ones hash alike.
+        #[test]
+        fn exact_equality_is_equality_of_the_texts(
+            a in prop::collection::vec(side(), 0..3),
+            other in prop::collection::vec(side(), 0..3),
+            how in 0u8..3,
+        ) {
+            let a = Region { cubes: a };
+            let b = match how {
+                0 => a.clone(),
+                1 => negative_zero(&a),
+                _ => Region { cubes: other },
+            };
+            let same_text = format!("{a:?}") == format!("{b:?}");
+            prop_assert_eq!(Exact(&a) == Exact(&b), same_text);
+            if same_text {
+                prop_assert_eq!(hash_of(&a), hash_of(&b));
+            }
+        }
+
         #[test]
         fn subtraction_keeps_exactly_the_points_outside(a in side(), b in side(), c in side()) {
             let d = domains();

@@ -236,6 +236,53 @@ pub struct VarSet {
 }
 
 impl VarSet {
+    /// Feeds the set to `h` as [`VarSet::eq_exact`] compares it.
+    pub fn hash_exact<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        self.absent.hash(h);
+        match &self.vals {
+            Vals::Num { set, integer } => {
+                integer.hash(h);
+                set.parts.len().hash(h);
+                for p in &set.parts {
+                    for e in [p.lo, p.hi] {
+                        e.v.to_bits().hash(h);
+                        e.closed.hash(h);
+                    }
+                }
+            }
+            Vals::Str(s) => {
+                let (only, names) = match s {
+                    StrSet::Only(n) => (true, n),
+                    StrSet::AllBut(n) => (false, n),
+                };
+                only.hash(h);
+                names.len().hash(h);
+                names.iter().for_each(|n| n.hash(h));
+            }
+        }
+    }
+
+    /// Whether the two sets are the same value, numbers compared by their bits: `0` and `-0`
+    /// differ (as their texts do), so a region shared by this equality is the very region
+    /// each place would have worked out, down to the witnesses printed from it.
+    pub fn eq_exact(&self, o: &VarSet) -> bool {
+        let same = |a: End, b: End| a.v.to_bits() == b.v.to_bits() && a.closed == b.closed;
+        self.absent == o.absent
+            && match (&self.vals, &o.vals) {
+                (Vals::Num { set: a, integer: i }, Vals::Num { set: b, integer: j }) => {
+                    i == j
+                        && a.parts.len() == b.parts.len()
+                        && a.parts
+                            .iter()
+                            .zip(&b.parts)
+                            .all(|(x, y)| same(x.lo, y.lo) && same(x.hi, y.hi))
+                }
+                (Vals::Str(a), Vals::Str(b)) => a == b,
+                _ => false,
+            }
+    }
+
     pub fn is_empty(&self) -> bool {
         if self.absent {
             return false;
