@@ -71,6 +71,17 @@ fn an_edit_re_analyses_only_the_intents_it_changed() {
     assert_eq!(memo.analyze(&route), analysis::analyze(&route));
     assert_eq!(memo.analysed(), 1);
 
+    // An example of that intent: nothing (the analysis does not read examples), and the
+    // findings are still those of a fresh analysis.
+    let example = plan_of(&edit_last(
+        &edit_last(&text, "< 0.8 => escalate", "< 0.75 => escalate"),
+        "examples [\"please ",
+        "examples [\"kindly ",
+    ));
+    assert_ne!(example.intents, route.intents);
+    assert_eq!(memo.analyze(&example), analysis::analyze(&example));
+    assert_eq!(memo.analysed(), 0);
+
     // An agent's trust: the intents that may send it a step, not the others.
     let agent = plan_of(&edit_last(&text, " trust 0.5", " trust 0.6"));
     assert_eq!(memo.analyze(&agent), analysis::analyze(&agent));

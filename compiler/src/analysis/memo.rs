@@ -7,9 +7,10 @@
 //! reads are the candidates of its steps (`Reader::agents_read`), or every agent when its
 //! route or a rule reads the caller (the caller may be any agent). Which agents provide
 //! which capability decides the candidates, so it belongs to the rest. A part is reused when
-//! all three are equal to what they were: an edit inside one route (or to one intent's
-//! examples) re-analyses that intent alone, an edit to one agent the intents that may send
-//! it a step, an edit to a rule every intent. Reviews read every agent.
+//! all three are equal to what they were (an intent's description and examples aside: the
+//! analysis does not read them): an edit inside one route re-analyses that intent alone, an
+//! edit to one agent the intents that may send it a step, an edit to a rule every intent, an
+//! edit to an example none. Reviews read every agent.
 
 use super::{analyze_intents, combine, merge, Finding, IntentPart, Rules};
 use intent_runtime::plan::{self, AgentId, Expr, Intent, IntentId, Plan, Step};
@@ -65,7 +66,10 @@ impl Memo {
         let which: Vec<IntentId> = (0..plan.intents.len())
             .filter(|&i| {
                 fresh_all
-                    || self.intents.get(i) != plan.intents.get(i)
+                    || !matches!(
+                        (self.intents.get(i), plan.intents.get(i)),
+                        (Some(was), Some(now)) if alike(was, now)
+                    )
                     || match self.read.get(i) {
                         Some(Some(read)) => read
                             .iter()
@@ -98,7 +102,7 @@ impl Memo {
             let i = *i as usize;
             if let (Some(slot), Some(now)) = (self.intents.get_mut(i), plan.intents.get(i)) {
                 // After an edit to the rest every intent is analysed again, most unchanged.
-                if slot != now {
+                if !alike(slot, now) {
                     slot.clone_from(now);
                 }
             }
@@ -215,6 +219,35 @@ fn rest_of(plan: &Plan) -> Plan {
         cedar: Default::default(),
         source_map: Vec::new(),
     }
+}
+
+/// Whether two versions of an intent are alike in all the analysis reads of them: everything
+/// but the description and the examples, which only the classifier reads (an edit to an
+/// example is fitted again, not analysed again). Every field is named, so a new field of
+/// `Intent` must be decided here.
+fn alike(was: &Intent, now: &Intent) -> bool {
+    let Intent {
+        name,
+        description: _,
+        examples: _,
+        requires,
+        handles,
+        delegates,
+        input,
+        tool,
+        output,
+        route,
+        src,
+    } = now;
+    was.src == *src
+        && was.name == *name
+        && was.route == *route
+        && was.requires == *requires
+        && was.handles == *handles
+        && was.delegates == *delegates
+        && was.input == *input
+        && was.tool == *tool
+        && was.output == *output
 }
 
 /// Whether `plan` has the rest `rest` (what [`rest_of`] keeps).
