@@ -120,12 +120,14 @@ impl Checker<'_, '_> {
     fn dup_field(
         &mut self,
         file: usize,
-        seen: &mut BTreeMap<&'static str, Span>,
+        seen: &mut Vec<(&'static str, Span)>,
         word: &'static str,
         span: Span,
         (kind, name): (&str, &str),
     ) {
-        if let Some(prev) = seen.get(word) {
+        // A declaration has a dozen fields at most: a list searched in turn, where a map
+        // allocated a node for every declaration of the mesh at every check.
+        if let Some((_, prev)) = seen.iter().find(|(w, _)| *w == word) {
             self.diags.push(
                 Diagnostic::new(
                     Code::DUPLICATE_FIELD,
@@ -147,7 +149,7 @@ impl Checker<'_, '_> {
                 ),
             );
         } else {
-            seen.insert(word, span);
+            seen.push((word, span));
         }
     }
 
@@ -174,7 +176,7 @@ impl Checker<'_, '_> {
                 labels: BTreeMap::new(),
                 src,
             };
-            let mut seen = BTreeMap::new();
+            let mut seen = Vec::new();
             let mut backup_span = None;
             let owner = ("agent", display.as_str());
             for f in &decl.fields {
@@ -332,7 +334,7 @@ impl Checker<'_, '_> {
                 sla_ms: None,
                 src,
             };
-            let mut seen = BTreeMap::new();
+            let mut seen = Vec::new();
             let owner = ("human", display.as_str());
             for f in &decl.fields {
                 match f {
@@ -580,7 +582,7 @@ impl Checker<'_, '_> {
                 route: plan::Route { arms: Vec::new() },
                 src,
             };
-            let mut seen = BTreeMap::new();
+            let mut seen = Vec::new();
             let mut delegates_span = None;
             let owner = ("intent", display.as_str());
             for f in &decl.fields {

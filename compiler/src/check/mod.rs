@@ -32,7 +32,6 @@ use crate::lines::Lines;
 use crate::syntax::ast::Span;
 use intent_runtime::classifier::Fitted;
 use intent_runtime::plan::{self, SourceLoc, SrcId};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tables::Tables;
 
@@ -48,8 +47,8 @@ pub(crate) struct Checker<'w, 'a> {
     pub source_map: Vec<SourceLoc>,
     /// File and span of each source-map entry, for diagnostics about the lowered plan.
     pub spans: Vec<(usize, Span)>,
-    /// Where each route starts (its intent name), by intent.
-    pub route_heads: BTreeMap<plan::IntentId, (usize, Span)>,
+    /// Where each route starts (its intent name), by intent id.
+    pub route_heads: Vec<Option<(usize, Span)>>,
     /// The context fields a "did you mean" pointed at in the test being checked (dotted), so
     /// that the misspelt field is not also reported missing.
     pub suggested: Vec<String>,
@@ -118,7 +117,7 @@ pub fn check(
         diags: local,
         source_map: Vec::new(),
         spans: Vec::new(),
-        route_heads: BTreeMap::new(),
+        route_heads: Vec::new(),
         suggested: Vec::new(),
         lines,
         files,
@@ -197,7 +196,7 @@ pub fn check(
         p.classifier.coverage = Some(fitted.calibration.reference);
         let place = |(file, span): (usize, Span)| (ws.path(file).to_string(), span);
         let src = |s: SrcId| spans.get(s as usize).copied().map(place);
-        let route = |i: plan::IntentId| route_heads.get(&i).copied().map(place);
+        let route = |i: plan::IntentId| route_heads.get(i as usize).copied().flatten().map(place);
         let places = analysis::Places {
             src: &src,
             route: &route,

@@ -32,8 +32,8 @@ impl Checker<'_, '_> {
         rules: &[plan::Rule],
     ) {
         let has_permit = rules.iter().any(|r| r.kind == plan::RuleKind::Permit);
-        // Each route, resolved to its intent.
-        let mut by_intent: BTreeMap<IntentId, (usize, &RouteDecl)> = BTreeMap::new();
+        // Each route, resolved to its intent (by intent id: ids are dense).
+        let mut by_intent: Vec<Option<(usize, &RouteDecl)>> = vec![None; self.t.intents.len()];
         let ws = self.t.ws;
         for pkg in ws.packages.values() {
             for d in pkg.routes.values() {
@@ -43,7 +43,7 @@ impl Checker<'_, '_> {
                 else {
                     continue;
                 };
-                if let Some((pf, prev)) = by_intent.get(&id) {
+                if let Some(Some((pf, prev))) = by_intent.get(id as usize) {
                     self.diags.push(
                         Diagnostic::new(
                             Code::DUPLICATE,
@@ -57,7 +57,12 @@ impl Checker<'_, '_> {
                     );
                     continue;
                 }
-                by_intent.insert(id, (d.file, d.node));
+                if by_intent.len() <= id as usize {
+                    by_intent.resize(id as usize + 1, None);
+                }
+                if let Some(slot) = by_intent.get_mut(id as usize) {
+                    *slot = Some((d.file, d.node));
+                }
             }
         }
         for id in 0..intents.len() as IntentId {
@@ -67,7 +72,7 @@ impl Checker<'_, '_> {
             let (ifile, idecl) = (entry.decl.file, entry.decl.node);
             let in_main = entry.pkg == "main";
             self.unprovided_requires(ifile, idecl);
-            match by_intent.get(&id).copied() {
+            match by_intent.get(id as usize).copied().flatten() {
                 None => {
                     let route_broken = self
                         .t
@@ -99,7 +104,12 @@ impl Checker<'_, '_> {
                     }
                 }
                 Some((file, route)) => {
-                    self.route_heads.insert(id, (file, route.intent.span));
+                    if self.route_heads.len() <= id as usize {
+                        self.route_heads.resize(id as usize + 1, None);
+                    }
+                    if let Some(slot) = self.route_heads.get_mut(id as usize) {
+                        *slot = Some((file, route.intent.span));
+                    }
                     let arms = self.arms(
                         file,
                         &route.arms,
