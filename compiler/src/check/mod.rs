@@ -191,19 +191,23 @@ pub fn check(
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
     // errors, and an error it finds (a route that does not cover every request) drops the plan.
     if let Some(p) = &mut plan {
-        let (findings, fitted) = analyze_and_fit(p, fit_of, memo, (old_plan, t));
-        p.classifier.weights = fitted.calibration.weights.to_vec();
-        p.classifier.coverage = Some(fitted.calibration.reference);
         let place = |(file, span): (usize, Span)| (ws.path(file).to_string(), span);
         let src = |s: SrcId| spans.get(s as usize).copied().map(place);
+        // The fit scores every example without itself; W0007 reads the same scores, on this
+        // thread while the analysis still runs.
+        let (findings, fitted, indistinct) =
+            analyze_and_fit(p, fit_of, memo, (old_plan, t), |p, fitted| {
+                classifier::indistinct(p, fitted, &src)
+            });
+        p.classifier.weights = fitted.calibration.weights.to_vec();
+        p.classifier.coverage = Some(fitted.calibration.reference);
         let route = |i: plan::IntentId| route_heads.get(i as usize).copied().flatten().map(place);
         let places = analysis::Places {
             src: &src,
             route: &route,
         };
         let found = analysis::diagnostics(p, &findings, &places);
-        // The fit scores every example without itself; W0007 reads the same scores.
-        diags.extend(classifier::indistinct(p, &fitted, &src));
+        diags.extend(indistinct);
         if found.iter().any(Diagnostic::is_error) {
             plan = None;
         }
@@ -222,19 +226,22 @@ pub fn check(
 ///
 /// `garbage` (the last check's plan, the checker's tables) is freed on this thread after the
 /// fit, while the analysis still runs: this thread allocated it, so freeing it here takes no
-/// other thread's lock.
-fn analyze_and_fit<G>(
+/// other thread's lock. Then `with_fit` runs here too, on the fit, while the analysis may
+/// still be running: after an edit the analysis of one intent is the longer of the two.
+fn analyze_and_fit<G, W>(
     plan: &plan::Plan,
     fit_of: Fit<'_>,
     memo: &mut analysis::Memo,
     garbage: G,
-) -> (Vec<analysis::Finding>, Arc<Fitted>) {
+    with_fit: impl FnOnce(&plan::Plan, &Fitted) -> W,
+) -> (Vec<analysis::Finding>, Arc<Fitted>, W) {
     let mut findings = None;
-    let fitted = rayon::in_place_scope(|s| {
+    let (fitted, more) = rayon::in_place_scope(|s| {
         s.spawn(|_| findings = Some(memo.analyze(plan)));
         let fitted = fit_of(&plan.intents);
         drop(garbage);
-        fitted
+        let more = with_fit(plan, &fitted);
+        (fitted, more)
     });
     // The scope waits for its task and passes a panic on, so the findings are there; were
     // they not, the analysis runs again here rather than report a plan unanalysed.
@@ -242,5 +249,5 @@ fn analyze_and_fit<G>(
         Some(found) => found,
         None => memo.analyze(plan),
     };
-    (findings, fitted)
+    (findings, fitted, more)
 }
