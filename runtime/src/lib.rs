@@ -16,6 +16,7 @@ pub mod decision;
 mod engine;
 pub mod eval;
 pub mod explore;
+mod json_write;
 #[cfg(feature = "tower")]
 pub mod layer;
 pub mod limits;

@@ -12,6 +12,7 @@
 //! some line readers take for line ends and serde_json writes raw.
 
 use crate::decision::{Decision, Outcome};
+use crate::json_write::Out;
 use crate::request::{Caller, Request};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -95,72 +96,39 @@ impl LogRecord {
         mcp: Option<&McpCall>,
         out: &mut Vec<u8>,
     ) {
-        let record = RecordOut {
-            at_ms: decision.decision_id.at_ms,
-            decision_id: &decision.decision_id,
-            plan_hash: &decision.plan_hash,
-            request,
-            outcome: decision.outcome,
-            intent: decision.intent.as_deref(),
-            steps: Steps(&decision.steps),
-            human: decision.human.as_deref(),
-            reason: decision.reason.as_deref(),
-            mcp,
+        let mut o = Out {
+            buf: out,
+            line: true,
         };
-        let mut ser = serde_json::Serializer::with_formatter(out, LineFormatter);
-        // Strings, numbers and JSON values, written to memory: serialising cannot fail.
-        let _ = record.serialize(&mut ser);
+        let mut first = true;
+        o.buf.push(b'{');
+        o.key(&mut first, "at_ms");
+        o.u64(decision.decision_id.at_ms);
+        o.key(&mut first, "decision_id");
+        o.decision_id(&decision.decision_id);
+        o.key(&mut first, "plan_hash");
+        o.str(&decision.plan_hash);
+        o.key(&mut first, "request");
+        write_request_to(&mut o, request);
+        o.key(&mut first, "outcome");
+        o.str(decision.outcome.as_str());
+        o.opt_str(&mut first, "intent", decision.intent.as_deref());
+        if !decision.steps.is_empty() {
+            o.key(&mut first, "steps");
+            o.step_list(&decision.steps);
+        }
+        o.opt_str(&mut first, "human", decision.human.as_deref());
+        o.opt_str(&mut first, "reason", decision.reason.as_deref());
+        if let Some(call) = mcp {
+            o.key(&mut first, "mcp");
+            o.serde(call);
+        }
+        o.buf.push(b'}');
     }
 
     /// Reads one line of the log.
     pub fn from_line(line: &str) -> Result<LogRecord, serde_json::Error> {
         serde_json::from_str(line)
-    }
-}
-
-/// [`LogRecord`]'s fields, in its order with its names, borrowed from a request and its
-/// decision ([`LogRecord::write_decision`]).
-#[derive(Serialize)]
-struct RecordOut<'a> {
-    at_ms: u64,
-    decision_id: &'a crate::decision::DecisionId,
-    plan_hash: &'a str,
-    #[serde(serialize_with = "write_request")]
-    request: &'a Request,
-    outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    intent: Option<&'a str>,
-    #[serde(skip_serializing_if = "Steps::is_empty")]
-    steps: Steps<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    human: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mcp: Option<&'a McpCall>,
-}
-
-/// A decision's filled steps written as [`step_list`] has them: `step=agent`.
-struct Steps<'a>(&'a [crate::decision::FilledStep]);
-
-impl Steps<'_> {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl Serialize for Steps<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(StepShown))
-    }
-}
-
-/// One filled step as `step=agent`.
-struct StepShown<'a>(&'a crate::decision::FilledStep);
-
-impl Serialize for StepShown<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self.0)
     }
 }
 
@@ -177,6 +145,27 @@ struct RequestOut<'r> {
     caller: &'r Option<Caller>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     context: &'r Map<String, Value>,
+}
+
+/// What [`RequestOut`] writes, written directly (the sidecar's log writer).
+fn write_request_to(o: &mut Out<'_>, r: &Request) {
+    let mut first = true;
+    o.buf.push(b'{');
+    o.opt_str(&mut first, "intent", r.intent.as_deref());
+    o.opt_str(&mut first, "text", r.text.as_deref());
+    if let Some(c) = r.confidence {
+        o.key(&mut first, "confidence");
+        o.f64(c);
+    }
+    if let Some(caller) = &r.caller {
+        o.key(&mut first, "caller");
+        o.serde(caller);
+    }
+    if !r.context.is_empty() {
+        o.key(&mut first, "context");
+        o.object(&r.context);
+    }
+    o.buf.push(b'}');
 }
 
 fn write_request<S: Serializer>(r: &Request, s: S) -> Result<S::Ok, S::Error> {
@@ -219,7 +208,7 @@ fn read_request<'de, D: Deserializer<'de>>(d: D) -> Result<Request, D::Error> {
 
 /// serde_json's compact output, with U+2028 and U+2029 escaped in strings: JSON allows them raw,
 /// but JavaScript's line readers (and Python's `str.splitlines`) end a line there.
-struct LineFormatter;
+pub(crate) struct LineFormatter;
 
 impl serde_json::ser::Formatter for LineFormatter {
     fn write_string_fragment<W: ?Sized + io::Write>(

@@ -1,10 +1,12 @@
 //! The JSON body of an authorization answer (`/v1/authz`, the tower Layer): the decision
-//! without its trace, written straight from the decision (no JSON value is built). Its keys
-//! are the decision's in the order these answers have always had them: `decision_id` where
-//! `trace` stands in the decision, then `plan_hash`, then any extra key (the delegation tokens).
+//! without its trace, written straight from the decision (`json_write.rs`: no JSON value is
+//! built, and serde writes only what is rare). Its keys are the decision's in the order these
+//! answers have always had them: `decision_id` where `trace` stands in the decision, then
+//! `plan_hash`, then any extra key (the delegation tokens).
 
 use crate::decision::Decision;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use crate::json_write::{into_string, Out};
+use serde::Serialize;
 
 /// The JSON body of an answer: the decision without its trace.
 pub fn answer_body(d: &Decision) -> String {
@@ -13,8 +15,13 @@ pub fn answer_body(d: &Decision) -> String {
 
 /// The answer's body, with one more key (`tokens`, say) when `extra` is given.
 pub fn answer_body_with<T: Serialize + ?Sized>(d: &Decision, extra: Option<(&str, &T)>) -> String {
-    // Writing into a Vec cannot fail, and every key is a string.
-    json_text(&Body { d, extra }, 512).unwrap_or_else(|_| "null".into())
+    let mut buf = Vec::with_capacity(512);
+    Out {
+        buf: &mut buf,
+        line: false,
+    }
+    .answer(d, extra);
+    into_string(buf)
 }
 
 /// `value` as JSON text, written into a buffer of `capacity` bytes to start with: one
@@ -24,50 +31,6 @@ pub(crate) fn json_text(value: &impl Serialize, capacity: usize) -> serde_json::
     serde_json::to_writer(&mut out, value)?;
     // serde_json writes only UTF-8.
     String::from_utf8(out).map_err(serde::ser::Error::custom)
-}
-
-struct Body<'a, T: ?Sized> {
-    d: &'a Decision,
-    extra: Option<(&'a str, &'a T)>,
-}
-
-impl<T: Serialize + ?Sized> Serialize for Body<'_, T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.d;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("outcome", &d.outcome)?;
-        m.serialize_entry("intent", &d.intent)?;
-        m.serialize_entry("confidence", &d.confidence)?;
-        if let Some(c) = &d.classifier {
-            m.serialize_entry("classifier", c)?;
-        }
-        if let Some(n) = &d.none_of_these {
-            m.serialize_entry("none_of_these", n)?;
-        }
-        m.serialize_entry("steps", &d.steps)?;
-        if let Some(h) = &d.human {
-            m.serialize_entry("human", h)?;
-        }
-        if let Some(ms) = &d.deadline_ms {
-            m.serialize_entry("deadline_ms", ms)?;
-        }
-        if let Some(q) = &d.question {
-            m.serialize_entry("question", q)?;
-        }
-        if let Some(r) = &d.reason {
-            m.serialize_entry("reason", r)?;
-        }
-        if let Some(ms) = &d.retry_after_ms {
-            m.serialize_entry("retry_after_ms", ms)?;
-        }
-        m.serialize_entry("obligations", &d.obligations)?;
-        m.serialize_entry("decision_id", &d.decision_id)?;
-        m.serialize_entry("plan_hash", &d.plan_hash)?;
-        if let Some((k, v)) = self.extra {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
 }
 
 #[cfg(test)]

@@ -281,7 +281,7 @@ pub(crate) async fn decide_bytes(
     let lineage = req.caller.as_ref().map_or(&[][..], |c| &c.lineage[..]);
     let tokens = identity::mint(app, &engine, &d, lineage);
     let text = if unknown.is_empty() && tokens.is_empty() {
-        json_text(&d, DECISION_BYTES)
+        Ok(crate::json_write::decision_text(&d, DECISION_BYTES))
     } else {
         json_text(
             &DecisionAnswer {
