@@ -234,7 +234,14 @@ fn push_decimal(out: &mut String, n: u64) {
     push_digits(out, n, 10);
 }
 
-fn push_digits(out: &mut String, mut n: u64, base: u64) {
+fn push_digits(out: &mut String, n: u64, base: u64) {
+    let (buf, start) = digits(n, base);
+    out.extend(buf[start..].iter().map(|&b| char::from(b)));
+}
+
+/// The digits of `n` in `base` (2 to 16, lowercase letters), ASCII: a buffer and where they
+/// start in it.
+pub(crate) fn digits(mut n: u64, base: u64) -> ([u8; 64], usize) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 64];
     let mut i = buf.len();
@@ -246,7 +253,7 @@ fn push_digits(out: &mut String, mut n: u64, base: u64) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    (buf, i)
 }
 
 impl std::fmt::Display for TraceWhat {

@@ -130,19 +130,9 @@ impl Out<'_> {
     }
 
     /// `n` in decimal or hexadecimal (lowercase) digits.
-    fn digits(&mut self, mut n: u64, base: u64) {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut digits = [0u8; 64];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = DIGITS[(n % base) as usize];
-            n /= base;
-            if n == 0 {
-                break;
-            }
-        }
-        self.buf.extend_from_slice(&digits[i..]);
+    fn digits(&mut self, n: u64, base: u64) {
+        let (buf, start) = crate::decision::digits(n, base);
+        self.buf.extend_from_slice(&buf[start..]);
     }
 
     /// A number as serde_json writes it (`null` when not finite).
