@@ -5,8 +5,8 @@
 //! serde's machinery (a serializer per value, a map state per key, a table lookup per byte of
 //! every string) was about 40% of the sidecar's instructions per decision
 //! (docs/performance.md, "The sidecar"). Here every key is a constant, and a string that
-//! needs no escape (all the plan's names, ids and locations) is copied whole after one scan
-//! the compiler vectorises. Anything rarer (a string with a quote or a control character,
+//! needs no escape (all the plan's names, ids and locations) is copied whole after one scan,
+//! eight bytes at a time. Anything rarer (a string with a quote or a control character,
 //! a number, a nested value of the request, an obligation) is handed to serde_json itself, so
 //! the text cannot differ: the tests compare both on random decisions. A field added to
 //! `Decision` fails to compile in those tests until it is written here too; an outcome or
