@@ -220,7 +220,9 @@ fn main() {
         }
         // How many of the mesh's intents the analysis ran for again after the last edit.
         let analysed = host.snapshot().intents_analysed(&path).unwrap_or(0);
-        rows.push((what, path, stats(edit), analysed));
+        // And how many routes were replayed from the check before rather than checked.
+        let replayed = host.snapshot().reused(&path).map_or(0, |r| r.0);
+        rows.push((what, path, stats(edit), (analysed, replayed)));
     }
 
     let (full_med, full_min) = stats(full);
@@ -236,10 +238,10 @@ fn main() {
         ms(full_min)
     );
     let intents = checked.plan.as_ref().map_or(0, |p| p.intents.len());
-    for (what, path, (med, min), analysed) in &rows {
+    for (what, path, (med, min), (analysed, replayed)) in &rows {
         let ratio = med.as_secs_f64() / full_med.as_secs_f64();
         println!(
-            "{:<44} {:>10} {:>10} {:>7.2}x   ({path}; intents analysed again: {analysed} of {intents})",
+            "{:<44} {:>10} {:>10} {:>7.2}x   ({path}; intents analysed again: {analysed} of {intents}; routes replayed: {replayed})",
             format!("edit -> diagnostics, {what}"),
             ms(*med),
             ms(*min),

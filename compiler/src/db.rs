@@ -6,8 +6,7 @@
 //! comment, whitespace) does not re-run the check. `analyze` covers the whole source set; it
 //! is `no_eq` because a plan holds floating-point numbers.
 
-use crate::analysis::Memo;
-use crate::check::{self, TestCase};
+use crate::check::{self, Memo, TestCase};
 use crate::diagnostics::{self, Diagnostic};
 use crate::hir::{self, FileInput};
 use crate::lines::Lines;
@@ -32,8 +31,9 @@ pub struct SourceFile {
 pub struct SourceSet {
     #[returns(ref)]
     pub files: Vec<SourceFile>,
-    /// What the decision-space analysis found per intent at the last check of these files
-    /// (`analysis::Memo`): a cache of a pure function, so `analyze` stays one.
+    /// What the last check of these files found per route and, in the decision-space
+    /// analysis, per intent (`check::Memo`): a cache of a pure function, so `analyze` stays
+    /// one.
     #[returns(ref)]
     pub memo: Shared<Mutex<Memo>>,
 }
@@ -146,7 +146,7 @@ pub fn analyze(db: &dyn salsa::Database, set: SourceSet) -> Analysis {
     let checked = check::check(&ws, &mut diags, &fit_of, &mut memo);
     let plan = checked.plan.map(Arc::new);
     if let Some(p) = &plan {
-        memo.keep_plan(p);
+        memo.analysis.keep_plan(p);
     }
     drop(memo);
     // A declaration that did not parse, or a name that did not resolve, may be what was

@@ -158,6 +158,11 @@ fn mesh_queries_after(from: &str, to: &str) -> BTreeMap<String, usize> {
     // Not a query: the intents whose analysis `analyze` ran again (of 2).
     let analysed = host.snapshot().intents_analysed("m/c.intent").unwrap();
     after.insert("intents analysed".into(), analysed);
+    // Nor these: the routes the check replayed from the check before, and whether it replayed
+    // the declarations outside routes (`check/reuse.rs`).
+    let (routes, declared) = host.snapshot().reused("m/c.intent").unwrap();
+    after.insert("routes replayed".into(), routes);
+    after.insert("declarations replayed".into(), usize::from(declared));
     after
 }
 
@@ -167,16 +172,28 @@ fn the_classifier_is_fitted_again_only_when_an_example_or_description_changes() 
     // classifier's fit is not (its evidence, the examples and descriptions, is unchanged).
     // The analysis runs again for the edited route's intent; for every intent that may send a
     // step to the agent (both); for every intent after a rule changes (both); for none after a
-    // comment.
+    // comment. The check replays the other route and the declarations outside routes after
+    // the route edit, and nothing after an edit outside routes (a comment between items
+    // included).
     let edits = [
-        ("confidence < 0.5", "confidence < 0.6", 1),
-        ("trust 0.5", "trust 0.7", 2),
-        ("agent.trust < 0.2", "agent.trust < 0.3", 2),
-        ("capability a\n", "capability a // what agents do\n", 0),
+        ("confidence < 0.5", "confidence < 0.6", (1, 1, 1)),
+        ("trust 0.5", "trust 0.7", (2, 0, 0)),
+        ("agent.trust < 0.2", "agent.trust < 0.3", (2, 0, 0)),
+        (
+            "capability a\n",
+            "capability a // what agents do\n",
+            (0, 0, 0),
+        ),
     ];
-    for (from, to, intents) in edits {
+    for (from, to, (intents, routes, declared)) in edits {
         let mut after = mesh_queries_after(from, to);
         assert_eq!(after.remove("intents analysed"), Some(intents), "{from}");
+        assert_eq!(after.remove("routes replayed"), Some(routes), "{from}");
+        assert_eq!(
+            after.remove("declarations replayed"),
+            Some(declared),
+            "{from}"
+        );
         insta::allow_duplicates! {
             insta::assert_debug_snapshot!(after, @r#"
             {
@@ -190,9 +207,11 @@ fn the_classifier_is_fitted_again_only_when_an_example_or_description_changes() 
     insta::assert_debug_snapshot!(mesh_queries_after("where is my parcel", "where is my box"), @r#"
     {
         "analyze": 1,
+        "declarations replayed": 0,
         "fit": 1,
         "intents analysed": 0,
         "parse_file": 1,
+        "routes replayed": 0,
     }
     "#);
 }

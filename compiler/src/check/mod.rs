@@ -11,6 +11,7 @@ mod compare;
 mod expr;
 mod graph;
 mod items;
+mod reuse;
 mod routes;
 mod rules;
 mod scene;
@@ -59,9 +60,64 @@ pub(crate) struct Checker<'w, 'a> {
     pub floor: Option<f64>,
     /// Per capability: whether some agent provides it (as its agents are lowered).
     provided: Vec<bool>,
+    /// What the last check of this mesh found outside routes and for each route (`reuse.rs`).
+    reuse: reuse::Reuse,
+}
+
+/// The declarations outside routes, lowered: what a route edit leaves as it was.
+#[derive(Clone)]
+pub(crate) struct Declared {
+    agents: Vec<plan::Agent>,
+    humans: Vec<plan::Human>,
+    rules: Vec<plan::Rule>,
+    limits: plan::Limits,
+    /// Their routes are empty.
+    intents: Vec<plan::Intent>,
+}
+
+/// What a check keeps for the next check of the same mesh: the declarations outside routes
+/// and each route, checked (`reuse.rs`), and the decision-space analysis's findings per
+/// intent.
+#[derive(Default)]
+pub struct Memo {
+    pub analysis: analysis::Memo,
+    reuse: reuse::Reuse,
+}
+
+impl Memo {
+    /// A memo that keeps nothing, for a check that runs once (`intent check`).
+    pub fn once() -> Memo {
+        Memo {
+            analysis: analysis::Memo::once(),
+            reuse: reuse::Reuse::once(),
+        }
+    }
+
+    /// How many routes the last check replayed from the check before (`reuse.rs`) rather
+    /// than checked, and whether it replayed the declarations outside routes.
+    pub fn reused(&self) -> (usize, bool) {
+        self.reuse.reused()
+    }
 }
 
 impl<'w, 'a> Checker<'w, 'a> {
+    /// The declarations outside routes, lowered (`reuse.rs` replays them when it can).
+    fn declare(&mut self) -> Declared {
+        let agents = self.agents();
+        self.provided = reuse::provided(self.t.caps.len(), &agents);
+        let humans = self.humans();
+        let rules = self.rules();
+        let limits = self.limits();
+        let intents = self.intents(&limits);
+        Declared {
+            agents,
+            humans,
+            rules,
+            limits,
+            intents,
+        }
+    }
+
     /// Where `span` of `file` is, as an index into the plan's source map.
     pub fn src(&mut self, file: usize, span: Span) -> SrcId {
         let (line, col) = self.line_col(file, span.start as usize);
@@ -106,10 +162,11 @@ pub fn check(
     ws: &Workspace<'_>,
     diags: &mut Vec<Diagnostic>,
     fit_of: Fit<'_>,
-    memo: &mut analysis::Memo,
+    memo: &mut Memo,
 ) -> Checked {
     let mut local = Vec::new();
     let t = Tables::new(ws, &mut local);
+    memo.reuse.begin(ws);
     let lines = ws.files.iter().map(|f| f.lines).collect();
     let files = ws.files.iter().map(|f| Arc::from(f.path)).collect();
     let mut c = Checker {
@@ -123,6 +180,7 @@ pub fn check(
         files,
         floor: None,
         provided: Vec::new(),
+        reuse: std::mem::take(&mut memo.reuse),
     };
     let capabilities = c.t.caps.clone();
     let data_classes = (0..c.t.data.len())
@@ -132,18 +190,15 @@ pub fn check(
             covers: c.t.data_closure(i as u32).to_vec(),
         })
         .collect();
-    let agents = c.agents();
-    c.provided = vec![false; c.t.caps.len()];
-    for cap in agents.iter().flat_map(|a| &a.provides) {
-        if let Some(p) = c.provided.get_mut(*cap as usize) {
-            *p = true;
-        }
-    }
-    let humans = c.humans();
-    let rules = c.rules();
-    let limits = c.limits();
-    let mut intents = c.intents(&limits);
+    let Declared {
+        agents,
+        humans,
+        rules,
+        limits,
+        mut intents,
+    } = c.declared();
     c.routes(&mut intents, &agents, &rules);
+    memo.reuse = std::mem::take(&mut c.reuse);
     c.tools(&intents, &agents);
     let reviews = c.reviews();
     let tests = c.test_blocks();
@@ -162,6 +217,16 @@ pub fn check(
     let has_errors =
         found.iter().any(Diagnostic::is_error) || diags.iter().any(Diagnostic::is_error);
     diags.extend(found);
+    if has_errors {
+        // No plan and no analysis: what the check made for `reuse` is taken from its parts.
+        memo.reuse.keep(reuse::Parts {
+            agents: &agents,
+            humans: &humans,
+            rules: &rules,
+            limits: &limits,
+            intents: &intents,
+        });
+    }
     // The classifier's parameters are filled in below, once the fit is known.
     let classifier = plan::ClassifierParams {
         weights: Vec::new(),
@@ -186,6 +251,7 @@ pub fn check(
     });
     // The last check's plan, if the memo kept it, and the checker's tables (only the files'
     // paths are read from here on) are freed while the analysis runs.
+    let (memo, reuse) = (&mut memo.analysis, &mut memo.reuse);
     let old_plan = memo.take_plan();
     let ws = t.ws;
     // The decision-space analysis reads the lowered plan: it runs only on a plan without
@@ -193,10 +259,12 @@ pub fn check(
     if let Some(p) = &mut plan {
         let place = |(file, span): (usize, Span)| (ws.path(file).to_string(), span);
         let src = |s: SrcId| spans.get(s as usize).copied().map(place);
-        // The fit scores every example without itself; W0007 reads the same scores, on this
-        // thread while the analysis still runs.
+        // The fit scores every example without itself; W0007 reads the same scores, and
+        // `reuse` keeps what it needs of the plan, on this thread while the analysis still
+        // runs.
         let (findings, fitted, indistinct) =
             analyze_and_fit(p, fit_of, memo, (old_plan, t), |p, fitted| {
+                reuse.keep(reuse::Parts::of(p));
                 classifier::indistinct(p, fitted, &src)
             });
         p.classifier.weights = fitted.calibration.weights.to_vec();

@@ -10,7 +10,7 @@ use super::Checker;
 use crate::codes::Code;
 use crate::diagnostics::Diagnostic;
 use crate::syntax::ast::{self, Action, Arm, RouteDecl, Span, StepModifier};
-use intent_runtime::plan::{self, CapId, IntentId};
+use intent_runtime::plan::{self, CapId, IntentId, SrcId};
 use std::collections::BTreeMap;
 
 /// What the arms being checked belong to.
@@ -33,7 +33,8 @@ impl Checker<'_, '_> {
     ) {
         let has_permit = rules.iter().any(|r| r.kind == plan::RuleKind::Permit);
         // Each route, resolved to its intent (by intent id: ids are dense).
-        let mut by_intent: Vec<Option<(usize, &RouteDecl)>> = vec![None; self.t.intents.len()];
+        let mut by_intent: Vec<Option<(usize, &RouteDecl, Span)>> =
+            vec![None; self.t.intents.len()];
         let ws = self.t.ws;
         for pkg in ws.packages.values() {
             for d in pkg.routes.values() {
@@ -43,7 +44,7 @@ impl Checker<'_, '_> {
                 else {
                     continue;
                 };
-                if let Some(Some((pf, prev))) = by_intent.get(id as usize) {
+                if let Some(Some((pf, prev, _))) = by_intent.get(id as usize) {
                     self.diags.push(
                         Diagnostic::new(
                             Code::DUPLICATE,
@@ -61,7 +62,7 @@ impl Checker<'_, '_> {
                     by_intent.resize(id as usize + 1, None);
                 }
                 if let Some(slot) = by_intent.get_mut(id as usize) {
-                    *slot = Some((d.file, d.node));
+                    *slot = Some((d.file, d.node, d.item.span));
                 }
             }
         }
@@ -103,30 +104,72 @@ impl Checker<'_, '_> {
                         );
                     }
                 }
-                Some((file, route)) => {
+                Some((file, route, item)) => {
                     if self.route_heads.len() <= id as usize {
                         self.route_heads.resize(id as usize + 1, None);
                     }
                     if let Some(slot) = self.route_heads.get_mut(id as usize) {
                         *slot = Some((file, route.intent.span));
                     }
-                    let arms = self.arms(
-                        file,
-                        &route.arms,
-                        route.intent.span,
-                        ArmsOf::Route {
-                            intent: id,
-                            agents,
-                            has_permit,
-                        },
-                        intents,
-                    );
+                    let of = ArmsOf::Route {
+                        intent: id,
+                        agents,
+                        has_permit,
+                    };
+                    let arms = self.route_arms(file, route, item, of, intents);
                     if let Some(it) = intents.get_mut(id as usize) {
                         it.route.arms = arms;
                     }
                 }
             }
         }
+    }
+
+    /// A route's arms, checked and lowered, or replayed from the last check when `reuse`
+    /// kept them (`reuse.rs`: same route text, nothing outside routes changed).
+    fn route_arms(
+        &mut self,
+        file: usize,
+        route: &RouteDecl,
+        item: Span,
+        of: ArmsOf<'_>,
+        intents: &[plan::Intent],
+    ) -> Vec<plan::Arm> {
+        let text = self
+            .t
+            .ws
+            .file(file)
+            .and_then(|f| f.text.get(item.start as usize..item.end as usize));
+        let Some(text) = text.filter(|_| self.reuse.keeps()) else {
+            return self.arms(file, &route.arms, route.intent.span, of, intents);
+        };
+        let base = self.source_map.len() as SrcId;
+        if let Some(hit) = self.reuse.get(file, text) {
+            let mut arms = hit.arms.to_vec();
+            for (kind, pkg, name) in hit.marks {
+                self.t.mark_used(*kind, pkg, name);
+            }
+            let spans: Vec<Span> = hit.spans.to_vec();
+            for s in spans {
+                let at = Span {
+                    start: s.start + item.start,
+                    end: s.end + item.start,
+                };
+                self.src(file, at);
+            }
+            super::reuse::shift(&mut arms, |s| s + base);
+            return arms;
+        }
+        let diags = self.diags.len();
+        self.t.record();
+        let arms = self.arms(file, &route.arms, route.intent.span, of, intents);
+        let marks = self.t.recorded();
+        if let (true, ArmsOf::Route { intent, .. }) = (self.diags.len() == diags, of) {
+            let spans = self.spans.get(base as usize..).unwrap_or_default();
+            self.reuse
+                .put((file, text, item.start), (intent, base), spans, marks);
+        }
+        arms
     }
 
     fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl) {

@@ -56,7 +56,12 @@ pub struct Tables<'w, 'a> {
     used: RefCell<HashMap<DeclKeyword, HashMap<String, HashSet<String>>>>,
     /// Files without `package` already told they are in `main` (E0112, once a file).
     told_main: RefCell<BTreeSet<usize>>,
+    /// While a route is checked: every declaration marked used, for `reuse` to replay.
+    recording: RefCell<Option<Vec<Mark>>>,
 }
+
+/// A declaration marked used: its kind, package and name.
+pub type Mark = (DeclKeyword, String, String);
 
 fn number<'w, 'a: 'w, T: 'a>(
     ws: &'w Workspace<'a>,
@@ -137,6 +142,7 @@ impl<'w, 'a> Tables<'w, 'a> {
             context: plan::Type::Record { fields: Vec::new() },
             used: RefCell::new(HashMap::default()),
             told_main: RefCell::new(BTreeSet::new()),
+            recording: RefCell::new(None),
         };
         t.build_caps();
         t.build_data(diags);
@@ -271,6 +277,9 @@ impl<'w, 'a> Tables<'w, 'a> {
     }
 
     pub fn mark_used(&self, kind: DeclKeyword, pkg: &str, name: &str) {
+        if let Some(marks) = self.recording.borrow_mut().as_mut() {
+            marks.push((kind, pkg.to_string(), name.to_string()));
+        }
         // Names are looked up thousands of times: allocated only when first used.
         let mut used = self.used.borrow_mut();
         let by_pkg = used.entry(kind).or_default();
@@ -283,6 +292,16 @@ impl<'w, 'a> Tables<'w, 'a> {
                 by_pkg.insert(pkg.to_string(), std::iter::once(name.to_string()).collect());
             }
         }
+    }
+
+    /// Starts recording the declarations marked used (see [`Tables::recorded`]).
+    pub fn record(&self) {
+        *self.recording.borrow_mut() = Some(Vec::new());
+    }
+
+    /// The declarations marked used since [`Tables::record`], which stops recording.
+    pub fn recorded(&self) -> Vec<Mark> {
+        self.recording.borrow_mut().take().unwrap_or_default()
     }
 
     pub fn is_used(&self, kind: DeclKeyword, pkg: &str, name: &str) -> bool {

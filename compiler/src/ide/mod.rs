@@ -223,7 +223,16 @@ impl Snapshot {
     pub fn intents_analysed(&self, path: &str) -> Option<usize> {
         let set = self.mesh(path)?;
         let memo = set.memo(&self.db).0.lock().ok()?;
-        Some(memo.analysed())
+        Some(memo.analysis.analysed())
+    }
+
+    /// How many routes the last check of the mesh of `path` replayed from the check before
+    /// (`check::Memo`) rather than checked, and whether it replayed the declarations outside
+    /// routes. For tests and benchmarks.
+    pub fn reused(&self, path: &str) -> Option<(usize, bool)> {
+        let set = self.mesh(path)?;
+        let memo = set.memo(&self.db).0.lock().ok()?;
+        Some(memo.reused())
     }
 
     /// Every diagnostic of the mesh of `path` (all of `intent check`).
