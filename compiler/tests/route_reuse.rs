@@ -148,11 +148,17 @@ fn an_edit_inside_a_route_replays_every_other_route() {
     );
     assert_eq!(held.check_against_fresh("a threshold"), (n - 1, true));
 
-    // An agent's trust: outside every route, so everything is checked again.
+    // An agent's trust: outside every route, so everything is checked again, and nothing is
+    // kept; the next route edit keeps, and the one after it replays.
     let text = held.files[0].2.clone();
     let at = text.find(" trust 0.").unwrap() + " trust 0.".len();
     held.set_text(0, format!("{}7{}", &text[..at], &text[at + 1..]));
     assert_eq!(held.check_against_fresh("an agent's trust"), (0, false));
+    let (less, more) = ("when confidence < 0.", "when confidence < 0.0");
+    edit_route(&mut held, 1, more, less);
+    assert_eq!(held.check_against_fresh("a threshold"), (0, false));
+    edit_route(&mut held, 1, less, more);
+    assert_eq!(held.check_against_fresh("a threshold"), (n - 1, true));
 
     // A policy at the end of a file whose rule is warned about (an optional field read
     // without `has`): after a route edit before it, the warning is replayed where it now is.
@@ -160,12 +166,9 @@ fn an_edit_inside_a_route_replays_every_other_route() {
     let warned = "policy late {\n  forbid when amount > 1000 because \"too much\"\n}\n";
     held.set_text(1, format!("{text}{warned}"));
     held.check_against_fresh("a policy added");
-    edit_route(
-        &mut held,
-        1,
-        "when confidence < 0.0",
-        "when confidence < 0.",
-    );
+    edit_route(&mut held, 1, more, less);
+    held.check_against_fresh("a threshold");
+    edit_route(&mut held, 1, less, more);
     assert_eq!(held.check_against_fresh("a threshold"), (n - 1, true));
     let got = analyze(&held.db, held.set);
     assert!(

@@ -109,6 +109,7 @@ impl<'w, 'a> Checker<'w, 'a> {
         let rules = self.rules();
         let limits = self.limits();
         let intents = self.intents(&limits);
+        self.unprovided_requires();
         Declared {
             agents,
             humans,

@@ -18,7 +18,11 @@
 //!
 //! The check replays what was kept instead of checking again. An edit outside routes (an
 //! agent, an intent, a policy, a comment between items) closes the gate: everything is
-//! checked, and what is found is kept for the next check.
+//! checked and nothing kept, so that a series of such edits costs what checking costs. The
+//! next check behind an open gate (the first edit inside a route after it) checks everything
+//! and keeps what it finds, as the first check of a mesh does; what it keeps is copied from
+//! the plan, and what it replaces freed, while the analysis runs on the other thread. The
+//! edits after it replay.
 
 use super::tables::Mark;
 use super::{Checker, Declared};
@@ -37,8 +41,13 @@ pub struct Reuse {
     once: bool,
     /// Per file at the last check: its path, whether it is std, its text outside routes.
     outside: Vec<Outside>,
-    /// Whether the mesh being checked has the same text outside routes as the last one.
+    /// Whether the mesh being checked has the same text outside routes as the last one: only
+    /// then is anything replayed.
     same: bool,
+    /// Whether the check being made keeps what it finds: behind an open gate, and at the
+    /// first check of a mesh (an edit outside routes keeps nothing, so that a series of them
+    /// costs no more than checking).
+    keeping: bool,
     /// Where the routes of the mesh being checked are.
     layout: Layout,
     /// What the declarations outside routes lowered to, and where its routes were then.
@@ -47,6 +56,11 @@ pub struct Reuse {
     garbage: Vec<Box<dyn Send>>,
     /// Per file, by the route's text.
     entries: Vec<HashMap<Box<str>, Entry>>,
+    /// The declarations routes marked used, each once: entries name them by index.
+    marks: Vec<Mark>,
+    mark_ids: HashMap<Mark, u32>,
+    /// Per mark, whether a route replayed by the check being made marked it.
+    replayed: Vec<bool>,
     /// How many routes the last check replayed.
     reused: usize,
     /// Whether the last check replayed the declarations outside routes.
@@ -120,18 +134,18 @@ pub struct Entry {
     base: SrcId,
     /// The spans the route put in the source map, in order, relative to the route's start.
     spans: Vec<Span>,
-    /// The declarations the route's check marked used.
-    marks: Vec<Mark>,
+    /// The declarations the route's check marked used (indexes into `Reuse::marks`).
+    marks: Vec<u32>,
     /// Read by the check being made (the others are dropped at its end).
     seen: bool,
 }
 
-/// What a reused route gives back: its arms with their source ids from 0, the spans to
-/// record, in order, relative to the route's start, and the declarations to mark used.
+/// What a reused route gives back: its arms with their source ids from 0, and the spans to
+/// record, in order, relative to the route's start. The declarations it marked used are
+/// marked by [`Reuse::replayed_marks`], once for all routes.
 pub struct Replay<'e> {
     pub arms: &'e [plan::Arm],
     pub spans: &'e [Span],
-    pub marks: &'e [Mark],
 }
 
 impl Reuse {
@@ -143,9 +157,10 @@ impl Reuse {
         }
     }
 
-    /// Whether this memo keeps anything (not for `intent check`).
+    /// Whether the check being made keeps what it finds: not for `intent check`, nor when the
+    /// text outside routes changed since the last check (but at a mesh's first check).
     pub fn keeps(&self) -> bool {
-        !self.once
+        self.keeping
     }
 
     /// Starts a check of `ws`: entries are read only if its text outside routes is the last
@@ -156,6 +171,7 @@ impl Reuse {
         if self.once {
             return;
         }
+        let first = self.outside.is_empty();
         self.same = self.outside.len() == ws.files.len()
             && self
                 .outside
@@ -167,7 +183,12 @@ impl Reuse {
             self.garbage
                 .push(Box::new(std::mem::take(&mut self.entries)));
             self.garbage.push(Box::new(self.declared.take()));
+            self.marks.clear();
+            self.mark_ids.clear();
         }
+        self.keeping = self.same || first;
+        self.replayed.clear();
+        self.replayed.resize(self.marks.len(), false);
         self.entries.resize_with(ws.files.len(), HashMap::default);
         self.layout = Layout::of(ws);
     }
@@ -182,11 +203,23 @@ impl Reuse {
         let arms = e.arms.as_deref()?;
         e.seen = true;
         self.reused += 1;
+        for m in &e.marks {
+            if let Some(r) = self.replayed.get_mut(*m as usize) {
+                *r = true;
+            }
+        }
         Some(Replay {
             arms,
             spans: &e.spans,
-            marks: &e.marks,
         })
+    }
+
+    /// The declarations the routes replayed so far marked used, each once.
+    pub fn replayed_marks(&self) -> impl Iterator<Item = &Mark> {
+        self.marks
+            .iter()
+            .zip(&self.replayed)
+            .filter_map(|(m, r)| r.then_some(m))
     }
 
     /// Keeps what checking the route of `file` with text `text`, starting at `start`, for
@@ -199,7 +232,7 @@ impl Reuse {
         spans: &[(usize, Span)],
         marks: Vec<Mark>,
     ) {
-        if self.once {
+        if !self.keeps() {
             return;
         }
         let end = start.saturating_add(text.len() as u32);
@@ -217,12 +250,23 @@ impl Reuse {
                 end: s.end - start,
             })
             .collect();
+        let mut ids = Vec::with_capacity(marks.len());
+        for m in marks {
+            let next = self.marks.len() as u32;
+            let id = *self.mark_ids.entry(m.clone()).or_insert(next);
+            if id == next {
+                self.marks.push(m);
+            }
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
         let entry = Entry {
             arms: None,
             intent,
             base,
             spans,
-            marks,
+            marks: ids,
             seen: true,
         };
         map.insert(text.into(), entry);
@@ -387,7 +431,9 @@ impl Checker<'_, '_> {
         }
         self.t.record();
         let declared = self.declare();
-        let marks = self.t.recorded();
+        let mut marks = self.t.recorded();
+        marks.sort_unstable();
+        marks.dedup();
         let files: Vec<&str> = (0..self.files.len()).map(|f| self.t.path(f)).collect();
         let file_of = |l: &Label| files.iter().position(|f| *f == l.file);
         let mut kept_diags = Vec::new();

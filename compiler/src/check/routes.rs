@@ -72,7 +72,6 @@ impl Checker<'_, '_> {
             };
             let (ifile, idecl) = (entry.decl.file, entry.decl.node);
             let in_main = entry.pkg == "main";
-            self.unprovided_requires(ifile, idecl);
             match by_intent.get(id as usize).copied().flatten() {
                 None => {
                     let route_broken = self
@@ -123,6 +122,9 @@ impl Checker<'_, '_> {
                 }
             }
         }
+        for (kind, pkg, name) in self.reuse.replayed_marks() {
+            self.t.mark_used(*kind, pkg, name);
+        }
     }
 
     /// A route's arms, checked and lowered, or replayed from the last check when `reuse`
@@ -146,9 +148,6 @@ impl Checker<'_, '_> {
         let base = self.source_map.len() as SrcId;
         if let Some(hit) = self.reuse.get(file, text) {
             let mut arms = hit.arms.to_vec();
-            for (kind, pkg, name) in hit.marks {
-                self.t.mark_used(*kind, pkg, name);
-            }
             let spans: Vec<Span> = hit.spans.to_vec();
             for s in spans {
                 let at = Span {
@@ -172,7 +171,17 @@ impl Checker<'_, '_> {
         arms
     }
 
-    fn unprovided_requires(&mut self, file: usize, decl: &ast::IntentDecl) {
+    /// E0309 for each capability an intent requires that no agent provides: a check of the
+    /// intents and agents, made with the declarations outside routes (`Checker::declare`).
+    pub(super) fn unprovided_requires(&mut self) {
+        for id in 0..self.t.intents.len() {
+            if let Some(entry) = self.t.intents.get(id) {
+                self.unprovided_by(entry.decl.file, entry.decl.node);
+            }
+        }
+    }
+
+    fn unprovided_by(&mut self, file: usize, decl: &ast::IntentDecl) {
         // An agent that did not parse may be the provider: its error was reported already.
         if self.t.ws.any_broken(ast::DeclKeyword::Agent) {
             return;
