@@ -16,8 +16,10 @@
 //!   values).
 //!
 //! Each is repeated and the median and minimum printed, with how many of the mesh's intents
-//! the analysis ran for again after the edit (the others' findings were reused). `INTENT_BENCH_QUICK=1` uses the ten
-//! times smaller mesh and fewer runs (a smoke test; fixed costs dominate its ratio).
+//! the analysis ran for again after the edit (the others' findings were reused) and how many
+//! routes the check replayed from the check before (`check/reuse.rs`: only behind an edit
+//! inside a route). `INTENT_BENCH_QUICK=1` uses the ten times smaller mesh and fewer runs (a
+//! smoke test; fixed costs dominate its ratio).
 //!
 //! ```text
 //! cargo bench -p intent-compiler --bench lsp_edit
