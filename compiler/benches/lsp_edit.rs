@@ -142,6 +142,8 @@ fn main() {
         ),
     ];
     let mut rows = Vec::new();
+    // The route edit's and the agent edit's file, as it was and as edited, for the last row.
+    let mut made: Vec<(String, String, String)> = Vec::new();
     for (k, (what, marker, a, b)) in edits.into_iter().enumerate() {
         let target = sources
             .iter()
@@ -165,6 +167,9 @@ fn main() {
             text.replace_range(line_start..line_end, &line.replacen(from, &to, 1));
             text
         };
+        if k < 2 {
+            made.push((path.clone(), original.clone(), edited(0)));
+        }
         let clean =
             |d: &[intent_compiler::diagnostics::Diagnostic]| !d.iter().any(|d| d.is_error());
         assert!(
@@ -225,6 +230,33 @@ fn main() {
         // And how many routes were replayed from the check before rather than checked.
         let replayed = host.snapshot().reused(&path).map_or(0, |r| r.0);
         rows.push((what, path, stats(edit), (analysed, replayed)));
+    }
+    // The first route edit after an edit outside routes: an agent edit (not timed), then the
+    // route edit (timed). Its check finds nothing kept (the agent edit kept nothing) and keeps
+    // what it finds for the route edits after it (`check/reuse.rs`).
+    if let [(route_path, route_was, route_edited), (agent_path, agent_was, agent_edited)] =
+        made.as_slice()
+    {
+        let mut edit = Vec::new();
+        for i in 0..runs {
+            let pick =
+                |was: &String, edited: &String| if i % 2 == 0 { edited } else { was }.clone();
+            host.set_file(agent_path, pick(agent_was, agent_edited));
+            let _ = host.snapshot().diagnostics(agent_path);
+            let start = Instant::now();
+            host.set_file(route_path, pick(route_was, route_edited));
+            let diags = host.snapshot().diagnostics(route_path);
+            edit.push(start.elapsed());
+            assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
+        }
+        let analysed = host.snapshot().intents_analysed(route_path).unwrap_or(0);
+        let replayed = host.snapshot().reused(route_path).map_or(0, |r| r.0);
+        rows.push((
+            "route arm, the first after an agent edit",
+            route_path.clone(),
+            stats(edit),
+            (analysed, replayed),
+        ));
     }
 
     let (full_med, full_min) = stats(full);
