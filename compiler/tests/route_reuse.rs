@@ -118,6 +118,19 @@ fn routes(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// `text` with the two ranges `a` and `b` (which do not overlap) trading places.
+fn swapped(text: &str, a: (usize, usize), b: (usize, usize)) -> String {
+    let ((a0, a1), (b0, b1)) = if a.0 < b.0 { (a, b) } else { (b, a) };
+    format!(
+        "{}{}{}{}{}",
+        &text[..a0],
+        &text[b0..b1],
+        &text[a1..b0],
+        &text[a0..a1],
+        &text[b1..]
+    )
+}
+
 fn count_routes(files: &[(String, String)]) -> usize {
     files.iter().map(|(_, t)| routes(t).len()).sum()
 }
@@ -180,16 +193,7 @@ fn an_edit_inside_a_route_replays_every_other_route() {
     // Two routes of one file trade places: both are replayed where they now are.
     let text = held.files[2].2.clone();
     let r = routes(&text);
-    let ((a0, a1), (b0, b1)) = (r[0], r[1]);
-    let swapped = format!(
-        "{}{}{}{}{}",
-        &text[..a0],
-        &text[b0..b1],
-        &text[a1..b0],
-        &text[a0..a1],
-        &text[b1..]
-    );
-    held.set_text(2, swapped);
+    held.set_text(2, swapped(&text, r[0], r[1]));
     assert_eq!(held.check_against_fresh("two routes swapped"), (n, true));
 }
 
@@ -247,21 +251,8 @@ fn after_any_sequence_of_edits_the_reused_check_is_a_fresh_one() {
                 format!("// looked at in step {step}\n{route}"),
             ),
             4 if r.len() > 1 => {
-                let (b0, b1) = r[(r.iter().position(|x| x.0 == start).unwrap() + 1) % r.len()];
-                let (a0, a1, b0, b1) = if b0 > start {
-                    (start, end, b0, b1)
-                } else {
-                    (b0, b1, start, end)
-                };
-                let swapped = format!(
-                    "{}{}{}{}{}",
-                    &text[..a0],
-                    &text[b0..b1],
-                    &text[a1..b0],
-                    &text[a0..a1],
-                    &text[b1..]
-                );
-                held.set_text(file, swapped);
+                let next = r[(r.iter().position(|x| x.0 == start).unwrap() + 1) % r.len()];
+                held.set_text(file, swapped(&text, (start, end), next));
                 replayed += held.check_against_fresh("two routes swapped").0;
                 continue;
             }
