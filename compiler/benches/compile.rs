@@ -31,6 +31,7 @@
 //! INTENT_BENCH_DUMP=/tmp/bench.intent cargo bench ...                   # also write the source
 //! INTENT_BENCH_FINDINGS=/tmp/findings.txt cargo bench ...   # also the findings and the plan hash
 //! INTENT_BENCH_ANALYSIS=21 cargo bench ...                           # only the analysis, 21 runs
+//! INTENT_BENCH_PARSE=51 cargo bench ...                      # only the parse and the check, 51 runs
 //! ```
 //!
 //! The mesh is generated with a small xorshift generator from a fixed seed, so every run
@@ -336,6 +337,29 @@ fn main() {
         return;
     }
 
+    // Only the parse and the whole check, N times each, alternating (a quick figure for a
+    // change to the parser).
+    if let Some(n) = std::env::var("INTENT_BENCH_PARSE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let (mut parse, mut check) = (Vec::new(), Vec::new());
+        for _ in 0..n.max(1) {
+            parse.push(measure(1, || syntax::parse(&sources[0].text)).0.median);
+            check.push(measure(1, || compile(&sources, Stage::Check)).0.median);
+        }
+        let both = |mut v: Vec<Duration>| {
+            v.sort();
+            Stats {
+                median: v[v.len() / 2],
+                min: v[0],
+            }
+        };
+        println!("{:<30} {:>10} {:>10}", "", "median", "min");
+        row(&format!("parse alone ({} runs)", n.max(1)), both(parse));
+        row(&format!("intent check ({} runs)", n.max(1)), both(check));
+        return;
+    }
     let (check, _) = measure(runs, || compile(&sources, Stage::Check));
     // Two phases of `check`, timed alone through public functions: where the time goes.
     let (parse, _) = measure(runs, || syntax::parse(&sources[0].text));

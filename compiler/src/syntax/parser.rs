@@ -67,6 +67,12 @@ pub struct Parsed {
 }
 
 pub fn parse(text: &str) -> Parsed {
+    parse_with(text, true)
+}
+
+/// `parse`, with or without sharing a long file's items over rayon's pool (the tests compare
+/// the two).
+fn parse_with(text: &str, parallel: bool) -> Parsed {
     let Lexed {
         tokens,
         docs,
@@ -86,71 +92,26 @@ pub fn parse(text: &str) -> Parsed {
     let eof = text.len();
     let chunks = split_items(&tokens);
     let parser = super::grammar::ItemParser::new();
-    let mut items = Vec::with_capacity(chunks.len());
-    for (i, chunk) in chunks.iter().enumerate() {
-        let operators = chunk
-            .iter()
-            .filter(|(_, t, _)| matches!(t, Token::And | Token::Or | Token::Not))
-            .count();
-        if operators > MAX_OPERATORS {
-            let span = chunk_span(chunk);
-            problems.push(SyntaxProblem {
-                code: Code::TOO_DEEP,
-                span: Span::new(span.start as usize, span.start as usize + 1),
-                message: format!("this declaration has {operators} `and`/`or`/`not` operators, more than the {MAX_OPERATORS} allowed"),
-                help: "split the conditions over several rules or arms".into(),
-            });
-            items.push(Item {
-                doc: None,
-                kind: ItemKind::Error(declared(chunk)),
-                span,
-            });
-            continue;
-        }
-        let (result, mut recovered, repaired) = parse_repairing(&parser, chunk);
-        if !truncated {
-            problems.extend(repaired);
-        }
-        let span = chunk_span(chunk);
-        let item = match result {
-            Ok(item) => item,
-            Err(e) => {
-                // Running out of tokens inside an item means the next item's first word (or
-                // the end of the file) is what was unexpected.
-                let e = match (e, chunks.get(i + 1).and_then(|c| c.first())) {
-                    (ParseError::UnrecognizedEof { expected, .. }, Some(next)) => {
-                        ParseError::UnrecognizedToken {
-                            token: next.clone(),
-                            expected,
-                        }
-                    }
-                    (e, _) => e,
-                };
-                match recover_context(chunk, e) {
-                    Ok((item, field_problems)) => {
-                        recovered.clear();
-                        if !truncated {
-                            problems.extend(field_problems);
-                        }
-                        item
-                    }
-                    Err(e) => {
-                        recovered.push(ErrorRecovery {
-                            error: e,
-                            dropped_tokens: Vec::new(),
-                        });
-                        Item {
-                            doc: None,
-                            kind: ItemKind::Error(declared(chunk)),
-                            span,
-                        }
-                    }
-                }
-            }
-        };
-        if !truncated {
-            problems.extend(recovered.into_iter().map(|r| describe(r.error, eof)));
-        }
+    let one = |(i, chunk): (usize, &&[Spanned])| {
+        let next = chunks.get(i + 1).and_then(|c| c.first());
+        parse_item(&parser, chunk, next, eof, truncated)
+    };
+    // Items parse apart (each chunk is its own token slice), so a long file's items are
+    // shared over rayon's pool; the results come back in file order either way.
+    let parsed: Vec<(Item, Vec<SyntaxProblem>)> = if parallel && chunks.len() >= PARALLEL_FROM {
+        use rayon::prelude::*;
+        chunks
+            .par_iter()
+            .enumerate()
+            .with_min_len(PARALLEL_FROM / 2)
+            .map(one)
+            .collect()
+    } else {
+        chunks.iter().enumerate().map(one).collect()
+    };
+    let mut items = Vec::with_capacity(parsed.len());
+    for (item, found) in parsed {
+        problems.extend(found);
         items.push(item);
     }
     attach_docs(&mut items, &docs);
@@ -185,6 +146,86 @@ pub fn parse(text: &str) -> Parsed {
 }
 
 pub(super) type Spanned = (usize, Token, usize);
+
+/// From how many items a file's items are parsed on rayon's pool rather than in turn: below
+/// it, handing them out costs more than it saves.
+const PARALLEL_FROM: usize = 128;
+
+/// One item's tree and the problems found in it, in the order they are reported. `next` is the
+/// first token of the item after it (what was unexpected when this one runs out of tokens);
+/// a `truncated` file (the lexer stopped at its bound) reports only the lexer's problem.
+fn parse_item(
+    parser: &super::grammar::ItemParser,
+    chunk: &[Spanned],
+    next: Option<&Spanned>,
+    eof: usize,
+    truncated: bool,
+) -> (Item, Vec<SyntaxProblem>) {
+    let mut problems = Vec::new();
+    let span = chunk_span(chunk);
+    let operators = chunk
+        .iter()
+        .filter(|(_, t, _)| matches!(t, Token::And | Token::Or | Token::Not))
+        .count();
+    if operators > MAX_OPERATORS {
+        problems.push(SyntaxProblem {
+            code: Code::TOO_DEEP,
+            span: Span::new(span.start as usize, span.start as usize + 1),
+            message: format!("this declaration has {operators} `and`/`or`/`not` operators, more than the {MAX_OPERATORS} allowed"),
+            help: "split the conditions over several rules or arms".into(),
+        });
+        let item = Item {
+            doc: None,
+            kind: ItemKind::Error(declared(chunk)),
+            span,
+        };
+        return (item, problems);
+    }
+    let (result, mut recovered, repaired) = parse_repairing(parser, chunk);
+    if !truncated {
+        problems.extend(repaired);
+    }
+    let item = match result {
+        Ok(item) => item,
+        Err(e) => {
+            // Running out of tokens inside an item means the next item's first word (or the
+            // end of the file) is what was unexpected.
+            let e = match (e, next) {
+                (ParseError::UnrecognizedEof { expected, .. }, Some(next)) => {
+                    ParseError::UnrecognizedToken {
+                        token: next.clone(),
+                        expected,
+                    }
+                }
+                (e, _) => e,
+            };
+            match recover_context(chunk, e) {
+                Ok((item, field_problems)) => {
+                    recovered.clear();
+                    if !truncated {
+                        problems.extend(field_problems);
+                    }
+                    item
+                }
+                Err(e) => {
+                    recovered.push(ErrorRecovery {
+                        error: e,
+                        dropped_tokens: Vec::new(),
+                    });
+                    Item {
+                        doc: None,
+                        kind: ItemKind::Error(declared(chunk)),
+                        span,
+                    }
+                }
+            }
+        }
+    };
+    if !truncated {
+        problems.extend(recovered.into_iter().map(|r| describe(r.error, eof)));
+    }
+    (item, problems)
+}
 
 /// What a broken item still shows it declares: its keyword and the name after it.
 fn declared(chunk: &[Spanned]) -> Option<(DeclKeyword, Name)> {
@@ -677,5 +718,61 @@ pub fn scene_line(
         subject,
         within: window,
         span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{parse_with, split_items, PARALLEL_FROM};
+    use std::path::Path;
+
+    /// Every `.intent` file under `dir`, recursively.
+    fn texts(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                texts(&path, out);
+            } else if path.extension().is_some_and(|x| x == "intent") {
+                out.push(String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned());
+            }
+        }
+    }
+
+    /// A long file's items parsed on rayon's pool give the tree and the problems, in order,
+    /// that parsing them in turn gives: each diagnostics fixture (broken items, unterminated
+    /// strings and comments, a misplaced `package`) put before, between and after enough
+    /// well-formed items to be parsed in parallel.
+    #[test]
+    fn items_parsed_in_parallel_are_the_items_parsed_in_turn() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut clean = Vec::new();
+        texts(&root.join("../examples"), &mut clean);
+        let clean = clean.join("\n");
+        let per_copy = split_items(&crate::syntax::lexer::lex(&clean).tokens).len();
+        let copies = PARALLEL_FROM.div_ceil(per_copy.max(1)) + 1;
+        let filler = vec![clean.as_str(); copies].join("\n");
+        let mut fixtures = Vec::new();
+        texts(&root.join("tests/diagnostics"), &mut fixtures);
+        assert!(fixtures.len() > 50, "the fixtures moved");
+        let mut parallel_runs = 0;
+        for fixture in &fixtures {
+            for text in [
+                format!("{fixture}\n{filler}"),
+                format!("{filler}\n{fixture}\n{filler}"),
+                format!("{filler}\n{fixture}"),
+            ] {
+                let chunks = split_items(&crate::syntax::lexer::lex(&text).tokens).len();
+                parallel_runs += usize::from(chunks >= PARALLEL_FROM);
+                assert_eq!(
+                    parse_with(&text, true),
+                    parse_with(&text, false),
+                    "{fixture}"
+                );
+            }
+        }
+        // Most texts are long enough to be shared out (an unterminated comment or string
+        // early in a fixture leaves too few items for some).
+        assert!(parallel_runs >= fixtures.len() * 2, "{parallel_runs}");
     }
 }
