@@ -27,7 +27,7 @@ mod tools;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -58,23 +58,64 @@ fn free_port() -> u16 {
 struct Upstream(Child);
 
 impl Upstream {
+    /// An upstream on `port`, which this test holds (a restart on the port it had); panics
+    /// with the server's log when it cannot bind it.
     fn start(py: &str, port: u16, name: &str, variant: &str) -> Upstream {
-        let child = Command::new(py)
+        Upstream::spawn(py, port, name, variant)
+            .unwrap_or_else(|log| panic!("{name} did not start on port {port}:\n{log}"))
+    }
+
+    /// An upstream on a port picked free, written back to `port`. A port is only free when
+    /// it is picked: another test can bind it before Python has started, and then a
+    /// connection to it reaches that test's server. So the server's own word is waited for,
+    /// and when it could not bind, another port is picked.
+    fn start_free(py: &str, port: &mut u16, name: &str, variant: &str) -> Upstream {
+        let mut log = String::new();
+        for _ in 0..5 {
+            match Upstream::spawn(py, *port, name, variant) {
+                Ok(upstream) => return upstream,
+                Err(said) => log = said,
+            }
+            *port = free_port();
+        }
+        panic!("{name} could not bind a port in five attempts:\n{log}")
+    }
+
+    /// Starts the server and waits until uvicorn says it is listening (it binds first), or
+    /// until it exits (its log is the error).
+    fn spawn(py: &str, port: u16, name: &str, variant: &str) -> Result<Upstream, String> {
+        use std::io::BufRead;
+        let mut child = Command::new(py)
             .args([UPSTREAM, &port.to_string(), name, variant])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(addr).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{name} did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let stderr = child.stderr.take().unwrap();
+        let upstream = Upstream(child);
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the log to its end, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let mut log = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line.contains("Uvicorn running on") => return Ok(upstream),
+                Ok(line) => log += &format!("{line}\n"),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(log),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("{name} did not start in 30 s:\n{log}")
+                }
+            }
         }
-        Upstream(child)
     }
 }
 
@@ -237,9 +278,9 @@ fn tool_calls_are_decided_by_the_mesh_and_forwarded_to_real_mcp_servers() {
         return;
     };
     let dir = TempDir::new("mcp-calls");
-    let ports = [free_port(), free_port(), free_port()];
-    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
-    let _orders = Upstream::start(&py, ports[2], "orders", "normal");
+    let mut ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start_free(&py, &mut ports[0], "billing", "normal");
+    let _orders = Upstream::start_free(&py, &mut ports[2], "orders", "normal");
     let t = tokens(
         &py,
         dir.path(),
@@ -407,8 +448,8 @@ fn the_typescript_sdk_client_calls_through_the_gateway() {
         return;
     }
     let dir = TempDir::new("mcp-ts");
-    let ports = [free_port(), free_port(), free_port()];
-    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let mut ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start_free(&py, &mut ports[0], "billing", "normal");
     let t = tokens(&py, dir.path(), &["support_bot"]);
     let gw = gateway(dir.path(), &mesh(dir.path(), ports));
     let out = Command::new("node")
@@ -440,8 +481,8 @@ fn a_tool_limited_per_caller_gives_each_caller_its_retry_time() {
         return;
     };
     let dir = TempDir::new("mcp-limits");
-    let ports = [free_port(), free_port(), free_port()];
-    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let mut ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start_free(&py, &mut ports[0], "billing", "normal");
     let t = tokens(&py, dir.path(), &["support_bot", "triage_bot"]);
     let path = mesh(dir.path(), ports);
     let mut source = std::fs::read_to_string(&path).unwrap();
@@ -481,8 +522,8 @@ fn an_escalated_call_waits_for_its_person_and_passes_once() {
         return;
     };
     let dir = TempDir::new("mcp-approvals");
-    let ports = [free_port(), free_port(), free_port()];
-    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let mut ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start_free(&py, &mut ports[0], "billing", "normal");
     let t = tokens(
         &py,
         dir.path(),
@@ -567,9 +608,9 @@ fn failover_breakers_and_changed_tool_definitions() {
         return;
     };
     let dir = TempDir::new("mcp-failover");
-    let ports = [free_port(), free_port(), free_port()];
-    let primary = Upstream::start(&py, ports[0], "billing", "normal");
-    let _standby = Upstream::start(&py, ports[1], "billing_standby", "normal");
+    let mut ports = [free_port(), free_port(), free_port()];
+    let primary = Upstream::start_free(&py, &mut ports[0], "billing", "normal");
+    let _standby = Upstream::start_free(&py, &mut ports[1], "billing_standby", "normal");
 
     let t = tokens(&py, dir.path(), &["support_bot"]);
     let gw = gateway(dir.path(), &mesh(dir.path(), ports));
@@ -636,8 +677,8 @@ fn each_decision_of_a_tool_call_is_a_span_under_the_clients_trace() {
     };
     let rx = otlp::Receiver::start(&otlp_py);
     let dir = TempDir::new("mcp-otlp");
-    let ports = [free_port(), free_port(), free_port()];
-    let _billing = Upstream::start(&py, ports[0], "billing", "normal");
+    let mut ports = [free_port(), free_port(), free_port()];
+    let _billing = Upstream::start_free(&py, &mut ports[0], "billing", "normal");
     let t = tokens(&py, dir.path(), &["support_bot"]);
     let collector = format!("http://127.0.0.1:{}", rx.port);
     let gw = gateway_with(
@@ -676,4 +717,31 @@ fn each_decision_of_a_tool_call_is_a_span_under_the_clients_trace() {
     );
     assert_eq!(span["attributes"]["intent.outcome"], "dispatch", "{span}");
     assert_eq!(span["attributes"]["gen_ai.agent.name"], "billing", "{span}");
+}
+
+/// The same race as `serve_nginx`'s (a port picked free, bound by another test first): the
+/// first port is held here, so the upstream must move to another and say where.
+#[test]
+fn an_upstream_whose_port_was_taken_moves_to_another() {
+    let Some(py) = python("an_upstream_whose_port_was_taken_moves_to_another") else {
+        return;
+    };
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = held.local_addr().unwrap().port();
+    let mut port = taken;
+    let mut upstream = Upstream::start_free(&py, &mut port, "billing", "normal");
+    assert_ne!(port, taken);
+    assert!(
+        upstream.0.try_wait().unwrap().is_none(),
+        "the upstream exited"
+    );
+    let answer = request(
+        format!("127.0.0.1:{port}").parse::<SocketAddr>().unwrap(),
+        "GET",
+        "/mcp",
+        &[],
+        "",
+    );
+    // Python's MCP server answers (a GET without an event-stream `accept` is refused by it).
+    assert!(answer.status >= 400 && answer.status < 500, "{answer:?}");
 }
