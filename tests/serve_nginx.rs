@@ -61,6 +61,32 @@ fn serve_one(mut stream: TcpStream) {
     );
 }
 
+/// nginx's binary, or `None` when it is missing (outside CI; see `tools`).
+fn nginx(test: &str) -> Option<PathBuf> {
+    tools::require_binary(
+        test,
+        "nginx",
+        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
+        "apt-get install nginx-light",
+    )
+}
+
+/// A `take_order` request from the web channel through `front`, which the example mesh
+/// sends to `order_desk`.
+fn take_order(front: SocketAddr) -> support::Answer {
+    request(
+        front,
+        "GET",
+        "/orders",
+        &[
+            ("x-intent-name", "take_order"),
+            ("x-intent-confidence", "0.95"),
+            ("x-intent-context-channel", "web"),
+        ],
+        "",
+    )
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -239,17 +265,12 @@ http {{
 /// taken on purpose: the request must still go through nginx and the sidecar.
 #[test]
 fn a_port_taken_before_nginx_binds_it_is_not_mistaken_for_nginx() {
-    let Some(bin) = tools::require_binary(
-        "a_port_taken_before_nginx_binds_it_is_not_mistaken_for_nginx",
-        "nginx",
-        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
-        "apt-get install nginx-light",
-    ) else {
+    let Some(bin) = nginx("a_port_taken_before_nginx_binds_it_is_not_mistaken_for_nginx") else {
         return;
     };
     let dir = TempDir::new("nginx-race");
     let sidecar = Sidecar::start(&[MESH]);
-    let taken = std::sync::Mutex::new(Vec::new());
+    let taken = std::cell::Cell::new(None);
     let (_nginx, fronts) = start_nginx_servers_racing(
         &bin,
         &dir,
@@ -257,22 +278,12 @@ fn a_port_taken_before_nginx_binds_it_is_not_mistaken_for_nginx() {
         upstream(),
         &[Extra::default()],
         |ports| {
-            taken.lock().unwrap().push(ports[0]);
+            taken.set(Some(ports[0]));
             TcpListener::bind(("127.0.0.1", ports[0])).ok()
         },
     );
-    assert_ne!(Some(&fronts[0].port()), taken.lock().unwrap().first());
-    let a = request(
-        fronts[0],
-        "GET",
-        "/orders",
-        &[
-            ("x-intent-name", "take_order"),
-            ("x-intent-confidence", "0.95"),
-            ("x-intent-context-channel", "web"),
-        ],
-        "",
-    );
+    assert_ne!(Some(fronts[0].port()), taken.get());
+    let a = take_order(fronts[0]);
     assert_eq!(a.status, 200, "{a:?}");
     assert!(
         a.body.contains("x-intent-route: dispatch=order_desk"),
@@ -282,12 +293,7 @@ fn a_port_taken_before_nginx_binds_it_is_not_mistaken_for_nginx() {
 
 #[test]
 fn nginx_auth_request_passes_the_sidecars_answers_on() {
-    let Some(bin) = tools::require_binary(
-        "nginx_auth_request_passes_the_sidecars_answers_on",
-        "nginx",
-        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
-        "apt-get install nginx-light",
-    ) else {
+    let Some(bin) = nginx("nginx_auth_request_passes_the_sidecars_answers_on") else {
         return;
     };
     let dir = TempDir::new("nginx");
@@ -296,17 +302,7 @@ fn nginx_auth_request_passes_the_sidecars_answers_on() {
     let (_nginx, front) = start_nginx(&bin, &dir, sidecar.addr, upstream());
 
     // Allowed: the upstream sees the route the decision chose, not what the client claimed.
-    let a = request(
-        front,
-        "GET",
-        "/orders",
-        &[
-            ("x-intent-name", "take_order"),
-            ("x-intent-confidence", "0.95"),
-            ("x-intent-context-channel", "web"),
-        ],
-        "",
-    );
+    let a = take_order(front);
     assert_eq!(a.status, 200, "{a:?}");
     assert!(
         a.body.contains("x-intent-route: dispatch=order_desk"),
@@ -396,12 +392,7 @@ fn nginx_auth_request_passes_the_sidecars_answers_on() {
 #[test]
 fn nginx_passes_the_decisions_traceparent_to_the_upstream() {
     let test = "nginx_passes_the_decisions_traceparent_to_the_upstream";
-    let Some(bin) = tools::require_binary(
-        test,
-        "nginx",
-        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
-        "apt-get install nginx-light",
-    ) else {
+    let Some(bin) = nginx(test) else {
         return;
     };
     let Some(python) = tools::require_python_module(test, otlp::MODULE, otlp::PACKAGE) else {
@@ -495,12 +486,8 @@ fn route_through(front: SocketAddr, headers: &[(&str, &str)]) -> Result<String, 
 
 #[test]
 fn nested_context_fields_reach_the_sidecar_in_the_three_documented_ways() {
-    let Some(bin) = tools::require_binary(
-        "nested_context_fields_reach_the_sidecar_in_the_three_documented_ways",
-        "nginx",
-        &["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"],
-        "apt-get install nginx-light",
-    ) else {
+    let Some(bin) = nginx("nested_context_fields_reach_the_sidecar_in_the_three_documented_ways")
+    else {
         return;
     };
     let dir = TempDir::new("nginx-nested");
