@@ -51,6 +51,7 @@ use std::time::{Duration, Instant};
 
 #[path = "support/alloc.rs"]
 mod alloc;
+#[allow(dead_code)]
 #[path = "support/mesh.rs"]
 mod mesh;
 

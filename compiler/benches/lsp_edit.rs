@@ -44,12 +44,8 @@ use std::time::{Duration, Instant};
 /// Splits the generated single-file mesh into files of about `lines` lines, each starting at
 /// an item and repeating the header (`package` and `use`).
 fn split(text: &str, lines: usize) -> Vec<Source> {
-    let header = "package bench\nuse std.data.{pii, financial, phi}\n\n";
-    let body: Vec<&str> = text
-        .lines()
-        .skip_while(|l| !l.starts_with("use "))
-        .skip(1)
-        .collect();
+    let header = mesh::SPLIT_HEADER;
+    let body = mesh::item_lines(text);
     let mut files = Vec::new();
     let mut current = String::from(header);
     let mut count = 0;

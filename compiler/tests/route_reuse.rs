@@ -77,12 +77,8 @@ impl Held {
 /// The small bench mesh in three files of one package.
 fn three_files() -> Vec<(String, String)> {
     let text = mesh::intent_source(&mesh::generate(&mesh::QUICK));
-    let header = "package bench\nuse std.data.{pii, financial, phi}\n\n";
-    let body: Vec<&str> = text
-        .lines()
-        .skip_while(|l| !l.starts_with("use "))
-        .skip(1)
-        .collect();
+    let header = mesh::SPLIT_HEADER;
+    let body = mesh::item_lines(&text);
     let third = body.len() / 3;
     let mut files = vec![
         String::from(header),

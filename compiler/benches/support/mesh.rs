@@ -332,6 +332,19 @@ pub fn trust(hundredths: u32) -> String {
     format!("0.{hundredths:02}")
 }
 
+/// What each file starts with when the generated source is split into files of one package
+/// (the language-server bench, the route-reuse test).
+pub const SPLIT_HEADER: &str = "package bench\nuse std.data.{pii, financial, phi}\n\n";
+
+/// The lines of the generated source after its header (`package` and `use`): its items, to
+/// be split into files that each start with [`SPLIT_HEADER`].
+pub fn item_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("use "))
+        .skip(1)
+        .collect()
+}
+
 pub fn intent_source(mesh: &Mesh) -> String {
     let mut s = String::with_capacity(1 << 20);
     let w = &mut s;
